@@ -1,0 +1,242 @@
+// Package bolt is the embedded event store engine: one bbolt file in the data
+// directory, durable before an append returns, with group commit so that
+// concurrent appends share one transaction and one fsync.
+//
+// A single writer goroutine owns every write. It takes whatever appends are
+// queued, checks and writes them in one transaction, commits (one fsync) and
+// then answers them all. Because there is one writer, the tamper-evidence
+// chain runs over the whole log in global order.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// FileName is the name of the store's file inside the data directory.
+const FileName = "events.db"
+
+var (
+	bucketEvents  = []byte("events")  // position -> record
+	bucketStreams = []byte("streams") // stream \x00 revision -> position
+	bucketHeads   = []byte("heads")   // stream -> last revision
+	bucketMeta    = []byte("meta")    // store-wide facts
+	keyHead       = []byte("head")    // last position and its hash
+	keyVersion    = []byte("version") // layout version
+)
+
+const layoutVersion = 1
+
+// Options tune the engine. The zero value is usable.
+type Options struct {
+	// MaxEventSize caps one event's data and metadata in bytes
+	// (eventstore.DefaultMaxEventSize when 0).
+	MaxEventSize int
+	// MaxBatch caps how many appends share one transaction (1024 when 0).
+	MaxBatch int
+	// ReadBatch is ReadAll's default limit and the subscription's page size
+	// (1024 when 0).
+	ReadBatch int
+	// LockTimeout is how long Open waits for another process to release
+	// the file (100 ms when 0).
+	LockTimeout time.Duration
+	// NoSync skips fsync. Only for benchmarks of everything but the disk.
+	NoSync bool
+	// Now returns the recorded-at time; time.Now when nil.
+	Now func() time.Time
+	// OnCommit, when set, is told about every committed transaction.
+	OnCommit func(appends, events int, took time.Duration)
+}
+
+// Store is the embedded engine.
+type Store struct {
+	db   *bbolt.DB
+	opts Options
+
+	reqs       chan *appendRequest
+	quit       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closed     atomic.Bool
+
+	head   atomic.Uint64 // last committed position
+	notify atomic.Pointer[chan struct{}]
+
+	// Owned by the writer goroutine.
+	lastHash        []byte
+	lastWrittenHash []byte
+	scratch         []byte
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+type appendRequest struct {
+	ctx      context.Context
+	stream   string
+	expected eventstore.ExpectedRevision
+	events   []eventstore.EventData
+	result   eventstore.AppendResult
+	err      error
+	done     chan struct{}
+}
+
+// Open opens or creates the store in dir. It fails with eventstore.ErrLocked
+// when another process has the directory open and with eventstore.ErrCorrupt
+// when the file fails its integrity checks.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.MaxEventSize <= 0 {
+		opts.MaxEventSize = eventstore.DefaultMaxEventSize
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if opts.ReadBatch <= 0 {
+		opts.ReadBatch = 1024
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 100 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:         opts.LockTimeout,
+		NoFreelistSync:  true,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: 1 << 30,
+		NoSync:          opts.NoSync,
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("open event store: %w: %s is in use (is another server running on this data directory?)", eventstore.ErrLocked, dir)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("open event store: %w: %s: %v", eventstore.ErrCorrupt, path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	s := &Store{
+		db:         db,
+		opts:       opts,
+		reqs:       make(chan *appendRequest, 4096),
+		quit:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	ch := make(chan struct{})
+	s.notify.Store(&ch)
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+// tailCheck is how many of the newest records Open verifies. A full check is
+// the verify command's job; this catches a damaged tail, the likeliest place
+// for damage after a crash or a bad copy.
+const tailCheck = 256
+
+// init creates the buckets of a new file, or checks an existing one: the
+// layout version, the head against the last record, and the newest records'
+// checksums and chain.
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketHeads, bucketMeta} {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			v := binary.BigEndian.AppendUint32(nil, layoutVersion)
+			return tx.Bucket(bucketMeta).Put(keyVersion, v)
+		}
+		events, streams, heads := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams), tx.Bucket(bucketHeads)
+		if events == nil || streams == nil || heads == nil {
+			return fmt.Errorf("%w: missing buckets", eventstore.ErrCorrupt)
+		}
+		if v := meta.Get(keyVersion); len(v) != 4 || binary.BigEndian.Uint32(v) != layoutVersion {
+			return fmt.Errorf("%w: unknown layout version", eventstore.ErrCorrupt)
+		}
+		head := meta.Get(keyHead)
+		lastKey, _ := events.Cursor().Last()
+		if head == nil {
+			if lastKey != nil {
+				return fmt.Errorf("%w: events stored but no head recorded", eventstore.ErrCorrupt)
+			}
+			return nil
+		}
+		if len(head) != 8+hashSize {
+			return fmt.Errorf("%w: malformed head", eventstore.ErrCorrupt)
+		}
+		headPos := binary.BigEndian.Uint64(head)
+		if lastKey == nil || binary.BigEndian.Uint64(lastKey) != headPos {
+			return fmt.Errorf("%w: head says position %d but the last stored event is %v", eventstore.ErrCorrupt, headPos, keyPos(lastKey))
+		}
+		if err := checkTail(events, headPos, head[8:]); err != nil {
+			return err
+		}
+		s.head.Store(headPos)
+		s.lastHash = bytes.Clone(head[8:])
+		return nil
+	})
+}
+
+func keyPos(k []byte) any {
+	if len(k) != 8 {
+		return "none"
+	}
+	return binary.BigEndian.Uint64(k)
+}
+
+// checkTail walks the newest records backwards, checking each checksum, that
+// positions are dense, that the newest hash is the head's, and that each
+// record's hash follows from its predecessor's.
+func checkTail(events *bbolt.Bucket, headPos uint64, headHash []byte) error {
+	c := events.Cursor()
+	want := headPos
+	var later, laterHash []byte // the body and hash of the record after k
+	for k, v := c.Last(); k != nil && headPos-want < tailCheck; k, v = c.Prev() {
+		pos := binary.BigEndian.Uint64(k)
+		if pos != want {
+			return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
+		}
+		body, hash, err := recordParts(v)
+		if err != nil {
+			return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
+		}
+		if later == nil && !bytes.Equal(hash, headHash) {
+			return fmt.Errorf("%w: position %d: hash differs from the recorded head", eventstore.ErrCorrupt, pos)
+		}
+		if later != nil {
+			if h := chainHash(hash, later); !bytes.Equal(h[:], laterHash) {
+				return fmt.Errorf("%w: position %d: hash chain broken", eventstore.ErrCorrupt, pos+1)
+			}
+		}
+		if pos == 1 {
+			if h := chainHash(nil, body); !bytes.Equal(h[:], hash) {
+				return fmt.Errorf("%w: position 1: hash chain broken", eventstore.ErrCorrupt)
+			}
+		}
+		later, laterHash = body, hash
+		want--
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package bolt
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// recordFormat is the first byte of every stored record. A new layout gets a
+// new number and the decoder keeps reading the old ones.
+const recordFormat = 1
+
+// hashSize and crcSize are the fixed-size trailer of a stored record: the
+// chain hash, then a CRC-32C over everything before it.
+const (
+	hashSize = sha256.Size
+	crcSize  = 4
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+var errShortRecord = errors.New("record is truncated")
+
+// encodeRecord lays out one event as stored bytes:
+//
+//	body | sha256(prevHash | body) | crc32c(body | hash)
+//
+// The body holds every field of the envelope, including the event's global
+// position, so that a record moved to another key no longer verifies.
+func encodeRecord(dst []byte, ev *eventstore.EventData, stream string, rev eventstore.Revision, pos eventstore.Position, recordedAt time.Time, prevHash []byte) (record, hash []byte) {
+	start := len(dst)
+	dst = append(dst, recordFormat)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(pos))
+	dst = append(dst, ev.ID[:]...)
+	dst = binary.AppendUvarint(dst, uint64(rev))
+	dst = binary.AppendUvarint(dst, uint64(ev.SchemaVersion))
+	dst = appendTime(dst, ev.Metadata.OccurredAt)
+	dst = appendTime(dst, recordedAt)
+	dst = appendString(dst, stream)
+	dst = appendString(dst, ev.Type)
+	dst = appendString(dst, ev.Metadata.ActorID)
+	dst = appendString(dst, ev.Metadata.ActorRole)
+	dst = appendString(dst, ev.Metadata.CorrelationID)
+	dst = appendString(dst, ev.Metadata.CausationID)
+	dst = binary.AppendUvarint(dst, uint64(len(ev.Data)))
+	dst = append(dst, ev.Data...)
+	h := chainHash(prevHash, dst[start:])
+	dst = append(dst, h[:]...)
+	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+	return dst[start:], dst[len(dst)-crcSize-hashSize : len(dst)-crcSize]
+}
+
+// chainHash links a record's body to its predecessor's hash.
+func chainHash(prev, body []byte) [hashSize]byte {
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(body)
+	var out [hashSize]byte
+	h.Sum(out[:0])
+	return out
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return binary.AppendVarint(dst, 0)
+	}
+	return binary.AppendVarint(dst, t.UnixNano())
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// recordParts splits a stored record into body and hash after checking its
+// CRC, so that a flipped bit anywhere is reported as corruption.
+func recordParts(raw []byte) (body, hash []byte, err error) {
+	if len(raw) < 1+8+16+hashSize+crcSize {
+		return nil, nil, errShortRecord
+	}
+	n := len(raw) - crcSize
+	if crc32.Checksum(raw[:n], castagnoli) != binary.BigEndian.Uint32(raw[n:]) {
+		return nil, nil, errors.New("record checksum mismatch")
+	}
+	return raw[:n-hashSize], raw[n-hashSize : n], nil
+}
+
+// decodeRecord turns stored bytes into an event. The result owns its memory:
+// raw may point into the memory-mapped file, which is only valid inside the
+// read transaction.
+func decodeRecord(raw []byte) (eventstore.RecordedEvent, error) {
+	var ev eventstore.RecordedEvent
+	body, hash, err := recordParts(raw)
+	if err != nil {
+		return ev, err
+	}
+	if body[0] != recordFormat {
+		return ev, fmt.Errorf("unknown record format %d", body[0])
+	}
+	// One allocation holds the data and the hash; strings are copied by
+	// the conversions below.
+	d := decoder{b: body[1:]}
+	ev.Position = eventstore.Position(d.u64())
+	copy(ev.ID[:], d.take(16))
+	ev.Revision = eventstore.Revision(d.uvarint())
+	ev.SchemaVersion = int(d.uvarint())
+	ev.Metadata.OccurredAt = d.time()
+	ev.Metadata.RecordedAt = d.time()
+	ev.Stream = d.str()
+	ev.Type = d.str()
+	ev.Metadata.ActorID = d.str()
+	ev.Metadata.ActorRole = d.str()
+	ev.Metadata.CorrelationID = d.str()
+	ev.Metadata.CausationID = d.str()
+	data := d.take(int(d.uvarint()))
+	if d.err != nil {
+		return ev, d.err
+	}
+	if len(d.b) != 0 {
+		return ev, errors.New("record has trailing bytes")
+	}
+	buf := make([]byte, len(data)+len(hash))
+	copy(buf, data)
+	copy(buf[len(data):], hash)
+	if len(data) > 0 {
+		ev.Data = buf[:len(data):len(data)]
+	}
+	ev.Hash = buf[len(data):]
+	return ev, nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) take(n int) []byte {
+	if d.err != nil || n < 0 || n > len(d.b) {
+		d.fail()
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errShortRecord
+	}
+	d.b = nil
+}
+
+func (d *decoder) u64() uint64 {
+	b := d.take(8)
+	if b == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) time() time.Time {
+	if d.err != nil {
+		return time.Time{}
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return time.Time{}
+	}
+	d.b = d.b[n:]
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v).UTC()
+}
+
+func (d *decoder) str() string {
+	return string(d.take(int(d.uvarint())))
+}
+
+// sameEvent reports whether a stored event carries the same contents as an
+// event offered again under the same ID.
+func sameEvent(stored *eventstore.RecordedEvent, ev *eventstore.EventData) bool {
+	return stored.Type == ev.Type &&
+		stored.SchemaVersion == ev.SchemaVersion &&
+		string(stored.Data) == string(ev.Data)
+}
+
+func idOf(b []byte) uuid.UUID {
+	var id uuid.UUID
+	copy(id[:], b)
+	return id
+}
