@@ -1,0 +1,224 @@
+package bolt_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/eventstore/conformance"
+)
+
+// The child half of TestCrashKeepsAcknowledgedAppends: 64 writers append
+// until the process is killed, printing each acknowledged event.
+func init() {
+	dir := os.Getenv("MENTORSHIP_CRASH_CHILD_DIR")
+	if dir == "" {
+		return
+	}
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	var mu sync.Mutex
+	out := bufio.NewWriter(os.Stdout)
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				ev := conformance.Event("Crash", map[string]int{"w": w, "i": i})
+				res, err := s.Append(context.Background(), fmt.Sprintf("crash-%d", w), eventstore.Any(), ev)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(4)
+				}
+				mu.Lock()
+				fmt.Fprintf(out, "%s %d\n", ev.ID, res.LastPosition)
+				out.Flush()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCrashKeepsAcknowledgedAppends(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MENTORSHIP_CRASH_CHILD_DIR="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[uuid.UUID]eventstore.Position{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		pos, _ := strconv.ParseUint(f[1], 10, 64)
+		acked[uuid.MustParse(f[0])] = eventstore.Position(pos)
+		if len(acked) == 5000 {
+			// Kill in the middle of the load, without warning.
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	// Everything acknowledged before the kill landed in the pipe; read it.
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 {
+			pos, _ := strconv.ParseUint(f[1], 10, 64)
+			acked[uuid.MustParse(f[0])] = eventstore.Position(pos)
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v\n%s", err, stderr.String())
+	}
+	if len(acked) < 5000 {
+		t.Fatalf("child acknowledged only %d appends before dying: %s", len(acked), stderr.String())
+	}
+
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer s.Close()
+	seen := map[uuid.UUID]bool{}
+	from := eventstore.Start
+	for {
+		page, err := s.ReadAll(context.Background(), from, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Position != from+1 {
+				t.Fatalf("position %d follows %d", e.Position, from)
+			}
+			if seen[e.ID] {
+				t.Fatalf("event %s stored twice", e.ID)
+			}
+			seen[e.ID] = true
+			if want, ok := acked[e.ID]; ok && want != e.Position {
+				t.Fatalf("event %s at position %d, acknowledged at %d", e.ID, e.Position, want)
+			}
+			from = e.Position
+		}
+	}
+	for id, pos := range acked {
+		if !seen[id] {
+			t.Fatalf("acknowledged event %s (position %d) is missing after the crash", id, pos)
+		}
+	}
+	t.Logf("%d acknowledged, %d stored after SIGKILL", len(acked), len(seen))
+}
+
+func TestSecondOpenIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = bolt.Open(dir, bolt.Options{})
+	if !errors.Is(err, eventstore.ErrLocked) {
+		t.Fatalf("second open: got %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), "another") {
+		t.Fatalf("the error does not say why: %v", err)
+	}
+}
+
+func TestCorruptionIsDetectedAtOpen(t *testing.T) {
+	cases := []struct {
+		name   string
+		marker string
+	}{
+		{"damaged newest event", "marker-newest"},
+		{"damaged event inside the checked tail", "marker-middle"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := bolt.Open(dir, bolt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 20 {
+				body := map[string]string{"n": strconv.Itoa(i)}
+				if i == 10 {
+					body["m"] = "marker-middle"
+				}
+				if i == 19 {
+					body["m"] = "marker-newest"
+				}
+				if _, err := s.Append(context.Background(), "c", eventstore.Any(), conformance.Event("T", body)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, bolt.FileName)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Copy-on-write leaves stale copies of pages behind, so
+			// damage every copy of the record.
+			n := 0
+			for i := bytes.Index(raw, []byte(tc.marker)); i >= 0; i = bytes.Index(raw, []byte(tc.marker)) {
+				raw[i] ^= 0x01
+				n++
+			}
+			if n == 0 {
+				t.Fatal("marker not found in the file")
+			}
+			if err := os.WriteFile(path, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = bolt.Open(dir, bolt.Options{})
+			if !errors.Is(err, eventstore.ErrCorrupt) {
+				t.Fatalf("open of a damaged file: got %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func TestGarbageFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, bolt.FileName), bytes.Repeat([]byte("not a database "), 2000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bolt.Open(dir, bolt.Options{})
+	if !errors.Is(err, eventstore.ErrCorrupt) {
+		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+}
