@@ -1,0 +1,75 @@
+package domain_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// allowedImport reports whether production code of the domain may import
+// path: the standard library (whose paths have no dot in their first
+// element) and github.com/google/uuid, nothing of infrastructure.
+func allowedImport(path string) bool {
+	if path == "github.com/google/uuid" {
+		return true
+	}
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".") && path != "C"
+}
+
+func TestDomainImportsOnlyStandardLibraryAndUUID(t *testing.T) {
+	fset := token.NewFileSet()
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, spec := range f.Imports {
+			imp, err := strconv.Unquote(spec.Path.Value)
+			if err != nil {
+				return err
+			}
+			if !allowedImport(imp) {
+				t.Errorf("%s imports %q; the domain may import only the standard library and github.com/google/uuid", path, imp)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("found no Go files to check")
+	}
+}
+
+func TestAllowedImport(t *testing.T) {
+	for path, want := range map[string]bool{
+		"time":                         true,
+		"encoding/json":                true,
+		"github.com/google/uuid":       true,
+		"github.com/google/go-cmp/cmp": false,
+		"github.com/mentorship/mentorship/eventstore": false,
+		"github.com/redis/go-redis/v9":                false,
+		"github.com/rs/zerolog":                       false,
+		"go.etcd.io/bbolt":                            false,
+		"golang.org/x/text":                           false,
+		"C":                                           false,
+	} {
+		if got := allowedImport(path); got != want {
+			t.Errorf("allowedImport(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
