@@ -181,7 +181,7 @@ func (c RemoveDocument) match() uuid.UUID            { return c.MatchID }
 // nothing), a *Error when a rule refuses the command, or another error when
 // the caller passed the state of a different match.
 func DecideMatch(p Program, m Match, cmd MatchCommand) ([]Event, error) {
-	if m.Exists() && m.id != cmd.match() {
+	if m.Exists() && cmd.match() != uuid.Nil && m.id != cmd.match() {
 		return nil, fmt.Errorf("decide match: state of match %s given for match %s", m.id, cmd.match())
 	}
 	switch c := cmd.(type) {

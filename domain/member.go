@@ -265,7 +265,7 @@ func (c SyncSlot) member() uuid.UUID             { return c.MemberID }
 // changes nothing), a *Error when a rule refuses the command, or another
 // error when the caller passed the state of a different member.
 func DecideMember(p Program, m Member, cmd MemberCommand) ([]Event, error) {
-	if m.Registered() && m.id != cmd.member() {
+	if m.Registered() && cmd.member() != uuid.Nil && m.id != cmd.member() {
 		return nil, fmt.Errorf("decide member: state of member %s given for member %s", m.id, cmd.member())
 	}
 	switch c := cmd.(type) {

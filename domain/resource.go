@@ -124,7 +124,7 @@ func (c RetireResource) resource() uuid.UUID  { return c.ResourceID }
 
 // DecideResource decides cmd against the state of the resource's stream.
 func DecideResource(p Program, r Resource, cmd ResourceCommand) ([]Event, error) {
-	if r.Exists() && r.ID() != cmd.resource() {
+	if r.Exists() && cmd.resource() != uuid.Nil && r.ID() != cmd.resource() {
 		return nil, fmt.Errorf("decide resource: state of resource %s given for resource %s", r.ID(), cmd.resource())
 	}
 	switch c := cmd.(type) {
