@@ -71,7 +71,8 @@ type EventData struct {
 }
 
 // RecordedEvent is an event as stored, with its stream revision and global
-// position.
+// position. Engines may share Data and Hash between readers, so callers must
+// treat them as read-only.
 type RecordedEvent struct {
 	ID            uuid.UUID
 	Stream        string

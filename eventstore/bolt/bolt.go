@@ -38,6 +38,16 @@ var (
 	keyVersion    = []byte("version") // layout version
 )
 
+// Flushing tuning: the flusher moves journaled events into bbolt at least
+// this often, sooner when this many are waiting, and the writer waits when
+// the flusher falls this far behind.
+const (
+	flushInterval = 250 * time.Millisecond
+	flushAt       = 32768
+	flushChunk    = 65536
+	maxMem        = 262144
+)
+
 const layoutVersion = 1
 
 // Options tune the engine. The zero value is usable.
@@ -57,14 +67,21 @@ type Options struct {
 	NoSync bool
 	// Now returns the recorded-at time; time.Now when nil.
 	Now func() time.Time
-	// OnCommit, when set, is told about every committed transaction.
+	// OnCommit, when set, is told about every group commit.
 	OnCommit func(appends, events int, took time.Duration)
+	// FlushInterval is how often journaled events move into bbolt
+	// (250 ms when 0).
+	FlushInterval time.Duration
+	// FlushAt moves journaled events into bbolt as soon as this many wait
+	// (32768 when 0). Tests set 1 to exercise bbolt on every read.
+	FlushAt int
 }
 
 // Store is the embedded engine.
 type Store struct {
-	db   *bbolt.DB
-	opts Options
+	db      *bbolt.DB
+	opts    Options
+	journal *journal
 
 	reqs       chan *appendRequest
 	quit       chan struct{}
@@ -72,13 +89,40 @@ type Store struct {
 	closeOnce  sync.Once
 	closed     atomic.Bool
 
-	head   atomic.Uint64 // last committed position
+	head   atomic.Uint64 // last durable position
 	notify atomic.Pointer[chan struct{}]
 
+	// mu guards mem. Readers hold it only to take a snapshot; the writer
+	// holds it shared while it checks a batch and exclusively to publish
+	// one; the flusher holds it exclusively to drop what bbolt now holds.
+	mu  sync.RWMutex
+	mem memtable
+
+	flushKick    chan struct{}
+	flushQuit    chan struct{}
+	flusherDone  chan struct{}
+	trimmed      atomic.Pointer[chan struct{}]
+	broken       atomic.Pointer[error]
+	flushedCount atomic.Uint64
+
 	// Owned by the writer goroutine.
-	lastHash        []byte
-	lastWrittenHash []byte
-	scratch         []byte
+	lastHash []byte
+	frameBuf []byte
+	heads    map[string]eventstore.Revision
+}
+
+// memtable holds the events that are durable in the journal but not yet in
+// bbolt: positions base+1 onwards. Its events never change once added, so a
+// reader may keep a copy of the slice header after letting go of the lock.
+type memtable struct {
+	base    eventstore.Position
+	events  []*memEvent
+	streams map[string][]eventstore.Position
+}
+
+type memEvent struct {
+	raw []byte // the stored record
+	ev  eventstore.RecordedEvent
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -95,7 +139,8 @@ type appendRequest struct {
 
 // Open opens or creates the store in dir. It fails with eventstore.ErrLocked
 // when another process has the directory open and with eventstore.ErrCorrupt
-// when the file fails its integrity checks.
+// when the files fail their integrity checks. Events left in the journal by
+// a crash are moved into bbolt before Open returns.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxEventSize <= 0 {
 		opts.MaxEventSize = eventstore.DefaultMaxEventSize
@@ -111,6 +156,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = flushInterval
+	}
+	if opts.FlushAt <= 0 {
+		opts.FlushAt = flushAt
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
@@ -132,19 +183,37 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 	s := &Store{
-		db:         db,
-		opts:       opts,
-		reqs:       make(chan *appendRequest, 4096),
-		quit:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		db:          db,
+		opts:        opts,
+		journal:     &journal{dir: dir, noSync: opts.NoSync},
+		reqs:        make(chan *appendRequest, 4096),
+		quit:        make(chan struct{}),
+		writerDone:  make(chan struct{}),
+		flushKick:   make(chan struct{}, 1),
+		flushQuit:   make(chan struct{}),
+		flusherDone: make(chan struct{}),
+		mem:         memtable{streams: map[string][]eventstore.Position{}},
+		heads:       map[string]eventstore.Revision{},
 	}
 	ch := make(chan struct{})
 	s.notify.Store(&ch)
+	tr := make(chan struct{})
+	s.trimmed.Store(&tr)
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
+	if err := s.recover(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	s.mem.base = eventstore.Position(s.head.Load())
+	if err := s.journal.startSegment(s.mem.base + 1); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open event store: journal: %w", err)
+	}
 	go s.writer()
+	go s.flusher()
 	return s, nil
 }
 

@@ -9,13 +9,21 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Run("default", func(t *testing.T) { conformance.Run(t, harness(bolt.Options{})) })
+	// Flushing after every commit puts bbolt, the memtable and the merge
+	// between them under every test.
+	t.Run("flush every commit", func(t *testing.T) { conformance.Run(t, harness(bolt.Options{FlushAt: 1})) })
+}
+
+func harness(opts bolt.Options) conformance.Harness {
 	const maxEvent = 64 << 10
-	conformance.Run(t, conformance.Harness{
+	opts.MaxEventSize = maxEvent
+	return conformance.Harness{
 		MaxEventSize: maxEvent,
 		Open: func(t *testing.T) (eventstore.Store, func(*testing.T) eventstore.Store) {
 			dir := t.TempDir()
 			open := func(t *testing.T) eventstore.Store {
-				s, err := bolt.Open(dir, bolt.Options{MaxEventSize: maxEvent})
+				s, err := bolt.Open(dir, opts)
 				if err != nil {
 					t.Fatalf("open: %v", err)
 				}
@@ -23,5 +31,5 @@ func TestConformance(t *testing.T) {
 			}
 			return open(t), open
 		},
-	})
+	}
 }

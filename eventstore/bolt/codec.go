@@ -8,8 +8,6 @@ import (
 	"hash/crc32"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/mentorship/mentorship/eventstore"
 )
 
@@ -34,7 +32,11 @@ var errShortRecord = errors.New("record is truncated")
 //
 // The body holds every field of the envelope, including the event's global
 // position, so that a record moved to another key no longer verifies.
-func encodeRecord(dst []byte, ev *eventstore.EventData, stream string, rev eventstore.Revision, pos eventstore.Position, recordedAt time.Time, prevHash []byte) (record, hash []byte) {
+func encodeRecord(dst []byte, ev *eventstore.EventData, stream string, rev eventstore.Revision, pos eventstore.Position, recordedAt time.Time, prevHash []byte) (record, data, hash []byte) {
+	m := &ev.Metadata
+	if dst == nil {
+		dst = make([]byte, 0, 96+len(stream)+len(ev.Type)+len(m.ActorID)+len(m.ActorRole)+len(m.CorrelationID)+len(m.CausationID)+len(ev.Data)+hashSize+crcSize)
+	}
 	start := len(dst)
 	dst = append(dst, recordFormat)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(pos))
@@ -50,11 +52,15 @@ func encodeRecord(dst []byte, ev *eventstore.EventData, stream string, rev event
 	dst = appendString(dst, ev.Metadata.CorrelationID)
 	dst = appendString(dst, ev.Metadata.CausationID)
 	dst = binary.AppendUvarint(dst, uint64(len(ev.Data)))
+	dataAt := len(dst)
 	dst = append(dst, ev.Data...)
 	h := chainHash(prevHash, dst[start:])
 	dst = append(dst, h[:]...)
 	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
-	return dst[start:], dst[len(dst)-crcSize-hashSize : len(dst)-crcSize]
+	if len(ev.Data) > 0 {
+		data = dst[dataAt : dataAt+len(ev.Data) : dataAt+len(ev.Data)]
+	}
+	return dst[start:], data, dst[len(dst)-crcSize-hashSize : len(dst)-crcSize]
 }
 
 // chainHash links a record's body to its predecessor's hash.
@@ -205,10 +211,4 @@ func sameEvent(stored *eventstore.RecordedEvent, ev *eventstore.EventData) bool 
 	return stored.Type == ev.Type &&
 		stored.SchemaVersion == ev.SchemaVersion &&
 		string(stored.Data) == string(ev.Data)
-}
-
-func idOf(b []byte) uuid.UUID {
-	var id uuid.UUID
-	copy(id[:], b)
-	return id
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -29,7 +30,11 @@ func init() {
 	if dir == "" {
 		return
 	}
-	s, err := bolt.Open(dir, bolt.Options{})
+	opts := bolt.Options{FlushAt: 64}
+	if os.Getenv("MENTORSHIP_CRASH_CHILD_FLUSH") == "never" {
+		opts = bolt.Options{FlushAt: 1 << 30, FlushInterval: time.Hour}
+	}
+	s, err := bolt.Open(dir, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
@@ -56,10 +61,21 @@ func init() {
 	wg.Wait()
 }
 
+// TestCrashKeepsAcknowledgedAppends kills a process in the middle of a
+// 64-writer load and reopens its store: every acknowledged append is there,
+// in order, once. One run keeps everything in the journal (so reopening
+// replays it, after a torn final frame is added), the other flushes to bbolt
+// all the time (so the kill lands in the middle of flushes).
 func TestCrashKeepsAcknowledgedAppends(t *testing.T) {
+	for _, mode := range []string{"never", "often"} {
+		t.Run("flush "+mode, func(t *testing.T) { crashTest(t, mode) })
+	}
+}
+
+func crashTest(t *testing.T, flush string) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "MENTORSHIP_CRASH_CHILD_DIR="+dir)
+	cmd.Env = append(os.Environ(), "MENTORSHIP_CRASH_CHILD_DIR="+dir, "MENTORSHIP_CRASH_CHILD_FLUSH="+flush)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +117,19 @@ func TestCrashKeepsAcknowledgedAppends(t *testing.T) {
 	}
 	if len(acked) < 5000 {
 		t.Fatalf("child acknowledged only %d appends before dying: %s", len(acked), stderr.String())
+	}
+	if flush == "never" {
+		// A frame the crash cut short: header and half a payload.
+		segs, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
+		if len(segs) == 0 {
+			t.Fatal("no journal left behind")
+		}
+		f, err := os.OpenFile(segs[len(segs)-1], os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte("MJF1\x00\x00\x01\x00\xde\xad\xbe\xefpartial"))
+		_ = f.Close()
 	}
 
 	s, err := bolt.Open(dir, bolt.Options{})
@@ -220,5 +249,50 @@ func TestGarbageFileIsRefused(t *testing.T) {
 	_, err := bolt.Open(dir, bolt.Options{})
 	if !errors.Is(err, eventstore.ErrCorrupt) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+}
+
+// Damage to the journal that is not a torn final write is reported, never
+// skipped: the events after it were acknowledged.
+func TestDamagedJournalIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{FlushAt: 1 << 30, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		body := map[string]string{"n": strconv.Itoa(i)}
+		if i == 3 {
+			body["m"] = "marker-journal"
+		}
+		if _, err := s.Append(context.Background(), "j", eventstore.Any(), conformance.Event("T", body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Copy the journal away before Close empties it, as a crash would
+	// have left it.
+	segs, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
+	raw, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashed := t.TempDir()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh store whose bbolt file holds nothing, with the journal.
+	fresh, err := bolt.Open(crashed, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = fresh.Close()
+	i := bytes.Index(raw, []byte("marker-journal"))
+	raw[i] ^= 1
+	if err := os.WriteFile(filepath.Join(crashed, filepath.Base(segs[0])), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bolt.Open(crashed, bolt.Options{})
+	if !errors.Is(err, eventstore.ErrCorrupt) {
+		t.Fatalf("open with a damaged journal: got %v, want ErrCorrupt", err)
 	}
 }

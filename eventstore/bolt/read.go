@@ -5,11 +5,33 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/mentorship/mentorship/eventstore"
 )
+
+// snapshot is a reader's consistent picture of the memtable: everything up
+// to base is in bbolt, everything after it in events.
+type snapshot struct {
+	base   eventstore.Position
+	events []*memEvent
+}
+
+func (s *Store) snapshot(stream string) (snapshot, []eventstore.Position) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	snap := snapshot{base: s.mem.base, events: s.mem.events}
+	if stream == "" {
+		return snap, nil
+	}
+	return snap, slices.Clone(s.mem.streams[stream])
+}
+
+func (sn snapshot) at(p eventstore.Position) eventstore.RecordedEvent {
+	return sn.events[p-sn.base-1].ev
+}
 
 // ReadStream implements eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
@@ -22,39 +44,55 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	if opts.Limit < 0 {
 		return nil, fmt.Errorf("read stream %q: negative limit %d", stream, opts.Limit)
 	}
+	snap, memPos := s.snapshot(stream)
+	var mem []eventstore.RecordedEvent
+	for _, p := range memPos {
+		mem = append(mem, snap.at(p))
+	}
 	var out []eventstore.RecordedEvent
+	full := func() bool { return opts.Limit > 0 && len(out) >= opts.Limit }
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		b := buckets{events: tx.Bucket(bucketEvents), streams: tx.Bucket(bucketStreams), heads: tx.Bucket(bucketHeads)}
-		headV := b.heads.Get([]byte(stream))
-		if headV == nil {
+		exists := len(mem) > 0
+		var last eventstore.Revision
+		if len(mem) > 0 {
+			last = mem[len(mem)-1].Revision
+		} else if h := tx.Bucket(bucketHeads).Get([]byte(stream)); h != nil {
+			exists, last = true, eventstore.Revision(binary.BigEndian.Uint64(h))
+		}
+		if !exists {
 			return eventstore.ErrStreamNotFound
 		}
-		last := eventstore.Revision(binary.BigEndian.Uint64(headV))
-		prefix := streamKey(nil, stream, 0)
-		prefix = prefix[:len(prefix)-8]
-		c := b.streams.Cursor()
-		var k, v []byte
-		switch {
-		case opts.Direction == eventstore.Backwards && (opts.FromEnd || opts.From > last):
-			k, v = c.Seek(streamKey(nil, stream, last))
-		default:
-			k, v = c.Seek(streamKey(nil, stream, opts.From))
+		// bbolt holds the revisions below firstMem; the memtable the rest.
+		firstMem := last + 1
+		if len(mem) > 0 {
+			firstMem = mem[0].Revision
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = step(c, opts.Direction) {
-			if err := ctx.Err(); err != nil {
+		if opts.Direction == eventstore.Backwards {
+			from := opts.From
+			if opts.FromEnd || from > last {
+				from = last
+			}
+			for i := len(mem) - 1; i >= 0 && !full(); i-- {
+				if mem[i].Revision <= from {
+					out = append(out, mem[i])
+				}
+			}
+			if full() || firstMem == 0 {
+				return nil
+			}
+			return readStreamBolt(ctx, tx, stream, min(from, firstMem-1), eventstore.Backwards, firstMem, &out, full)
+		}
+		if opts.From < firstMem {
+			if err := readStreamBolt(ctx, tx, stream, opts.From, eventstore.Forwards, firstMem, &out, full); err != nil {
 				return err
 			}
-			raw := b.events.Get(v)
-			if raw == nil {
-				return fmt.Errorf("%w: stream %q points to missing position %d", eventstore.ErrCorrupt, stream, binary.BigEndian.Uint64(v))
-			}
-			ev, err := decodeRecord(raw)
-			if err != nil {
-				return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(v), err)
-			}
-			out = append(out, ev)
-			if opts.Limit > 0 && len(out) == opts.Limit {
+		}
+		for _, e := range mem {
+			if full() {
 				break
+			}
+			if e.Revision >= opts.From {
+				out = append(out, e)
 			}
 		}
 		return nil
@@ -63,6 +101,45 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		return nil, fmt.Errorf("read stream %q: %w", stream, err)
 	}
 	return out, nil
+}
+
+// readStreamBolt reads revisions below stop of a stream from bbolt, starting
+// at from.
+func readStreamBolt(ctx context.Context, tx *bbolt.Tx, stream string, from eventstore.Revision, dir eventstore.Direction, stop eventstore.Revision, out *[]eventstore.RecordedEvent, full func() bool) error {
+	events := tx.Bucket(bucketEvents)
+	prefix := streamKey(nil, stream, 0)
+	prefix = prefix[:len(prefix)-8]
+	c := tx.Bucket(bucketStreams).Cursor()
+	k, v := c.Seek(streamKey(nil, stream, from))
+	if dir == eventstore.Backwards && (k == nil || !bytes.Equal(k, streamKey(nil, stream, from))) {
+		// Seek lands on the next key; backwards starts before it.
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 && !full(); k, v = step(c, dir) {
+		if eventstore.Revision(binary.BigEndian.Uint64(k[len(prefix):])) >= stop {
+			if dir == eventstore.Forwards {
+				break
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		raw := events.Get(v)
+		if raw == nil {
+			return fmt.Errorf("%w: stream %q points to missing position %d", eventstore.ErrCorrupt, stream, binary.BigEndian.Uint64(v))
+		}
+		ev, err := decodeRecord(raw)
+		if err != nil {
+			return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(v), err)
+		}
+		*out = append(*out, ev)
+	}
+	return nil
 }
 
 func step(c *bbolt.Cursor, d eventstore.Direction) ([]byte, []byte) {
@@ -80,28 +157,41 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 	if limit <= 0 {
 		limit = s.opts.ReadBatch
 	}
-	out := make([]eventstore.RecordedEvent, 0, min(limit, int(max(0, int64(s.head.Load())-int64(from)))))
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
-		want := uint64(from) + 1
-		for k, v := c.Seek(posKey(want)); k != nil && len(out) < limit; k, v = c.Next() {
-			pos := binary.BigEndian.Uint64(k)
-			if pos != want {
+	snap, _ := s.snapshot("")
+	end := snap.base + eventstore.Position(len(snap.events))
+	if from >= end {
+		return nil, ctx.Err()
+	}
+	out := make([]eventstore.RecordedEvent, 0, min(limit, int(end-from)))
+	if from < snap.base {
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			c := tx.Bucket(bucketEvents).Cursor()
+			want := from + 1
+			for k, v := c.Seek(posKey(uint64(want))); k != nil && len(out) < limit && want <= snap.base; k, v = c.Next() {
+				pos := eventstore.Position(binary.BigEndian.Uint64(k))
+				if pos != want {
+					return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
+				}
+				ev, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
+				}
+				out = append(out, ev)
+				want++
+			}
+			if want <= snap.base && len(out) < limit {
 				return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
 			}
-			ev, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
-			}
-			out = append(out, ev)
-			want++
+			return ctx.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read all from %d: %w", from, err)
 		}
-		return ctx.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read all from %d: %w", from, err)
 	}
-	return out, nil
+	for p := max(from, snap.base) + 1; p <= end && len(out) < limit; p++ {
+		out = append(out, snap.at(p))
+	}
+	return out, ctx.Err()
 }
 
 // Head implements eventstore.Store.
@@ -114,17 +204,20 @@ func (s *Store) Head(context.Context) (eventstore.Position, error) {
 
 // HeadHash returns the last position and the hash that ends the chain there,
 // for publishing elsewhere.
-func (s *Store) HeadHash() (eventstore.Position, []byte, error) {
-	var pos uint64
+func (s *Store) HeadHash() (eventstore.Position, []byte) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if n := len(s.mem.events); n > 0 {
+		ev := s.mem.events[n-1].ev
+		return ev.Position, bytes.Clone(ev.Hash)
+	}
+	var pos eventstore.Position
 	var hash []byte
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketMeta).Get(keyHead)
-		if v == nil {
-			return nil
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 8+hashSize {
+			pos, hash = eventstore.Position(binary.BigEndian.Uint64(v)), bytes.Clone(v[8:])
 		}
-		pos = binary.BigEndian.Uint64(v)
-		hash = bytes.Clone(v[8:])
 		return nil
 	})
-	return eventstore.Position(pos), hash, err
+	return pos, hash
 }

@@ -1,13 +1,13 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/mentorship/mentorship/eventstore"
@@ -19,6 +19,9 @@ import (
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if s.closed.Load() {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
+	if err := s.brokenErr(); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	if err := eventstore.ValidateAppend(stream, expected, events, s.opts.MaxEventSize); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w", stream, err)
@@ -47,8 +50,24 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 }
 
-// writer is the only goroutine that writes. It commits whatever is queued in
-// one transaction, so concurrent appends share one fsync.
+// brokenErr is the failure that stopped the store, if any. After a failed
+// journal write or flush the files' state is uncertain, so the store stops
+// taking appends instead of guessing; reopening recovers.
+func (s *Store) brokenErr() error {
+	if p := s.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) breakWith(err error) {
+	err = fmt.Errorf("event store stopped after a storage failure (reopen to recover): %w", err)
+	s.broken.CompareAndSwap(nil, &err)
+}
+
+// writer is the only goroutine that appends. It takes whatever is queued,
+// checks it, writes it to the journal as one frame with one fdatasync, and
+// answers every request in it.
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*appendRequest, 0, s.opts.MaxBatch)
@@ -57,6 +76,14 @@ func (s *Store) writer() {
 		case r := <-s.reqs:
 			batch = append(batch[:0], r)
 		case <-s.quit:
+			s.refuseQueued()
+			return
+		}
+		if !s.waitForFlusher() {
+			for _, r := range batch {
+				r.err = eventstore.ErrClosed
+				close(r.done)
+			}
 			s.refuseQueued()
 			return
 		}
@@ -73,6 +100,26 @@ func (s *Store) writer() {
 	}
 }
 
+// waitForFlusher holds the writer back while too many events wait for
+// bbolt, so memory stays bounded. It returns false when the store closes.
+func (s *Store) waitForFlusher() bool {
+	for {
+		s.mu.RLock()
+		n := len(s.mem.events)
+		s.mu.RUnlock()
+		if n < maxMem {
+			return true
+		}
+		trimmed := *s.trimmed.Load()
+		s.kickFlusher()
+		select {
+		case <-trimmed:
+		case <-s.quit:
+			return false
+		}
+	}
+}
+
 func (s *Store) refuseQueued() {
 	for {
 		select {
@@ -85,148 +132,220 @@ func (s *Store) refuseQueued() {
 	}
 }
 
-// commit writes a batch in one transaction. A request that fails its checks
-// writes nothing and gets its error; the others still commit. A storage
-// failure fails the whole batch.
+// commit checks a batch, journals what passes and publishes it. A request
+// that fails its checks writes nothing and gets its error; the others still
+// commit.
 func (s *Store) commit(batch []*appendRequest) {
 	started := time.Now()
-	head := s.head.Load()
-	lastHash := s.lastHash
-	events := 0
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := buckets{events: tx.Bucket(bucketEvents), streams: tx.Bucket(bucketStreams), heads: tx.Bucket(bucketHeads)}
-		recordedAt := s.opts.Now().UTC()
+	defer func() {
 		for _, r := range batch {
-			r.err = nil
-			if err := r.ctx.Err(); err != nil {
-				r.err = err
-				continue
-			}
-			res, written, err := s.apply(b, r, head, lastHash, recordedAt)
-			if err != nil {
-				if isStorageError(err) {
-					return err
-				}
-				r.err = err
-				continue
-			}
-			r.result = res
-			if written > 0 {
-				head = uint64(res.LastPosition)
-				lastHash = s.lastWrittenHash
-				events += written
-			}
+			close(r.done)
 		}
-		if head == s.head.Load() {
-			// Nothing to write: skip the commit and its fsync.
-			return errNothingWritten
-		}
-		meta := tx.Bucket(bucketMeta)
-		v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+hashSize), head)
-		return meta.Put(keyHead, append(v, lastHash...))
-	})
-	if errors.Is(err, errNothingWritten) {
-		err = nil
-	}
-	if err != nil {
-		err = fmt.Errorf("append: commit: %w", err)
+	}()
+	if err := s.brokenErr(); err != nil {
 		for _, r := range batch {
 			r.err = err
-			r.result = eventstore.AppendResult{}
 		}
-	} else if head != s.head.Load() {
-		s.lastHash = bytes.Clone(lastHash)
-		s.head.Store(head)
-		s.wake()
+		return
+	}
+	head := eventstore.Position(s.head.Load())
+	lastHash := s.lastHash
+	recordedAt := s.opts.Now().UTC()
+	var added []*memEvent
+
+	s.mu.RLock()
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		s.mu.RUnlock()
+		for _, r := range batch {
+			r.err = fmt.Errorf("append: %w", err)
+		}
+		return
+	}
+	v := &view{s: s, tx: tx, batch: map[string][]*memEvent{}}
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		res, evs, err := s.check(v, r, head, lastHash, recordedAt)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		r.result = res
+		if len(evs) > 0 {
+			added = append(added, evs...)
+			v.batch[r.stream] = append(v.batch[r.stream], evs...)
+			head = res.LastPosition
+			lastHash = evs[len(evs)-1].ev.Hash
+		}
+	}
+	_ = tx.Rollback()
+	s.mu.RUnlock()
+	if len(added) == 0 {
+		return
+	}
+
+	records := make([][]byte, len(added))
+	for i, m := range added {
+		records[i] = m.raw
+	}
+	s.frameBuf = appendFrame(s.frameBuf[:0], records)
+	if err := s.journal.write(s.frameBuf, head); err != nil {
+		s.breakWith(fmt.Errorf("journal: %w", err))
+		err := s.brokenErr()
+		for _, r := range batch {
+			if r.err == nil {
+				r.err, r.result = err, eventstore.AppendResult{}
+			}
+		}
+		return
+	}
+	if cap(s.frameBuf) > 4<<20 {
+		s.frameBuf = nil
+	}
+
+	for _, m := range added {
+		s.cacheHead(m.ev.Stream, m.ev.Revision)
+	}
+	s.mu.Lock()
+	for _, m := range added {
+		s.mem.events = append(s.mem.events, m)
+		s.mem.streams[m.ev.Stream] = append(s.mem.streams[m.ev.Stream], m.ev.Position)
+	}
+	waiting := len(s.mem.events)
+	s.mu.Unlock()
+	s.lastHash = lastHash
+	s.head.Store(uint64(head))
+	s.wake()
+	if waiting >= s.opts.FlushAt {
+		s.kickFlusher()
 	}
 	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(len(batch), events, time.Since(started))
-	}
-	for _, r := range batch {
-		close(r.done)
+		s.opts.OnCommit(len(batch), len(added), time.Since(started))
 	}
 }
 
-var errNothingWritten = errors.New("nothing written")
-
-// storageError marks failures of the file itself, which fail a whole batch,
-// apart from a request's own refusals.
-type storageError struct{ err error }
-
-func (e storageError) Error() string { return e.err.Error() }
-func (e storageError) Unwrap() error { return e.err }
-
-func isStorageError(err error) bool {
-	_, ok := err.(storageError)
-	return ok
-}
-
-type buckets struct {
-	events, streams, heads *bbolt.Bucket
-}
-
-// streamKey is the index key of one revision of a stream. Stream names hold
-// no control characters, so the zero byte ends the name unambiguously.
-func streamKey(dst []byte, stream string, rev eventstore.Revision) []byte {
-	dst = append(dst, stream...)
-	dst = append(dst, 0)
-	return binary.BigEndian.AppendUint64(dst, uint64(rev))
-}
-
-func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), p) }
-
-// apply checks one request against the stream's state and writes it. It
-// returns the number of events written, which is 0 for an idempotent retry.
-func (s *Store) apply(b buckets, r *appendRequest, head uint64, prevHash []byte, recordedAt time.Time) (eventstore.AppendResult, int, error) {
+// check decides one request against the stream's state as the batch so far
+// leaves it, and encodes its events. It returns no events for an idempotent
+// retry.
+func (s *Store) check(v *view, r *appendRequest, head eventstore.Position, prevHash []byte, recordedAt time.Time) (eventstore.AppendResult, []*memEvent, error) {
 	var res eventstore.AppendResult
-	exists := false
-	var last eventstore.Revision
-	if v := b.heads.Get([]byte(r.stream)); v != nil {
-		exists = true
-		last = eventstore.Revision(binary.BigEndian.Uint64(v))
+	exists, last, err := v.head(r.stream)
+	if err != nil {
+		return res, nil, err
 	}
-	if done, res, err := s.retried(b, r, exists, last); done || err != nil {
-		return res, 0, err
+	if done, res, err := v.retried(r, exists, last); done || err != nil {
+		return res, nil, err
 	}
 	if !r.expected.Matches(exists, last) {
-		return res, 0, &eventstore.WrongExpectedRevisionError{Stream: r.stream, Expected: r.expected, ActualExists: exists, Actual: last}
+		return res, nil, &eventstore.WrongExpectedRevisionError{Stream: r.stream, Expected: r.expected, ActualExists: exists, Actual: last}
 	}
 	next := eventstore.Revision(0)
 	if exists {
 		next = last + 1
 	}
-	res.FirstRevision = next
-	res.FirstPosition = eventstore.Position(head + 1)
+	evs := make([]*memEvent, len(r.events))
 	for i := range r.events {
-		pos := head + 1 + uint64(i)
+		pos := head + 1 + eventstore.Position(i)
 		rev := next + eventstore.Revision(i)
-		record, hash := encodeRecord(s.scratch[:0], &r.events[i], r.stream, rev, eventstore.Position(pos), recordedAt, prevHash)
-		s.scratch = record[:0]
-		// bbolt keeps the value slice until commit, so each record
-		// needs its own memory.
-		if err := b.events.Put(posKey(pos), bytes.Clone(record)); err != nil {
-			return res, 0, storageError{err}
+		e := &r.events[i]
+		raw, data, hash := encodeRecord(nil, e, r.stream, rev, pos, recordedAt, prevHash)
+		meta := e.Metadata
+		meta.RecordedAt = recordedAt
+		if !meta.OccurredAt.IsZero() {
+			meta.OccurredAt = time.Unix(0, meta.OccurredAt.UnixNano()).UTC()
 		}
-		if err := b.streams.Put(streamKey(nil, r.stream, rev), posKey(pos)); err != nil {
-			return res, 0, storageError{err}
+		evs[i] = &memEvent{raw: raw, ev: eventstore.RecordedEvent{
+			ID: e.ID, Stream: r.stream, Type: e.Type, SchemaVersion: e.SchemaVersion,
+			Data: data, Metadata: meta, Revision: rev, Position: pos, Hash: hash,
+		}}
+		prevHash = hash
+	}
+	res = eventstore.AppendResult{
+		FirstRevision: next, LastRevision: next + eventstore.Revision(len(evs)-1),
+		FirstPosition: head + 1, LastPosition: head + eventstore.Position(len(evs)),
+	}
+	return res, evs, nil
+}
+
+// view answers questions about streams while the writer checks a batch: the
+// batch's own events first, then the memtable, then bbolt. The writer holds
+// the store's lock shared meanwhile, so the memtable and the bbolt
+// transaction agree.
+type view struct {
+	s     *Store
+	tx    *bbolt.Tx
+	batch map[string][]*memEvent
+}
+
+func (v *view) head(stream string) (bool, eventstore.Revision, error) {
+	if b := v.batch[stream]; len(b) > 0 {
+		return true, b[len(b)-1].ev.Revision, nil
+	}
+	if rev, ok := v.s.heads[stream]; ok {
+		return true, rev, nil
+	}
+	if ps := v.s.mem.streams[stream]; len(ps) > 0 {
+		return true, v.s.mem.at(ps[len(ps)-1]).ev.Revision, nil
+	}
+	if h := v.tx.Bucket(bucketHeads).Get([]byte(stream)); h != nil {
+		if len(h) != 8 {
+			return false, 0, fmt.Errorf("%w: malformed head of stream %q", eventstore.ErrCorrupt, stream)
 		}
-		prevHash = bytes.Clone(hash)
+		rev := eventstore.Revision(binary.BigEndian.Uint64(h))
+		v.s.cacheHead(stream, rev)
+		return true, rev, nil
 	}
-	res.LastRevision = next + eventstore.Revision(len(r.events)-1)
-	res.LastPosition = eventstore.Position(head + uint64(len(r.events)))
-	if err := b.heads.Put([]byte(r.stream), binary.BigEndian.AppendUint64(nil, uint64(res.LastRevision))); err != nil {
-		return res, 0, storageError{err}
+	return false, 0, nil
+}
+
+// maxCachedHeads bounds the writer's cache of stream heads.
+const maxCachedHeads = 1 << 20
+
+// cacheHead remembers a stream's last revision. Only the writer changes
+// heads, so the cache it owns is never stale.
+func (s *Store) cacheHead(stream string, rev eventstore.Revision) {
+	if len(s.heads) >= maxCachedHeads {
+		clear(s.heads)
 	}
-	s.lastWrittenHash = prevHash
-	return res, len(r.events), nil
+	s.heads[stream] = rev
+}
+
+// event returns the event at a revision of a stream. With full false only
+// its ID is filled in, which saves decoding while searching for a retry.
+func (v *view) event(stream string, rev eventstore.Revision, full bool) (eventstore.RecordedEvent, error) {
+	if b := v.batch[stream]; len(b) > 0 && rev >= b[0].ev.Revision {
+		return b[rev-b[0].ev.Revision].ev, nil
+	}
+	if ps := v.s.mem.streams[stream]; len(ps) > 0 {
+		first := v.s.mem.at(ps[0]).ev.Revision
+		if rev >= first && int(rev-first) < len(ps) {
+			return v.s.mem.at(ps[rev-first]).ev, nil
+		}
+	}
+	pos := v.tx.Bucket(bucketStreams).Get(streamKey(nil, stream, rev))
+	if pos == nil {
+		return eventstore.RecordedEvent{}, fmt.Errorf("%w: stream %q has no revision %d", eventstore.ErrCorrupt, stream, rev)
+	}
+	raw := v.tx.Bucket(bucketEvents).Get(pos)
+	if !full && len(raw) >= 25 {
+		return eventstore.RecordedEvent{ID: uuid.UUID(raw[9:25])}, nil
+	}
+	ev, err := decodeRecord(raw)
+	if err != nil {
+		return ev, fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(pos), err)
+	}
+	return ev, nil
 }
 
 // retried recognises an append that is already stored: the same event IDs at
 // the revisions the expectation points to (for exact and no-stream), or
-// anywhere among the stream's newest events (for any and stream-exists). It
-// then answers with the original result. The same IDs with other contents
-// are an error.
-func (s *Store) retried(b buckets, r *appendRequest, exists bool, last eventstore.Revision) (bool, eventstore.AppendResult, error) {
+// among the stream's newest events (for any and stream-exists). It then
+// answers with the original result. The same IDs with other contents are an
+// error.
+func (v *view) retried(r *appendRequest, exists bool, last eventstore.Revision) (bool, eventstore.AppendResult, error) {
 	var res eventstore.AppendResult
 	if !exists {
 		return false, res, nil
@@ -247,7 +366,7 @@ func (s *Store) retried(b buckets, r *appendRequest, exists bool, last eventstor
 			from = last - retryWindow + 1
 		}
 		for rev := last; ; rev-- {
-			ev, err := s.eventAt(b, r.stream, rev)
+			ev, err := v.event(r.stream, rev, false)
 			if err != nil {
 				return false, res, err
 			}
@@ -266,9 +385,12 @@ func (s *Store) retried(b buckets, r *appendRequest, exists bool, last eventstor
 	for i := range r.events {
 		rev := first + eventstore.Revision(i)
 		if rev > last {
-			return i > 0, res, idempotencyError(r, i > 0)
+			if i == 0 {
+				return false, res, nil
+			}
+			return true, res, partialRetry(r)
 		}
-		ev, err := s.eventAt(b, r.stream, rev)
+		ev, err := v.event(r.stream, rev, true)
 		if err != nil {
 			return false, res, err
 		}
@@ -276,7 +398,7 @@ func (s *Store) retried(b buckets, r *appendRequest, exists bool, last eventstor
 			if i == 0 {
 				return false, res, nil
 			}
-			return true, res, idempotencyError(r, true)
+			return true, res, partialRetry(r)
 		}
 		if !sameEvent(&ev, &r.events[i]) {
 			return true, res, fmt.Errorf("append to %q: %w: event %s", r.stream, eventstore.ErrIdempotencyConflict, ev.ID)
@@ -293,28 +415,24 @@ func (s *Store) retried(b buckets, r *appendRequest, exists bool, last eventstor
 // expectation looks for its own events.
 const retryWindow = 64
 
-func idempotencyError(r *appendRequest, partial bool) error {
-	if !partial {
-		return nil
-	}
+func partialRetry(r *appendRequest) error {
 	return fmt.Errorf("append to %q: %w: only part of the events are stored", r.stream, eventstore.ErrIdempotencyConflict)
 }
 
-func (s *Store) eventAt(b buckets, stream string, rev eventstore.Revision) (eventstore.RecordedEvent, error) {
-	pos := b.streams.Get(streamKey(nil, stream, rev))
-	if pos == nil {
-		return eventstore.RecordedEvent{}, storageError{fmt.Errorf("%w: stream %q has no revision %d", eventstore.ErrCorrupt, stream, rev)}
-	}
-	raw := b.events.Get(pos)
-	if raw == nil {
-		return eventstore.RecordedEvent{}, storageError{fmt.Errorf("%w: stream %q revision %d points to a missing event", eventstore.ErrCorrupt, stream, rev)}
-	}
-	ev, err := decodeRecord(raw)
-	if err != nil {
-		return ev, storageError{fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(pos), err)}
-	}
-	return ev, nil
+// at returns the memtable's event at a position it holds.
+func (m *memtable) at(p eventstore.Position) *memEvent {
+	return m.events[p-m.base-1]
 }
+
+// streamKey is the index key of one revision of a stream. Stream names hold
+// no control characters, so the zero byte ends the name unambiguously.
+func streamKey(dst []byte, stream string, rev eventstore.Revision) []byte {
+	dst = append(dst, stream...)
+	dst = append(dst, 0)
+	return binary.BigEndian.AppendUint64(dst, uint64(rev))
+}
+
+func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), p) }
 
 // wake tells every waiting subscription that the head moved.
 func (s *Store) wake() {
@@ -323,15 +441,35 @@ func (s *Store) wake() {
 	close(*old)
 }
 
-// Close stops the writer after its current batch and closes the file.
-// Appends still queued get eventstore.ErrClosed.
+func (s *Store) kickFlusher() {
+	select {
+	case s.flushKick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the writer after its current batch, moves everything
+// journaled into bbolt, and closes the files. Appends still queued get
+// eventstore.ErrClosed.
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		close(s.quit)
 		<-s.writerDone
-		err = s.db.Close()
+		close(s.flushQuit)
+		<-s.flusherDone
+		var errs []error
+		s.mu.RLock()
+		empty := len(s.mem.events) == 0
+		s.mu.RUnlock()
+		if empty {
+			errs = append(errs, s.journal.removeAll())
+		} else if s.journal.f != nil {
+			errs = append(errs, s.journal.f.Close())
+		}
+		errs = append(errs, s.db.Close())
+		err = errors.Join(errs...)
 	})
 	return err
 }

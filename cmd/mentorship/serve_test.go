@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testServer is a real server started through run on a free port.
+type testServer struct {
+	URL     string
+	DataDir string
+	stop    context.CancelFunc
+	done    chan error
+}
+
+// startServer runs `mentorship serve` on a free port and waits until it
+// listens. The server stops when the test ends.
+func startServer(t *testing.T, dataDir string, extra ...string) *testServer {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	ts := &testServer{DataDir: dataDir, stop: cancel, done: make(chan error, 1)}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, extra...)
+	go func() {
+		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		pw.CloseWithError(err)
+		ts.done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, "http://"); i >= 0 {
+			ts.URL = strings.Fields(line[i:])[0]
+			break
+		}
+	}
+	if ts.URL == "" {
+		cancel()
+		t.Fatalf("server did not start: %v", <-ts.done)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	t.Cleanup(func() { ts.Stop(t) })
+	return ts
+}
+
+// Stop shuts the server down and checks that it stopped cleanly.
+func (ts *testServer) Stop(t *testing.T) {
+	t.Helper()
+	if ts.stop == nil {
+		return
+	}
+	ts.stop()
+	ts.stop = nil
+	select {
+	case err := <-ts.done:
+		if err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("server did not stop within 15 s")
+	}
+}
+
+// gqlResponse is a GraphQL response with its data left raw.
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+func postGraphQL(t *testing.T, url, query string, vars map[string]any, header http.Header) (int, gqlResponse) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out gqlResponse
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
+	}
+	return res.StatusCode, out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestServeAnswersHealthMetricsAndGraphQL(t *testing.T) {
+	ts := startServer(t, "")
+	if code, body := get(t, ts.URL+"/livez"); code != 200 || body != "ok\n" {
+		t.Fatalf("/livez: %d %q", code, body)
+	}
+	if code, body := get(t, ts.URL+"/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %q", code, body)
+	}
+	code, res := postGraphQL(t, ts.URL, `{ version { version goVersion environment } }`, nil, nil)
+	if code != 200 || len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"environment":"development"`) {
+		t.Fatalf("version query: %d %s %+v", code, res.Data, res.Errors)
+	}
+	code, body := get(t, ts.URL+"/metrics")
+	if code != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("/metrics: %d", code)
+	}
+}
+
+func TestServeStopsOnCancelAndReleasesTheStore(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	ts.Stop(t)
+	// The store's lock is gone: a second server opens the same directory.
+	startServer(t, dir)
+}
+
+func TestSecondServerOnTheSameDataDirIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	startServer(t, dir)
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another") {
+		t.Fatalf("second server: got %v, want a clear lock error", err)
+	}
+}
+
+func TestUnknownCommandAndBadFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, nil, io.Discard, &stderr); err == nil || !strings.Contains(stderr.String(), "unknown command") {
+		t.Fatalf("unknown command: %v %q", err, stderr.String())
+	}
+	err := run(context.Background(), []string{"serve", "--env", "staging"}, func(string) string { return "" }, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--env") {
+		t.Fatalf("bad flag value: %v", err)
+	}
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+// A graceful shutdown also closes open WebSocket connections, which
+// http.Server.Shutdown alone would leave hanging.
+func TestShutdownClosesWebSockets(t *testing.T) {
+	ts := startServer(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+		t.Fatal(err)
+	}
+	var ack map[string]any
+	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack["type"] != "connection_ack" {
+		t.Fatalf("no ack: %v %v", ack, err)
+	}
+	stopped := make(chan struct{})
+	go func() { ts.Stop(t); close(stopped) }()
+	for {
+		var msg map[string]any
+		if err := wsjson.Read(ctx, conn, &msg); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the WebSocket stayed open after shutdown")
+			}
+			break
+		}
+	}
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		t.Fatal("the server did not stop")
+	}
+}

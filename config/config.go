@@ -1,0 +1,159 @@
+// Package config reads the server's settings from flags and MENTORSHIP_*
+// environment variables. Flags win over the environment, which wins over the
+// defaults. One table describes every setting, so the flags, the help text and
+// the README's table cannot drift apart.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the server knows. Production turns off GraphiQL,
+// introspection, the demo data and the clock offset.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config holds every setting of the server.
+type Config struct {
+	Addr            string
+	DataDir         string
+	Env             string
+	LogLevel        string
+	LogFormat       string
+	MaxEventSize    int
+	ShutdownTimeout time.Duration
+	ClockOffset     time.Duration
+}
+
+// Production reports whether the server runs in production.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Setting describes one configuration value.
+type Setting struct {
+	// Flag is the command-line name, without dashes.
+	Flag string
+	// Env is the environment variable.
+	Env string
+	// Default is the value used when neither is given.
+	Default string
+	// Usage says what the setting does.
+	Usage string
+	set   func(*Config, string) error
+}
+
+// Settings lists every setting in the order the help text shows them.
+var Settings = []Setting{
+	{Flag: "addr", Env: "MENTORSHIP_ADDR", Default: "127.0.0.1:8080", Usage: "host:port the HTTP server listens on",
+		set: func(c *Config, v string) error { c.Addr = v; return nonEmpty(v) }},
+	{Flag: "data-dir", Env: "MENTORSHIP_DATA_DIR", Default: "./data", Usage: "directory of the embedded event store and read-model snapshots",
+		set: func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
+	{Flag: "env", Env: "MENTORSHIP_ENV", Default: EnvDevelopment, Usage: "development or production; production turns off GraphiQL, introspection, demo data and the clock offset",
+		set: func(c *Config, v string) error {
+			c.Env = v
+			if v != EnvDevelopment && v != EnvProduction {
+				return fmt.Errorf("want %q or %q", EnvDevelopment, EnvProduction)
+			}
+			return nil
+		}},
+	{Flag: "log-level", Env: "MENTORSHIP_LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error",
+		set: func(c *Config, v string) error {
+			c.LogLevel = v
+			switch v {
+			case "debug", "info", "warn", "error":
+				return nil
+			}
+			return errors.New("want debug, info, warn or error")
+		}},
+	{Flag: "log-format", Env: "MENTORSHIP_LOG_FORMAT", Default: "auto", Usage: "auto (readable on a terminal, JSON otherwise), console or json",
+		set: func(c *Config, v string) error {
+			c.LogFormat = v
+			switch v {
+			case "auto", "console", "json":
+				return nil
+			}
+			return errors.New("want auto, console or json")
+		}},
+	{Flag: "max-event-size", Env: "MENTORSHIP_MAX_EVENT_SIZE", Default: "1048576", Usage: "largest event the store accepts, in bytes",
+		set: func(c *Config, v string) (err error) {
+			c.MaxEventSize, err = strconv.Atoi(v)
+			if err == nil && (c.MaxEventSize < 1024 || c.MaxEventSize > 64<<20) {
+				err = errors.New("want 1024 to 67108864 bytes")
+			}
+			return err
+		}},
+	{Flag: "shutdown-timeout", Env: "MENTORSHIP_SHUTDOWN_TIMEOUT", Default: "10s", Usage: "how long a graceful shutdown waits for requests in flight",
+		set: func(c *Config, v string) (err error) {
+			c.ShutdownTimeout, err = positiveDuration(v)
+			return err
+		}},
+	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
+		set: func(c *Config, v string) (err error) {
+			c.ClockOffset, err = time.ParseDuration(v)
+			return err
+		}},
+}
+
+func nonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err == nil && d <= 0 {
+		err = errors.New("must be positive")
+	}
+	return d, err
+}
+
+// Load parses args (flags only, no positional arguments) with env as the
+// environment. It returns flag.ErrHelp when help was asked for, after
+// printing it to out.
+func Load(name string, args []string, env func(string) string, out io.Writer) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	values := make(map[string]*string, len(Settings))
+	for _, s := range Settings {
+		values[s.Flag] = fs.String(s.Flag, "", fmt.Sprintf("%s (env %s, default %q)", s.Usage, s.Env, s.Default))
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var c Config
+	var errs []error
+	for _, s := range Settings {
+		v := s.Default
+		source := "default"
+		if e := env(s.Env); e != "" {
+			v, source = e, s.Env
+		}
+		if given[s.Flag] {
+			v, source = *values[s.Flag], "--"+s.Flag
+		}
+		if err := s.set(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", source, v, err))
+		}
+	}
+	if c.Production() && c.ClockOffset != 0 {
+		errs = append(errs, errors.New("a clock offset is refused in production"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}

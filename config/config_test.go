@@ -1,0 +1,92 @@
+package config_test
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mentorship/mentorship/config"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestPrecedence(t *testing.T) {
+	c, err := config.Load("serve", nil, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.Env != config.EnvDevelopment || c.MaxEventSize != 1<<20 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	env := envOf(map[string]string{"MENTORSHIP_ADDR": "127.0.0.1:9000", "MENTORSHIP_DATA_DIR": "/tmp/x"})
+	c, err = config.Load("serve", []string{"--addr", "127.0.0.1:9100"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9100" {
+		t.Fatalf("the flag did not win over the environment: %s", c.Addr)
+	}
+	if c.DataDir != "/tmp/x" {
+		t.Fatalf("the environment did not win over the default: %s", c.DataDir)
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown env", []string{"--env", "staging"}, nil, "--env"},
+		{"bad duration", nil, map[string]string{"MENTORSHIP_SHUTDOWN_TIMEOUT": "soon"}, "MENTORSHIP_SHUTDOWN_TIMEOUT"},
+		{"negative timeout", []string{"--shutdown-timeout", "-1s"}, nil, "positive"},
+		{"tiny event size", []string{"--max-event-size", "10"}, nil, "max-event-size"},
+		{"empty address", []string{"--addr", " "}, nil, "empty"},
+		{"clock offset in production", []string{"--env", "production", "--clock-offset", "360h"}, nil, "refused in production"},
+		{"positional argument", []string{"extra"}, nil, "unexpected argument"},
+	}
+	for _, tc := range cases {
+		_, err := config.Load("serve", tc.args, envOf(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error mentioning %q", tc.name, err, tc.want)
+		}
+	}
+	c, err := config.Load("serve", []string{"--clock-offset", "360h"}, envOf(nil), io.Discard)
+	if err != nil || c.ClockOffset != 360*time.Hour {
+		t.Fatalf("clock offset outside production: %v %v", c.ClockOffset, err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var b strings.Builder
+	_, err := config.Load("serve", []string{"-h"}, envOf(nil), &b)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("got %v, want flag.ErrHelp", err)
+	}
+	for _, s := range config.Settings {
+		if !strings.Contains(b.String(), s.Env) {
+			t.Errorf("help does not mention %s", s.Env)
+		}
+	}
+}
+
+// Every setting is documented in the README's configuration table.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings {
+		row := "| `--" + s.Flag + "` | `" + s.Env + "` | `" + s.Default + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README lacks the row starting %s", row)
+		}
+	}
+}
