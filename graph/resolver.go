@@ -4,7 +4,7 @@ package graph
 
 import "github.com/mentorship/mentorship/buildinfo"
 
-//go:generate go run github.com/99designs/gqlgen generate --config ../gqlgen.yml
+//go:generate sh -c "cd .. && go run github.com/99designs/gqlgen generate --config gqlgen.yml"
 
 // Resolver is the root resolver; it carries the server's dependencies.
 type Resolver struct {
