@@ -15,9 +15,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// Position is an event's place in the global log. The first event ever
-// appended has position 1; position 0 (Start) stands before every event, so
-// "everything after Start" is the whole log.
+// Position is an event's place in the global log. Positions grow with commit
+// order; the embedded engine numbers events 1, 2, 3, ..., while other engines
+// may leave gaps (KurrentDB's are offsets in its log). Position 0 (Start)
+// stands before every event, so "everything after Start" is the whole log.
 type Position uint64
 
 // Start is the position before the first event of the log.

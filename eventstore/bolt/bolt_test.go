@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/mentorship/mentorship/eventstore"
@@ -31,5 +32,34 @@ func harness(opts bolt.Options) conformance.Harness {
 			}
 			return open(t), open
 		},
+	}
+}
+
+// The embedded engine's positions are dense: 1, 2, 3, ... in commit order,
+// which the contract does not promise for every engine.
+func TestPositionsAreDense(t *testing.T) {
+	s, err := bolt.Open(t.TempDir(), bolt.Options{FlushAt: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 10 {
+		res, err := s.Append(ctx, "dense", eventstore.Any(), conformance.Event("T", i), conformance.Event("T", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.FirstPosition != eventstore.Position(2*i+1) || res.LastPosition != eventstore.Position(2*i+2) {
+			t.Fatalf("append %d at positions %d..%d", i, res.FirstPosition, res.LastPosition)
+		}
+	}
+	all, err := s.ReadAll(ctx, eventstore.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range all {
+		if e.Position != eventstore.Position(i+1) {
+			t.Fatalf("event %d has position %d", i, e.Position)
+		}
 	}
 }
