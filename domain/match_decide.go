@@ -16,8 +16,9 @@ type MatchCommand interface {
 // RequestMatch asks a mentor for a match, with an optional message. It is
 // the second step of a request: the caller first decides ReserveRequestSlot
 // with it on the mentee's stream, then decides it on the new match stream
-// and appends expecting no stream. Deciding it again for the same mentee and
-// mentor while the match is pending decides nothing.
+// and appends expecting no stream. A match ID names one request: deciding it
+// again for the same mentee and mentor decides nothing, whatever became of
+// the match since.
 type RequestMatch struct {
 	MatchID  uuid.UUID
 	Actor    Actor
@@ -250,10 +251,10 @@ func decideRequest(p Program, m Match, c RequestMatch) ([]Event, error) {
 		return nil, err
 	}
 	if m.Exists() {
-		if m.status == StatusPending && m.menteeID == req.Actor.ID && m.mentorID == req.MentorID {
+		if m.menteeID == req.Actor.ID && m.mentorID == req.MentorID {
 			return nil, nil
 		}
-		return nil, refuse(CodeMatchExists, "this request was already made")
+		return nil, refuse(CodeMatchExists, "this match ID belongs to another request")
 	}
 	return []Event{MatchRequested{
 		MatchID: req.MatchID, MenteeID: req.Actor.ID, MentorID: req.MentorID, Message: req.Message, At: req.At,

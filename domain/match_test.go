@@ -43,8 +43,13 @@ func TestRequestMatch(t *testing.T) {
 			err:   refused(domain.CodeMatchExists),
 		},
 		{
-			name:  "a match ID of a declined request is not reused",
+			name:  "repeating the request after its decline decides nothing",
 			given: with(pending(), declined(days(2))),
+			when:  req,
+		},
+		{
+			name:  "a match ID already used by another mentee is refused",
+			given: []domain.Event{domain.MatchRequested{MatchID: matchID, MenteeID: otherMenteeID, MentorID: mentorID, At: t0}},
 			when:  req,
 			err:   refused(domain.CodeMatchExists),
 		},

@@ -432,10 +432,10 @@ func decideReserveRequestSlot(p Program, m Member, c ReserveRequestSlot) ([]Even
 		return nil, refuse(CodeOnlyMenteesRequest, "only mentees request matches")
 	}
 	if s, ok := m.slots[req.MatchID]; ok {
-		if s.held() && s.PartnerID == req.MentorID {
+		if s.PartnerID == req.MentorID {
 			return nil, nil
 		}
-		return nil, refuse(CodeMatchExists, "this request was already made")
+		return nil, refuse(CodeMatchExists, "this match ID belongs to another request")
 	}
 	pending, active := m.PendingRequests(), m.ActiveMatches()
 	if pending >= p.MaxPendingRequests {

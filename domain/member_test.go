@@ -265,7 +265,7 @@ func TestReserveRequestSlot(t *testing.T) {
 		{name: "a mentee takes a request slot", given: reg, when: reserve(nil), then: []domain.Event{taken(matchID, mentorID)}},
 		{name: "taking it again for the same request decides nothing", given: with(reg, taken(matchID, mentorID)), when: reserve(nil)},
 		{name: "a match ID used for another mentor is refused", given: with(reg, taken(matchID, otherMentorID)), when: reserve(nil), err: refused(domain.CodeMatchExists)},
-		{name: "a match ID whose slot was released is not reused", given: with(reg, taken(matchID, mentorID), released(matchID)), when: reserve(nil), err: refused(domain.CodeMatchExists)},
+		{name: "repeating the request after its slot was released decides nothing", given: with(reg, taken(matchID, mentorID), released(matchID)), when: reserve(nil)},
 		{name: "a second pending request is refused", given: with(reg, taken(otherMatchID, otherMentorID)), when: reserve(nil), err: refused(domain.CodePendingRequestExists)},
 		{
 			name: "after a decline or cancel the mentee requests again", given: with(reg, taken(otherMatchID, mentorID), released(otherMatchID)),

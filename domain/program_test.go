@@ -1,0 +1,83 @@
+package domain_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mentorship/mentorship/domain"
+)
+
+func TestDefaultProgramIsValid(t *testing.T) {
+	p := domain.DefaultProgram()
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// The guide's numbers.
+	if p.ResponseWindow != 14*24*time.Hour || p.NudgeSpacing != 7*24*time.Hour || p.TermMonths != 12 ||
+		p.FirstMeetingReminder != 21*24*time.Hour || p.MaxPendingRequests != 1 || p.MaxActiveMatches != 1 ||
+		p.DefaultMentorCapacity != 1 || p.Limits.BiographyLength != 4000 {
+		t.Errorf("DefaultProgram strays from the guide: %+v", p)
+	}
+}
+
+func TestProgramValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*domain.Program)
+		want   string
+	}{
+		{"an empty list", func(p *domain.Program) { p.Skills = nil }, "Skills is empty"},
+		{"a blank entry", func(p *domain.Program) { p.Disciplines = append(p.Disciplines, "") }, "Disciplines["},
+		{"a padded entry", func(p *domain.Program) { p.FocusAreas = append(p.FocusAreas, " X") }, "FocusAreas["},
+		{"a duplicate entry", func(p *domain.Program) { p.Provinces = append(p.Provinces, "AB") }, `Provinces lists "AB" twice`},
+		{"the reserved end reason", func(p *domain.Program) { p.EndReasons = append(p.EndReasons, domain.EndReasonTermCompleted) }, "TERM_COMPLETED"},
+		{"an upper-case media type", func(p *domain.Program) { p.DocumentContentTypes = []string{"Application/PDF"} }, "lower-case media type"},
+		{"a zero response window", func(p *domain.Program) { p.ResponseWindow = 0 }, "ResponseWindow"},
+		{"a negative nudge spacing", func(p *domain.Program) { p.NudgeSpacing = -time.Hour }, "NudgeSpacing"},
+		{"a zero reminder delay", func(p *domain.Program) { p.FirstMeetingReminder = 0 }, "FirstMeetingReminder"},
+		{"a zero term", func(p *domain.Program) { p.TermMonths = 0 }, "TermMonths"},
+		{"no pending requests", func(p *domain.Program) { p.MaxPendingRequests = 0 }, "MaxPendingRequests"},
+		{"no active matches", func(p *domain.Program) { p.MaxActiveMatches = 0 }, "MaxActiveMatches"},
+		{"a zero default capacity", func(p *domain.Program) { p.DefaultMentorCapacity = 0 }, "DefaultMentorCapacity is 0"},
+		{"a default above the maximum", func(p *domain.Program) { p.DefaultMentorCapacity = 11 }, "exceeds MaxMentorCapacity"},
+		{"a zero length limit", func(p *domain.Program) { p.Limits.SessionNotesLength = 0 }, "Limits.SessionNotesLength"},
+		{"a zero document size", func(p *domain.Program) { p.Limits.DocumentSize = 0 }, "Limits.DocumentSize"},
+		{"no time zone", func(p *domain.Program) { p.Location = nil }, "Location"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := domain.DefaultProgram()
+			tc.change(&p)
+			err := p.Validate()
+			if err == nil {
+				t.Fatal("Validate accepted the program")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestProgramValidateReportsEveryProblem(t *testing.T) {
+	p := domain.DefaultProgram()
+	p.Skills, p.TermMonths = nil, 0
+	err := p.Validate()
+	if err == nil || !strings.Contains(err.Error(), "Skills") || !strings.Contains(err.Error(), "TermMonths") {
+		t.Errorf("got %v, want both problems", err)
+	}
+}
+
+func TestProgramTimes(t *testing.T) {
+	p := domain.DefaultProgram()
+	p.Location = time.FixedZone("EST", -5*3600)
+	// 31 January, 23:00 in Toronto: the term ends on the last day of
+	// January of the next year there, not a month of UTC.
+	acceptedAt := time.Date(2026, 2, 1, 4, 0, 0, 0, time.UTC)
+	if got, want := p.TermEnd(acceptedAt), time.Date(2027, 2, 1, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("TermEnd = %v, want %v", got, want)
+	}
+	if got := p.Today(acceptedAt); got.String() != "2026-01-31" {
+		t.Errorf("Today = %s, want 2026-01-31", got)
+	}
+}
