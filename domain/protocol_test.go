@@ -383,9 +383,13 @@ func (s *sim) startCommand(n int, mentees, mentors []uuid.UUID) {
 			acc := domain.AcceptMatch{MatchID: m.ID(), Actor: mentor, At: days(1)}
 			s.spawn(func(pr *simProc) { s.accept(pr, acc) })
 		case 2:
-			s.spawn(func(pr *simProc) { s.decideMatch(pr, domain.DeclineMatch{MatchID: m.ID(), Actor: mentor, At: days(1)}, m.ID()) })
+			s.spawn(func(pr *simProc) {
+				s.decideMatch(pr, domain.DeclineMatch{MatchID: m.ID(), Actor: mentor, At: days(1)}, m.ID())
+			})
 		case 3:
-			s.spawn(func(pr *simProc) { s.decideMatch(pr, domain.CancelMatch{MatchID: m.ID(), Actor: mentee, At: days(1)}, m.ID()) })
+			s.spawn(func(pr *simProc) {
+				s.decideMatch(pr, domain.CancelMatch{MatchID: m.ID(), Actor: mentee, At: days(1)}, m.ID())
+			})
 		}
 	case roll < 8 && len(activeMatches) > 0:
 		m := pick(activeMatches)
