@@ -1,0 +1,200 @@
+// Package command runs the program's use cases: it loads a stream, lets the
+// domain decide, and appends the decision with the stream's revision as the
+// expected revision, reloading and deciding again when another writer got
+// there first. Each decision writes one stream; a use case that touches two
+// streams does so in steps whose follow-ups are idempotent, so a process
+// manager (Reconcile) can finish or compensate them after a crash.
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// ErrContention is returned when a command lost the race for its stream
+// more often than the retry bound allows. Trying again later may succeed.
+var ErrContention = errors.New("too many concurrent changes to the same record; try again")
+
+// Service runs commands against an event store.
+type Service struct {
+	store      eventstore.Store
+	program    domain.Program
+	clock      clock.Clock
+	maxRetries int
+}
+
+// Options tune a Service.
+type Options struct {
+	// MaxRetries bounds how often a command reloads and decides again
+	// after losing a race for its stream (64 when 0).
+	MaxRetries int
+}
+
+// New returns a Service. The program settings must be valid.
+func New(store eventstore.Store, program domain.Program, clk clock.Clock, opts Options) (*Service, error) {
+	if err := program.Validate(); err != nil {
+		return nil, fmt.Errorf("command service: %w", err)
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 64
+	}
+	return &Service{store: store, program: program, clock: clk, maxRetries: opts.MaxRetries}, nil
+}
+
+// Program returns the program settings the service decides with.
+func (s *Service) Program() domain.Program { return s.program }
+
+// Request identifies one command as it arrives: who issues it and the IDs
+// that tie its events together.
+type Request struct {
+	Actor domain.Actor
+	// CommandID names the command. Sending the same command again with the
+	// same ID does not write its events twice. Empty means a fresh ID.
+	CommandID string
+	// CorrelationID ties together everything one request caused; the
+	// command ID when empty.
+	CorrelationID string
+}
+
+func (r Request) normalized() Request {
+	if r.CommandID == "" {
+		r.CommandID = uuid.NewString()
+	}
+	if r.CorrelationID == "" {
+		r.CorrelationID = r.CommandID
+	}
+	return r
+}
+
+// Result tells where a command's events landed.
+type Result struct {
+	// Position is the global position of the last event the command
+	// appended, or Start when it changed nothing. Waiting until read
+	// models reach it gives read-your-writes.
+	Position eventstore.Position
+}
+
+func (r *Result) add(p eventstore.Position) {
+	if p > r.Position {
+		r.Position = p
+	}
+}
+
+// step names one append of a command, for deterministic event IDs and the
+// causation recorded in metadata.
+type step struct {
+	req   Request
+	name  string // which step of the command, e.g. "reserve"
+	cause string // the ID of the command or event that caused this step
+}
+
+func (st step) eventID(stream string, i int) uuid.UUID {
+	return domain.EventID("command", st.req.CommandID, st.name, stream, strconv.Itoa(i))
+}
+
+// aggregate is how to rebuild one kind of stream's state.
+type aggregate[S any] struct {
+	evolve func(S, domain.Event) S
+}
+
+var (
+	memberAgg   = aggregate[domain.Member]{evolve: domain.EvolveMember}
+	matchAgg    = aggregate[domain.Match]{evolve: domain.EvolveMatch}
+	resourceAgg = aggregate[domain.Resource]{evolve: domain.EvolveResource}
+)
+
+// load folds a stream into its state. A stream with no events gives the
+// zero state and exists false.
+func load[S any](ctx context.Context, store eventstore.Store, agg aggregate[S], stream string) (S, eventstore.Revision, bool, error) {
+	var state S
+	recs, err := store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return state, 0, false, nil
+	}
+	if err != nil {
+		return state, 0, false, fmt.Errorf("load %s: %w", stream, err)
+	}
+	for _, rec := range recs {
+		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+		if err != nil {
+			return state, 0, false, fmt.Errorf("load %s: revision %d: %w", stream, rec.Revision, err)
+		}
+		state = agg.evolve(state, ev)
+	}
+	return state, recs[len(recs)-1].Revision, true, nil
+}
+
+// update loads a stream, decides, and appends the decision expecting the
+// revision it loaded; on a lost race it reloads and decides again. It
+// returns the position of the last appended event (Start when the decision
+// was empty) and the state the decision was made on.
+func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (eventstore.Position, S, error) {
+	for attempt := 0; ; attempt++ {
+		state, rev, exists, err := load(ctx, s.store, agg, stream)
+		if err != nil {
+			return 0, state, err
+		}
+		evs, err := decide(state)
+		if err != nil || len(evs) == 0 {
+			return 0, state, err
+		}
+		expected := eventstore.NoStream()
+		if exists {
+			expected = eventstore.Exact(rev)
+		}
+		data, err := s.envelope(st, stream, evs)
+		if err != nil {
+			return 0, state, err
+		}
+		res, err := s.store.Append(ctx, stream, expected, data...)
+		switch {
+		case err == nil:
+			return res.LastPosition, state, nil
+		case errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < s.maxRetries:
+			continue
+		case errors.Is(err, eventstore.ErrWrongExpectedRevision):
+			return 0, state, fmt.Errorf("%s: %w", stream, ErrContention)
+		default:
+			return 0, state, err
+		}
+	}
+}
+
+// envelope turns decided events into store events with their metadata.
+func (s *Service) envelope(st step, stream string, evs []domain.Event) ([]eventstore.EventData, error) {
+	now := s.clock.Now()
+	out := make([]eventstore.EventData, len(evs))
+	for i, ev := range evs {
+		enc, err := domain.Encode(ev)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = eventstore.EventData{
+			ID:            st.eventID(stream, i),
+			Type:          enc.Type,
+			SchemaVersion: enc.SchemaVersion,
+			Data:          enc.Data,
+			Metadata: eventstore.Metadata{
+				ActorID:       st.req.Actor.MetadataID(),
+				ActorRole:     string(st.req.Actor.Role),
+				CorrelationID: st.req.CorrelationID,
+				CausationID:   st.cause,
+				OccurredAt:    now,
+			},
+		}
+	}
+	return out, nil
+}
+
+// first returns the first step of a command, caused by the command itself.
+func first(req Request, name string) step {
+	return step{req: req, name: name, cause: req.CommandID}
+}
