@@ -166,7 +166,7 @@ func EvolveMatch(m Match, e Event) Match {
 		m.documents = with(m.documents, e.DocumentID, documentRecord{
 			name: e.Name, version: e.Version, uploaderID: e.UploaderID, sha256: e.SHA256,
 		})
-		m.versions = with(m.versions, e.Name, max(m.versions[e.Name], e.Version))
+		m.versions = with(m.versions, e.Name, e.Version)
 	case DocumentRemoved:
 		if d, ok := m.documents[e.DocumentID]; ok {
 			d.removed = true

@@ -71,13 +71,14 @@ func TestProgramValidateReportsEveryProblem(t *testing.T) {
 func TestProgramTimes(t *testing.T) {
 	p := domain.DefaultProgram()
 	p.Location = time.FixedZone("EST", -5*3600)
-	// 31 January, 23:00 in Toronto: the term ends on the last day of
-	// January of the next year there, not a month of UTC.
-	acceptedAt := time.Date(2026, 2, 1, 4, 0, 0, 0, time.UTC)
-	if got, want := p.TermEnd(acceptedAt), time.Date(2027, 2, 1, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
+	// 29 February 2028, 22:00 in Toronto, is 1 March in UTC. A year later
+	// counts from the Toronto day: 29 February 2029 does not exist, so the
+	// term ends on 1 March 2029, 22:00 in Toronto.
+	acceptedAt := time.Date(2028, 3, 1, 3, 0, 0, 0, time.UTC)
+	if got, want := p.TermEnd(acceptedAt), time.Date(2029, 3, 2, 3, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("TermEnd = %v, want %v", got, want)
 	}
-	if got := p.Today(acceptedAt); got.String() != "2026-01-31" {
-		t.Errorf("Today = %s, want 2026-01-31", got)
+	if got := p.Today(acceptedAt); got.String() != "2028-02-29" {
+		t.Errorf("Today = %s, want 2028-02-29", got)
 	}
 }
