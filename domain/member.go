@@ -484,7 +484,7 @@ func decideReserveCapacitySlot(m Member, c ReserveCapacitySlot) ([]Event, error)
 	if match.status.Terminal() {
 		return nil, match.terminalError()
 	}
-	if s, ok := m.slots[acc.MatchID]; ok && s.held() {
+	if _, ok := m.slots[acc.MatchID]; ok {
 		return nil, nil
 	}
 	if match.status != StatusPending {
