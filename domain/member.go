@@ -527,9 +527,7 @@ func decideSyncSlot(m Member, c SyncSlot) ([]Event, error) {
 		}
 		return []Event{RequestSlotReleased{MemberID: m.id, MatchID: c.MatchID, At: at}}
 	}
-	ours := match.mentorID == m.id && s.State == SlotReserved ||
-		match.menteeID == m.id && match.mentorID == s.PartnerID && s.State != SlotReserved
-	switch {
+	switch ours := match.IsPartner(m.id); {
 	case !ours || match.status.Terminal():
 		return release(), nil
 	case match.status == StatusActive && s.State == SlotPending:

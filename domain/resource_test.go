@@ -59,7 +59,12 @@ func TestPublishResource(t *testing.T) {
 		{name: "the description has a length limit", when: withPub(func(c *domain.PublishResource) { c.Description = repeat("d", 2001) }), err: badInput("description")},
 		{name: "a URL or a text is required", when: withPub(func(c *domain.PublishResource) { c.URL = "" }), err: badInput("url")},
 		{name: "not both a URL and a text", when: withPub(func(c *domain.PublishResource) { c.Text = "Also this." }), err: badInput("url")},
-		{name: "the URL must be http or https", when: withPub(func(c *domain.PublishResource) { c.URL = "javascript:alert(1)" }), err: badInput("url")},
+		{name: "the URL must be http or https", when: withPub(func(c *domain.PublishResource) { c.URL = "ftp://example.org/guide.pdf" }), err: badInput("url")},
+		{name: "the URL must not be a script", when: withPub(func(c *domain.PublishResource) { c.URL = "javascript:alert(1)" }), err: badInput("url")},
+		{
+			name: "an http URL is taken", when: withPub(func(c *domain.PublishResource) { c.URL = "http://example.org/guide" }),
+			then: []domain.Event{func() domain.Event { e := published; e.URL = "http://example.org/guide"; return e }()},
+		},
 		{name: "the URL must be absolute", when: withPub(func(c *domain.PublishResource) { c.URL = "/licensing" }), err: badInput("url")},
 		{name: "the URL has a length limit", when: withPub(func(c *domain.PublishResource) { c.URL = "https://example.org/" + repeat("a", 2048) }), err: badInput("url")},
 		{name: "the text has a length limit", when: withPub(func(c *domain.PublishResource) { c.URL, c.Text = "", repeat("x", 20001) }), err: badInput("text")},

@@ -82,7 +82,7 @@ func cleanEmail(field, s string, max int, required bool) (string, error) {
 		return s, err
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
+	if err != nil || a.Address != s {
 		return "", invalid(field, "must be an email address such as name@example.org")
 	}
 	return s, nil
