@@ -1,0 +1,191 @@
+package projections
+
+import (
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// MemberView is what the read side knows of one account.
+type MemberView struct {
+	ID           uuid.UUID
+	Role         domain.Role
+	Email        string
+	RegisteredAt time.Time
+	Profile      domain.Profile
+	// Capacity and Accepting are a mentor's settings.
+	Capacity  int
+	Accepting bool
+	// Slots are the member's held slots by match: a mentee's pending or
+	// active requests, a mentor's reserved capacity.
+	Slots map[uuid.UUID]domain.SlotState
+	// ReviewRequested is when the member was last asked to review their
+	// profile after a match ended; zero when never.
+	ReviewRequested time.Time
+}
+
+// CapacityUsed counts a mentor's reserved capacity.
+func (m *MemberView) CapacityUsed() int { return m.count(domain.SlotReserved) }
+
+// PendingRequests counts a mentee's pending requests.
+func (m *MemberView) PendingRequests() int { return m.count(domain.SlotPending) }
+
+// ActiveMatches counts a mentee's active matches.
+func (m *MemberView) ActiveMatches() int { return m.count(domain.SlotActive) }
+
+// Open reports whether a mentor takes new requests now: accepting, with
+// free capacity.
+func (m *MemberView) Open() bool {
+	return m.Role == domain.RoleMentor && m.Accepting && m.CapacityUsed() < m.Capacity
+}
+
+func (m *MemberView) count(s domain.SlotState) int {
+	n := 0
+	for _, st := range m.Slots {
+		if st == s {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *MemberView) clone() *MemberView {
+	c := *m
+	c.Slots = make(map[uuid.UUID]domain.SlotState, len(m.Slots))
+	for k, v := range m.Slots {
+		c.Slots[k] = v
+	}
+	return &c
+}
+
+// Members is the read model of accounts and profiles, with the mentor
+// search index.
+type Members struct {
+	mu      sync.RWMutex
+	pos     eventstore.Position
+	members map[uuid.UUID]*MemberView
+	index   *searchIndex
+}
+
+var _ Projection = (*Members)(nil)
+
+// NewMembers returns an empty members read model.
+func NewMembers() *Members {
+	return &Members{members: map[uuid.UUID]*MemberView{}, index: newSearchIndex()}
+}
+
+// Name implements Projection.
+func (p *Members) Name() string { return "members" }
+
+// Position implements Projection.
+func (p *Members) Position() eventstore.Position {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.pos
+}
+
+// Apply implements Projection.
+func (p *Members) Apply(events []Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range events {
+		ev := &events[i]
+		if ev.Position <= p.pos {
+			continue
+		}
+		p.apply(ev)
+		p.pos = ev.Position
+	}
+	return nil
+}
+
+func (p *Members) apply(ev *Event) {
+	switch e := ev.Data.(type) {
+	case domain.MemberRegistered:
+		if _, ok := p.members[e.MemberID]; ok {
+			return
+		}
+		m := &MemberView{ID: e.MemberID, Role: e.Role, Email: e.Email, RegisteredAt: e.At,
+			Profile: domain.Profile{Name: e.Name}, Capacity: e.Capacity, Accepting: e.Accepting,
+			Slots: map[uuid.UUID]domain.SlotState{}}
+		p.members[e.MemberID] = m
+		p.reindex(m)
+	case domain.ProfileUpdated:
+		p.change(e.MemberID, func(m *MemberView) { m.Profile = e.Profile })
+	case domain.MentorCapacityChanged:
+		p.change(e.MemberID, func(m *MemberView) { m.Capacity = e.Capacity })
+	case domain.MentorAvailabilityChanged:
+		p.change(e.MemberID, func(m *MemberView) { m.Accepting = e.Accepting })
+	case domain.RequestSlotTaken:
+		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotPending })
+	case domain.RequestSlotActivated:
+		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotActive })
+	case domain.RequestSlotReleased:
+		p.change(e.MemberID, func(m *MemberView) { delete(m.Slots, e.MatchID) })
+	case domain.CapacitySlotReserved:
+		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotReserved })
+	case domain.CapacitySlotReleased:
+		p.change(e.MemberID, func(m *MemberView) { delete(m.Slots, e.MatchID) })
+	case domain.ProfileReviewRequested:
+		p.change(e.MenteeID, func(m *MemberView) { m.ReviewRequested = e.At })
+		p.change(e.MentorID, func(m *MemberView) { m.ReviewRequested = e.At })
+	}
+}
+
+// change edits a member in place and refreshes the mentor index. Views
+// handed out by queries are copies, so editing in place is safe.
+func (p *Members) change(id uuid.UUID, edit func(*MemberView)) {
+	m, ok := p.members[id]
+	if !ok {
+		return
+	}
+	edit(m)
+	p.reindex(m)
+}
+
+func (p *Members) reindex(m *MemberView) {
+	if m.Role == domain.RoleMentor {
+		p.index.put(m)
+	}
+}
+
+// Member returns a copy of a member's view.
+func (p *Members) Member(id uuid.UUID) (*MemberView, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	m, ok := p.members[id]
+	if !ok {
+		return nil, false
+	}
+	return m.clone(), true
+}
+
+// MembersByID returns copies of the views of the given members, in order;
+// unknown IDs give nil. It takes the lock once for the whole list, which
+// the GraphQL layer's batch loader relies on.
+func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*MemberView, len(ids))
+	for i, id := range ids {
+		if m, ok := p.members[id]; ok {
+			out[i] = m.clone()
+		}
+	}
+	return out
+}
+
+// Count returns how many members hold each role.
+func (p *Members) Count() map[domain.Role]int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := map[domain.Role]int{}
+	for _, m := range p.members {
+		out[m.Role]++
+	}
+	return out
+}

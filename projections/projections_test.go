@@ -1,0 +1,341 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/projections"
+)
+
+type world struct {
+	store   eventstore.Store
+	svc     *command.Service
+	clock   *clock.Fake
+	mentees []domain.Actor
+	mentors []domain.Actor
+	staff   domain.Actor
+	matches []uuid.UUID
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	store, err := bolt.Open(t.TempDir(), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	clk := clock.NewFake(time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC))
+	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{store: store, svc: svc, clock: clk}
+	w.staff = domain.Actor{ID: uuid.New(), Role: domain.RoleStaff}
+	if _, err := svc.RegisterMember(context.Background(), command.Request{Actor: domain.SystemActor()}, w.staff.ID, domain.RoleStaff, "Staff", "staff@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) register(t *testing.T, role domain.Role, name string) domain.Actor {
+	t.Helper()
+	a := domain.Actor{ID: uuid.New(), Role: role}
+	if _, err := w.svc.RegisterMember(context.Background(), command.Request{Actor: a}, a.ID, role, name, a.ID.String()[:8]+"@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if role == domain.RoleMentee {
+		w.mentees = append(w.mentees, a)
+	} else {
+		w.mentors = append(w.mentors, a)
+	}
+	return a
+}
+
+// randomStep runs one random command; refusals by the rules are expected.
+func (w *world) randomStep(t *testing.T, r *rand.Rand) {
+	ctx := context.Background()
+	pick := func(as []domain.Actor) domain.Actor { return as[r.IntN(len(as))] }
+	var err error
+	switch n := r.IntN(12); {
+	case n < 3:
+		var id uuid.UUID
+		id, _, err = w.svc.RequestMatch(ctx, command.Request{Actor: pick(w.mentees)}, pick(w.mentors).ID, "please")
+		if err == nil {
+			w.matches = append(w.matches, id)
+		}
+	case n < 5 && len(w.matches) > 0:
+		m := w.matches[r.IntN(len(w.matches))]
+		mv, _ := w.svc.Match(ctx, m)
+		_, err = w.svc.AcceptMatch(ctx, command.Request{Actor: domain.Actor{ID: mv.MentorID(), Role: domain.RoleMentor}}, m)
+	case n < 6 && len(w.matches) > 0:
+		m := w.matches[r.IntN(len(w.matches))]
+		mv, _ := w.svc.Match(ctx, m)
+		_, err = w.svc.DeclineMatch(ctx, command.Request{Actor: domain.Actor{ID: mv.MentorID(), Role: domain.RoleMentor}}, m, "", "")
+	case n < 7 && len(w.matches) > 0:
+		m := w.matches[r.IntN(len(w.matches))]
+		mv, _ := w.svc.Match(ctx, m)
+		_, err = w.svc.CancelMatch(ctx, command.Request{Actor: domain.Actor{ID: mv.MenteeID(), Role: domain.RoleMentee}}, m)
+	case n < 8 && len(w.matches) > 0:
+		m := w.matches[r.IntN(len(w.matches))]
+		mv, _ := w.svc.Match(ctx, m)
+		_, err = w.svc.EndMatch(ctx, command.Request{Actor: w.staff}, m, "GOALS_CONCLUDED", mv.MenteeID(), "done")
+	case n < 10 && len(w.matches) > 0:
+		m := w.matches[r.IntN(len(w.matches))]
+		mv, _ := w.svc.Match(ctx, m)
+		author := domain.Actor{ID: mv.MenteeID(), Role: domain.RoleMentee}
+		if r.IntN(2) == 0 {
+			author = domain.Actor{ID: mv.MentorID(), Role: domain.RoleMentor}
+		}
+		_, err = w.svc.LogSession(ctx, command.Request{Actor: author}, m, uuid.New(), domain.SessionDetails{Date: w.svc.Program().Today(w.clock.Now()), Minutes: 15 * (1 + r.IntN(8)), Value: 1 + r.IntN(5)})
+	case n < 11:
+		m := pick(w.mentors)
+		_, err = w.svc.SetMentorCapacity(ctx, command.Request{Actor: m}, m.ID, 1+r.IntN(3))
+	default:
+		m := pick(w.mentors)
+		_, err = w.svc.SetAcceptingRequests(ctx, command.Request{Actor: m}, m.ID, r.IntN(3) > 0)
+	}
+	if err != nil && domain.ErrorCode(err) == "" {
+		t.Fatalf("command failed: %v", err)
+	}
+	w.clock.Advance(time.Duration(r.IntN(48)) * time.Hour)
+}
+
+// feed applies the whole log in random batches, delivering some events
+// twice, as a restarted subscription would.
+func feed(t *testing.T, store eventstore.Store, r *rand.Rand, projs ...projections.Projection) {
+	t.Helper()
+	recs, err := store.ReadAll(context.Background(), eventstore.Start, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]projections.Event, len(recs))
+	for i, rec := range recs {
+		if evs[i], err = projections.Decode(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < len(evs); {
+		n := 1 + r.IntN(20)
+		end := min(len(evs), i+n)
+		start := i
+		if r.IntN(3) == 0 {
+			start = max(0, i-r.IntN(10)) // redelivery of events already applied
+		}
+		for _, p := range projs {
+			if err := p.Apply(evs[start:end]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		i = end
+	}
+}
+
+type memberFacts struct {
+	Role                            domain.Role
+	Capacity, Used, Pending, Active int
+	Accepting                       bool
+}
+
+type matchFacts struct {
+	Mentee, Mentor uuid.UUID
+	Status         domain.MatchStatus
+	EndReason      string
+}
+
+// The read models agree with an independent recomputation: every stream
+// folded by the domain's own evolve functions.
+func TestProjectionsMatchRecomputation(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			w := newWorld(t)
+			for i := range 6 {
+				w.register(t, domain.RoleMentee, fmt.Sprint("Mentee ", i))
+				w.register(t, domain.RoleMentor, fmt.Sprint("Mentor ", i))
+			}
+			for range 150 {
+				w.randomStep(t, r)
+			}
+			members, matches := projections.NewMembers(), projections.NewMatches()
+			feed(t, w.store, r, members, matches)
+			ctx := context.Background()
+			for _, a := range append(append([]domain.Actor{}, w.mentees...), w.mentors...) {
+				want, err := w.svc.Member(ctx, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := members.Member(a.ID)
+				if !ok {
+					t.Fatalf("member %s missing", a.ID)
+				}
+				wf := memberFacts{want.Role(), want.Capacity(), want.CapacityUsed(), want.PendingRequests(), want.ActiveMatches(), want.Accepting()}
+				gf := memberFacts{got.Role, got.Capacity, got.CapacityUsed(), got.PendingRequests(), got.ActiveMatches(), got.Accepting}
+				if diff := cmp.Diff(wf, gf); diff != "" {
+					t.Fatalf("member %s (-recomputed +read model):\n%s", a.ID, diff)
+				}
+			}
+			minutes := map[uuid.UUID]int{}
+			for _, id := range w.matches {
+				want, err := w.svc.Match(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, ok := matches.Match(id)
+				if !ok {
+					t.Fatalf("match %s missing", id)
+				}
+				wf := matchFacts{want.MenteeID(), want.MentorID(), want.Status(), want.EndReason()}
+				gf := matchFacts{got.MenteeID, got.MentorID, got.Status, got.EndReason}
+				if diff := cmp.Diff(wf, gf); diff != "" {
+					t.Fatalf("match %s (-recomputed +read model):\n%s", id, diff)
+				}
+			}
+			// CPD minutes against a sum over the raw events.
+			recs, _ := w.store.ReadAll(ctx, eventstore.Start, 1_000_000)
+			for _, rec := range recs {
+				if ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data); err == nil {
+					if s, ok := ev.(domain.SessionLogged); ok {
+						minutes[s.AuthorID] += s.Details.Minutes
+					}
+				}
+			}
+			for author, want := range minutes {
+				if got := matches.CPDSummary(author, domain.Date{}, domain.Date{}).TotalMinutes; got != want {
+					t.Fatalf("CPD of %s: %d minutes, want %d", author, got, want)
+				}
+			}
+		})
+	}
+}
+
+// A mutation's position, waited for, makes its change visible to queries.
+func TestRunnerGivesReadYourWrites(t *testing.T) {
+	w := newWorld(t)
+	members, matches := projections.NewMembers(), projections.NewMatches()
+	runner := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop()}, members, matches)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	mentee, mentor := w.register(t, domain.RoleMentee, "Ada"), w.register(t, domain.RoleMentor, "Grace")
+	for i := range 50 {
+		id, res, err := w.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runner.WaitForDefault(ctx, res.Position); err != nil {
+			t.Fatal(err)
+		}
+		if m, ok := matches.Match(id); !ok || m.Status != domain.StatusPending {
+			t.Fatalf("round %d: the request is not visible after waiting", i)
+		}
+		res, err = w.svc.CancelMatch(ctx, command.Request{Actor: mentee}, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runner.WaitForDefault(ctx, res.Position); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := members.Member(mentee.ID); m.PendingRequests() != 0 {
+			t.Fatalf("round %d: the cancel is not visible after waiting", i)
+		}
+	}
+	short, cancelShort := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancelShort()
+	if err := runner.WaitFor(short, 1<<40); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a position never written: %v", err)
+	}
+}
+
+// An event that cannot be decoded stops the projections at its position;
+// it is never skipped.
+func TestPoisonEventStopsProjections(t *testing.T) {
+	w := newWorld(t)
+	members := projections.NewMembers()
+	runner := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop()}, members)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	bad := eventstore.EventData{ID: uuid.New(), Type: "MatchRequested", SchemaVersion: 1, Data: []byte(`{"matchId": 42}`)}
+	res, err := w.store.Append(ctx, "match-broken", eventstore.Any(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runner.WaitForDefault(ctx, res.LastPosition)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("position %d", res.LastPosition)) {
+		t.Fatalf("waiting past a poison event: %v", err)
+	}
+	if h := runner.Healthy(); h == nil {
+		t.Fatal("the runner reports healthy after a poison event")
+	}
+}
+
+func TestHistoryHidesPrivateNotesAndReplaysAsOf(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	mentee, mentor := w.register(t, domain.RoleMentee, "Ada"), w.register(t, domain.RoleMentor, "Grace")
+	id, reqRes, err := w.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestedAt := w.clock.Now()
+	w.clock.Advance(48 * time.Hour)
+	if _, err := w.svc.AcceptMatch(ctx, command.Request{Actor: mentor}, id); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(24 * time.Hour)
+	if _, err := w.svc.LogSession(ctx, command.Request{Actor: mentee}, id, uuid.New(), domain.SessionDetails{Date: w.svc.Program().Today(w.clock.Now()), Minutes: 45, Notes: "secret career worries", Value: 2}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := projections.MatchHistory(ctx, w.store, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, h := range hist {
+		types = append(types, h.Type)
+		if strings.Contains(string(h.Data), "secret") || strings.Contains(string(h.Data), `"value"`) {
+			t.Fatalf("history shows private session data: %s", h.Data)
+		}
+	}
+	if diff := cmp.Diff([]string{"MatchRequested", "MatchAccepted", "SessionLogged"}, types); diff != "" {
+		t.Fatalf("history types (-want +got):\n%s", diff)
+	}
+	if hist[0].ActorID != mentee.ID.String() || hist[1].ActorRole != "MENTOR" {
+		t.Fatalf("history actors: %+v %+v", hist[0], hist[1])
+	}
+	m, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: requestedAt.Add(time.Hour)})
+	if err != nil || m.Status() != domain.StatusPending {
+		t.Fatalf("as of an hour after the request: %v %v", m.Status(), err)
+	}
+	m, _, err = projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Position: reqRes.Position})
+	if err != nil || m.Status() != domain.StatusPending {
+		t.Fatalf("as of the request's position: %v %v", m.Status(), err)
+	}
+	m, _, err = projections.MatchAsOf(ctx, w.store, id, projections.AsOf{})
+	if err != nil || m.Status() != domain.StatusActive {
+		t.Fatalf("as of now: %v %v", m.Status(), err)
+	}
+	if _, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: requestedAt.Add(-time.Hour)}); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("as of before the request: %v", err)
+	}
+	if _, err := projections.MatchHistory(ctx, w.store, uuid.New()); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("history of an unknown match: %v", err)
+	}
+}
