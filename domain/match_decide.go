@@ -403,10 +403,9 @@ func decideNudge(p Program, m Match, c NudgeMentor) ([]Event, error) {
 	if err := m.checkPending(); err != nil {
 		return nil, err
 	}
-	if !m.lastNudgeAt.IsZero() {
-		if next := p.NextNudgeAt(m.lastNudgeAt); c.At.Before(next) {
-			return nil, refuse(CodeNudgeTooSoon, "this mentor was nudged recently; nudge again from %s", next.Format(time.RFC3339))
-		}
+	// Without an earlier nudge, lastNudgeAt is the zero time, long past.
+	if next := p.NextNudgeAt(m.lastNudgeAt); c.At.Before(next) {
+		return nil, refuse(CodeNudgeTooSoon, "this mentor was nudged recently; nudge again from %s", next.Format(time.RFC3339))
 	}
 	return []Event{MentorNudged{
 		MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, StaffID: c.Actor.ID, Note: note, At: c.At.UTC(),

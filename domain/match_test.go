@@ -337,7 +337,7 @@ func TestEndMatch(t *testing.T) {
 		{name: "the reason is required", given: active(), when: withEnd(func(c *domain.EndMatch) { c.Reason = "" }), err: badInput("reason")},
 		{name: "staff cannot claim the term is completed", given: active(), when: withEnd(func(c *domain.EndMatch) { c.Reason = domain.EndReasonTermCompleted }), err: badInput("reason")},
 		{name: "the reason comes from the program's list", given: active(), when: withEnd(func(c *domain.EndMatch) { c.Reason = "FIRED" }), err: badInput("reason")},
-		{name: "who asked is required", given: active(), when: withEnd(func(c *domain.EndMatch) { c.RequestedBy = uuid.Nil }), err: badInput("requestedBy")},
+		{name: "who asked is required, checked before the match", when: withEnd(func(c *domain.EndMatch) { c.RequestedBy = uuid.Nil }), err: badInput("requestedBy")},
 		{name: "who asked must be a partner", given: active(), when: withEnd(func(c *domain.EndMatch) { c.RequestedBy = otherMenteeID }), err: badInput("requestedBy")},
 		{name: "the note is required", given: active(), when: withEnd(func(c *domain.EndMatch) { c.Note = "  " }), err: badInput("note")},
 		{name: "the note has a length limit", given: active(), when: withEnd(func(c *domain.EndMatch) { c.Note = strings.Repeat("n", 2001) }), err: badInput("note")},

@@ -60,6 +60,7 @@ func TestPublishResource(t *testing.T) {
 		{name: "a URL or a text is required", when: withPub(func(c *domain.PublishResource) { c.URL = "" }), err: badInput("url")},
 		{name: "not both a URL and a text", when: withPub(func(c *domain.PublishResource) { c.Text = "Also this." }), err: badInput("url")},
 		{name: "the URL must be http or https", when: withPub(func(c *domain.PublishResource) { c.URL = "ftp://example.org/guide.pdf" }), err: badInput("url")},
+		{name: "the URL needs a host", when: withPub(func(c *domain.PublishResource) { c.URL = "https:///guide" }), err: badInput("url")},
 		{name: "the URL must not be a script", when: withPub(func(c *domain.PublishResource) { c.URL = "javascript:alert(1)" }), err: badInput("url")},
 		{
 			name: "an http URL is taken", when: withPub(func(c *domain.PublishResource) { c.URL = "http://example.org/guide" }),
