@@ -17,15 +17,16 @@ import (
 // errUsage marks errors whose explanation was already printed.
 var errUsage = errors.New("usage")
 
-type command struct {
+type subcommand struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error
 }
 
-func commands() []command {
-	return []command{
+func commands() []subcommand {
+	return []subcommand{
 		{"serve", "run the API server", serve},
+		{"replay", "rebuild every read model from the log and report the rate", replay},
 	}
 }
 

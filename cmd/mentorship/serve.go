@@ -17,6 +17,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
@@ -46,13 +47,41 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	head, _ := store.Head(ctx)
 	log.Info().Str("data_dir", cfg.DataDir).Uint64("head", uint64(head)).Dur("took", time.Since(opened)).Msg("event store open")
 
+	// The read models catch up from the log in the background; the server
+	// is ready once they reach the head seen at start.
+	members, matches := projections.NewMembers(), projections.NewMatches()
+	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg}, members, matches)
+	runCtx, stopRunner := context.WithCancel(ctx)
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx) }()
+	defer func() {
+		stopRunner()
+		if err := <-runnerDone; err != nil {
+			log.Error().Err(err).Msg("projections stopped")
+		}
+	}()
+	go func() {
+		started := time.Now()
+		if err := runner.WaitFor(runCtx, head); err == nil {
+			log.Info().Uint64("position", uint64(head)).Dur("took", time.Since(started)).Msg("read models caught up")
+		}
+	}()
+
 	resolver := &graph.Resolver{Build: buildinfo.Read(), Environment: cfg.Env}
 	handler := server.New(server.Deps{
 		Logger:  log,
 		GraphQL: graph.NewHandler(resolver, graph.HandlerOptions{Production: cfg.Production()}),
 		Ready: func(ctx context.Context) error {
-			_, err := store.Head(ctx)
-			return err
+			if _, err := store.Head(ctx); err != nil {
+				return err
+			}
+			if err := runner.Healthy(); err != nil {
+				return err
+			}
+			if reached := runner.Reached(); reached < head {
+				return fmt.Errorf("read models at position %d of %d", reached, head)
+			}
+			return nil
 		},
 		Gatherer: reg,
 	})
