@@ -169,6 +169,7 @@ func TestUpdateProfile(t *testing.T) {
 		bad("contact.email", func(p *domain.Profile) { p.Contact.Email = "grace@" }),
 		bad("contact.phone", func(p *domain.Profile) { p.Contact.Phone = "call me" }),
 		bad("contact.phone", func(p *domain.Profile) { p.Contact.Phone = "555-01" }),
+		bad("contact.phone", func(p *domain.Profile) { p.Contact.Phone = "403+555-0100" }),
 		bad("contact.phone", func(p *domain.Profile) { p.Contact.Phone = "1234567890123456" }),
 		bad("contact.phone", func(p *domain.Profile) { p.Contact.Phone = "" }),
 		bad("contact.email", func(p *domain.Profile) { p.Contact.Email, p.Contact.PreferredMethod = "", domain.ContactEmail }),
