@@ -427,3 +427,39 @@ func (p *Matches) Dashboard(program domain.Program, now time.Time) Dashboard {
 	}
 	return d
 }
+
+// Session returns one meeting log by ID.
+func (p *Matches) Session(id uuid.UUID) (SessionView, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	s, ok := p.sessions[id]
+	if !ok {
+		return SessionView{}, false
+	}
+	return *s, true
+}
+
+// MatchesByID returns copies of the given matches in order; unknown IDs
+// give nil. It takes the lock once for the whole list.
+func (p *Matches) MatchesByID(ids []uuid.UUID) []*MatchView {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*MatchView, len(ids))
+	for i, id := range ids {
+		if m, ok := p.matches[id]; ok {
+			out[i] = m.clone()
+		}
+	}
+	return out
+}
+
+// Resource returns one resource by ID, retired or not.
+func (p *Matches) Resource(id uuid.UUID) (ResourceView, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	r, ok := p.resources[id]
+	if !ok {
+		return ResourceView{}, false
+	}
+	return *r, true
+}
