@@ -215,6 +215,8 @@ type SetAcceptingRequests struct {
 // the whole request, checks the mentee's limits, and checks the requested
 // mentor as loaded by the caller from the mentor's stream. When it decides
 // RequestSlotTaken, the caller decides Request on the new match stream.
+// Deciding it again for the same match ID and mentor decides nothing, so a
+// retried request goes on to its second step.
 type ReserveRequestSlot struct {
 	// Request is the request, which the caller decides next on the match
 	// stream.
