@@ -1,0 +1,181 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// registrationTimeout is how long pending credentials belong to the
+// registration that wrote them. After it, a new registration of the same
+// account takes them over, so credentials left by a crash never block an
+// email for good.
+const registrationTimeout = 2 * time.Minute
+
+// maxEmailBytes caps an email address, as SMTP does.
+const maxEmailBytes = 254
+
+// Registered tells how a registration ended.
+type Registered struct {
+	// MemberID is the new account's member ID.
+	MemberID uuid.UUID
+	// Position is the global position of the MemberRegistered event (or
+	// eventstore.Start when a retried registration found it already
+	// recorded). Waiting for read models to reach it gives
+	// read-your-writes.
+	Position eventstore.Position
+}
+
+// Register creates a mentee or mentor account and records it on the event
+// log with the new member as the actor. It returns ErrEmailTaken when an
+// account of that role already uses the email (compared without regard to
+// case), ErrWeakPassword when the password breaks a rule, and the
+// registrar's *domain.Error when the member is refused (a bad name). The
+// caller signs the member in with Login afterwards.
+//
+// Credentials are written as pending before the event is appended and
+// become usable only after it; when the append fails they are withdrawn,
+// and if even that fails they stay pending, unable to sign in, until a
+// retry takes them over with the same member ID, which the registrar
+// records idempotently.
+func (s *Service) Register(ctx context.Context, role domain.Role, name, email, password string) (Registered, error) {
+	if role != domain.RoleMentee && role != domain.RoleMentor {
+		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleMentee, domain.RoleMentor)
+	}
+	return s.register(ctx, role, name, email, password, false)
+}
+
+// CreateOperatorAccount creates a staff or auditor account on the
+// operator's behalf (the system actor), for the CLI's users create. Errors
+// are those of Register.
+func (s *Service) CreateOperatorAccount(ctx context.Context, role domain.Role, name, email, password string) (Registered, error) {
+	if role != domain.RoleStaff && role != domain.RoleAuditor {
+		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleStaff, domain.RoleAuditor)
+	}
+	return s.register(ctx, role, name, email, password, true)
+}
+
+// errSuperseded reports that another registration took over pending
+// credentials while this one was recording the member.
+var errSuperseded = errors.New("registration superseded")
+
+func (s *Service) register(ctx context.Context, role domain.Role, name, email, password string, operator bool) (Registered, error) {
+	email, key, err := cleanEmail(email)
+	if err != nil {
+		return Registered{}, err
+	}
+	if err := CheckPassword("password", password); err != nil {
+		return Registered{}, err
+	}
+	hash := hashPassword(s.opts.Params, password)
+	now := s.clock.Now()
+	attempt := digest(uuid.NewString())
+	var cred Credential
+	var takeover bool
+	err = s.store.UpdateCredential(ctx, role, key, func(cur *Credential) (*Credential, error) {
+		takeover = cur != nil
+		switch {
+		case cur == nil:
+			cred = Credential{MemberID: uuid.New(), Role: role, EmailKey: key, Email: email, CreatedAt: now}
+		case cur.Status == StatusActive:
+			return nil, ErrEmailTaken
+		case cur.Attempt != "" && now.Sub(cur.AttemptAt) < registrationTimeout:
+			return nil, ErrEmailTaken
+		default:
+			// A failed registration's leftovers: keep the member ID
+			// and email, which the registrar may already have
+			// recorded.
+			cred = *cur
+		}
+		cred.PasswordHash, cred.Status, cred.Attempt, cred.AttemptAt, cred.PasswordChangedAt = hash, StatusPending, attempt, now, now
+		return &cred, nil
+	})
+	if err != nil {
+		return Registered{}, wrapInternal("register", err)
+	}
+
+	actor := domain.Actor{ID: cred.MemberID, Role: role}
+	if operator {
+		actor = domain.SystemActor()
+	}
+	req := command.Request{Actor: actor, CommandID: "register-" + cred.MemberID.String()}
+	res, err := s.registrar.RegisterMember(ctx, req, cred.MemberID, role, name, cred.Email)
+	if err != nil {
+		// A refusal appended nothing, so fresh credentials can go; after
+		// any other failure the event may have landed, so the member ID
+		// is kept for the retry.
+		s.withdraw(ctx, role, key, attempt, domain.ErrorCode(err) != "" && !takeover)
+		return Registered{}, fmt.Errorf("register: %w", err)
+	}
+	err = s.store.UpdateCredential(ctx, role, key, func(cur *Credential) (*Credential, error) {
+		if cur == nil || cur.Attempt != attempt || cur.Status != StatusPending {
+			return nil, errSuperseded
+		}
+		next := *cur
+		next.Status, next.Attempt, next.AttemptAt = StatusActive, "", time.Time{}
+		return &next, nil
+	})
+	if errors.Is(err, errSuperseded) {
+		return Registered{}, ErrEmailTaken
+	}
+	if err != nil {
+		s.withdraw(ctx, role, key, attempt, false)
+		return Registered{}, fmt.Errorf("register: %w", err)
+	}
+	s.log.Info().Str("member_id", cred.MemberID.String()).Str("role", string(role)).Bool("operator", operator).Msg("account registered")
+	return Registered{MemberID: cred.MemberID, Position: res.Position}, nil
+}
+
+// withdraw undoes the pending credentials of a failed registration: it
+// deletes them, or when the member may have been recorded, releases them
+// for a retry to take over. It runs even when the request was cancelled.
+// A failure leaves them pending, which is harmless, and is only logged.
+func (s *Service) withdraw(ctx context.Context, role domain.Role, key, attempt string, remove bool) {
+	err := s.store.UpdateCredential(context.WithoutCancel(ctx), role, key, func(cur *Credential) (*Credential, error) {
+		if cur == nil || cur.Attempt != attempt || cur.Status != StatusPending {
+			return cur, nil
+		}
+		if remove {
+			return nil, nil
+		}
+		next := *cur
+		next.Attempt, next.AttemptAt = "", time.Time{}
+		return &next, nil
+	})
+	if err != nil {
+		s.log.Error().Err(err).Str("role", string(role)).Msg("withdrawing the credentials of a failed registration")
+	}
+}
+
+// cleanEmail checks an email for registration and returns it trimmed and
+// its key: trimmed and in lower case, so that uniqueness ignores case.
+func cleanEmail(email string) (string, string, error) {
+	email = strings.TrimSpace(email)
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email || len(email) > maxEmailBytes {
+		return "", "", invalidInput("email", "must be an email address such as name@example.org, at most %d bytes", maxEmailBytes)
+	}
+	return email, emailKey(email), nil
+}
+
+// emailKey normalizes an email for lookups.
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// wrapInternal prefixes infrastructure errors with the operation and
+// passes refusals (*Error) through as they are, so that sentinels such as
+// ErrInvalidCredentials keep their identity.
+func wrapInternal(op string, err error) error {
+	if err == nil || ErrorCode(err) != "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,346 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+)
+
+// Session describes a signed-in session. It never holds the token.
+type Session struct {
+	// ID names the session in logs and payloads. It is derived from the
+	// token's hash and opens nothing.
+	ID string
+	// Actor is the account the session acts for.
+	Actor domain.Actor
+	// ClientAddr is the address the session signed in from.
+	ClientAddr string
+	// CreatedAt is when the session began.
+	CreatedAt time.Time
+	// IdleExpiresAt is when the session ends unless it is used before.
+	IdleExpiresAt time.Time
+	// ExpiresAt is when the session ends however much it is used.
+	ExpiresAt time.Time
+
+	hash       TokenHash
+	generation uint64
+}
+
+func sessionOf(r SessionRecord) Session {
+	return Session{
+		ID:            r.Hash.sessionID(),
+		Actor:         domain.Actor{ID: r.MemberID, Role: r.Role},
+		ClientAddr:    r.ClientAddr,
+		CreatedAt:     r.CreatedAt,
+		IdleExpiresAt: r.IdleExpiresAt,
+		ExpiresAt:     r.ExpiresAt,
+		hash:          r.Hash,
+		generation:    r.Generation,
+	}
+}
+
+func validRole(role domain.Role) bool {
+	switch role {
+	case domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// Login signs in to the account of role and email and returns a bearer
+// token with its session. Mentee and mentor accounts are separate: a
+// mentee's credentials never open a mentor session, even when one email
+// holds both. clientAddr is the client's IP address (a port is ignored),
+// or empty for local commands.
+//
+// An unknown email, a wrong password and the wrong role all return
+// ErrInvalidCredentials itself, after the same argon2id work. Every call
+// counts against the per-account and per-address limits before the
+// password is checked, and gets ErrRateLimited (a *Error with RetryAfter)
+// once they are full; successful sign-ins are taken back off the count.
+func (s *Service) Login(ctx context.Context, role domain.Role, email, password, clientAddr string) (string, Session, error) {
+	if !validRole(role) {
+		return "", Session{}, invalidInput("role", "must be %s, %s, %s or %s", domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor)
+	}
+	key := emailKey(email)
+	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
+	now := s.clock.Now()
+	counters := s.login.counters(role, key, clientAddr)
+	if err := s.login.take(ctx, now, counters); err != nil {
+		log.Warn().Err(err).Msg("sign-in refused")
+		return "", Session{}, err
+	}
+	cred, err := s.store.Credential(ctx, role, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", Session{}, wrapInternal("login", err)
+	}
+	known := err == nil && cred.Status == StatusActive
+	ok, stale := s.verify(password, cred.PasswordHash, known)
+	if !ok {
+		log.Info().Msg("sign-in refused: invalid credentials")
+		return "", Session{}, ErrInvalidCredentials
+	}
+	if err := s.login.refund(ctx, now, counters); err != nil {
+		log.Error().Err(err).Msg("taking back a successful sign-in from the rate count")
+	}
+	if stale {
+		s.rehash(ctx, cred, password)
+	}
+	token, sess, err := s.issue(ctx, cred, clientAddr)
+	if err != nil {
+		return "", Session{}, err
+	}
+	log.Info().Str("member_id", cred.MemberID.String()).Str("session", sess.ID).Msg("signed in")
+	return token, sess, nil
+}
+
+// verify checks password against encoded when known, and otherwise
+// against a hash of a random password, so that every path costs one
+// argon2id derivation. A password too long to be anyone's is checked the
+// same way, over its first MaxPasswordBytes only to bound the work of a
+// check that fails anyway. It also reports whether encoded was made with
+// other settings than the current ones. A stored hash that does not parse
+// is logged and fails the check.
+func (s *Service) verify(password, encoded string, known bool) (ok, stale bool) {
+	if !known || len(password) > MaxPasswordBytes {
+		known, encoded = false, s.dummyHash
+		password = password[:min(len(password), MaxPasswordBytes)]
+	}
+	ok, stale, err := verifyPassword(s.opts.Params, password, encoded)
+	if err != nil {
+		s.log.Error().Err(err).Msg("verifying a stored password hash")
+	}
+	return known && ok, stale
+}
+
+// rehash stores a hash of password made with the current argon2id
+// settings, for credentials hashed with older ones. It leaves the
+// generation alone: the password is the same, so sessions stay valid.
+// Failures are only logged.
+func (s *Service) rehash(ctx context.Context, cred Credential, password string) {
+	hash := hashPassword(s.opts.Params, password)
+	err := s.store.UpdateCredential(ctx, cred.Role, cred.EmailKey, func(cur *Credential) (*Credential, error) {
+		if cur == nil || cur.PasswordHash != cred.PasswordHash {
+			return cur, nil
+		}
+		next := *cur
+		next.PasswordHash = hash
+		return &next, nil
+	})
+	if err != nil {
+		s.log.Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("rehashing a password with the current settings")
+	}
+}
+
+// issue starts a session for cred under its current generation.
+func (s *Service) issue(ctx context.Context, cred Credential, clientAddr string) (string, Session, error) {
+	token, hash := newToken(sessionPrefix)
+	now := s.clock.Now()
+	expires := now.Add(s.opts.MaxSessionAge)
+	rec := SessionRecord{
+		Hash:          hash,
+		MemberID:      cred.MemberID,
+		Role:          cred.Role,
+		Generation:    cred.Generation,
+		ClientAddr:    clientAddr,
+		CreatedAt:     now,
+		LastUsedAt:    now,
+		IdleExpiresAt: minTime(now.Add(s.opts.IdleTimeout), expires),
+		ExpiresAt:     expires,
+	}
+	if err := s.store.CreateSession(ctx, rec); err != nil {
+		return "", Session{}, wrapInternal("start session", err)
+	}
+	return token, sessionOf(rec), nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Authenticate returns the actor and session of a bearer token. It fails
+// with ErrTokenInvalid for a malformed or unknown token, ErrTokenExpired
+// past the idle or absolute lifetime, and ErrTokenRevoked after a sign-out
+// or a password change or reset; each takes effect on the next call. Using
+// a session extends its idle lifetime (recorded at most once a minute).
+func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor, Session, error) {
+	hash, ok := parseToken(sessionPrefix, token)
+	if !ok {
+		return domain.Actor{}, Session{}, ErrTokenInvalid
+	}
+	now := s.clock.Now()
+	rec, err := s.check(ctx, hash, now)
+	if err != nil {
+		return domain.Actor{}, Session{}, err
+	}
+	if now.Sub(rec.LastUsedAt) >= s.touch {
+		err := s.store.UpdateSession(ctx, hash, func(r *SessionRecord) error {
+			if r.LastUsedAt.Before(now) {
+				r.LastUsedAt = now
+				r.IdleExpiresAt = minTime(now.Add(s.opts.IdleTimeout), r.ExpiresAt)
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Error().Err(err).Str("session", rec.Hash.sessionID()).Msg("recording a session's use")
+		} else {
+			rec.LastUsedAt, rec.IdleExpiresAt = now, minTime(now.Add(s.opts.IdleTimeout), rec.ExpiresAt)
+		}
+	}
+	sess := sessionOf(rec)
+	return sess.Actor, sess, nil
+}
+
+// check loads the session of hash and returns it while it is valid at now.
+func (s *Service) check(ctx context.Context, hash TokenHash, now time.Time) (SessionRecord, error) {
+	rec, err := s.store.Session(ctx, hash)
+	if errors.Is(err, ErrNotFound) {
+		return SessionRecord{}, ErrTokenInvalid
+	}
+	if err != nil {
+		return SessionRecord{}, wrapInternal("authenticate", err)
+	}
+	switch {
+	case !rec.RevokedAt.IsZero():
+		return SessionRecord{}, ErrTokenRevoked
+	case !now.Before(rec.ExpiresAt), !now.Before(rec.IdleExpiresAt):
+		return SessionRecord{}, ErrTokenExpired
+	}
+	cred, err := s.store.CredentialByID(ctx, rec.MemberID)
+	if errors.Is(err, ErrNotFound) {
+		return SessionRecord{}, ErrTokenRevoked
+	}
+	if err != nil {
+		return SessionRecord{}, wrapInternal("authenticate", err)
+	}
+	if cred.Generation != rec.Generation {
+		return SessionRecord{}, ErrTokenRevoked
+	}
+	return rec, nil
+}
+
+// Logout ends the session of token at once: the token stops working and
+// every context Watch returned for it ends with a cause matching
+// ErrTokenRevoked. Signing out a session that already ended succeeds; an
+// unknown token gets ErrTokenInvalid.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	hash, ok := parseToken(sessionPrefix, token)
+	if !ok {
+		return ErrTokenInvalid
+	}
+	now := s.clock.Now()
+	err := s.store.UpdateSession(ctx, hash, func(r *SessionRecord) error {
+		if r.RevokedAt.IsZero() {
+			r.RevokedAt = now
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return ErrTokenInvalid
+	}
+	if err != nil {
+		return wrapInternal("logout", err)
+	}
+	s.hub.revokeSession(hash, errSignedOut)
+	s.log.Info().Str("session", hash.sessionID()).Msg("signed out")
+	return nil
+}
+
+// ChangePassword replaces the password of the account signed in with
+// token, after checking its current password. It revokes every session of
+// the account, this one included, and every outstanding reset link, and
+// returns a fresh token and session for the caller to continue with.
+// A wrong current password returns ErrInvalidCredentials and counts
+// against the account's sign-in limit; a weak new one returns
+// ErrWeakPassword (field "newPassword") and changes nothing.
+func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, newPassword string) (string, Session, error) {
+	_, sess, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return "", Session{}, err
+	}
+	if err := CheckPassword("newPassword", newPassword); err != nil {
+		return "", Session{}, err
+	}
+	cred, err := s.store.CredentialByID(ctx, sess.Actor.ID)
+	if err != nil {
+		return "", Session{}, wrapInternal("change password", err)
+	}
+	now := s.clock.Now()
+	counters := s.login.counters(cred.Role, cred.EmailKey, "")
+	if err := s.login.take(ctx, now, counters); err != nil {
+		return "", Session{}, err
+	}
+	if ok, _ := s.verify(currentPassword, cred.PasswordHash, true); !ok {
+		s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password change refused: wrong current password")
+		return "", Session{}, ErrInvalidCredentials
+	}
+	if err := s.login.refund(ctx, now, counters); err != nil {
+		s.log.Error().Err(err).Msg("taking back a password change from the rate count")
+	}
+	cred, err = s.setPassword(ctx, cred.MemberID, cred.Generation, newPassword)
+	if err != nil {
+		return "", Session{}, err
+	}
+	s.hub.revokeMember(cred.MemberID, cred.Generation, errPasswordChanged)
+	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password changed; sessions revoked")
+	return s.issue(ctx, cred, sess.ClientAddr)
+}
+
+// setPassword stores a hash of password for member and bumps the
+// generation, which revokes every session and reset token issued before,
+// in the same write. It fails with ErrTokenRevoked when the generation is
+// no longer generation: the password changed meanwhile.
+func (s *Service) setPassword(ctx context.Context, member uuid.UUID, generation uint64, password string) (Credential, error) {
+	hash := hashPassword(s.opts.Params, password)
+	cred, err := s.store.CredentialByID(ctx, member)
+	if err != nil {
+		return Credential{}, wrapInternal("set password", err)
+	}
+	now := s.clock.Now()
+	var next Credential
+	err = s.store.UpdateCredential(ctx, cred.Role, cred.EmailKey, func(cur *Credential) (*Credential, error) {
+		if cur == nil || cur.MemberID != member || cur.Generation != generation {
+			return nil, ErrTokenRevoked
+		}
+		next = *cur
+		next.PasswordHash, next.PasswordChangedAt = hash, now
+		next.Generation++
+		return &next, nil
+	})
+	if err != nil {
+		return Credential{}, wrapInternal("set password", err)
+	}
+	return next, nil
+}
+
+// Watch returns a context that lives as long as both ctx and the session:
+// it ends when the session is signed out or its password changed or reset
+// through this service, with a cause matching ErrTokenRevoked, and at the
+// session's absolute expiry with ErrTokenExpired (context.Cause tells
+// which). A WebSocket connection holds it for its lifetime after
+// authenticating in connection_init. A session that ended before the call
+// yields a context that has already ended. Call the returned function when
+// the connection closes.
+func (s *Service) Watch(ctx context.Context, sess Session) (context.Context, context.CancelFunc) {
+	revocable, revoke := context.WithCancelCause(ctx)
+	watched, stopTimer := context.WithTimeoutCause(revocable, sess.ExpiresAt.Sub(s.clock.Now()), ErrTokenExpired)
+	w := &watcher{hash: sess.hash, member: sess.Actor.ID, generation: sess.generation, cancel: revoke}
+	s.hub.add(w)
+	// Check again now that revocations reach the watcher, so that one
+	// made since the session was authenticated is not missed.
+	if _, err := s.check(watched, sess.hash, s.clock.Now()); err != nil {
+		revoke(err)
+	}
+	return watched, func() {
+		s.hub.remove(w)
+		stopTimer()
+		revoke(context.Canceled)
+	}
+}
