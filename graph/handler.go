@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"context"
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -21,28 +23,56 @@ type HandlerOptions struct {
 	// OriginPatterns are the browser origins allowed to open WebSockets
 	// (host patterns such as "localhost:*"); same-origin is always allowed.
 	OriginPatterns []string
+	// Auth signs requests in; nil leaves everyone anonymous.
+	Auth Authenticator
+	// Limits bound each operation.
+	Limits Limits
+	// MaxBodyBytes caps a request body (1 MiB when 0).
+	MaxBodyBytes int64
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
 // offers: WebSocket (graphql-transport-ws and graphql-ws) and SSE before
 // POST, and GET for queries only.
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
+	limits := opts.Limits.withDefaults()
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
 	srv.AddTransport(transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: opts.OriginPatterns,
 		}},
+		InitFunc:              websocketInit(opts.Auth),
+		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,
-		InitTimeout:           10 * time.Second,
 	})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(limiter{limits})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	if !opts.Production {
 		srv.Use(extension.Introspection{})
 	}
-	return srv
+	srv.SetErrorPresenter(ErrorPresenter(r.Log, requestIDFrom))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		r.Log.Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
+		return &apiError{CodeInternal, "internal error"}
+	})
+	// Fresh batch loaders for every response, so that a subscription's
+	// events never see each other's cached reads.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(withLoaders(ctx, r.newLoaders()))
+	})
+	maxBody := opts.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = 1 << 20
+	}
+	return Authenticate(opts.Auth, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+		srv.ServeHTTP(w, req)
+	}))
 }

@@ -1,14 +1,85 @@
 // Package graph holds the GraphQL resolvers. They only translate between
-// GraphQL and the command and query sides; rules live in domain/.
+// GraphQL and the command and query sides: rules live in domain/, reads in
+// projections/. Authorization happens here, on every operation and private
+// field, because it depends on who asks.
 package graph
 
-import "github.com/mentorship/mentorship/buildinfo"
-
 //go:generate sh -c "cd .. && go run github.com/99designs/gqlgen generate --config gqlgen.yml"
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/buildinfo"
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// MemberReader is what the resolvers read of members.
+type MemberReader interface {
+	Member(id uuid.UUID) (*projections.MemberView, bool)
+	MembersByID(ids []uuid.UUID) []*projections.MemberView
+	SearchMentors(q projections.SearchQuery) (projections.SearchResult, error)
+}
+
+// MatchReader is what the resolvers read of matches, sessions and
+// resources.
+type MatchReader interface {
+	Match(id uuid.UUID) (*projections.MatchView, bool)
+	MatchesByID(ids []uuid.UUID) []*projections.MatchView
+	MatchesOf(member uuid.UUID, group projections.MatchGroup) []*projections.MatchView
+	SessionsOf(author, match uuid.UUID) []projections.SessionView
+	Session(id uuid.UUID) (projections.SessionView, bool)
+	CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD
+	Resources(role domain.Role) []projections.ResourceView
+	Resource(id uuid.UUID) (projections.ResourceView, bool)
+	Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue
+	Dashboard(program domain.Program, now time.Time) projections.Dashboard
+}
+
+// Waiter waits until the read models reach a position.
+type Waiter interface {
+	WaitFor(ctx context.Context, pos eventstore.Position) error
+}
 
 // Resolver is the root resolver; it carries the server's dependencies.
 type Resolver struct {
 	// Build and Environment describe the running server.
 	Build       buildinfo.Info
 	Environment string
+
+	Commands *command.Service
+	Members  MemberReader
+	Matches  MatchReader
+	Store    eventstore.Store
+	Waiter   Waiter
+	Hub      *Hub
+	Clock    clock.Clock
+	Log      zerolog.Logger
+	// WriteTimeout bounds how long a mutation waits for the read models to
+	// apply its events (5 s when 0).
+	WriteTimeout time.Duration
+}
+
+func (r *Resolver) program() domain.Program { return r.Commands.Program() }
+
+// settle waits until the read models hold a mutation's events, so the
+// payload and the client's next query see them.
+func (r *Resolver) settle(ctx context.Context, res command.Result) error {
+	if res.Position == 0 {
+		return nil
+	}
+	timeout := r.WriteTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return r.Waiter.WaitFor(ctx, res.Position)
 }

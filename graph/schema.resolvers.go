@@ -7,18 +7,779 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"runtime"
+	"slices"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/generated"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
 )
+
+// UploadedBy is the resolver for the uploadedBy field.
+func (r *documentResolver) UploadedBy(ctx context.Context, obj *model.Document) (*model.Member, error) {
+	v, err := r.member(ctx, obj.UploaderID)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return memberModel(v), nil
+}
+
+// Mentee is the resolver for the mentee field.
+func (r *matchResolver) Mentee(ctx context.Context, obj *model.Match) (*model.Member, error) {
+	return r.partyOf(ctx, obj.MenteeID)
+}
+
+// Mentor is the resolver for the mentor field.
+func (r *matchResolver) Mentor(ctx context.Context, obj *model.Match) (*model.Member, error) {
+	return r.partyOf(ctx, obj.MentorID)
+}
+
+// Partner is the resolver for the partner field.
+func (r *matchResolver) Partner(ctx context.Context, obj *model.Match) (*model.Member, error) {
+	a, _ := ActorFrom(ctx)
+	switch a.ID {
+	case obj.MenteeID:
+		return r.partyOf(ctx, obj.MentorID)
+	case obj.MentorID:
+		return r.partyOf(ctx, obj.MenteeID)
+	}
+	return nil, nil
+}
+
+// DaysPending is the resolver for the daysPending field.
+func (r *matchResolver) DaysPending(ctx context.Context, obj *model.Match) (*int, error) {
+	if obj.Status != model.MatchStatusPending {
+		return nil, nil
+	}
+	d := int(r.Clock.Now().Sub(obj.RequestedAt).Hours() / 24)
+	return &d, nil
+}
+
+// ResponseDeadline is the resolver for the responseDeadline field.
+func (r *matchResolver) ResponseDeadline(ctx context.Context, obj *model.Match) (*time.Time, error) {
+	if obj.Status != model.MatchStatusPending {
+		return nil, nil
+	}
+	t := r.program().ResponseDeadline(obj.RequestedAt)
+	return &t, nil
+}
+
+// TermEndsAt is the resolver for the termEndsAt field.
+func (r *matchResolver) TermEndsAt(ctx context.Context, obj *model.Match) (*time.Time, error) {
+	if obj.Status != model.MatchStatusActive || obj.AcceptedAt == nil {
+		return nil, nil
+	}
+	t := r.program().TermEnd(*obj.AcceptedAt)
+	return &t, nil
+}
+
+// MySessions is the resolver for the mySessions field.
+func (r *matchResolver) MySessions(ctx context.Context, obj *model.Match) ([]*model.Session, error) {
+	a, _ := ActorFrom(ctx)
+	out := []*model.Session{}
+	if a.ID != obj.MenteeID && a.ID != obj.MentorID {
+		return out, nil
+	}
+	for _, s := range r.Matches.SessionsOf(a.ID, obj.MatchID) {
+		out = append(out, sessionModel(s))
+	}
+	return out, nil
+}
+
+// Documents is the resolver for the documents field.
+func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*model.Document, error) {
+	a, _ := ActorFrom(ctx)
+	if a.Role != domain.RoleStaff && a.ID != obj.MenteeID && a.ID != obj.MentorID {
+		return nil, nil
+	}
+	v, ok := r.Matches.Match(obj.MatchID)
+	if !ok {
+		return []*model.Document{}, nil
+	}
+	out := make([]*model.Document, 0, len(v.Documents))
+	for _, d := range v.Documents {
+		if !d.Removed {
+			out = append(out, documentModel(d))
+		}
+	}
+	return out, nil
+}
+
+// Match is the resolver for the match field.
+func (r *matchMinutesResolver) Match(ctx context.Context, obj *model.MatchMinutes) (*model.Match, error) {
+	v, ok := r.Matches.Match(obj.MatchID)
+	if !ok {
+		return nil, errNotFound
+	}
+	return matchModel(v), nil
+}
+
+// Match is the resolver for the match field.
+func (r *matchUpdateResolver) Match(ctx context.Context, obj *model.MatchUpdate) (*model.Match, error) {
+	v, ok := r.Matches.Match(obj.MatchID)
+	if !ok {
+		return nil, errNotFound
+	}
+	return matchModel(v), nil
+}
+
+// Contact is the resolver for the contact field.
+func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model.Contact, error) {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return nil, nil
+	}
+	allowed := a.Role == domain.RoleStaff || a.ID == obj.MemberID ||
+		(a.Role == domain.RoleMentee || a.Role == domain.RoleMentor) && r.activePartners(ctx, a)[obj.MemberID]
+	if !allowed {
+		return nil, nil
+	}
+	c := obj.Private
+	out := &model.Contact{Email: strPtr(c.Email), Phone: strPtr(c.Phone)}
+	if c.PreferredMethod != "" {
+		m := model.ContactMethod(c.PreferredMethod)
+		out.PreferredMethod = &m
+	}
+	return out, nil
+}
+
+// UpdateProfile is the resolver for the updateProfile field.
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	id := a.ID
+	if input.MemberID != nil {
+		if id, err = model.ParseID(*input.MemberID, model.KindMember); err != nil {
+			return nil, err
+		}
+	}
+	req := request(ctx, a, input.ClientMutationID)
+	res, err := r.Commands.UpdateProfile(ctx, req, id, profileOf(input))
+	if err == nil && input.Capacity != nil {
+		var more = res
+		more, err = r.Commands.SetMentorCapacity(ctx, req, id, *input.Capacity)
+		res.Position = max(res.Position, more.Position)
+	}
+	if err == nil && input.AcceptingRequests != nil {
+		var more = res
+		more, err = r.Commands.SetAcceptingRequests(ctx, req, id, *input.AcceptingRequests)
+		res.Position = max(res.Position, more.Position)
+	}
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, res); err != nil {
+		return nil, err
+	}
+	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
+	if v, ok := r.Members.Member(id); ok {
+		payload.Member = memberModel(v)
+	}
+	return payload, nil
+}
+
+// RequestMatch is the resolver for the requestMatch field.
+func (r *mutationResolver) RequestMatch(ctx context.Context, input model.RequestMatchInput) (*model.MatchPayload, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	mentorID, err := model.ParseID(input.MentorID, model.KindMember)
+	if err != nil {
+		return nil, err
+	}
+	matchID, res, err := r.Commands.RequestMatch(ctx, request(ctx, a, input.ClientMutationID), mentorID, deref(input.Message))
+	return r.matchPayload(ctx, matchID, res, err, input.ClientMutationID)
+}
+
+// CancelMatchRequest is the resolver for the cancelMatchRequest field.
+func (r *mutationResolver) CancelMatchRequest(ctx context.Context, input model.MatchInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.CancelMatch(ctx, request(ctx, a, input.ClientMutationID), id)
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// AcceptMatch is the resolver for the acceptMatch field.
+func (r *mutationResolver) AcceptMatch(ctx context.Context, input model.MatchInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.AcceptMatch(ctx, request(ctx, a, input.ClientMutationID), id)
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// DeclineMatch is the resolver for the declineMatch field.
+func (r *mutationResolver) DeclineMatch(ctx context.Context, input model.DeclineMatchInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.DeclineMatch(ctx, request(ctx, a, input.ClientMutationID), id, deref(input.Reason), deref(input.Message))
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// AskStaffToNudge is the resolver for the askStaffToNudge field.
+func (r *mutationResolver) AskStaffToNudge(ctx context.Context, input model.MatchInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.RequestNudge(ctx, request(ctx, a, input.ClientMutationID), id)
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// NudgeMentor is the resolver for the nudgeMentor field.
+func (r *mutationResolver) NudgeMentor(ctx context.Context, input model.NudgeMentorInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.NudgeMentor(ctx, request(ctx, a, input.ClientMutationID), id, deref(input.Note))
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// EndMatch is the resolver for the endMatch field.
+func (r *mutationResolver) EndMatch(ctx context.Context, input model.EndMatchInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	by, err := model.ParseID(input.RequestedBy, model.KindMember)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.EndMatch(ctx, request(ctx, a, input.ClientMutationID), id, input.Reason, by, input.Note)
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// AddSession is the resolver for the addSession field.
+func (r *mutationResolver) AddSession(ctx context.Context, input model.AddSessionInput) (*model.SessionPayload, error) {
+	a, matchID, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	req := request(ctx, a, input.ClientMutationID)
+	sessionID := uuid.New()
+	if req.CommandID != "" {
+		sessionID = domain.EventID("session-id", req.CommandID)
+	}
+	res, err := r.Commands.LogSession(ctx, req, matchID, sessionID, sessionDetails(input.Date, input.Minutes, input.Value, input.Notes))
+	return r.sessionPayload(ctx, sessionID, res.Position, err, input.ClientMutationID)
+}
+
+// EditSession is the resolver for the editSession field.
+func (r *mutationResolver) EditSession(ctx context.Context, input model.EditSessionInput) (*model.SessionPayload, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	sessionID, err := model.ParseID(input.SessionID, model.KindSession)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := r.Matches.Session(sessionID)
+	if !ok || s.AuthorID != a.ID {
+		// Another member's session is as invisible as a missing one.
+		return &model.SessionPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeSessionNotFound), Message: "no such session", Field: strPtr("sessionId")}}, ClientMutationID: input.ClientMutationID}, nil
+	}
+	res, err := r.Commands.EditSession(ctx, request(ctx, a, input.ClientMutationID), s.MatchID, sessionID, sessionDetails(input.Date, input.Minutes, input.Value, input.Notes))
+	return r.sessionPayload(ctx, sessionID, res.Position, err, input.ClientMutationID)
+}
+
+// PublishResource is the resolver for the publishResource field.
+func (r *mutationResolver) PublishResource(ctx context.Context, input model.PublishResourceInput) (*model.ResourcePayload, error) {
+	a, err := requireRole(ctx, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	cmd := domain.PublishResource{Title: input.Title, Description: deref(input.Description), URL: deref(input.URL), Text: deref(input.Text), Audience: domain.Audience(input.Audience)}
+	id, res, err := r.Commands.PublishResource(ctx, request(ctx, a, input.ClientMutationID), cmd)
+	return r.resourcePayload(ctx, id, res.Position, err, input.ClientMutationID)
+}
+
+// RetireResource is the resolver for the retireResource field.
+func (r *mutationResolver) RetireResource(ctx context.Context, input model.RetireResourceInput) (*model.ResourcePayload, error) {
+	a, err := requireRole(ctx, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	id, err := model.ParseID(input.ResourceID, model.KindResource)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.RetireResource(ctx, request(ctx, a, input.ClientMutationID), id)
+	return r.resourcePayload(ctx, id, res.Position, err, input.ClientMutationID)
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	a, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kind, uid, err := model.ParseGlobalID(id)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case model.KindMember:
+		return r.visibleMember(ctx, a, uid)
+	case model.KindMatch:
+		return r.visibleMatch(a, uid)
+	case model.KindSession:
+		s, ok := r.Matches.Session(uid)
+		if !ok || s.AuthorID != a.ID {
+			return nil, nil
+		}
+		return sessionModel(s), nil
+	case model.KindResource:
+		res, ok := r.Matches.Resource(uid)
+		if !ok || res.Retired || (a.Role != domain.RoleStaff && !res.Audience.Includes(a.Role)) {
+			return nil, nil
+		}
+		return resourceModel(res), nil
+	case model.KindDocument:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: unknown kind %q", model.ErrBadID, kind)
+}
+
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		return nil, nil
+	}
+	return &model.Viewer{ID: model.GlobalID(model.KindMember, a.ID), Role: model.Role(a.Role), Actor: a}, nil
+}
+
+// SearchMentors is the resolver for the searchMentors field.
+func (r *queryResolver) SearchMentors(ctx context.Context, input *model.SearchMentorsInput, first *int, after *string) (*model.MentorConnection, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	q := projections.SearchQuery{Viewer: a.ID, After: deref(after), First: 20}
+	if first != nil {
+		if *first < 0 || *first > 100 {
+			return nil, badInput("first must be between 0 and 100")
+		}
+		q.First = *first
+	}
+	if in := input; in != nil {
+		q.Words, q.City = deref(in.Words), deref(in.City)
+		q.Disciplines, q.Industries, q.Provinces = in.Disciplines, in.Industries, in.Provinces
+		q.Languages, q.FocusAreas, q.MeetingFormats = in.Languages, in.FocusAreas, in.MeetingFormats
+		q.OnlyAvailable = deref(in.OnlyAvailable)
+		for _, s := range in.Skills {
+			if s.MinRating < 1 || s.MinRating > 5 {
+				return nil, badInput("minRating must be between 1 and 5")
+			}
+			q.Skills = append(q.Skills, projections.SkillFilter{Skill: s.Skill, MinRating: s.MinRating})
+		}
+	}
+	res, err := r.Members.SearchMentors(q)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MentorConnection{Edges: make([]*model.MentorEdge, 0, len(res.Hits)), TotalCount: res.Total, PageInfo: &model.PageInfo{HasNextPage: res.HasNextPage, HasPreviousPage: q.After != ""}}
+	for _, h := range res.Hits {
+		m := memberModel(h.Mentor)
+		score := h.Score
+		m.Affinity = &score
+		conn.Edges = append(conn.Edges, &model.MentorEdge{Cursor: h.Cursor, Node: m})
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
+	}
+	return conn, nil
+}
+
+// Mentor is the resolver for the mentor field.
+func (r *queryResolver) Mentor(ctx context.Context, id string) (*model.Member, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	uid, err := model.ParseID(id, model.KindMember)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := r.Members.Member(uid)
+	if !ok || v.Role != domain.RoleMentor {
+		return nil, nil
+	}
+	_ = a
+	return memberModel(v), nil
+}
+
+// MyMatches is the resolver for the myMatches field.
+func (r *queryResolver) MyMatches(ctx context.Context, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error) {
+	a, err := requireRole(ctx, members...)
+	if err != nil {
+		return nil, err
+	}
+	all := r.Matches.MatchesOf(a.ID, groupOf(group))
+	items, cursors, info, err := page(all, first, after, 100)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MatchConnection{Edges: make([]*model.MatchEdge, len(items)), PageInfo: info, TotalCount: len(all)}
+	for i, m := range items {
+		conn.Edges[i] = &model.MatchEdge{Cursor: cursors[i], Node: matchModel(m)}
+	}
+	return conn, nil
+}
+
+// Match is the resolver for the match field.
+func (r *queryResolver) Match(ctx context.Context, id string, asOf *model.AsOfInput) (*model.Match, error) {
+	a, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	uid, err := model.ParseID(id, model.KindMatch)
+	if err != nil {
+		return nil, err
+	}
+	if asOf == nil || (asOf.Time == nil && asOf.Position == nil) {
+		return r.visibleMatch(a, uid)
+	}
+	at := projections.AsOf{Time: deref(asOf.Time), Position: deref(asOf.Position)}
+	m, pos, err := projections.MatchAsOf(ctx, r.Store, uid, at)
+	if err != nil {
+		if err == projections.ErrNotFound {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if !canSeeMatch(a, m.MenteeID(), m.MentorID()) {
+		return nil, nil
+	}
+	return matchAsOfModel(m, pos), nil
+}
+
+// MatchHistory is the resolver for the matchHistory field.
+func (r *queryResolver) MatchHistory(ctx context.Context, matchID string, first *int, after *string) (*model.MatchEventConnection, error) {
+	if _, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor); err != nil {
+		return nil, err
+	}
+	uid, err := model.ParseID(matchID, model.KindMatch)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := projections.MatchHistory(ctx, r.Store, uid)
+	if err != nil {
+		return nil, err
+	}
+	items, cursors, info, err := page(hist, first, after, 1000)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MatchEventConnection{Edges: make([]*model.MatchEventEdge, len(items)), PageInfo: info, TotalCount: len(hist)}
+	for i, h := range items {
+		conn.Edges[i] = &model.MatchEventEdge{Cursor: cursors[i], Node: &model.MatchEvent{
+			Position: h.Position, Revision: int(h.Revision), Type: h.Type, ActorID: h.ActorID, ActorRole: h.ActorRole,
+			OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Data: string(h.Data),
+		}}
+	}
+	return conn, nil
+}
+
+// MySessions is the resolver for the mySessions field.
+func (r *queryResolver) MySessions(ctx context.Context, matchID *string, first *int, after *string) (*model.SessionConnection, error) {
+	a, err := requireRole(ctx, members...)
+	if err != nil {
+		return nil, err
+	}
+	var mid uuid.UUID
+	if matchID != nil {
+		if mid, err = model.ParseID(*matchID, model.KindMatch); err != nil {
+			return nil, err
+		}
+	}
+	all := r.Matches.SessionsOf(a.ID, mid)
+	items, cursors, info, err := page(all, first, after, 100)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.SessionConnection{Edges: make([]*model.SessionEdge, len(items)), PageInfo: info, TotalCount: len(all)}
+	for i, s := range items {
+		conn.Edges[i] = &model.SessionEdge{Cursor: cursors[i], Node: sessionModel(s)}
+	}
+	return conn, nil
+}
+
+// CpdSummary is the resolver for the cpdSummary field.
+func (r *queryResolver) CpdSummary(ctx context.Context, from *domain.Date, to *domain.Date) (*model.CpdSummary, error) {
+	a, err := requireRole(ctx, members...)
+	if err != nil {
+		return nil, err
+	}
+	if from != nil && to != nil && to.Before(*from) {
+		return nil, badInput("the reporting period ends before it starts")
+	}
+	c := r.Matches.CPDSummary(a.ID, deref(from), deref(to))
+	out := &model.CpdSummary{TotalHours: float64(c.TotalMinutes) / 60, HoursInRange: float64(c.InRangeMinutes) / 60, ByMatch: []*model.MatchMinutes{}}
+	for id, min := range c.ByMatch {
+		out.ByMatch = append(out.ByMatch, &model.MatchMinutes{MatchID: id, Minutes: min})
+	}
+	slices.SortFunc(out.ByMatch, func(a, b *model.MatchMinutes) int { return b.Minutes - a.Minutes })
+	return out, nil
+}
+
+// Resources is the resolver for the resources field.
+func (r *queryResolver) Resources(ctx context.Context, first *int, after *string) (*model.ResourceConnection, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	all := r.Matches.Resources(a.Role)
+	items, cursors, info, err := page(all, first, after, 100)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ResourceConnection{Edges: make([]*model.ResourceEdge, len(items)), PageInfo: info, TotalCount: len(all)}
+	for i, res := range items {
+		conn.Edges[i] = &model.ResourceEdge{Cursor: cursors[i], Node: resourceModel(res)}
+	}
+	return conn, nil
+}
+
+// StaffQueue is the resolver for the staffQueue field.
+func (r *queryResolver) StaffQueue(ctx context.Context, pendingOlderThanDays *int) (*model.StaffQueue, error) {
+	if _, err := requireRole(ctx, domain.RoleStaff); err != nil {
+		return nil, err
+	}
+	days := 14
+	if pendingOlderThanDays != nil {
+		if *pendingOlderThanDays < 0 || *pendingOlderThanDays > 3650 {
+			return nil, badInput("pendingOlderThanDays must be between 0 and 3650")
+		}
+		days = *pendingOlderThanDays
+	}
+	q := r.Matches.Queue(r.program(), r.Clock.Now(), days)
+	conv := func(vs []*projections.MatchView) []*model.Match {
+		out := make([]*model.Match, len(vs))
+		for i, v := range vs {
+			out[i] = matchModel(v)
+		}
+		return out
+	}
+	return &model.StaffQueue{PendingOlderThan: conv(q.PendingOlderThan), NudgeRequests: conv(q.NudgeRequests), NoFirstSession: conv(q.NoFirstSession), EndingSoon: conv(q.EndingSoon)}, nil
+}
+
+// Dashboard is the resolver for the dashboard field.
+func (r *queryResolver) Dashboard(ctx context.Context) (*model.Dashboard, error) {
+	if _, err := requireRole(ctx, domain.RoleStaff); err != nil {
+		return nil, err
+	}
+	return dashboardModel(r.Matches.Dashboard(r.program(), r.Clock.Now())), nil
+}
+
+// ProgramOptions is the resolver for the programOptions field.
+func (r *queryResolver) ProgramOptions(ctx context.Context) (*model.ProgramOptions, error) {
+	p := r.program()
+	return &model.ProgramOptions{
+		Designations: p.Designations, Disciplines: p.Disciplines, Industries: p.Industries, Provinces: p.Provinces,
+		Languages: p.Languages, FocusAreas: p.FocusAreas, Skills: p.Skills, MeetingFormats: p.MeetingFormats,
+		MeetingFrequencies: p.MeetingFrequencies, DeclineReasons: p.DeclineReasons, EndReasons: p.EndReasons,
+		ResponseWindowDays: int(p.ResponseWindow / (24 * time.Hour)), TermMonths: p.TermMonths, MaxSearchWords: projections.MaxSearchWords,
+	}, nil
+}
 
 // Version is the resolver for the version field.
 func (r *queryResolver) Version(ctx context.Context) (*model.BuildInfo, error) {
 	return &model.BuildInfo{Version: r.Build.Version, GoVersion: runtime.Version(), Environment: r.Environment}, nil
 }
 
+// Match is the resolver for the match field.
+func (r *sessionResolver) Match(ctx context.Context, obj *model.Session) (*model.Match, error) {
+	v, ok := r.Matches.Match(obj.MatchID)
+	if !ok {
+		return nil, errNotFound
+	}
+	return matchModel(v), nil
+}
+
+// MatchUpdated is the resolver for the matchUpdated field.
+func (r *subscriptionResolver) MatchUpdated(ctx context.Context, matchID string) (<-chan *model.MatchUpdate, error) {
+	a, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := model.ParseID(matchID, model.KindMatch)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := r.Matches.Match(id)
+	if !ok || !canSeeMatch(a, m.MenteeID, m.MentorID) || a.Role == domain.RoleAuditor {
+		return nil, errNotFound
+	}
+	return r.matchUpdates(ctx, func(c Change) bool { return c.MatchID == id }), nil
+}
+
+// MyMatchUpdates is the resolver for the myMatchUpdates field.
+func (r *subscriptionResolver) MyMatchUpdates(ctx context.Context) (<-chan *model.MatchUpdate, error) {
+	a, err := requireRole(ctx, members...)
+	if err != nil {
+		return nil, err
+	}
+	return r.matchUpdates(ctx, func(c Change) bool { return c.MenteeID == a.ID || c.MentorID == a.ID }), nil
+}
+
+// MatchEvents is the resolver for the matchEvents field.
+func (r *subscriptionResolver) MatchEvents(ctx context.Context, since *eventstore.Position) (<-chan *model.MatchStatusEvent, error) {
+	if _, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor); err != nil {
+		return nil, err
+	}
+	from := deref(since)
+	if since == nil {
+		head, err := r.Store.Head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		from = head
+	}
+	sub, err := r.Store.SubscribeAll(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.MatchStatusEvent, 64)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		for rec := range sub.Events() {
+			status, ok := statusOf(rec.Type)
+			if !ok {
+				continue
+			}
+			var ids struct {
+				MatchID uuid.UUID `json:"matchId"`
+			}
+			if json.Unmarshal(rec.Data, &ids) != nil {
+				continue
+			}
+			ev := &model.MatchStatusEvent{Position: rec.Position, Type: rec.Type, MatchID: model.GlobalID(model.KindMatch, ids.MatchID), Status: model.MatchStatus(status), OccurredAt: rec.Metadata.OccurredAt}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Dashboard is the resolver for the dashboard field.
+func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Dashboard, error) {
+	if _, err := requireRole(ctx, domain.RoleStaff); err != nil {
+		return nil, err
+	}
+	sub := r.Hub.Subscribe(func(Change) bool { return true }, 256)
+	out := make(chan *model.Dashboard, 1)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		send := func() bool {
+			select {
+			case out <- dashboardModel(r.Matches.Dashboard(r.program(), r.Clock.Now())):
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if !send() {
+			return
+		}
+		for {
+			select {
+			case _, ok := <-sub.C:
+				if !ok {
+					return
+				}
+				// Coalesce a burst of changes into one push.
+			drain:
+				for {
+					select {
+					case _, ok := <-sub.C:
+						if !ok {
+							return
+						}
+					default:
+						break drain
+					}
+				}
+				if !send() {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Member is the resolver for the member field.
+func (r *viewerResolver) Member(ctx context.Context, obj *model.Viewer) (*model.Member, error) {
+	v, err := r.member(ctx, obj.Actor.ID)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return memberModel(v), nil
+}
+
+// Document returns generated.DocumentResolver implementation.
+func (r *Resolver) Document() generated.DocumentResolver { return &documentResolver{r} }
+
+// Match returns generated.MatchResolver implementation.
+func (r *Resolver) Match() generated.MatchResolver { return &matchResolver{r} }
+
+// MatchMinutes returns generated.MatchMinutesResolver implementation.
+func (r *Resolver) MatchMinutes() generated.MatchMinutesResolver { return &matchMinutesResolver{r} }
+
+// MatchUpdate returns generated.MatchUpdateResolver implementation.
+func (r *Resolver) MatchUpdate() generated.MatchUpdateResolver { return &matchUpdateResolver{r} }
+
+// Member returns generated.MemberResolver implementation.
+func (r *Resolver) Member() generated.MemberResolver { return &memberResolver{r} }
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Session returns generated.SessionResolver implementation.
+func (r *Resolver) Session() generated.SessionResolver { return &sessionResolver{r} }
+
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+// Viewer returns generated.ViewerResolver implementation.
+func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
+
+type documentResolver struct{ *Resolver }
+type matchResolver struct{ *Resolver }
+type matchMinutesResolver struct{ *Resolver }
+type matchUpdateResolver struct{ *Resolver }
+type memberResolver struct{ *Resolver }
+type mutationResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type sessionResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
+type viewerResolver struct{ *Resolver }

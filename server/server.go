@@ -48,6 +48,7 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 	if d.Playground != nil {
 		mux.Handle("GET /{$}", d.Playground)
+		mux.Handle("GET /assets/", d.Playground)
 	}
 	return withRequestLog(d.Logger, mux)
 }

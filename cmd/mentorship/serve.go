@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/eventstore/prom"
@@ -50,7 +49,10 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	// The read models catch up from the log in the background; the server
 	// is ready once they reach the head seen at start.
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg}, members, matches)
+	// The hub's notifier runs last, so that a subscriber who hears of a
+	// change finds it applied in the read models.
+	hub := graph.NewHub(head)
+	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg}, members, matches, hub.Notifier())
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()
@@ -67,10 +69,14 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	resolver := &graph.Resolver{Build: buildinfo.Read(), Environment: cfg.Env}
+	api, err := newAPI(cfg, log, store, members, matches, runner, hub)
+	if err != nil {
+		return err
+	}
 	handler := server.New(server.Deps{
-		Logger:  log,
-		GraphQL: graph.NewHandler(resolver, graph.HandlerOptions{Production: cfg.Production()}),
+		Logger:     log,
+		GraphQL:    api.graphql,
+		Playground: api.playground,
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
 				return err

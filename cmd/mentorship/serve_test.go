@@ -157,3 +157,24 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 		t.Fatalf("bad flag value: %v", err)
 	}
 }
+
+func TestGraphiQLIsServedFromEmbeddedAssets(t *testing.T) {
+	ts := startServer(t, "")
+	code, body := get(t, ts.URL+"/")
+	if code != 200 || !strings.Contains(body, "assets/graphiql.min.js") || strings.Contains(body, "cdn") {
+		t.Fatalf("GraphiQL page: %d", code)
+	}
+	for _, asset := range []string{"graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"} {
+		if code, body := get(t, ts.URL+"/assets/"+asset); code != 200 || len(body) < 1000 {
+			t.Fatalf("asset %s: %d, %d bytes", asset, code, len(body))
+		}
+	}
+	prod := startServer(t, "", "--env", "production")
+	if code, _ := get(t, prod.URL+"/"); code != 404 {
+		t.Fatalf("GraphiQL in production: %d", code)
+	}
+	_, res := postGraphQL(t, prod.URL, `{ __schema { types { name } } }`, nil, nil)
+	if len(res.Errors) == 0 {
+		t.Fatal("introspection answered in production")
+	}
+}

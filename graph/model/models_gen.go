@@ -2,6 +2,38 @@
 
 package model
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// An object that can be fetched again by its globally unique ID.
+type Node interface {
+	IsNode()
+	GetID() string
+}
+
+type AddSessionInput struct {
+	MatchID          string      `json:"matchId"`
+	Date             domain.Date `json:"date"`
+	Minutes          *int        `json:"minutes,omitempty"`
+	Notes            *string     `json:"notes,omitempty"`
+	Value            *int        `json:"value,omitempty"`
+	ClientMutationID *string     `json:"clientMutationId,omitempty"`
+}
+
+// A moment of history: a time, or a global position.
+type AsOfInput struct {
+	Time     *time.Time           `json:"time,omitempty"`
+	Position *eventstore.Position `json:"position,omitempty"`
+}
+
 // What the server is running.
 type BuildInfo struct {
 	// The server's version, such as v0.1.0 or a commit.
@@ -12,5 +44,656 @@ type BuildInfo struct {
 	Environment string `json:"environment"`
 }
 
+// Preferred contact information: visible only to the member, staff, and the partner of an ACTIVE match.
+type Contact struct {
+	Email           *string        `json:"email,omitempty"`
+	Phone           *string        `json:"phone,omitempty"`
+	PreferredMethod *ContactMethod `json:"preferredMethod,omitempty"`
+}
+
+type ContactInput struct {
+	Email           *string        `json:"email,omitempty"`
+	Phone           *string        `json:"phone,omitempty"`
+	PreferredMethod *ContactMethod `json:"preferredMethod,omitempty"`
+}
+
+// Continuing-professional-development hours from the viewer's meeting logs.
+type CpdSummary struct {
+	TotalHours float64 `json:"totalHours"`
+	// Hours of sessions dated within the requested range.
+	HoursInRange float64         `json:"hoursInRange"`
+	ByMatch      []*MatchMinutes `json:"byMatch"`
+}
+
+type Dashboard struct {
+	Pending              int                 `json:"pending"`
+	Active               int                 `json:"active"`
+	Declined             int                 `json:"declined"`
+	Cancelled            int                 `json:"cancelled"`
+	Ended                int                 `json:"ended"`
+	AcceptanceRate       float64             `json:"acceptanceRate"`
+	DeclineRate          float64             `json:"declineRate"`
+	MedianDaysToResponse float64             `json:"medianDaysToResponse"`
+	SessionsThisMonth    int                 `json:"sessionsThisMonth"`
+	HoursThisMonth       float64             `json:"hoursThisMonth"`
+	Position             eventstore.Position `json:"position"`
+}
+
+type DeclineMatchInput struct {
+	MatchID          string  `json:"matchId"`
+	Reason           *string `json:"reason,omitempty"`
+	Message          *string `json:"message,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type EditSessionInput struct {
+	SessionID        string      `json:"sessionId"`
+	Date             domain.Date `json:"date"`
+	Minutes          *int        `json:"minutes,omitempty"`
+	Notes            *string     `json:"notes,omitempty"`
+	Value            *int        `json:"value,omitempty"`
+	ClientMutationID *string     `json:"clientMutationId,omitempty"`
+}
+
+type EndMatchInput struct {
+	MatchID string `json:"matchId"`
+	// GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED or OTHER.
+	Reason string `json:"reason"`
+	// The partner who asked staff to end the match.
+	RequestedBy      string  `json:"requestedBy"`
+	Note             string  `json:"note"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type Location struct {
+	City     *string `json:"city,omitempty"`
+	Province *string `json:"province,omitempty"`
+}
+
+type LocationInput struct {
+	City     *string `json:"city,omitempty"`
+	Province *string `json:"province,omitempty"`
+}
+
+type MatchConnection struct {
+	Edges      []*MatchEdge `json:"edges"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type MatchEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Match `json:"node"`
+}
+
+// One event of a match's history, as auditors see it (session notes never shown).
+type MatchEvent struct {
+	Position   eventstore.Position `json:"position"`
+	Revision   int                 `json:"revision"`
+	Type       string              `json:"type"`
+	ActorID    string              `json:"actorId"`
+	ActorRole  string              `json:"actorRole"`
+	OccurredAt time.Time           `json:"occurredAt"`
+	RecordedAt time.Time           `json:"recordedAt"`
+	// The event's public data as JSON text.
+	Data string `json:"data"`
+}
+
+type MatchEventConnection struct {
+	Edges      []*MatchEventEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type MatchEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *MatchEvent `json:"node"`
+}
+
+type MatchInput struct {
+	MatchID          string  `json:"matchId"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type MatchPayload struct {
+	Match            *Match       `json:"match,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+// A match status change, for dashboards and auditors.
+type MatchStatusEvent struct {
+	Position   eventstore.Position `json:"position"`
+	Type       string              `json:"type"`
+	MatchID    string              `json:"matchId"`
+	Status     MatchStatus         `json:"status"`
+	OccurredAt time.Time           `json:"occurredAt"`
+}
+
+type MeetingPreferences struct {
+	MeetingFormats   []string            `json:"meetingFormats"`
+	MeetingFrequency *string             `json:"meetingFrequency,omitempty"`
+	Partner          *PartnerPreferences `json:"partner"`
+}
+
+type MeetingPreferencesInput struct {
+	MeetingFormats   []string                 `json:"meetingFormats,omitempty"`
+	MeetingFrequency *string                  `json:"meetingFrequency,omitempty"`
+	Partner          *PartnerPreferencesInput `json:"partner,omitempty"`
+}
+
+type MentorConnection struct {
+	Edges    []*MentorEdge `json:"edges"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+	// How many mentors match the search.
+	TotalCount int `json:"totalCount"`
+}
+
+type MentorEdge struct {
+	Cursor string  `json:"cursor"`
+	Node   *Member `json:"node"`
+}
+
+type Mutation struct {
+}
+
+type NudgeMentorInput struct {
+	MatchID          string  `json:"matchId"`
+	Note             *string `json:"note,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// Relay page information.
+type PageInfo struct {
+	HasNextPage     bool    `json:"hasNextPage"`
+	HasPreviousPage bool    `json:"hasPreviousPage"`
+	StartCursor     *string `json:"startCursor,omitempty"`
+	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PartnerPreferences struct {
+	Disciplines          []string `json:"disciplines"`
+	Industries           []string `json:"industries"`
+	Provinces            []string `json:"provinces"`
+	Languages            []string `json:"languages"`
+	MinYearsOfExperience *int     `json:"minYearsOfExperience,omitempty"`
+	Notes                *string  `json:"notes,omitempty"`
+}
+
+type PartnerPreferencesInput struct {
+	Disciplines          []string `json:"disciplines,omitempty"`
+	Industries           []string `json:"industries,omitempty"`
+	Provinces            []string `json:"provinces,omitempty"`
+	Languages            []string `json:"languages,omitempty"`
+	MinYearsOfExperience *int     `json:"minYearsOfExperience,omitempty"`
+	Notes                *string  `json:"notes,omitempty"`
+}
+
+// The program's configured lists, for forms.
+type ProgramOptions struct {
+	Designations       []string `json:"designations"`
+	Disciplines        []string `json:"disciplines"`
+	Industries         []string `json:"industries"`
+	Provinces          []string `json:"provinces"`
+	Languages          []string `json:"languages"`
+	FocusAreas         []string `json:"focusAreas"`
+	Skills             []string `json:"skills"`
+	MeetingFormats     []string `json:"meetingFormats"`
+	MeetingFrequencies []string `json:"meetingFrequencies"`
+	DeclineReasons     []string `json:"declineReasons"`
+	EndReasons         []string `json:"endReasons"`
+	ResponseWindowDays int      `json:"responseWindowDays"`
+	TermMonths         int      `json:"termMonths"`
+	MaxSearchWords     int      `json:"maxSearchWords"`
+}
+
+type PublishResourceInput struct {
+	Title            string   `json:"title"`
+	Description      *string  `json:"description,omitempty"`
+	URL              *string  `json:"url,omitempty"`
+	Text             *string  `json:"text,omitempty"`
+	Audience         Audience `json:"audience"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
 type Query struct {
+}
+
+type RequestMatchInput struct {
+	MentorID string  `json:"mentorId"`
+	Message  *string `json:"message,omitempty"`
+	// Sending the same clientMutationId again does not make a second request.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type Resource struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description *string   `json:"description,omitempty"`
+	URL         *string   `json:"url,omitempty"`
+	Text        *string   `json:"text,omitempty"`
+	Audience    Audience  `json:"audience"`
+	PublishedAt time.Time `json:"publishedAt"`
+	Retired     bool      `json:"retired"`
+}
+
+func (Resource) IsNode()            {}
+func (this Resource) GetID() string { return this.ID }
+
+type ResourceConnection struct {
+	Edges      []*ResourceEdge `json:"edges"`
+	PageInfo   *PageInfo       `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+type ResourceEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *Resource `json:"node"`
+}
+
+type ResourcePayload struct {
+	Resource         *Resource    `json:"resource,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+type RetireResourceInput struct {
+	ResourceID       string  `json:"resourceId"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type SearchMentorsInput struct {
+	// Biography words: exact whole words, any case, at most three.
+	Words          *string             `json:"words,omitempty"`
+	Disciplines    []string            `json:"disciplines,omitempty"`
+	Industries     []string            `json:"industries,omitempty"`
+	Provinces      []string            `json:"provinces,omitempty"`
+	City           *string             `json:"city,omitempty"`
+	Languages      []string            `json:"languages,omitempty"`
+	FocusAreas     []string            `json:"focusAreas,omitempty"`
+	MeetingFormats []string            `json:"meetingFormats,omitempty"`
+	Skills         []*SkillFilterInput `json:"skills,omitempty"`
+	// Only mentors accepting requests with free capacity.
+	OnlyAvailable *bool `json:"onlyAvailable,omitempty"`
+}
+
+type SessionConnection struct {
+	Edges      []*SessionEdge `json:"edges"`
+	PageInfo   *PageInfo      `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+type SessionEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Session `json:"node"`
+}
+
+type SessionPayload struct {
+	Session          *Session     `json:"session,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+type SkillFilterInput struct {
+	Skill     string `json:"skill"`
+	MinRating int    `json:"minRating"`
+}
+
+type SkillRating struct {
+	Skill string `json:"skill"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+}
+
+type SkillRatingInput struct {
+	Skill  string `json:"skill"`
+	Rating int    `json:"rating"`
+}
+
+// What needs staff attention.
+type StaffQueue struct {
+	PendingOlderThan []*Match `json:"pendingOlderThan"`
+	NudgeRequests    []*Match `json:"nudgeRequests"`
+	NoFirstSession   []*Match `json:"noFirstSession"`
+	EndingSoon       []*Match `json:"endingSoon"`
+}
+
+type Subscription struct {
+}
+
+// The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests.
+type UpdateProfileInput struct {
+	// Staff may edit another member's profile; members edit their own.
+	MemberID          *string                  `json:"memberId,omitempty"`
+	Name              string                   `json:"name"`
+	Designation       *string                  `json:"designation,omitempty"`
+	Discipline        *string                  `json:"discipline,omitempty"`
+	Industry          *string                  `json:"industry,omitempty"`
+	Location          *LocationInput           `json:"location,omitempty"`
+	YearsOfExperience *int                     `json:"yearsOfExperience,omitempty"`
+	Languages         []string                 `json:"languages,omitempty"`
+	Biography         *string                  `json:"biography,omitempty"`
+	Focus             []string                 `json:"focus,omitempty"`
+	Skills            []*SkillRatingInput      `json:"skills,omitempty"`
+	Preferences       *MeetingPreferencesInput `json:"preferences,omitempty"`
+	Contact           *ContactInput            `json:"contact,omitempty"`
+	Capacity          *int                     `json:"capacity,omitempty"`
+	AcceptingRequests *bool                    `json:"acceptingRequests,omitempty"`
+	ClientMutationID  *string                  `json:"clientMutationId,omitempty"`
+}
+
+type UpdateProfilePayload struct {
+	Member           *Member      `json:"member,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+// A refusal by the program's rules, returned in a mutation's payload.
+type UserError struct {
+	// A stable code such as PENDING_REQUEST_EXISTS or INVALID_INPUT.
+	Code string `json:"code"`
+	// The input field at fault, when one is.
+	Field *string `json:"field,omitempty"`
+	// A sentence for the member.
+	Message string `json:"message"`
+}
+
+type Audience string
+
+const (
+	AudienceMentees Audience = "MENTEES"
+	AudienceMentors Audience = "MENTORS"
+	AudienceBoth    Audience = "BOTH"
+)
+
+var AllAudience = []Audience{
+	AudienceMentees,
+	AudienceMentors,
+	AudienceBoth,
+}
+
+func (e Audience) IsValid() bool {
+	switch e {
+	case AudienceMentees, AudienceMentors, AudienceBoth:
+		return true
+	}
+	return false
+}
+
+func (e Audience) String() string {
+	return string(e)
+}
+
+func (e *Audience) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Audience(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Audience", str)
+	}
+	return nil
+}
+
+func (e Audience) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Audience) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Audience) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ContactMethod string
+
+const (
+	ContactMethodEmail ContactMethod = "EMAIL"
+	ContactMethodPhone ContactMethod = "PHONE"
+)
+
+var AllContactMethod = []ContactMethod{
+	ContactMethodEmail,
+	ContactMethodPhone,
+}
+
+func (e ContactMethod) IsValid() bool {
+	switch e {
+	case ContactMethodEmail, ContactMethodPhone:
+		return true
+	}
+	return false
+}
+
+func (e ContactMethod) String() string {
+	return string(e)
+}
+
+func (e *ContactMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ContactMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ContactMethod", str)
+	}
+	return nil
+}
+
+func (e ContactMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ContactMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ContactMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which of a member's matches to list.
+type MatchGroup string
+
+const (
+	MatchGroupAll MatchGroup = "ALL"
+	// My Pending Matches.
+	MatchGroupPending MatchGroup = "PENDING"
+	// My Active Matches.
+	MatchGroupActive MatchGroup = "ACTIVE"
+	// Declined, cancelled and ended matches.
+	MatchGroupPast MatchGroup = "PAST"
+)
+
+var AllMatchGroup = []MatchGroup{
+	MatchGroupAll,
+	MatchGroupPending,
+	MatchGroupActive,
+	MatchGroupPast,
+}
+
+func (e MatchGroup) IsValid() bool {
+	switch e {
+	case MatchGroupAll, MatchGroupPending, MatchGroupActive, MatchGroupPast:
+		return true
+	}
+	return false
+}
+
+func (e MatchGroup) String() string {
+	return string(e)
+}
+
+func (e *MatchGroup) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MatchGroup(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MatchGroup", str)
+	}
+	return nil
+}
+
+func (e MatchGroup) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MatchGroup) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MatchGroup) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MatchStatus string
+
+const (
+	// Requested, waiting for the mentor.
+	MatchStatusPending MatchStatus = "PENDING"
+	// Accepted: the partners are matched.
+	MatchStatusActive MatchStatus = "ACTIVE"
+	// The mentor declined.
+	MatchStatusDeclined MatchStatus = "DECLINED"
+	// The mentee withdrew the request.
+	MatchStatusCancelled MatchStatus = "CANCELLED"
+	// The match ended (term completed or ended by staff).
+	MatchStatusEnded MatchStatus = "ENDED"
+)
+
+var AllMatchStatus = []MatchStatus{
+	MatchStatusPending,
+	MatchStatusActive,
+	MatchStatusDeclined,
+	MatchStatusCancelled,
+	MatchStatusEnded,
+}
+
+func (e MatchStatus) IsValid() bool {
+	switch e {
+	case MatchStatusPending, MatchStatusActive, MatchStatusDeclined, MatchStatusCancelled, MatchStatusEnded:
+		return true
+	}
+	return false
+}
+
+func (e MatchStatus) String() string {
+	return string(e)
+}
+
+func (e *MatchStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MatchStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MatchStatus", str)
+	}
+	return nil
+}
+
+func (e MatchStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MatchStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MatchStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Role string
+
+const (
+	RoleMentee  Role = "MENTEE"
+	RoleMentor  Role = "MENTOR"
+	RoleStaff   Role = "STAFF"
+	RoleAuditor Role = "AUDITOR"
+)
+
+var AllRole = []Role{
+	RoleMentee,
+	RoleMentor,
+	RoleStaff,
+	RoleAuditor,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleMentee, RoleMentor, RoleStaff, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,85 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/mentorship/mentorship/domain"
+)
+
+// Authenticator turns a bearer token into the actor it signs in. The
+// returned context carries the actor's session; it ends when the token is
+// revoked, which closes the subscriptions opened with it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (context.Context, domain.Actor, error)
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the signed-in actor.
+func WithActor(ctx context.Context, a domain.Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the signed-in actor, if any.
+func ActorFrom(ctx context.Context) (domain.Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(domain.Actor)
+	return a, ok
+}
+
+// ErrBadToken is returned for a token that signs nobody in.
+var ErrBadToken = errors.New("the token is invalid, expired or revoked")
+
+// bearer extracts the token of an Authorization header value.
+func bearer(h string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// Authenticate is HTTP middleware that signs in requests carrying a bearer
+// token. A request with a bad token is refused with 401; one without a
+// token goes on anonymously.
+func Authenticate(auth Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := bearer(r.Header.Get("Authorization"))
+		if token == "" || auth == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, actor, err := auth.Authenticate(r.Context(), token)
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"` + ErrBadToken.Error() + `","extensions":{"code":"UNAUTHENTICATED"}}]}`))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithActor(ctx, actor)))
+	})
+}
+
+// websocketInit signs in a WebSocket from the token in its connection_init
+// payload ({"Authorization": "Bearer ..."} or {"token": "..."}).
+func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		token := bearer(payload.Authorization())
+		if token == "" {
+			token = payload.GetString("token")
+		}
+		if token == "" || auth == nil {
+			return ctx, nil, nil
+		}
+		sctx, actor, err := auth.Authenticate(ctx, token)
+		if err != nil {
+			return ctx, nil, ErrBadToken
+		}
+		return WithActor(sctx, actor), nil, nil
+	}
+}

@@ -1,0 +1,173 @@
+package graph
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
+)
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func intPtr(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// memberModel shows a member's public profile. Contact information travels
+// in Private, for the contact resolver to show or withhold.
+func memberModel(v *projections.MemberView) *model.Member {
+	pr := v.Profile
+	m := &model.Member{
+		ID:                model.GlobalID(model.KindMember, v.ID),
+		Role:              model.Role(v.Role),
+		Name:              pr.Name,
+		Designation:       strPtr(pr.Designation),
+		Discipline:        strPtr(pr.Discipline),
+		Industry:          strPtr(pr.Industry),
+		Location:          &model.Location{City: strPtr(pr.Location.City), Province: strPtr(pr.Location.Province)},
+		YearsOfExperience: intPtr(pr.YearsOfExperience),
+		Languages:         orEmpty(pr.Languages),
+		Biography:         strPtr(pr.Biography),
+		Focus:             orEmpty(pr.Focus),
+		Skills:            []*model.SkillRating{},
+		Preferences: &model.MeetingPreferences{
+			MeetingFormats:   orEmpty(pr.Preferences.MeetingFormats),
+			MeetingFrequency: strPtr(pr.Preferences.MeetingFrequency),
+			Partner: &model.PartnerPreferences{
+				Disciplines:          orEmpty(pr.Preferences.Partner.Disciplines),
+				Industries:           orEmpty(pr.Preferences.Partner.Industries),
+				Provinces:            orEmpty(pr.Preferences.Partner.Provinces),
+				Languages:            orEmpty(pr.Preferences.Partner.Languages),
+				MinYearsOfExperience: intPtr(pr.Preferences.Partner.MinYearsOfExperience),
+				Notes:                strPtr(pr.Preferences.Partner.Notes),
+			},
+		},
+		Available: v.Open(),
+		MemberID:  v.ID,
+		Private:   pr.Contact,
+	}
+	for skill, rating := range pr.Skills {
+		m.Skills = append(m.Skills, &model.SkillRating{Skill: skill, Rating: rating})
+	}
+	slices.SortFunc(m.Skills, func(a, b *model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
+	if v.Role == domain.RoleMentor {
+		c, a := v.Capacity, v.Accepting
+		m.Capacity, m.AcceptingRequests = &c, &a
+	}
+	return m
+}
+
+func matchModel(v *projections.MatchView) *model.Match {
+	return &model.Match{
+		ID:                    model.GlobalID(model.KindMatch, v.ID),
+		Status:                model.MatchStatus(v.Status),
+		Message:               strPtr(v.Message),
+		RequestedAt:           v.RequestedAt,
+		AcceptedAt:            timePtr(v.AcceptedAt),
+		ClosedAt:              timePtr(v.ClosedAt),
+		DeclineReason:         strPtr(v.DeclineReason),
+		EndReason:             strPtr(v.EndReason),
+		ResponseWindowElapsed: v.WindowElapsed,
+		NudgeRequested:        v.NudgeRequested,
+		LastNudgedAt:          timePtr(v.LastNudgeAt),
+		Position:              v.Position,
+		MatchID:               v.ID,
+		MenteeID:              v.MenteeID,
+		MentorID:              v.MentorID,
+	}
+}
+
+// matchAsOfModel shows a match's state computed from its history.
+func matchAsOfModel(m domain.Match, pos model.Position) *model.Match {
+	end := m.EndReason()
+	return &model.Match{
+		ID:             model.GlobalID(model.KindMatch, m.ID()),
+		Status:         model.MatchStatus(m.Status()),
+		RequestedAt:    m.RequestedAt(),
+		AcceptedAt:     timePtr(m.AcceptedAt()),
+		ClosedAt:       timePtr(m.ClosedAt()),
+		EndReason:      strPtr(end),
+		LastNudgedAt:   timePtr(m.LastNudgeAt()),
+		NudgeRequested: m.NudgeRequested(),
+		Position:       pos,
+		MatchID:        m.ID(),
+		MenteeID:       m.MenteeID(),
+		MentorID:       m.MentorID(),
+	}
+}
+
+func sessionModel(s projections.SessionView) *model.Session {
+	d := s.Details
+	return &model.Session{
+		ID:        model.GlobalID(model.KindSession, s.ID),
+		Date:      d.Date,
+		Minutes:   intPtr(d.Minutes),
+		Notes:     strPtr(d.Notes),
+		Value:     intPtr(d.Value),
+		LoggedAt:  s.LoggedAt,
+		EditedAt:  timePtr(s.EditedAt),
+		Revisions: s.Revisions,
+		MatchID:   s.MatchID,
+	}
+}
+
+func resourceModel(r projections.ResourceView) *model.Resource {
+	return &model.Resource{
+		ID:          model.GlobalID(model.KindResource, r.ID),
+		Title:       r.Title,
+		Description: strPtr(r.Description),
+		URL:         strPtr(r.URL),
+		Text:        strPtr(r.Text),
+		Audience:    model.Audience(r.Audience),
+		PublishedAt: r.PublishedAt,
+		Retired:     r.Retired,
+	}
+}
+
+func documentModel(d projections.DocumentView) *model.Document {
+	return &model.Document{
+		ID:          model.GlobalID(model.KindDocument, d.ID),
+		Name:        d.Name,
+		Version:     d.Version,
+		Size:        int(d.Size),
+		ContentType: d.ContentType,
+		Sha256:      d.SHA256,
+		UploadedAt:  d.AddedAt,
+		Removed:     d.Removed,
+		UploaderID:  d.UploaderID,
+	}
+}
+
+func dashboardModel(d projections.Dashboard) *model.Dashboard {
+	return &model.Dashboard{
+		Pending: d.Pending, Active: d.Active, Declined: d.Declined, Cancelled: d.Cancelled, Ended: d.Ended,
+		AcceptanceRate: d.AcceptanceRate, DeclineRate: d.DeclineRate, MedianDaysToResponse: d.MedianDaysToResponse,
+		SessionsThisMonth: d.SessionsThisMonth, HoursThisMonth: float64(d.MinutesThisMonth) / 60,
+		Position: d.Position,
+	}
+}

@@ -1,0 +1,117 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// Error codes of GraphQL errors, in extensions.code.
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeInternal        = "INTERNAL"
+	CodeConflict        = "CONFLICT"
+	CodeUnavailable     = "UNAVAILABLE"
+)
+
+// apiError is an expected failure with its code and a message safe to show.
+type apiError struct {
+	code, msg string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+var (
+	errUnauthenticated = &apiError{CodeUnauthenticated, "sign in first"}
+	errForbidden       = &apiError{CodeForbidden, "you may not do this"}
+	errNotFound        = &apiError{CodeNotFound, "not found"}
+)
+
+func badInput(msg string) error { return &apiError{CodeBadUserInput, msg} }
+
+// ErrorPresenter maps every error to a GraphQL error in one place: expected
+// failures keep their message and code; anything else becomes INTERNAL
+// with a generic message, logged with the request's correlation ID.
+func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		if id := requestID(ctx); id != "" {
+			gerr.Extensions["correlationId"] = id
+		}
+		if _, ok := gerr.Extensions["code"]; ok && gerr.Err == nil {
+			return gerr // parse and validation errors from gqlgen
+		}
+		var api *apiError
+		var derr *domain.Error
+		switch {
+		case errors.As(err, &api):
+			gerr.Message, gerr.Extensions["code"] = api.msg, api.code
+		case errors.Is(err, model.ErrBadID), errors.Is(err, projections.ErrTooManyWords), errors.Is(err, projections.ErrBadCursor):
+			gerr.Message, gerr.Extensions["code"] = unwrapMessage(err), CodeBadUserInput
+		case errors.Is(err, projections.ErrNotFound):
+			gerr.Message, gerr.Extensions["code"] = "not found", CodeNotFound
+		case errors.Is(err, command.ErrContention):
+			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
+		case errors.Is(err, context.DeadlineExceeded):
+			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
+		case errors.As(err, &derr):
+			gerr.Message, gerr.Extensions["code"] = derr.Message, CodeBadUserInput
+		default:
+			if code, ok := gerr.Extensions["code"]; ok && code != "" && gerr.Err != nil && isGQLError(err) {
+				return gerr
+			}
+			log.Error().Err(err).Str("correlation_id", requestID(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
+			gerr.Message, gerr.Extensions["code"] = "internal error", CodeInternal
+		}
+		return gerr
+	}
+}
+
+func isGQLError(err error) bool {
+	var g *gqlerror.Error
+	return errors.As(err, &g)
+}
+
+// unwrapMessage returns the outermost message without wrapping prefixes of
+// internal packages.
+func unwrapMessage(err error) string {
+	switch {
+	case errors.Is(err, projections.ErrTooManyWords):
+		return projections.ErrTooManyWords.Error()
+	case errors.Is(err, projections.ErrBadCursor):
+		return "invalid cursor"
+	}
+	return err.Error()
+}
+
+// userErrors turns the domain's refusal into the payload's userErrors, or
+// returns the error to be raised when it is not a refusal.
+func userErrors(err error) ([]*model.UserError, error) {
+	if err == nil {
+		return []*model.UserError{}, nil
+	}
+	var derr *domain.Error
+	if !errors.As(err, &derr) {
+		return nil, err
+	}
+	ue := &model.UserError{Code: string(derr.Code), Message: derr.Message}
+	if derr.Field != "" {
+		f := derr.Field
+		ue.Field = &f
+	}
+	return []*model.UserError{ue}, nil
+}

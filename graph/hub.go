@@ -1,0 +1,173 @@
+package graph
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// Change is a match event as subscribers hear of it.
+type Change struct {
+	Position   eventstore.Position
+	Type       string
+	MatchID    uuid.UUID
+	MenteeID   uuid.UUID
+	MentorID   uuid.UUID
+	OccurredAt time.Time
+}
+
+// Hub is the in-process pub/sub of match changes. A subscriber that does
+// not keep up is dropped rather than slowing everyone down; its channel is
+// closed and Dropped reports it.
+type Hub struct {
+	mu   sync.RWMutex
+	subs map[*HubSubscription]struct{}
+	pos  atomic.Uint64
+}
+
+// NewHub returns a hub whose notifier starts at position from: changes at
+// or before it were published by an earlier process.
+func NewHub(from eventstore.Position) *Hub {
+	h := &Hub{subs: map[*HubSubscription]struct{}{}}
+	h.pos.Store(uint64(from))
+	return h
+}
+
+// HubSubscription receives the changes its filter keeps.
+type HubSubscription struct {
+	C       <-chan Change
+	c       chan Change
+	keep    func(Change) bool
+	hub     *Hub
+	once    sync.Once
+	dropped atomic.Bool
+}
+
+// Subscribe registers a subscriber with a buffer of size changes.
+func (h *Hub) Subscribe(keep func(Change) bool, size int) *HubSubscription {
+	c := make(chan Change, size)
+	s := &HubSubscription{C: c, c: c, keep: keep, hub: h}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// Close unregisters the subscriber.
+func (s *HubSubscription) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+	s.once.Do(func() { close(s.c) })
+}
+
+// Dropped reports whether the hub dropped the subscriber for being slow.
+func (s *HubSubscription) Dropped() bool { return s.dropped.Load() }
+
+// Subscribers counts the current subscribers.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
+
+func (h *Hub) publish(c Change) {
+	var slow []*HubSubscription
+	h.mu.RLock()
+	for s := range h.subs {
+		if !s.keep(c) {
+			continue
+		}
+		select {
+		case s.c <- c:
+		default:
+			slow = append(slow, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range slow {
+		s.dropped.Store(true)
+		s.Close()
+	}
+}
+
+// Notifier returns the projection that feeds the hub. Register it after the
+// read models, so that subscribers who query on a change see it applied.
+func (h *Hub) Notifier() projections.Projection { return notifier{h} }
+
+type notifier struct{ h *Hub }
+
+func (n notifier) Name() string { return "notifier" }
+
+func (n notifier) Position() eventstore.Position { return eventstore.Position(n.h.pos.Load()) }
+
+func (n notifier) Apply(events []projections.Event) error {
+	for i := range events {
+		ev := &events[i]
+		if uint64(ev.Position) <= n.h.pos.Load() {
+			continue
+		}
+		if c, ok := changeOf(ev); ok {
+			n.h.publish(c)
+		}
+		n.h.pos.Store(uint64(ev.Position))
+	}
+	return nil
+}
+
+// changeOf picks the match events subscribers hear of.
+func changeOf(ev *projections.Event) (Change, bool) {
+	c := Change{Position: ev.Position, Type: ev.Type, OccurredAt: ev.Meta.OccurredAt}
+	switch e := ev.Data.(type) {
+	case domain.MatchRequested:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MatchAccepted:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MatchDeclined:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MatchCancelled:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MatchEnded:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.NudgeRequested:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MentorNudged:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.ResponseWindowElapsed:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.FirstMeetingReminderDue:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.SessionLogged:
+		c.MatchID = e.MatchID
+	case domain.DocumentAdded:
+		c.MatchID = e.MatchID
+	case domain.DocumentRemoved:
+		c.MatchID = e.MatchID
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+// statusOf maps a status-changing event type to the status it leads to.
+func statusOf(typ string) (domain.MatchStatus, bool) {
+	switch typ {
+	case "MatchRequested":
+		return domain.StatusPending, true
+	case "MatchAccepted":
+		return domain.StatusActive, true
+	case "MatchDeclined":
+		return domain.StatusDeclined, true
+	case "MatchCancelled":
+		return domain.StatusCancelled, true
+	case "MatchEnded":
+		return domain.StatusEnded, true
+	}
+	return "", false
+}

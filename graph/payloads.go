@@ -1,0 +1,152 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/graph/model"
+)
+
+// partyOf loads a match partner through the batch loader.
+func (r *Resolver) partyOf(ctx context.Context, id uuid.UUID) (*model.Member, error) {
+	v, err := r.member(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, errNotFound
+	}
+	return memberModel(v), nil
+}
+
+// visibleMember returns a member the actor may look up: mentors for those
+// who search, oneself, one's partners, and anyone for staff.
+func (r *Resolver) visibleMember(ctx context.Context, a domain.Actor, id uuid.UUID) (*model.Member, error) {
+	v, err := r.member(ctx, id)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	switch {
+	case a.Role == domain.RoleStaff, a.ID == id,
+		v.Role == domain.RoleMentor && (a.Role == domain.RoleMentee || a.Role == domain.RoleMentor):
+	case a.Role == domain.RoleMentee || a.Role == domain.RoleMentor:
+		if !r.isPartner(a.ID, id) {
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
+	return memberModel(v), nil
+}
+
+// isPartner reports whether two members share a match, in any state.
+func (r *Resolver) isPartner(a, b uuid.UUID) bool {
+	for _, m := range r.Matches.MatchesOf(a, 0) {
+		if m.MenteeID == b || m.MentorID == b {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleMatch returns a match its partners, staff and auditors may see;
+// nil for anyone else, as if it did not exist.
+func (r *Resolver) visibleMatch(a domain.Actor, id uuid.UUID) (*model.Match, error) {
+	v, ok := r.Matches.Match(id)
+	if !ok || !canSeeMatch(a, v.MenteeID, v.MentorID) {
+		return nil, nil
+	}
+	return matchModel(v), nil
+}
+
+// matchInput authorizes a match mutation and parses its match ID.
+func (r *Resolver) matchInput(ctx context.Context, id string, roles ...domain.Role) (domain.Actor, uuid.UUID, error) {
+	a, err := requireRole(ctx, roles...)
+	if err != nil {
+		return a, uuid.Nil, err
+	}
+	uid, err := model.ParseID(id, model.KindMatch)
+	return a, uid, err
+}
+
+// matchPayload finishes a match mutation: refusals become userErrors, and
+// the match is read back once the read models hold the change.
+func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.Result, err error, cmid *string) (*model.MatchPayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, res); err != nil {
+		return nil, err
+	}
+	p := &model.MatchPayload{UserErrors: ue, ClientMutationID: cmid}
+	if a, ok := ActorFrom(ctx); ok && id != uuid.Nil {
+		if m, _ := r.visibleMatch(a, id); m != nil {
+			p.Match = m
+		}
+	}
+	return p, nil
+}
+
+func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventstore.Position, err error, cmid *string) (*model.SessionPayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, command.Result{Position: pos}); err != nil {
+		return nil, err
+	}
+	p := &model.SessionPayload{UserErrors: ue, ClientMutationID: cmid}
+	if len(ue) == 0 {
+		if s, ok := r.Matches.Session(id); ok {
+			p.Session = sessionModel(s)
+		}
+	}
+	return p, nil
+}
+
+func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos eventstore.Position, err error, cmid *string) (*model.ResourcePayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, command.Result{Position: pos}); err != nil {
+		return nil, err
+	}
+	p := &model.ResourcePayload{UserErrors: ue, ClientMutationID: cmid}
+	if res, ok := r.Matches.Resource(id); ok {
+		p.Resource = resourceModel(res)
+	}
+	return p, nil
+}
+
+// matchUpdates streams the hub's changes that keep selects until the
+// subscription ends or the hub drops it for being slow.
+func (r *Resolver) matchUpdates(ctx context.Context, keep func(Change) bool) <-chan *model.MatchUpdate {
+	sub := r.Hub.Subscribe(keep, 64)
+	out := make(chan *model.MatchUpdate, 1)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		for {
+			select {
+			case c, ok := <-sub.C:
+				if !ok {
+					return
+				}
+				select {
+				case out <- &model.MatchUpdate{Position: c.Position, Type: c.Type, MatchID: c.MatchID}:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
