@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/generated"
@@ -773,13 +772,15 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 // Viewer returns generated.ViewerResolver implementation.
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
-type documentResolver struct{ *Resolver }
-type matchResolver struct{ *Resolver }
-type matchMinutesResolver struct{ *Resolver }
-type matchUpdateResolver struct{ *Resolver }
-type memberResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type sessionResolver struct{ *Resolver }
-type subscriptionResolver struct{ *Resolver }
-type viewerResolver struct{ *Resolver }
+type (
+	documentResolver     struct{ *Resolver }
+	matchResolver        struct{ *Resolver }
+	matchMinutesResolver struct{ *Resolver }
+	matchUpdateResolver  struct{ *Resolver }
+	memberResolver       struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	sessionResolver      struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
+)
