@@ -98,7 +98,7 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 	}
 	proposed := make([]esdb.EventData, len(events))
 	for i := range events {
-		meta, hash := encodeMeta(&events[i], prev)
+		meta, hash := encodeMeta(stream, &events[i], prev)
 		proposed[i] = esdb.EventData{
 			EventID:     events[i].ID,
 			EventType:   events[i].Type,

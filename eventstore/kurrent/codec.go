@@ -11,20 +11,27 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/eventstore"
 )
 
 // storedMeta is the user metadata every event carries on the server. Its
 // JSON encoding, without the hash, is what the hash covers, so the field
-// order here is part of the stored format.
+// order here is part of the stored format. The event's ID, stream (without
+// the namespace) and type are repeated from the server's own fields so that
+// the hash covers them too: changing an event's type or moving it to
+// another stream breaks the chain.
 type storedMeta struct {
+	EventID       uuid.UUID `json:"eventId"`
+	Stream        string    `json:"stream"`
+	Type          string    `json:"type"`
+	SchemaVersion int       `json:"schemaVersion"`
 	ActorID       string    `json:"actorId,omitempty"`
 	ActorRole     string    `json:"actorRole,omitempty"`
 	CorrelationID string    `json:"correlationId,omitempty"`
 	CausationID   string    `json:"causationId,omitempty"`
 	OccurredAt    time.Time `json:"occurredAt"`
-	SchemaVersion int       `json:"schemaVersion"`
 }
 
 // readMeta is storedMeta as read back, hash included.
@@ -37,12 +44,16 @@ type readMeta struct {
 // of the metadata object.
 const hashField = `,"hash":"`
 
-// encodeMeta returns the user metadata to store for ev and the event's hash,
-// chained to prev, the hash of the stream's previous event (nil for the
-// first event of a stream). The hash is SHA-256 over prev, the data bytes and
-// the metadata bytes as they are stored minus the hash member.
-func encodeMeta(ev *eventstore.EventData, prev []byte) (meta, hash []byte) {
+// encodeMeta returns the user metadata to store for ev in stream and the
+// event's hash, chained to prev, the hash of the stream's previous event
+// (nil for the first event of a stream). The hash is SHA-256 over prev, the
+// data bytes and the metadata bytes as they are stored minus the hash
+// member.
+func encodeMeta(stream string, ev *eventstore.EventData, prev []byte) (meta, hash []byte) {
 	m := storedMeta{
+		EventID:       ev.ID,
+		Stream:        stream,
+		Type:          ev.Type,
 		ActorID:       ev.Metadata.ActorID,
 		ActorRole:     ev.Metadata.ActorRole,
 		CorrelationID: ev.Metadata.CorrelationID,
@@ -54,8 +65,8 @@ func encodeMeta(ev *eventstore.EventData, prev []byte) (meta, hash []byte) {
 	}
 	base, err := json.Marshal(m)
 	if err != nil {
-		// storedMeta holds strings, an int and a time.Time, whose encoding
-		// fails only for years outside 0..9999, which no clock produces.
+		// storedMeta holds strings, an int, a UUID and a time.Time, whose
+		// encoding fails only for years outside 0..9999.
 		panic(fmt.Sprintf("encode event metadata: %v", err))
 	}
 	hash = chainHash(prev, ev.Data, base)

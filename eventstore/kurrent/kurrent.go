@@ -101,9 +101,11 @@ var _ eventstore.Store = (*Store)(nil)
 
 // Open connects to the KurrentDB server or cluster that connString names,
 // in the client's connection string format, such as
-// "esdb://localhost:2113?tls=false" or "esdb+discover://cluster:2113". It
-// reads the end of the log once, so that an unreachable server or refused
-// credentials fail here rather than at the first append.
+// "esdb://localhost:2113?tls=false" or "esdb+discover://cluster:2113"; the
+// "kurrentdb" and "kurrent" schemes of KurrentDB's newer clients are read
+// as "esdb". It reads the last record of the log once, so that an
+// unreachable server or refused credentials fail here rather than at the
+// first append.
 func Open(ctx context.Context, connString string, opts Options) (*Store, error) {
 	opts.setDefaults()
 	if opts.Namespace != "" {
@@ -111,7 +113,7 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 			return nil, fmt.Errorf("open kurrentdb: namespace: %w", err)
 		}
 	}
-	config, err := esdb.ParseConnectionString(connString)
+	config, err := esdb.ParseConnectionString(esdbScheme(connString))
 	if err != nil {
 		return nil, fmt.Errorf("open kurrentdb: %w", err)
 	}
@@ -122,11 +124,29 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	}
 	quit, stop := context.WithCancel(context.Background())
 	s := &Store{opts: opts, config: config, client: client, quit: quit, stop: stop}
-	if _, err := s.Head(ctx); err != nil {
+	_, err = s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
+		_, err := readServerAll(ctx, c, esdb.Backwards, esdb.End{}, 1)
+		return err
+	})
+	if err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open kurrentdb: %w", err)
 	}
 	return s, nil
+}
+
+// esdbScheme rewrites the connection string schemes of KurrentDB's newer
+// clients to the ones this client parses; the rest of the format is the
+// same.
+func esdbScheme(connString string) string {
+	for _, scheme := range []string{"kurrentdb", "kurrent"} {
+		for _, sep := range []string{"+discover://", "://"} {
+			if rest, ok := strings.CutPrefix(connString, scheme+sep); ok {
+				return "esdb" + sep + rest
+			}
+		}
+	}
+	return connString
 }
 
 // Close closes the connection. Subscriptions end with eventstore.ErrClosed

@@ -25,11 +25,12 @@ func (c *chain) check(stream string, e *esdb.RecordedEvent) error {
 	if rev != c.next {
 		return fmt.Errorf("%w: stream %q has revision %d where %d belongs", eventstore.ErrCorrupt, stream, rev, c.next)
 	}
-	var m struct {
-		Hash string `json:"hash"`
-	}
+	var m readMeta
 	if err := json.Unmarshal(e.UserMetadata, &m); err != nil {
 		return fmt.Errorf("%w: stream %q revision %d: metadata: %v", eventstore.ErrCorrupt, stream, rev, err)
+	}
+	if m.EventID != e.EventID || m.Stream != stream || m.Type != e.EventType {
+		return fmt.Errorf("%w: stream %q revision %d: the server's ID, stream or type differ from the hashed ones", eventstore.ErrCorrupt, stream, rev)
 	}
 	stored, err := hex.DecodeString(m.Hash)
 	base := withoutHash(e.UserMetadata)

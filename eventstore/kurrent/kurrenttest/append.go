@@ -91,6 +91,11 @@ func (s *Server) append(stream string, opts *streams.AppendReq_Options, evs []pr
 		s.failures = s.failures[1:]
 		return nil, false, status.Error(c, "injected failure")
 	}
+	if s.interleave > 0 {
+		s.interleave--
+		s.link(s.store(stream, uuid.New(), "Interloper", "application/json", []byte("{}"), nil))
+		s.notify()
+	}
 	cur := s.streams[stream]
 	exists := len(cur) > 0
 	switch e := opts.ExpectedStreamRevision.(type) {
@@ -130,8 +135,7 @@ func (s *Server) append(stream string, opts *streams.AppendReq_Options, evs []pr
 	for _, r := range written {
 		s.link(r)
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.notify()
 	if s.stalls > 0 {
 		s.stalls--
 		stall = true

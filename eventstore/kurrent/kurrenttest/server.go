@@ -68,10 +68,12 @@ const MaxAppendSize = 1 << 20
 // Server is a running in-memory node. Its methods are safe for concurrent
 // use.
 type Server struct {
-	lis  net.Listener
-	grpc *grpc.Server
-	done chan struct{} // closed when Serve returns
-	id   uuid.UUID     // the node's instance ID in gossip
+	addr string
+	id   uuid.UUID // the node's instance ID in gossip
+
+	life sync.Mutex
+	grpc *grpc.Server  // nil while stopped
+	done chan struct{} // closed when the gRPC server's Serve returns
 
 	mu      sync.Mutex
 	log     []*record            // every record in position order
@@ -79,12 +81,13 @@ type Server struct {
 	next    uint64               // the position of the next record
 	changed chan struct{}        // closed and replaced after every append
 
-	drop      chan struct{} // closed by DropSubscriptions
-	dropAfter int           // events after which new subscriptions end
-	stalls    int           // appends to store without answering
-	failures  []codes.Code  // appends to refuse, in order
-	appends   int           // append calls received
-	subsStart int           // subscription calls received
+	drop       chan struct{} // closed by DropSubscriptions
+	dropAfter  int           // events after which new subscriptions end
+	stalls     int           // appends to store without answering
+	failures   []codes.Code  // appends to refuse, in order
+	interleave int           // appends to let another writer get ahead of
+	appends    int           // append calls received
+	subsStart  int           // subscription calls received
 }
 
 // record is one stored event. Records are never changed once stored;
@@ -108,9 +111,7 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("start test server: %w", err)
 	}
 	s := &Server{
-		lis:     lis,
-		grpc:    grpc.NewServer(),
-		done:    make(chan struct{}),
+		addr:    lis.Addr().String(),
 		id:      uuid.New(),
 		streams: map[string][]*record{},
 		next:    firstPosition,
@@ -118,13 +119,7 @@ func Start() (*Server, error) {
 		drop:    make(chan struct{}),
 	}
 	s.seed()
-	streams.RegisterStreamsServer(s.grpc, &streamsService{s: s})
-	serverfeatures.RegisterServerFeaturesServer(s.grpc, featuresService{})
-	gossip.RegisterGossipServer(s.grpc, &gossipService{s: s})
-	go func() {
-		defer close(s.done)
-		_ = s.grpc.Serve(lis)
-	}()
+	s.serve(lis)
 	return s, nil
 }
 
@@ -139,14 +134,51 @@ func New(t testing.TB) *Server {
 	return s
 }
 
-// Close stops the server at once, ending every call in progress.
-func (s *Server) Close() {
-	s.grpc.Stop()
-	<-s.done
+// serve answers calls on lis until Stop or Close.
+func (s *Server) serve(lis net.Listener) {
+	g := grpc.NewServer()
+	streams.RegisterStreamsServer(g, &streamsService{s: s})
+	serverfeatures.RegisterServerFeaturesServer(g, featuresService{})
+	gossip.RegisterGossipServer(g, &gossipService{s: s})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = g.Serve(lis)
+	}()
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.grpc, s.done = g, done
 }
 
+// Stop stops answering, ending every call in progress, but keeps the data,
+// as a node that goes down does.
+func (s *Server) Stop() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.grpc == nil {
+		return
+	}
+	s.grpc.Stop()
+	<-s.done
+	s.grpc = nil
+}
+
+// Resume answers again on the same address after Stop, with the same data.
+func (s *Server) Resume() error {
+	lis, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("resume test server: %w", err)
+	}
+	s.serve(lis)
+	return nil
+}
+
+// Close stops the server; it is Stop under the name that t.Cleanup and
+// defer statements expect.
+func (s *Server) Close() { s.Stop() }
+
 // Addr is the server's host and port.
-func (s *Server) Addr() string { return s.lis.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // ConnectionString is a client connection string for the server.
 func (s *Server) ConnectionString() string { return "esdb://" + s.Addr() + "?tls=false" }
@@ -174,6 +206,16 @@ func (s *Server) FailAppends(n int, c codes.Code) {
 	for range n {
 		s.failures = append(s.failures, c)
 	}
+}
+
+// Interleave lets another writer get ahead of each of the next n appends:
+// the server first stores an event of its own at the end of the append's
+// stream, so that an expectation read just before is out of date, as when
+// two writers race.
+func (s *Server) Interleave(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interleave = n
 }
 
 // DropSubscriptions ends every subscription in progress with
@@ -263,6 +305,13 @@ func (s *Server) store(stream string, id uuid.UUID, eventType, contentType strin
 	s.log = append(s.log, r)
 	s.streams[stream] = append(s.streams[stream], r)
 	return r
+}
+
+// notify wakes every subscription waiting for new records. The caller
+// holds mu.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // link writes the by-category projection's link to an application event.
