@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/mentorship/mentorship/graph/generated"
+	"github.com/mentorship/mentorship/graph/model"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -36,7 +37,30 @@ type HandlerOptions struct {
 // POST, and GET for queries only.
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	limits := opts.Limits.withDefaults()
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
+	cfg := generated.Config{Resolvers: r}
+	// A list costs its items' complexity times the page size asked for.
+	perPage := func(first *int, def int) int {
+		if first != nil && *first > 0 {
+			return *first
+		}
+		return def
+	}
+	cfg.Complexity.Query.SearchMentors = func(child int, _ *model.SearchMentorsInput, first *int, _ *string) int {
+		return 1 + child*perPage(first, 20)
+	}
+	cfg.Complexity.Query.MyMatches = func(child int, _ *model.MatchGroup, first *int, _ *string) int {
+		return 1 + child*perPage(first, 50)
+	}
+	cfg.Complexity.Query.MySessions = func(child int, _ *string, first *int, _ *string) int {
+		return 1 + child*perPage(first, 50)
+	}
+	cfg.Complexity.Query.Resources = func(child int, first *int, _ *string) int {
+		return 1 + child*perPage(first, 50)
+	}
+	cfg.Complexity.Query.MatchHistory = func(child int, _ string, first *int, _ *string) int {
+		return 1 + child*perPage(first, 100)
+	}
+	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Websocket{
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 			OriginPatterns: opts.OriginPatterns,

@@ -1,0 +1,291 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// tokens is the test's authenticator: a fixed table of bearer tokens.
+type tokens map[string]domain.Actor
+
+func (t tokens) Authenticate(ctx context.Context, token string) (context.Context, domain.Actor, error) {
+	a, ok := t[token]
+	if !ok {
+		return ctx, a, graph.ErrBadToken
+	}
+	return ctx, a, nil
+}
+
+// countingMembers counts the read-model calls the resolvers make.
+type countingMembers struct {
+	*projections.Members
+	calls atomic.Int64
+}
+
+func (c *countingMembers) Member(id uuid.UUID) (*projections.MemberView, bool) {
+	c.calls.Add(1)
+	return c.Members.Member(id)
+}
+
+func (c *countingMembers) MembersByID(ids []uuid.UUID) []*projections.MemberView {
+	c.calls.Add(1)
+	return c.Members.MembersByID(ids)
+}
+
+type env struct {
+	t       *testing.T
+	url     string
+	store   eventstore.Store
+	svc     *command.Service
+	clock   *clock.Fake
+	tokens  tokens
+	members *countingMembers
+	runner  *projections.Runner
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	store, err := bolt.Open(t.TempDir(), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 4, 6, 15, 0, 0, 0, time.UTC))
+	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, matches := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches()
+	hub := graph.NewHub(0)
+	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, hub.Notifier())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = runner.Run(ctx); close(done) }()
+	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner}
+	r := &graph.Resolver{Commands: svc, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
+	srv := httptest.NewServer(graph.NewHandler(r, graph.HandlerOptions{Auth: e.tokens}))
+	e.url = srv.URL
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		cancel()
+		<-done
+		_ = store.Close()
+	})
+	return e
+}
+
+// user registers a member (or staff/auditor) and gives them a token.
+func (e *env) user(role domain.Role, name string) (domain.Actor, string) {
+	e.t.Helper()
+	a := domain.Actor{ID: uuid.New(), Role: role}
+	req := command.Request{Actor: a}
+	if role == domain.RoleStaff || role == domain.RoleAuditor {
+		req.Actor = domain.SystemActor()
+	}
+	res, err := e.svc.RegisterMember(context.Background(), req, a.ID, role, name, strings.ToLower(strings.Fields(name)[0])+"-"+a.ID.String()[:6]+"@example.org")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.runner.WaitForDefault(context.Background(), res.Position); err != nil {
+		e.t.Fatal(err)
+	}
+	token := "token-" + a.ID.String()
+	e.tokens[token] = a
+	return a, token
+}
+
+func (e *env) head() eventstore.Position {
+	h, err := e.store.Head(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return h
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Status int
+	Data   map[string]any
+	Errors []gqlError
+	raw    []byte
+}
+
+func (r response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// get walks a path of keys and indexes through the response data.
+func (r response) get(path ...any) any {
+	var cur any = r.Data
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = m[k]
+		case int:
+			l, ok := cur.([]any)
+			if !ok || k >= len(l) {
+				return nil
+			}
+			cur = l[k]
+		}
+	}
+	return cur
+}
+
+func (r response) str(path ...any) string {
+	s, _ := r.get(path...).(string)
+	return s
+}
+
+func (e *env) do(token, query string, vars map[string]any) response {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := response{Status: res.StatusCode, raw: raw}
+	var parsed struct {
+		Data   map[string]any `json:"data"`
+		Errors []gqlError     `json:"errors"`
+	}
+	if err := json.Unmarshal(raw, &parsed); err != nil {
+		e.t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
+	}
+	out.Data, out.Errors = parsed.Data, parsed.Errors
+	return out
+}
+
+// ok runs an operation that must succeed without errors or userErrors.
+func (e *env) ok(token, query string, vars map[string]any) response {
+	e.t.Helper()
+	r := e.do(token, query, vars)
+	if len(r.Errors) > 0 {
+		e.t.Fatalf("errors: %s", r.raw)
+	}
+	if strings.Contains(string(r.raw), `"userErrors":[{`) {
+		e.t.Fatalf("userErrors: %s", r.raw)
+	}
+	return r
+}
+
+// ws is a graphql-transport-ws client.
+type ws struct {
+	t    *testing.T
+	conn *websocket.Conn
+	ctx  context.Context
+}
+
+func (e *env) dial(token string) *ws {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.CloseNow() })
+	c := &ws{t: e.t, conn: conn, ctx: ctx}
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	if m := c.read(); m["type"] != "connection_ack" {
+		e.t.Fatalf("no ack: %v", m)
+	}
+	return c
+}
+
+func (c *ws) send(m map[string]any) {
+	c.t.Helper()
+	if err := wsjson.Write(c.ctx, c.conn, m); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *ws) read() map[string]any {
+	c.t.Helper()
+	for {
+		var m map[string]any
+		if err := wsjson.Read(c.ctx, c.conn, &m); err != nil {
+			c.t.Fatalf("websocket read: %v", err)
+		}
+		if m["type"] == "ping" {
+			c.send(map[string]any{"type": "pong"})
+			continue
+		}
+		return m
+	}
+}
+
+func (c *ws) subscribe(id, query string, vars map[string]any) {
+	c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
+}
+
+// next reads the next data message of subscription id.
+func (c *ws) next(id string) map[string]any {
+	c.t.Helper()
+	for {
+		m := c.read()
+		if m["id"] != id {
+			continue
+		}
+		if m["type"] != "next" {
+			c.t.Fatalf("subscription %s: %v", id, m)
+		}
+		payload, _ := m["payload"].(map[string]any)
+		if errs, ok := payload["errors"]; ok {
+			c.t.Fatalf("subscription %s errors: %v", id, errs)
+		}
+		data, _ := payload["data"].(map[string]any)
+		return data
+	}
+}
+
+func gid(kind string, id uuid.UUID) string { return model.GlobalID(kind, id) }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprint(err))
+	}
+	return v
+}

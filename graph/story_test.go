@@ -1,0 +1,142 @@
+package graph_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+)
+
+const updateProfile = `mutation($in: UpdateProfileInput!) { updateProfile(input: $in) { member { id name contact { email } } userErrors { code field message } } }`
+
+const matchFields = `id status mentee { id name contact { email phone } } mentor { id name contact { email phone } } partner { name } daysPending responseWindowElapsed`
+
+// The program's story through the API: search, request, the mentor sees
+// it, accepts, the mentee's subscription hears it, contact information
+// shows, sessions stay private, staff end the match with a Graceful Exit,
+// and the history replays it.
+func TestProgramStory(t *testing.T) {
+	e := newEnv(t)
+	mentee, menteeTok := e.user(domain.RoleMentee, "Ada Lovelace")
+	_, mentorTok := e.user(domain.RoleMentor, "Grace Hopper")
+	_, otherMentorTok := e.user(domain.RoleMentor, "Other Mentor")
+	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	_, auditorTok := e.user(domain.RoleAuditor, "Alex Auditor")
+
+	e.ok(mentorTok, updateProfile, map[string]any{"in": map[string]any{
+		"name": "Grace Hopper", "discipline": "SOFTWARE", "location": map[string]any{"city": "Toronto", "province": "ON"},
+		"biography": "Compiler pioneer; mentoring software engineers in COBOL and leadership.",
+		"focus":     []string{"LEADERSHIP"}, "contact": map[string]any{"email": "grace@example.org", "phone": "+1 416 555 0100", "preferredMethod": "EMAIL"},
+	}})
+	e.ok(menteeTok, updateProfile, map[string]any{"in": map[string]any{
+		"name": "Ada Lovelace", "focus": []string{"LEADERSHIP"}, "contact": map[string]any{"email": "ada@example.org"},
+	}})
+
+	// Search: exact words, filters; contact is never in search results.
+	r := e.ok(menteeTok, `{ searchMentors(input: {words: "compiler, LEADERSHIP", disciplines: ["SOFTWARE"], provinces: ["ON"]}) { totalCount edges { node { id name affinity contact { email } } } } }`, nil)
+	if r.get("searchMentors", "totalCount") != float64(1) || r.str("searchMentors", "edges", 0, "node", "name") != "Grace Hopper" {
+		t.Fatalf("search: %s", r.raw)
+	}
+	if r.get("searchMentors", "edges", 0, "node", "contact") != nil {
+		t.Fatalf("search shows contact information: %s", r.raw)
+	}
+	mentorID := r.str("searchMentors", "edges", 0, "node", "id")
+
+	// The mentee listens to their matches.
+	sub := e.dial(menteeTok)
+	sub.subscribe("mine", `subscription { myMatchUpdates { position type match { id status } } }`, nil)
+
+	r = e.ok(menteeTok, `mutation($in: RequestMatchInput!) { requestMatch(input: $in) { match { `+matchFields+` } userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"mentorId": mentorID, "message": "Would you mentor me?", "clientMutationId": "req-1"}})
+	matchID := r.str("requestMatch", "match", "id")
+	if r.str("requestMatch", "match", "status") != "PENDING" || r.get("requestMatch", "match", "mentor", "contact") != nil {
+		t.Fatalf("request: %s", r.raw)
+	}
+	if got := sub.next("mine"); got["myMatchUpdates"].(map[string]any)["type"] != "MatchRequested" {
+		t.Fatalf("subscription: %v", got)
+	}
+	// A second request is refused while one is pending.
+	r = e.do(menteeTok, `mutation($in: RequestMatchInput!) { requestMatch(input: $in) { match { id } userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"mentorId": mentorID}})
+	if r.str("requestMatch", "userErrors", 0, "code") != "PENDING_REQUEST_EXISTS" {
+		t.Fatalf("second request: %s", r.raw)
+	}
+
+	// The mentor sees the request; another mentor cannot accept it.
+	r = e.ok(mentorTok, `{ myMatches(group: PENDING) { totalCount edges { node { id message mentee { name } } } } }`, nil)
+	if r.str("myMatches", "edges", 0, "node", "id") != matchID || r.str("myMatches", "edges", 0, "node", "message") != "Would you mentor me?" {
+		t.Fatalf("mentor's pending matches: %s", r.raw)
+	}
+	r = e.do(otherMentorTok, `mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { userErrors { code } } }`, map[string]any{"id": matchID})
+	if r.str("acceptMatch", "userErrors", 0, "code") != "NOT_YOUR_MATCH" {
+		t.Fatalf("another mentor accepts: %s", r.raw)
+	}
+	r = e.ok(mentorTok, `mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { match { `+matchFields+` } userErrors { code } } }`, map[string]any{"id": matchID})
+	if r.str("acceptMatch", "match", "status") != "ACTIVE" || r.str("acceptMatch", "match", "mentee", "contact", "email") != "ada@example.org" {
+		t.Fatalf("accept: %s", r.raw)
+	}
+	if got := sub.next("mine"); got["myMatchUpdates"].(map[string]any)["match"].(map[string]any)["status"] != "ACTIVE" {
+		t.Fatalf("subscription after accept: %v", got)
+	}
+	// Both partners see each other's contact information now.
+	r = e.ok(menteeTok, `query($id: ID!) { match(id: $id) { partner { name contact { email phone } } } }`, map[string]any{"id": matchID})
+	if r.str("match", "partner", "contact", "email") != "grace@example.org" {
+		t.Fatalf("mentee sees partner contact: %s", r.raw)
+	}
+
+	// Sessions are private to their author.
+	today := e.clock.Now().Format("2006-01-02")
+	r = e.ok(menteeTok, `mutation($in: AddSessionInput!) { addSession(input: $in) { session { id notes minutes } userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"matchId": matchID, "date": today, "minutes": 90, "notes": "Talked about my licensing exam", "value": 5}})
+	sessionID := r.str("addSession", "session", "id")
+	if r.str("addSession", "session", "notes") != "Talked about my licensing exam" {
+		t.Fatalf("add session: %s", r.raw)
+	}
+	r = e.ok(mentorTok, `query($id: ID!, $s: ID!) { match(id: $id) { mySessions { id } } node(id: $s) { id } }`, map[string]any{"id": matchID, "s": sessionID})
+	if n := len(r.get("match", "mySessions").([]any)); n != 0 || r.get("node") != nil {
+		t.Fatalf("the mentor sees the mentee's session: %s", r.raw)
+	}
+	r = e.ok(menteeTok, `{ cpdSummary { totalHours byMatch { minutes match { id } } } }`, nil)
+	if r.get("cpdSummary", "totalHours") != 1.5 {
+		t.Fatalf("CPD: %s", r.raw)
+	}
+
+	// Staff end the match with a Graceful Exit requested by the mentee.
+	r = e.ok(staffTok, `mutation($in: EndMatchInput!) { endMatch(input: $in) { match { status endReason } userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"matchId": matchID, "reason": "GRACEFUL_EXIT", "requestedBy": gid(model.KindMember, mentee.ID), "note": "Not a good fit"}})
+	if r.str("endMatch", "match", "status") != "ENDED" {
+		t.Fatalf("end: %s", r.raw)
+	}
+	r = e.ok(menteeTok, `query($id: ID!) { match(id: $id) { partner { contact { email } } } }`, map[string]any{"id": matchID})
+	if r.get("match", "partner", "contact") != nil {
+		t.Fatalf("contact still visible after the end: %s", r.raw)
+	}
+
+	// The auditor replays the history, without the session's notes.
+	r = e.ok(auditorTok, `query($id: ID!) { matchHistory(matchId: $id) { totalCount edges { node { type actorRole data } } } }`, map[string]any{"id": matchID})
+	var types []string
+	for _, edge := range r.get("matchHistory", "edges").([]any) {
+		n := edge.(map[string]any)["node"].(map[string]any)
+		types = append(types, n["type"].(string))
+		if strings.Contains(n["data"].(string), "licensing exam") {
+			t.Fatalf("history shows session notes: %v", n)
+		}
+	}
+	if strings.Join(types, ",") != "MatchRequested,MatchAccepted,SessionLogged,MatchEnded" {
+		t.Fatalf("history: %v", types)
+	}
+	// And the match as of before the acceptance.
+	r = e.ok(auditorTok, `query($id: ID!, $at: Position) { match(id: $id, asOf: {position: $at}) { status } }`,
+		map[string]any{"id": matchID, "at": "1"})
+	if r.get("match") != nil {
+		t.Fatalf("the match before it existed: %s", r.raw)
+	}
+	r = e.ok(auditorTok, `query($id: ID!) { matchHistory(matchId: $id, first: 1) { edges { node { position } } } }`, map[string]any{"id": matchID})
+	first := r.str("matchHistory", "edges", 0, "node", "position")
+	r = e.ok(auditorTok, `query($id: ID!, $at: Position) { match(id: $id, asOf: {position: $at}) { status mentee { contact { email } } } }`,
+		map[string]any{"id": matchID, "at": first})
+	if r.str("match", "status") != "PENDING" || r.get("match", "mentee", "contact") != nil {
+		t.Fatalf("as of the request: %s", r.raw)
+	}
+}
