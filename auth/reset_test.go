@@ -1,0 +1,240 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mentorship/mentorship/auth"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/mail"
+)
+
+func TestResetEmailLinksToTheFrontendAndResetsOnce(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	id := f.register(t, domain.RoleMentor, "Grace@Example.org", password)
+	before, _ := f.login(t, domain.RoleMentor, "grace@example.org", password)
+	live := f.watch(t, before)
+
+	token := f.requestReset(t, domain.RoleMentor, "GRACE@example.org")
+	msg := f.messages(t)[0]
+	if msg.To != "Grace@Example.org" || !strings.Contains(msg.Subject, "password") || !strings.Contains(msg.Text, "mentor account") {
+		t.Errorf("reset email to %q, subject %q, text:\n%s", msg.To, msg.Subject, msg.Text)
+	}
+	if !strings.Contains(msg.HTML, `href="`+resetURL+"?token="+token+`"`) {
+		t.Errorf("HTML part does not link to the reset page with the token:\n%s", msg.HTML)
+	}
+
+	actor, err := f.svc.ResetPassword(ctx, token, "my new long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor != (domain.Actor{ID: id, Role: domain.RoleMentor}) {
+		t.Errorf("reset reports actor %+v", actor)
+	}
+	if _, _, err := f.svc.Authenticate(ctx, before); err != auth.ErrTokenRevoked {
+		t.Errorf("session after a reset: %v, want ErrTokenRevoked", err)
+	}
+	wantEnded(t, live, auth.ErrTokenRevoked)
+	if _, err := f.svc.ResetPassword(ctx, token, "a second new password"); err != auth.ErrTokenInvalid {
+		t.Errorf("second use of a reset token: %v, want ErrTokenInvalid", err)
+	}
+	if _, _, err := f.svc.Login(ctx, domain.RoleMentor, "grace@example.org", "a second new password", ""); err != auth.ErrInvalidCredentials {
+		t.Errorf("the second use changed the password: %v", err)
+	}
+	f.login(t, domain.RoleMentor, "grace@example.org", "my new long password")
+}
+
+func TestResetTokenExpiresAfterThirtyMinutes(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+
+	token := f.requestReset(t, domain.RoleMentee, "ada@example.org")
+	f.clock.Advance(30*time.Minute - time.Second)
+	if _, err := f.svc.ResetPassword(ctx, token, "reset just in time"); err != nil {
+		t.Fatalf("reset 29m59s after the request: %v", err)
+	}
+
+	token = f.requestReset(t, domain.RoleMentee, "ada@example.org")
+	f.clock.Advance(30 * time.Minute)
+	if _, err := f.svc.ResetPassword(ctx, token, "reset a second too late"); err != auth.ErrTokenExpired {
+		t.Errorf("reset 30 minutes after the request: %v, want ErrTokenExpired", err)
+	}
+	f.login(t, domain.RoleMentee, "ada@example.org", "reset just in time")
+}
+
+func TestResetWithAWeakPasswordKeepsTheToken(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	token := f.requestReset(t, domain.RoleMentee, "ada@example.org")
+	_, err := f.svc.ResetPassword(ctx, token, "short")
+	if ae := wantCode(t, err, auth.CodeWeakPassword); ae.Field != "newPassword" {
+		t.Errorf("weak password blamed %q", ae.Field)
+	}
+	if _, err := f.svc.ResetPassword(ctx, token, strings.Repeat("y", 300)); !errors.Is(err, auth.ErrWeakPassword) {
+		t.Errorf("overlong password: %v, want ErrWeakPassword", err)
+	}
+	f.login(t, domain.RoleMentee, "ada@example.org", password)
+	if _, err := f.svc.ResetPassword(ctx, token, "now a good password"); err != nil {
+		t.Errorf("the token after refused passwords: %v", err)
+	}
+}
+
+func TestAResetVoidsTheOtherResetLinks(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	first := f.requestReset(t, domain.RoleMentee, "ada@example.org")
+	second := f.requestReset(t, domain.RoleMentee, "ada@example.org")
+	if _, err := f.svc.ResetPassword(ctx, second, "reset with the second link"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ResetPassword(ctx, first, "reset with the first link"); err != auth.ErrTokenInvalid {
+		t.Errorf("older link after a reset: %v, want ErrTokenInvalid", err)
+	}
+}
+
+func TestResetRequestsForNoAccountSendNothing(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	for _, req := range []struct {
+		role  domain.Role
+		email string
+	}{{domain.RoleMentee, "nobody@example.org"}, {domain.RoleMentor, "ada@example.org"}, {domain.RoleStaff, "ada@example.org"}} {
+		if err := f.svc.RequestPasswordReset(ctx, req.role, req.email, "192.0.2.1"); err != nil {
+			t.Errorf("reset for %s %s: %v, want the same nil as for an account", req.role, req.email, err)
+		}
+	}
+	if err := f.svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ms := f.messages(t); len(ms) != 0 {
+		t.Errorf("%d emails sent for accounts that do not exist", len(ms))
+	}
+	if err := f.svc.RequestPasswordReset(ctx, domain.RoleMentee, "not an email", ""); auth.ErrorCode(err) != auth.CodeInvalidInput {
+		t.Errorf("malformed email: %v, want INVALID_INPUT", err)
+	}
+	if err := f.svc.RequestPasswordReset(ctx, "ROOT", "ada@example.org", ""); auth.ErrorCode(err) != auth.CodeInvalidInput {
+		t.Errorf("unknown role: %v, want INVALID_INPUT", err)
+	}
+}
+
+func TestResetLinkKeepsTheBaseURLsQuery(t *testing.T) {
+	f := newFixture(t, fixtureOptions{opts: auth.Options{ResetURL: resetURL + "?lang=fr"}})
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	if err := f.svc.RequestPasswordReset(context.Background(), domain.RoleMentee, "ada@example.org", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	text := f.messages(t)[0].Text
+	i := strings.Index(text, resetURL)
+	if i < 0 {
+		t.Fatalf("no link in:\n%s", text)
+	}
+	u, err := url.Parse(strings.Fields(text[i:])[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Query().Get("lang") != "fr" || !strings.HasPrefix(u.Query().Get("token"), "msr_") {
+		t.Errorf("link %s lost the base query or the token", u)
+	}
+}
+
+// recordingSender records the messages it is asked to send and lets a
+// test hold deliveries back.
+type recordingSender struct {
+	next    mail.Sender
+	hold    chan struct{} // closed to release held deliveries; nil holds nothing
+	started chan string   // receives each message ID as its delivery starts
+}
+
+func (r *recordingSender) Send(ctx context.Context, m mail.Message) error {
+	if r.started != nil {
+		r.started <- m.ID
+	}
+	if r.hold != nil {
+		<-r.hold
+	}
+	return r.next.Send(ctx, m)
+}
+
+func TestResetRequestAnswersBeforeDelivery(t *testing.T) {
+	rec := &recordingSender{hold: make(chan struct{}), started: make(chan string, 1)}
+	f := newFixture(t, fixtureOptions{sender: func(next mail.Sender) mail.Sender { rec.next = next; return rec }})
+	defer close(rec.hold)
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	// The delivery blocks until the test ends, so the request can only
+	// return if its answer does not wait for the account's email.
+	done := make(chan error, 1)
+	go func() { done <- f.svc.RequestPasswordReset(ctx, domain.RoleMentee, "ada@example.org", "192.0.2.1") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reset request waited for the email to be delivered")
+	}
+	if id := <-rec.started; !strings.HasPrefix(id, "password-reset.") {
+		t.Errorf("delivery of message %q", id)
+	}
+}
+
+func TestNoEnumerationOnResetRequests(t *testing.T) {
+	f := newFixture(t, fixtureOptions{opts: auth.Options{ResetLimits: auth.Limits{
+		PerAccount: auth.Rate{Attempts: 1000, Per: time.Hour}, PerAddress: auth.Rate{Attempts: 1000, Per: time.Hour},
+	}}})
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	const rounds = 15
+	var known, unknown []time.Duration
+	for i := range rounds {
+		for _, email := range []string{"ada@example.org", "nobody@example.org"} {
+			start := time.Now()
+			err := f.svc.RequestPasswordReset(ctx, domain.RoleMentee, email, "192.0.2.1")
+			took := time.Since(start)
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", i, email, err)
+			}
+			if email == "nobody@example.org" {
+				unknown = append(unknown, took)
+			} else {
+				known = append(known, took)
+			}
+		}
+	}
+	if err := f.svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.messages(t)); n != rounds {
+		t.Fatalf("%d emails for %d requests for the account", n, rounds)
+	}
+	wantSimilar(t, "reset request", median(known), median(unknown))
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// wantSimilar fails when the two medians differ by more than a factor of
+// two beyond a few milliseconds of scheduling noise.
+func wantSimilar(t *testing.T, what string, known, unknown time.Duration) {
+	t.Helper()
+	const slack = 5 * time.Millisecond
+	if unknown > 2*known+slack || known > 2*unknown+slack {
+		t.Errorf("%s takes %v for an account and %v for none: the difference reveals which emails have accounts", what, known, unknown)
+	}
+}
