@@ -30,8 +30,8 @@ import (
 const FileName = "events.db"
 
 var (
-	bucketEvents  = []byte("events")  // position -> record
-	bucketStreams = []byte("streams") // stream \x00 revision -> position
+	bucketEvents  = []byte("events")  // first position -> block of records
+	bucketStreams = []byte("streams") // stream \x00 first revision -> run of positions
 	bucketHeads   = []byte("heads")   // stream -> last revision
 	bucketMeta    = []byte("meta")    // store-wide facts
 	keyHead       = []byte("head")    // last position and its hash
@@ -48,7 +48,7 @@ const (
 	maxMem        = 262144
 )
 
-const layoutVersion = 1
+const layoutVersion = 2
 
 // Options tune the engine. The zero value is usable.
 type Options struct {
@@ -256,8 +256,8 @@ func (s *Store) init() error {
 			return fmt.Errorf("%w: malformed head", eventstore.ErrCorrupt)
 		}
 		headPos := binary.BigEndian.Uint64(head)
-		if lastKey == nil || binary.BigEndian.Uint64(lastKey) != headPos {
-			return fmt.Errorf("%w: head says position %d but the last stored event is %v", eventstore.ErrCorrupt, headPos, keyPos(lastKey))
+		if lastKey == nil || binary.BigEndian.Uint64(lastKey) > headPos {
+			return fmt.Errorf("%w: head says position %d but the last stored block starts at %v", eventstore.ErrCorrupt, headPos, keyPos(lastKey))
 		}
 		if err := checkTail(events, headPos, head[8:]); err != nil {
 			return err
@@ -281,31 +281,43 @@ func keyPos(k []byte) any {
 func checkTail(events *bbolt.Bucket, headPos uint64, headHash []byte) error {
 	c := events.Cursor()
 	want := headPos
-	var later, laterHash []byte // the body and hash of the record after k
-	for k, v := c.Last(); k != nil && headPos-want < tailCheck; k, v = c.Prev() {
-		pos := binary.BigEndian.Uint64(k)
-		if pos != want {
+	var later, laterHash []byte // the body and hash of the record after the current one
+	checked := 0
+	for k, block := c.Last(); k != nil && checked < tailCheck; k, block = c.Prev() {
+		first := binary.BigEndian.Uint64(k)
+		var recs [][]byte
+		if err := blockRecords(block, func(_ int, rec []byte) bool { recs = append(recs, rec); return true }); err != nil {
+			return fmt.Errorf("%w: block at position %d: %v", eventstore.ErrCorrupt, first, err)
+		}
+		if first+uint64(len(recs))-1 != want {
 			return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
 		}
-		body, hash, err := recordParts(v)
-		if err != nil {
-			return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
-		}
-		if later == nil && !bytes.Equal(hash, headHash) {
-			return fmt.Errorf("%w: position %d: hash differs from the recorded head", eventstore.ErrCorrupt, pos)
-		}
-		if later != nil {
-			if h := chainHash(hash, later); !bytes.Equal(h[:], laterHash) {
-				return fmt.Errorf("%w: position %d: hash chain broken", eventstore.ErrCorrupt, pos+1)
+		for i := len(recs) - 1; i >= 0 && checked < tailCheck; i-- {
+			pos := first + uint64(i)
+			body, hash, err := recordParts(recs[i])
+			if err != nil {
+				return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
 			}
-		}
-		if pos == 1 {
-			if h := chainHash(nil, body); !bytes.Equal(h[:], hash) {
-				return fmt.Errorf("%w: position 1: hash chain broken", eventstore.ErrCorrupt)
+			if binary.BigEndian.Uint64(body[1:9]) != pos {
+				return fmt.Errorf("%w: position %d holds the record of position %d", eventstore.ErrCorrupt, pos, binary.BigEndian.Uint64(body[1:9]))
 			}
+			if later == nil && !bytes.Equal(hash, headHash) {
+				return fmt.Errorf("%w: position %d: hash differs from the recorded head", eventstore.ErrCorrupt, pos)
+			}
+			if later != nil {
+				if h := chainHash(hash, later); !bytes.Equal(h[:], laterHash) {
+					return fmt.Errorf("%w: position %d: hash chain broken", eventstore.ErrCorrupt, pos+1)
+				}
+			}
+			if pos == 1 {
+				if h := chainHash(nil, body); !bytes.Equal(h[:], hash) {
+					return fmt.Errorf("%w: position 1: hash chain broken", eventstore.ErrCorrupt)
+				}
+			}
+			later, laterHash = body, hash
+			want--
+			checked++
 		}
-		later, laterHash = body, hash
-		want--
 	}
 	return nil
 }

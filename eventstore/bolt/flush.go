@@ -92,37 +92,51 @@ func (s *Store) flushOnce() bool {
 	return true
 }
 
-// putEvents writes events, their stream index entries, the streams' heads
-// and the store's head in one bbolt transaction.
+// putEvents writes events in blocks, a run of positions for each stream
+// they touch, the streams' heads and the store's head, in one bbolt
+// transaction.
 func putEvents(tx *bbolt.Tx, evs []*memEvent) error {
 	events, streams, heads := tx.Bucket(bucketEvents), tx.Bucket(bucketStreams), tx.Bucket(bucketHeads)
 	events.FillPercent = 1.0 // keys only ever grow
-	type entry struct{ key, pos []byte }
-	index := make([]entry, len(evs))
-	last := map[string]eventstore.Revision{}
-	for i, m := range evs {
-		pk := posKey(uint64(m.ev.Position))
-		if err := events.Put(pk, m.raw); err != nil {
-			return err
+	for i := 0; i < len(evs); {
+		first := evs[i].ev.Position
+		var block []byte
+		n := 0
+		for i < len(evs) && n < blockEvents && len(block) < blockBytes {
+			block = appendBlock(block, evs[i].raw)
+			i++
+			n++
 		}
-		index[i] = entry{streamKey(nil, m.ev.Stream, m.ev.Revision), pk}
-		last[m.ev.Stream] = m.ev.Revision
-	}
-	// bbolt inserts far faster in key order: each leaf is found once and
-	// filled left to right.
-	slices.SortFunc(index, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
-	for _, e := range index {
-		if err := streams.Put(e.key, e.pos); err != nil {
+		if err := events.Put(posKey(uint64(first)), block); err != nil {
 			return err
 		}
 	}
-	names := make([]string, 0, len(last))
-	for stream := range last {
+	type run struct {
+		first     eventstore.Revision
+		positions []eventstore.Position
+	}
+	runs := map[string]*run{}
+	for _, m := range evs {
+		r := runs[m.ev.Stream]
+		if r == nil {
+			r = &run{first: m.ev.Revision}
+			runs[m.ev.Stream] = r
+		}
+		r.positions = append(r.positions, m.ev.Position)
+	}
+	// bbolt inserts far faster in key order.
+	names := make([]string, 0, len(runs))
+	for stream := range runs {
 		names = append(names, stream)
 	}
 	slices.Sort(names)
 	for _, stream := range names {
-		if err := heads.Put([]byte(stream), binary.BigEndian.AppendUint64(nil, uint64(last[stream]))); err != nil {
+		r := runs[stream]
+		if err := streams.Put(runKey(stream, r.first), appendRun(nil, r.positions)); err != nil {
+			return err
+		}
+		last := r.first + eventstore.Revision(len(r.positions)-1)
+		if err := heads.Put([]byte(stream), binary.BigEndian.AppendUint64(nil, uint64(last))); err != nil {
 			return err
 		}
 	}

@@ -106,38 +106,47 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 // readStreamBolt reads revisions below stop of a stream from bbolt, starting
 // at from.
 func readStreamBolt(ctx context.Context, tx *bbolt.Tx, stream string, from eventstore.Revision, dir eventstore.Direction, stop eventstore.Revision, out *[]eventstore.RecordedEvent, full func() bool) error {
-	events := tx.Bucket(bucketEvents)
-	prefix := streamKey(nil, stream, 0)
-	prefix = prefix[:len(prefix)-8]
+	prefix := runPrefix(stream)
 	c := tx.Bucket(bucketStreams).Cursor()
-	k, v := c.Seek(streamKey(nil, stream, from))
-	if dir == eventstore.Backwards && (k == nil || !bytes.Equal(k, streamKey(nil, stream, from))) {
-		// Seek lands on the next key; backwards starts before it.
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
+	k, v := runFor(c, stream, from)
+	if k == nil {
+		if dir == eventstore.Backwards {
+			return nil
 		}
+		// from lies before the first run: start at the first run.
+		k, v = c.Seek(prefix)
 	}
 	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 && !full(); k, v = step(c, dir) {
-		if eventstore.Revision(binary.BigEndian.Uint64(k[len(prefix):])) >= stop {
-			if dir == eventstore.Forwards {
-				break
-			}
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		raw := events.Get(v)
-		if raw == nil {
-			return fmt.Errorf("%w: stream %q points to missing position %d", eventstore.ErrCorrupt, stream, binary.BigEndian.Uint64(v))
-		}
-		ev, err := decodeRecord(raw)
+		positions, err := decodeRun(v)
 		if err != nil {
-			return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(v), err)
+			return fmt.Errorf("%w: stream %q: %v", eventstore.ErrCorrupt, stream, err)
 		}
-		*out = append(*out, ev)
+		start := runStart(k)
+		for j := range positions {
+			i := j
+			if dir == eventstore.Backwards {
+				i = len(positions) - 1 - j
+			}
+			rev := start + eventstore.Revision(i)
+			if rev >= stop || (dir == eventstore.Forwards && rev < from) || (dir == eventstore.Backwards && rev > from) {
+				continue
+			}
+			if full() {
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			raw, err := recordAt(tx, positions[i])
+			if err != nil {
+				return err
+			}
+			ev, err := decodeRecord(raw)
+			if err != nil {
+				return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, positions[i], err)
+			}
+			*out = append(*out, ev)
+		}
 	}
 	return nil
 }
@@ -167,17 +176,40 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 		err := s.db.View(func(tx *bbolt.Tx) error {
 			c := tx.Bucket(bucketEvents).Cursor()
 			want := from + 1
-			for k, v := c.Seek(posKey(uint64(want))); k != nil && len(out) < limit && want <= snap.base; k, v = c.Next() {
-				pos := eventstore.Position(binary.BigEndian.Uint64(k))
-				if pos != want {
-					return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
+			first, block := blockFor(c, want)
+			for block != nil && len(out) < limit && want <= snap.base {
+				var bad error
+				err := blockRecords(block, func(i int, raw []byte) bool {
+					pos := first + eventstore.Position(i)
+					if pos < want {
+						return true
+					}
+					if pos != want || want > snap.base || len(out) >= limit {
+						if pos != want {
+							bad = fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)
+						}
+						return false
+					}
+					ev, err := decodeRecord(raw)
+					if err != nil {
+						bad = fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
+						return false
+					}
+					out = append(out, ev)
+					want++
+					return true
+				})
+				if bad != nil {
+					return bad
 				}
-				ev, err := decodeRecord(v)
 				if err != nil {
-					return fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
+					return fmt.Errorf("%w: block at %d: %v", eventstore.ErrCorrupt, first, err)
 				}
-				out = append(out, ev)
-				want++
+				k, v := c.Next()
+				if k == nil {
+					break
+				}
+				first, block = eventstore.Position(binary.BigEndian.Uint64(k)), v
 			}
 			if want <= snap.base && len(out) < limit {
 				return fmt.Errorf("%w: position %d is missing", eventstore.ErrCorrupt, want)

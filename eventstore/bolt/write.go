@@ -325,17 +325,20 @@ func (v *view) event(stream string, rev eventstore.Revision, full bool) (eventst
 			return v.s.mem.at(ps[rev-first]).ev, nil
 		}
 	}
-	pos := v.tx.Bucket(bucketStreams).Get(streamKey(nil, stream, rev))
-	if pos == nil {
-		return eventstore.RecordedEvent{}, fmt.Errorf("%w: stream %q has no revision %d", eventstore.ErrCorrupt, stream, rev)
+	pos, err := positionOf(v.tx, stream, rev)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
 	}
-	raw := v.tx.Bucket(bucketEvents).Get(pos)
+	raw, err := recordAt(v.tx, pos)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
 	if !full && len(raw) >= 25 {
 		return eventstore.RecordedEvent{ID: uuid.UUID(raw[9:25])}, nil
 	}
 	ev, err := decodeRecord(raw)
 	if err != nil {
-		return ev, fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, binary.BigEndian.Uint64(pos), err)
+		return ev, fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
 	}
 	return ev, nil
 }
@@ -422,14 +425,6 @@ func partialRetry(r *appendRequest) error {
 // at returns the memtable's event at a position it holds.
 func (m *memtable) at(p eventstore.Position) *memEvent {
 	return m.events[p-m.base-1]
-}
-
-// streamKey is the index key of one revision of a stream. Stream names hold
-// no control characters, so the zero byte ends the name unambiguously.
-func streamKey(dst []byte, stream string, rev eventstore.Revision) []byte {
-	dst = append(dst, stream...)
-	dst = append(dst, 0)
-	return binary.BigEndian.AppendUint64(dst, uint64(rev))
 }
 
 func posKey(p uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), p) }
