@@ -44,7 +44,7 @@
 //	authStore, err := authbolt.Open(cfg.DataDir, authbolt.Options{})  // auth.db
 //	mailbox, err := mail.NewMailbox(filepath.Join(cfg.DataDir, mail.DirName), mail.MailboxOptions{Clock: clk})
 //	accounts, err := auth.New(authStore, commands, mailbox, clk, auth.Options{
-//		ResetURL: cfg.FrontendURL + "/reset-password",
+//		ResetURL: frontendURL + "/reset-password", // the React app's reset page
 //		Logger:   log,
 //	})
 //	defer accounts.Close(ctx) // then authStore.Close()

@@ -17,3 +17,14 @@ func HashPassword(p Params, password string) string { return hashPassword(p, pas
 
 // CheapParams returns the settings of WithCheapHashing.
 func CheapParams() Params { return cheapParams }
+
+// Watchers counts the live contexts Watch handed out.
+func (s *Service) Watchers() int {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	n := 0
+	for _, ws := range s.hub.bySession {
+		n += len(ws)
+	}
+	return n
+}

@@ -327,12 +327,14 @@ func (s *Service) setPassword(ctx context.Context, member uuid.UUID, generation 
 // which). A WebSocket connection holds it for its lifetime after
 // authenticating in connection_init. A session that ended before the call
 // yields a context that has already ended. Call the returned function when
-// the connection closes.
+// the connection closes; everything the context holds is also released
+// once ctx ends.
 func (s *Service) Watch(ctx context.Context, sess Session) (context.Context, context.CancelFunc) {
 	revocable, revoke := context.WithCancelCause(ctx)
 	watched, stopTimer := context.WithTimeoutCause(revocable, sess.ExpiresAt.Sub(s.clock.Now()), ErrTokenExpired)
 	w := &watcher{hash: sess.hash, member: sess.Actor.ID, generation: sess.generation, cancel: revoke}
 	s.hub.add(w)
+	context.AfterFunc(watched, func() { s.hub.remove(w) })
 	// Check again now that revocations reach the watcher, so that one
 	// made since the session was authenticated is not missed.
 	if _, err := s.check(watched, sess.hash, s.clock.Now()); err != nil {

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -241,5 +242,36 @@ func TestSweepDeletesExpiredSessions(t *testing.T) {
 	}
 	if _, _, err := f.svc.Authenticate(ctx, token); err != auth.ErrTokenInvalid {
 		t.Errorf("swept token: %v, want ErrTokenInvalid", err)
+	}
+}
+
+func TestWatchReleasesItsContextWhenTheConnectionEnds(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	token, _ := f.login(t, domain.RoleMentee, "ada@example.org", password)
+	_, sess, err := f.svc.Authenticate(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, closeConn := context.WithCancel(context.Background())
+	_, stop := f.svc.Watch(conn, sess)
+	defer stop()
+	stopped, stop2 := f.svc.Watch(context.Background(), sess)
+	if n := f.svc.Watchers(); n != 2 {
+		t.Fatalf("%d live contexts, want 2", n)
+	}
+	stop2()
+	if !errors.Is(context.Cause(stopped), context.Canceled) {
+		t.Errorf("stopped context ended with %v", context.Cause(stopped))
+	}
+	closeConn()
+	// The release after the connection's context ends runs on its own
+	// goroutine; wait for it with a deadline.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.svc.Watchers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d contexts still tracked after their connections ended", f.svc.Watchers())
+		}
+		runtime.Gosched()
 	}
 }
