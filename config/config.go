@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type Config struct {
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
 	ClockOffset     time.Duration
+	FrontendURL     string
+	AllowedOrigins  []string
+	ProgramName     string
 }
 
 // Production reports whether the server runs in production.
@@ -94,6 +98,27 @@ var Settings = []Setting{
 			c.ShutdownTimeout, err = positiveDuration(v)
 			return err
 		}},
+	{Flag: "frontend-url", Env: "MENTORSHIP_FRONTEND_URL", Default: "http://127.0.0.1:8080", Usage: "base URL of the frontend, for links in emails (password reset, match requests)",
+		set: func(c *Config, v string) error {
+			c.FrontendURL = strings.TrimRight(v, "/")
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("want an http or https URL")
+			}
+			return nil
+		}},
+	{Flag: "allowed-origins", Env: "MENTORSHIP_ALLOWED_ORIGINS", Default: "", Usage: "comma-separated browser origins (host patterns such as app.example.org or localhost:*) allowed to open WebSockets besides the server's own",
+		set: func(c *Config, v string) error {
+			c.AllowedOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.AllowedOrigins = append(c.AllowedOrigins, o)
+				}
+			}
+			return nil
+		}},
+	{Flag: "program-name", Env: "MENTORSHIP_PROGRAM_NAME", Default: "Mentorship", Usage: "the program's name in emails",
+		set: func(c *Config, v string) error { c.ProgramName = v; return nonEmpty(v) }},
 	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
 		set: func(c *Config, v string) (err error) {
 			c.ClockOffset, err = time.ParseDuration(v)

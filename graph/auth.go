@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 
@@ -12,10 +13,28 @@ import (
 )
 
 // Authenticator turns a bearer token into the actor it signs in. The
-// returned context carries the actor's session; it ends when the token is
-// revoked, which closes the subscriptions opened with it.
+// returned context ends when the token is revoked, which closes the
+// subscriptions opened with it; the caller calls the cancel function once
+// the request or connection is over.
 type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (context.Context, domain.Actor, error)
+	Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error)
+}
+
+type tokenKey struct{}
+
+type clientAddrKey struct{}
+
+// tokenFrom returns the bearer token the request signed in with.
+func tokenFrom(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(string)
+	return t
+}
+
+// clientAddrFrom returns the address the request came from, for rate
+// limits.
+func clientAddrFrom(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
 }
 
 type actorKey struct{}
@@ -48,12 +67,17 @@ func bearer(h string) string {
 // token goes on anonymously.
 func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, host))
 		token := bearer(r.Header.Get("Authorization"))
 		if token == "" || auth == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, actor, err := auth.Authenticate(r.Context(), token)
+		ctx, cancel, actor, err := auth.Authenticate(r.Context(), token)
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -61,9 +85,13 @@ func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"` + ErrBadToken.Error() + `","extensions":{"code":"UNAUTHENTICATED"}}]}`))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithActor(ctx, actor)))
+		defer cancel()
+		ctx = context.WithValue(WithActor(ctx, actor), tokenKey{}, token)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+type cancelKey struct{}
 
 // websocketInit signs in a WebSocket from the token in its connection_init
 // payload ({"Authorization": "Bearer ..."} or {"token": "..."}).
@@ -76,10 +104,18 @@ func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
 		if token == "" || auth == nil {
 			return ctx, nil, nil
 		}
-		sctx, actor, err := auth.Authenticate(ctx, token)
+		sctx, cancel, actor, err := auth.Authenticate(ctx, token)
 		if err != nil {
 			return ctx, nil, ErrBadToken
 		}
-		return WithActor(sctx, actor), nil, nil
+		sctx = context.WithValue(WithActor(sctx, actor), tokenKey{}, token)
+		return context.WithValue(sctx, cancelKey{}, cancel), nil, nil
+	}
+}
+
+// websocketClose releases what websocketInit took for the connection.
+func websocketClose(ctx context.Context, _ int) {
+	if cancel, ok := ctx.Value(cancelKey{}).(context.CancelFunc); ok {
+		cancel()
 	}
 }

@@ -66,6 +66,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 			OriginPatterns: opts.OriginPatterns,
 		}},
 		InitFunc:              websocketInit(opts.Auth),
+		CloseFunc:             websocketClose,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 10 * time.Second,
 		PingPongInterval:      10 * time.Second,

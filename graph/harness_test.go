@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/mentorship/mentorship/auth"
+	authbolt "github.com/mentorship/mentorship/auth/bolt"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -25,18 +28,19 @@ import (
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/projections"
 )
 
 // tokens is the test's authenticator: a fixed table of bearer tokens.
 type tokens map[string]domain.Actor
 
-func (t tokens) Authenticate(ctx context.Context, token string) (context.Context, domain.Actor, error) {
+func (t tokens) Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error) {
 	a, ok := t[token]
 	if !ok {
-		return ctx, a, graph.ErrBadToken
+		return ctx, func() {}, a, graph.ErrBadToken
 	}
-	return ctx, a, nil
+	return ctx, func() {}, a, nil
 }
 
 // countingMembers counts the read-model calls the resolvers make.
@@ -62,11 +66,18 @@ type env struct {
 	svc     *command.Service
 	clock   *clock.Fake
 	tokens  tokens
-	members *countingMembers
-	runner  *projections.Runner
+	members  *countingMembers
+	runner   *projections.Runner
+	accounts *auth.Service
+	mailbox  string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return buildEnv(t, false) }
+
+// newEnvWithAccounts signs in through the real accounts service.
+func newEnvWithAccounts(t *testing.T) *env { return buildEnv(t, true) }
+
+func buildEnv(t *testing.T, accounts bool) *env {
 	t.Helper()
 	store, err := bolt.Open(t.TempDir(), bolt.Options{})
 	if err != nil {
@@ -85,7 +96,27 @@ func newEnv(t *testing.T) *env {
 	go func() { _ = runner.Run(ctx); close(done) }()
 	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner}
 	r := &graph.Resolver{Commands: svc, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
-	srv := httptest.NewServer(graph.NewHandler(r, graph.HandlerOptions{Auth: e.tokens}))
+	var authn graph.Authenticator = e.tokens
+	if accounts {
+		dir := t.TempDir()
+		authStore, err := authbolt.Open(dir, authbolt.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.mailbox = filepath.Join(dir, mail.DirName)
+		box, err := mail.NewMailbox(e.mailbox, mail.MailboxOptions{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := auth.New(authStore, svc, box, clk, auth.Options{ResetURL: "https://mentorship.example.org/reset-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = acc.Close(context.Background()); _ = authStore.Close() })
+		r.Accounts, e.accounts = acc, acc
+		authn = graph.SessionAuth{Accounts: acc}
+	}
+	srv := httptest.NewServer(graph.NewHandler(r, graph.HandlerOptions{Auth: authn}))
 	e.url = srv.URL
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -289,3 +320,5 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func readJSON(ctx context.Context, c *ws, v any) error { return wsjson.Read(ctx, c.conn, v) }

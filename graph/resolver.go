@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
@@ -55,6 +56,8 @@ type Resolver struct {
 	Environment string
 
 	Commands *command.Service
+	// Accounts signs members up and in; nil turns those mutations off.
+	Accounts *auth.Service
 	Members  MemberReader
 	Matches  MatchReader
 	Store    eventstore.Store

@@ -149,6 +149,80 @@ func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model
 	return out, nil
 }
 
+// RegisterMentee is the resolver for the registerMentee field.
+func (r *mutationResolver) RegisterMentee(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
+	return r.register(ctx, domain.RoleMentee, input)
+}
+
+// RegisterMentor is the resolver for the registerMentor field.
+func (r *mutationResolver) RegisterMentor(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
+	return r.register(ctx, domain.RoleMentor, input)
+}
+
+// LoginMentee is the resolver for the loginMentee field.
+func (r *mutationResolver) LoginMentee(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	return r.login(ctx, domain.RoleMentee, input)
+}
+
+// LoginMentor is the resolver for the loginMentor field.
+func (r *mutationResolver) LoginMentor(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	return r.login(ctx, domain.RoleMentor, input)
+}
+
+// LoginStaff is the resolver for the loginStaff field.
+func (r *mutationResolver) LoginStaff(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	return r.login(ctx, domain.RoleStaff, input)
+}
+
+// LoginAuditor is the resolver for the loginAuditor field.
+func (r *mutationResolver) LoginAuditor(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	return r.login(ctx, domain.RoleAuditor, input)
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context) (*model.AckPayload, error) {
+	acc, err := r.accounts()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := signedIn(ctx); err != nil {
+		return nil, err
+	}
+	return ackPayload(acc.Logout(ctx, tokenFrom(ctx)), nil)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AuthPayload, error) {
+	acc, err := r.accounts()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := signedIn(ctx); err != nil {
+		return nil, err
+	}
+	token, sess, err := acc.ChangePassword(ctx, tokenFrom(ctx), input.CurrentPassword, input.NewPassword)
+	return sessionPayload(token, sess, err, input.ClientMutationID)
+}
+
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input model.RequestPasswordResetInput) (*model.AckPayload, error) {
+	acc, err := r.accounts()
+	if err != nil {
+		return nil, err
+	}
+	return ackPayload(acc.RequestPasswordReset(ctx, domain.Role(input.Role), input.Email, clientAddrFrom(ctx)), input.ClientMutationID)
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.AckPayload, error) {
+	acc, err := r.accounts()
+	if err != nil {
+		return nil, err
+	}
+	_, err = acc.ResetPassword(ctx, input.Token, input.NewPassword)
+	return ackPayload(err, input.ClientMutationID)
+}
+
 // UpdateProfile is the resolver for the updateProfile field.
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
 	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor, domain.RoleStaff)

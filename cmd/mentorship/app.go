@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"path/filepath"
 
 	"github.com/rs/zerolog"
 
+	"github.com/mentorship/mentorship/auth"
+	authbolt "github.com/mentorship/mentorship/auth/bolt"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
@@ -13,35 +18,77 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
+	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
-// api is the server's application: the command side, the resolvers and
-// what the HTTP surface mounts.
+// api is the server's application: the command side, accounts, the
+// resolvers and what the HTTP surface mounts.
 type api struct {
 	commands   *command.Service
+	accounts   *auth.Service
 	graphql    http.Handler
 	playground http.Handler
+	closers    []func() error
 }
 
-// newAPI wires the command side and the GraphQL endpoint over the store and
-// the read models.
+// Close stops the accounts service and closes its store.
+func (a *api) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// newAccounts opens the accounts service over the data directory: its bbolt
+// file and the mailbox folder that stands in for SMTP.
+func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service) (*auth.Service, []func() error, error) {
+	store, err := authbolt.Open(cfg.DataDir, authbolt.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := mail.NewMailbox(filepath.Join(cfg.DataDir, mail.DirName), mail.MailboxOptions{Clock: clk})
+	if err != nil {
+		_ = store.Close()
+		return nil, nil, err
+	}
+	acc, err := auth.New(store, commands, box, clk, auth.Options{
+		ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log,
+	})
+	if err != nil {
+		_ = store.Close()
+		return nil, nil, err
+	}
+	return acc, []func() error{store.Close, func() error { return acc.Close(context.Background()) }}, nil
+}
+
+// newAPI wires the command side, accounts and the GraphQL endpoint over the
+// store and the read models.
 func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, members *projections.Members, matches *projections.Matches, runner *projections.Runner, hub *graph.Hub) (*api, error) {
 	clk := clock.System{Offset: cfg.ClockOffset}
 	commands, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
 	if err != nil {
 		return nil, err
 	}
+	accounts, closers, err := newAccounts(cfg, log, clk, commands)
+	if err != nil {
+		return nil, err
+	}
 	graph.RequestIDFunc = server.RequestID
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Members: members, Matches: matches, Store: store,
+		Commands: commands, Accounts: accounts, Members: members, Matches: matches, Store: store,
 		Waiter: runner, Hub: hub, Clock: clk, Log: log,
 	}
 	a := &api{
 		commands: commands,
-		graphql:  graph.NewHandler(resolver, graph.HandlerOptions{Production: cfg.Production()}),
+		accounts: accounts,
+		closers:  closers,
+		graphql: graph.NewHandler(resolver, graph.HandlerOptions{
+			Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: graph.SessionAuth{Accounts: accounts},
+		}),
 	}
 	if !cfg.Production() {
 		a.playground = playground.Handler("Mentorship GraphiQL", "/", "/graphql")

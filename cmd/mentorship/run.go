@@ -27,6 +27,7 @@ func commands() []subcommand {
 	return []subcommand{
 		{"serve", "run the API server", serve},
 		{"replay", "rebuild every read model from the log and report the rate", replay},
+		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
 	}
 }
 

@@ -73,6 +73,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err := api.Close(); err != nil {
+			log.Error().Err(err).Msg("closing accounts")
+		}
+	}()
 	handler := server.New(server.Deps{
 		Logger:     log,
 		GraphQL:    api.graphql,

@@ -19,6 +19,13 @@ type Node interface {
 	GetID() string
 }
 
+// An answer that says only whether the input was accepted.
+type AckPayload struct {
+	Ok               bool         `json:"ok"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
 type AddSessionInput struct {
 	MatchID          string      `json:"matchId"`
 	Date             domain.Date `json:"date"`
@@ -34,6 +41,16 @@ type AsOfInput struct {
 	Position *eventstore.Position `json:"position,omitempty"`
 }
 
+// A sign-in: the bearer token to send as Authorization: Bearer <token>.
+type AuthPayload struct {
+	Token *string `json:"token,omitempty"`
+	// When the session ends at the latest.
+	ExpiresAt        *time.Time   `json:"expiresAt,omitempty"`
+	Viewer           *Viewer      `json:"viewer,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
 // What the server is running.
 type BuildInfo struct {
 	// The server's version, such as v0.1.0 or a commit.
@@ -42,6 +59,12 @@ type BuildInfo struct {
 	GoVersion string `json:"goVersion"`
 	// development or production.
 	Environment string `json:"environment"`
+}
+
+type ChangePasswordInput struct {
+	CurrentPassword  string  `json:"currentPassword"`
+	NewPassword      string  `json:"newPassword"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // Preferred contact information: visible only to the member, staff, and the partner of an ACTIVE match.
@@ -113,6 +136,12 @@ type Location struct {
 type LocationInput struct {
 	City     *string `json:"city,omitempty"`
 	Province *string `json:"province,omitempty"`
+}
+
+type LoginInput struct {
+	Email            string  `json:"email"`
+	Password         string  `json:"password"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 type MatchConnection struct {
@@ -259,10 +288,32 @@ type PublishResourceInput struct {
 type Query struct {
 }
 
+type RegisterInput struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// 12 to 256 bytes.
+	Password         string  `json:"password"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
 type RequestMatchInput struct {
 	MentorID string  `json:"mentorId"`
 	Message  *string `json:"message,omitempty"`
 	// Sending the same clientMutationId again does not make a second request.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type RequestPasswordResetInput struct {
+	// Which account: mentee and mentor accounts are separate.
+	Role             Role    `json:"role"`
+	Email            string  `json:"email"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type ResetPasswordInput struct {
+	// The token from the reset email.
+	Token            string  `json:"token"`
+	NewPassword      string  `json:"newPassword"`
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
