@@ -60,12 +60,12 @@ func (c *countingMembers) MembersByID(ids []uuid.UUID) []*projections.MemberView
 }
 
 type env struct {
-	t       *testing.T
-	url     string
-	store   eventstore.Store
-	svc     *command.Service
-	clock   *clock.Fake
-	tokens  tokens
+	t        *testing.T
+	url      string
+	store    eventstore.Store
+	svc      *command.Service
+	clock    *clock.Fake
+	tokens   tokens
 	members  *countingMembers
 	runner   *projections.Runner
 	accounts *auth.Service

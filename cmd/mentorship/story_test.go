@@ -180,5 +180,3 @@ func TestEndToEndStory(t *testing.T) {
 		t.Fatalf("history: %v", types)
 	}
 }
-
-
