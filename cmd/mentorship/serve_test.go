@@ -24,6 +24,12 @@ type testServer struct {
 // listens. The server stops when the test ends.
 func startServer(t *testing.T, dataDir string, extra ...string) *testServer {
 	t.Helper()
+	return startServerLogging(t, dataDir, io.Discard, extra...)
+}
+
+// startServerLogging is startServer with the server's log going to logs.
+func startServerLogging(t *testing.T, dataDir string, logs io.Writer, extra ...string) *testServer {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -32,7 +38,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *testServer {
 	ts := &testServer{DataDir: dataDir, stop: cancel, done: make(chan error, 1)}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, extra...)
 	go func() {
-		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logs)
 		pw.CloseWithError(err)
 		ts.done <- err
 	}()
