@@ -37,7 +37,9 @@ func (r *raced) Error() string { return "another writer extended the stream" }
 // contents give eventstore.ErrIdempotencyConflict. KurrentDB itself
 // deduplicates only by ID, which covers an attempt that timed out and is
 // sent again unchanged; the engine then reads the events back and compares
-// their contents.
+// their contents. One case escapes the comparison: another writer storing
+// the same IDs between this append's read and its write, which the server
+// deduplicates and reports as this append's success.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if s.closed.Load() {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
@@ -124,7 +126,8 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 	// The server reports the last event's position. With one event and one
 	// attempt that is all the result needs; otherwise the positions of the
 	// others, or whether a repeated attempt was deduplicated, are read back.
-	if len(events) == 1 && attempts == 1 && wr.CommitPosition != 0 && wr.NextExpectedVersion == uint64(lastRev) {
+	// So is an answer without a usable position.
+	if len(events) == 1 && attempts == 1 && wr.CommitPosition != 0 && wr.CommitPosition != noPosition && wr.NextExpectedVersion == uint64(lastRev) {
 		p := eventstore.Position(wr.CommitPosition)
 		return eventstore.AppendResult{FirstRevision: first, LastRevision: lastRev, FirstPosition: p, LastPosition: p}, nil
 	}

@@ -45,6 +45,7 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (eve
 	return sub, nil
 }
 
+// subscription implements eventstore.Subscription.
 type subscription struct {
 	events   chan eventstore.RecordedEvent
 	cancel   context.CancelFunc
@@ -53,13 +54,17 @@ type subscription struct {
 	byCaller atomic.Bool // Close was called
 }
 
+// Events yields the events in global order until the subscription ends.
 func (sub *subscription) Events() <-chan eventstore.RecordedEvent { return sub.events }
 
+// Err tells why the subscription ended: nil when its context was cancelled
+// or Close was called, eventstore.ErrClosed when the store was closed.
 func (sub *subscription) Err() error {
 	<-sub.done
 	return sub.err
 }
 
+// Close ends the subscription and waits for its goroutine.
 func (sub *subscription) Close() {
 	sub.byCaller.Store(true)
 	sub.cancel()
