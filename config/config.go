@@ -35,6 +35,7 @@ type Config struct {
 	FrontendURL     string
 	AllowedOrigins  []string
 	ProgramName     string
+	BlobURL         string
 }
 
 // Production reports whether the server runs in production.
@@ -119,6 +120,8 @@ var Settings = []Setting{
 		}},
 	{Flag: "program-name", Env: "MENTORSHIP_PROGRAM_NAME", Default: "Mentorship", Usage: "the program's name in emails",
 		set: func(c *Config, v string) error { c.ProgramName = v; return nonEmpty(v) }},
+	{Flag: "blob-url", Env: "MENTORSHIP_BLOB_URL", Default: "", Usage: "where documents' bytes live: a gocloud.dev/blob URL such as s3://bucket?endpoint=...; empty means the blobs folder of the data directory",
+		set: func(c *Config, v string) error { c.BlobURL = v; return nil }},
 	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
 		set: func(c *Config, v string) (err error) {
 			c.ClockOffset, err = time.ParseDuration(v)

@@ -22,6 +22,10 @@ func cleanDocumentName(p Program, name string) (string, error) {
 	return name, nil
 }
 
+// CleanDocumentName checks a document's file name as the decider will, so
+// that an upload with a bad name is refused before its bytes are stored.
+func CleanDocumentName(p Program, name string) (string, error) { return cleanDocumentName(p, name) }
+
 // cleanContentType reads a media type, dropping parameters such as the
 // charset, and checks it against the program's list.
 func cleanContentType(p Program, ct string) (string, error) {

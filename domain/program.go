@@ -188,7 +188,7 @@ func DefaultProgram() Program {
 			SessionNotesLength:        4000,
 			SessionMinutes:            600,
 			DocumentNameLength:        255,
-			DocumentSize:              25 << 20,
+			DocumentSize:              20 << 20,
 			ResourceTitleLength:       200,
 			ResourceDescriptionLength: 2000,
 			ResourceTextLength:        20000,

@@ -159,6 +159,7 @@ func documentModel(d projections.DocumentView) *model.Document {
 		Sha256:      d.SHA256,
 		UploadedAt:  d.AddedAt,
 		Removed:     d.Removed,
+		DownloadURL: downloadURL(d.ID),
 		UploaderID:  d.UploaderID,
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"time"
 
@@ -75,6 +76,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	maxUpload := r.program().Limits.DocumentSize + 1<<20
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(limiter{limits})
@@ -96,8 +99,12 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return Authenticate(opts.Auth, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+	return Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		limit := maxBody
+		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			limit = maxUpload
+		}
+		req.Body = http.MaxBytesReader(w, req.Body, limit)
 		srv.ServeHTTP(w, req)
-	}))
+	})))
 }

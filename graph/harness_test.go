@@ -21,6 +21,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	authbolt "github.com/mentorship/mentorship/auth/bolt"
+	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -70,6 +71,7 @@ type env struct {
 	runner   *projections.Runner
 	accounts *auth.Service
 	mailbox  string
+	blobDir  string
 }
 
 func newEnv(t *testing.T) *env { return buildEnv(t, false) }
@@ -95,7 +97,14 @@ func buildEnv(t *testing.T, accounts bool) *env {
 	done := make(chan struct{})
 	go func() { _ = runner.Run(ctx); close(done) }()
 	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner}
-	r := &graph.Resolver{Commands: svc, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
+	blobDir := t.TempDir()
+	blobs, err := blob.Open(context.Background(), blob.DefaultURL(blobDir), svc.Program().DocumentContentTypes, svc.Program().Limits.DocumentSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = blobs.Close() })
+	e.blobDir = blobDir
+	r := &graph.Resolver{Commands: svc, Blobs: blobs, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
 	var authn graph.Authenticator = e.tokens
 	if accounts {
 		dir := t.TempDir()
@@ -116,7 +125,10 @@ func buildEnv(t *testing.T, accounts bool) *env {
 		r.Accounts, e.accounts = acc, acc
 		authn = graph.SessionAuth{Accounts: acc}
 	}
-	srv := httptest.NewServer(graph.NewHandler(r, graph.HandlerOptions{Auth: authn}))
+	mux := http.NewServeMux()
+	mux.Handle("/", graph.NewHandler(r, graph.HandlerOptions{Auth: authn}))
+	mux.Handle("GET /documents/", graph.Authenticate(authn, graph.DocumentHandler(r)))
+	srv := httptest.NewServer(mux)
 	e.url = srv.URL
 	t.Cleanup(func() {
 		srv.CloseClientConnections()

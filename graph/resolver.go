@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/auth"
+	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
@@ -40,6 +41,7 @@ type MatchReader interface {
 	CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD
 	Resources(role domain.Role) []projections.ResourceView
 	Resource(id uuid.UUID) (projections.ResourceView, bool)
+	Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool)
 	Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue
 	Dashboard(program domain.Program, now time.Time) projections.Dashboard
 }
@@ -56,6 +58,8 @@ type Resolver struct {
 	Environment string
 
 	Commands *command.Service
+	// Blobs stores documents' bytes; nil turns uploads off.
+	Blobs *blob.Store
 	// Accounts signs members up and in; nil turns those mutations off.
 	Accounts *auth.Service
 	Members  MemberReader

@@ -373,6 +373,16 @@ func (r *mutationResolver) EditSession(ctx context.Context, input model.EditSess
 	return r.sessionPayload(ctx, sessionID, res.Position, err, input.ClientMutationID)
 }
 
+// UploadDocument is the resolver for the uploadDocument field.
+func (r *mutationResolver) UploadDocument(ctx context.Context, input model.UploadDocumentInput) (*model.DocumentPayload, error) {
+	return r.uploadDocument(ctx, input)
+}
+
+// RemoveDocument is the resolver for the removeDocument field.
+func (r *mutationResolver) RemoveDocument(ctx context.Context, input model.RemoveDocumentInput) (*model.DocumentPayload, error) {
+	return r.removeDocument(ctx, input)
+}
+
 // PublishResource is the resolver for the publishResource field.
 func (r *mutationResolver) PublishResource(ctx context.Context, input model.PublishResourceInput) (*model.ResourcePayload, error) {
 	a, err := requireRole(ctx, domain.RoleStaff)

@@ -22,6 +22,8 @@ type Deps struct {
 	GraphQL http.Handler
 	// Playground, when set, serves GraphiQL at /.
 	Playground http.Handler
+	// Documents, when set, serves GET /documents/{id}.
+	Documents http.Handler
 	// Ready reports whether the server can serve traffic.
 	Ready func(context.Context) error
 	// Gatherer serves /metrics.
@@ -45,6 +47,9 @@ func New(d Deps) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	if d.Documents != nil {
+		mux.Handle("GET /documents/", d.Documents)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 	if d.Playground != nil {
 		mux.Handle("GET /{$}", d.Playground)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	authbolt "github.com/mentorship/mentorship/auth/bolt"
+	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
@@ -30,6 +31,7 @@ type api struct {
 	accounts   *auth.Service
 	graphql    http.Handler
 	playground http.Handler
+	documents  http.Handler
 	closers    []func() error
 }
 
@@ -76,18 +78,36 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, membe
 	if err != nil {
 		return nil, err
 	}
+	blobURL := cfg.BlobURL
+	if blobURL == "" {
+		blobURL = blob.DefaultURL(cfg.DataDir)
+	}
+	program := commands.Program()
+	blobs, err := blob.Open(context.Background(), blobURL, program.DocumentContentTypes, program.Limits.DocumentSize)
+	if err != nil {
+		for _, c := range closers {
+			_ = c()
+		}
+		return nil, err
+	}
+	closers = append(closers, blobs.Close)
+	if n, err := blobs.CleanLeftovers(context.Background()); err != nil || n > 0 {
+		log.Info().Int("removed", n).AnErr("error", err).Msg("cleaned unfinished uploads")
+	}
 	graph.RequestIDFunc = server.RequestID
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Accounts: accounts, Members: members, Matches: matches, Store: store,
+		Commands: commands, Accounts: accounts, Blobs: blobs, Members: members, Matches: matches, Store: store,
 		Waiter: runner, Hub: hub, Clock: clk, Log: log,
 	}
+	authn := graph.SessionAuth{Accounts: accounts}
 	a := &api{
-		commands: commands,
-		accounts: accounts,
-		closers:  closers,
+		commands:  commands,
+		accounts:  accounts,
+		closers:   closers,
+		documents: graph.Authenticate(authn, graph.DocumentHandler(resolver)),
 		graphql: graph.NewHandler(resolver, graph.HandlerOptions{
-			Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: graph.SessionAuth{Accounts: accounts},
+			Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn,
 		}),
 	}
 	if !cfg.Production() {

@@ -82,6 +82,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Logger:     log,
 		GraphQL:    api.graphql,
 		Playground: api.playground,
+		Documents:  api.documents,
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
 				return err

@@ -154,6 +154,7 @@ type Document struct {
 	Sha256      string    `json:"sha256"`
 	UploadedAt  time.Time `json:"uploadedAt"`
 	Removed     bool      `json:"removed"`
+	DownloadURL string    `json:"downloadUrl"`
 
 	UploaderID uuid.UUID `json:"-"`
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 )
@@ -107,6 +108,12 @@ type DeclineMatchInput struct {
 	Reason           *string `json:"reason,omitempty"`
 	Message          *string `json:"message,omitempty"`
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type DocumentPayload struct {
+	Document         *Document    `json:"document,omitempty"`
+	UserErrors       []*UserError `json:"userErrors"`
+	ClientMutationID *string      `json:"clientMutationId,omitempty"`
 }
 
 type EditSessionInput struct {
@@ -296,6 +303,11 @@ type RegisterInput struct {
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+type RemoveDocumentInput struct {
+	DocumentID       string  `json:"documentId"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
 type RequestMatchInput struct {
 	MentorID string  `json:"mentorId"`
 	Message  *string `json:"message,omitempty"`
@@ -437,6 +449,13 @@ type UpdateProfilePayload struct {
 	Member           *Member      `json:"member,omitempty"`
 	UserErrors       []*UserError `json:"userErrors"`
 	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+type UploadDocumentInput struct {
+	MatchID string `json:"matchId"`
+	// The file; its name is kept, its media type is sniffed from its bytes. Send the Apollo-Require-Preflight header.
+	File             graphql.Upload `json:"file"`
+	ClientMutationID *string        `json:"clientMutationId,omitempty"`
 }
 
 // A refusal by the program's rules, returned in a mutation's payload.

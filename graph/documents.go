@@ -1,0 +1,190 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/blob"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+)
+
+// DocumentsPath is where documents are downloaded from: GET
+// DocumentsPath + a document's global ID.
+const DocumentsPath = "/documents/"
+
+func downloadURL(id uuid.UUID) string {
+	return DocumentsPath + model.GlobalID(model.KindDocument, id)
+}
+
+// uploadDocument stores the bytes first, then records the document; when
+// the record is refused, bytes stored only for it are deleted again, so no
+// event ever points at missing bytes and no failed upload leaves any.
+func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentInput) (*model.DocumentPayload, error) {
+	a, matchID, err := r.matchInput(ctx, in.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	if r.Blobs == nil {
+		return nil, &apiError{CodeUnavailable, "document storage is not configured on this server"}
+	}
+	refuse := func(code domain.Code, field, msg string) (*model.DocumentPayload, error) {
+		f := field
+		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(code), Field: &f, Message: msg}}, ClientMutationID: in.ClientMutationID}, nil
+	}
+	// Refuse what the rules would refuse before storing anything.
+	m, ok := r.Matches.Match(matchID)
+	if !ok {
+		return refuse(domain.CodeMatchNotFound, "matchId", "no such match")
+	}
+	if a.ID != m.MenteeID && a.ID != m.MentorID {
+		return refuse(domain.CodeNotYourMatch, "matchId", "only the partners of a match share documents on it")
+	}
+	if m.Status != domain.StatusActive {
+		return refuse(domain.CodeMatchNotActive, "matchId", "documents are shared on active matches only")
+	}
+	name, err := domain.CleanDocumentName(r.program(), baseName(in.File.Filename))
+	if err != nil {
+		ue, _ := userErrors(err)
+		ue[0].Field = strPtr("file")
+		return &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, nil
+	}
+	stored, err := r.Blobs.Put(ctx, in.File.File, name)
+	switch {
+	case errors.Is(err, blob.ErrTooLarge), errors.Is(err, blob.ErrNotAllowed), errors.Is(err, blob.ErrEmpty):
+		return refuse(domain.CodeInvalidInput, "file", err.Error())
+	case err != nil:
+		return nil, err
+	}
+	req := request(ctx, a, in.ClientMutationID)
+	docID := uuid.New()
+	if req.CommandID != "" {
+		docID = domain.EventID("document-id", req.CommandID)
+	}
+	res, err := r.Commands.AddDocument(ctx, req, domain.AddDocument{
+		MatchID: matchID, DocumentID: docID, Name: name, Size: stored.Size, ContentType: stored.ContentType, SHA256: stored.SHA256,
+	})
+	ue, uerr := userErrors(err)
+	if (uerr != nil || len(ue) > 0) && stored.Created {
+		_ = r.Blobs.Delete(context.WithoutCancel(ctx), stored.SHA256)
+	}
+	if uerr != nil {
+		return nil, uerr
+	}
+	if err := r.settle(ctx, res); err != nil {
+		return nil, err
+	}
+	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
+	if len(ue) == 0 {
+		if d, _, ok := r.Matches.Document(docID); ok {
+			p.Document = documentModel(d)
+		}
+	}
+	return p, nil
+}
+
+func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentInput) (*model.DocumentPayload, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	docID, err := model.ParseID(in.DocumentID, model.KindDocument)
+	if err != nil {
+		return nil, err
+	}
+	d, m, ok := r.Matches.Document(docID)
+	if !ok || (a.ID != m.MenteeID && a.ID != m.MentorID) {
+		f := "documentId"
+		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeDocumentNotFound), Field: &f, Message: "no such document"}}, ClientMutationID: in.ClientMutationID}, nil
+	}
+	res, err := r.Commands.RemoveDocument(ctx, request(ctx, a, in.ClientMutationID), m.ID, docID)
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.settle(ctx, res); err != nil {
+		return nil, err
+	}
+	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
+	if nd, _, ok := r.Matches.Document(d.ID); ok {
+		p.Document = documentModel(nd)
+	}
+	return p, nil
+}
+
+// baseName drops any folders a client put in a file name, whichever
+// separator it used.
+func baseName(name string) string {
+	name = strings.ReplaceAll(name, `\`, "/")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		// A name that tries to climb folders is refused outright rather
+		// than quietly shortened.
+		if strings.Contains(name, "..") {
+			return name
+		}
+		return path.Base(name)
+	}
+	return name
+}
+
+// DocumentHandler serves GET DocumentsPath{id} to the match's partners and
+// staff, as an attachment that browsers never render or sniff. Mount it
+// behind Authenticate.
+func DocumentHandler(r *Resolver) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		a, ok := ActorFrom(req.Context())
+		if !ok {
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		id, err := model.ParseID(strings.TrimPrefix(req.URL.Path, DocumentsPath), model.KindDocument)
+		if err != nil {
+			http.Error(w, "invalid document ID", http.StatusBadRequest)
+			return
+		}
+		d, m, ok := r.Matches.Document(id)
+		allowed := ok && (a.Role == domain.RoleStaff || a.ID == m.MenteeID || a.ID == m.MentorID)
+		if !allowed || d.Removed || r.Blobs == nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		rc, err := r.Blobs.Open(req.Context(), d.SHA256)
+		if err != nil {
+			r.Log.Error().Err(err).Str("document", d.ID.String()).Msg("document bytes missing")
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		defer rc.Close()
+		h := w.Header()
+		h.Set("Content-Type", d.ContentType)
+		h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "private, no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		_, _ = io.Copy(w, rc)
+	})
+}
+
+// requirePreflight refuses multipart requests (uploads) that lack a header
+// a plain HTML form cannot send, so that a foreign page cannot post them.
+func requirePreflight(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+		if mt == "multipart/form-data" && req.Header.Get("Apollo-Require-Preflight") == "" && req.Header.Get("GraphQL-Preflight") == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"uploads need the Apollo-Require-Preflight header","extensions":{"code":"BAD_USER_INPUT"}}]}`))
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
