@@ -83,8 +83,9 @@ type ResourceView struct {
 type Matches struct {
 	mu        sync.RWMutex
 	pos       eventstore.Position
+	last      uuid.UUID // the ID of the event at pos, to check a snapshot against the log
 	matches   map[uuid.UUID]*MatchView
-	byMember  map[uuid.UUID][]uuid.UUID // newest request first
+	byMember  map[uuid.UUID][]uuid.UUID // in request order
 	sessions  map[uuid.UUID]*SessionView
 	byAuthor  map[uuid.UUID][]uuid.UUID // session IDs per author
 	resources map[uuid.UUID]*ResourceView
@@ -121,7 +122,7 @@ func (p *Matches) Apply(events []Event) error {
 			continue
 		}
 		p.apply(ev)
-		p.pos = ev.Position
+		p.pos, p.last = ev.Position, ev.ID
 	}
 	return nil
 }
@@ -140,8 +141,9 @@ func (p *Matches) apply(ev *Event) {
 		}
 		p.matches[e.MatchID] = &MatchView{ID: e.MatchID, MenteeID: e.MenteeID, MentorID: e.MentorID,
 			Status: domain.StatusPending, Message: e.Message, RequestedAt: e.At, Position: ev.Position}
-		for _, id := range []uuid.UUID{e.MenteeID, e.MentorID} {
-			p.byMember[id] = append([]uuid.UUID{e.MatchID}, p.byMember[id]...)
+		p.byMember[e.MenteeID] = append(p.byMember[e.MenteeID], e.MatchID)
+		if e.MentorID != e.MenteeID {
+			p.byMember[e.MentorID] = append(p.byMember[e.MentorID], e.MatchID)
 		}
 	case domain.MatchAccepted:
 		edit(e.MatchID, func(m *MatchView) { m.Status, m.AcceptedAt = domain.StatusActive, e.At })
@@ -245,8 +247,9 @@ func (p *Matches) MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	var out []*MatchView
-	for _, id := range p.byMember[member] {
-		if m := p.matches[id]; group.has(m.Status) {
+	ids := p.byMember[member]
+	for i := len(ids) - 1; i >= 0; i-- {
+		if m := p.matches[ids[i]]; group.has(m.Status) {
 			out = append(out, m.clone())
 		}
 	}

@@ -67,6 +67,7 @@ func (m *MemberView) clone() *MemberView {
 type Members struct {
 	mu      sync.RWMutex
 	pos     eventstore.Position
+	last    uuid.UUID // the ID of the event at pos, to check a snapshot against the log
 	members map[uuid.UUID]*MemberView
 	index   *searchIndex
 }
@@ -98,7 +99,7 @@ func (p *Members) Apply(events []Event) error {
 			continue
 		}
 		p.apply(ev)
-		p.pos = ev.Position
+		p.pos, p.last = ev.Position, ev.ID
 	}
 	return nil
 }
@@ -110,46 +111,70 @@ func (p *Members) apply(ev *Event) {
 			return
 		}
 		m := &MemberView{ID: e.MemberID, Role: e.Role, Email: e.Email, RegisteredAt: e.At,
-			Profile: domain.Profile{Name: e.Name}, Capacity: e.Capacity, Accepting: e.Accepting,
-			Slots: map[uuid.UUID]domain.SlotState{}}
+			Profile: domain.Profile{Name: e.Name}, Capacity: e.Capacity, Accepting: e.Accepting}
 		p.members[e.MemberID] = m
-		p.reindex(m)
+		if m.Role == domain.RoleMentor {
+			p.index.add(m)
+		}
 	case domain.ProfileUpdated:
-		p.change(e.MemberID, func(m *MemberView) { m.Profile = e.Profile })
+		if m, ok := p.members[e.MemberID]; ok {
+			old := m.Profile
+			m.Profile = e.Profile
+			if m.Role == domain.RoleMentor {
+				p.index.reprofile(m, &old)
+			}
+		}
 	case domain.MentorCapacityChanged:
 		p.change(e.MemberID, func(m *MemberView) { m.Capacity = e.Capacity })
 	case domain.MentorAvailabilityChanged:
 		p.change(e.MemberID, func(m *MemberView) { m.Accepting = e.Accepting })
 	case domain.RequestSlotTaken:
-		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotPending })
+		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotPending) })
 	case domain.RequestSlotActivated:
-		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotActive })
+		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotActive) })
 	case domain.RequestSlotReleased:
-		p.change(e.MemberID, func(m *MemberView) { delete(m.Slots, e.MatchID) })
+		p.change(e.MemberID, func(m *MemberView) { m.dropSlot(e.MatchID) })
 	case domain.CapacitySlotReserved:
-		p.change(e.MemberID, func(m *MemberView) { m.Slots[e.MatchID] = domain.SlotReserved })
+		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotReserved) })
 	case domain.CapacitySlotReleased:
-		p.change(e.MemberID, func(m *MemberView) { delete(m.Slots, e.MatchID) })
+		p.change(e.MemberID, func(m *MemberView) { m.dropSlot(e.MatchID) })
 	case domain.ProfileReviewRequested:
-		p.change(e.MenteeID, func(m *MemberView) { m.ReviewRequested = e.At })
-		p.change(e.MentorID, func(m *MemberView) { m.ReviewRequested = e.At })
+		if m, ok := p.members[e.MenteeID]; ok {
+			m.ReviewRequested = e.At
+		}
+		if m, ok := p.members[e.MentorID]; ok {
+			m.ReviewRequested = e.At
+		}
 	}
 }
 
-// change edits a member in place and refreshes the mentor index. Views
-// handed out by queries are copies, so editing in place is safe.
+// change edits a member's settings or slots in place and refreshes whether
+// a mentor is open for requests. Views handed out by queries are copies,
+// so editing in place is safe.
 func (p *Members) change(id uuid.UUID, edit func(*MemberView)) {
 	m, ok := p.members[id]
 	if !ok {
 		return
 	}
 	edit(m)
-	p.reindex(m)
+	if m.Role == domain.RoleMentor {
+		p.index.setOpen(m)
+	}
 }
 
-func (p *Members) reindex(m *MemberView) {
-	if m.Role == domain.RoleMentor {
-		p.index.put(m)
+// setSlot records a slot. Members without slots hold no map at all, which
+// keeps a program of many idle members small.
+func (m *MemberView) setSlot(match uuid.UUID, s domain.SlotState) {
+	if m.Slots == nil {
+		m.Slots = make(map[uuid.UUID]domain.SlotState, 1)
+	}
+	m.Slots[match] = s
+}
+
+func (m *MemberView) dropSlot(match uuid.UUID) {
+	delete(m.Slots, match)
+	if len(m.Slots) == 0 {
+		m.Slots = nil
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -23,6 +24,9 @@ import (
 // Event is a stored event decoded once for every projection.
 type Event struct {
 	Position eventstore.Position
+	// ID is the stored event's ID. A projection keeps the ID of the last
+	// event it applied, so that a snapshot can be checked against the log.
+	ID       uuid.UUID
 	Stream   string
 	Revision eventstore.Revision
 	Type     string
@@ -47,7 +51,11 @@ type Projection interface {
 // Decode turns a stored event into an Event. Unknown types decode with nil
 // Data; a known type that fails to decode is an error.
 func Decode(rec eventstore.RecordedEvent) (Event, error) {
-	ev := Event{Position: rec.Position, Stream: rec.Stream, Revision: rec.Revision, Type: rec.Type, Meta: rec.Metadata}
+	ev := Event{Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Revision: rec.Revision, Type: rec.Type, Meta: rec.Metadata}
+	if data, ok := fastDecode(rec.Type, rec.SchemaVersion, rec.Data); ok {
+		ev.Data = data
+		return ev, nil
+	}
 	data, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
 	switch {
 	case errors.Is(err, domain.ErrUnknownEventType):
@@ -169,11 +177,23 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	}
 }
 
-// Run feeds the projections until ctx ends. It subscribes from the lowest
-// checkpoint, decodes each event once, and hands batches to every
-// projection that has not yet seen them.
+// Run feeds the projections until ctx ends. It first catches up from the
+// lowest checkpoint by reading the log in chunks, decoding on every core;
+// once near the head it subscribes and hands each live batch to every
+// projection that has not yet seen it.
 func (r *Runner) Run(ctx context.Context) error {
-	from := r.lowest()
+	from, err := r.catchUp(ctx)
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case errors.As(err, new(*DecodeError)):
+		// Every projection is stopped at the event; there is nothing
+		// left to feed.
+		<-ctx.Done()
+		return nil
+	case err != nil:
+		return fmt.Errorf("projections: %w", err)
+	}
 	sub, err := r.store.SubscribeAll(ctx, from)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
@@ -220,16 +240,51 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// apply hands a batch to every healthy projection, retrying a failing one
-// a bounded number of times before stopping it.
+// catchUpGap is how far behind the head the runner may be when it switches
+// to the subscription, which delivers events one by one.
+const catchUpGap = chunkSize
+
+// catchUp applies the log up to the head in chunks, again while the head
+// moved on by more than catchUpGap meanwhile, and returns the position to
+// subscribe from.
+func (r *Runner) catchUp(ctx context.Context) (eventstore.Position, error) {
+	from := r.lowest()
+	for {
+		head, err := r.store.Head(ctx)
+		if err != nil {
+			return from, err
+		}
+		if head <= from+catchUpGap {
+			return from, nil
+		}
+		last, err := catchUp(ctx, r.store, from, head, func(batch []Event) error {
+			r.apply(batch)
+			return nil
+		})
+		var bad *DecodeError
+		if errors.As(err, &bad) {
+			r.poison(nil, bad.Position, bad.Err)
+		}
+		if err != nil {
+			return last, err
+		}
+		from = last
+	}
+}
+
+// apply hands a batch to every healthy projection, side by side, retrying
+// a failing one a bounded number of times before stopping it.
 func (r *Runner) apply(batch []Event) {
 	if len(batch) == 0 {
 		return
 	}
+	var healthy []*fed
 	for _, p := range r.projs {
-		if p.failed.Load() != nil {
-			continue
+		if p.failed.Load() == nil {
+			healthy = append(healthy, p)
 		}
+	}
+	one := func(p *fed) {
 		var err error
 		for attempt := 0; attempt <= r.opts.MaxRetries; attempt++ {
 			if err = p.Apply(batch); err == nil {
@@ -238,12 +293,23 @@ func (r *Runner) apply(batch []Event) {
 		}
 		if err != nil {
 			r.poison(p, p.Position()+1, err)
-			continue
+			return
 		}
 		r.applied.WithLabelValues(p.Name()).Add(float64(len(batch)))
 		r.position.WithLabelValues(p.Name()).Set(float64(p.Position()))
 	}
-	r.advance(batch[len(batch)-1].Position)
+	if len(healthy) > 1 && len(batch) >= 256 {
+		var wg sync.WaitGroup
+		for _, p := range healthy {
+			wg.Go(func() { one(p) })
+		}
+		wg.Wait()
+	} else {
+		for _, p := range healthy {
+			one(p)
+		}
+	}
+	r.advance()
 }
 
 // poison stops a projection (every projection when p is nil, for an event
@@ -266,54 +332,57 @@ func (r *Runner) poison(p *fed, pos eventstore.Position, cause error) {
 	r.mu.Unlock()
 }
 
-func (r *Runner) advance(pos eventstore.Position) {
+// advance moves Reached to the lowest checkpoint. A stopped projection
+// holds it back, so that no one is told that an event past the one it
+// stopped at is visible.
+func (r *Runner) advance() {
+	low := r.lowest()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if pos > r.reached {
-		r.reached = pos
+	if low > r.reached {
+		r.reached = low
 		close(r.changed)
 		r.changed = make(chan struct{})
 	}
 }
 
 // Rebuild applies the whole log from Start to the projections, which must
-// be empty, reading pages directly rather than through a subscription. It
-// reports progress after every page and returns the number of events.
+// be empty, reading and decoding in parallel chunks rather than through a
+// subscription. It reports progress after every chunk and returns the
+// number of events. until, when not 0, is the last position to apply.
 func Rebuild(ctx context.Context, store eventstore.Store, until eventstore.Position, progress func(done eventstore.Position), projs ...Projection) (int, error) {
-	from := eventstore.Start
 	n := 0
+	from := eventstore.Start
 	for {
-		recs, err := store.ReadAll(ctx, from, 4096)
+		end, err := store.Head(ctx)
 		if err != nil {
 			return n, err
 		}
-		if len(recs) == 0 {
+		if until != 0 {
+			end = min(end, until)
+		}
+		if end <= from {
 			return n, nil
 		}
-		batch := make([]Event, 0, len(recs))
-		for _, rec := range recs {
-			if until != 0 && rec.Position > until {
-				break
+		last, err := catchUp(ctx, store, from, end, func(batch []Event) error {
+			if err := applyAll(batch, projs); err != nil {
+				return fmt.Errorf("rebuild %w", err)
 			}
-			ev, err := Decode(rec)
-			if err != nil {
-				return n, err
+			n += len(batch)
+			if progress != nil {
+				progress(batch[len(batch)-1].Position)
 			}
-			batch = append(batch, ev)
+			return nil
+		})
+		var bad *DecodeError
+		if errors.As(err, &bad) {
+			return n, bad.Err
 		}
-		for _, p := range projs {
-			if err := p.Apply(batch); err != nil {
-				return n, fmt.Errorf("rebuild %s: %w", p.Name(), err)
-			}
+		if err != nil || until != 0 || last == from {
+			return n, err
 		}
-		n += len(batch)
-		from = recs[len(recs)-1].Position
-		if progress != nil {
-			progress(from)
-		}
-		if len(batch) < len(recs) {
-			return n, nil
-		}
+		// Events appended meanwhile are part of the log too.
+		from = last
 	}
 }
 

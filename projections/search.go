@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/google/uuid"
@@ -82,107 +84,211 @@ func Words(text string) []string {
 	})
 }
 
-// searchIndex maps words and facet values to bitmaps of mentor numbers.
+// searchIndex maps terms (biography words and facet values) to bitmaps of
+// mentor numbers. Terms are numbered once, so that a mentor's postings cost
+// a few bytes each and indexing a profile allocates nothing for the terms it
+// has seen before. A mentor's old terms are found again from the old
+// profile when it changes, rather than kept per mentor.
 type searchIndex struct {
-	ids   []uuid.UUID
-	docs  []*MemberView
+	docs  []*MemberView // by mentor number
 	num   map[uuid.UUID]uint32
-	keys  [][]string // the postings each mentor is in, to remove on change
-	posts map[string]*roaring.Bitmap
+	terms map[string]uint32 // term -> term number
+	posts []*roaring.Bitmap // by term number
 	all   *roaring.Bitmap
+	open  *roaring.Bitmap // mentors taking requests now
+
+	key   []byte   // scratch for building terms
+	found []uint32 // scratch for a profile's term numbers
 }
 
 func newSearchIndex() *searchIndex {
-	return &searchIndex{num: map[uuid.UUID]uint32{}, posts: map[string]*roaring.Bitmap{}, all: roaring.New()}
+	return &searchIndex{num: map[uuid.UUID]uint32{}, terms: map[string]uint32{}, all: roaring.New(), open: roaring.New()}
 }
 
-func mentorKeys(m *MemberView) []string {
-	pr := &m.Profile
-	keys := make([]string, 0, 32)
-	seen := map[string]bool{}
-	add := func(k string) {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
+// Term prefixes: each facet has its own, so that a city named like a word
+// stays apart from the word.
+const (
+	termWord       = "w:"
+	termDiscipline = "d:"
+	termIndustry   = "i:"
+	termProvince   = "p:"
+	termCity       = "c:"
+	termLanguage   = "l:"
+	termFocus      = "f:"
+	termFormat     = "m:"
+	termSkill      = "s:"
+)
+
+// profileTerms calls fn with every term of a mentor's profile: the
+// biography's words and the facet values, and for each skill one term per
+// rating up to the mentor's, so that "at least 4" is one posting. A term
+// may come more than once; fn's buffer is only valid during the call.
+func (ix *searchIndex) profileTerms(pr *domain.Profile, fn func(term []byte)) {
+	k := ix.key[:0]
+	k = appendWords(append(k, termWord...), pr.Biography, fn)
+	add := func(prefix, v string) {
+		if v != "" {
+			k = append(append(k[:0], prefix...), v...)
+			fn(k)
 		}
 	}
-	for _, w := range Words(pr.Biography) {
-		add("w:" + w)
-	}
-	if pr.Discipline != "" {
-		add("d:" + pr.Discipline)
-	}
-	if pr.Industry != "" {
-		add("i:" + pr.Industry)
-	}
-	if pr.Location.Province != "" {
-		add("p:" + pr.Location.Province)
-	}
-	if c := strings.ToLower(strings.TrimSpace(pr.Location.City)); c != "" {
-		add("c:" + c)
-	}
+	add(termDiscipline, pr.Discipline)
+	add(termIndustry, pr.Industry)
+	add(termProvince, pr.Location.Province)
+	add(termCity, strings.ToLower(strings.TrimSpace(pr.Location.City)))
 	for _, l := range pr.Languages {
-		add("l:" + l)
+		add(termLanguage, l)
 	}
 	for _, f := range pr.Focus {
-		add("f:" + f)
+		add(termFocus, f)
 	}
 	for _, f := range pr.Preferences.MeetingFormats {
-		add("m:" + f)
+		add(termFormat, f)
 	}
 	for skill, rating := range pr.Skills {
-		for r := 1; r <= rating; r++ {
-			add(fmt.Sprintf("s:%d:%s", r, skill))
+		for r := 1; r <= min(rating, 9); r++ {
+			k = append(append(k[:0], termSkill...), byte('0'+r), ':')
+			k = append(k, skill...)
+			fn(k)
 		}
 	}
-	if m.Open() {
-		add("open")
-	}
-	return keys
+	ix.key = k[:0]
 }
 
-// put adds or refreshes a mentor.
-func (ix *searchIndex) put(m *MemberView) {
+// skillTerm is the term of mentors rating a skill at least r.
+func skillTerm(skill string, r int) string {
+	return termSkill + strconv.Itoa(min(max(r, 1), 9)) + ":" + skill
+}
+
+// appendWords appends each word of text, lower-cased, to dst and calls fn
+// with dst holding the word; it returns dst as it was. Words are what Words
+// returns: runs of letters and digits after lower-casing.
+func appendWords(dst []byte, text string, fn func([]byte)) []byte {
+	base := len(dst)
+	w := dst
+	for i := 0; i < len(text); {
+		c := text[i]
+		var r rune
+		size := 1
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+				w = append(w, c)
+				i++
+				continue
+			}
+			r = rune(c)
+		} else {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if r != utf8.RuneError || size > 1 {
+				if lr := unicode.ToLower(r); unicode.IsLetter(lr) || unicode.IsDigit(lr) {
+					w = utf8.AppendRune(w, lr)
+					i += size
+					continue
+				}
+			}
+		}
+		// A separator ends the word so far.
+		if len(w) > base {
+			fn(w)
+			w = w[:base]
+		}
+		i += size
+	}
+	if len(w) > base {
+		fn(w)
+	}
+	return w[:base]
+}
+
+// termNumbers collects the distinct term numbers of a profile, adding terms
+// not seen before when create is true and skipping them otherwise.
+func (ix *searchIndex) termNumbers(pr *domain.Profile, create bool) []uint32 {
+	out := ix.found[:0]
+	ix.profileTerms(pr, func(term []byte) {
+		t, ok := ix.terms[string(term)]
+		if !ok {
+			if !create {
+				return
+			}
+			t = uint32(len(ix.posts))
+			ix.terms[string(term)] = t
+			ix.posts = append(ix.posts, roaring.New())
+		}
+		out = append(out, t)
+	})
+	slices.Sort(out)
+	out = slices.Compact(out)
+	ix.found = out[:0]
+	return out
+}
+
+// add indexes a new mentor.
+func (ix *searchIndex) add(m *MemberView) {
+	if _, ok := ix.num[m.ID]; ok {
+		return
+	}
+	n := uint32(len(ix.docs))
+	ix.num[m.ID] = n
+	ix.docs = append(ix.docs, m)
+	ix.all.Add(n)
+	for _, t := range ix.termNumbers(&m.Profile, true) {
+		ix.posts[t].Add(n)
+	}
+	ix.setOpen(m)
+}
+
+// reprofile moves a mentor from the terms of its old profile to those of
+// its current one.
+func (ix *searchIndex) reprofile(m *MemberView, old *domain.Profile) {
 	n, ok := ix.num[m.ID]
 	if !ok {
-		n = uint32(len(ix.ids))
-		ix.num[m.ID] = n
-		ix.ids = append(ix.ids, m.ID)
-		ix.docs = append(ix.docs, m)
-		ix.keys = append(ix.keys, nil)
-		ix.all.Add(n)
+		ix.add(m)
+		return
 	}
-	for _, k := range ix.keys[n] {
-		if b := ix.posts[k]; b != nil {
-			b.Remove(n)
-		}
+	for _, t := range ix.termNumbers(old, false) {
+		ix.posts[t].Remove(n)
 	}
-	keys := mentorKeys(m)
-	for _, k := range keys {
-		b := ix.posts[k]
-		if b == nil {
-			b = roaring.New()
-			ix.posts[k] = b
-		}
-		b.Add(n)
+	for _, t := range ix.termNumbers(&m.Profile, true) {
+		ix.posts[t].Add(n)
 	}
-	ix.keys[n] = keys
-	ix.docs[n] = m
 }
 
-// anyOf is the union of the postings of values under a key prefix.
+// setOpen refreshes whether a mentor takes requests now.
+func (ix *searchIndex) setOpen(m *MemberView) {
+	n, ok := ix.num[m.ID]
+	if !ok {
+		return
+	}
+	if m.Open() {
+		ix.open.Add(n)
+	} else {
+		ix.open.Remove(n)
+	}
+}
+
+// anyOf is the union of the postings of values under a term prefix.
 func (ix *searchIndex) anyOf(prefix string, values []string) *roaring.Bitmap {
 	out := roaring.New()
 	for _, v := range values {
-		if b := ix.posts[prefix+v]; b != nil {
+		if b := ix.lookup(prefix + v); b != nil {
 			out.Or(b)
 		}
 	}
 	return out
 }
 
-func (ix *searchIndex) posting(key string) *roaring.Bitmap {
-	if b := ix.posts[key]; b != nil {
+func (ix *searchIndex) lookup(term string) *roaring.Bitmap {
+	if t, ok := ix.terms[term]; ok {
+		return ix.posts[t]
+	}
+	return nil
+}
+
+func (ix *searchIndex) posting(term string) *roaring.Bitmap {
+	if b := ix.lookup(term); b != nil {
 		return b
 	}
 	return roaring.New()
@@ -206,14 +312,14 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 	ix := p.index
 	var sets []*roaring.Bitmap
 	for _, w := range words {
-		sets = append(sets, ix.posting("w:"+w))
+		sets = append(sets, ix.posting(termWord+w))
 	}
 	lists := []struct {
 		prefix string
 		values []string
 	}{
-		{"d:", q.Disciplines}, {"i:", q.Industries}, {"p:", q.Provinces}, {"l:", q.Languages},
-		{"f:", q.FocusAreas}, {"m:", q.MeetingFormats},
+		{termDiscipline, q.Disciplines}, {termIndustry, q.Industries}, {termProvince, q.Provinces}, {termLanguage, q.Languages},
+		{termFocus, q.FocusAreas}, {termFormat, q.MeetingFormats},
 	}
 	for _, l := range lists {
 		if len(l.values) > 0 {
@@ -221,13 +327,13 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 		}
 	}
 	if c := strings.ToLower(strings.TrimSpace(q.City)); c != "" {
-		sets = append(sets, ix.posting("c:"+c))
+		sets = append(sets, ix.posting(termCity+c))
 	}
 	for _, s := range q.Skills {
-		sets = append(sets, ix.posting(fmt.Sprintf("s:%d:%s", max(1, s.MinRating), s.Skill)))
+		sets = append(sets, ix.posting(skillTerm(s.Skill, s.MinRating)))
 	}
 	if q.OnlyAvailable {
-		sets = append(sets, ix.posting("open"))
+		sets = append(sets, ix.open)
 	}
 	var found *roaring.Bitmap
 	switch len(sets) {

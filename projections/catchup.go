@@ -1,0 +1,216 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// chunkSize is how many positions (events, on a dense log) one step of a
+// catch-up reads and decodes.
+const chunkSize = 4096
+
+// DecodeError is a stored event that cannot be decoded. Catching up stops
+// at it: no projection may skip an event.
+type DecodeError struct {
+	Position eventstore.Position
+	Err      error
+}
+
+func (e *DecodeError) Error() string { return e.Err.Error() }
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// chunk is one step of a catch-up: the events after lo up to hi, read and
+// decoded by a worker and then applied in order.
+type chunk struct {
+	lo, hi eventstore.Position
+	recs   []eventstore.RecordedEvent // already read, when the reader is sequential
+	events []Event
+	err    error
+	done   chan struct{}
+}
+
+// catchUp reads the log after from up to until and hands the decoded events
+// to apply in order, in batches. Reading and decoding run on every core
+// while apply works on earlier batches: that is most of a rebuild's work,
+// and what keeps it near the speed of reading the log raw.
+//
+// The embedded engine numbers events densely, so the range can be cut into
+// chunks of positions that workers read independently. A log with gaps in
+// its positions (KurrentDB's) is read page after page by one reader, and
+// only decoding runs in parallel. Density is judged from the first page.
+//
+// It returns the last position handed to apply. A *DecodeError stops it
+// after the events before the bad one were applied.
+func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore.Position, apply func([]Event) error) (eventstore.Position, error) {
+	if from >= until {
+		return from, nil
+	}
+	first, err := store.ReadAll(ctx, from, chunkSize)
+	if err != nil {
+		return from, err
+	}
+	if len(first) == 0 {
+		return from, nil
+	}
+	dense := first[0].Position == from+1 && first[len(first)-1].Position == from+eventstore.Position(len(first))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *chunk, workers)
+	ordered := make(chan *chunk, workers+1)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range jobs {
+				c.fill(ctx, store, until)
+				close(c.done)
+			}
+		})
+	}
+	defer wg.Wait()
+	go func() {
+		defer close(ordered)
+		defer close(jobs)
+		dispatch(ctx, store, first, dense, from, until, jobs, ordered)
+	}()
+
+	last := from
+	for c := range ordered {
+		<-c.done
+		if len(c.events) > 0 {
+			if err := apply(c.events); err != nil {
+				cancel()
+				drain(ordered)
+				return last, err
+			}
+			last = c.events[len(c.events)-1].Position
+		}
+		if c.err != nil {
+			cancel()
+			drain(ordered)
+			return last, c.err
+		}
+	}
+	return last, ctx.Err()
+}
+
+func drain(ordered <-chan *chunk) {
+	for c := range ordered {
+		<-c.done
+	}
+}
+
+// dispatch hands out chunks in log order, to the workers and, in the same
+// order, to the applier. Both channels are bounded, so reading stays only
+// a few chunks ahead of applying.
+func dispatch(ctx context.Context, store eventstore.Store, first []eventstore.RecordedEvent, dense bool, from, until eventstore.Position,
+	jobs, ordered chan<- *chunk) {
+	send := func(c *chunk) bool {
+		c.done = make(chan struct{})
+		select {
+		case ordered <- c:
+		case <-ctx.Done():
+			return false
+		}
+		jobs <- c
+		return true
+	}
+	recs := first
+	lo := from
+	for lo < until {
+		c := &chunk{lo: lo, recs: recs}
+		if dense {
+			c.hi = min(lo+chunkSize, until)
+		} else {
+			if recs == nil {
+				var err error
+				if recs, err = store.ReadAll(ctx, lo, chunkSize); err != nil || len(recs) == 0 {
+					if err != nil {
+						c.err, c.hi = err, lo
+						send(c)
+					}
+					return
+				}
+				c.recs = recs
+			}
+			c.hi = min(recs[len(recs)-1].Position, until)
+		}
+		if !send(c) {
+			return
+		}
+		lo, recs = c.hi, nil
+	}
+}
+
+// fill reads (unless the chunk came with its events) and decodes a chunk.
+func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position) {
+	if c.err != nil {
+		return
+	}
+	recs := c.recs
+	if recs == nil {
+		var err error
+		recs, err = store.ReadAll(ctx, c.lo, int(c.hi-c.lo))
+		if err != nil {
+			c.err = err
+			return
+		}
+		// A log with gaps may give fewer events than positions; the
+		// rest of the chunk then follows in further pages.
+		for len(recs) > 0 && recs[len(recs)-1].Position < c.hi {
+			more, err := store.ReadAll(ctx, recs[len(recs)-1].Position, chunkSize)
+			if err != nil {
+				c.err = err
+				return
+			}
+			if len(more) == 0 {
+				break
+			}
+			recs = append(recs, more...)
+		}
+	}
+	c.recs = nil
+	c.events = make([]Event, 0, len(recs))
+	for i := range recs {
+		if recs[i].Position > c.hi || recs[i].Position > until {
+			break
+		}
+		ev, err := Decode(recs[i])
+		if err != nil {
+			c.err = &DecodeError{Position: recs[i].Position, Err: err}
+			return
+		}
+		c.events = append(c.events, ev)
+	}
+}
+
+// applyAll applies a batch to every projection, side by side when there are
+// several and the batch is large enough to be worth a goroutine each.
+func applyAll(batch []Event, projs []Projection) error {
+	if len(projs) == 1 || len(batch) < 256 {
+		for _, p := range projs {
+			if err := p.Apply(batch); err != nil {
+				return fmt.Errorf("%s: %w", p.Name(), err)
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(projs))
+	var wg sync.WaitGroup
+	for i, p := range projs {
+		wg.Go(func() {
+			if err := p.Apply(batch); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", p.Name(), err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
