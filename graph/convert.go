@@ -84,21 +84,21 @@ func memberModel(v *projections.MemberView) *model.Member {
 
 func matchModel(v *projections.MatchView) *model.Match {
 	return &model.Match{
-		ID:                    model.GlobalID(model.KindMatch, v.ID),
-		Status:                model.MatchStatus(v.Status),
-		Message:               strPtr(v.Message),
-		RequestedAt:           v.RequestedAt,
-		AcceptedAt:            timePtr(v.AcceptedAt),
-		ClosedAt:              timePtr(v.ClosedAt),
-		DeclineReason:         strPtr(v.DeclineReason),
-		EndReason:             strPtr(v.EndReason),
-		ResponseWindowElapsed: v.WindowElapsed,
-		NudgeRequested:        v.NudgeRequested,
-		LastNudgedAt:          timePtr(v.LastNudgeAt),
-		Position:              v.Position,
-		MatchID:               v.ID,
-		MenteeID:              v.MenteeID,
-		MentorID:              v.MentorID,
+		ID:                  model.GlobalID(model.KindMatch, v.ID),
+		Status:              model.MatchStatus(v.Status),
+		Message:             strPtr(v.Message),
+		RequestedAt:         v.RequestedAt,
+		AcceptedAt:          timePtr(v.AcceptedAt),
+		ClosedAt:            timePtr(v.ClosedAt),
+		DeclineReason:       strPtr(v.DeclineReason),
+		EndReason:           strPtr(v.EndReason),
+		WindowElapsedMarked: v.WindowElapsed,
+		NudgeRequested:      v.NudgeRequested,
+		LastNudgedAt:        timePtr(v.LastNudgeAt),
+		Position:            v.Position,
+		MatchID:             v.ID,
+		MenteeID:            v.MenteeID,
+		MentorID:            v.MentorID,
 	}
 }
 

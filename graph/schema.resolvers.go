@@ -61,6 +61,16 @@ func (r *matchResolver) DaysPending(ctx context.Context, obj *model.Match) (*int
 	return &d, nil
 }
 
+// ResponseWindowElapsed is the resolver for the responseWindowElapsed field.
+func (r *matchResolver) ResponseWindowElapsed(ctx context.Context, obj *model.Match) (bool, error) {
+	if obj.WindowElapsedMarked {
+		return true, nil
+	}
+	// The process manager records the end of the window; until it has,
+	// the clock decides, so the answer never lags.
+	return obj.Status == model.MatchStatusPending && !r.Clock.Now().Before(r.program().ResponseDeadline(obj.RequestedAt)), nil
+}
+
 // ResponseDeadline is the resolver for the responseDeadline field.
 func (r *matchResolver) ResponseDeadline(ctx context.Context, obj *model.Match) (*time.Time, error) {
 	if obj.Status != model.MatchStatusPending {

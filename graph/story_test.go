@@ -3,6 +3,7 @@ package graph_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
@@ -138,5 +139,30 @@ func TestProgramStory(t *testing.T) {
 		map[string]any{"id": matchID, "at": first})
 	if r.str("match", "status") != "PENDING" || r.get("match", "mentee", "contact") != nil {
 		t.Fatalf("as of the request: %s", r.raw)
+	}
+}
+
+// The response window shows as elapsed from day 14, whether or not the
+// process manager has recorded it yet.
+func TestResponseWindowFollowsTheClock(t *testing.T) {
+	e := newEnv(t)
+	_, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, _ := e.user(domain.RoleMentor, "Max Mentor")
+	r := e.ok(menteeTok, `mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id responseWindowElapsed daysPending } } }`, map[string]any{"m": gid(model.KindMember, mentor.ID)})
+	id := r.str("requestMatch", "match", "id")
+	if r.get("requestMatch", "match", "responseWindowElapsed") != false || r.get("requestMatch", "match", "daysPending") != float64(0) {
+		t.Fatalf("day 0: %s", r.raw)
+	}
+	e.clock.Advance(14*24*time.Hour - time.Minute)
+	if r := e.ok(menteeTok, `query($id: ID!) { match(id: $id) { responseWindowElapsed daysPending } }`, map[string]any{"id": id}); r.get("match", "responseWindowElapsed") != false || r.get("match", "daysPending") != float64(13) {
+		t.Fatalf("just before day 14: %s", r.raw)
+	}
+	e.clock.Advance(time.Minute)
+	if r := e.ok(menteeTok, `query($id: ID!) { match(id: $id) { responseWindowElapsed daysPending } }`, map[string]any{"id": id}); r.get("match", "responseWindowElapsed") != true || r.get("match", "daysPending") != float64(14) {
+		t.Fatalf("day 14: %s", r.raw)
+	}
+	// Now the mentee may ask staff to nudge.
+	if r := e.ok(menteeTok, `mutation($id: ID!) { askStaffToNudge(input: {matchId: $id}) { match { nudgeRequested } } }`, map[string]any{"id": id}); r.get("askStaffToNudge", "match", "nudgeRequested") != true {
+		t.Fatalf("nudge request: %s", r.raw)
 	}
 }

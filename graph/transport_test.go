@@ -3,13 +3,20 @@ package graph_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 )
 
@@ -69,4 +76,51 @@ func TestSubscriptionOverSSE(t *testing.T) {
 		}
 	}
 	t.Fatalf("the stream ended without data: %v", sc.Err())
+}
+
+// The legacy graphql-ws protocol (subscriptions-transport-ws) works too.
+func TestLegacyGraphQLWSProtocol(t *testing.T) {
+	e := newEnv(t)
+	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, _ := e.user(domain.RoleMentor, "Max Mentor")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if conn.Subprotocol() != "graphql-ws" {
+		t.Fatalf("negotiated %q", conn.Subprotocol())
+	}
+	write := func(m map[string]any) {
+		if err := wsjson.Write(ctx, conn, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(want string) map[string]any {
+		for {
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["type"] == "ka" {
+				continue
+			}
+			if m["type"] != want {
+				t.Fatalf("got %v, want %s", m, want)
+			}
+			return m
+		}
+	}
+	write(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + menteeTok}})
+	read("connection_ack")
+	write(map[string]any{"id": "1", "type": "start", "payload": map[string]any{"query": `subscription { myMatchUpdates { type } }`}})
+	if _, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := read("data")
+	if !strings.Contains(fmt.Sprint(m["payload"]), "MatchRequested") {
+		t.Fatalf("data: %v", m)
+	}
 }

@@ -421,7 +421,7 @@ type MatchResolver interface {
 	Partner(ctx context.Context, obj *model.Match) (*model.Member, error)
 
 	DaysPending(ctx context.Context, obj *model.Match) (*int, error)
-
+	ResponseWindowElapsed(ctx context.Context, obj *model.Match) (bool, error)
 	ResponseDeadline(ctx context.Context, obj *model.Match) (*time.Time, error)
 
 	TermEndsAt(ctx context.Context, obj *model.Match) (*time.Time, error)
@@ -5743,7 +5743,7 @@ func (ec *executionContext) _Match_responseWindowElapsed(ctx context.Context, fi
 			return ec.fieldContext_Match_responseWindowElapsed(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResponseWindowElapsed, nil
+			return ec.Resolvers.Match().ResponseWindowElapsed(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -5754,7 +5754,7 @@ func (ec *executionContext) _Match_responseWindowElapsed(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Match_responseWindowElapsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("Match", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Match_responseDeadline(ctx context.Context, field graphql.CollectedField, obj *model.Match) (ret graphql.Marshaler) {
@@ -14351,10 +14351,11 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Match_daysPending(ctx, field, obj)
 				})
 		case "responseWindowElapsed":
-			out.Values[i] = ec._Match_responseWindowElapsed(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_responseWindowElapsed(ctx, field, obj)
+				})
 		case "responseDeadline":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

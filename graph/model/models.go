@@ -100,18 +100,20 @@ func (m Member) GetID() string { return m.ID }
 // Match is a match as the API shows it. The partners, sessions and
 // documents are resolved separately.
 type Match struct {
-	ID                    string      `json:"id"`
-	Status                MatchStatus `json:"status"`
-	Message               *string     `json:"message"`
-	RequestedAt           time.Time   `json:"requestedAt"`
-	AcceptedAt            *time.Time  `json:"acceptedAt"`
-	ClosedAt              *time.Time  `json:"closedAt"`
-	DeclineReason         *string     `json:"declineReason"`
-	EndReason             *string     `json:"endReason"`
-	ResponseWindowElapsed bool        `json:"responseWindowElapsed"`
-	NudgeRequested        bool        `json:"nudgeRequested"`
-	LastNudgedAt          *time.Time  `json:"lastNudgedAt"`
-	Position              Position    `json:"position"`
+	ID            string      `json:"id"`
+	Status        MatchStatus `json:"status"`
+	Message       *string     `json:"message"`
+	RequestedAt   time.Time   `json:"requestedAt"`
+	AcceptedAt    *time.Time  `json:"acceptedAt"`
+	ClosedAt      *time.Time  `json:"closedAt"`
+	DeclineReason *string     `json:"declineReason"`
+	EndReason     *string     `json:"endReason"`
+	// WindowElapsedMarked is whether the log records the end of the
+	// response window; the field resolver also checks the clock.
+	WindowElapsedMarked bool       `json:"-"`
+	NudgeRequested      bool       `json:"nudgeRequested"`
+	LastNudgedAt        *time.Time `json:"lastNudgedAt"`
+	Position            Position   `json:"position"`
 
 	MatchID  uuid.UUID `json:"-"`
 	MenteeID uuid.UUID `json:"-"`
