@@ -70,7 +70,7 @@ func TestStaffQueueAndDashboard(t *testing.T) {
 		t.Fatalf("nudge requests: %v", got)
 	}
 	if len(q.NoFirstSession) != 0 {
-		t.Fatalf("no first session before three weeks: %v", ids(q.NoFirstSession))
+		t.Fatalf("no first session before three weeks: %v", matchIDSet(q.NoFirstSession))
 	}
 	q = matches.Queue(p, start.Add(23*24*time.Hour), 14)
 	if got := matchIDSet(q.NoFirstSession); len(got) != 1 || !got[silent] {
