@@ -27,6 +27,8 @@ func commands() []subcommand {
 	return []subcommand{
 		{"serve", "run the API server", serve},
 		{"replay", "rebuild every read model from the log and report the rate", replay},
+		{"export", "write events as NDJSON or CSV, by match, member, type and time (no session notes)", exportEvents},
+		{"verify", "check every event's checksum and the hash chain, or print the head to publish (--head)", verifyLog},
 		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
 	}
 }

@@ -1,0 +1,422 @@
+// Package audit exports the event log for auditors and program staff, as
+// NDJSON or CSV, filtered by match, member, event type and time, from the
+// command line (mentorship export) or over HTTP (GET /audit/export).
+//
+// An export streams: it reads the log a page at a time and writes each
+// page before reading the next, so its memory does not grow with the log.
+// It covers the log up to the head at the moment it starts.
+//
+// Private session notes never leave through an export: session events
+// carry their date and length only (see exportData). Everything else is
+// exported as stored, with the tamper-evidence hash the store keeps for
+// each event. The hash covers the stored bytes, which an export does not
+// reproduce, so it is for matching an export against the store and against
+// a published head (mentorship verify --head), not for recomputing.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// Format is an export's file format.
+type Format string
+
+// The export formats.
+const (
+	// NDJSON writes one JSON object (a Record) per line.
+	NDJSON Format = "ndjson"
+	// CSV writes a header row of CSVColumns, then one row per event with
+	// the data as JSON text.
+	CSV Format = "csv"
+)
+
+// ParseFormat reads a format name; the empty name is NDJSON.
+func ParseFormat(s string) (Format, error) {
+	switch Format(s) {
+	case "", NDJSON:
+		return NDJSON, nil
+	case CSV:
+		return CSV, nil
+	}
+	return "", fmt.Errorf("format: %q is not a format (ndjson or csv)", s)
+}
+
+// contentType is the media type of a format.
+func (f Format) contentType() string {
+	if f == CSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/x-ndjson"
+}
+
+// Record is one exported event, as an NDJSON line holds it. Readers of an
+// export can decode each line into it.
+type Record struct {
+	EventID       uuid.UUID       `json:"eventId"`
+	Stream        string          `json:"stream"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schemaVersion"`
+	Revision      uint64          `json:"revision"`
+	Position      uint64          `json:"position"`
+	Data          json.RawMessage `json:"data"`
+	Metadata      RecordMetadata  `json:"metadata"`
+	// Hash is the hex tamper-evidence hash the store keeps for the event.
+	Hash string `json:"hash"`
+	// Redacted is true when Data lacks fields private to the event's
+	// author, which the store holds.
+	Redacted bool `json:"redacted"`
+}
+
+// RecordMetadata is a Record's who, why and when.
+type RecordMetadata struct {
+	ActorID       string    `json:"actorId"`
+	ActorRole     string    `json:"actorRole"`
+	CorrelationID string    `json:"correlationId"`
+	CausationID   string    `json:"causationId"`
+	OccurredAt    time.Time `json:"occurredAt"`
+	RecordedAt    time.Time `json:"recordedAt"`
+}
+
+// CSVColumns are the columns of a CSV export, in order: a Record's fields
+// with the metadata flattened, times in RFC 3339 and the data last.
+var CSVColumns = []string{
+	"eventId", "stream", "type", "schemaVersion", "revision", "position",
+	"actorId", "actorRole", "correlationId", "causationId", "occurredAt", "recordedAt",
+	"hash", "redacted", "data",
+}
+
+// Options tune an export.
+type Options struct {
+	// PageSize is how many events each read of the store asks for (2048
+	// when 0).
+	PageSize int
+	// Progress, when set, is told after each page how far the export has
+	// got: done of total, in global positions.
+	Progress func(done, total eventstore.Position)
+	// Flush, when set, is called after each page's lines are written to
+	// the writer, so that an HTTP response can send them on.
+	Flush func() error
+}
+
+// Stats describe a finished export.
+type Stats struct {
+	// Events is how many events the export wrote.
+	Events uint64
+	// Head is the log's head when the export started; the export covers
+	// the log up to it.
+	Head eventstore.Position
+}
+
+// Export writes the events that f selects to w in format, in global order.
+// With a match in the filter it reads only that match's stream; otherwise
+// it pages through the whole log. An error may come after part of the
+// export was written.
+func Export(ctx context.Context, store eventstore.Store, w io.Writer, format Format, f Filter, opts Options) (Stats, error) {
+	var st Stats
+	if opts.PageSize <= 0 {
+		opts.PageSize = 2048
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	st.Head = head
+	enc, err := newEncoder(w, format)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	x := &exporter{ctx: ctx, store: store, enc: enc, m: newMatcher(f), opts: opts, stats: &st}
+	if f.Match != uuid.Nil {
+		err = x.stream(x.m.matchStream)
+	} else {
+		err = x.all()
+	}
+	if err == nil {
+		err = x.endPage(head)
+	}
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	return st, nil
+}
+
+type exporter struct {
+	ctx   context.Context
+	store eventstore.Store
+	enc   *encoder
+	m     *matcher
+	opts  Options
+	stats *Stats
+}
+
+// all pages through the whole log up to the head.
+func (x *exporter) all() error {
+	head := x.stats.Head
+	for from := eventstore.Start; from < head; {
+		page, err := x.store.ReadAll(x.ctx, from, x.opts.PageSize)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := x.write(page); err != nil {
+			return err
+		}
+		from = page[len(page)-1].Position
+		if err := x.endPage(min(from, head)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stream pages through one stream up to the log's head.
+func (x *exporter) stream(stream string) error {
+	for rev := eventstore.Revision(0); ; {
+		page, err := x.store.ReadStream(x.ctx, stream, eventstore.ReadStreamOptions{From: rev, Limit: x.opts.PageSize})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := x.write(page); err != nil {
+			return err
+		}
+		if len(page) < x.opts.PageSize || page[len(page)-1].Position >= x.stats.Head {
+			return nil
+		}
+		last := page[len(page)-1]
+		rev = last.Revision + 1
+		if err := x.endPage(last.Position); err != nil {
+			return err
+		}
+	}
+}
+
+// write encodes the selected events of a page, stopping at the head.
+func (x *exporter) write(page []eventstore.RecordedEvent) error {
+	for i := range page {
+		ev := &page[i]
+		if ev.Position > x.stats.Head {
+			break
+		}
+		if !x.m.match(ev) {
+			continue
+		}
+		if err := x.enc.write(ev); err != nil {
+			return err
+		}
+		x.stats.Events++
+	}
+	return nil
+}
+
+// endPage sends a page on and reports progress.
+func (x *exporter) endPage(done eventstore.Position) error {
+	if err := x.enc.flush(); err != nil {
+		return err
+	}
+	if x.opts.Flush != nil {
+		if err := x.opts.Flush(); err != nil {
+			return err
+		}
+	}
+	if x.opts.Progress != nil {
+		x.opts.Progress(done, x.stats.Head)
+	}
+	return nil
+}
+
+// encoder writes events in one format through a buffer.
+type encoder struct {
+	bw   *bufio.Writer
+	csv  *csv.Writer
+	line []byte
+	row  []string
+}
+
+func newEncoder(w io.Writer, format Format) (*encoder, error) {
+	e := &encoder{bw: bufio.NewWriterSize(w, 64<<10)}
+	switch format {
+	case NDJSON:
+		return e, nil
+	case CSV:
+		e.csv = csv.NewWriter(e.bw)
+		e.row = make([]string, len(CSVColumns))
+		return e, e.csv.Write(CSVColumns)
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+func (e *encoder) write(ev *eventstore.RecordedEvent) error {
+	data, redacted := exportData(ev)
+	data = oneLine(data)
+	if e.csv != nil {
+		return e.writeCSV(ev, data, redacted)
+	}
+	e.line = appendRecord(e.line[:0], ev, data, redacted)
+	_, err := e.bw.Write(e.line)
+	return err
+}
+
+func (e *encoder) writeCSV(ev *eventstore.RecordedEvent, data []byte, redacted bool) error {
+	m := &ev.Metadata
+	r := e.row
+	r[0] = ev.ID.String()
+	r[1] = ev.Stream
+	r[2] = ev.Type
+	r[3] = strconv.Itoa(ev.SchemaVersion)
+	r[4] = strconv.FormatUint(uint64(ev.Revision), 10)
+	r[5] = strconv.FormatUint(uint64(ev.Position), 10)
+	r[6], r[7], r[8], r[9] = m.ActorID, m.ActorRole, m.CorrelationID, m.CausationID
+	r[10] = m.OccurredAt.Format(time.RFC3339Nano)
+	r[11] = m.RecordedAt.Format(time.RFC3339Nano)
+	r[12] = hex.EncodeToString(ev.Hash)
+	r[13] = strconv.FormatBool(redacted)
+	r[14] = string(data)
+	return e.csv.Write(r)
+}
+
+func (e *encoder) flush() error {
+	if e.csv != nil {
+		e.csv.Flush()
+		if err := e.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return e.bw.Flush()
+}
+
+// oneLine returns JSON data without line breaks, as both formats want it;
+// empty data becomes null.
+func oneLine(data []byte) []byte {
+	if len(data) == 0 {
+		return []byte("null")
+	}
+	if !bytes.ContainsAny(data, "\r\n") {
+		return data
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, data) != nil {
+		return []byte("null")
+	}
+	return b.Bytes()
+}
+
+// appendRecord appends ev as one NDJSON line in the shape of Record. It
+// writes the line by hand because encoding/json costs several times more
+// per event, which an export of the whole log feels.
+func appendRecord(b []byte, ev *eventstore.RecordedEvent, data []byte, redacted bool) []byte {
+	m := &ev.Metadata
+	b = append(b, `{"eventId":"`...)
+	b = appendUUID(b, ev.ID)
+	b = append(b, `","stream":`...)
+	b = appendString(b, ev.Stream)
+	b = append(b, `,"type":`...)
+	b = appendString(b, ev.Type)
+	b = append(b, `,"schemaVersion":`...)
+	b = strconv.AppendInt(b, int64(ev.SchemaVersion), 10)
+	b = append(b, `,"revision":`...)
+	b = strconv.AppendUint(b, uint64(ev.Revision), 10)
+	b = append(b, `,"position":`...)
+	b = strconv.AppendUint(b, uint64(ev.Position), 10)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, `,"metadata":{"actorId":`...)
+	b = appendString(b, m.ActorID)
+	b = append(b, `,"actorRole":`...)
+	b = appendString(b, m.ActorRole)
+	b = append(b, `,"correlationId":`...)
+	b = appendString(b, m.CorrelationID)
+	b = append(b, `,"causationId":`...)
+	b = appendString(b, m.CausationID)
+	b = append(b, `,"occurredAt":"`...)
+	b = m.OccurredAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","recordedAt":"`...)
+	b = m.RecordedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"},"hash":"`...)
+	b = hex.AppendEncode(b, ev.Hash)
+	b = append(b, `","redacted":`...)
+	b = strconv.AppendBool(b, redacted)
+	return append(b, "}\n"...)
+}
+
+// appendUUID appends id in its canonical text form.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	b = hex.AppendEncode(b, id[0:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[4:6])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[6:8])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[8:10])
+	b = append(b, '-')
+	return hex.AppendEncode(b, id[10:16])
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json does
+// apart from HTML characters, which need no escaping in a file.
+func appendString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but line terminators to JavaScript.
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/graph"
+)
+
+// HandlerOptions tune Handler.
+type HandlerOptions struct {
+	// PageSize is how many events each read of the store asks for, and so
+	// how many at most go out between flushes (2048 when 0).
+	PageSize int
+	// Log, when set up, gets a line for every export: who asked, for
+	// what, and how it ended. The zero Logger logs nothing.
+	Log zerolog.Logger
+}
+
+// parameters are the query parameters Handler accepts.
+var parameters = []string{"format", "match", "member", "type", "from", "to"}
+
+// Handler serves GET /audit/export: the export of Export, with its format
+// and filter taken from the query parameters format (ndjson or csv),
+// match, member, type (repeated or comma-separated), from and to (RFC 3339
+// times on occurred-at, to exclusive). It expects graph.Authenticate in
+// front of it and serves auditors and staff only: 401 without a signed-in
+// actor, 403 for other roles, 400 for bad parameters. The response is an
+// attachment that is flushed page by page as the export goes; a failure
+// after the first bytes went out aborts the response, so that a client
+// never takes a cut-off export for a whole one.
+func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		actor, ok := graph.ActorFrom(r.Context())
+		if !ok {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "sign in as an auditor or staff member to export events", http.StatusUnauthorized)
+			return
+		}
+		if actor.Role != domain.RoleAuditor && actor.Role != domain.RoleStaff {
+			http.Error(w, "only auditors and staff may export events", http.StatusForbidden)
+			return
+		}
+		values := r.URL.Query()
+		for name := range values {
+			if !slices.Contains(parameters, name) {
+				http.Error(w, fmt.Sprintf("unknown parameter %q (known: %s)", name, strings.Join(parameters, ", ")), http.StatusBadRequest)
+				return
+			}
+		}
+		q := Query{
+			Format: values.Get("format"),
+			Match:  values.Get("match"),
+			Member: values.Get("member"),
+			Types:  values["type"],
+			From:   values.Get("from"),
+			To:     values.Get("to"),
+		}
+		format, filter, err := q.Parse()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+
+		h := w.Header()
+		h.Set("Content-Type", format.contentType())
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="mentorship-events.%s"`, format))
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		out := &sentWriter{w: w}
+		rc := http.NewResponseController(w)
+		stats, err := Export(r.Context(), store, out, format, filter, Options{
+			PageSize: opts.PageSize,
+			Flush: func() error {
+				if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+					return err
+				}
+				return nil
+			},
+		})
+		logged := opts.Log.Info()
+		if err != nil {
+			logged = opts.Log.Warn().Err(err)
+		}
+		logged.Str("actor", actor.ID.String()).Str("role", string(actor.Role)).
+			Str("query", r.URL.RawQuery).Uint64("events", stats.Events).Uint64("head", uint64(stats.Head)).
+			Msg("audit export")
+		switch {
+		case err == nil:
+			if !out.sent {
+				// An empty NDJSON export writes nothing; answer 200 all
+				// the same.
+				w.WriteHeader(http.StatusOK)
+			}
+		case !out.sent:
+			h.Del("Content-Disposition")
+			http.Error(w, "the export failed; try again later", http.StatusInternalServerError)
+		default:
+			panic(http.ErrAbortHandler)
+		}
+	})
+}
+
+// sentWriter notes whether anything reached the response, after which its
+// status can no longer change.
+type sentWriter struct {
+	w    http.ResponseWriter
+	sent bool
+}
+
+func (s *sentWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		s.sent = true
+	}
+	return s.w.Write(p)
+}
