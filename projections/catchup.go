@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"runtime"
 	"sync"
 
@@ -191,26 +189,76 @@ func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventsto
 	}
 }
 
-// applyAll applies a batch to every projection, side by side when there are
-// several and the batch is large enough to be worth a goroutine each.
-func applyAll(batch []Event, projs []Projection) error {
-	if len(projs) == 1 || len(batch) < 256 {
-		for _, p := range projs {
-			if err := p.Apply(batch); err != nil {
-				return fmt.Errorf("%s: %w", p.Name(), err)
+// stages applies batches to projections in a pipeline: a batch reaches a
+// projection only after every projection before it applied the batch (the
+// order the caller gave is kept), while those earlier projections already
+// work on the next batches. Catching up, the projections thus apply side by
+// side without ever seeing a batch out of order.
+type stages struct {
+	in   chan []Event
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+// startStages starts one goroutine per projection; apply(i, batch) applies
+// a batch to projection i, and after runs once the last one applied it.
+// After the first error, batches are dropped and the error reported.
+func startStages(n int, apply func(i int, batch []Event) error, after func([]Event)) *stages {
+	s := &stages{in: make(chan []Event, 2), done: make(chan struct{})}
+	in := s.in
+	for i := range n {
+		out := make(chan []Event, 2)
+		go func(in <-chan []Event, out chan<- []Event) {
+			defer close(out)
+			for batch := range in {
+				if s.failed() == nil {
+					if err := apply(i, batch); err != nil {
+						s.fail(err)
+					}
+				}
+				out <- batch
+			}
+		}(in, out)
+		in = out
+	}
+	go func(last <-chan []Event) {
+		defer close(s.done)
+		for batch := range last {
+			if s.failed() == nil && after != nil {
+				after(batch)
 			}
 		}
-		return nil
+	}(in)
+	return s
+}
+
+func (s *stages) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
 	}
-	errs := make([]error, len(projs))
-	var wg sync.WaitGroup
-	for i, p := range projs {
-		wg.Go(func() {
-			if err := p.Apply(batch); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", p.Name(), err)
-			}
-		})
+}
+
+func (s *stages) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// send queues a batch; it returns the first error any stage met so far.
+func (s *stages) send(batch []Event) error {
+	if err := s.failed(); err != nil {
+		return err
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	s.in <- batch
+	return nil
+}
+
+// close waits for every queued batch to pass all stages.
+func (s *stages) close() error {
+	close(s.in)
+	<-s.done
+	return s.failed()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,7 +53,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	// The hub's notifier runs last, so that a subscriber who hears of a
 	// change finds it applied in the read models.
 	hub := graph.NewHub(head)
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg}, members, matches, hub.Notifier())
+	// Snapshots of the read models let a restart apply only the log's
+	// tail; the runner saves them as it goes and when it stops.
+	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
+		SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, hub.Notifier())
+	runner.LoadSnapshots()
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- runner.Run(runCtx) }()

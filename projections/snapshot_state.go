@@ -1,0 +1,388 @@
+package projections
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// The layouts of the projections' states in snapshots. Change the layout,
+// change the number: older snapshots are then refused and rebuilt.
+const (
+	membersStateVersion = 1
+	matchesStateVersion = 1
+)
+
+func (p *Members) stateVersion() uint32 { return membersStateVersion }
+
+func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e.u64(uint64(p.pos))
+	e.uuid(p.last)
+	e.uvarint(uint64(len(p.members)))
+	for _, m := range p.members {
+		e.uuid(m.ID)
+		e.str(string(m.Role))
+		e.str(m.Email)
+		e.time(m.RegisteredAt)
+		encodeProfile(e, &m.Profile)
+		e.varint(int64(m.Capacity))
+		e.bool(m.Accepting)
+		e.uvarint(uint64(len(m.Slots)))
+		for id, s := range m.Slots {
+			e.uuid(id)
+			e.str(string(s))
+		}
+		e.time(m.ReviewRequested)
+	}
+	return p.pos
+}
+
+func encodeProfile(e *snapEncoder, pr *domain.Profile) {
+	e.str(pr.Name)
+	e.str(pr.Designation)
+	e.str(pr.Discipline)
+	e.str(pr.Industry)
+	e.str(pr.Location.City)
+	e.str(pr.Location.Province)
+	e.varint(int64(pr.YearsOfExperience))
+	e.strs(pr.Languages)
+	e.str(pr.Biography)
+	e.strs(pr.Focus)
+	if pr.Skills == nil {
+		e.uvarint(0)
+	} else {
+		e.uvarint(uint64(len(pr.Skills)) + 1)
+		for k, v := range pr.Skills {
+			e.str(k)
+			e.varint(int64(v))
+		}
+	}
+	pf := &pr.Preferences
+	e.strs(pf.MeetingFormats)
+	e.str(pf.MeetingFrequency)
+	e.strs(pf.Partner.Disciplines)
+	e.strs(pf.Partner.Industries)
+	e.strs(pf.Partner.Provinces)
+	e.strs(pf.Partner.Languages)
+	e.varint(int64(pf.Partner.MinYearsOfExperience))
+	e.str(pf.Partner.Notes)
+	e.str(pr.Contact.Email)
+	e.str(pr.Contact.Phone)
+	e.str(string(pr.Contact.PreferredMethod))
+}
+
+func decodeProfile(d *snapDecoder) domain.Profile {
+	var pr domain.Profile
+	pr.Name = d.str()
+	pr.Designation = d.str()
+	pr.Discipline = d.str()
+	pr.Industry = d.str()
+	pr.Location.City = d.str()
+	pr.Location.Province = d.str()
+	pr.YearsOfExperience = d.int()
+	pr.Languages = d.strList()
+	pr.Biography = d.str()
+	pr.Focus = d.strList()
+	if n := d.count(); n > 0 {
+		pr.Skills = make(map[string]int, n-1)
+		for range n - 1 {
+			k := d.str()
+			pr.Skills[k] = d.int()
+		}
+	}
+	pf := &pr.Preferences
+	pf.MeetingFormats = d.strList()
+	pf.MeetingFrequency = d.str()
+	pf.Partner.Disciplines = d.strList()
+	pf.Partner.Industries = d.strList()
+	pf.Partner.Provinces = d.strList()
+	pf.Partner.Languages = d.strList()
+	pf.Partner.MinYearsOfExperience = d.int()
+	pf.Partner.Notes = d.str()
+	pr.Contact.Email = d.str()
+	pr.Contact.Phone = d.str()
+	pr.Contact.PreferredMethod = domain.ContactMethod(d.str())
+	return pr
+}
+
+// decodeState reads the members and builds the search index afresh from
+// their profiles, which is fast enough that the index need not be saved.
+func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error {
+	n := d.count()
+	members := make(map[uuid.UUID]*MemberView, n)
+	views := make([]MemberView, n)
+	for i := range views {
+		m := &views[i]
+		m.ID = d.uuid()
+		m.Role = domain.Role(d.str())
+		m.Email = d.str()
+		m.RegisteredAt = d.time()
+		m.Profile = decodeProfile(d)
+		m.Capacity = d.int()
+		m.Accepting = d.bool()
+		if k := d.count(); k > 0 {
+			m.Slots = make(map[uuid.UUID]domain.SlotState, k)
+			for range k {
+				id := d.uuid()
+				m.Slots[id] = domain.SlotState(d.str())
+			}
+		}
+		m.ReviewRequested = d.time()
+		if d.err != nil {
+			break
+		}
+		members[m.ID] = m
+	}
+	if err := d.done(); err != nil {
+		return err
+	}
+	if len(members) != n {
+		return fmt.Errorf("%d members under %d IDs", n, len(members))
+	}
+	index := newSearchIndex()
+	for i := range views {
+		if m := &views[i]; m.Role == domain.RoleMentor {
+			index.add(m)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.members, p.index, p.pos, p.last = members, index, pos, last
+	return nil
+}
+
+func (p *Matches) stateVersion() uint32 { return matchesStateVersion }
+
+func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e.u64(uint64(p.pos))
+	e.uuid(p.last)
+	e.uvarint(uint64(len(p.matches)))
+	for _, m := range p.matches {
+		e.uuid(m.ID)
+		e.uuid(m.MenteeID)
+		e.uuid(m.MentorID)
+		e.str(string(m.Status))
+		e.str(m.Message)
+		e.time(m.RequestedAt)
+		e.time(m.AcceptedAt)
+		e.time(m.ClosedAt)
+		e.str(m.DeclineReason)
+		e.str(m.EndReason)
+		e.uuid(m.EndRequestedBy)
+		e.bool(m.WindowElapsed)
+		e.bool(m.NudgeRequested)
+		e.time(m.NudgeRequestedAt)
+		e.time(m.LastNudgeAt)
+		e.bool(m.ReminderDue)
+		e.varint(int64(m.SessionCount))
+		e.time(m.FirstSessionAt)
+		if m.Documents == nil {
+			e.uvarint(0)
+		} else {
+			e.uvarint(uint64(len(m.Documents)) + 1)
+		}
+		for i := range m.Documents {
+			doc := &m.Documents[i]
+			e.uuid(doc.ID)
+			e.str(doc.Name)
+			e.varint(int64(doc.Version))
+			e.varint(doc.Size)
+			e.str(doc.ContentType)
+			e.str(doc.SHA256)
+			e.uuid(doc.UploaderID)
+			e.time(doc.AddedAt)
+			e.bool(doc.Removed)
+		}
+		e.u64(uint64(m.Position))
+	}
+	encodeLists(e, p.byMember)
+	e.uvarint(uint64(len(p.sessions)))
+	for _, s := range p.sessions {
+		e.uuid(s.ID)
+		e.uuid(s.MatchID)
+		e.uuid(s.AuthorID)
+		encodeDate(e, s.Details.Date)
+		e.varint(int64(s.Details.Minutes))
+		e.str(s.Details.Notes)
+		e.varint(int64(s.Details.Value))
+		e.time(s.LoggedAt)
+		e.time(s.EditedAt)
+		e.varint(int64(s.Revisions))
+	}
+	encodeLists(e, p.byAuthor)
+	e.uvarint(uint64(len(p.resources)))
+	for _, r := range p.resources {
+		e.uuid(r.ID)
+		e.str(r.Title)
+		e.str(r.Description)
+		e.str(r.URL)
+		e.str(r.Text)
+		e.str(string(r.Audience))
+		e.time(r.PublishedAt)
+		e.bool(r.Retired)
+	}
+	return p.pos
+}
+
+func encodeLists(e *snapEncoder, lists map[uuid.UUID][]uuid.UUID) {
+	e.uvarint(uint64(len(lists)))
+	for k, l := range lists {
+		e.uuid(k)
+		e.uvarint(uint64(len(l)))
+		for _, id := range l {
+			e.uuid(id)
+		}
+		e.check()
+	}
+}
+
+func decodeLists(d *snapDecoder) map[uuid.UUID][]uuid.UUID {
+	n := d.count()
+	out := make(map[uuid.UUID][]uuid.UUID, n)
+	for range n {
+		k := d.uuid()
+		l := make([]uuid.UUID, d.count())
+		for i := range l {
+			l[i] = d.uuid()
+		}
+		if d.err != nil {
+			break
+		}
+		out[k] = l
+	}
+	return out
+}
+
+func encodeDate(e *snapEncoder, dt domain.Date) {
+	e.varint(int64(dt.Year()))
+	e.varint(int64(dt.Month()))
+	e.varint(int64(dt.Day()))
+}
+
+func decodeDate(d *snapDecoder) domain.Date {
+	y, m, day := d.int(), d.int(), d.int()
+	if y == 0 && m == 0 && day == 0 {
+		return domain.Date{}
+	}
+	dt, err := domain.NewDate(y, time.Month(m), day)
+	if err != nil {
+		d.fail(err)
+	}
+	return dt
+}
+
+func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error {
+	n := d.count()
+	matches := make(map[uuid.UUID]*MatchView, n)
+	views := make([]MatchView, n)
+	for i := range views {
+		m := &views[i]
+		m.ID = d.uuid()
+		m.MenteeID = d.uuid()
+		m.MentorID = d.uuid()
+		m.Status = domain.MatchStatus(d.str())
+		m.Message = d.str()
+		m.RequestedAt = d.time()
+		m.AcceptedAt = d.time()
+		m.ClosedAt = d.time()
+		m.DeclineReason = d.str()
+		m.EndReason = d.str()
+		m.EndRequestedBy = d.uuid()
+		m.WindowElapsed = d.bool()
+		m.NudgeRequested = d.bool()
+		m.NudgeRequestedAt = d.time()
+		m.LastNudgeAt = d.time()
+		m.ReminderDue = d.bool()
+		m.SessionCount = d.int()
+		m.FirstSessionAt = d.time()
+		if k := d.count(); k > 0 {
+			m.Documents = make([]DocumentView, k-1)
+			for j := range m.Documents {
+				doc := &m.Documents[j]
+				doc.ID = d.uuid()
+				doc.Name = d.str()
+				doc.Version = d.int()
+				doc.Size = d.varint()
+				doc.ContentType = d.str()
+				doc.SHA256 = d.str()
+				doc.UploaderID = d.uuid()
+				doc.AddedAt = d.time()
+				doc.Removed = d.bool()
+			}
+		}
+		m.Position = eventstore.Position(d.u64())
+		if d.err != nil {
+			break
+		}
+		matches[m.ID] = m
+	}
+	byMember := decodeLists(d)
+	k := d.count()
+	sessions := make(map[uuid.UUID]*SessionView, k)
+	sviews := make([]SessionView, k)
+	for i := range sviews {
+		s := &sviews[i]
+		s.ID = d.uuid()
+		s.MatchID = d.uuid()
+		s.AuthorID = d.uuid()
+		s.Details.Date = decodeDate(d)
+		s.Details.Minutes = d.int()
+		s.Details.Notes = d.str()
+		s.Details.Value = d.int()
+		s.LoggedAt = d.time()
+		s.EditedAt = d.time()
+		s.Revisions = d.int()
+		if d.err != nil {
+			break
+		}
+		sessions[s.ID] = s
+	}
+	byAuthor := decodeLists(d)
+	resources := map[uuid.UUID]*ResourceView{}
+	for range d.count() {
+		r := &ResourceView{}
+		r.ID = d.uuid()
+		r.Title = d.str()
+		r.Description = d.str()
+		r.URL = d.str()
+		r.Text = d.str()
+		r.Audience = domain.Audience(d.str())
+		r.PublishedAt = d.time()
+		r.Retired = d.bool()
+		resources[r.ID] = r
+	}
+	if err := d.done(); err != nil {
+		return err
+	}
+	if len(matches) != n || len(sessions) != k {
+		return fmt.Errorf("duplicate IDs in the state")
+	}
+	// Every listed ID must name a record the queries can look up.
+	for _, l := range byMember {
+		for _, id := range l {
+			if matches[id] == nil {
+				return fmt.Errorf("member list names unknown match %s", id)
+			}
+		}
+	}
+	for _, l := range byAuthor {
+		for _, id := range l {
+			if sessions[id] == nil {
+				return fmt.Errorf("author list names unknown session %s", id)
+			}
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.matches, p.byMember, p.sessions, p.byAuthor, p.resources = matches, byMember, sessions, byAuthor, resources
+	p.pos, p.last = pos, last
+	return nil
+}

@@ -1,0 +1,96 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// LoadSnapshots loads each projection's snapshot from the runner's
+// SnapshotDir. Call it before Run. A projection without a usable snapshot
+// (none yet, damaged, from an unknown format or of another log) is left
+// empty, with a log line saying why, and Run rebuilds it from the log.
+func (r *Runner) LoadSnapshots() []SnapshotInfo {
+	if r.opts.SnapshotDir == "" {
+		return nil
+	}
+	var out []SnapshotInfo
+	for i, p := range r.projs {
+		if _, ok := p.Projection.(snapshotter); !ok {
+			continue
+		}
+		info, err := LoadSnapshot(r.store, r.opts.SnapshotDir, p.Projection)
+		switch {
+		case errors.Is(err, ErrNoSnapshot):
+			r.opts.Logger.Info().Str("projection", p.Name()).Msg("no snapshot: rebuilding from the log")
+			continue
+		case err != nil:
+			r.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("snapshot ignored: rebuilding from the log")
+			continue
+		}
+		r.saved[i] = info.Position
+		out = append(out, info)
+		r.opts.Logger.Info().Str("projection", p.Name()).Uint64("position", uint64(info.Position)).
+			Int64("bytes", info.Bytes).Dur("took", info.Took).Msg("snapshot loaded")
+	}
+	r.advance()
+	return out
+}
+
+// SaveSnapshots writes a snapshot of every projection that moved since its
+// last one.
+func (r *Runner) SaveSnapshots() error {
+	if r.opts.SnapshotDir == "" {
+		return nil
+	}
+	r.saving.Lock()
+	defer r.saving.Unlock()
+	var errs []error
+	for i, p := range r.projs {
+		if _, ok := p.Projection.(snapshotter); !ok || p.Position() <= r.saved[i] {
+			continue
+		}
+		info, err := SaveSnapshot(r.opts.SnapshotDir, p.Projection)
+		if err != nil {
+			r.opts.Logger.Error().Err(err).Str("projection", p.Name()).Msg("snapshot failed")
+			errs = append(errs, err)
+			continue
+		}
+		r.mu.Lock()
+		r.saved[i] = info.Position
+		r.mu.Unlock()
+		r.opts.Logger.Info().Str("projection", p.Name()).Uint64("position", uint64(info.Position)).Int64("bytes", info.Bytes).
+			Dur("locked", info.Locked).Dur("took", info.Took).Msg("snapshot saved")
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Runner) savedLowest() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	low := r.saved[0]
+	for _, s := range r.saved[1:] {
+		low = min(low, s)
+	}
+	return low
+}
+
+// snapshots saves snapshots off the applying goroutine: every
+// SnapshotInterval, when apply reports SnapshotEvery events since the last
+// ones, and a last time when ctx ends.
+func (r *Runner) snapshots(ctx context.Context) {
+	t := time.NewTicker(r.opts.SnapshotInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = r.SaveSnapshots()
+			return
+		case <-t.C:
+		case <-r.kick:
+		}
+		_ = r.SaveSnapshots()
+	}
+}
