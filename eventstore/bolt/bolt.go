@@ -91,6 +91,8 @@ type Store struct {
 	reqs       chan *appendRequest
 	quit       chan struct{}
 	writerDone chan struct{}
+	syncq      chan *pending
+	syncerDone chan struct{}
 	closeOnce  sync.Once
 	closed     atomic.Bool
 
@@ -110,10 +112,14 @@ type Store struct {
 	broken       atomic.Pointer[error]
 	flushedCount atomic.Uint64
 
-	// Owned by the writer goroutine.
+	// Owned by the writer goroutine: the last position and hash it has
+	// written to the journal (durable or not yet), and the batches the
+	// syncer has not published yet.
+	wHead    eventstore.Position
 	lastHash []byte
 	frameBuf []byte
 	heads    map[string]eventstore.Revision
+	inflight []*pending
 }
 
 // memtable holds the events that are durable in the journal but not yet in
@@ -194,6 +200,8 @@ func Open(dir string, opts Options) (*Store, error) {
 		reqs:        make(chan *appendRequest, 4096),
 		quit:        make(chan struct{}),
 		writerDone:  make(chan struct{}),
+		syncq:       make(chan *pending, 2),
+		syncerDone:  make(chan struct{}),
 		flushKick:   make(chan struct{}, 1),
 		flushQuit:   make(chan struct{}),
 		flusherDone: make(chan struct{}),
@@ -213,11 +221,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 	s.mem.base = eventstore.Position(s.head.Load())
-	if err := s.journal.startSegment(s.mem.base + 1); err != nil {
+	if _, err := s.journal.startSegment(s.mem.base + 1); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open event store: journal: %w", err)
 	}
+	s.wHead = s.mem.base
 	go s.writer()
+	go s.syncer()
 	go s.flusher()
 	return s, nil
 }

@@ -169,47 +169,46 @@ func laterFrame(b []byte) bool {
 	}
 }
 
-// startSegment opens a new, empty segment for positions from first on.
-func (j *journal) startSegment(first eventstore.Position) error {
+// startSegment opens a new, empty segment for positions from first on and
+// returns the one it replaces, still open: frames written to it may still
+// be waiting for their fdatasync.
+func (j *journal) startSegment(first eventstore.Position) (*os.File, error) {
 	path := filepath.Join(j.dir, segmentName(first))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := syncDir(j.dir); err != nil {
 		_ = f.Close()
-		return err
+		return nil, err
 	}
-	if j.f != nil {
-		if err := j.f.Close(); err != nil {
-			return err
-		}
-	}
+	old := j.f
 	j.f, j.size = f, 0
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{path: path})
 	j.mu.Unlock()
-	return nil
+	return old, nil
 }
 
-// write appends one frame holding events up to last and makes it durable.
-func (j *journal) write(frame []byte, last eventstore.Position) error {
+// append writes one frame holding events up to last, without syncing it.
+// It returns the file written to, and whether the segment is full.
+func (j *journal) append(frame []byte, last eventstore.Position) (*os.File, bool, error) {
 	if _, err := j.f.Write(frame); err != nil {
-		return err
-	}
-	if !j.noSync {
-		if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
-			return err
-		}
+		return nil, false, err
 	}
 	j.size += int64(len(frame))
 	j.mu.Lock()
 	j.segs[len(j.segs)-1].last = last
 	j.mu.Unlock()
-	if j.size >= maxSegmentBytes {
-		return j.startSegment(last + 1)
+	return j.f, j.size >= maxSegmentBytes, nil
+}
+
+// sync makes everything written to f durable.
+func (j *journal) sync(f *os.File) error {
+	if j.noSync {
+		return nil
 	}
-	return nil
+	return unix.Fdatasync(int(f.Fd()))
 }
 
 // release deletes the segments whose every event bbolt now holds, except

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"os"
 	"fmt"
 	"time"
 
@@ -37,8 +38,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	select {
 	case <-r.done:
 		return r.result, r.err
-	case <-s.writerDone:
-		// The writer may have answered just before it stopped.
+	case <-s.syncerDone:
+		// The syncer may have answered just before it stopped.
 		select {
 		case <-r.done:
 			return r.result, r.err
@@ -66,15 +67,17 @@ func (s *Store) breakWith(err error) {
 }
 
 // writer is the only goroutine that appends. It takes whatever is queued,
-// checks it, writes it to the journal as one frame with one fdatasync, and
-// answers every request in it.
+// checks it and writes it to the journal as one frame, then hands it to the
+// syncer; while the syncer waits for fdatasync, the writer already prepares
+// the next batch, so the disk's latency and the checks overlap.
 func (s *Store) writer() {
 	defer close(s.writerDone)
-	batch := make([]*appendRequest, 0, s.opts.MaxBatch)
+	defer close(s.syncq)
 	for {
+		var batch []*appendRequest
 		select {
 		case r := <-s.reqs:
-			batch = append(batch[:0], r)
+			batch = append(make([]*appendRequest, 0, 64), r)
 		case <-s.quit:
 			s.refuseQueued()
 			return
@@ -96,7 +99,7 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		s.commit(batch)
+		s.prepare(batch)
 	}
 }
 
@@ -132,26 +135,36 @@ func (s *Store) refuseQueued() {
 	}
 }
 
-// commit checks a batch, journals what passes and publishes it. A request
-// that fails its checks writes nothing and gets its error; the others still
-// commit.
-func (s *Store) commit(batch []*appendRequest) {
-	started := time.Now()
-	defer func() {
-		for _, r := range batch {
-			close(r.done)
-		}
-	}()
+// pending is a batch written to the journal and waiting for its
+// fdatasync, after which the syncer publishes and answers it.
+type pending struct {
+	batch     []*appendRequest
+	added     []*memEvent
+	byStream  map[string][]*memEvent
+	head      eventstore.Position
+	file      *os.File // to sync; nil when nothing was written
+	closeFile *os.File // a full segment to close once synced
+	started   time.Time
+}
+
+// prepare checks a batch against everything written so far (published or
+// still in flight), encodes it, writes it to the journal and queues it for
+// the syncer. A request that fails its checks writes nothing and gets its
+// error; the others still commit. Requests are answered by the syncer, in
+// order, so that none is answered before what it depends on is durable.
+func (s *Store) prepare(batch []*appendRequest) {
+	p := &pending{batch: batch, started: time.Now(), head: s.wHead}
 	if err := s.brokenErr(); err != nil {
 		for _, r := range batch {
 			r.err = err
 		}
+		s.syncq <- p
 		return
 	}
-	head := eventstore.Position(s.head.Load())
+	s.pruneInflight()
+	head := s.wHead
 	lastHash := s.lastHash
 	recordedAt := s.opts.Now().UTC()
-	var added []*memEvent
 
 	s.mu.RLock()
 	tx, err := s.db.Begin(false)
@@ -160,6 +173,7 @@ func (s *Store) commit(batch []*appendRequest) {
 		for _, r := range batch {
 			r.err = fmt.Errorf("append: %w", err)
 		}
+		s.syncq <- p
 		return
 	}
 	v := &view{s: s, tx: tx, batch: map[string][]*memEvent{}}
@@ -175,7 +189,7 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 		r.result = res
 		if len(evs) > 0 {
-			added = append(added, evs...)
+			p.added = append(p.added, evs...)
 			v.batch[r.stream] = append(v.batch[r.stream], evs...)
 			head = res.LastPosition
 			lastHash = evs[len(evs)-1].ev.Hash
@@ -183,16 +197,24 @@ func (s *Store) commit(batch []*appendRequest) {
 	}
 	_ = tx.Rollback()
 	s.mu.RUnlock()
-	if len(added) == 0 {
+	if len(p.added) == 0 {
+		s.syncq <- p
 		return
 	}
 
-	records := make([][]byte, len(added))
-	for i, m := range added {
+	records := make([][]byte, len(p.added))
+	for i, m := range p.added {
 		records[i] = m.raw
 	}
 	s.frameBuf = appendFrame(s.frameBuf[:0], records)
-	if err := s.journal.write(s.frameBuf, head); err != nil {
+	file, full, err := s.journal.append(s.frameBuf, head)
+	if err == nil && full {
+		p.closeFile, err = s.journal.startSegment(head + 1)
+	}
+	if cap(s.frameBuf) > 4<<20 {
+		s.frameBuf = nil
+	}
+	if err != nil {
 		s.breakWith(fmt.Errorf("journal: %w", err))
 		err := s.brokenErr()
 		for _, r := range batch {
@@ -200,30 +222,79 @@ func (s *Store) commit(batch []*appendRequest) {
 				r.err, r.result = err, eventstore.AppendResult{}
 			}
 		}
+		p.added = nil
+		s.syncq <- p
 		return
 	}
-	if cap(s.frameBuf) > 4<<20 {
-		s.frameBuf = nil
-	}
-
-	for _, m := range added {
+	for _, m := range p.added {
 		s.cacheHead(m.ev.Stream, m.ev.Revision)
 	}
+	p.file, p.head, p.byStream = file, head, v.batch
+	s.wHead, s.lastHash = head, lastHash
+	s.inflight = append(s.inflight, p)
+	s.syncq <- p
+}
+
+// pruneInflight forgets batches the syncer has published: the memtable
+// holds them now.
+func (s *Store) pruneInflight() {
+	published := eventstore.Position(s.head.Load())
+	i := 0
+	for i < len(s.inflight) && s.inflight[i].head <= published {
+		i++
+	}
+	if i > 0 {
+		s.inflight = append(s.inflight[:0], s.inflight[i:]...)
+	}
+}
+
+// syncer makes each written batch durable, publishes it to readers and
+// subscriptions, and answers its requests, in the order they were written.
+// After a failed fdatasync the store stops: the journal's state is unknown.
+func (s *Store) syncer() {
+	defer close(s.syncerDone)
+	for p := range s.syncq {
+		if p.file != nil && s.brokenErr() == nil {
+			if err := s.journal.sync(p.file); err != nil {
+				s.breakWith(fmt.Errorf("journal: %w", err))
+			}
+		}
+		if p.closeFile != nil {
+			if err := p.closeFile.Close(); err != nil {
+				s.breakWith(fmt.Errorf("journal: %w", err))
+			}
+		}
+		if err := s.brokenErr(); err != nil && len(p.added) > 0 {
+			for _, r := range p.batch {
+				if r.err == nil {
+					r.err, r.result = err, eventstore.AppendResult{}
+				}
+			}
+		} else if len(p.added) > 0 {
+			s.publish(p)
+		}
+		if s.opts.OnCommit != nil && len(p.added) > 0 {
+			s.opts.OnCommit(len(p.batch), len(p.added), time.Since(p.started))
+		}
+		for _, r := range p.batch {
+			close(r.done)
+		}
+	}
+}
+
+// publish adds a durable batch to the memtable and wakes subscriptions.
+func (s *Store) publish(p *pending) {
 	s.mu.Lock()
-	for _, m := range added {
+	for _, m := range p.added {
 		s.mem.events = append(s.mem.events, m)
 		s.mem.streams[m.ev.Stream] = append(s.mem.streams[m.ev.Stream], m.ev.Position)
 	}
 	waiting := len(s.mem.events)
 	s.mu.Unlock()
-	s.lastHash = lastHash
-	s.head.Store(uint64(head))
+	s.head.Store(uint64(p.head))
 	s.wake()
 	if waiting >= s.opts.FlushAt {
 		s.kickFlusher()
-	}
-	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(len(batch), len(added), time.Since(started))
 	}
 }
 
@@ -284,6 +355,11 @@ func (v *view) head(stream string) (bool, eventstore.Revision, error) {
 	if b := v.batch[stream]; len(b) > 0 {
 		return true, b[len(b)-1].ev.Revision, nil
 	}
+	for i := len(v.s.inflight) - 1; i >= 0; i-- {
+		if b := v.s.inflight[i].byStream[stream]; len(b) > 0 {
+			return true, b[len(b)-1].ev.Revision, nil
+		}
+	}
 	if rev, ok := v.s.heads[stream]; ok {
 		return true, rev, nil
 	}
@@ -318,6 +394,11 @@ func (s *Store) cacheHead(stream string, rev eventstore.Revision) {
 func (v *view) event(stream string, rev eventstore.Revision, full bool) (eventstore.RecordedEvent, error) {
 	if b := v.batch[stream]; len(b) > 0 && rev >= b[0].ev.Revision {
 		return b[rev-b[0].ev.Revision].ev, nil
+	}
+	for i := len(v.s.inflight) - 1; i >= 0; i-- {
+		if b := v.s.inflight[i].byStream[stream]; len(b) > 0 && rev >= b[0].ev.Revision && int(rev-b[0].ev.Revision) < len(b) {
+			return b[rev-b[0].ev.Revision].ev, nil
+		}
 	}
 	if ps := v.s.mem.streams[stream]; len(ps) > 0 {
 		first := v.s.mem.at(ps[0]).ev.Revision
@@ -452,6 +533,7 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.quit)
 		<-s.writerDone
+		<-s.syncerDone
 		close(s.flushQuit)
 		<-s.flusherDone
 		var errs []error
