@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"os"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
