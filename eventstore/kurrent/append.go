@@ -110,11 +110,8 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 		}
 		prev = hash
 	}
-	var wr *esdb.WriteResult
-	attempts, err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-		var err error
-		wr, err = c.AppendToStream(ctx, s.serverName(stream), esdb.AppendToStreamOptions{ExpectedRevision: pin}, proposed...)
-		return err
+	wr, attempts, err := do(s, ctx, func(ctx context.Context, c *esdb.Client) (*esdb.WriteResult, error) {
+		return c.AppendToStream(ctx, s.serverName(stream), esdb.AppendToStreamOptions{ExpectedRevision: pin}, proposed...)
 	})
 	if code(err) == esdb.ErrorCodeWrongExpectedVersion {
 		return eventstore.AppendResult{}, &raced{exists: exists, last: last}

@@ -79,6 +79,17 @@
 // Options.Resubscribes of them the subscription ends with the error.
 // Refused credentials and undecodable events end it at once.
 //
+// # Connections
+//
+// Every attempt of an append or a read has its own deadline
+// (Options.Timeout), and timeouts and unavailable servers are retried. The
+// client library gives up on a server it fails to discover (after its
+// maxDiscoverAttempts) and stays closed; the engine then replaces it, so a
+// store outlives a server restart. The library also blocks calls on an
+// internal channel without a deadline, and panics calls still waiting there
+// when it is closed, so the engine closes a client only once no call is
+// inside it, and abandons a call that stays blocked past its deadline.
+//
 // # Tamper evidence
 //
 // With several writers no one knows an event's global predecessor, so the
@@ -130,7 +141,8 @@
 // lost answers and unavailable or timed-out attempts, stored once;
 // subscriptions dropped every few dozen events and across a server stop and
 // restart, delivering every event once in order; a subscription giving up on
-// a server that stays down; the hash chain under concurrent writers and its
+// a server that stays down; closing the store during an outage with appends
+// and subscriptions in flight; the hash chain under concurrent writers and its
 // detection of changed data, type, ID, metadata and order; namespaces
 // sharing one server; plain, gossip-discovered and "kurrentdb" connection
 // strings. A test server is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,5 +282,59 @@ func TestOpenFailsWithoutServer(t *testing.T) {
 	}
 	if _, err := kurrent.Open(context.Background(), "http://localhost:2113", kurrent.Options{}); err == nil {
 		t.Fatal("open accepted a connection string of another scheme")
+	}
+}
+
+// The client library panics when it is closed under calls that wait on it,
+// and strands calls when it gives up on discovery. Appends, subscriptions
+// and Close racing through an outage must neither panic nor hang.
+func TestCloseDuringOutageWithCallsInFlight(t *testing.T) {
+	srv := kurrenttest.New(t)
+	s := open(t, srv.ConnectionString()+quickDiscovery, kurrent.Options{Timeout: 500 * time.Millisecond, Attempts: 2})
+	ctx := context.Background()
+	var subs []eventstore.Subscription
+	for range 3 {
+		sub, err := s.SubscribeAll(ctx, eventstore.Start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+	}
+	failed := make(chan struct{}, 8)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			reported := false
+			for {
+				_, err := s.Append(ctx, fmt.Sprintf("outage-%d", w), eventstore.Any(), events(1, "T")...)
+				if errors.Is(err, eventstore.ErrClosed) {
+					return
+				}
+				if err != nil && !reported {
+					reported = true
+					failed <- struct{}{}
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	srv.Stop()
+	for range 8 {
+		<-failed
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(done)
+	wg.Wait()
+	for _, sub := range subs {
+		if err := waitEnd(t, sub); !errors.Is(err, eventstore.ErrClosed) {
+			t.Fatalf("subscription ended with %v, want ErrClosed", err)
+		}
 	}
 }

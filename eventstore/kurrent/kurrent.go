@@ -88,8 +88,8 @@ type Store struct {
 	opts   Options
 	config *esdb.Configuration
 
-	mu     sync.Mutex
-	client *esdb.Client
+	mu   sync.Mutex
+	conn *conn // the current client; replaced when it gives up
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -123,10 +123,9 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 		return nil, fmt.Errorf("open kurrentdb: %w", err)
 	}
 	quit, stop := context.WithCancel(context.Background())
-	s := &Store{opts: opts, config: config, client: client, quit: quit, stop: stop}
-	_, err = s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-		_, err := readServerAll(ctx, c, esdb.Backwards, esdb.End{}, 1)
-		return err
+	s := &Store{opts: opts, config: config, conn: &conn{client: client}, quit: quit, stop: stop}
+	_, _, err = do(s, ctx, func(ctx context.Context, c *esdb.Client) ([]*esdb.RecordedEvent, error) {
+		return readServerAll(ctx, c, esdb.Backwards, esdb.End{}, 1)
 	})
 	if err != nil {
 		_ = s.Close()
@@ -149,40 +148,19 @@ func esdbScheme(connString string) string {
 	return connString
 }
 
-// Close closes the connection. Subscriptions end with eventstore.ErrClosed
-// and calls after Close return it too.
+// Close ends the calls in progress and closes the connection once they
+// have left it. Subscriptions end with eventstore.ErrClosed and calls after
+// Close return it too.
 func (s *Store) Close() error {
-	var err error
 	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		s.stop()
 		s.mu.Lock()
-		err = s.client.Close()
+		s.closed.Store(true)
+		c := s.conn
 		s.mu.Unlock()
+		s.stop()
+		c.retire()
 	})
-	return err
-}
-
-// conn returns the current client.
-func (s *Store) conn() *esdb.Client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.client
-}
-
-// renew replaces a client that has given up. The client library closes
-// itself for good when it fails to discover a node, so a store that should
-// outlive a server restart needs a fresh one.
-func (s *Store) renew(old *esdb.Client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client != old || s.closed.Load() {
-		return
-	}
-	_ = old.Close()
-	if c, err := esdb.NewClient(s.config); err == nil {
-		s.client = c
-	}
+	return nil
 }
 
 // serverName is a stream's name on the server.
@@ -198,34 +176,28 @@ func (s *Store) ownStream(serverStream, eventType string) (string, bool) {
 }
 
 // do runs one operation against the server with a deadline per attempt,
-// and tries again when the server timed out or was unavailable. It returns
-// how many attempts it made.
-func (s *Store) do(ctx context.Context, op func(ctx context.Context, c *esdb.Client) error) (int, error) {
+// and tries again when the server timed out or was unavailable. Closing
+// the store ends the attempt in progress. It also returns how many
+// attempts it made.
+func do[T any](s *Store, ctx context.Context, op func(ctx context.Context, c *esdb.Client) (T, error)) (T, int, error) {
 	for attempt := 1; ; attempt++ {
-		if s.closed.Load() {
-			return attempt, eventstore.ErrClosed
-		}
-		c := s.conn()
 		actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		err := op(actx, c)
+		stop := context.AfterFunc(s.quit, cancel)
+		v, err := call(s, actx, op)
+		stop()
 		cancel()
 		switch {
 		case err == nil:
-			return attempt, nil
+			return v, attempt, nil
 		case s.closed.Load():
-			return attempt, eventstore.ErrClosed
+			return v, attempt, eventstore.ErrClosed
 		case ctx.Err() != nil:
-			return attempt, ctx.Err()
-		case !transient(err):
-			return attempt, err
-		case attempt >= s.opts.Attempts:
-			return attempt, err
-		}
-		if code(err) == esdb.ErrorCodeConnectionClosed {
-			s.renew(c)
+			return v, attempt, ctx.Err()
+		case !transient(err), attempt >= s.opts.Attempts:
+			return v, attempt, err
 		}
 		if err := sleep(ctx, backoff(attempt, 20*time.Millisecond, time.Second)); err != nil {
-			return attempt, err
+			return v, attempt, err
 		}
 	}
 }
@@ -251,7 +223,8 @@ func transient(err error) bool {
 	case codes.DeadlineExceeded, codes.Unavailable, codes.Aborted:
 		return true
 	}
-	return false
+	// A call abandoned inside the library reports its context's deadline.
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // backoff is the wait before attempt+1: exponential from base, capped, with

@@ -17,13 +17,19 @@ import (
 // number, so the largest signed value is the safe "everything".
 const noLimit = math.MaxInt64
 
-// readServerStream reads up to count events of a stream in one attempt. It
-// reports found false for a stream that does not exist, which the server
-// says on the first receive.
-func readServerStream(ctx context.Context, c *esdb.Client, name string, dir esdb.Direction, from esdb.StreamPosition, count uint64) ([]*esdb.RecordedEvent, bool, error) {
+// streamPage is what one read of a stream returned. found is false for a
+// stream that does not exist.
+type streamPage struct {
+	events []*esdb.RecordedEvent
+	found  bool
+}
+
+// readServerStream reads up to count events of a stream in one attempt. The
+// server says that a stream does not exist on the first receive.
+func readServerStream(ctx context.Context, c *esdb.Client, name string, dir esdb.Direction, from esdb.StreamPosition, count uint64) (streamPage, error) {
 	rs, err := c.ReadStream(ctx, name, esdb.ReadStreamOptions{Direction: dir, From: from}, count)
 	if err != nil {
-		return nil, false, err
+		return streamPage{}, err
 	}
 	defer rs.Close()
 	var out []*esdb.RecordedEvent
@@ -31,11 +37,11 @@ func readServerStream(ctx context.Context, c *esdb.Client, name string, dir esdb
 		ev, err := rs.Recv()
 		switch {
 		case errors.Is(err, io.EOF):
-			return out, true, nil
+			return streamPage{out, true}, nil
 		case code(err) == esdb.ErrorCodeResourceNotFound:
-			return nil, false, nil
+			return streamPage{}, nil
 		case err != nil:
-			return nil, false, err
+			return streamPage{}, err
 		}
 		out = append(out, ev.OriginalEvent())
 	}
@@ -44,18 +50,14 @@ func readServerStream(ctx context.Context, c *esdb.Client, name string, dir esdb
 // readStream reads events of one of the application's streams, retrying
 // transient failures, and decodes them.
 func (s *Store) readStream(ctx context.Context, stream string, dir esdb.Direction, from esdb.StreamPosition, count uint64) ([]eventstore.RecordedEvent, bool, error) {
-	var raw []*esdb.RecordedEvent
-	var found bool
-	_, err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-		var err error
-		raw, found, err = readServerStream(ctx, c, s.serverName(stream), dir, from, count)
-		return err
+	page, _, err := do(s, ctx, func(ctx context.Context, c *esdb.Client) (streamPage, error) {
+		return readServerStream(ctx, c, s.serverName(stream), dir, from, count)
 	})
-	if err != nil || !found {
-		return nil, found, err
+	if err != nil || !page.found {
+		return nil, page.found, err
 	}
-	out := make([]eventstore.RecordedEvent, len(raw))
-	for i, e := range raw {
+	out := make([]eventstore.RecordedEvent, len(page.events))
+	for i, e := range page.events {
 		if out[i], err = decode(e, stream); err != nil {
 			return nil, true, err
 		}
@@ -157,11 +159,8 @@ func (s *Store) scanAll(ctx context.Context, dir esdb.Direction, from esdb.AllPo
 	size := max(first, 2)
 	var last *esdb.Position
 	for {
-		var page []*esdb.RecordedEvent
-		_, err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-			var err error
-			page, err = readServerAll(ctx, c, dir, from, uint64(size))
-			return err
+		page, _, err := do(s, ctx, func(ctx context.Context, c *esdb.Client) ([]*esdb.RecordedEvent, error) {
+			return readServerAll(ctx, c, dir, from, uint64(size))
 		})
 		if err != nil {
 			return err

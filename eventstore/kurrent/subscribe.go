@@ -98,9 +98,6 @@ func (sub *subscription) run(ctx, parent context.Context, s *Store, from eventst
 			sub.err = fmt.Errorf("subscribe to all: dropped %d times in a row: %w", drops, err)
 			return
 		}
-		if code(err) == esdb.ErrorCodeConnectionClosed {
-			s.renew(s.conn())
-		}
 		// A cancelled context ends the wait; the next round reports it.
 		_ = sleep(ctx, backoff(drops, 50*time.Millisecond, 5*time.Second))
 	}
@@ -114,7 +111,21 @@ func (sub *subscription) follow(ctx context.Context, s *Store, last *eventstore.
 	if s.opts.Namespace != "" {
 		filter = &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{s.opts.Namespace}}
 	}
-	es, err := s.conn().SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: allPosition(*last), Filter: filter})
+	// The server subscription lives on sctx, so the call that starts it
+	// gets no deadline of its own; a timer ends a call that takes too long,
+	// as one blocked inside the library would.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.AfterFunc(s.opts.Timeout, cancel)
+	es, err := call(s, sctx, func(ctx context.Context, c *esdb.Client) (*esdb.Subscription, error) {
+		return c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: allPosition(*last), Filter: filter})
+	})
+	if !timer.Stop() && ctx.Err() == nil {
+		if err == nil {
+			_ = es.Close()
+		}
+		return false, fmt.Errorf("subscribing took over %v: %w", s.opts.Timeout, context.DeadlineExceeded)
+	}
 	if err != nil {
 		return false, err
 	}

@@ -56,25 +56,21 @@ func (s *Store) VerifyStream(ctx context.Context, stream string) error {
 	}
 	var c chain
 	for {
-		var page []*esdb.RecordedEvent
-		var found bool
-		_, err := s.do(ctx, func(ctx context.Context, cl *esdb.Client) error {
-			var err error
-			page, found, err = readServerStream(ctx, cl, s.serverName(stream), esdb.Forwards, esdb.Revision(uint64(c.next)), uint64(s.opts.ReadBatch))
-			return err
+		page, _, err := do(s, ctx, func(ctx context.Context, cl *esdb.Client) (streamPage, error) {
+			return readServerStream(ctx, cl, s.serverName(stream), esdb.Forwards, esdb.Revision(uint64(c.next)), uint64(s.opts.ReadBatch))
 		})
 		switch {
 		case err != nil:
 			return fmt.Errorf("verify stream %q: %w", stream, err)
-		case !found:
+		case !page.found:
 			return fmt.Errorf("verify stream %q: %w", stream, eventstore.ErrStreamNotFound)
 		}
-		for _, e := range page {
+		for _, e := range page.events {
 			if err := c.check(stream, e); err != nil {
 				return fmt.Errorf("verify stream: %w", err)
 			}
 		}
-		if len(page) < s.opts.ReadBatch {
+		if len(page.events) < s.opts.ReadBatch {
 			return nil
 		}
 	}

@@ -59,6 +59,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 )
 
 // MaxAppendSize is KurrentDB's default limit on the data and metadata of
@@ -136,7 +137,12 @@ func New(t testing.TB) *Server {
 
 // serve answers calls on lis until Stop or Close.
 func (s *Server) serve(lis net.Listener) {
-	g := grpc.NewServer()
+	// KurrentDB lets clients ping to keep connections alive, as the
+	// official clients do every ten seconds, even without calls.
+	g := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+		MinTime:             time.Second,
+		PermitWithoutStream: true,
+	}))
 	streams.RegisterStreamsServer(g, &streamsService{s: s})
 	serverfeatures.RegisterServerFeaturesServer(g, featuresService{})
 	gossip.RegisterGossipServer(g, &gossipService{s: s})
