@@ -18,6 +18,8 @@ type raced struct {
 	last   eventstore.Revision
 }
 
+// Error describes the race; callers see a WrongExpectedRevisionError
+// instead when the engine gives up.
 func (r *raced) Error() string { return "another writer extended the stream" }
 
 // Append implements eventstore.Store.

@@ -132,26 +132,35 @@
 // where this engine was written. Everything in this package has run against
 // kurrenttest, an in-memory server in this repository that speaks
 // KurrentDB's gRPC protocol on a real listener, built on the service
-// definitions that the client module ships, and that models the behaviour
-// listed in its documentation: expected revisions, deduplication by event
-// ID only, positions with gaps, the server's own events and category links
-// in $all, reads in both directions, filtered catch-up subscriptions with
-// checkpoints, server features and gossip. On it pass, with the race
-// detector: the shared conformance suite (every test), retried appends after
-// lost answers and unavailable or timed-out attempts, stored once;
-// subscriptions dropped every few dozen events and across a server stop and
-// restart, delivering every event once in order; a subscription giving up on
-// a server that stays down; closing the store during an outage with appends
-// and subscriptions in flight; the hash chain under concurrent writers and its
-// detection of changed data, type, ID, metadata and order; namespaces
-// sharing one server; plain, gossip-discovered and "kurrentdb" connection
-// strings. A test server is
-// only as faithful as its model: the real server may differ on details the
-// engine was built not to depend on (the position it reports for an append
-// it deduplicated, how it answers a partly matching retry, why it drops a
-// subscription), and those were checked against its documentation and the
-// client's source and what its maintainers have written, not against a
-// running server.
+// definitions that the client module ships. It models the behaviour listed
+// in its documentation: expected revisions, deduplication by event ID only,
+// positions with gaps, the server's own events and category links in $all,
+// reads in both directions, filtered catch-up subscriptions with
+// checkpoints, server features and gossip.
+//
+// Against it pass, with the race detector:
+//
+//   - the shared conformance suite, every test, once with a fresh server
+//     per test and once with every store in its own namespace on one shared
+//     server, which is how the suite runs against a real server;
+//   - appends retried after a lost answer, an unavailable server or a
+//     timed-out attempt, stored once, and a caller's own retry after the
+//     engine gave up;
+//   - subscriptions dropped every few dozen events and across a server stop
+//     and restart, delivering every event once and in order; a subscription
+//     giving up on a server that stays down; closing the store during an
+//     outage with appends and subscriptions in flight;
+//   - the hash chain under concurrent writers, and its detection of changed
+//     data, type, ID, metadata and order;
+//   - namespaces sharing one server, events written by other programs, and
+//     plain, gossip-discovered and "kurrentdb" connection strings.
+//
+// A test server is only as faithful as its model. The real server may
+// differ on details the engine was built not to depend on, such as the
+// position it reports for an append it deduplicated, how it answers a
+// partly matching retry, or why it drops a subscription; those were checked
+// against the client's source and what KurrentDB's maintainers have
+// written, not against a running server.
 //
 // The same conformance suite runs against a real server when the
 // environment variable KURRENTDB_URL holds its connection string, each test

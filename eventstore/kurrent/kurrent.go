@@ -36,7 +36,8 @@ type Options struct {
 	// an Any or StreamExists expectation searches for its own event IDs
 	// before writing, to recognise a retry (64 when 0).
 	RetryWindow int
-	// Timeout bounds each attempt of an append or a read (10 s when 0).
+	// Timeout bounds each attempt of an append or a read, and each attempt
+	// to start a subscription (10 s when 0).
 	Timeout time.Duration
 	// Attempts is how often an append or a read is tried when the server
 	// times out or is unavailable (3 when 0). A retried append sends the

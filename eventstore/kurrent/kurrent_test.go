@@ -32,21 +32,35 @@ func TestConformance(t *testing.T) {
 
 // TestConformanceRealServer runs the same suite against the KurrentDB
 // server that KURRENTDB_URL names, such as "esdb://localhost:2113?tls=false".
-// Every store gets a namespace of its own, so that the suite sees an empty
-// log on a server that holds other data.
 func TestConformanceRealServer(t *testing.T) {
 	url := os.Getenv("KURRENTDB_URL")
 	if url == "" {
 		t.Skip("KURRENTDB_URL is not set; the suite runs against the protocol test server only")
 	}
-	conformance.Run(t, conformance.Harness{
+	conformance.Run(t, namespaced(url, 0))
+}
+
+// TestConformanceNamespacesOnSharedServer runs the suite the way
+// TestConformanceRealServer does, every store in a namespace of its own on
+// one server that keeps everything, so that the harness a real server
+// gets, and the namespace filtering on every path, are tested in every run.
+// The race tests run smaller here; the suite above runs them in full.
+func TestConformanceNamespacesOnSharedServer(t *testing.T) {
+	conformance.Run(t, namespaced(kurrenttest.New(t).ConnectionString(), 20))
+}
+
+// namespaced gives every store a fresh namespace on the server at conn, so
+// that the suite sees an empty log on a server that holds other data.
+func namespaced(conn string, concurrency int) conformance.Harness {
+	return conformance.Harness{
 		MaxEventSize: maxEvent,
+		Concurrency:  concurrency,
 		Open: func(t *testing.T) (eventstore.Store, func(*testing.T) eventstore.Store) {
 			opts := kurrent.Options{MaxEventSize: maxEvent, Namespace: "conformance-" + uuid.NewString() + "-"}
-			open := func(t *testing.T) eventstore.Store { return open(t, url, opts) }
+			open := func(t *testing.T) eventstore.Store { return open(t, conn, opts) }
 			return open(t), open
 		},
-	})
+	}
 }
 
 // open opens a store that the caller closes.

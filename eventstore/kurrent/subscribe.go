@@ -165,7 +165,10 @@ func (sub *subscription) follow(ctx context.Context, s *Store, last *eventstore.
 // fatal marks an error that resubscribing cannot cure.
 type fatal struct{ err error }
 
+// Error is the cause's message.
 func (f *fatal) Error() string { return f.err.Error() }
+
+// Unwrap returns the cause.
 func (f *fatal) Unwrap() error { return f.err }
 
 // resumable reports whether a subscription that stopped with err should

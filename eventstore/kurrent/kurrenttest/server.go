@@ -39,8 +39,10 @@
 //
 // Faults can be injected to test recovery: appends that are stored but
 // never answered (the client times out), appends refused with a gRPC code,
-// subscriptions dropped at once or after a number of events, and stored
-// events changed behind the client's back.
+// another writer getting in between a client's read and its write,
+// subscriptions dropped at once or after a number of events, the node
+// stopping and coming back with its data, and stored events changed behind
+// the client's back.
 package kurrenttest
 
 import (
