@@ -89,6 +89,9 @@ func generate(w workload, app appendFunc) error {
 	}
 	// Phase two: the matching traffic, each shard with its own quota.
 	rest := w.Events - registered
+	if rest <= 0 {
+		return nil
+	}
 	for i, s := range shards {
 		s.staff = staff
 		s.quota = s.emitted + rest/w.Shards
