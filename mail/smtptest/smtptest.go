@@ -82,8 +82,10 @@ type Server struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	ln       net.Listener
 	done     chan struct{}
 	received []Received
+	arrived  chan struct{} // closed and replaced when a message arrives
 	refusing bool
 	conns    int
 }
@@ -92,7 +94,7 @@ type Server struct {
 // test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s := &Server{t: t, opts: opts}
+	s := &Server{t: t, opts: opts, arrived: make(chan struct{})}
 	if opts.StartTLS || opts.ImplicitTLS {
 		s.tls, s.pool = newCertificate(t)
 	}
@@ -139,12 +141,15 @@ func (s *Server) RootCAs() *x509.CertPool { return s.pool }
 // port refusing connections. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv, done := s.srv, s.done
-	s.srv = nil
+	srv, ln, done := s.srv, s.ln, s.done
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
+	// Closing the listener ourselves also stops a Serve that has not
+	// registered it with the server yet.
+	_ = ln.Close()
 	_ = srv.Close()
 	<-done
 }
@@ -173,6 +178,28 @@ func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Received(nil), s.received...)
+}
+
+// WaitFor blocks until the server has received at least n messages and
+// returns them, or fails the test after timeout.
+func (s *Server) WaitFor(n int, timeout time.Duration) []Received {
+	s.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		got, arrived := len(s.received), s.arrived
+		s.mu.Unlock()
+		if got >= n {
+			return s.Messages()
+		}
+		select {
+		case <-arrived:
+		case <-deadline.C:
+			s.t.Fatalf("smtptest: %d messages after %s, want %d", got, timeout, n)
+			return nil
+		}
+	}
 }
 
 // Connections counts the connections the server accepted.
@@ -205,7 +232,7 @@ func (s *Server) serve(ln net.Listener) {
 	}
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.srv, s.done = srv, done
+	s.srv, s.ln, s.done = srv, ln, done
 	s.mu.Unlock()
 	go func() {
 		defer close(done)
@@ -285,6 +312,8 @@ func (ss *session) Data(r io.Reader) error {
 	_, rec.TLS = ss.conn.TLSConnectionState()
 	ss.server.mu.Lock()
 	ss.server.received = append(ss.server.received, rec)
+	close(ss.server.arrived)
+	ss.server.arrived = make(chan struct{})
 	ss.server.mu.Unlock()
 	return nil
 }

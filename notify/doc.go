@@ -1,0 +1,22 @@
+// Package notify sends the program's emails through an outbox. A Notifier
+// follows the event log in order and derives each email from one event:
+// the new request to the mentor, the answer to the mentee, the response
+// window, nudges, the match introduction with both partners' preferred
+// contact information (the only email that carries it), the first-meeting
+// reminder, the end of a match and the profile review prompt. Names and
+// addresses come from a directory fed by the same events, so an email
+// says what was true when its event happened.
+//
+// Each email's ID derives from its event, its kind and its recipient. It
+// is the outbox's idempotency key and the local part of the Message-ID:
+// the outbox (a bbolt file, outbox.db, in the data directory) keeps every
+// ID it has taken, so a restart, a replay of the log or a rebuilt read
+// model composes nothing twice. Delivery is at least once: an email stays
+// pending until the mail.Sender accepts it, with exponential backoff while
+// the relay is down, and staff see each match's emails with Outbox.ForMatch.
+//
+// Subjects and bodies, plain text and HTML, come from the embedded
+// templates in templates/: layout.txt and layout.html frame every email,
+// and each kind has a .txt file defining "subject" and "body" and an .html
+// file defining "body".
+package notify

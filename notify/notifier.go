@@ -1,0 +1,423 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	mailport "github.com/mentorship/mentorship/mail"
+)
+
+// Settings are what the emails say about the program.
+type Settings struct {
+	// ProgramName is the program's name, as emails sign off ("Mentorship"
+	// when empty).
+	ProgramName string
+	// StaffEmail is the staff's contact address, which emails offer for
+	// questions and which hears of mentees' nudge requests. Without it,
+	// emails offer no address and nudge requests send nothing.
+	StaffEmail string
+	// FrontendURL is the frontend's base URL, which every link starts with,
+	// such as https://mentoring.example.org; it is required.
+	FrontendURL string
+	// Program holds the time rules that emails quote (domain.DefaultProgram
+	// when its ResponseWindow is zero).
+	Program domain.Program
+}
+
+func (s Settings) normalized() (Settings, error) {
+	if s.ProgramName == "" {
+		s.ProgramName = "Mentorship"
+	}
+	if s.Program.ResponseWindow == 0 {
+		s.Program = domain.DefaultProgram()
+	}
+	if err := s.Program.Validate(); err != nil {
+		return s, err
+	}
+	s.FrontendURL = strings.TrimRight(s.FrontendURL, "/")
+	u, err := url.Parse(s.FrontendURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return s, fmt.Errorf("frontend URL %q: want an http or https URL", s.FrontendURL)
+	}
+	if s.StaffEmail != "" {
+		if a, err := mail.ParseAddress(s.StaffEmail); err != nil || a.Address != s.StaffEmail {
+			return s, fmt.Errorf("staff email %q: want one address such as staff@example.org", s.StaffEmail)
+		}
+	}
+	return s, nil
+}
+
+// link returns the frontend URL of the path made of parts.
+func (s Settings) link(parts ...string) string {
+	escaped := make([]string, len(parts))
+	for i, p := range parts {
+		escaped[i] = url.PathEscape(p)
+	}
+	return s.FrontendURL + "/" + strings.Join(escaped, "/")
+}
+
+// day writes the calendar day of t in the program's time zone.
+func (s Settings) day(t time.Time) string {
+	return t.In(s.Program.Location).Format("Monday 2 January 2006")
+}
+
+// Options tune a Notifier.
+type Options struct {
+	// Settings are what the emails say.
+	Settings Settings
+	// Logger receives a line for every email sent or failed.
+	Logger zerolog.Logger
+	// RetryAfter is the wait after a first failed attempt, doubling with
+	// each further failure (30 s when 0).
+	RetryAfter time.Duration
+	// MaxRetryAfter caps the wait between attempts (1 h when 0).
+	MaxRetryAfter time.Duration
+	// GiveUpAfter is how long after it was composed an email that keeps
+	// failing is given up (72 h when 0).
+	GiveUpAfter time.Duration
+}
+
+// Notifier turns the program's events into emails: it follows the event
+// log in order, composes the emails of each event into the outbox, and
+// delivers the outbox through a mail.Sender, retrying with exponential
+// backoff while the relay is down. Emails are delivered at least once and
+// composed at most once per event and recipient, however often the log is
+// replayed.
+type Notifier struct {
+	store  eventstore.Store
+	sender mailport.Sender
+	clock  clock.Clock
+	opts   Options
+	log    zerolog.Logger
+	outbox *Outbox
+
+	mu       sync.Mutex
+	composer *composer
+	read     eventstore.Position // the last event the composer learned
+	composed eventstore.Position // events after this one still need their emails
+	saved    eventstore.Position // the position the outbox holds
+	// holdUntil pauses delivery after an attempt failed for a reason
+	// that every other email would meet too (the relay is down); streak
+	// counts such failures in a row, so the pause doubles like a single
+	// email's wait does.
+	holdUntil time.Time
+	streak    int
+}
+
+// Open opens the outbox in dir (the data directory) and returns a notifier
+// that composes from store and delivers through sender. A new outbox starts
+// at the log's head: emails are for what happens from now on, not for a
+// history that predates them.
+func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.Clock, opts Options) (*Notifier, error) {
+	settings, err := opts.Settings.normalized()
+	if err != nil {
+		return nil, fmt.Errorf("notifier: %w", err)
+	}
+	opts.Settings = settings
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 30 * time.Second
+	}
+	if opts.MaxRetryAfter <= 0 {
+		opts.MaxRetryAfter = time.Hour
+	}
+	if opts.GiveUpAfter <= 0 {
+		opts.GiveUpAfter = 72 * time.Hour
+	}
+	outbox, err := OpenOutbox(dir)
+	if err != nil {
+		return nil, err
+	}
+	pos, ok, err := outbox.Position()
+	if err == nil && !ok {
+		if pos, err = store.Head(context.Background()); err == nil {
+			_, err = outbox.Add(pos, nil)
+		}
+	}
+	if err != nil {
+		_ = outbox.Close()
+		return nil, fmt.Errorf("notifier: %w", err)
+	}
+	return &Notifier{
+		store: store, sender: sender, clock: clk, opts: opts,
+		log:    opts.Logger.With().Str("component", "notifier").Logger(),
+		outbox: outbox, composer: newComposer(settings),
+		composed: pos, saved: pos,
+	}, nil
+}
+
+// Outbox returns the notifier's outbox, where staff see how the emails of
+// a match fared.
+func (n *Notifier) Outbox() *Outbox { return n.outbox }
+
+// Close records how far the notifier composed and closes the outbox. Stop
+// Run first.
+func (n *Notifier) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var err error
+	if n.composed > n.saved {
+		_, err = n.outbox.Add(n.composed, nil)
+	}
+	return errors.Join(err, n.outbox.Close())
+}
+
+// CatchUp reads the log from where the notifier stands to its head and
+// composes the emails of new events into the outbox. The first call reads
+// the whole log, to learn the members' names and addresses.
+func (n *Notifier) CatchUp(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for {
+		recs, err := n.store.ReadAll(ctx, n.read, 1024)
+		if err != nil {
+			return fmt.Errorf("notifier: %w", err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		if err := n.apply(recs); err != nil {
+			return err
+		}
+	}
+}
+
+// apply learns and composes a batch of events in log order and adds the
+// emails to the outbox in one transaction. When that fails nothing moves,
+// so the batch can be applied again.
+func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
+	var entries []Entry
+	now := n.clock.Now()
+	for _, rec := range recs {
+		if rec.Position <= n.read || !relevant(rec.Type) {
+			continue
+		}
+		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+		if err != nil {
+			n.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("event skipped: it does not decode")
+			continue
+		}
+		if rec.Position > n.composed {
+			es, errs := n.composer.compose(rec, ev, now)
+			for _, err := range errs {
+				n.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("email left out")
+			}
+			entries = append(entries, es...)
+		}
+		n.composer.learn(ev)
+	}
+	last := recs[len(recs)-1].Position
+	if len(entries) > 0 {
+		added, err := n.outbox.Add(last, entries)
+		if err != nil {
+			// n.read stays, so the batch is read and composed again;
+			// learning an event twice changes nothing.
+			return fmt.Errorf("notifier: %w", err)
+		}
+		n.saved = max(n.saved, last)
+		if added > 0 {
+			n.log.Debug().Int("emails", added).Uint64("position", uint64(last)).Msg("emails composed")
+		}
+	}
+	n.read = max(n.read, last)
+	n.composed = max(n.composed, last)
+	return nil
+}
+
+// DeliverDue sends every email due at now, oldest first. A failed attempt
+// is tried again after a doubling wait; an email refused for good, or still
+// failing GiveUpAfter after it was composed, is given up. An attempt that
+// fails for a reason every email would meet (the relay is down or busy)
+// ends the round, so that a dead relay costs one attempt per round rather
+// than one per email. It returns the first error of the outbox itself;
+// delivery failures are recorded in the entries and logged.
+func (n *Notifier) DeliverDue(ctx context.Context, now time.Time) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if now.Before(n.holdUntil) {
+		return nil
+	}
+	for {
+		due, err := n.outbox.Due(now, 64)
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		for _, e := range due {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			stop, err := n.deliver(ctx, e, now)
+			if err != nil || stop {
+				return err
+			}
+		}
+	}
+}
+
+// deliver makes one attempt at e. It reports whether the round should stop.
+func (n *Notifier) deliver(ctx context.Context, e Entry, now time.Time) (bool, error) {
+	log := n.log.With().Str("message_id", e.ID).Str("kind", string(e.Kind)).
+		Str("match_id", e.MatchID.String()).Str("recipient_id", e.RecipientID.String()).Logger()
+	err := n.sender.Send(ctx, mailport.Message{To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, ID: e.ID})
+	if err == nil {
+		sent, err := n.outbox.MarkSent(e.ID, n.clock.Now())
+		if err != nil {
+			return true, err
+		}
+		log.Info().Int("attempts", sent.Attempts).Msg("email sent")
+		n.streak = 0
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return true, ctx.Err()
+	}
+	permanent := errors.Is(err, mailport.ErrInvalidMessage) || errors.Is(err, mailport.ErrRejected)
+	giveUp := permanent || now.Sub(e.CreatedAt) >= n.opts.GiveUpAfter
+	next := now.Add(n.backoff(e.Attempts + 1))
+	failed, markErr := n.outbox.MarkFailed(e.ID, now, err, next, giveUp)
+	if markErr != nil {
+		return true, markErr
+	}
+	if giveUp {
+		log.Error().Err(err).Int("attempts", failed.Attempts).Msg("email given up")
+	} else {
+		log.Warn().Err(err).Int("attempts", failed.Attempts).Time("next_attempt_at", next).Msg("email not sent; will retry")
+	}
+	if permanent {
+		return false, nil
+	}
+	n.streak++
+	n.holdUntil = now.Add(n.backoff(n.streak))
+	return true, nil
+}
+
+// backoff returns the wait after the attempts-th failed attempt.
+func (n *Notifier) backoff(attempts int) time.Duration {
+	d := n.opts.RetryAfter
+	for i := 1; i < attempts && d < n.opts.MaxRetryAfter; i++ {
+		d *= 2
+	}
+	return min(d, n.opts.MaxRetryAfter)
+}
+
+// Tick composes what the log holds and delivers what is due at the
+// clock's time. Tests drive the notifier with it on a fake clock.
+func (n *Notifier) Tick(ctx context.Context) error {
+	if err := n.CatchUp(ctx); err != nil {
+		return err
+	}
+	return n.DeliverDue(ctx, n.clock.Now())
+}
+
+// nextWake returns when delivery should run next, and false when nothing
+// waits.
+func (n *Notifier) nextWake() (time.Time, bool, error) {
+	at, ok, err := n.outbox.NextAttempt()
+	if err != nil || !ok {
+		return at, ok, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if at.Before(n.holdUntil) {
+		at = n.holdUntil
+	}
+	return at, true, nil
+}
+
+// maxSleep bounds how long Run sleeps without looking at the clock again,
+// so that a clock that jumps (an operator's offset, a corrected wall clock)
+// is noticed.
+const maxSleep = time.Minute
+
+// Run composes and delivers until ctx ends: it follows the log with a
+// catch-up subscription and wakes for the next attempt due. The clock tells
+// the time; the timer only wakes the loop. A failure (the store, the
+// outbox file) is logged and the loop starts over after a pause.
+func (n *Notifier) Run(ctx context.Context) error {
+	for {
+		err := n.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		n.log.Error().Err(err).Msg("notifier interrupted; starting over")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (n *Notifier) follow(ctx context.Context) error {
+	if err := n.CatchUp(ctx); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	from := n.read
+	n.mu.Unlock()
+	sub, err := n.store.SubscribeAll(ctx, from)
+	if err != nil {
+		return fmt.Errorf("notifier: %w", err)
+	}
+	defer sub.Close()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case rec, ok := <-sub.Events():
+			if !ok {
+				return fmt.Errorf("notifier: subscription ended: %w", sub.Err())
+			}
+			batch := drain(sub, rec)
+			n.mu.Lock()
+			err := n.apply(batch)
+			n.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		case <-timer.C:
+			if err := n.DeliverDue(ctx, n.clock.Now()); err != nil {
+				return err
+			}
+		}
+		at, ok, err := n.nextWake()
+		if err != nil {
+			return err
+		}
+		wait := maxSleep
+		if ok {
+			wait = min(max(at.Sub(n.clock.Now()), 0), maxSleep)
+		}
+		timer.Reset(wait)
+	}
+}
+
+// drain returns rec and whatever else the subscription already holds, up
+// to a batch.
+func drain(sub eventstore.Subscription, rec eventstore.RecordedEvent) []eventstore.RecordedEvent {
+	batch := []eventstore.RecordedEvent{rec}
+	for len(batch) < 1024 {
+		select {
+		case rec, ok := <-sub.Events():
+			if !ok {
+				return batch
+			}
+			batch = append(batch, rec)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
