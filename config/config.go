@@ -36,6 +36,15 @@ type Config struct {
 	AllowedOrigins  []string
 	ProgramName     string
 	BlobURL         string
+	KurrentDBURL    string
+}
+
+// Engine names the event store engine the settings choose.
+func (c Config) Engine() string {
+	if c.KurrentDBURL != "" {
+		return "kurrentdb"
+	}
+	return "embedded"
 }
 
 // Production reports whether the server runs in production.
@@ -122,6 +131,14 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.ProgramName = v; return nonEmpty(v) }},
 	{Flag: "blob-url", Env: "MENTORSHIP_BLOB_URL", Default: "", Usage: "where documents' bytes live: a gocloud.dev/blob URL such as s3://bucket?endpoint=...; empty means the blobs folder of the data directory",
 		set: func(c *Config, v string) error { c.BlobURL = v; return nil }},
+	{Flag: "kurrentdb-url", Env: "MENTORSHIP_KURRENTDB_URL", Default: "", Usage: "a KurrentDB connection string (esdb://host:2113?tls=false) to keep events there instead of the embedded store",
+		set: func(c *Config, v string) error {
+			c.KurrentDBURL = v
+			if v != "" && !strings.Contains(v, "://") {
+				return errors.New("want a connection string such as esdb://127.0.0.1:2113?tls=false")
+			}
+			return nil
+		}},
 	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
 		set: func(c *Config, v string) (err error) {
 			c.ClockOffset, err = time.ParseDuration(v)

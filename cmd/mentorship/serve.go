@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mentorship/mentorship/config"
-	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/projections"
@@ -34,7 +33,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	opened := time.Now()
-	raw, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize, OnCommit: prom.CommitObserver(reg)})
+	raw, err := openStore(ctx, cfg, reg)
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 	head, _ := store.Head(ctx)
-	log.Info().Str("data_dir", cfg.DataDir).Uint64("head", uint64(head)).Dur("took", time.Since(opened)).Msg("event store open")
+	log.Info().Str("engine", cfg.Engine()).Str("data_dir", cfg.DataDir).Uint64("head", uint64(head)).Dur("took", time.Since(opened)).Msg("event store open")
 
 	// The read models catch up from the log in the background; the server
 	// is ready once they reach the head seen at start.
