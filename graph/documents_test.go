@@ -39,23 +39,7 @@ func (e *env) upload(token, matchID, name string, content []byte, preflight bool
 	if preflight {
 		req.Header.Set("Apollo-Require-Preflight", "true")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := response{Status: res.StatusCode, raw: raw}
-	var parsed struct {
-		Data   map[string]any `json:"data"`
-		Errors []gqlError     `json:"errors"`
-	}
-	_ = json.Unmarshal(raw, &parsed)
-	out.Data, out.Errors = parsed.Data, parsed.Errors
-	return out
+	return e.send(req, token, false)
 }
 
 func (e *env) download(token, url string) (int, http.Header, []byte) {
