@@ -180,7 +180,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:         opts.LockTimeout,
-		NoFreelistSync:  true,
+		// The freelist is synced with each commit: commits are large
+		// background flushes, and without it every open would scan the
+		// whole file to rebuild the freelist.
+		NoFreelistSync:  false,
 		FreelistType:    bbolt.FreelistMapType,
 		InitialMmapSize: 1 << 30,
 		NoSync:          opts.NoSync,
