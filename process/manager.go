@@ -1,0 +1,794 @@
+// Package process runs the program's time-driven rules and finishes the
+// two-step commands that a crash cut short. A Manager follows the event log
+// and keeps, for every open match, when each rule falls due:
+//
+//   - the response window: 14 days after a request that is still pending,
+//     the window is marked elapsed (command.Service.MarkResponseWindowElapsed);
+//   - the first meeting: 21 days after the acceptance, when neither partner
+//     logged a session, both are reminded (RemindFirstMeeting);
+//   - the term: at program.TermEnd of the acceptance the match ends with
+//     TERM_COMPLETED (CompleteTerm);
+//   - the profile review: once a match ended, for whatever reason, both
+//     partners are asked to review their profiles (RequestProfileReview).
+//
+// Every rule fires once. What was done is read back from the log (the
+// marks the rules append), so a restart or a replay fires nothing twice;
+// the command side derives the rules' command IDs from the match and the
+// domain decides nothing when a mark exists, so two managers racing, or a
+// manager racing a restart of itself, append each mark once too.
+//
+// The manager also calls command.Service.Reconcile for the events that
+// start or end a two-step command (RequestSlotTaken, CapacitySlotReserved,
+// and the events that end a pending or active match) when, a grace period
+// later, the log does not show the second step done. Reconcile is
+// idempotent; the manager keeps in process.db the position up to which
+// this is settled, so a restart does not look at the whole history again.
+// Losing that file costs time, not correctness.
+//
+// Time comes from the injected clock only. Tick and RunDue run what is due
+// at a given time, for tests on a fake clock; Run sleeps on a timer until
+// the next due time in production, and the clock still tells the time.
+package process
+
+import (
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// Commands is what the manager asks of the command side;
+// *command.Service implements it.
+type Commands interface {
+	// Program returns the settings whose time rules the manager applies.
+	Program() domain.Program
+	// MarkResponseWindowElapsed marks a pending match's window elapsed.
+	MarkResponseWindowElapsed(ctx context.Context, matchID uuid.UUID) (command.Result, error)
+	// RemindFirstMeeting records that an active match's first-meeting
+	// reminder is due.
+	RemindFirstMeeting(ctx context.Context, matchID uuid.UUID) (command.Result, error)
+	// CompleteTerm ends an active match at the end of its term.
+	CompleteTerm(ctx context.Context, matchID uuid.UUID) (command.Result, error)
+	// RequestProfileReview asks both partners of an ended match to review
+	// their profiles.
+	RequestProfileReview(ctx context.Context, matchID uuid.UUID) (command.Result, error)
+	// Reconcile finishes or compensates what a crash cut short after rec.
+	Reconcile(ctx context.Context, rec eventstore.RecordedEvent) error
+}
+
+// FileName is the manager's file inside the data directory.
+const FileName = "process.db"
+
+// Options tune a Manager.
+type Options struct {
+	// Logger receives what the manager does and what failed.
+	Logger zerolog.Logger
+	// ReconcileAfter is how long after an event the manager checks that
+	// its command finished (10 s when 0). A command finishes within
+	// milliseconds, so only a crash leaves work for Reconcile.
+	ReconcileAfter time.Duration
+	// RetryAfter is how long a failed step waits before it is tried again
+	// (1 min when 0).
+	RetryAfter time.Duration
+	// Resolution is the least time between two runs of Run's loop, which
+	// batches the work that falls due close together (1 s when 0).
+	Resolution time.Duration
+}
+
+// rule is one of the time rules.
+type rule uint8
+
+const (
+	ruleWindow rule = iota
+	ruleReminder
+	ruleTerm
+	ruleReview
+	ruleCount
+)
+
+func (r rule) String() string {
+	return [...]string{"response window", "first-meeting reminder", "term", "profile review"}[r]
+}
+
+// match is what the manager knows of one match.
+type match struct {
+	mentee, mentor uuid.UUID
+	status         domain.MatchStatus
+	requestedAt    time.Time
+	acceptedAt     time.Time
+	endedAt        time.Time
+	windowMarked   bool
+	reminded       bool
+	hasSession     bool
+	reviewed       bool
+	// fired marks rules this manager ran successfully whose mark it has
+	// not read yet (or that decided nothing); retryAt delays a rule after
+	// a failure.
+	fired   [ruleCount]bool
+	retryAt [ruleCount]time.Time
+	// slots holds the partners' slots for the match, by member.
+	slots map[uuid.UUID]domain.SlotState
+}
+
+// due returns when rule r of the match falls due, and false when it does
+// not apply (any more).
+func (m *match) due(p domain.Program, r rule) (time.Time, bool) {
+	if m.fired[r] {
+		return time.Time{}, false
+	}
+	var at time.Time
+	switch {
+	case r == ruleWindow && m.status == domain.StatusPending && !m.windowMarked:
+		at = p.ResponseDeadline(m.requestedAt)
+	case r == ruleReminder && m.status == domain.StatusActive && !m.reminded && !m.hasSession:
+		at = p.FirstMeetingReminderAt(m.acceptedAt)
+	case r == ruleTerm && m.status == domain.StatusActive:
+		at = p.TermEnd(m.acceptedAt)
+	case r == ruleReview && m.status == domain.StatusEnded && !m.reviewed:
+		at = m.endedAt
+	default:
+		return time.Time{}, false
+	}
+	if at.Before(m.retryAt[r]) {
+		at = m.retryAt[r]
+	}
+	return at, true
+}
+
+// held reports whether a partner still holds a slot for the match.
+func (m *match) held() bool {
+	for _, s := range m.slots {
+		if s != domain.SlotReleased {
+			return true
+		}
+	}
+	return false
+}
+
+// idle reports whether nothing about the match can fall due any more, so
+// the manager may forget it.
+func (m *match) idle() bool {
+	if m.held() {
+		return false
+	}
+	switch m.status {
+	case domain.StatusDeclined, domain.StatusCancelled:
+		return true
+	case domain.StatusEnded:
+		return m.reviewed || m.fired[ruleReview]
+	case "":
+		// Slot events of a match the manager already forgot.
+		return true
+	}
+	return false
+}
+
+// timer is a rule's due time in the schedule.
+type timer struct {
+	at      time.Time
+	matchID uuid.UUID
+	rule    rule
+}
+
+// schedule is a min-heap of due times. Entries may be stale: the manager
+// checks the match's current due time when one comes up.
+type schedule []timer
+
+func (s schedule) Len() int           { return len(s) }
+func (s schedule) Less(i, j int) bool { return s[i].at.Before(s[j].at) }
+func (s schedule) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
+func (s *schedule) Push(x any)        { *s = append(*s, x.(timer)) }
+func (s *schedule) Pop() any {
+	old := *s
+	t := old[len(old)-1]
+	*s = old[:len(old)-1]
+	return t
+}
+
+// followUp is an event whose second step the manager checks once due.
+type followUp struct {
+	position eventstore.Position
+	typ      string
+	matchID  uuid.UUID
+	memberID uuid.UUID
+	at       time.Time
+	attempts int
+	retryAt  time.Time
+}
+
+// Manager runs the time rules and the reconciliation. Its methods are safe
+// for concurrent use.
+type Manager struct {
+	store   eventstore.Store
+	cmds    Commands
+	clock   clock.Clock
+	program domain.Program
+	opts    Options
+	log     zerolog.Logger
+	db      *bbolt.DB
+
+	mu       sync.Mutex
+	read     eventstore.Position // the last event applied
+	settled  eventstore.Position // follow-ups up to here are done
+	saved    eventstore.Position // the settled position process.db holds
+	matches  map[uuid.UUID]*match
+	timers   schedule
+	followUp []followUp // in log order
+}
+
+var keySettled = []byte("settled")
+
+var bucketMeta = []byte("meta")
+
+// Open opens (creating when missing) the manager's file in dir, the data
+// directory, and returns a manager over store that acts through cmds. It
+// reads nothing yet: Tick, RunDue and Run catch up with the log first.
+func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, opts Options) (*Manager, error) {
+	program := cmds.Program()
+	if err := program.Validate(); err != nil {
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	if opts.ReconcileAfter <= 0 {
+		opts.ReconcileAfter = 10 * time.Second
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Minute
+	}
+	if opts.Resolution <= 0 {
+		opts.Resolution = time.Second
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("process: %s is in use by another process", FileName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	var settled eventstore.Position
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if v := b.Get(keySettled); len(v) == 8 {
+			settled = eventstore.Position(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	return &Manager{
+		store: store, cmds: cmds, clock: clk, program: program, opts: opts, db: db,
+		log:     opts.Logger.With().Str("component", "process").Logger(),
+		settled: settled, saved: settled,
+		matches: make(map[uuid.UUID]*match),
+	}, nil
+}
+
+// Close records how far reconciliation is settled and closes the file.
+// Stop Run first.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return errors.Join(m.save(), m.db.Close())
+}
+
+// save writes the settled position when it moved.
+func (m *Manager) save() error {
+	if m.settled <= m.saved {
+		return nil
+	}
+	pos := m.settled
+	err := m.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySettled, binary.BigEndian.AppendUint64(nil, uint64(pos)))
+	})
+	if err != nil {
+		return fmt.Errorf("process: save position: %w", err)
+	}
+	m.saved = pos
+	return nil
+}
+
+// relevant reports whether events of type typ concern the manager.
+func relevant(typ string) bool {
+	switch typ {
+	case "MatchRequested", "MatchAccepted", "MatchDeclined", "MatchCancelled",
+		"ResponseWindowElapsed", "FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested",
+		"SessionLogged",
+		"RequestSlotTaken", "RequestSlotActivated", "RequestSlotReleased",
+		"CapacitySlotReserved", "CapacitySlotReleased":
+		return true
+	}
+	return false
+}
+
+// needsFollowUp reports whether an event of type typ starts or ends a
+// two-step command that Reconcile may have to finish.
+func needsFollowUp(typ string) bool {
+	switch typ {
+	case "RequestSlotTaken", "CapacitySlotReserved", "MatchAccepted", "MatchDeclined", "MatchCancelled", "MatchEnded":
+		return true
+	}
+	return false
+}
+
+// get returns the match, creating it.
+func (m *Manager) get(id uuid.UUID) *match {
+	mt, ok := m.matches[id]
+	if !ok {
+		mt = &match{slots: make(map[uuid.UUID]domain.SlotState)}
+		m.matches[id] = mt
+	}
+	return mt
+}
+
+// slot records a slot state of a match the manager knows; a release of a
+// forgotten match's slot changes nothing.
+func (m *Manager) slot(matchID, memberID uuid.UUID, state domain.SlotState, create bool) {
+	mt, ok := m.matches[matchID]
+	if !ok && !create {
+		return
+	}
+	if !ok {
+		mt = m.get(matchID)
+	}
+	mt.slots[memberID] = state
+}
+
+// apply learns one stored event. Events at or before the last applied one
+// are skipped, so a page read twice changes nothing.
+func (m *Manager) apply(rec eventstore.RecordedEvent) {
+	if rec.Position <= m.read {
+		return
+	}
+	if !relevant(rec.Type) {
+		m.advance(rec.Position)
+		return
+	}
+	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+	if err != nil {
+		m.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("event skipped: it does not decode")
+		m.advance(rec.Position)
+		return
+	}
+	var matchID, memberID uuid.UUID
+	switch e := ev.(type) {
+	case domain.MatchRequested:
+		mt := m.get(e.MatchID)
+		mt.mentee, mt.mentor, mt.status, mt.requestedAt = e.MenteeID, e.MentorID, domain.StatusPending, e.At
+		m.schedule(e.MatchID, mt, ruleWindow)
+		matchID = e.MatchID
+	case domain.MatchAccepted:
+		mt := m.get(e.MatchID)
+		mt.mentee, mt.mentor, mt.status, mt.acceptedAt = e.MenteeID, e.MentorID, domain.StatusActive, e.At
+		m.schedule(e.MatchID, mt, ruleReminder, ruleTerm)
+		matchID = e.MatchID
+	case domain.MatchDeclined:
+		m.close(e.MatchID, e.MenteeID, e.MentorID, domain.StatusDeclined, e.At)
+		matchID = e.MatchID
+	case domain.MatchCancelled:
+		m.close(e.MatchID, e.MenteeID, e.MentorID, domain.StatusCancelled, e.At)
+		matchID = e.MatchID
+	case domain.MatchEnded:
+		mt := m.close(e.MatchID, e.MenteeID, e.MentorID, domain.StatusEnded, e.At)
+		m.schedule(e.MatchID, mt, ruleReview)
+		matchID = e.MatchID
+	case domain.ResponseWindowElapsed:
+		if mt, ok := m.matches[e.MatchID]; ok {
+			mt.windowMarked = true
+		}
+	case domain.FirstMeetingReminderDue:
+		if mt, ok := m.matches[e.MatchID]; ok {
+			mt.reminded = true
+		}
+	case domain.ProfileReviewRequested:
+		if mt, ok := m.matches[e.MatchID]; ok {
+			mt.reviewed = true
+		}
+		matchID = e.MatchID
+	case domain.SessionLogged:
+		if mt, ok := m.matches[e.MatchID]; ok {
+			mt.hasSession = true
+		}
+	case domain.RequestSlotTaken:
+		m.slot(e.MatchID, e.MemberID, domain.SlotPending, true)
+		matchID, memberID = e.MatchID, e.MemberID
+	case domain.RequestSlotActivated:
+		m.slot(e.MatchID, e.MemberID, domain.SlotActive, false)
+	case domain.RequestSlotReleased:
+		m.slot(e.MatchID, e.MemberID, domain.SlotReleased, false)
+		matchID = e.MatchID
+	case domain.CapacitySlotReserved:
+		m.slot(e.MatchID, e.MemberID, domain.SlotReserved, true)
+		matchID, memberID = e.MatchID, e.MemberID
+	case domain.CapacitySlotReleased:
+		m.slot(e.MatchID, e.MemberID, domain.SlotReleased, false)
+		matchID = e.MatchID
+	}
+	if needsFollowUp(rec.Type) && rec.Position > m.settled {
+		m.followUp = append(m.followUp, followUp{
+			position: rec.Position, typ: rec.Type, matchID: matchID, memberID: memberID,
+			at: rec.Metadata.OccurredAt.Add(m.opts.ReconcileAfter),
+		})
+	}
+	m.advance(rec.Position)
+	m.tidy(matchID)
+}
+
+// close records the end of a pending or active match.
+func (m *Manager) close(id, mentee, mentor uuid.UUID, status domain.MatchStatus, at time.Time) *match {
+	mt := m.get(id)
+	mt.mentee, mt.mentor, mt.status, mt.endedAt = mentee, mentor, status, at
+	return mt
+}
+
+// advance moves the read position, and the settled one when no follow-up
+// waits.
+func (m *Manager) advance(pos eventstore.Position) {
+	m.read = pos
+	if len(m.followUp) == 0 {
+		m.settled = max(m.settled, pos)
+	}
+}
+
+// tidy forgets a match once nothing about it can fall due, unless a
+// follow-up still looks at it.
+func (m *Manager) tidy(id uuid.UUID) {
+	mt, ok := m.matches[id]
+	if !ok || !mt.idle() {
+		return
+	}
+	for _, f := range m.followUp {
+		if f.matchID == id {
+			return
+		}
+	}
+	delete(m.matches, id)
+}
+
+// schedule puts the due times of rules of a match on the schedule.
+func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
+	for _, r := range rules {
+		if at, ok := mt.due(m.program, r); ok {
+			heap.Push(&m.timers, timer{at: at, matchID: id, rule: r})
+		}
+	}
+}
+
+// catchUp applies the log from the last applied event to its head.
+func (m *Manager) catchUp(ctx context.Context) error {
+	for {
+		recs, err := m.store.ReadAll(ctx, m.read, 1024)
+		if err != nil {
+			return fmt.Errorf("process: %w", err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			m.apply(rec)
+		}
+	}
+}
+
+// CatchUp applies the log up to its head. The first call reads the whole
+// log, to learn every open match.
+func (m *Manager) CatchUp(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.catchUp(ctx)
+}
+
+// RunDue runs everything due at now among the events applied so far: the
+// follow-ups whose grace period is over, then the time rules. It returns
+// how many steps ran and the failures, each of which is tried again after
+// RetryAfter.
+func (m *Manager) RunDue(ctx context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.runDue(ctx, now)
+}
+
+func (m *Manager) runDue(ctx context.Context, now time.Time) (int, error) {
+	n1, err1 := m.runFollowUps(ctx, now)
+	n2, err2 := m.runRules(ctx, now)
+	return n1 + n2, errors.Join(err1, err2, m.save())
+}
+
+// Tick catches up with the log and runs what is due at the clock's time,
+// again and again while a step's events make more work due at once (the
+// end of a term makes the profile review due). It stops after a few
+// rounds, so that a rule that keeps failing cannot hold it.
+func (m *Manager) Tick(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	for range 8 {
+		if err := m.catchUp(ctx); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		n, err := m.runDue(ctx, m.clock.Now())
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if n == 0 || err != nil {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runRules runs the time rules due at now.
+func (m *Manager) runRules(ctx context.Context, now time.Time) (int, error) {
+	ran := 0
+	var errs []error
+	for m.timers.Len() > 0 && !m.timers[0].at.After(now) {
+		t := heap.Pop(&m.timers).(timer)
+		mt, ok := m.matches[t.matchID]
+		if !ok {
+			continue
+		}
+		at, ok := mt.due(m.program, t.rule)
+		if !ok {
+			continue
+		}
+		if at.After(now) {
+			heap.Push(&m.timers, timer{at: at, matchID: t.matchID, rule: t.rule})
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			heap.Push(&m.timers, t)
+			return ran, err
+		}
+		ran++
+		err := m.fire(ctx, t.matchID, t.rule)
+		log := m.log.With().Str("match_id", t.matchID.String()).Str("rule", t.rule.String()).Logger()
+		if err != nil {
+			mt.retryAt[t.rule] = now.Add(m.opts.RetryAfter)
+			heap.Push(&m.timers, timer{at: mt.retryAt[t.rule], matchID: t.matchID, rule: t.rule})
+			log.Warn().Err(err).Time("retry_at", mt.retryAt[t.rule]).Msg("time rule failed; will retry")
+			errs = append(errs, fmt.Errorf("%s of match %s: %w", t.rule, t.matchID, err))
+			continue
+		}
+		mt.fired[t.rule] = true
+		log.Info().Msg("time rule ran")
+		m.tidy(t.matchID)
+	}
+	return ran, errors.Join(errs...)
+}
+
+func (m *Manager) fire(ctx context.Context, id uuid.UUID, r rule) error {
+	var err error
+	switch r {
+	case ruleWindow:
+		_, err = m.cmds.MarkResponseWindowElapsed(ctx, id)
+	case ruleReminder:
+		_, err = m.cmds.RemindFirstMeeting(ctx, id)
+	case ruleTerm:
+		_, err = m.cmds.CompleteTerm(ctx, id)
+	case ruleReview:
+		_, err = m.cmds.RequestProfileReview(ctx, id)
+	}
+	return err
+}
+
+// finished reports whether the log, as applied so far, shows the second
+// step of f done. When unsure it says no: Reconcile is idempotent, so an
+// unneeded call costs a few reads, while a wrong yes would leave a slot
+// held for ever.
+func (m *Manager) finished(f followUp) bool {
+	mt, ok := m.matches[f.matchID]
+	if !ok {
+		// Forgotten: the match was over and its slots released.
+		return true
+	}
+	switch f.typ {
+	case "RequestSlotTaken":
+		return mt.status != "" && mt.mentee == f.memberID
+	case "CapacitySlotReserved":
+		return mt.status == domain.StatusActive || mt.slots[f.memberID] == domain.SlotReleased
+	case "MatchAccepted":
+		return mt.slots[mt.mentee] != domain.SlotPending
+	default:
+		return !mt.held()
+	}
+}
+
+// runFollowUps checks the follow-ups due at now and calls Reconcile for
+// those the log does not show finished.
+func (m *Manager) runFollowUps(ctx context.Context, now time.Time) (int, error) {
+	ran := 0
+	var errs []error
+	kept := m.followUp[:0]
+	for i, f := range m.followUp {
+		if f.at.After(now) || f.retryAt.After(now) {
+			kept = append(kept, f)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			kept = append(kept, m.followUp[i:]...)
+			m.followUp = kept
+			return ran, err
+		}
+		if m.finished(f) {
+			continue
+		}
+		ran++
+		log := m.log.With().Str("match_id", f.matchID.String()).Str("event", f.typ).Uint64("position", uint64(f.position)).Logger()
+		err := m.reconcile(ctx, f)
+		switch {
+		case err == nil:
+			log.Info().Msg("unfinished command reconciled")
+		case domain.ErrorCode(err) != "":
+			// The domain refuses the second step for good (the match ID
+			// belongs to another request): nothing more can be done.
+			log.Warn().Err(err).Msg("unfinished command refused; left as it is")
+		default:
+			f.attempts++
+			f.retryAt = now.Add(m.opts.RetryAfter)
+			kept = append(kept, f)
+			log.Warn().Err(err).Int("attempts", f.attempts).Msg("reconcile failed; will retry")
+			errs = append(errs, fmt.Errorf("reconcile %s at %d: %w", f.typ, f.position, err))
+		}
+	}
+	m.followUp = kept
+	m.settled = m.read
+	if len(kept) > 0 {
+		m.settled = kept[0].position - 1
+	}
+	for _, f := range m.followUp {
+		m.tidy(f.matchID)
+	}
+	return ran, errors.Join(errs...)
+}
+
+// reconcile reads the event of f back from the log and hands it to
+// Reconcile.
+func (m *Manager) reconcile(ctx context.Context, f followUp) error {
+	recs, err := m.store.ReadAll(ctx, f.position-1, 1)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 || recs[0].Position != f.position {
+		return fmt.Errorf("event at position %d not found", f.position)
+	}
+	return m.cmds.Reconcile(ctx, recs[0])
+}
+
+// next returns when something falls due next, and false when nothing
+// waits.
+func (m *Manager) next() (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var at time.Time
+	ok := false
+	if m.timers.Len() > 0 {
+		at, ok = m.timers[0].at, true
+	}
+	for _, f := range m.followUp {
+		due := f.at
+		if f.retryAt.After(due) {
+			due = f.retryAt
+		}
+		if !ok || due.Before(at) {
+			at, ok = due, true
+		}
+	}
+	return at, ok
+}
+
+// maxSleep bounds how long Run sleeps without looking at the clock again,
+// so that a clock that jumps (an operator's offset, a corrected wall clock)
+// is noticed.
+const maxSleep = time.Minute
+
+// Run applies the log as it grows and runs what falls due, until ctx ends.
+// It catches up first, then follows a catch-up subscription and sleeps on a
+// timer until the next due time, at most maxSleep and at least Resolution
+// after the last run. A failure (the store, the file) is logged and the
+// loop starts over after a pause.
+func (m *Manager) Run(ctx context.Context) error {
+	for {
+		err := m.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.log.Error().Err(err).Msg("process manager interrupted; starting over")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (m *Manager) follow(ctx context.Context) error {
+	if err := m.CatchUp(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	from := m.read
+	m.mu.Unlock()
+	sub, err := m.store.SubscribeAll(ctx, from)
+	if err != nil {
+		return fmt.Errorf("process: %w", err)
+	}
+	defer sub.Close()
+	// The timer only paces the loop; the clock tells the program's time.
+	// After a run the loop cools down for Resolution, so that work falling
+	// due close together runs in one batch.
+	t := time.NewTimer(0)
+	defer t.Stop()
+	cooling := false
+	wait := func() time.Duration {
+		if at, ok := m.next(); ok {
+			return min(max(at.Sub(m.clock.Now()), 0), maxSleep)
+		}
+		return maxSleep
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case rec, ok := <-sub.Events():
+			if !ok {
+				return fmt.Errorf("process: subscription ended: %w", sub.Err())
+			}
+			m.applyBatch(sub, rec)
+			if !cooling {
+				t.Reset(wait())
+			}
+		case <-t.C:
+			if cooling {
+				cooling = false
+				if d := wait(); d > 0 {
+					t.Reset(d)
+					continue
+				}
+			}
+			if _, err := m.RunDue(ctx, m.clock.Now()); err != nil && ctx.Err() == nil {
+				m.log.Debug().Err(err).Msg("some due steps failed")
+			}
+			cooling = true
+			t.Reset(m.opts.Resolution)
+		}
+	}
+}
+
+// applyBatch applies rec and whatever else the subscription already holds.
+func (m *Manager) applyBatch(sub eventstore.Subscription, rec eventstore.RecordedEvent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.apply(rec)
+	for range 1024 {
+		select {
+		case rec, ok := <-sub.Events():
+			if !ok {
+				return
+			}
+			m.apply(rec)
+		default:
+			return
+		}
+	}
+}
