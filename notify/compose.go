@@ -142,6 +142,7 @@ type view struct {
 	// match introduction sets it.
 	Contact            *domain.Contact
 	Link               string
+	SearchLink         string
 	Message            string
 	Reason             string
 	EndReason          string
@@ -304,10 +305,7 @@ func (c *composer) drafts(ev domain.Event) []draft {
 	case domain.MatchEnded:
 		out := c.both(KindMatchEnded, e.MenteeID, e.MentorID, func(v *view) {
 			v.EndReason, v.Reason = e.Reason, reasonTexts[e.Reason]
-			v.Link = match(e.MatchID)
-			if v.IsMentee {
-				v.Link = s.link("mentors")
-			}
+			v.Link, v.SearchLink = match(e.MatchID), s.link("mentors")
 		})
 		if e.Reason == endReasonGracefulExit && e.RequestedBy != uuid.Nil {
 			kept := out[:0]

@@ -87,7 +87,6 @@ type Server struct {
 	received []Received
 	arrived  chan struct{} // closed and replaced when a message arrives
 	refusing bool
-	conns    int
 }
 
 // Start starts a server on a free loopback port. It is stopped when the
@@ -116,9 +115,6 @@ func Reserve(t testing.TB, opts Options) *Server {
 	s.Stop()
 	return s
 }
-
-// Addr returns the server's host:port.
-func (s *Server) Addr() string { return s.addr }
 
 // Host returns the server's host.
 func (s *Server) Host() string {
@@ -202,13 +198,6 @@ func (s *Server) WaitFor(n int, timeout time.Duration) []Received {
 	}
 }
 
-// Connections counts the connections the server accepted.
-func (s *Server) Connections() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns
-}
-
 // CountByMessageID counts the received messages by Message-ID.
 func (s *Server) CountByMessageID() map[string]int {
 	out := map[string]int{}
@@ -241,9 +230,6 @@ func (s *Server) serve(ln net.Listener) {
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	s.mu.Lock()
-	s.conns++
-	s.mu.Unlock()
 	return &session{server: s, conn: c}, nil
 }
 
