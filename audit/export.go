@@ -18,7 +18,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -247,9 +247,8 @@ func (x *exporter) endPage(done eventstore.Position) error {
 // encoder writes events in one format through a buffer.
 type encoder struct {
 	bw   *bufio.Writer
-	csv  *csv.Writer
+	csv  bool
 	line []byte
-	row  []string
 }
 
 func newEncoder(w io.Writer, format Format) (*encoder, error) {
@@ -258,9 +257,16 @@ func newEncoder(w io.Writer, format Format) (*encoder, error) {
 	case NDJSON:
 		return e, nil
 	case CSV:
-		e.csv = csv.NewWriter(e.bw)
-		e.row = make([]string, len(CSVColumns))
-		return e, e.csv.Write(CSVColumns)
+		e.csv = true
+		for i, c := range CSVColumns {
+			if i > 0 {
+				e.line = append(e.line, ',')
+			}
+			e.line = appendCSVField(e.line, c)
+		}
+		e.line = append(e.line, '\n')
+		_, err := e.bw.Write(e.line)
+		return e, err
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }
@@ -268,40 +274,90 @@ func newEncoder(w io.Writer, format Format) (*encoder, error) {
 func (e *encoder) write(ev *eventstore.RecordedEvent) error {
 	data, redacted := exportData(ev)
 	data = oneLine(data)
-	if e.csv != nil {
-		return e.writeCSV(ev, data, redacted)
+	if e.csv {
+		e.line = appendCSVRow(e.line[:0], ev, data, redacted)
+	} else {
+		e.line = appendRecord(e.line[:0], ev, data, redacted)
 	}
-	e.line = appendRecord(e.line[:0], ev, data, redacted)
 	_, err := e.bw.Write(e.line)
 	return err
 }
 
-func (e *encoder) writeCSV(ev *eventstore.RecordedEvent, data []byte, redacted bool) error {
+func (e *encoder) flush() error { return e.bw.Flush() }
+
+// appendCSVRow appends ev as one CSV row in the order of CSVColumns.
+func appendCSVRow(b []byte, ev *eventstore.RecordedEvent, data []byte, redacted bool) []byte {
 	m := &ev.Metadata
-	r := e.row
-	r[0] = ev.ID.String()
-	r[1] = ev.Stream
-	r[2] = ev.Type
-	r[3] = strconv.Itoa(ev.SchemaVersion)
-	r[4] = strconv.FormatUint(uint64(ev.Revision), 10)
-	r[5] = strconv.FormatUint(uint64(ev.Position), 10)
-	r[6], r[7], r[8], r[9] = m.ActorID, m.ActorRole, m.CorrelationID, m.CausationID
-	r[10] = m.OccurredAt.Format(time.RFC3339Nano)
-	r[11] = m.RecordedAt.Format(time.RFC3339Nano)
-	r[12] = hex.EncodeToString(ev.Hash)
-	r[13] = strconv.FormatBool(redacted)
-	r[14] = string(data)
-	return e.csv.Write(r)
+	b = appendUUID(b, ev.ID)
+	b = append(b, ',')
+	b = appendCSVField(b, ev.Stream)
+	b = append(b, ',')
+	b = appendCSVField(b, ev.Type)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(ev.SchemaVersion), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(ev.Revision), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(ev.Position), 10)
+	for _, s := range []string{m.ActorID, m.ActorRole, m.CorrelationID, m.CausationID} {
+		b = append(b, ',')
+		b = appendCSVField(b, s)
+	}
+	b = append(b, ',')
+	b = m.OccurredAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, ',')
+	b = m.RecordedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, ',')
+	b = hex.AppendEncode(b, ev.Hash)
+	b = append(b, ',')
+	b = strconv.AppendBool(b, redacted)
+	b = append(b, ',')
+	b = appendCSVField(b, data)
+	return append(b, '\n')
 }
 
-func (e *encoder) flush() error {
-	if e.csv != nil {
-		e.csv.Flush()
-		if err := e.csv.Error(); err != nil {
-			return err
+// appendCSVField appends one field as encoding/csv's Writer writes it,
+// quoted only when it must be. The export writes rows by hand because the
+// Writer wants every field as a string, which costs an allocation each.
+func appendCSVField[T string | []byte](b []byte, s T) []byte {
+	if !csvNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, s[start:i+1]...)
+			b = append(b, '"')
+			start = i + 1
 		}
 	}
-	return e.bw.Flush()
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// csvNeedsQuotes follows encoding/csv: a field is quoted when it holds a
+// comma, a quote or a line break, starts with a space, or is \. alone.
+func csvNeedsQuotes[T string | []byte](s T) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if len(s) == 2 && s[0] == '\\' && s[1] == '.' {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	var first [utf8.UTFMax]byte
+	n := 0
+	for ; n < len(first) && n < len(s); n++ {
+		first[n] = s[n]
+	}
+	r, _ := utf8.DecodeRune(first[:n])
+	return unicode.IsSpace(r)
 }
 
 // oneLine returns JSON data without line breaks, as both formats want it;
@@ -310,7 +366,7 @@ func oneLine(data []byte) []byte {
 	if len(data) == 0 {
 		return []byte("null")
 	}
-	if !bytes.ContainsAny(data, "\r\n") {
+	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') < 0 {
 		return data
 	}
 	var b bytes.Buffer
