@@ -451,3 +451,60 @@ func TestVerifyAfterCloseOrCancel(t *testing.T) {
 		t.Fatalf("verify after close: %v", err)
 	}
 }
+
+// BenchmarkVerify walks a log of a million events, beside the baseline of
+// reading the same events with ReadAll.
+func BenchmarkVerify(b *testing.B) {
+	const total = 1_000_000
+	dir := b.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	batch := make([]eventstore.EventData, 1000)
+	for i := 0; i < total; i += len(batch) {
+		for j := range batch {
+			batch[j] = benchEvent()
+		}
+		if _, err := s.Append(ctx, fmt.Sprintf("verify-%d", i), eventstore.Any(), batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if s, err = bolt.Open(dir, bolt.Options{NoSync: true}); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.Run("baseline=ReadAll", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			for from := eventstore.Start; ; {
+				page, err := s.ReadAll(ctx, from, 2048)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				n += len(page)
+				from = page[len(page)-1].Position
+			}
+			if n != total {
+				b.Fatalf("read %d events, want %d", n, total)
+			}
+		}
+		b.ReportMetric(float64(total*b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := s.Verify(ctx, nil)
+			if err != nil || !rep.OK() || rep.Records != total {
+				b.Fatalf("verify: %+v, %v", rep, err)
+			}
+		}
+		b.ReportMetric(float64(total*b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+}
