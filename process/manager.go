@@ -228,7 +228,8 @@ type Manager struct {
 	saved    eventstore.Position // the settled position process.db holds
 	matches  map[uuid.UUID]*match
 	timers   schedule
-	followUp []followUp // in log order
+	followUp []followUp        // in log order
+	waiting  map[uuid.UUID]int // follow-ups per match
 }
 
 var keySettled = []byte("settled")
@@ -281,7 +282,7 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 		store: store, cmds: cmds, clock: clk, program: program, opts: opts, db: db,
 		log:     opts.Logger.With().Str("component", "process").Logger(),
 		settled: settled, saved: settled,
-		matches: make(map[uuid.UUID]*match),
+		matches: make(map[uuid.UUID]*match), waiting: make(map[uuid.UUID]int),
 	}, nil
 }
 
@@ -430,6 +431,7 @@ func (m *Manager) apply(rec eventstore.RecordedEvent) {
 			position: rec.Position, typ: rec.Type, matchID: matchID, memberID: memberID,
 			at: rec.Metadata.OccurredAt.Add(m.opts.ReconcileAfter),
 		})
+		m.waiting[matchID]++
 	}
 	m.advance(rec.Position)
 	m.tidy(matchID)
@@ -455,13 +457,8 @@ func (m *Manager) advance(pos eventstore.Position) {
 // follow-up still looks at it.
 func (m *Manager) tidy(id uuid.UUID) {
 	mt, ok := m.matches[id]
-	if !ok || !mt.idle() {
+	if !ok || !mt.idle() || m.waiting[id] > 0 {
 		return
-	}
-	for _, f := range m.followUp {
-		if f.matchID == id {
-			return
-		}
 	}
 	delete(m.matches, id)
 }
@@ -620,6 +617,7 @@ func (m *Manager) runFollowUps(ctx context.Context, now time.Time) (int, error) 
 	ran := 0
 	var errs []error
 	kept := m.followUp[:0]
+	var done []uuid.UUID
 	for i, f := range m.followUp {
 		if f.at.After(now) || f.retryAt.After(now) {
 			kept = append(kept, f)
@@ -627,39 +625,53 @@ func (m *Manager) runFollowUps(ctx context.Context, now time.Time) (int, error) 
 		}
 		if err := ctx.Err(); err != nil {
 			kept = append(kept, m.followUp[i:]...)
-			m.followUp = kept
-			return ran, err
+			break
 		}
-		if m.finished(f) {
-			continue
+		if !m.finished(f) {
+			ran++
+			if err := m.reconcileLogged(ctx, f); err != nil {
+				f.attempts++
+				f.retryAt = now.Add(m.opts.RetryAfter)
+				kept = append(kept, f)
+				errs = append(errs, err)
+				continue
+			}
 		}
-		ran++
-		log := m.log.With().Str("match_id", f.matchID.String()).Str("event", f.typ).Uint64("position", uint64(f.position)).Logger()
-		err := m.reconcile(ctx, f)
-		switch {
-		case err == nil:
-			log.Info().Msg("unfinished command reconciled")
-		case domain.ErrorCode(err) != "":
-			// The domain refuses the second step for good (the match ID
-			// belongs to another request): nothing more can be done.
-			log.Warn().Err(err).Msg("unfinished command refused; left as it is")
-		default:
-			f.attempts++
-			f.retryAt = now.Add(m.opts.RetryAfter)
-			kept = append(kept, f)
-			log.Warn().Err(err).Int("attempts", f.attempts).Msg("reconcile failed; will retry")
-			errs = append(errs, fmt.Errorf("reconcile %s at %d: %w", f.typ, f.position, err))
-		}
+		done = append(done, f.matchID)
 	}
+	clear(m.followUp[len(kept):])
 	m.followUp = kept
 	m.settled = m.read
 	if len(kept) > 0 {
 		m.settled = kept[0].position - 1
 	}
-	for _, f := range m.followUp {
-		m.tidy(f.matchID)
+	for _, id := range done {
+		if m.waiting[id]--; m.waiting[id] <= 0 {
+			delete(m.waiting, id)
+			m.tidy(id)
+		}
 	}
-	return ran, errors.Join(errs...)
+	return ran, errors.Join(append(errs, ctx.Err())...)
+}
+
+// reconcileLogged calls Reconcile for f and logs the outcome. It returns
+// an error only when trying again later may help.
+func (m *Manager) reconcileLogged(ctx context.Context, f followUp) error {
+	log := m.log.With().Str("match_id", f.matchID.String()).Str("event", f.typ).Uint64("position", uint64(f.position)).Logger()
+	err := m.reconcile(ctx, f)
+	switch {
+	case err == nil:
+		log.Info().Msg("unfinished command reconciled")
+		return nil
+	case domain.ErrorCode(err) != "":
+		// The domain refuses the second step for good (the match ID
+		// belongs to another request): nothing more can be done.
+		log.Warn().Err(err).Msg("unfinished command refused; left as it is")
+		return nil
+	default:
+		log.Warn().Err(err).Int("attempts", f.attempts+1).Msg("reconcile failed; will retry")
+		return fmt.Errorf("reconcile %s at %d: %w", f.typ, f.position, err)
+	}
 }
 
 // reconcile reads the event of f back from the log and hands it to
