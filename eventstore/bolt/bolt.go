@@ -179,7 +179,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:         opts.LockTimeout,
+		Timeout: opts.LockTimeout,
 		// The freelist is synced with each commit: commits are large
 		// background flushes, and without it every open would scan the
 		// whole file to rebuild the freelist.
