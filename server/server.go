@@ -24,6 +24,8 @@ type Deps struct {
 	Playground http.Handler
 	// Documents, when set, serves GET /documents/{id}.
 	Documents http.Handler
+	// AuditExport, when set, serves GET /audit/export.
+	AuditExport http.Handler
 	// Ready reports whether the server can serve traffic.
 	Ready func(context.Context) error
 	// Gatherer serves /metrics.
@@ -49,6 +51,9 @@ func New(d Deps) http.Handler {
 	})
 	if d.Documents != nil {
 		mux.Handle("GET /documents/", d.Documents)
+	}
+	if d.AuditExport != nil {
+		mux.Handle("/audit/export", d.AuditExport)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 	if d.Playground != nil {

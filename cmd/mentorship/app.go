@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/mentorship/mentorship/audit"
 	"github.com/mentorship/mentorship/auth"
 	authbolt "github.com/mentorship/mentorship/auth/bolt"
 	"github.com/mentorship/mentorship/blob"
@@ -32,6 +33,7 @@ type api struct {
 	graphql    http.Handler
 	playground http.Handler
 	documents  http.Handler
+	audit      http.Handler
 	closers    []func() error
 }
 
@@ -106,6 +108,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, membe
 		accounts:  accounts,
 		closers:   closers,
 		documents: graph.Authenticate(authn, graph.DocumentHandler(resolver)),
+		audit:     graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log})),
 		graphql: graph.NewHandler(resolver, graph.HandlerOptions{
 			Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn,
 		}),

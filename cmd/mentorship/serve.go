@@ -83,10 +83,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 	handler := server.New(server.Deps{
-		Logger:     log,
-		GraphQL:    api.graphql,
-		Playground: api.playground,
-		Documents:  api.documents,
+		Logger:      log,
+		GraphQL:     api.graphql,
+		Playground:  api.playground,
+		Documents:   api.documents,
+		AuditExport: api.audit,
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
 				return err

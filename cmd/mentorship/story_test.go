@@ -180,3 +180,39 @@ func TestEndToEndStory(t *testing.T) {
 		t.Fatalf("history: %v", types)
 	}
 }
+
+// GET /audit/export streams the log to auditors and staff only.
+func TestAuditExportEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	createOperator(t, dir, "auditor", "auditor@example.org")
+	ts := startServer(t, dir)
+	mentee := &client{t: t, url: ts.URL}
+	d := mentee.gql(`mutation { registerMentee(input: {name: "Ada", email: "ada@example.org", password: "`+storyPassword+`"}) { token } }`, nil)
+	mentee.token = dig(d, "registerMentee", "token").(string)
+	auditor := &client{t: t, url: ts.URL}
+	auditor.login("Auditor", "auditor@example.org")
+
+	fetch := func(token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/audit/export?format=ndjson", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, _ := fetch(""); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous export: %d", code)
+	}
+	if code, _ := fetch(mentee.token); code != http.StatusForbidden {
+		t.Fatalf("mentee export: %d", code)
+	}
+	code, body := fetch(auditor.token)
+	if code != http.StatusOK || !strings.Contains(body, `"MemberRegistered"`) || strings.Contains(body, storyPassword) {
+		t.Fatalf("auditor export: %d %.300s", code, body)
+	}
+}
