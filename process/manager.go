@@ -101,6 +101,7 @@ const (
 	ruleCount
 )
 
+// String names the rule in logs and errors.
 func (r rule) String() string {
 	return [...]string{"response window", "first-meeting reminder", "term", "profile review"}[r]
 }
@@ -189,10 +190,20 @@ type timer struct {
 // checks the match's current due time when one comes up.
 type schedule []timer
 
-func (s schedule) Len() int           { return len(s) }
+// Len, Less, Swap, Push and Pop make the schedule a container/heap with
+// the earliest due time on top.
+func (s schedule) Len() int { return len(s) }
+
+// Less orders timers by due time.
 func (s schedule) Less(i, j int) bool { return s[i].at.Before(s[j].at) }
-func (s schedule) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
-func (s *schedule) Push(x any)        { *s = append(*s, x.(timer)) }
+
+// Swap swaps two timers.
+func (s schedule) Swap(i, j int) { s[i], s[j] = s[j], s[i] }
+
+// Push adds a timer; use heap.Push.
+func (s *schedule) Push(x any) { *s = append(*s, x.(timer)) }
+
+// Pop removes the last timer; use heap.Pop.
 func (s *schedule) Pop() any {
 	old := *s
 	t := old[len(old)-1]

@@ -243,6 +243,7 @@ type session struct {
 
 var _ smtp.AuthSession = (*session)(nil)
 
+// AuthMechanisms offers PLAIN when the server requires authentication.
 func (ss *session) AuthMechanisms() []string {
 	if ss.server.opts.Username == "" {
 		return nil
@@ -250,6 +251,7 @@ func (ss *session) AuthMechanisms() []string {
 	return []string{sasl.Plain}
 }
 
+// Auth checks the PLAIN credentials against the server's options.
 func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
@@ -263,6 +265,8 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
+// Mail takes the envelope sender, unless the client has not authenticated
+// or the server is refusing mail.
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.server.opts.Username != "" && ss.user == "" {
 		return smtp.ErrAuthRequired
@@ -277,6 +281,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
+// Rcpt takes a recipient, refusing the one the options name.
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if to == ss.server.opts.RejectRecipient {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
@@ -285,6 +290,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data parses the message and keeps it.
 func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {
@@ -304,8 +310,10 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
+// Reset forgets the envelope of a message that was not sent.
 func (ss *session) Reset() { ss.from, ss.to = "", nil }
 
+// Logout ends the session; it holds nothing to free.
 func (ss *session) Logout() error { return nil }
 
 // parse reads a message's header and its text and HTML bodies.
