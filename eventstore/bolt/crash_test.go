@@ -296,3 +296,45 @@ func TestDamagedJournalIsRefused(t *testing.T) {
 		t.Fatalf("open with a damaged journal: got %v, want ErrCorrupt", err)
 	}
 }
+
+// A copy up to a position holds the same records, so the same positions,
+// times and hash chain, and nothing after it.
+func TestCopyTo(t *testing.T) {
+	s, err := bolt.Open(t.TempDir(), bolt.Options{FlushAt: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 40 {
+		if _, err := s.Append(ctx, fmt.Sprintf("c-%d", i%3), eventstore.Any(), conformance.Event("T", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	copied, err := s.CopyTo(ctx, dir, 25)
+	if err != nil || copied != 25 {
+		t.Fatalf("copy: %d %v", copied, err)
+	}
+	if _, err := s.CopyTo(ctx, dir, 25); err == nil {
+		t.Fatal("copying onto a store was accepted")
+	}
+	c, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatalf("open the copy: %v", err)
+	}
+	defer c.Close()
+	want, _ := s.ReadAll(ctx, eventstore.Start, 25)
+	got, _ := c.ReadAll(ctx, eventstore.Start, 100)
+	if len(got) != 25 {
+		t.Fatalf("the copy holds %d events, want 25", len(got))
+	}
+	for i := range want {
+		if !bytes.Equal(want[i].Hash, got[i].Hash) || want[i].ID != got[i].ID || !want[i].Metadata.RecordedAt.Equal(got[i].Metadata.RecordedAt) {
+			t.Fatalf("event %d differs in the copy", i+1)
+		}
+	}
+	if rep, err := c.Verify(ctx, nil); err != nil || !rep.OK() {
+		t.Fatalf("verify the copy: %+v %v", rep, err)
+	}
+}
