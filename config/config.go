@@ -37,6 +37,14 @@ type Config struct {
 	ProgramName     string
 	BlobURL         string
 	KurrentDBURL    string
+	ReadOnly        bool
+	SMTPHost        string
+	SMTPPort        int
+	SMTPTLS         string
+	SMTPUsername    string
+	SMTPPassword    string
+	MailFrom        string
+	StaffEmail      string
 }
 
 // Engine names the event store engine the settings choose.
@@ -60,8 +68,20 @@ type Setting struct {
 	Default string
 	// Usage says what the setting does.
 	Usage string
-	set   func(*Config, string) error
+	// Bool settings may be given as a bare flag (--read-only).
+	Bool bool
+	set  func(*Config, string) error
 }
+
+// stringValue is a flag holding text; as a bool flag it may stand alone.
+type stringValue struct {
+	v      string
+	isBool bool
+}
+
+func (s *stringValue) String() string     { return s.v }
+func (s *stringValue) Set(v string) error { s.v = v; return nil }
+func (s *stringValue) IsBoolFlag() bool   { return s.isBool }
 
 // Settings lists every setting in the order the help text shows them.
 var Settings = []Setting{
@@ -139,6 +159,38 @@ var Settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "read-only", Env: "MENTORSHIP_READ_ONLY", Default: "false", Bool: true, Usage: "serve a data directory for inspection only (such as one made by replay --out): every change is refused",
+		set: func(c *Config, v string) (err error) {
+			c.ReadOnly, err = strconv.ParseBool(v)
+			return err
+		}},
+	{Flag: "smtp-host", Env: "MENTORSHIP_SMTP_HOST", Default: "", Usage: "SMTP relay for the program's emails; empty writes them as .eml files into the data directory's mailbox folder",
+		set: func(c *Config, v string) error { c.SMTPHost = v; return nil }},
+	{Flag: "smtp-port", Env: "MENTORSHIP_SMTP_PORT", Default: "587", Usage: "SMTP port (465 with implicit TLS)",
+		set: func(c *Config, v string) (err error) {
+			c.SMTPPort, err = strconv.Atoi(v)
+			if err == nil && (c.SMTPPort < 1 || c.SMTPPort > 65535) {
+				err = errors.New("want 1 to 65535")
+			}
+			return err
+		}},
+	{Flag: "smtp-tls", Env: "MENTORSHIP_SMTP_TLS", Default: "mandatory", Usage: "SMTP TLS policy: none, opportunistic, mandatory (STARTTLS) or implicit",
+		set: func(c *Config, v string) error {
+			c.SMTPTLS = v
+			switch v {
+			case "none", "opportunistic", "mandatory", "implicit":
+				return nil
+			}
+			return errors.New("want none, opportunistic, mandatory or implicit")
+		}},
+	{Flag: "smtp-username", Env: "MENTORSHIP_SMTP_USERNAME", Default: "", Usage: "SMTP user name, when the relay wants one",
+		set: func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{Flag: "smtp-password", Env: "MENTORSHIP_SMTP_PASSWORD", Default: "", Usage: "SMTP password (prefer the environment variable to the flag)",
+		set: func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{Flag: "mail-from", Env: "MENTORSHIP_MAIL_FROM", Default: "Mentorship <no-reply@mentorship.invalid>", Usage: "the sender of the program's emails",
+		set: func(c *Config, v string) error { c.MailFrom = v; return nonEmpty(v) }},
+	{Flag: "staff-email", Env: "MENTORSHIP_STAFF_EMAIL", Default: "", Usage: "the staff contact address shown in emails; it also receives nudge requests",
+		set: func(c *Config, v string) error { c.StaffEmail = v; return nil }},
 	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
 		set: func(c *Config, v string) (err error) {
 			c.ClockOffset, err = time.ParseDuration(v)
@@ -167,9 +219,10 @@ func positiveDuration(v string) (time.Duration, error) {
 func Load(name string, args []string, env func(string) string, out io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	values := make(map[string]*string, len(Settings))
+	values := make(map[string]*stringValue, len(Settings))
 	for _, s := range Settings {
-		values[s.Flag] = fs.String(s.Flag, "", fmt.Sprintf("%s (env %s, default %q)", s.Usage, s.Env, s.Default))
+		values[s.Flag] = &stringValue{isBool: s.Bool}
+		fs.Var(values[s.Flag], s.Flag, fmt.Sprintf("%s (env %s, default %q)", s.Usage, s.Env, s.Default))
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -188,7 +241,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 			v, source = e, s.Env
 		}
 		if given[s.Flag] {
-			v, source = *values[s.Flag], "--"+s.Flag
+			v, source = values[s.Flag].v, "--"+s.Flag
 		}
 		if err := s.set(&c, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", source, v, err))

@@ -56,3 +56,6 @@ var ErrWrongExpectedRevision = errors.New("wrong expected revision")
 
 // Is lets errors.Is(err, ErrWrongExpectedRevision) match.
 func (e *WrongExpectedRevisionError) Is(target error) bool { return target == ErrWrongExpectedRevision }
+
+// ErrReadOnly is returned by appends to a store opened for inspection only.
+var ErrReadOnly = errors.New("event store is read-only")

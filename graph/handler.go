@@ -31,6 +31,8 @@ type HandlerOptions struct {
 	Limits Limits
 	// MaxBodyBytes caps a request body (1 MiB when 0).
 	MaxBodyBytes int64
+	// ReadOnly refuses every mutation but signing in and out.
+	ReadOnly bool
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
@@ -81,6 +83,9 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(limiter{limits})
+	if opts.ReadOnly {
+		srv.Use(readOnly{})
+	}
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	if !opts.Production {
 		srv.Use(extension.Introspection{})

@@ -119,3 +119,32 @@ func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, depth int, 
 	}
 	return deepest
 }
+
+// readOnly refuses mutations on a server that shows a copy of the program
+// for inspection, except signing in and out.
+type readOnly struct{}
+
+var (
+	_ graphql.HandlerExtension        = readOnly{}
+	_ graphql.OperationContextMutator = readOnly{}
+)
+
+func (readOnly) ExtensionName() string                   { return "ReadOnly" }
+func (readOnly) Validate(graphql.ExecutableSchema) error { return nil }
+
+var signInMutations = map[string]bool{
+	"loginMentee": true, "loginMentor": true, "loginStaff": true, "loginAuditor": true, "logout": true,
+}
+
+// MutateOperationContext refuses a mutation that changes the program.
+func (readOnly) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	for _, sel := range oc.Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); !ok || !signInMutations[f.Name] {
+			return &gqlerror.Error{Message: "this server is read-only: it shows the program as it was", Extensions: map[string]any{"code": CodeForbidden}}
+		}
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/notify"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -46,6 +47,11 @@ type MatchReader interface {
 	Dashboard(program domain.Program, now time.Time) projections.Dashboard
 }
 
+// OutboxReader shows the emails of a match.
+type OutboxReader interface {
+	ForMatch(matchID uuid.UUID) ([]notify.Entry, error)
+}
+
 // Waiter waits until the read models reach a position.
 type Waiter interface {
 	WaitFor(ctx context.Context, pos eventstore.Position) error
@@ -67,6 +73,8 @@ type Resolver struct {
 	Store    eventstore.Store
 	Waiter   Waiter
 	Hub      *Hub
+	// Outbox shows staff the emails of a match; nil when there is none.
+	Outbox OutboxReader
 	Clock    clock.Clock
 	Log      zerolog.Logger
 	// WriteTimeout bounds how long a mutation waits for the read models to

@@ -121,6 +121,27 @@ func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*mod
 	return out, nil
 }
 
+// Emails is the resolver for the emails field.
+func (r *matchResolver) Emails(ctx context.Context, obj *model.Match) ([]*model.Email, error) {
+	a, _ := ActorFrom(ctx)
+	if a.Role != domain.RoleStaff || r.Outbox == nil {
+		return nil, nil
+	}
+	entries, err := r.Outbox.ForMatch(obj.MatchID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Email, len(entries))
+	for i, e := range entries {
+		out[i] = &model.Email{
+			ID: e.ID, Kind: string(e.Kind), To: e.To, Subject: e.Subject, Status: model.EmailStatus(e.Status),
+			Attempts: e.Attempts, LastError: strPtr(e.LastError), CreatedAt: e.CreatedAt,
+			NextAttemptAt: timePtr(e.NextAttemptAt), SentAt: timePtr(e.SentAt),
+		}
+	}
+	return out, nil
+}
+
 // Match is the resolver for the match field.
 func (r *matchMinutesResolver) Match(ctx context.Context, obj *model.MatchMinutes) (*model.Match, error) {
 	v, ok := r.Matches.Match(obj.MatchID)

@@ -21,12 +21,14 @@ import (
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
 	"github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/notify"
+	"github.com/mentorship/mentorship/process"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
-// api is the server's application: the command side, accounts, the
-// resolvers and what the HTTP surface mounts.
+// api is the server's application: the command side, accounts, email, the
+// process managers, the resolvers and what the HTTP surface mounts.
 type api struct {
 	commands   *command.Service
 	accounts   *auth.Service
@@ -34,10 +36,14 @@ type api struct {
 	playground http.Handler
 	documents  http.Handler
 	audit      http.Handler
+	// background runs until its context ends: the email outbox and the
+	// time-driven rules (none on a read-only server).
+	background []func(context.Context) error
 	closers    []func() error
 }
 
-// Close stops the accounts service and closes its store.
+// Close stops the accounts service, the outbox and the process managers and
+// closes their files, newest first.
 func (a *api) Close() error {
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
@@ -46,19 +52,40 @@ func (a *api) Close() error {
 	return errors.Join(errs...)
 }
 
-// newAccounts opens the accounts service over the data directory: its bbolt
-// file and the mailbox folder that stands in for SMTP.
+// newSender returns where the program's emails go: the SMTP relay when one
+// is configured, the data directory's mailbox folder otherwise.
+func newSender(cfg config.Config, clk clock.Clock) (mail.Sender, error) {
+	if cfg.SMTPHost == "" {
+		return mail.NewMailbox(filepath.Join(cfg.DataDir, mail.DirName), mail.MailboxOptions{From: cfg.MailFrom, Clock: clk})
+	}
+	tlsPolicy, err := mail.ParseTLSPolicy(cfg.SMTPTLS)
+	if err != nil {
+		return nil, err
+	}
+	return mail.NewSMTP(mail.SMTPConfig{
+		Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: tlsPolicy,
+		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.MailFrom, Clock: clk,
+	})
+}
+
+// newAccounts opens the accounts service over the data directory's
+// auth.db, for the offline commands.
 func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service) (*auth.Service, []func() error, error) {
+	sender, err := newSender(cfg, clk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newAccountsSending(cfg, log, clk, commands, sender)
+}
+
+// newAccountsSending opens the accounts service over the data directory's
+// auth.db, sending its emails through sender.
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender) (*auth.Service, []func() error, error) {
 	store, err := authbolt.Open(cfg.DataDir, authbolt.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := mail.NewMailbox(filepath.Join(cfg.DataDir, mail.DirName), mail.MailboxOptions{Clock: clk})
-	if err != nil {
-		_ = store.Close()
-		return nil, nil, err
-	}
-	acc, err := auth.New(store, commands, box, clk, auth.Options{
+	acc, err := auth.New(store, commands, sender, clk, auth.Options{
 		ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log,
 	})
 	if err != nil {
@@ -68,18 +95,35 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 	return acc, []func() error{store.Close, func() error { return acc.Close(context.Background()) }}, nil
 }
 
-// newAPI wires the command side, accounts and the GraphQL endpoint over the
-// store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, members *projections.Members, matches *projections.Matches, runner *projections.Runner, hub *graph.Hub) (*api, error) {
+// newAPI wires the command side, accounts, documents, email, the process
+// managers and the GraphQL endpoint over the store and the read models.
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, members *projections.Members, matches *projections.Matches, runner *projections.Runner, hub *graph.Hub) (_ *api, err error) {
+	a := &api{}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+	if cfg.ReadOnly {
+		store = eventstore.ReadOnly(store)
+	}
 	clk := clock.System{Offset: cfg.ClockOffset}
 	commands, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
 	if err != nil {
 		return nil, err
 	}
-	accounts, closers, err := newAccounts(cfg, log, clk, commands)
+	a.commands = commands
+	sender, err := newSender(cfg, clk)
 	if err != nil {
 		return nil, err
 	}
+	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender)
+	if err != nil {
+		return nil, err
+	}
+	a.accounts = accounts
+	a.closers = append(a.closers, closers...)
+
 	blobURL := cfg.BlobURL
 	if blobURL == "" {
 		blobURL = blob.DefaultURL(cfg.DataDir)
@@ -87,32 +131,47 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, membe
 	program := commands.Program()
 	blobs, err := blob.Open(context.Background(), blobURL, program.DocumentContentTypes, program.Limits.DocumentSize)
 	if err != nil {
-		for _, c := range closers {
-			_ = c()
-		}
 		return nil, err
 	}
-	closers = append(closers, blobs.Close)
+	a.closers = append(a.closers, blobs.Close)
 	if n, err := blobs.CleanLeftovers(context.Background()); err != nil || n > 0 {
 		log.Info().Int("removed", n).AnErr("error", err).Msg("cleaned unfinished uploads")
 	}
+
+	var outbox *notify.Outbox
+	if !cfg.ReadOnly {
+		notifier, err := notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
+			Settings: notify.Settings{ProgramName: cfg.ProgramName, StaffEmail: cfg.StaffEmail, FrontendURL: cfg.FrontendURL, Program: program},
+			Logger:   log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, notifier.Close)
+		outbox = notifier.Outbox()
+		manager, err := process.Open(cfg.DataDir, store, commands, clk, process.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, manager.Close)
+		a.background = append(a.background, notifier.Run, manager.Run)
+	}
+
 	graph.RequestIDFunc = server.RequestID
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
 		Commands: commands, Accounts: accounts, Blobs: blobs, Members: members, Matches: matches, Store: store,
 		Waiter: runner, Hub: hub, Clock: clk, Log: log,
 	}
-	authn := graph.SessionAuth{Accounts: accounts}
-	a := &api{
-		commands:  commands,
-		accounts:  accounts,
-		closers:   closers,
-		documents: graph.Authenticate(authn, graph.DocumentHandler(resolver)),
-		audit:     graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log})),
-		graphql: graph.NewHandler(resolver, graph.HandlerOptions{
-			Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn,
-		}),
+	if outbox != nil {
+		resolver.Outbox = outbox
 	}
+	authn := graph.SessionAuth{Accounts: accounts}
+	a.documents = graph.Authenticate(authn, graph.DocumentHandler(resolver))
+	a.audit = graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log}))
+	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
+		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
+	})
 	if !cfg.Production() {
 		a.playground = playground.Handler("Mentorship GraphiQL", "/", "/graphql")
 	}

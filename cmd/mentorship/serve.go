@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,9 +78,22 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	if err != nil {
 		return err
 	}
+	// The outbox and the time-driven rules run beside the server; they
+	// stop with it, before their files close.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	for _, run := range api.background {
+		background.Go(func() {
+			if err := run(bgCtx); err != nil {
+				log.Error().Err(err).Msg("background work stopped")
+			}
+		})
+	}
 	defer func() {
+		stopBackground()
+		background.Wait()
 		if err := api.Close(); err != nil {
-			log.Error().Err(err).Msg("closing accounts")
+			log.Error().Err(err).Msg("closing accounts, outbox and process managers")
 		}
 	}()
 	handler := server.New(server.Deps{

@@ -112,6 +112,19 @@ type ComplexityRoot struct {
 		UserErrors       func(childComplexity int) int
 	}
 
+	Email struct {
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		SentAt        func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Subject       func(childComplexity int) int
+		To            func(childComplexity int) int
+	}
+
 	Location struct {
 		City     func(childComplexity int) int
 		Province func(childComplexity int) int
@@ -123,6 +136,7 @@ type ComplexityRoot struct {
 		DaysPending           func(childComplexity int) int
 		DeclineReason         func(childComplexity int) int
 		Documents             func(childComplexity int) int
+		Emails                func(childComplexity int) int
 		EndReason             func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		LastNudgedAt          func(childComplexity int) int
@@ -427,6 +441,8 @@ type MatchResolver interface {
 	TermEndsAt(ctx context.Context, obj *model.Match) (*time.Time, error)
 	MySessions(ctx context.Context, obj *model.Match) ([]*model.Session, error)
 	Documents(ctx context.Context, obj *model.Match) ([]*model.Document, error)
+
+	Emails(ctx context.Context, obj *model.Match) ([]*model.Email, error)
 }
 type MatchMinutesResolver interface {
 	Match(ctx context.Context, obj *model.MatchMinutes) (*model.Match, error)
@@ -764,6 +780,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DocumentPayload.UserErrors(childComplexity), true
 
+	case "Email.attempts":
+		if e.ComplexityRoot.Email.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.Attempts(childComplexity), true
+	case "Email.createdAt":
+		if e.ComplexityRoot.Email.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.CreatedAt(childComplexity), true
+	case "Email.id":
+		if e.ComplexityRoot.Email.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.ID(childComplexity), true
+	case "Email.kind":
+		if e.ComplexityRoot.Email.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.Kind(childComplexity), true
+	case "Email.lastError":
+		if e.ComplexityRoot.Email.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.LastError(childComplexity), true
+	case "Email.nextAttemptAt":
+		if e.ComplexityRoot.Email.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.NextAttemptAt(childComplexity), true
+	case "Email.sentAt":
+		if e.ComplexityRoot.Email.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.SentAt(childComplexity), true
+	case "Email.status":
+		if e.ComplexityRoot.Email.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.Status(childComplexity), true
+	case "Email.subject":
+		if e.ComplexityRoot.Email.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.Subject(childComplexity), true
+	case "Email.to":
+		if e.ComplexityRoot.Email.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Email.To(childComplexity), true
+
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
 			break
@@ -807,6 +884,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Match.Documents(childComplexity), true
+	case "Match.emails":
+		if e.ComplexityRoot.Match.Emails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.Emails(childComplexity), true
 	case "Match.endReason":
 		if e.ComplexityRoot.Match.EndReason == nil {
 			break
@@ -2487,6 +2570,34 @@ type Match implements Node {
   documents: [Document!]
   "The position of the match's latest event."
   position: Position!
+  "The emails the program sent or is sending about the match: staff only (null for others)."
+  emails: [Email!]
+}
+
+enum EmailStatus {
+  "Waiting for its first delivery."
+  PENDING
+  "Delivery failed; it will be tried again."
+  FAILING
+  "The mail relay accepted it."
+  SENT
+  "Given up on."
+  FAILED
+}
+
+"An email of the outbox. Bodies are not shown: some carry contact information."
+type Email {
+  "The idempotency key; also the local part of its Message-ID."
+  id: String!
+  kind: String!
+  to: String!
+  subject: String!
+  status: EmailStatus!
+  attempts: Int!
+  lastError: String
+  createdAt: Time!
+  nextAttemptAt: Time
+  sentAt: Time
 }
 
 type MatchEdge {
@@ -3109,6 +3220,32 @@ func (ec *executionContext) childFields_DocumentPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type DocumentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Email(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Email_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Email_kind(ctx, field)
+	case "to":
+		return ec.fieldContext_Email_to(ctx, field)
+	case "subject":
+		return ec.fieldContext_Email_subject(ctx, field)
+	case "status":
+		return ec.fieldContext_Email_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Email_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Email_lastError(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Email_createdAt(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_Email_nextAttemptAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_Email_sentAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Email", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "city":
@@ -3161,6 +3298,8 @@ func (ec *executionContext) childFields_Match(ctx context.Context, field graphql
 		return ec.fieldContext_Match_documents(ctx, field)
 	case "position":
 		return ec.fieldContext_Match_position(ctx, field)
+	case "emails":
+		return ec.fieldContext_Match_emails(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Match", field.Name)
 }
@@ -5385,6 +5524,236 @@ func (ec *executionContext) fieldContext_DocumentPayload_clientMutationId(_ cont
 	return graphql.NewScalarFieldContext("DocumentPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _Email_id(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "String")
+}
+
+func (ec *executionContext) _Email_kind(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "String")
+}
+
+func (ec *executionContext) _Email_to(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "String")
+}
+
+func (ec *executionContext) _Email_subject(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "String")
+}
+
+func (ec *executionContext) _Email_status(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EmailStatus) graphql.Marshaler {
+			return ec.marshalNEmailStatus2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmailStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "EmailStatus")
+}
+
+func (ec *executionContext) _Email_attempts(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Email_lastError(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Email_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "String")
+}
+
+func (ec *executionContext) _Email_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Email_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Email_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Email_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Email_sentAt(ctx context.Context, field graphql.CollectedField, obj *model.Email) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Email_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Email_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Email", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Location_city(ctx context.Context, field graphql.CollectedField, obj *model.Location) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5934,6 +6303,38 @@ func (ec *executionContext) _Match_position(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Match_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Match", field, false, false, "Position")
+}
+
+func (ec *executionContext) _Match_emails(ctx context.Context, field graphql.CollectedField, obj *model.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_emails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().Emails(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Email) graphql.Marshaler {
+			return ec.marshalOEmail2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmailᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Match_emails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Email(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MatchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MatchConnection) (ret graphql.Marshaler) {
@@ -14237,6 +14638,84 @@ func (ec *executionContext) _DocumentPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var emailImplementors = []string{"Email"}
+
+func (ec *executionContext) _Email(ctx context.Context, sel ast.SelectionSet, obj *model.Email) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, emailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Email")
+		case "id":
+			out.Values[i] = ec._Email_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Email_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Email_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._Email_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Email_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._Email_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._Email_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Email_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._Email_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sentAt":
+			out.Values[i] = ec._Email_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var locationImplementors = []string{"Location"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *model.Location) graphql.Marshaler {
@@ -14395,6 +14874,12 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "emails":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_emails(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16714,6 +17199,24 @@ func (ec *executionContext) unmarshalNEditSessionInput2githubᚗcomᚋmentorship
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNEmail2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmail(ctx context.Context, sel ast.SelectionSet, v *model.Email) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Email!")
+		return graphql.Null
+	}
+	return ec._Email(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEmailStatus2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmailStatus(ctx context.Context, v any) (model.EmailStatus, error) {
+	var res model.EmailStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEmailStatus2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmailStatus(ctx context.Context, sel ast.SelectionSet, v model.EmailStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNEndMatchInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndMatchInput(ctx context.Context, v any) (model.EndMatchInput, error) {
 	res, err := ec.unmarshalInputEndMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17589,6 +18092,25 @@ func (ec *executionContext) marshalODocument2ᚖgithubᚗcomᚋmentorshipᚋment
 		return graphql.Null
 	}
 	return ec._Document(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEmail2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmailᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Email) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEmail2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmail(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

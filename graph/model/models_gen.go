@@ -125,6 +125,21 @@ type EditSessionInput struct {
 	ClientMutationID *string     `json:"clientMutationId,omitempty"`
 }
 
+// An email of the outbox. Bodies are not shown: some carry contact information.
+type Email struct {
+	// The idempotency key; also the local part of its Message-ID.
+	ID            string      `json:"id"`
+	Kind          string      `json:"kind"`
+	To            string      `json:"to"`
+	Subject       string      `json:"subject"`
+	Status        EmailStatus `json:"status"`
+	Attempts      int         `json:"attempts"`
+	LastError     *string     `json:"lastError,omitempty"`
+	CreatedAt     time.Time   `json:"createdAt"`
+	NextAttemptAt *time.Time  `json:"nextAttemptAt,omitempty"`
+	SentAt        *time.Time  `json:"sentAt,omitempty"`
+}
+
 type EndMatchInput struct {
 	MatchID string `json:"matchId"`
 	// GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED or OTHER.
@@ -575,6 +590,69 @@ func (e *ContactMethod) UnmarshalJSON(b []byte) error {
 }
 
 func (e ContactMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type EmailStatus string
+
+const (
+	// Waiting for its first delivery.
+	EmailStatusPending EmailStatus = "PENDING"
+	// Delivery failed; it will be tried again.
+	EmailStatusFailing EmailStatus = "FAILING"
+	// The mail relay accepted it.
+	EmailStatusSent EmailStatus = "SENT"
+	// Given up on.
+	EmailStatusFailed EmailStatus = "FAILED"
+)
+
+var AllEmailStatus = []EmailStatus{
+	EmailStatusPending,
+	EmailStatusFailing,
+	EmailStatusSent,
+	EmailStatusFailed,
+}
+
+func (e EmailStatus) IsValid() bool {
+	switch e {
+	case EmailStatusPending, EmailStatusFailing, EmailStatusSent, EmailStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e EmailStatus) String() string {
+	return string(e)
+}
+
+func (e *EmailStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EmailStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EmailStatus", str)
+	}
+	return nil
+}
+
+func (e EmailStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EmailStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EmailStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
