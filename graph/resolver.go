@@ -75,8 +75,8 @@ type Resolver struct {
 	Hub      *Hub
 	// Outbox shows staff the emails of a match; nil when there is none.
 	Outbox OutboxReader
-	Clock    clock.Clock
-	Log      zerolog.Logger
+	Clock  clock.Clock
+	Log    zerolog.Logger
 	// WriteTimeout bounds how long a mutation waits for the read models to
 	// apply its events (5 s when 0).
 	WriteTimeout time.Duration
