@@ -11,7 +11,9 @@ import (
 )
 
 // MatchIDFor derives the match ID of a request from its command ID, so that
-// a mentee who sends the same request twice gets one match.
+// a mentee who sends the same request twice gets one match. Command IDs
+// must therefore be unique across members: the API scopes the client's
+// mutation ID by the signed-in member before it becomes a command ID.
 func MatchIDFor(commandID string) uuid.UUID {
 	return domain.EventID("match-id", commandID)
 }
