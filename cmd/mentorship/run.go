@@ -30,6 +30,7 @@ func commands() []subcommand {
 		{"export", "write events as NDJSON or CSV, by match, member, type and time (no session notes)", exportEvents},
 		{"verify", "check every event's checksum and the hash chain, or print the head to publish (--head)", verifyLog},
 		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
+		{"seed", "fill an empty data directory with the demo program or a large simulated one", seedCmd},
 	}
 }
 
