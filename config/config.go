@@ -45,6 +45,7 @@ type Config struct {
 	SMTPPassword    string
 	MailFrom        string
 	StaffEmail      string
+	Demo            bool
 }
 
 // Engine names the event store engine the settings choose.
@@ -191,6 +192,11 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.MailFrom = v; return nonEmpty(v) }},
 	{Flag: "staff-email", Env: "MENTORSHIP_STAFF_EMAIL", Default: "", Usage: "the staff contact address shown in emails; it also receives nudge requests",
 		set: func(c *Config, v string) error { c.StaffEmail = v; return nil }},
+	{Flag: "demo", Env: "MENTORSHIP_DEMO", Default: "true", Bool: true, Usage: "load the demo program into an empty store at start and print its sign-in credentials (never in production); 0 or false turns it off",
+		set: func(c *Config, v string) (err error) {
+			c.Demo, err = strconv.ParseBool(v)
+			return err
+		}},
 	{Flag: "clock-offset", Env: "MENTORSHIP_CLOCK_OFFSET", Default: "0s", Usage: "shifts the program's clock (e.g. 360h) to watch time rules act; refused in production",
 		set: func(c *Config, v string) (err error) {
 			c.ClockOffset, err = time.ParseDuration(v)

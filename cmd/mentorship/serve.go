@@ -117,6 +117,20 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Gatherer: reg,
 	})
 
+	if err := loadDemo(ctx, cfg, api, head, stdout); err != nil {
+		return err
+	}
+	// Whatever the demo wrote is in the read models before the first
+	// request.
+	if now, err := store.Head(ctx); err == nil && now > head {
+		waitCtx, cancelWait := context.WithTimeout(ctx, time.Minute)
+		err := runner.WaitFor(waitCtx, now)
+		cancelWait()
+		if err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -138,6 +152,9 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	url := "http://" + ln.Addr().String()
 	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
 	fmt.Fprintf(stdout, "Mentorship is listening on %s (GraphQL at %s/graphql)\n", url, url)
+	if api.playground != nil {
+		fmt.Fprintf(stdout, "GraphiQL: %s/\n", url)
+	}
 
 	select {
 	case err := <-errc:

@@ -36,7 +36,7 @@ func startServerLogging(t *testing.T, dataDir string, logs io.Writer, extra ...s
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	ts := &testServer{DataDir: dataDir, stop: cancel, done: make(chan error, 1)}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--demo=false"}, extra...)
 	go func() {
 		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logs)
 		pw.CloseWithError(err)
