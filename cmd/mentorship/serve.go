@@ -117,7 +117,14 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Gatherer: reg,
 	})
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// The address is ours before the demo is written, so a server that
+	// cannot listen leaves the data directory as it found it.
 	if err := loadDemo(ctx, cfg, api, head, stdout); err != nil {
+		_ = ln.Close()
 		return err
 	}
 	// Whatever the demo wrote is in the read models before the first
@@ -127,14 +134,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		err := runner.WaitFor(waitCtx, now)
 		cancelWait()
 		if err != nil {
+			_ = ln.Close()
 			return err
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	// Every request context derives from base, so cancelling it on
 	// shutdown also ends WebSocket connections, which Shutdown alone
 	// leaves open.
