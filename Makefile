@@ -47,3 +47,28 @@ up: ## Start the docker-compose setup.
 
 down: ## Stop the docker-compose setup.
 	docker compose down
+
+# bench-load seeds a fresh store, starts the built server on a free
+# loopback port and drives it with the load generator; override the sizes,
+# such as `make bench-load LOAD_SUBSCRIBERS=2000 LOAD_DURATION=5s`.
+LOAD_MENTORS     ?= 100000
+LOAD_MENTEES     ?= 20000
+LOAD_EVENTS      ?= 400000
+LOAD_CLIENTS     ?= 64
+LOAD_RATE        ?= 5000
+LOAD_DURATION    ?= 10s
+LOAD_WARMUP      ?= 2s
+LOAD_SUBSCRIBERS ?= 10000
+
+.PHONY: bench-load
+bench-load: build ## Seed a store, start the server and print the load generator's table.
+	@set -e; dir=$$(mktemp -d); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT INT TERM; \
+	echo "seeding $(LOAD_MENTORS) mentors, $(LOAD_MENTEES) mentees, $(LOAD_EVENTS) events"; \
+	bin/mentorship seed --data-dir "$$dir/data" --mentors $(LOAD_MENTORS) --mentees $(LOAD_MENTEES) --events $(LOAD_EVENTS) 2>/dev/null; \
+	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
+	url=; for i in $$(seq 300); do url=$$(grep -o 'http://127.0.0.1:[0-9]*' "$$dir/serve.out" | head -1); [ -n "$$url" ] && break; sleep 0.1; done; \
+	if [ -z "$$url" ]; then echo "the server did not start:"; cat "$$dir/serve.log"; exit 1; fi; \
+	echo "server at $$url; open-files limit $$(ulimit -n) (soft), $$(ulimit -Hn) (hard)"; \
+	bin/mentorship loadgen --url "$$url" --suite --clients $(LOAD_CLIENTS) --rate $(LOAD_RATE) \
+		--duration $(LOAD_DURATION) --warmup $(LOAD_WARMUP) --subscribers $(LOAD_SUBSCRIBERS)

@@ -31,6 +31,7 @@ func commands() []subcommand {
 		{"verify", "check every event's checksum and the hash chain, or print the head to publish (--head)", verifyLog},
 		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
 		{"seed", "fill an empty data directory with the demo program or a large simulated one", seedCmd},
+		{"loadgen", "drive a running server on this machine and print throughput and latency percentiles", loadgenCmd},
 	}
 }
 

@@ -1,0 +1,171 @@
+package loadgen
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestPercentilesAreNearestRank(t *testing.T) {
+	var samples []time.Duration
+	for i := 100; i >= 1; i-- {
+		samples = append(samples, time.Duration(i)*time.Millisecond)
+	}
+	got := percentiles(samples)
+	want := Percentiles{P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond, N: 100}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("percentiles (-want +got):\n%s", diff)
+	}
+	if got := percentiles([]time.Duration{7}); got.P50 != 7 || got.P99 != 7 || got.Max != 7 {
+		t.Fatalf("one sample: %+v", got)
+	}
+	if got := percentiles(nil); got != (Percentiles{}) {
+		t.Fatalf("no samples: %+v", got)
+	}
+}
+
+func TestTargetsAreLoopbackOnly(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9000/", "http://127.3.2.1"} {
+		if _, err := NewTarget(u, 1); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://example.org", "http://10.0.0.1:8080", "http://0.0.0.0:8080", "ftp://127.0.0.1", "127.0.0.1:8080", ""} {
+		if _, err := NewTarget(u, 1); err == nil {
+			t.Errorf("%s: accepted", u)
+		}
+	}
+}
+
+func TestMetricReadsTheUnlabelledValue(t *testing.T) {
+	body := []byte("# HELP process_resident_memory_bytes Resident memory size in bytes.\n" +
+		"# TYPE process_resident_memory_bytes gauge\n" +
+		"process_resident_memory_bytes_total{x=\"1\"} 5\n" +
+		"process_resident_memory_bytes 1.2345678e+08\n")
+	got, err := metric(body, "process_resident_memory_bytes")
+	if err != nil || got != 123456780 {
+		t.Fatalf("got %d, %v", got, err)
+	}
+	if _, err := metric(body, "go_goroutines"); err == nil {
+		t.Fatal("a missing metric was found")
+	}
+}
+
+func TestUserErrorsAndGraphQLErrorsFailAnOperation(t *testing.T) {
+	answers := map[string]string{
+		"refused": `{"data":{"requestMatch":{"match":null,"userErrors":[{"code":"PENDING_REQUEST_EXISTS","message":"no"}]}}}`,
+		"error":   `{"errors":[{"message":"sign in","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`,
+		"fine":    `{"data":{"addSession":{"session":{"id":"S"},"userErrors":[]}}}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(answers[r.Header.Get("Authorization")[len("Bearer "):]]))
+	}))
+	defer srv.Close()
+	target, err := NewTarget(srv.URL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for token, code := range map[string]string{"refused": "PENDING_REQUEST_EXISTS", "error": "UNAUTHENTICATED", "fine": ""} {
+		err := target.graphql(context.Background(), token, "{}", nil, nil)
+		if got := ""; err != nil {
+			got = codeOf(err)
+			if got != code {
+				t.Errorf("%s: code %q, want %q", token, got, code)
+			}
+		} else if code != "" {
+			t.Errorf("%s: no error, want %s", token, code)
+		}
+	}
+}
+
+// livez is a server whose /livez answers after a delay and counts calls.
+func livez(t *testing.T, delay time.Duration) (*Fixture, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(delay)
+		_, _ = w.Write([]byte("ok\n"))
+	}))
+	t.Cleanup(srv.Close)
+	target, err := NewTarget(srv.URL, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Fixture{target: target}, &calls
+}
+
+func TestClosedLoopKeepsEachClientBusy(t *testing.T) {
+	fx, calls := livez(t, 2*time.Millisecond)
+	res, err := Run(context.Background(), fx, Config{Workload: Raw, Clients: 4, Duration: 300 * time.Millisecond, Warmup: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops == 0 || res.Errors != 0 || res.Throughput <= 0 || int64(res.Ops) > calls.Load() {
+		t.Fatalf("result %+v after %d calls", res, calls.Load())
+	}
+	// Four clients each waiting 2 ms cannot exceed 2,000 operations a
+	// second.
+	if res.Throughput > 2000 {
+		t.Fatalf("throughput %.0f/s beyond what four clients can do", res.Throughput)
+	}
+	l := res.Latency
+	if !(2*time.Millisecond <= l.P50 && l.P50 <= l.P95 && l.P95 <= l.P99 && l.P99 <= l.Max) {
+		t.Fatalf("latencies %+v", l)
+	}
+}
+
+// An open loop keeps sending at its rate when the server is slow, and the
+// queue shows in the latencies, counted from when each request was due.
+func TestOpenLoopCountsFromTheIntendedTime(t *testing.T) {
+	fx, _ := livez(t, 20*time.Millisecond)
+	res, err := Run(context.Background(), fx, Config{Workload: Raw, Clients: 2, Rate: 400, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two clients at 20 ms each serve 100 a second of the 400 due: the
+	// requests queue, so the later ones wait far longer than 20 ms.
+	if res.Ops == 0 || res.Latency.Max < 200*time.Millisecond {
+		t.Fatalf("result %+v: the queue does not show", res)
+	}
+	if res.Ops+res.Missed != 200 {
+		t.Fatalf("%d answered and %d missed of the 200 due", res.Ops, res.Missed)
+	}
+
+	fast, _ := livez(t, 0)
+	res, err = Run(context.Background(), fast, Config{Workload: Raw, Clients: 4, Rate: 200, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops != 100 || res.Missed != 0 || res.Errors != 0 {
+		t.Fatalf("result %+v, want the 100 due in 0.5 s at 200/s", res)
+	}
+}
+
+func TestWorkloadsCheckTheFixture(t *testing.T) {
+	fx, _ := livez(t, 0)
+	for _, w := range []string{Search, Mutation, Mixed, "bogus"} {
+		if _, err := Run(context.Background(), fx, Config{Workload: w, Clients: 1, Duration: time.Millisecond}); err == nil {
+			t.Errorf("%s ran without accounts", w)
+		}
+	}
+	if _, err := Subscribers(context.Background(), fx, SubscriberConfig{Subscribers: 1}); err == nil || !strings.Contains(err.Error(), "pair") {
+		t.Fatalf("subscribers without a match: %v", err)
+	}
+}
+
+func TestFDBudgetLeavesRoomForTheRest(t *testing.T) {
+	if n, note := fdBudget(10); n != 10 || note != "" {
+		t.Fatalf("10 subscribers: %d %q", n, note)
+	}
+	n, note := fdBudget(1 << 30)
+	if n >= 1<<30 || !strings.Contains(note, "ulimit -n") {
+		t.Fatalf("a billion subscribers: %d %q", n, note)
+	}
+}

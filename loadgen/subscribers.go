@@ -1,0 +1,368 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// SubscriberConfig describes a fan-out measurement.
+type SubscriberConfig struct {
+	// Subscribers is how many idle WebSocket subscribers to hold. It is
+	// lowered to what the open-files limit allows, with a note.
+	Subscribers int
+	// Updates is how many match updates to time (20 when 0).
+	Updates int
+	// Timeout bounds the wait for one update to reach every subscriber
+	// (10 s when 0).
+	Timeout time.Duration
+}
+
+// SubscriberResult is what a fan-out measurement found.
+type SubscriberResult struct {
+	// Subscribers counts the subscribers that were connected and heard
+	// the first update; Failed counts those that never did.
+	Subscribers int
+	Failed      int
+	// Updates counts the timed updates; Delivered counts their deliveries
+	// and Lost the deliveries that did not arrive within the timeout.
+	Updates   int
+	Delivered int
+	Lost      int
+	// Delivery are the times from sending an update's mutation to each
+	// subscriber receiving it.
+	Delivery Percentiles
+	// AllReached are, per update, the times until the last subscriber
+	// received it.
+	AllReached Percentiles
+	// RSSBefore and RSSAfter are the server's resident memory before the
+	// subscribers connected and once they were idle, from /metrics.
+	RSSBefore, RSSAfter int64
+	// BytesPerSubscriber is the growth of the server's resident memory
+	// divided by the subscribers. RSS grows only when the process needs
+	// pages it does not hold yet, so it undercounts on a server that was
+	// busier before.
+	BytesPerSubscriber float64
+	// HeapPerSubscriber is the growth of the Go heap and stacks in use
+	// divided by the subscribers: what they hold whatever the process held
+	// before.
+	HeapPerSubscriber float64
+	// Note says what limited the measurement, when anything did.
+	Note string
+}
+
+// subscriber is one WebSocket subscribed to the match.
+type subscriber struct {
+	conn *websocket.Conn
+	// got holds, per update, when it arrived (Unix nanoseconds); 0 until
+	// then.
+	got []atomic.Int64
+	n   atomic.Int32 // updates received
+}
+
+// Subscribers holds cfg.Subscribers idle graphql-transport-ws subscribers
+// to matchUpdated of the fixture's first match, measures the server's
+// memory per idle subscriber, then logs sessions on the match one at a time
+// and times how long each takes to reach every subscriber.
+func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (SubscriberResult, error) {
+	if len(fx.pairs) == 0 {
+		return SubscriberResult{}, errors.New("loadgen: subscribers need a matched pair")
+	}
+	if cfg.Updates <= 0 {
+		cfg.Updates = 20
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	var res SubscriberResult
+	n, note := fdBudget(cfg.Subscribers)
+	res.Note = note
+	p := fx.pairs[0]
+
+	before, err := fx.memory(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.RSSBefore = before.rss
+	subs, err := fx.connect(ctx, p, n, cfg.Updates+1)
+	defer func() {
+		var wg sync.WaitGroup
+		for _, s := range subs {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.conn.CloseNow() }()
+		}
+		wg.Wait()
+	}()
+	if err != nil {
+		return res, err
+	}
+
+	// The first update shows which subscriptions are live; it is not timed.
+	sent := time.Now()
+	if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(0)}, false); err != nil {
+		return res, fmt.Errorf("loadgen: first update: %w", err)
+	}
+	live := waitAll(ctx, subs, 0, sent, cfg.Timeout)
+	res.Subscribers = len(live)
+	res.Failed = len(subs) - len(live)
+	if len(live) == 0 {
+		return res, errors.New("loadgen: no subscriber heard the first update")
+	}
+	// Let the server settle before reading its memory.
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+	after, err := fx.memory(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.RSSAfter = after.rss
+	res.BytesPerSubscriber = float64(after.rss-before.rss) / float64(len(live))
+	res.HeapPerSubscriber = float64(after.inUse-before.inUse) / float64(len(live))
+
+	var delivery, all []time.Duration
+	for u := 1; u <= cfg.Updates; u++ {
+		sent := time.Now()
+		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u))}, false); err != nil {
+			return res, fmt.Errorf("loadgen: update %d: %w", u, err)
+		}
+		reached := waitAll(ctx, live, u, sent, cfg.Timeout)
+		var last time.Duration
+		for _, s := range live {
+			at := s.got[u].Load()
+			if at == 0 {
+				res.Lost++
+				continue
+			}
+			d := time.Duration(at - sent.UnixNano())
+			delivery = append(delivery, d)
+			last = max(last, d)
+		}
+		if len(reached) == len(live) {
+			all = append(all, last)
+		}
+		res.Updates++
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+	}
+	res.Delivered = len(delivery)
+	res.Delivery = percentiles(delivery)
+	res.AllReached = percentiles(all)
+	return res, nil
+}
+
+// fdBudget lowers n to what the open-files limit leaves room for: one
+// descriptor per subscriber, plus some for everything else.
+func fdBudget(n int) (int, string) {
+	const spare = 256
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return n, ""
+	}
+	if limit := int(lim.Cur); n+spare > limit {
+		m := max(limit-spare, 1)
+		return m, fmt.Sprintf("%d subscribers asked, %d held: the open-files limit (ulimit -n) is %d", n, m, limit)
+	}
+	return n, ""
+}
+
+// connect opens n subscribers, 64 at a time; each keeps room for updates
+// arrivals.
+func (fx *Fixture) connect(ctx context.Context, p *pair, n, updates int) ([]*subscriber, error) {
+	subs := make([]*subscriber, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	httpClient := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			subs[i], errs[i] = fx.subscribe(ctx, httpClient, p, updates)
+		}()
+	}
+	wg.Wait()
+	var ok []*subscriber
+	var first error
+	for i, s := range subs {
+		if s != nil {
+			ok = append(ok, s)
+		} else if first == nil {
+			first = errs[i]
+		}
+	}
+	if first != nil {
+		return ok, fmt.Errorf("loadgen: %d of %d subscribers failed to connect, the first with: %w", n-len(ok), n, first)
+	}
+	return ok, nil
+}
+
+// subscribe opens one WebSocket, signs it in and subscribes it to the
+// match, then reads it until it closes.
+func (fx *Fixture) subscribe(ctx context.Context, hc *http.Client, p *pair, updates int) (*subscriber, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(dialCtx, fx.target.wsURL(), &websocket.DialOptions{
+		HTTPClient: hc, Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	write := func(ctx context.Context, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return conn.Write(ctx, websocket.MessageText, b)
+	}
+	if err := write(dialCtx, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + p.mentee.token}}); err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	for {
+		typ, err := readType(dialCtx, conn)
+		if err != nil {
+			conn.CloseNow()
+			return nil, err
+		}
+		if typ == "connection_ack" {
+			break
+		}
+		if typ == "ping" {
+			if err := write(dialCtx, map[string]string{"type": "pong"}); err != nil {
+				conn.CloseNow()
+				return nil, err
+			}
+		}
+	}
+	err = write(dialCtx, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($id: ID!) { matchUpdated(matchId: $id) { position type } }`,
+		"variables": map[string]any{"id": p.match},
+	}})
+	if err != nil {
+		conn.CloseNow()
+		return nil, err
+	}
+	s := &subscriber{conn: conn, got: make([]atomic.Int64, updates)}
+	go s.read(context.WithoutCancel(ctx), write)
+	return s, nil
+}
+
+// read records the arrival of each update and answers pings, until the
+// connection closes.
+func (s *subscriber) read(ctx context.Context, write func(context.Context, any) error) {
+	for {
+		typ, err := readType(ctx, s.conn)
+		if err != nil {
+			return
+		}
+		switch typ {
+		case "next":
+			now := time.Now().UnixNano()
+			if k := int(s.n.Add(1)) - 1; k < len(s.got) {
+				s.got[k].Store(now)
+			}
+		case "ping":
+			_ = write(ctx, map[string]string{"type": "pong"})
+		case "error", "complete":
+			return
+		}
+	}
+}
+
+// readType reads one message and returns its type.
+func readType(ctx context.Context, conn *websocket.Conn) (string, error) {
+	_, b, err := conn.Read(ctx)
+	if err != nil {
+		return "", err
+	}
+	var m struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", err
+	}
+	return m.Type, nil
+}
+
+// waitAll waits until every subscriber received update u, or timeout after
+// sent, and returns those that did.
+func waitAll(ctx context.Context, subs []*subscriber, u int, sent time.Time, timeout time.Duration) []*subscriber {
+	deadline := sent.Add(timeout)
+	for {
+		var reached []*subscriber
+		for _, s := range subs {
+			if s.got[u].Load() != 0 {
+				reached = append(reached, s)
+			}
+		}
+		if len(reached) == len(subs) || time.Now().After(deadline) || ctx.Err() != nil {
+			return reached
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// memory is the server's memory as /metrics reports it.
+type memory struct {
+	rss   int64 // resident set size
+	inUse int64 // Go heap and stacks in use
+}
+
+// memory reads the server's memory from /metrics.
+func (fx *Fixture) memory(ctx context.Context) (memory, error) {
+	body, err := fx.target.get(ctx, "/metrics")
+	if err != nil {
+		return memory{}, fmt.Errorf("loadgen: reading the server's memory: %w", err)
+	}
+	var m memory
+	var heap, stack int64
+	for _, v := range []struct {
+		name string
+		into *int64
+	}{
+		{"process_resident_memory_bytes", &m.rss},
+		{"go_memstats_heap_inuse_bytes", &heap},
+		{"go_memstats_stack_inuse_bytes", &stack},
+	} {
+		if *v.into, err = metric(body, v.name); err != nil {
+			return memory{}, err
+		}
+	}
+	m.inUse = heap + stack
+	return m, nil
+}
+
+// metric finds an unlabelled metric's value in the Prometheus text format.
+func metric(body []byte, name string) (int64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("loadgen: metric %s: %w", name, err)
+			}
+			return int64(f), nil
+		}
+	}
+	return 0, fmt.Errorf("loadgen: the server's /metrics has no %s", name)
+}
