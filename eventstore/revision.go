@@ -8,9 +8,8 @@ type ExpectedKind uint8
 // The expected-revision kinds. The zero value is invalid on purpose, so that
 // a forgotten expectation is an error rather than a silent Any.
 const (
-	expectInvalid ExpectedKind = iota
 	// ExpectAny appends whatever the stream's state.
-	ExpectAny
+	ExpectAny ExpectedKind = iota + 1
 	// ExpectNoStream appends only to a stream that has no events.
 	ExpectNoStream
 	// ExpectStreamExists appends only to a stream with at least one event.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -333,12 +332,5 @@ func (c *ws) next(id string) map[string]any {
 }
 
 func gid(kind string, id uuid.UUID) string { return model.GlobalID(kind, id) }
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(fmt.Sprint(err))
-	}
-	return v
-}
 
 func readJSON(ctx context.Context, c *ws, v any) error { return wsjson.Read(ctx, c.conn, v) }

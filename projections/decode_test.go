@@ -1,7 +1,6 @@
 package projections_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -228,7 +227,7 @@ func BenchmarkDecode(b *testing.B) {
 				e := &data[i%len(data)]
 				if fast {
 					if _, ok := projections.FastDecode(e.Type, e.SchemaVersion, e.Data); !ok {
-						b.Fatal(fmt.Sprintf("%s fell back", e.Type))
+						b.Fatalf("%s fell back", e.Type)
 					}
 				} else if _, err := domain.Decode(e.Type, e.SchemaVersion, e.Data); err != nil {
 					b.Fatal(err)

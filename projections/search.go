@@ -179,7 +179,6 @@ func appendWords(dst []byte, text string, fn func([]byte)) []byte {
 				i++
 				continue
 			}
-			r = rune(c)
 		} else {
 			r, size = utf8.DecodeRuneInString(text[i:])
 			if r != utf8.RuneError || size > 1 {
