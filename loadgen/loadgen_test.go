@@ -137,6 +137,12 @@ func TestOpenLoopCountsFromTheIntendedTime(t *testing.T) {
 	if res.Ops+res.Missed != 200 {
 		t.Fatalf("%d answered and %d missed of the 200 due", res.Ops, res.Missed)
 	}
+	if res.Achieved < 50 || res.Achieved > 150 {
+		t.Fatalf("achieved %.0f/s, want about the 100/s two slow clients serve", res.Achieved)
+	}
+	if row := RowOf(res); !strings.Contains(row.Note, "overloaded") || row.Throughput != res.Achieved {
+		t.Fatalf("the row does not say the server fell behind: %+v", row)
+	}
 
 	fast, _ := livez(t, 0)
 	res, err = Run(context.Background(), fast, Config{Workload: Raw, Clients: 4, Rate: 200, Duration: 500 * time.Millisecond})

@@ -65,6 +65,14 @@ type Result struct {
 	// Missed counts, in an open loop, the requests due in the window that
 	// were never sent because the clients were still busy when it ended.
 	Missed int
+	// Achieved is, in an open loop, the rate at which the server answered:
+	// every answered operation, warm-up included, per second from the
+	// start to the last answer. Below Config.Rate, it could not keep up.
+	Achieved float64
+	// Backlog are, in an open loop whose window saw no answer because the
+	// warm-up's queue never drained, the latencies of the warm-up's
+	// answered operations.
+	Backlog Percentiles
 	// Elapsed is the measured window.
 	Elapsed time.Duration
 	// Throughput is Ops per second of Elapsed.
@@ -223,6 +231,10 @@ func openLoop(ctx context.Context, cfg Config, clients []*clientState, operation
 	start := time.Now()
 	measureFrom := start.Add(cfg.Warmup)
 	var late atomic.Bool // the grace period is over
+	var answered atomic.Int64
+	var mu sync.Mutex
+	var warm []time.Duration
+	var last time.Time
 
 	var wg sync.WaitGroup
 	var missed atomic.Int64
@@ -238,8 +250,18 @@ func openLoop(ctx context.Context, cfg Config, clients []*clientState, operation
 					continue
 				}
 				err := operation(ctx, c)
+				now := time.Now()
+				answered.Add(1)
+				mu.Lock()
+				if now.After(last) {
+					last = now
+				}
+				if at.Before(measureFrom) {
+					warm = append(warm, now.Sub(at))
+				}
+				mu.Unlock()
 				if !at.Before(measureFrom) {
-					col.add(sample{time.Since(at), err})
+					col.add(sample{now.Sub(at), err})
 				}
 			}
 		}()
@@ -262,6 +284,12 @@ func openLoop(ctx context.Context, cfg Config, clients []*clientState, operation
 	grace.Stop()
 	res := col.result(cfg.Duration)
 	res.Missed = int(missed.Load())
+	if n := answered.Load(); n > 0 && last.After(start) {
+		res.Achieved = float64(n) / last.Sub(start).Seconds()
+	}
+	if res.Ops == 0 {
+		res.Backlog = percentiles(warm)
+	}
 	return res
 }
 

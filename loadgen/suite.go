@@ -42,18 +42,26 @@ func RowOf(r Result) Row {
 		}
 		notes = append(notes, strings.Join(codes, " "))
 	}
-	if r.Missed > 0 {
+	if r.Config.Rate > 0 && (r.Missed > 0 || r.Achieved < 0.95*r.Config.Rate) {
 		row.Errors += r.Missed
-		notes = append(notes, fmt.Sprintf("%d due but not sent before the end", r.Missed))
+		row.Throughput = r.Achieved
+		notes = append(notes, fmt.Sprintf("overloaded: answered %.0f/s of the %.0f/s asked, latency counts the queue; %d due were never sent", r.Achieved, r.Config.Rate, r.Missed))
+		if r.Ops == 0 {
+			row.Latency = r.Backlog
+			notes = append(notes, "latencies of the warm-up's requests, the only ones answered")
+		}
 	}
 	row.Note = strings.Join(notes, "; ")
 	return row
 }
 
+// fanOut names the fan-out's row.
+const fanOut = "fan-out"
+
 // SubscriberRow turns a fan-out result into a table row.
 func SubscriberRow(r SubscriberResult) Row {
 	row := Row{
-		Name: "fan-out", Load: fmt.Sprintf("%d subscribers", r.Subscribers), Latency: r.Delivery, Errors: r.Failed + r.Lost,
+		Name: fanOut, Load: fmt.Sprintf("%d subscribers", r.Subscribers), Latency: r.Delivery, Errors: r.Failed + r.Lost,
 	}
 	notes := []string{
 		fmt.Sprintf("%d updates, all reached p50 %s p99 %s max %s", r.Updates, ms(r.AllReached.P50), ms(r.AllReached.P99), ms(r.AllReached.Max)),
@@ -75,7 +83,7 @@ func PrintTable(w io.Writer, rows []Row) error {
 	fmt.Fprintln(tw, "workload\tload\tops\tops/s\tp50\tp95\tp99\tmax\terrors\tnotes")
 	for _, r := range rows {
 		ops, tput, p95 := "-", "-", "-"
-		if r.Ops > 0 || r.Throughput > 0 {
+		if r.Name != fanOut {
 			ops, tput = fmt.Sprint(r.Ops), fmt.Sprintf("%.0f", r.Throughput)
 			p95 = ms(r.Latency.P95)
 		}
