@@ -65,7 +65,8 @@ bench-load: build ## Seed a store, start the server and print the load generator
 	@set -e; dir=$$(mktemp -d); pid=; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT INT TERM; \
 	echo "seeding $(LOAD_MENTORS) mentors, $(LOAD_MENTEES) mentees, $(LOAD_EVENTS) events"; \
-	bin/mentorship seed --data-dir "$$dir/data" --mentors $(LOAD_MENTORS) --mentees $(LOAD_MENTEES) --events $(LOAD_EVENTS) 2>/dev/null; \
+	bin/mentorship seed --data-dir "$$dir/data" --mentors $(LOAD_MENTORS) --mentees $(LOAD_MENTEES) --events $(LOAD_EVENTS) 2>"$$dir/seed.log" \
+		|| { cat "$$dir/seed.log"; exit 1; }; \
 	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
 	url=; for i in $$(seq 300); do url=$$(grep -o 'http://127.0.0.1:[0-9]*' "$$dir/serve.out" | head -1); [ -n "$$url" ] && break; sleep 0.1; done; \
 	if [ -z "$$url" ]; then echo "the server did not start:"; cat "$$dir/serve.log"; exit 1; fi; \

@@ -278,11 +278,6 @@ func provinceName(code string) string {
 }
 
 func biography(r *rand.Rand, role domain.Role, d discipline, industry string, c city, years int, specs []string) string {
-	kind := "engineer"
-	if d.geoscience {
-		kind = "geoscientist"
-	}
-	title := strings.TrimSpace(d.adjective + " " + kind)
 	employer := pick(r, employers[industry])
 	var b strings.Builder
 	if role == domain.RoleMentor {
@@ -293,8 +288,8 @@ func biography(r *rand.Rand, role domain.Role, d discipline, industry string, c 
 		case years >= 15:
 			level = pick(r, []string{"principal", "lead", "senior"})
 		}
-		fmt.Fprintf(&b, "I am a %s %s at %s in %s. Over %d years I have worked on %s, %s and %s. ",
-			level, title, employer, c.name, years, specs[0], specs[min(1, len(specs)-1)], specs[len(specs)-1])
+		fmt.Fprintf(&b, "I am %s %s %s at %s in %s. Over %d years I have worked on %s, %s and %s. ",
+			article(level), level, d.title, employer, c.name, years, specs[0], specs[min(1, len(specs)-1)], specs[len(specs)-1])
 		b.WriteString(pick(r, mentorExtras))
 		topics := sample(r, careerTopics, 2)
 		fmt.Fprintf(&b, " I enjoy helping engineers and geoscientists in training with %s and %s.", topics[0], topics[1])
@@ -304,10 +299,18 @@ func biography(r *rand.Rand, role domain.Role, d discipline, industry string, c 
 	if years >= 3 {
 		stage = fmt.Sprintf("%d years into my career", years)
 	}
-	fmt.Fprintf(&b, "I am a %s at %s in %s, %s. My work covers %s and %s. ",
-		title, employer, c.name, stage, specs[0], specs[len(specs)-1])
+	fmt.Fprintf(&b, "I am %s %s at %s in %s, %s. My work covers %s and %s. ",
+		article(d.title), d.title, employer, c.name, stage, specs[0], specs[len(specs)-1])
 	b.WriteString(pick(r, menteeExtras))
 	topics := sample(r, careerTopics, 2)
 	fmt.Fprintf(&b, " I would like guidance on %s and %s.", topics[0], topics[1])
 	return b.String()
+}
+
+// article returns the indefinite article of a word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -99,91 +99,91 @@ var cities = []city{
 }
 
 // discipline describes how members of one discipline write about their
-// work: the adjective of their title, where they work, and the
-// specialties their biographies and meeting logs mention.
+// work: their title, where they work, and the specialties their
+// biographies and meeting logs mention.
 type discipline struct {
 	code        string
 	weight      int
 	geoscience  bool
-	adjective   string
+	title       string
 	industries  []string
 	specialties []string
 }
 
 var disciplines = []discipline{
-	{"CIVIL", 18, false, "civil", []string{"CONSTRUCTION", "CONSULTING", "GOVERNMENT", "TRANSPORTATION", "UTILITIES"}, []string{
+	{"CIVIL", 18, false, "civil engineer", []string{"CONSTRUCTION", "CONSULTING", "GOVERNMENT", "TRANSPORTATION", "UTILITIES"}, []string{
 		"municipal water and wastewater infrastructure", "highway and interchange design", "stormwater management",
 		"construction inspection and contract administration", "transportation planning", "infrastructure asset management",
 		"drinking water treatment plant upgrades", "culvert and drainage design",
 	}},
-	{"STRUCTURAL", 8, false, "structural", []string{"CONSULTING", "CONSTRUCTION", "GOVERNMENT"}, []string{
+	{"STRUCTURAL", 8, false, "structural engineer", []string{"CONSULTING", "CONSTRUCTION", "GOVERNMENT"}, []string{
 		"structural steel design to CSA S16", "reinforced concrete design", "bridge rehabilitation",
 		"seismic retrofit of heritage buildings", "finite element analysis of complex structures", "mass timber structures",
 		"steel connection design", "structural condition assessments",
 	}},
-	{"GEOTECHNICAL", 7, false, "geotechnical", []string{"CONSULTING", "MINING", "CONSTRUCTION", "TRANSPORTATION"}, []string{
+	{"GEOTECHNICAL", 7, false, "geotechnical engineer", []string{"CONSULTING", "MINING", "CONSTRUCTION", "TRANSPORTATION"}, []string{
 		"slope stability analysis", "tailings dam safety reviews", "foundation design for heavy industrial structures",
 		"permafrost engineering", "pile load testing", "site investigation and borehole logging",
 		"retaining wall design", "seismic liquefaction assessment",
 	}},
-	{"MECHANICAL", 12, false, "mechanical", []string{"MANUFACTURING", "ENERGY", "CONSULTING", "OIL_AND_GAS"}, []string{
+	{"MECHANICAL", 12, false, "mechanical engineer", []string{"MANUFACTURING", "ENERGY", "CONSULTING", "OIL_AND_GAS"}, []string{
 		"HVAC design for institutional buildings", "pressure vessel design to CSA B51", "rotating equipment reliability",
 		"finite element analysis of machine components", "piping stress analysis", "building energy modelling",
 		"heat exchanger design", "maintenance planning",
 	}},
-	{"ELECTRICAL", 10, false, "electrical", []string{"UTILITIES", "ENERGY", "MANUFACTURING", "CONSULTING", "TECHNOLOGY"}, []string{
+	{"ELECTRICAL", 10, false, "electrical engineer", []string{"UTILITIES", "ENERGY", "MANUFACTURING", "CONSULTING", "TECHNOLOGY"}, []string{
 		"power system protection and control", "substation design", "arc flash studies",
 		"grid interconnection of wind and solar projects", "industrial automation", "distribution system planning",
 		"battery energy storage", "transmission line design",
 	}},
-	{"CHEMICAL", 6, false, "chemical", []string{"OIL_AND_GAS", "MANUFACTURING", "ENERGY"}, []string{
+	{"CHEMICAL", 6, false, "chemical engineer", []string{"OIL_AND_GAS", "MANUFACTURING", "ENERGY"}, []string{
 		"process safety management", "refinery process optimization", "HAZOP facilitation",
 		"water treatment processes", "bitumen upgrading", "hydrogen production", "process simulation",
 	}},
-	{"ENVIRONMENTAL", 6, false, "environmental", []string{"CONSULTING", "GOVERNMENT", "MINING", "UTILITIES"}, []string{
+	{"ENVIRONMENTAL", 6, false, "environmental engineer", []string{"CONSULTING", "GOVERNMENT", "MINING", "UTILITIES"}, []string{
 		"hydrogeology and groundwater modelling", "contaminated site remediation", "environmental impact assessment",
 		"water licence applications and permitting", "source water protection", "air quality permitting",
 		"wetland reclamation",
 	}},
-	{"MINING", 5, false, "mining", []string{"MINING", "CONSULTING"}, []string{
+	{"MINING", 5, false, "mining engineer", []string{"MINING", "CONSULTING"}, []string{
 		"open pit mine planning", "underground ventilation design", "mineral processing",
 		"mine closure planning", "tailings management", "ground control in underground mines", "drill and blast design",
 	}},
-	{"PETROLEUM", 5, false, "petroleum", []string{"OIL_AND_GAS", "ENERGY"}, []string{
+	{"PETROLEUM", 5, false, "petroleum engineer", []string{"OIL_AND_GAS", "ENERGY"}, []string{
 		"reservoir engineering", "well completions", "pipeline integrity management",
 		"production optimization", "SAGD operations", "carbon capture and storage", "well abandonment and reclamation",
 	}},
-	{"GEOLOGICAL", 5, true, "geological", []string{"MINING", "CONSULTING", "GOVERNMENT", "OIL_AND_GAS"}, []string{
+	{"GEOLOGICAL", 5, true, "geologist", []string{"MINING", "CONSULTING", "GOVERNMENT", "OIL_AND_GAS"}, []string{
 		"mineral exploration programs", "structural geology mapping", "resource estimation under NI 43-101",
 		"core logging and sampling", "geological hazard assessment", "hydrogeology", "geochemistry",
 	}},
-	{"GEOPHYSICAL", 3, true, "geophysical", []string{"OIL_AND_GAS", "MINING", "CONSULTING"}, []string{
+	{"GEOPHYSICAL", 3, true, "geophysicist", []string{"OIL_AND_GAS", "MINING", "CONSULTING"}, []string{
 		"seismic interpretation", "seismic data processing", "gravity and magnetic surveys",
 		"microseismic monitoring", "ground-penetrating radar surveys", "induced seismicity studies",
 	}},
-	{"SOFTWARE", 5, false, "software", []string{"TECHNOLOGY", "CONSULTING"}, []string{
+	{"SOFTWARE", 5, false, "software engineer", []string{"TECHNOLOGY", "CONSULTING"}, []string{
 		"safety-critical embedded software", "SCADA systems", "data engineering for utilities",
 		"machine learning for predictive maintenance", "software quality assurance", "digital twins of infrastructure",
 	}},
-	{"COMPUTER", 3, false, "computer", []string{"TECHNOLOGY", "MANUFACTURING"}, []string{
+	{"COMPUTER", 3, false, "computer engineer", []string{"TECHNOLOGY", "MANUFACTURING"}, []string{
 		"embedded systems", "FPGA design", "network infrastructure", "industrial control systems cybersecurity",
 	}},
-	{"INDUSTRIAL", 3, false, "industrial", []string{"MANUFACTURING", "CONSULTING"}, []string{
+	{"INDUSTRIAL", 3, false, "industrial engineer", []string{"MANUFACTURING", "CONSULTING"}, []string{
 		"lean manufacturing", "quality management systems", "supply chain optimization", "ergonomics and workplace safety",
 	}},
-	{"MATERIALS", 2, false, "materials", []string{"MANUFACTURING", "MINING"}, []string{
+	{"MATERIALS", 2, false, "materials engineer", []string{"MANUFACTURING", "MINING"}, []string{
 		"welding procedure qualification", "corrosion engineering", "failure analysis", "physical metallurgy",
 	}},
-	{"AEROSPACE", 2, false, "aerospace", []string{"MANUFACTURING", "TRANSPORTATION"}, []string{
+	{"AEROSPACE", 2, false, "aerospace engineer", []string{"MANUFACTURING", "TRANSPORTATION"}, []string{
 		"aircraft structures certification", "composite materials", "flight test engineering", "maintenance program development",
 	}},
-	{"BIOMEDICAL", 1, false, "biomedical", []string{"TECHNOLOGY", "EDUCATION"}, []string{
+	{"BIOMEDICAL", 1, false, "biomedical engineer", []string{"TECHNOLOGY", "EDUCATION"}, []string{
 		"medical device design", "regulatory submissions to Health Canada", "clinical engineering",
 	}},
-	{"AGRICULTURAL", 1, false, "agricultural", []string{"GOVERNMENT", "OTHER"}, []string{
+	{"AGRICULTURAL", 1, false, "agricultural engineer", []string{"GOVERNMENT", "OTHER"}, []string{
 		"irrigation design", "grain handling facilities", "drainage engineering",
 	}},
-	{"OTHER", 1, false, "", []string{"EDUCATION", "OTHER", "CONSULTING"}, []string{
+	{"OTHER", 1, false, "engineer", []string{"EDUCATION", "OTHER", "CONSULTING"}, []string{
 		"engineering education", "technical sales", "regulatory policy", "project controls",
 	}},
 }
@@ -229,7 +229,7 @@ var mentorExtras = []string{
 var menteeExtras = []string{
 	"I moved to Canada recently and am having my international experience assessed.",
 	"I completed a co-op program and joined my employer full time after graduating.",
-	"I am the only engineer at my site, so I have no one nearby to learn from.",
+	"I am the only professional at my site, so I have no one nearby to learn from.",
 	"I am considering a master's degree and would value advice on when to do it.",
 	"I would like to lead my first project within the next two years.",
 	"I am returning to engineering after a career break.",
