@@ -69,9 +69,10 @@ type Stats struct {
 // mentors who accept, decline or let the window elapse, mentees cancel,
 // partners log sessions, staff nudge and end matches with each reason, and
 // terms complete. Each command runs with the simulated time of its step.
-// Commands of one simulated day run on opts.Workers goroutines at once;
-// the plan never lets two of them contend for a rule (a capacity, a
-// pending slot), so any interleaving writes the same streams.
+// Commands of one simulated day run on opts.Workers goroutines at once,
+// in waves in which no two tasks append to the same member's stream; the
+// plan never lets two of them contend for a rule (a capacity, a pending
+// slot), so any interleaving writes the same streams.
 //
 // No member gets an account: bulk members cannot sign in.
 func Generate(ctx context.Context, store eventstore.Store, program domain.Program, opts Options) (Stats, error) {
@@ -102,8 +103,10 @@ func Generate(ctx context.Context, store eventstore.Store, program domain.Progra
 	for d := range opts.Days {
 		pl.plan(d)
 		for _, phase := range pl.buckets[d] {
-			if err := ex.run(phase); err != nil {
-				return Stats{}, fmt.Errorf("generate: day %d: %w", d, err)
+			for _, wave := range pl.waves(phase) {
+				if err := ex.run(wave); err != nil {
+					return Stats{}, fmt.Errorf("generate: day %d: %w", d, err)
+				}
 			}
 		}
 		pl.buckets[d] = [2][]task{}
@@ -397,6 +400,52 @@ func (pl *planner) plan(d int) {
 		*from = (*from)[:len(*from)-1]
 		pl.planMatch(d, mentee, mentor)
 	}
+}
+
+// waves splits a phase's tasks so that no two tasks of a wave append to
+// the same member's stream, and the tasks of a member run in plan order:
+// each stream then receives the same events in the same order however the
+// workers interleave. Match streams get at most one task a day.
+func (pl *planner) waves(tasks []task) [][]task {
+	var out [][]task
+	seen := map[int64]int{} // member key -> tasks of the phase touching it so far
+	for _, t := range tasks {
+		keys := pl.touches(t)
+		w := 0
+		for _, k := range keys {
+			w = max(w, seen[k])
+		}
+		for _, k := range keys {
+			seen[k] = w + 1
+		}
+		for len(out) <= w {
+			out = append(out, nil)
+		}
+		out[w] = append(out[w], t)
+	}
+	return out
+}
+
+// touches returns the keys of the member streams a task appends to:
+// mentee i as i, mentor i as -1-i.
+func (pl *planner) touches(t task) []int64 {
+	mentee := func(i int32) int64 { return int64(i) }
+	mentor := func(i int32) int64 { return -1 - int64(i) }
+	switch t.kind {
+	case kindMentee:
+		return []int64{mentee(t.member)}
+	case kindMentor:
+		return []int64{mentor(t.member)}
+	case kindProfile:
+		// A profile task encodes a mentor as -1-i already.
+		return []int64{int64(t.member)}
+	case kindRequest, kindDecline, kindCancel:
+		return []int64{mentee(pl.matches[t.match].mentee)}
+	case kindAccept, kindEnd, kindTerm:
+		m := pl.matches[t.match]
+		return []int64{mentee(m.mentee), mentor(m.mentor)}
+	}
+	return nil
 }
 
 // apply records what a task changes in the state the planner decides on.

@@ -72,7 +72,7 @@ func readStreams(t *testing.T, st eventstore.Store) map[string][]storedEvent {
 }
 
 func TestGenerateIsDeterministicForASeed(t *testing.T) {
-	opts := seed.Options{Mentors: 25, Mentees: 40, Events: 1500, Seed: 7, Days: 500, End: end, Workers: 6}
+	opts := seed.Options{Mentors: 20, Mentees: 60, Events: 2500, Seed: 7, Days: 300, End: end, Workers: 8}
 	a, statsA := generate(t, opts)
 	opts.Workers = 1
 	b, statsB := generate(t, opts)
