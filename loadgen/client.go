@@ -95,6 +95,7 @@ type OpError struct {
 	Message string
 }
 
+// Error returns the code and the message.
 func (e *OpError) Error() string { return e.Code + ": " + e.Message }
 
 // graphql posts a query with token as the bearer (none when empty) and

@@ -83,8 +83,11 @@ type Result struct {
 
 // Percentiles summarize latency samples.
 type Percentiles struct {
+	// P50, P95 and P99 are the nearest-rank percentiles; Max is the
+	// slowest sample.
 	P50, P95, P99, Max time.Duration
-	N                  int
+	// N counts the samples.
+	N int
 }
 
 // percentiles sorts samples and reads the nearest-rank percentiles.

@@ -70,7 +70,7 @@ type Stats struct {
 // partners log sessions, staff nudge and end matches with each reason, and
 // terms complete. Each command runs with the simulated time of its step.
 // Commands of one simulated day run on opts.Workers goroutines at once,
-// in waves in which no two tasks append to the same member's stream; the
+// in waves in which no two actions append to the same member's stream; the
 // plan never lets two of them contend for a rule (a capacity, a pending
 // slot), so any interleaving writes the same streams.
 //
@@ -97,7 +97,7 @@ func Generate(ctx context.Context, store eventstore.Store, program domain.Progra
 		return Stats{}, err
 	}
 	defer ex.stop()
-	if err := ex.runOne(task{kind: kindStaff, at: pl.dayStart(0)}); err != nil {
+	if err := ex.runOne(action{kind: kindStaff, at: pl.dayStart(0)}); err != nil {
 		return Stats{}, fmt.Errorf("generate: %w", err)
 	}
 	for d := range opts.Days {
@@ -109,7 +109,7 @@ func Generate(ctx context.Context, store eventstore.Store, program domain.Progra
 				}
 			}
 		}
-		pl.buckets[d] = [2][]task{}
+		pl.buckets[d] = [2][]action{}
 		if opts.Progress != nil {
 			opts.Progress(ex.written())
 		}
@@ -119,7 +119,7 @@ func Generate(ctx context.Context, store eventstore.Store, program domain.Progra
 	return st, nil
 }
 
-// kind names what a task does.
+// kind names what an action does.
 type kind uint8
 
 const (
@@ -140,9 +140,9 @@ const (
 	kindProfile
 )
 
-// events is how many events a task appends; a task that appends a
+// events is how many events an action appends; an action that appends a
 // different number is a planning error.
-func (t task) events(pl *planner) int {
+func (t action) events(pl *planner) int {
 	switch t.kind {
 	case kindStaff, kindWindow, kindNudgeRequest, kindNudge, kindReminder, kindProfile:
 		return 1
@@ -176,19 +176,19 @@ func popcount(v int32) int {
 	return n
 }
 
-// Session authors, as bits of a session task's arg.
+// Session authors, as bits of a session action's arg.
 const (
 	byMentee = 1 << iota
 	byMentor
 )
 
-// task is one step of the simulation: one or a few commands of one actor.
-type task struct {
+// action is one step of the simulation: one or a few commands of one actor.
+type action struct {
 	kind   kind
 	at     time.Time
-	member int32 // the member of a registration or profile task
-	match  int32 // the match of a match task
-	arg    int32 // what else the task needs: authors, a reason, a count
+	member int32 // the member of a registration or profile action
+	match  int32 // the match of a match action
+	arg    int32 // what else the action needs: authors, a reason, a count
 }
 
 // mentorState is what the planner tracks of a mentor.
@@ -233,11 +233,11 @@ type planner struct {
 	byDiscipline [][]int32 // mentor indexes by discipline
 	matches      []matchPlan
 
-	buckets [][2][]task // by day: closing tasks, then opening tasks
-	ready   [][]int32   // by day: mentees who want a mentor from that day
-	pool    []int32     // mentees who want a mentor now
-	resting [][]int32   // by day: mentees whose match closed, who may come back
-	dormant []int32     // mentees who may come back when the plan needs them
+	buckets [][2][]action // by day: closing actions, then opening actions
+	ready   [][]int32     // by day: mentees who want a mentor from that day
+	pool    []int32       // mentees who want a mentor now
+	resting [][]int32     // by day: mentees whose match closed, who may come back
+	dormant []int32       // mentees who may come back when the plan needs them
 
 	matchBudget int // events left for matches
 	committed   int // match events planned
@@ -261,7 +261,7 @@ func newPlanner(program domain.Program, opts Options) *planner {
 		r:          rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
 		first:      endDay.AddDate(0, 0, -opts.Days),
 		seed:       strconv.FormatUint(opts.Seed, 10),
-		buckets:    make([][2][]task, opts.Days),
+		buckets:    make([][2][]action, opts.Days),
 		ready:      make([][]int32, opts.Days),
 		resting:    make([][]int32, opts.Days),
 		windowDays: int(program.ResponseWindow/(24*time.Hour)) + 1,
@@ -282,7 +282,7 @@ func newPlanner(program domain.Program, opts Options) *planner {
 		}
 		pl.mentors[i] = m
 		pl.byDiscipline[di] = append(pl.byDiscipline[di], int32(i))
-		t := task{kind: kindMentor, at: pl.timeOn(int(m.joined)), member: int32(i)}
+		t := action{kind: kindMentor, at: pl.timeOn(int(m.joined)), member: int32(i)}
 		pl.buckets[m.joined][1] = append(pl.buckets[m.joined][1], t)
 		memberEvents += t.events(pl)
 	}
@@ -292,7 +292,7 @@ func newPlanner(program domain.Program, opts Options) *planner {
 		di, si := indexes(p)
 		pl.mentees[i] = menteeState{discipline: di, specialty: si}
 		joined := pl.r.IntN(max(opts.Days*17/20, 1))
-		t := task{kind: kindMentee, at: pl.timeOn(joined), member: int32(i)}
+		t := action{kind: kindMentee, at: pl.timeOn(joined), member: int32(i)}
 		pl.buckets[joined][1] = append(pl.buckets[joined][1], t)
 		memberEvents += t.events(pl)
 		if wants := joined + 1 + pl.r.IntN(30); wants < opts.Days {
@@ -350,9 +350,9 @@ func (pl *planner) dayOf(t time.Time) int {
 	return int(t.Sub(pl.first) / (24 * time.Hour))
 }
 
-// schedule puts a task on its day, closing or opening, unless the day is
-// past the end; it reports whether it did, and counts the task's events.
-func (pl *planner) schedule(day int, t task) bool {
+// schedule puts an action on its day, closing or opening, unless the day is
+// past the end; it reports whether it did, and counts the action's events.
+func (pl *planner) schedule(day int, t action) bool {
 	if day >= pl.opts.Days {
 		return false
 	}
@@ -367,7 +367,7 @@ func (pl *planner) schedule(day int, t task) bool {
 	return true
 }
 
-// plan applies day d's planned tasks to the planner's state and plans the
+// plan applies day d's planned actions to the planner's state and plans the
 // day's new requests.
 func (pl *planner) plan(d int) {
 	for _, phase := range pl.buckets[d] {
@@ -402,14 +402,14 @@ func (pl *planner) plan(d int) {
 	}
 }
 
-// waves splits a phase's tasks so that no two tasks of a wave append to
-// the same member's stream, and the tasks of a member run in plan order:
+// waves splits a phase's actions so that no two actions of a wave append to
+// the same member's stream, and the actions of a member run in plan order:
 // each stream then receives the same events in the same order however the
-// workers interleave. Match streams get at most one task a day.
-func (pl *planner) waves(tasks []task) [][]task {
-	var out [][]task
-	seen := map[int64]int{} // member key -> tasks of the phase touching it so far
-	for _, t := range tasks {
+// workers interleave. Match streams get at most one action a day.
+func (pl *planner) waves(actions []action) [][]action {
+	var out [][]action
+	seen := map[int64]int{} // member key -> actions of the phase touching it so far
+	for _, t := range actions {
 		keys := pl.touches(t)
 		w := 0
 		for _, k := range keys {
@@ -426,9 +426,9 @@ func (pl *planner) waves(tasks []task) [][]task {
 	return out
 }
 
-// touches returns the keys of the member streams a task appends to:
+// touches returns the keys of the member streams an action appends to:
 // mentee i as i, mentor i as -1-i.
-func (pl *planner) touches(t task) []int64 {
+func (pl *planner) touches(t action) []int64 {
 	mentee := func(i int32) int64 { return int64(i) }
 	mentor := func(i int32) int64 { return -1 - int64(i) }
 	switch t.kind {
@@ -437,7 +437,7 @@ func (pl *planner) touches(t task) []int64 {
 	case kindMentor:
 		return []int64{mentor(t.member)}
 	case kindProfile:
-		// A profile task encodes a mentor as -1-i already.
+		// A profile action encodes a mentor as -1-i already.
 		return []int64{int64(t.member)}
 	case kindRequest, kindDecline, kindCancel:
 		return []int64{mentee(pl.matches[t.match].mentee)}
@@ -448,8 +448,8 @@ func (pl *planner) touches(t task) []int64 {
 	return nil
 }
 
-// apply records what a task changes in the state the planner decides on.
-func (pl *planner) apply(t task) {
+// apply records what an action changes in the state the planner decides on.
+func (pl *planner) apply(t action) {
 	switch t.kind {
 	case kindAccept:
 		m := &pl.matches[t.match]
@@ -516,7 +516,7 @@ func (pl *planner) pickMentor(d int, mentee int32) (int32, bool) {
 func (pl *planner) planMatch(d int, mentee, mentor int32) {
 	idx := int32(len(pl.matches))
 	pl.matches = append(pl.matches, matchPlan{mentee: mentee, mentor: mentor, status: domain.StatusPending})
-	pl.schedule(d, task{kind: kindRequest, match: idx})
+	pl.schedule(d, action{kind: kindRequest, match: idx})
 	pl.mentors[mentor].promised++
 
 	// The answer: most mentors answer within a week, some take two, and
@@ -529,10 +529,10 @@ func (pl *planner) planMatch(d int, mentee, mentor int32) {
 		delay = 8 + pl.r.IntN(pl.windowDays-8)
 	}
 	if delay > pl.windowDays {
-		pl.schedule(d+pl.windowDays, task{kind: kindWindow, match: idx})
+		pl.schedule(d+pl.windowDays, action{kind: kindWindow, match: idx})
 		if pl.r.IntN(5) < 3 {
-			pl.schedule(d+pl.windowDays+1, task{kind: kindNudgeRequest, match: idx})
-			pl.schedule(d+pl.windowDays+2+pl.r.IntN(2), task{kind: kindNudge, match: idx})
+			pl.schedule(d+pl.windowDays+1, action{kind: kindNudgeRequest, match: idx})
+			pl.schedule(d+pl.windowDays+2+pl.r.IntN(2), action{kind: kindNudge, match: idx})
 		}
 	}
 	answer := d + delay
@@ -543,15 +543,15 @@ func (pl *planner) planMatch(d int, mentee, mentor int32) {
 	switch {
 	case outcome < 12:
 		pl.mentors[mentor].promised--
-		pl.schedule(answer, task{kind: kindCancel, match: idx})
+		pl.schedule(answer, action{kind: kindCancel, match: idx})
 		pl.returns(answer, mentee, 50, 3, 30)
 	case outcome < 32:
 		pl.mentors[mentor].promised--
 		reason := pl.reason(len(pl.program.DeclineReasons), declineReasonWeights)
-		pl.schedule(answer, task{kind: kindDecline, match: idx, arg: reason})
+		pl.schedule(answer, action{kind: kindDecline, match: idx, arg: reason})
 		pl.returns(answer, mentee, 70, 1, 14)
 	default:
-		if !pl.schedule(answer, task{kind: kindAccept, match: idx}) {
+		if !pl.schedule(answer, action{kind: kindAccept, match: idx}) {
 			return
 		}
 		pl.planActive(answer, idx)
@@ -570,7 +570,7 @@ func (pl *planner) planActive(accepted int, idx int32) {
 	}
 	day := accepted + 5 + pl.r.IntN(26)
 	if day > accepted+pl.reminder && accepted+pl.reminder < end {
-		pl.schedule(accepted+pl.reminder, task{kind: kindReminder, match: idx})
+		pl.schedule(accepted+pl.reminder, action{kind: kindReminder, match: idx})
 	}
 	for day < end {
 		authors := int32(0)
@@ -583,17 +583,17 @@ func (pl *planner) planActive(accepted int, idx int32) {
 		if authors == 0 {
 			authors = byMentee
 		}
-		pl.schedule(day, task{kind: kindSession, match: idx, arg: authors})
+		pl.schedule(day, action{kind: kindSession, match: idx, arg: authors})
 		day += 14 + pl.r.IntN(27)
 	}
 	if early {
 		reason := pl.reason(len(pl.program.EndReasons), endReasonWeights)
-		if !pl.schedule(end, task{kind: kindEnd, match: idx, arg: reason}) {
+		if !pl.schedule(end, action{kind: kindEnd, match: idx, arg: reason}) {
 			return
 		}
 		pl.returns(end, m.mentee, 25, 14, 90)
 	} else {
-		if !pl.schedule(end, task{kind: kindTerm, match: idx}) {
+		if !pl.schedule(end, action{kind: kindTerm, match: idx}) {
 			return
 		}
 		pl.returns(end, m.mentee, 30, 14, 90)
@@ -601,11 +601,11 @@ func (pl *planner) planActive(accepted int, idx int32) {
 	// Asked to review their profiles, some partners do.
 	if pl.r.IntN(100) < 30 {
 		pl.mentees[m.mentee].updates++
-		pl.schedule(end+1+pl.r.IntN(20), task{kind: kindProfile, member: m.mentee, arg: int32(pl.mentees[m.mentee].updates)})
+		pl.schedule(end+1+pl.r.IntN(20), action{kind: kindProfile, member: m.mentee, arg: int32(pl.mentees[m.mentee].updates)})
 	}
 	if pl.r.IntN(100) < 15 {
 		pl.mentors[m.mentor].updates++
-		pl.schedule(end+1+pl.r.IntN(20), task{kind: kindProfile, member: -1 - m.mentor, arg: int32(pl.mentors[m.mentor].updates)})
+		pl.schedule(end+1+pl.r.IntN(20), action{kind: kindProfile, member: -1 - m.mentor, arg: int32(pl.mentors[m.mentor].updates)})
 	}
 }
 
@@ -670,12 +670,12 @@ func (pl *planner) matchID(match int32) uuid.UUID {
 	return command.MatchIDFor(pl.commandID("request", match))
 }
 
-// executor runs tasks on a pool of workers, each with its own clock.
+// executor runs actions on a pool of workers, each with its own clock.
 type executor struct {
 	pl      *planner
 	ctx     context.Context
 	cancel  context.CancelFunc
-	tasks   chan task
+	actions chan action
 	results chan error
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -684,7 +684,7 @@ type executor struct {
 
 func newExecutor(ctx context.Context, store eventstore.Store, program domain.Program, pl *planner, workers int) (*executor, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	ex := &executor{pl: pl, ctx: ctx, cancel: cancel, tasks: make(chan task), results: make(chan error)}
+	ex := &executor{pl: pl, ctx: ctx, cancel: cancel, actions: make(chan action), results: make(chan error)}
 	cache := newStreamCache(store)
 	for range workers {
 		clk := clock.NewFake(pl.first)
@@ -697,7 +697,7 @@ func newExecutor(ctx context.Context, store eventstore.Store, program domain.Pro
 		ex.wg.Add(1)
 		go func() {
 			defer ex.wg.Done()
-			for t := range ex.tasks {
+			for t := range ex.actions {
 				err := w.run(ex.ctx, t)
 				if err == nil {
 					ex.mu.Lock()
@@ -711,15 +711,15 @@ func newExecutor(ctx context.Context, store eventstore.Store, program domain.Pro
 	return ex, nil
 }
 
-// run runs tasks at once and returns the first error.
-func (ex *executor) run(tasks []task) error {
+// run runs actions at once and returns the first error.
+func (ex *executor) run(actions []action) error {
 	var first error
 	sent, done := 0, 0
-	for done < len(tasks) {
-		var send chan task
-		var next task
-		if sent < len(tasks) && first == nil {
-			send, next = ex.tasks, tasks[sent]
+	for done < len(actions) {
+		var send chan action
+		var next action
+		if sent < len(actions) && first == nil {
+			send, next = ex.actions, actions[sent]
 		}
 		select {
 		case send <- next:
@@ -738,7 +738,7 @@ func (ex *executor) run(tasks []task) error {
 	return first
 }
 
-func (ex *executor) runOne(t task) error { return ex.run([]task{t}) }
+func (ex *executor) runOne(t action) error { return ex.run([]action{t}) }
 
 func (ex *executor) written() int {
 	ex.mu.Lock()
@@ -747,13 +747,13 @@ func (ex *executor) written() int {
 }
 
 func (ex *executor) stop() {
-	close(ex.tasks)
+	close(ex.actions)
 	ex.wg.Wait()
 	ex.cancel()
 }
 
-// worker runs tasks through its own command service, whose clock it sets
-// to each task's time.
+// worker runs actions through its own command service, whose clock it sets
+// to each action's time.
 type worker struct {
 	pl    *planner
 	cmds  *command.Service
@@ -765,10 +765,10 @@ type worker struct {
 // expected events.
 var errNothing = errors.New("the command decided nothing")
 
-func (w *worker) run(ctx context.Context, t task) error {
+func (w *worker) run(ctx context.Context, t action) error {
 	pl := w.pl
 	w.clk.Set(t.at)
-	// Each command of a task happens two minutes after the previous one.
+	// Each command of an action happens two minutes after the previous one.
 	next := func(res command.Result, err error) error {
 		w.clk.Advance(2 * time.Minute)
 		if err == nil && res.Position == eventstore.Start {
@@ -848,7 +848,7 @@ func (w *worker) run(ctx context.Context, t task) error {
 			err = next(w.cmds.RequestProfileReview(ctx, id))
 		}
 	default:
-		err = fmt.Errorf("unknown task kind %d", t.kind)
+		err = fmt.Errorf("unknown action kind %d", t.kind)
 	}
 	switch t.kind {
 	case kindDecline, kindCancel, kindEnd, kindTerm:
@@ -857,16 +857,16 @@ func (w *worker) run(ctx context.Context, t task) error {
 	return wrap(t, err)
 }
 
-func wrap(t task, err error) error {
+func wrap(t action, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("task %d on match %d at %s: %w", t.kind, t.match, t.at.Format(time.RFC3339), err)
+	return fmt.Errorf("action %d on match %d at %s: %w", t.kind, t.match, t.at.Format(time.RFC3339), err)
 }
 
 // register registers a member, saves the profile and, for a mentor, the
 // capacity and whether the mentor takes requests.
-func (w *worker) register(ctx context.Context, t task, next func(command.Result, error) error) error {
+func (w *worker) register(ctx context.Context, t action, next func(command.Result, error) error) error {
 	pl := w.pl
 	role := domain.RoleMentee
 	if t.kind == kindMentor {
@@ -899,7 +899,7 @@ func (w *worker) register(ctx context.Context, t task, next func(command.Result,
 
 // sessions logs one meeting, by the mentee, the mentor or both, each in
 // their own log.
-func (w *worker) sessions(ctx context.Context, t task, r *rand.Rand, mentee, mentor domain.Actor, m matchPlan, next func(command.Result, error) error) error {
+func (w *worker) sessions(ctx context.Context, t action, r *rand.Rand, mentee, mentor domain.Actor, m matchPlan, next func(command.Result, error) error) error {
 	pl := w.pl
 	id := pl.matchID(t.match)
 	made := pl.program.Today(pl.acceptedAt(t.match))
