@@ -380,7 +380,7 @@ func (n *Notifier) follow(ctx context.Context) error {
 			if !ok {
 				return fmt.Errorf("notifier: subscription ended: %w", sub.Err())
 			}
-			batch := drain(sub, rec)
+			batch := eventstore.Drain(sub, rec, 1024)
 			n.mu.Lock()
 			err := n.apply(batch)
 			n.mu.Unlock()
@@ -402,22 +402,4 @@ func (n *Notifier) follow(ctx context.Context) error {
 		}
 		timer.Reset(wait)
 	}
-}
-
-// drain returns rec and whatever else the subscription already holds, up
-// to a batch.
-func drain(sub eventstore.Subscription, rec eventstore.RecordedEvent) []eventstore.RecordedEvent {
-	batch := []eventstore.RecordedEvent{rec}
-	for len(batch) < 1024 {
-		select {
-		case rec, ok := <-sub.Events():
-			if !ok {
-				return batch
-			}
-			batch = append(batch, rec)
-		default:
-			return batch
-		}
-	}
-	return batch
 }

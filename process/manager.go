@@ -800,18 +800,10 @@ func (m *Manager) follow(ctx context.Context) error {
 
 // applyBatch applies rec and whatever else the subscription already holds.
 func (m *Manager) applyBatch(sub eventstore.Subscription, rec eventstore.RecordedEvent) {
+	batch := eventstore.Drain(sub, rec, 1025)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.apply(rec)
-	for range 1024 {
-		select {
-		case rec, ok := <-sub.Events():
-			if !ok {
-				return
-			}
-			m.apply(rec)
-		default:
-			return
-		}
+	for _, r := range batch {
+		m.apply(r)
 	}
 }

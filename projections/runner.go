@@ -245,33 +245,18 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 			return nil
 		}
-		batch = batch[:0]
-		ev, err := Decode(rec)
-		if err != nil {
-			r.poison(nil, rec.Position, err)
-			continue
-		}
-		batch = append(batch, ev)
 		// Take whatever else is already waiting, so that projections
 		// apply many events per lock.
-	more:
-		for len(batch) < cap(batch) {
-			select {
-			case rec, ok := <-sub.Events():
-				if !ok {
-					break more
-				}
-				ev, err := Decode(rec)
-				if err != nil {
-					r.apply(batch)
-					batch = batch[:0]
-					r.poison(nil, rec.Position, err)
-					continue
-				}
-				batch = append(batch, ev)
-			default:
-				break more
+		batch = batch[:0]
+		for _, rec := range eventstore.Drain(sub, rec, cap(batch)) {
+			ev, err := Decode(rec)
+			if err != nil {
+				r.apply(batch)
+				batch = batch[:0]
+				r.poison(nil, rec.Position, err)
+				continue
 			}
+			batch = append(batch, ev)
 		}
 		r.apply(batch)
 	}
