@@ -23,8 +23,8 @@ type Change struct {
 }
 
 // Hub is the in-process pub/sub of match changes. A subscriber that does
-// not keep up is dropped rather than slowing everyone down; its channel is
-// closed and Dropped reports it.
+// not keep up is dropped rather than slowing everyone down: its channel is
+// closed.
 type Hub struct {
 	mu   sync.RWMutex
 	subs map[*HubSubscription]struct{}
@@ -41,12 +41,11 @@ func NewHub(from eventstore.Position) *Hub {
 
 // HubSubscription receives the changes its filter keeps.
 type HubSubscription struct {
-	C       <-chan Change
-	c       chan Change
-	keep    func(Change) bool
-	hub     *Hub
-	once    sync.Once
-	dropped atomic.Bool
+	C    <-chan Change
+	c    chan Change
+	keep func(Change) bool
+	hub  *Hub
+	once sync.Once
 }
 
 // Subscribe registers a subscriber with a buffer of size changes.
@@ -66,9 +65,6 @@ func (s *HubSubscription) Close() {
 	s.hub.mu.Unlock()
 	s.once.Do(func() { close(s.c) })
 }
-
-// Dropped reports whether the hub dropped the subscriber for being slow.
-func (s *HubSubscription) Dropped() bool { return s.dropped.Load() }
 
 // Subscribers counts the current subscribers.
 func (h *Hub) Subscribers() int {
@@ -92,7 +88,6 @@ func (h *Hub) publish(c Change) {
 	}
 	h.mu.RUnlock()
 	for _, s := range slow {
-		s.dropped.Store(true)
 		s.Close()
 	}
 }

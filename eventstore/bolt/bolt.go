@@ -105,12 +105,11 @@ type Store struct {
 	mu  sync.RWMutex
 	mem memtable
 
-	flushKick    chan struct{}
-	flushQuit    chan struct{}
-	flusherDone  chan struct{}
-	trimmed      atomic.Pointer[chan struct{}]
-	broken       atomic.Pointer[error]
-	flushedCount atomic.Uint64
+	flushKick   chan struct{}
+	flushQuit   chan struct{}
+	flusherDone chan struct{}
+	trimmed     atomic.Pointer[chan struct{}]
+	broken      atomic.Pointer[error]
 
 	// Owned by the writer goroutine: the last position and hash it has
 	// written to the journal (durable or not yet), and the batches the

@@ -81,7 +81,6 @@ func (s *Store) flushOnce() bool {
 		}
 	}
 	s.mu.Unlock()
-	s.flushedCount.Add(uint64(len(evs)))
 	ch := make(chan struct{})
 	close(*s.trimmed.Swap(&ch))
 
