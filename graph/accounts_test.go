@@ -72,6 +72,7 @@ func TestLogoutRevokesAtOnceIncludingSubscriptions(t *testing.T) {
 	tok := e.signUp("Mentee", "Ada Lovelace", "ada@example.org")
 	c := e.dial(tok)
 	c.subscribe("1", `subscription { myMatchUpdates { type } }`, nil)
+	e.waitSubscribers(1)
 	if r := e.ok(tok, `mutation { logout { ok } }`, nil); r.get("logout", "ok") != true {
 		t.Fatalf("logout: %s", r.raw)
 	}

@@ -71,6 +71,7 @@ type env struct {
 	accounts *auth.Service
 	mailbox  string
 	blobDir  string
+	hub      *graph.Hub
 }
 
 func newEnv(t *testing.T) *env { return buildEnv(t, false) }
@@ -95,7 +96,7 @@ func buildEnv(t *testing.T, accounts bool) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = runner.Run(ctx); close(done) }()
-	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner}
+	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner, hub: hub}
 	blobDir := t.TempDir()
 	blobs, err := blob.Open(context.Background(), blob.DefaultURL(blobDir), svc.Program().DocumentContentTypes, svc.Program().Limits.DocumentSize)
 	if err != nil {
@@ -157,6 +158,20 @@ func (e *env) user(role domain.Role, name string) (domain.Actor, string) {
 	token := "token-" + a.ID.String()
 	e.tokens[token] = a
 	return a, token
+}
+
+// waitSubscribers waits until n live subscriptions are registered with the
+// hub: a subscribe message is handled asynchronously, so a change made right
+// after sending it could otherwise be published before anyone listens.
+func (e *env) waitSubscribers(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.hub.Subscribers() < n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d of %d subscriptions registered", e.hub.Subscribers(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (e *env) head() eventstore.Position {

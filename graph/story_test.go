@@ -47,6 +47,7 @@ func TestProgramStory(t *testing.T) {
 	// The mentee listens to their matches.
 	sub := e.dial(menteeTok)
 	sub.subscribe("mine", `subscription { myMatchUpdates { position type match { id status } } }`, nil)
+	e.waitSubscribers(1)
 
 	r = e.ok(menteeTok, `mutation($in: RequestMatchInput!) { requestMatch(input: $in) { match { `+matchFields+` } userErrors { code } } }`,
 		map[string]any{"in": map[string]any{"mentorId": mentorID, "message": "Would you mentor me?", "clientMutationId": "req-1"}})

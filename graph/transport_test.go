@@ -116,6 +116,7 @@ func TestLegacyGraphQLWSProtocol(t *testing.T) {
 	write(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + menteeTok}})
 	read("connection_ack")
 	write(map[string]any{"id": "1", "type": "start", "payload": map[string]any{"query": `subscription { myMatchUpdates { type } }`}})
+	e.waitSubscribers(1)
 	if _, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, ""); err != nil {
 		t.Fatal(err)
 	}
