@@ -1,7 +1,7 @@
 package projections
 
 import (
-	"cmp"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -121,89 +121,36 @@ func (p *Matches) Apply(events []Event) error {
 		if ev.Position <= p.pos {
 			continue
 		}
-		p.apply(ev)
+		EvolveMatches(matchesTable{p}, ev)
 		p.pos, p.last = ev.Position, ev.ID
 	}
 	return nil
 }
 
-func (p *Matches) apply(ev *Event) {
-	edit := func(id uuid.UUID, f func(*MatchView)) {
-		if m, ok := p.matches[id]; ok {
-			f(m)
-			m.Position = ev.Position
-		}
-	}
-	switch e := ev.Data.(type) {
-	case domain.MatchRequested:
-		if _, ok := p.matches[e.MatchID]; ok {
-			return
-		}
-		p.matches[e.MatchID] = &MatchView{ID: e.MatchID, MenteeID: e.MenteeID, MentorID: e.MentorID,
-			Status: domain.StatusPending, Message: e.Message, RequestedAt: e.At, Position: ev.Position}
-		p.byMember[e.MenteeID] = append(p.byMember[e.MenteeID], e.MatchID)
-		if e.MentorID != e.MenteeID {
-			p.byMember[e.MentorID] = append(p.byMember[e.MentorID], e.MatchID)
-		}
-	case domain.MatchAccepted:
-		edit(e.MatchID, func(m *MatchView) { m.Status, m.AcceptedAt = domain.StatusActive, e.At })
-	case domain.MatchDeclined:
-		edit(e.MatchID, func(m *MatchView) {
-			m.Status, m.ClosedAt, m.DeclineReason = domain.StatusDeclined, e.At, e.Reason
-		})
-	case domain.MatchCancelled:
-		edit(e.MatchID, func(m *MatchView) { m.Status, m.ClosedAt = domain.StatusCancelled, e.At })
-	case domain.NudgeRequested:
-		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.NudgeRequestedAt = true, e.At })
-	case domain.MentorNudged:
-		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.LastNudgeAt = false, e.At })
-	case domain.ResponseWindowElapsed:
-		edit(e.MatchID, func(m *MatchView) { m.WindowElapsed = true })
-	case domain.FirstMeetingReminderDue:
-		edit(e.MatchID, func(m *MatchView) { m.ReminderDue = true })
-	case domain.MatchEnded:
-		edit(e.MatchID, func(m *MatchView) {
-			m.Status, m.ClosedAt, m.EndReason, m.EndRequestedBy = domain.StatusEnded, e.At, e.Reason, e.RequestedBy
-		})
-	case domain.SessionLogged:
-		edit(e.MatchID, func(m *MatchView) {
-			m.SessionCount++
-			if m.FirstSessionAt.IsZero() {
-				m.FirstSessionAt = e.At
-			}
-		})
-		if _, ok := p.sessions[e.SessionID]; !ok {
-			p.sessions[e.SessionID] = &SessionView{ID: e.SessionID, MatchID: e.MatchID, AuthorID: e.AuthorID, Details: e.Details, LoggedAt: e.At, Revisions: 1}
-			p.byAuthor[e.AuthorID] = append(p.byAuthor[e.AuthorID], e.SessionID)
-		}
-	case domain.SessionEdited:
-		if s, ok := p.sessions[e.SessionID]; ok {
-			s.Details, s.EditedAt = e.Details, e.At
-			s.Revisions++
-		}
-		edit(e.MatchID, func(*MatchView) {})
-	case domain.DocumentAdded:
-		edit(e.MatchID, func(m *MatchView) {
-			m.Documents = append(m.Documents, DocumentView{ID: e.DocumentID, Name: e.Name, Version: e.Version, Size: e.Size,
-				ContentType: e.ContentType, SHA256: e.SHA256, UploaderID: e.UploaderID, AddedAt: e.At})
-		})
-	case domain.DocumentRemoved:
-		edit(e.MatchID, func(m *MatchView) {
-			for i := range m.Documents {
-				if m.Documents[i].ID == e.DocumentID {
-					m.Documents[i].Removed = true
-				}
-			}
-		})
-	case domain.ResourcePublished:
-		p.resources[e.ResourceID] = &ResourceView{ID: e.ResourceID, Title: e.Title, Description: e.Description,
-			URL: e.URL, Text: e.Text, Audience: e.Audience, PublishedAt: e.At}
-	case domain.ResourceRetired:
-		if r, ok := p.resources[e.ResourceID]; ok {
-			r.Retired = true
-		}
+// matchesTable is the in-memory table the shared evolution edits in place
+// (queries hand out copies).
+type matchesTable struct{ p *Matches }
+
+func (t matchesTable) Match(id uuid.UUID) *MatchView { return t.p.matches[id] }
+
+func (t matchesTable) InsertMatch(m *MatchView) {
+	t.p.matches[m.ID] = m
+	t.p.byMember[m.MenteeID] = append(t.p.byMember[m.MenteeID], m.ID)
+	if m.MentorID != m.MenteeID {
+		t.p.byMember[m.MentorID] = append(t.p.byMember[m.MentorID], m.ID)
 	}
 }
+
+func (t matchesTable) Session(id uuid.UUID) *SessionView { return t.p.sessions[id] }
+
+func (t matchesTable) InsertSession(s *SessionView) {
+	t.p.sessions[s.ID] = s
+	t.p.byAuthor[s.AuthorID] = append(t.p.byAuthor[s.AuthorID], s.ID)
+}
+
+func (t matchesTable) Resource(id uuid.UUID) *ResourceView { return t.p.resources[id] }
+
+func (t matchesTable) PutResource(r *ResourceView) { t.p.resources[r.ID] = r }
 
 // Match returns a copy of one match.
 func (p *Matches) Match(id uuid.UUID) (*MatchView, bool) {
@@ -228,7 +175,8 @@ const (
 	PastMatches
 )
 
-func (g MatchGroup) has(s domain.MatchStatus) bool {
+// Has reports whether a match of status s belongs to the group.
+func (g MatchGroup) Has(s domain.MatchStatus) bool {
 	switch g {
 	case PendingMatches:
 		return s == domain.StatusPending
@@ -249,7 +197,7 @@ func (p *Matches) MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView {
 	var out []*MatchView
 	ids := p.byMember[member]
 	for i := len(ids) - 1; i >= 0; i-- {
-		if m := p.matches[ids[i]]; group.has(m.Status) {
+		if m := p.matches[ids[i]]; group.Has(m.Status) {
 			out = append(out, m.clone())
 		}
 	}
@@ -268,15 +216,7 @@ func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) []SessionView {
 			out = append(out, *s)
 		}
 	}
-	slices.SortFunc(out, func(a, b SessionView) int {
-		if a.Details.Date.Before(b.Details.Date) {
-			return -1
-		}
-		if b.Details.Date.Before(a.Details.Date) {
-			return 1
-		}
-		return a.LoggedAt.Compare(b.LoggedAt)
-	})
+	SortSessions(out)
 	return out
 }
 
@@ -294,16 +234,7 @@ type CPD struct {
 // CPDSummary sums an author's logged minutes, in total, per match and for
 // sessions dated from..to inclusive (zero dates leave that end open).
 func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) CPD {
-	c := CPD{ByMatch: map[uuid.UUID]int{}}
-	for _, s := range p.SessionsOf(author, uuid.Nil) {
-		c.TotalMinutes += s.Details.Minutes
-		c.ByMatch[s.MatchID] += s.Details.Minutes
-		d := s.Details.Date
-		if (from.IsZero() || !d.Before(from)) && (to.IsZero() || !d.After(to)) {
-			c.InRangeMinutes += s.Details.Minutes
-		}
-	}
-	return c
+	return SumCPD(p.SessionsOf(author, uuid.Nil), from, to)
 }
 
 // Resources returns the live resources for a role's audience (all for
@@ -311,15 +242,7 @@ func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) CPD {
 func (p *Matches) Resources(role domain.Role) []ResourceView {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	var out []ResourceView
-	for _, r := range p.resources {
-		if r.Retired || (role != domain.RoleStaff && !r.Audience.Includes(role)) {
-			continue
-		}
-		out = append(out, *r)
-	}
-	slices.SortFunc(out, func(a, b ResourceView) int { return b.PublishedAt.Compare(a.PublishedAt) })
-	return out
+	return ResourcesFor(maps.Values(p.resources), role)
 }
 
 // StaffQueue lists what needs staff attention at a moment.
@@ -339,32 +262,7 @@ type StaffQueue struct {
 func (p *Matches) Queue(program domain.Program, now time.Time, pendingDays int) StaffQueue {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	var q StaffQueue
-	for _, m := range p.matches {
-		switch m.Status {
-		case domain.StatusPending:
-			if now.Sub(m.RequestedAt) > time.Duration(pendingDays)*24*time.Hour {
-				q.PendingOlderThan = append(q.PendingOlderThan, m.clone())
-			}
-			if m.NudgeRequested {
-				q.NudgeRequests = append(q.NudgeRequests, m.clone())
-			}
-		case domain.StatusActive:
-			if m.SessionCount == 0 && !now.Before(program.FirstMeetingReminderAt(m.AcceptedAt)) {
-				q.NoFirstSession = append(q.NoFirstSession, m.clone())
-			}
-			if end := program.TermEnd(m.AcceptedAt); !now.After(end) && end.Sub(now) <= 30*24*time.Hour {
-				q.EndingSoon = append(q.EndingSoon, m.clone())
-			}
-		}
-	}
-	byAge := func(a, b *MatchView) int {
-		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID.String(), b.ID.String()))
-	}
-	for _, l := range [][]*MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon} {
-		slices.SortFunc(l, byAge)
-	}
-	return q
+	return QueueOf(maps.Values(p.matches), program, now, pendingDays)
 }
 
 // Dashboard are the program's counters.
@@ -386,49 +284,7 @@ type Dashboard struct {
 func (p *Matches) Dashboard(program domain.Program, now time.Time) Dashboard {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	d := Dashboard{Position: p.pos}
-	var responses []float64
-	accepted := 0
-	for _, m := range p.matches {
-		switch m.Status {
-		case domain.StatusPending:
-			d.Pending++
-		case domain.StatusActive:
-			d.Active++
-		case domain.StatusDeclined:
-			d.Declined++
-		case domain.StatusCancelled:
-			d.Cancelled++
-		case domain.StatusEnded:
-			d.Ended++
-		}
-		if !m.AcceptedAt.IsZero() {
-			accepted++
-			responses = append(responses, m.AcceptedAt.Sub(m.RequestedAt).Hours()/24)
-		} else if m.Status == domain.StatusDeclined {
-			responses = append(responses, m.ClosedAt.Sub(m.RequestedAt).Hours()/24)
-		}
-	}
-	if answered := accepted + d.Declined; answered > 0 {
-		d.AcceptanceRate = float64(accepted) / float64(answered)
-		d.DeclineRate = float64(d.Declined) / float64(answered)
-	}
-	if len(responses) > 0 {
-		slices.Sort(responses)
-		mid := len(responses) / 2
-		d.MedianDaysToResponse = responses[mid]
-		if len(responses)%2 == 0 {
-			d.MedianDaysToResponse = (responses[mid-1] + responses[mid]) / 2
-		}
-	}
-	today := program.Today(now)
-	for _, s := range p.sessions {
-		if s.Details.Date.Year() == today.Year() && s.Details.Date.Month() == today.Month() {
-			d.SessionsThisMonth++
-			d.MinutesThisMonth += s.Details.Minutes
-		}
-	}
-	return d
+	return DashboardOf(maps.Values(p.matches), maps.Values(p.sessions), program, now, p.pos)
 }
 
 // Session returns one meeting log by ID.

@@ -98,68 +98,35 @@ func (p *Members) Apply(events []Event) error {
 		if ev.Position <= p.pos {
 			continue
 		}
-		p.apply(ev)
+		EvolveMembers(membersTable{p}, ev)
 		p.pos, p.last = ev.Position, ev.ID
 	}
 	return nil
 }
 
-func (p *Members) apply(ev *Event) {
-	switch e := ev.Data.(type) {
-	case domain.MemberRegistered:
-		if _, ok := p.members[e.MemberID]; ok {
-			return
-		}
-		m := &MemberView{ID: e.MemberID, Role: e.Role, Email: e.Email, RegisteredAt: e.At,
-			Profile: domain.Profile{Name: e.Name}, Capacity: e.Capacity, Accepting: e.Accepting}
-		p.members[e.MemberID] = m
-		if m.Role == domain.RoleMentor {
-			p.index.add(m)
-		}
-	case domain.ProfileUpdated:
-		if m, ok := p.members[e.MemberID]; ok {
-			old := m.Profile
-			m.Profile = e.Profile
-			if m.Role == domain.RoleMentor {
-				p.index.reprofile(m, &old)
-			}
-		}
-	case domain.MentorCapacityChanged:
-		p.change(e.MemberID, func(m *MemberView) { m.Capacity = e.Capacity })
-	case domain.MentorAvailabilityChanged:
-		p.change(e.MemberID, func(m *MemberView) { m.Accepting = e.Accepting })
-	case domain.RequestSlotTaken:
-		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotPending) })
-	case domain.RequestSlotActivated:
-		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotActive) })
-	case domain.RequestSlotReleased:
-		p.change(e.MemberID, func(m *MemberView) { m.dropSlot(e.MatchID) })
-	case domain.CapacitySlotReserved:
-		p.change(e.MemberID, func(m *MemberView) { m.setSlot(e.MatchID, domain.SlotReserved) })
-	case domain.CapacitySlotReleased:
-		p.change(e.MemberID, func(m *MemberView) { m.dropSlot(e.MatchID) })
-	case domain.ProfileReviewRequested:
-		if m, ok := p.members[e.MenteeID]; ok {
-			m.ReviewRequested = e.At
-		}
-		if m, ok := p.members[e.MentorID]; ok {
-			m.ReviewRequested = e.At
-		}
+// membersTable is the in-memory table the shared evolution edits: views
+// are edited in place (queries hand out copies) and the search index
+// follows every change.
+type membersTable struct{ p *Members }
+
+func (t membersTable) Get(id uuid.UUID) *MemberView { return t.p.members[id] }
+
+func (t membersTable) Insert(m *MemberView) {
+	t.p.members[m.ID] = m
+	if m.Role == domain.RoleMentor {
+		t.p.index.add(m)
 	}
 }
 
-// change edits a member's settings or slots in place and refreshes whether
-// a mentor is open for requests. Views handed out by queries are copies,
-// so editing in place is safe.
-func (p *Members) change(id uuid.UUID, edit func(*MemberView)) {
-	m, ok := p.members[id]
-	if !ok {
+func (t membersTable) Reindex(m *MemberView, old *domain.Profile) {
+	if m.Role != domain.RoleMentor {
 		return
 	}
-	edit(m)
-	if m.Role == domain.RoleMentor {
-		p.index.setOpen(m)
+	if old != nil {
+		t.p.index.reprofile(m, old)
+		return
 	}
+	t.p.index.setOpen(m)
 }
 
 // setSlot records a slot. Members without slots hold no map at all, which

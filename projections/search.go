@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -268,11 +269,11 @@ func (ix *searchIndex) setOpen(m *MemberView) {
 	}
 }
 
-// anyOf is the union of the postings of values under a term prefix.
-func (ix *searchIndex) anyOf(prefix string, values []string) *roaring.Bitmap {
+// anyOf is the union of the postings of terms.
+func (ix *searchIndex) anyOf(terms []string) *roaring.Bitmap {
 	out := roaring.New()
-	for _, v := range values {
-		if b := ix.lookup(prefix + v); b != nil {
+	for _, t := range terms {
+		if b := ix.lookup(t); b != nil {
 			out.Or(b)
 		}
 	}
@@ -293,25 +294,34 @@ func (ix *searchIndex) posting(term string) *roaring.Bitmap {
 	return roaring.New()
 }
 
-// SearchMentors runs a Find a Mentor search.
-func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
+// SearchPlan is a checked search, in terms any read-model store can
+// answer: a mentor matches when it has at least one term of every group
+// (and is open, when OnlyAvailable). Stores find the candidates their own
+// way and leave scoring, ordering and paging to the plan.
+type SearchPlan struct {
+	Groups        [][]string
+	OnlyAvailable bool
+	// First is the page size, 20 unless asked for 1..100.
+	First int
+	after *cursor
+}
+
+// PlanSearch checks a search and turns it into a plan.
+func PlanSearch(q SearchQuery) (SearchPlan, error) {
 	words := Words(q.Words)
 	if len(words) > MaxSearchWords {
-		return SearchResult{}, ErrTooManyWords
+		return SearchPlan{}, ErrTooManyWords
 	}
 	after, err := decodeCursor(q.After)
 	if err != nil {
-		return SearchResult{}, err
+		return SearchPlan{}, err
 	}
-	if q.First <= 0 || q.First > 100 {
-		q.First = 20
+	pl := SearchPlan{OnlyAvailable: q.OnlyAvailable, First: q.First, after: after}
+	if pl.First <= 0 || pl.First > 100 {
+		pl.First = 20
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	ix := p.index
-	var sets []*roaring.Bitmap
 	for _, w := range words {
-		sets = append(sets, ix.posting(termWord+w))
+		pl.Groups = append(pl.Groups, []string{termWord + w})
 	}
 	lists := []struct {
 		prefix string
@@ -322,16 +332,73 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 	}
 	for _, l := range lists {
 		if len(l.values) > 0 {
-			sets = append(sets, ix.anyOf(l.prefix, l.values))
+			g := make([]string, len(l.values))
+			for i, v := range l.values {
+				g[i] = l.prefix + v
+			}
+			pl.Groups = append(pl.Groups, g)
 		}
 	}
 	if c := strings.ToLower(strings.TrimSpace(q.City)); c != "" {
-		sets = append(sets, ix.posting(termCity+c))
+		pl.Groups = append(pl.Groups, []string{termCity + c})
 	}
 	for _, s := range q.Skills {
-		sets = append(sets, ix.posting(skillTerm(s.Skill, s.MinRating)))
+		pl.Groups = append(pl.Groups, []string{skillTerm(s.Skill, s.MinRating)})
 	}
-	if q.OnlyAvailable {
+	return pl, nil
+}
+
+// Hit scores a candidate for the viewer (nil for none) and reports whether
+// it comes after the plan's cursor.
+func (pl SearchPlan) Hit(viewer, m *MemberView) (SearchHit, bool) {
+	h := SearchHit{Mentor: m, Score: affinity(viewer, m)}
+	return h, pl.after == nil || pl.after.before(h)
+}
+
+// Result orders the hits, keeps the first page and gives each its cursor;
+// total counts every matching mentor. The hits' views are copied, so the
+// candidates may be a store's own.
+func (pl SearchPlan) Result(hits []SearchHit, total int) SearchResult {
+	slices.SortFunc(hits, compareHits)
+	res := SearchResult{Total: total}
+	if len(hits) > pl.First {
+		hits, res.HasNextPage = hits[:pl.First], true
+	}
+	for i := range hits {
+		hits[i].Cursor = encodeCursor(hits[i])
+		hits[i].Mentor = hits[i].Mentor.clone()
+	}
+	res.Hits = hits
+	return res
+}
+
+// SearchTerms lists the distinct search terms of a mentor's profile, for
+// stores that keep a set of mentors per term.
+func SearchTerms(pr *domain.Profile) []string {
+	var ix searchIndex
+	seen := map[string]struct{}{}
+	ix.profileTerms(pr, func(term []byte) { seen[string(term)] = struct{}{} })
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// SearchMentors runs a Find a Mentor search.
+func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
+	pl, err := PlanSearch(q)
+	if err != nil {
+		return SearchResult{}, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	ix := p.index
+	var sets []*roaring.Bitmap
+	for _, g := range pl.Groups {
+		if len(g) == 1 {
+			sets = append(sets, ix.posting(g[0]))
+			continue
+		}
+		sets = append(sets, ix.anyOf(g))
+	}
+	if pl.OnlyAvailable {
 		sets = append(sets, ix.open)
 	}
 	var found *roaring.Bitmap
@@ -345,32 +412,15 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 		found = roaring.FastAnd(sets...)
 	}
 
-	var viewer *MemberView
-	if v, ok := p.members[q.Viewer]; ok {
-		viewer = v
-	}
+	viewer := p.members[q.Viewer]
 	hits := make([]SearchHit, 0, min(int(found.GetCardinality()), 1024))
 	it := found.Iterator()
 	for it.HasNext() {
-		m := ix.docs[it.Next()]
-		h := SearchHit{Mentor: m, Score: affinity(viewer, m)}
-		if after != nil && !after.before(h) {
-			continue
+		if h, ok := pl.Hit(viewer, ix.docs[it.Next()]); ok {
+			hits = append(hits, h)
 		}
-		hits = append(hits, h)
 	}
-	total := int(found.GetCardinality())
-	slices.SortFunc(hits, compareHits)
-	res := SearchResult{Total: total}
-	if len(hits) > q.First {
-		hits, res.HasNextPage = hits[:q.First], true
-	}
-	for i := range hits {
-		hits[i].Cursor = encodeCursor(hits[i])
-		hits[i].Mentor = hits[i].Mentor.clone()
-	}
-	res.Hits = hits
-	return res, nil
+	return pl.Result(hits, int(found.GetCardinality())), nil
 }
 
 // affinity scores how well a mentor fits the searching mentee: three points

@@ -1,0 +1,138 @@
+package projections
+
+import (
+	"cmp"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// The query functions below compute answers from views, whatever store
+// holds them, so that every read-model store answers alike.
+
+// SortSessions orders meeting logs by session date, then log time.
+func SortSessions(out []SessionView) {
+	slices.SortFunc(out, func(a, b SessionView) int {
+		if a.Details.Date.Before(b.Details.Date) {
+			return -1
+		}
+		if b.Details.Date.Before(a.Details.Date) {
+			return 1
+		}
+		return a.LoggedAt.Compare(b.LoggedAt)
+	})
+}
+
+// SumCPD sums an author's logged minutes, in total, per match and for
+// sessions dated from..to inclusive (zero dates leave that end open).
+func SumCPD(sessions []SessionView, from, to domain.Date) CPD {
+	c := CPD{ByMatch: map[uuid.UUID]int{}}
+	for _, s := range sessions {
+		c.TotalMinutes += s.Details.Minutes
+		c.ByMatch[s.MatchID] += s.Details.Minutes
+		d := s.Details.Date
+		if (from.IsZero() || !d.Before(from)) && (to.IsZero() || !d.After(to)) {
+			c.InRangeMinutes += s.Details.Minutes
+		}
+	}
+	return c
+}
+
+// ResourcesFor returns the live resources for a role's audience (all for
+// staff), newest first.
+func ResourcesFor(resources iter.Seq[*ResourceView], role domain.Role) []ResourceView {
+	var out []ResourceView
+	for r := range resources {
+		if r.Retired || (role != domain.RoleStaff && !r.Audience.Includes(role)) {
+			continue
+		}
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b ResourceView) int {
+		return cmp.Or(b.PublishedAt.Compare(a.PublishedAt), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
+	return out
+}
+
+// QueueOf computes the staff queue at now from every match.
+func QueueOf(matches iter.Seq[*MatchView], program domain.Program, now time.Time, pendingDays int) StaffQueue {
+	var q StaffQueue
+	for m := range matches {
+		switch m.Status {
+		case domain.StatusPending:
+			if now.Sub(m.RequestedAt) > time.Duration(pendingDays)*24*time.Hour {
+				q.PendingOlderThan = append(q.PendingOlderThan, m.clone())
+			}
+			if m.NudgeRequested {
+				q.NudgeRequests = append(q.NudgeRequests, m.clone())
+			}
+		case domain.StatusActive:
+			if m.SessionCount == 0 && !now.Before(program.FirstMeetingReminderAt(m.AcceptedAt)) {
+				q.NoFirstSession = append(q.NoFirstSession, m.clone())
+			}
+			if end := program.TermEnd(m.AcceptedAt); !now.After(end) && end.Sub(now) <= 30*24*time.Hour {
+				q.EndingSoon = append(q.EndingSoon, m.clone())
+			}
+		}
+	}
+	byAge := func(a, b *MatchView) int {
+		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID.String(), b.ID.String()))
+	}
+	for _, l := range [][]*MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon} {
+		slices.SortFunc(l, byAge)
+	}
+	return q
+}
+
+// DashboardOf computes the counters at now from every match and meeting
+// log; pos is the read model's position.
+func DashboardOf(matches iter.Seq[*MatchView], sessions iter.Seq[*SessionView], program domain.Program, now time.Time, pos eventstore.Position) Dashboard {
+	d := Dashboard{Position: pos}
+	var responses []float64
+	accepted := 0
+	for m := range matches {
+		switch m.Status {
+		case domain.StatusPending:
+			d.Pending++
+		case domain.StatusActive:
+			d.Active++
+		case domain.StatusDeclined:
+			d.Declined++
+		case domain.StatusCancelled:
+			d.Cancelled++
+		case domain.StatusEnded:
+			d.Ended++
+		}
+		if !m.AcceptedAt.IsZero() {
+			accepted++
+			responses = append(responses, m.AcceptedAt.Sub(m.RequestedAt).Hours()/24)
+		} else if m.Status == domain.StatusDeclined {
+			responses = append(responses, m.ClosedAt.Sub(m.RequestedAt).Hours()/24)
+		}
+	}
+	if answered := accepted + d.Declined; answered > 0 {
+		d.AcceptanceRate = float64(accepted) / float64(answered)
+		d.DeclineRate = float64(d.Declined) / float64(answered)
+	}
+	if len(responses) > 0 {
+		slices.Sort(responses)
+		mid := len(responses) / 2
+		d.MedianDaysToResponse = responses[mid]
+		if len(responses)%2 == 0 {
+			d.MedianDaysToResponse = (responses[mid-1] + responses[mid]) / 2
+		}
+	}
+	today := program.Today(now)
+	for s := range sessions {
+		if s.Details.Date.Year() == today.Year() && s.Details.Date.Month() == today.Month() {
+			d.SessionsThisMonth++
+			d.MinutesThisMonth += s.Details.Minutes
+		}
+	}
+	return d
+}
