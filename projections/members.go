@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -55,10 +56,7 @@ func (m *MemberView) count(s domain.SlotState) int {
 
 func (m *MemberView) clone() *MemberView {
 	c := *m
-	c.Slots = make(map[uuid.UUID]domain.SlotState, len(m.Slots))
-	for k, v := range m.Slots {
-		c.Slots[k] = v
-	}
+	c.Slots = maps.Clone(m.Slots)
 	return &c
 }
 

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"errors"
 	"iter"
 	"slices"
 	"time"
@@ -136,3 +137,10 @@ func DashboardOf(matches iter.Seq[*MatchView], sessions iter.Seq[*SessionView], 
 	}
 	return d
 }
+
+// ErrUnavailable marks a read that a shared read-model store could not
+// answer (Redis down or too slow). The reader interfaces return no errors,
+// because the in-memory store cannot fail; a store that can panics with an
+// error wrapping ErrUnavailable, and the API turns it into an UNAVAILABLE
+// error rather than a wrong "not found".
+var ErrUnavailable = errors.New("read models unavailable")

@@ -359,6 +359,9 @@ func (pl SearchPlan) Hit(viewer, m *MemberView) (SearchHit, bool) {
 // total counts every matching mentor. The hits' views are copied, so the
 // candidates may be a store's own.
 func (pl SearchPlan) Result(hits []SearchHit, total int) SearchResult {
+	if hits == nil {
+		hits = []SearchHit{}
+	}
 	slices.SortFunc(hits, compareHits)
 	res := SearchResult{Total: total}
 	if len(hits) > pl.First {

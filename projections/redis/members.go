@@ -1,0 +1,284 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// Members is the members read model in Redis: a hash of member views by
+// ID, and for the mentor search a set of mentor IDs per search term, one
+// of all mentors and one of the mentors open for requests.
+type Members struct{ base }
+
+func (p *Members) views() string        { return p.key("m") }
+func (p *Members) all() string          { return p.key("all") }
+func (p *Members) open() string         { return p.key("open") }
+func (p *Members) term(t string) string { return p.key("t", t) }
+func (p *Members) scratch() string      { return p.key("tmp", uuid.NewString()) }
+func (p *Members) decode(s string) *MemberView {
+	var m MemberView
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		panic(unavailable(fmt.Errorf("member view: %w", err)))
+	}
+	return &m
+}
+
+// MemberView is the view as stored.
+type MemberView = projections.MemberView
+
+// Member returns one member's view.
+func (p *Members) Member(id uuid.UUID) (*MemberView, bool) {
+	ctx, cancel := p.rm.queryContext()
+	defer cancel()
+	s, err := p.rm.c.HGet(ctx, p.views(), id.String()).Result()
+	if err == goredis.Nil {
+		return nil, false
+	}
+	if err != nil {
+		panic(unavailable(err))
+	}
+	return p.decode(s), true
+}
+
+// MembersByID returns the views of the given members in order; unknown IDs
+// give nil.
+func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
+	out := make([]*MemberView, len(ids))
+	if len(ids) == 0 {
+		return out
+	}
+	ctx, cancel := p.rm.queryContext()
+	defer cancel()
+	vals, err := p.rm.c.HMGet(ctx, p.views(), idStrings(ids)...).Result()
+	if err != nil {
+		panic(unavailable(err))
+	}
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = p.decode(s)
+		}
+	}
+	return out
+}
+
+// SearchMentors runs a Find a Mentor search: Redis intersects the term
+// sets (a union first for filters with several values), and the plan
+// scores, orders and pages the candidates as the in-memory search does.
+func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchResult, error) {
+	pl, err := projections.PlanSearch(q)
+	if err != nil {
+		return projections.SearchResult{}, err
+	}
+	ctx, cancel := p.rm.queryContext()
+	defer cancel()
+	// A filter with several values is a union, stored under a scratch key
+	// of the same hash slot for the intersection and deleted in the same
+	// transaction.
+	type union struct {
+		dst  string
+		keys []string
+	}
+	var sets []string
+	var unions []union
+	for _, g := range pl.Groups {
+		keys := make([]string, len(g))
+		for i, t := range g {
+			keys[i] = p.term(t)
+		}
+		if len(keys) == 1 {
+			sets = append(sets, keys[0])
+			continue
+		}
+		u := union{dst: p.scratch(), keys: keys}
+		unions = append(unions, u)
+		sets = append(sets, u.dst)
+	}
+	if pl.OnlyAvailable {
+		sets = append(sets, p.open())
+	}
+	var ids []string
+	if len(sets) == 0 {
+		ids, err = p.rm.c.SMembers(ctx, p.all()).Result()
+	} else {
+		var inter *goredis.StringSliceCmd
+		_, err = p.rm.c.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+			for _, u := range unions {
+				tx.SUnionStore(ctx, u.dst, u.keys...)
+			}
+			inter = tx.SInter(ctx, sets...)
+			for _, u := range unions {
+				tx.Del(ctx, u.dst)
+			}
+			return nil
+		})
+		if err == nil {
+			ids = inter.Val()
+		}
+	}
+	if err != nil && err != goredis.Nil {
+		panic(unavailable(err))
+	}
+	if len(ids) == 0 {
+		return pl.Result(nil, 0), nil
+	}
+	fields := append(ids, q.Viewer.String())
+	vals, err := p.rm.c.HMGet(ctx, p.views(), fields...).Result()
+	if err != nil {
+		panic(unavailable(err))
+	}
+	var viewer *MemberView
+	if s, ok := vals[len(ids)].(string); ok {
+		viewer = p.decode(s)
+	}
+	hits := make([]projections.SearchHit, 0, min(len(ids), 1024))
+	for _, v := range vals[:len(ids)] {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if h, ok := pl.Hit(viewer, p.decode(s)); ok {
+			hits = append(hits, h)
+		}
+	}
+	return pl.Result(hits, len(ids)), nil
+}
+
+// memberRow is one member loaded for a batch: the stored bytes and the
+// view the batch edits.
+type memberRow struct {
+	stored []byte
+	view   *MemberView
+}
+
+// memberBatch is the projections.MemberTable of one commit. In its dry run
+// it only records which members the events touch, so that they are loaded
+// in one round trip before the real run.
+type memberBatch struct {
+	dry  bool
+	want []uuid.UUID
+	rows map[uuid.UUID]*memberRow
+	ids  []uuid.UUID // in first-touch order, for deterministic writes
+}
+
+func (t *memberBatch) Get(id uuid.UUID) *MemberView {
+	if t.dry {
+		t.want = append(t.want, id)
+		return nil
+	}
+	if r := t.rows[id]; r != nil {
+		return r.view
+	}
+	return nil
+}
+
+func (t *memberBatch) Insert(m *MemberView) {
+	if t.dry {
+		return
+	}
+	r := t.rows[m.ID]
+	if r == nil {
+		r = &memberRow{}
+		t.rows[m.ID] = r
+		t.ids = append(t.ids, m.ID)
+	}
+	r.view = m
+}
+
+func (t *memberBatch) Reindex(*MemberView, *domain.Profile) {}
+
+// commit applies events after from and writes the result with the new
+// checkpoint, if token still holds the lease.
+func (p *Members) commit(ctx context.Context, token string, from eventstore.Position, events []projections.Event) error {
+	t := &memberBatch{dry: true}
+	for i := range events {
+		projections.EvolveMembers(t, &events[i])
+	}
+	t.dry, t.rows = false, map[uuid.UUID]*memberRow{}
+	if ids := uniqueIDs(t.want); len(ids) > 0 {
+		vals, err := p.rm.c.HMGet(ctx, p.views(), idStrings(ids)...).Result()
+		if err != nil {
+			return fmt.Errorf("load members: %w", err)
+		}
+		for i, v := range vals {
+			if s, ok := v.(string); ok {
+				t.rows[ids[i]] = &memberRow{stored: []byte(s), view: p.decode(s)}
+				t.ids = append(t.ids, ids[i])
+			}
+		}
+	}
+	for i := range events {
+		projections.EvolveMembers(t, &events[i])
+	}
+	o := newOps(&p.base)
+	for _, id := range t.ids {
+		r := t.rows[id]
+		b, err := json.Marshal(r.view)
+		if err != nil {
+			return fmt.Errorf("encode member: %w", err)
+		}
+		if bytes.Equal(b, r.stored) {
+			continue
+		}
+		o.hset(p.views(), id.String(), b)
+		if r.view.Role != domain.RoleMentor {
+			continue
+		}
+		var oldTerms []string
+		wasOpen := false
+		if r.stored == nil {
+			o.sadd(p.all(), id.String())
+		} else {
+			old := p.decode(string(r.stored))
+			oldTerms, wasOpen = projections.SearchTerms(&old.Profile), old.Open()
+		}
+		newTerms := projections.SearchTerms(&r.view.Profile)
+		for _, term := range oldTerms {
+			if _, ok := slices.BinarySearch(newTerms, term); !ok {
+				o.srem(p.term(term), id.String())
+			}
+		}
+		for _, term := range newTerms {
+			if _, ok := slices.BinarySearch(oldTerms, term); !ok {
+				o.sadd(p.term(term), id.String())
+			}
+		}
+		if isOpen := r.view.Open(); isOpen != wasOpen {
+			if isOpen {
+				o.sadd(p.open(), id.String())
+			} else {
+				o.srem(p.open(), id.String())
+			}
+		}
+	}
+	return o.run(ctx, &p.base, token, from, events[len(events)-1])
+}
+
+func idStrings(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
+func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]struct{}, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,500 @@
+package redis
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// committer is a Redis projection as the projector drives it.
+type committer interface {
+	Name() string
+	checkpoint(ctx context.Context) (eventstore.Position, string, error)
+	commit(ctx context.Context, token string, from eventstore.Position, events []projections.Event) error
+	lease() string
+	meta() string
+	key(parts ...string) string
+}
+
+func (rm *ReadModels) committers() []committer { return []committer{rm.Members, rm.Matches} }
+
+// acquireScript takes a free lease: it draws the next fencing number and
+// stores "<owner>#<number>" with the lease's time to live. KEYS[1] is the
+// lease, KEYS[2] the fencing counter; ARGV[1] the owner, ARGV[2] the TTL in
+// milliseconds. It returns the token, or nil when the lease is held.
+var acquireScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return false
+end
+local token = ARGV[1] .. '#' .. redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
+return token
+`)
+
+// renewScript extends the lease while token holds it; it returns 0 when
+// the lease was lost.
+var renewScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// releaseScript frees the lease if token still holds it, so that another
+// instance takes over at once after a clean shutdown.
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Holder returns the token of the lease holder of a projection ("" when
+// none), for operators and tests.
+func (rm *ReadModels) Holder(ctx context.Context, projection string) (string, error) {
+	for _, p := range rm.committers() {
+		if p.Name() == projection {
+			tok, err := rm.c.Get(ctx, p.lease()).Result()
+			if errors.Is(err, goredis.Nil) {
+				return "", nil
+			}
+			return tok, err
+		}
+	}
+	return "", fmt.Errorf("no projection %q", projection)
+}
+
+// RunOptions tune Run.
+type RunOptions struct {
+	// Project makes this instance compete for the projections' leases
+	// and apply events while it holds them. An instance that does not
+	// project only reads and follows.
+	Project bool
+	// Feed are projections given, in order, every event once the shared
+	// read models have applied it; the subscription hub is one, so that
+	// a subscriber told of a change finds it in the read models.
+	Feed []projections.Projection
+}
+
+// Run keeps the read models up to date and this instance informed until
+// ctx ends.
+func (rm *ReadModels) Run(ctx context.Context, store eventstore.Store, opts RunOptions) error {
+	var wg sync.WaitGroup
+	if opts.Project {
+		for _, p := range rm.committers() {
+			wg.Go(func() { rm.project(ctx, store, p) })
+		}
+	}
+	wg.Go(func() { rm.follow(ctx, store, opts.Feed) })
+	wg.Wait()
+	return nil
+}
+
+// project competes for a projection's lease for as long as ctx lasts.
+func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p committer) {
+	log := rm.opts.Logger.With().Str("projection", p.Name()).Logger()
+	poll := rm.opts.LeaseTTL / 3
+	for ctx.Err() == nil {
+		tok, err := acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
+		switch {
+		case err == nil:
+			log.Info().Str("token", tok).Msg("projecting: took the lease")
+			rm.hold(ctx, store, p, tok)
+			log.Info().Str("token", tok).Msg("stopped projecting")
+			continue
+		case errors.Is(err, goredis.Nil):
+		case ctx.Err() == nil:
+			log.Warn().Err(err).Msg("lease")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(poll):
+		}
+	}
+}
+
+// hold applies events while the lease lasts: a renewer extends it every
+// third of its TTL and ends the holding when it is lost or cannot be
+// renewed before it would lapse.
+func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) {
+	hctx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ttl := rm.opts.LeaseTTL
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		renewed := time.Now()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := renewScript.Run(hctx, rm.c, []string{p.lease()}, tok, ttl.Milliseconds()).Int()
+			switch {
+			case err == nil && n == 1:
+				renewed = time.Now()
+			case err == nil || time.Since(renewed) > ttl-ttl/3:
+				cancel(ErrFenced)
+				return
+			}
+		}
+	})
+	err := rm.apply(hctx, store, p, tok)
+	cancel(nil)
+	wg.Wait()
+	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrFenced) && !errors.Is(context.Cause(hctx), ErrFenced) {
+		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("projecting failed; trying again")
+	}
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer rcancel()
+	_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
+}
+
+// batchSize is how many events one commit takes at most.
+const batchSize = 512
+
+// apply feeds a projection from its stored checkpoint while ctx lasts.
+func (rm *ReadModels) apply(ctx context.Context, store eventstore.Store, p committer, tok string) error {
+	from, failed, err := p.checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if failed != "" {
+		// The projection stopped on an event: holding the lease keeps
+		// the other instances from repeating the failure.
+		<-ctx.Done()
+		return nil
+	}
+	sub, err := store.SubscribeAll(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	for rec := range sub.Events() {
+		recs := eventstore.Drain(sub, rec, batchSize)
+		events := make([]projections.Event, 0, len(recs))
+		var bad error
+		for _, r := range recs {
+			ev, err := projections.Decode(r)
+			if err != nil {
+				bad = fmt.Errorf("projection %s stopped at position %d: %w", p.Name(), r.Position, err)
+				break
+			}
+			events = append(events, ev)
+		}
+		if len(events) > 0 {
+			if err := rm.commit(ctx, p, tok, from, events); err != nil {
+				return err
+			}
+			from = events[len(events)-1].Position
+			rm.note(p.Name(), from, "")
+			if err := rm.c.Publish(ctx, rm.channel(), p.Name()+" "+strconv.FormatUint(uint64(from), 10)).Err(); err != nil && ctx.Err() == nil {
+				rm.opts.Logger.Warn().Err(err).Msg("publish checkpoint")
+			}
+		}
+		if bad != nil {
+			// Never skip a poison event: the projection stops, and
+			// every instance's /readyz says where.
+			rm.opts.Logger.Error().Err(bad).Msg("projection stopped")
+			if err := rm.c.HSet(ctx, p.meta(), "failed", bad.Error()).Err(); err != nil {
+				return err
+			}
+			rm.note(p.Name(), from, bad.Error())
+			<-ctx.Done()
+			return nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sub.Err()
+}
+
+// commit commits a batch, retrying a transient failure twice.
+func (rm *ReadModels) commit(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) error {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
+			}
+		}
+		err = p.commit(ctx, tok, from, events)
+		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// follower is what an instance knows of the shared read models.
+type follower struct {
+	mu      sync.Mutex
+	reached map[string]eventstore.Position
+	failed  map[string]string
+	readErr error
+	low     eventstore.Position // every projection has applied up to here
+	changed chan struct{}       // closed and replaced whenever low moves
+}
+
+func (rm *ReadModels) followerState() *follower {
+	rm.once.Do(func() {
+		rm.f = &follower{reached: map[string]eventstore.Position{}, failed: map[string]string{}, changed: make(chan struct{})}
+	})
+	return rm.f
+}
+
+// note records a projection's checkpoint and moves the common position.
+func (rm *ReadModels) note(name string, pos eventstore.Position, failed string) {
+	f := rm.followerState()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if pos > f.reached[name] {
+		f.reached[name] = pos
+	}
+	if failed != "" {
+		f.failed[name] = failed
+	}
+	low, first := eventstore.Position(0), true
+	for _, p := range rm.committers() {
+		if r := f.reached[p.Name()]; first || r < low {
+			low, first = r, false
+		}
+	}
+	if low > f.low || failed != "" {
+		f.low = max(f.low, low)
+		close(f.changed)
+		f.changed = make(chan struct{})
+	}
+}
+
+// refresh reads every checkpoint from Redis.
+func (rm *ReadModels) refresh(ctx context.Context) error {
+	for _, p := range rm.committers() {
+		pos, failed, err := p.checkpoint(ctx)
+		if err != nil {
+			f := rm.followerState()
+			f.mu.Lock()
+			f.readErr = err
+			f.mu.Unlock()
+			return err
+		}
+		rm.note(p.Name(), pos, failed)
+	}
+	f := rm.followerState()
+	f.mu.Lock()
+	f.readErr = nil
+	f.mu.Unlock()
+	return nil
+}
+
+// Reached is the position every Redis projection has applied, as this
+// instance last heard.
+func (rm *ReadModels) Reached() eventstore.Position {
+	f := rm.followerState()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.low
+}
+
+// Healthy reports a projection stopped on a poison event, or Redis out of
+// reach at the last look.
+func (rm *ReadModels) Healthy() error {
+	f := rm.followerState()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range rm.committers() {
+		if msg := f.failed[p.Name()]; msg != "" {
+			return errors.New(msg)
+		}
+	}
+	if f.readErr != nil {
+		return fmt.Errorf("redis read models: %w", f.readErr)
+	}
+	return nil
+}
+
+// WaitFor returns once every Redis projection has applied the event at
+// pos, or with the context's error; a stopped projection makes it fail at
+// once.
+func (rm *ReadModels) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	f := rm.followerState()
+	for {
+		f.mu.Lock()
+		low, changed := f.low, f.changed
+		f.mu.Unlock()
+		if low >= pos {
+			return nil
+		}
+		for name, msg := range rm.failedCopy() {
+			return fmt.Errorf("projection %s: %s", name, msg)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for read models to reach position %d (at %d): %w", pos, low, ctx.Err())
+		}
+	}
+}
+
+func (rm *ReadModels) failedCopy() map[string]string {
+	f := rm.followerState()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]string, len(f.failed))
+	for k, v := range f.failed {
+		out[k] = v
+	}
+	return out
+}
+
+// follow listens for checkpoints on pub/sub, and reads them from Redis
+// every poll as well, so that a lost message only delays; whenever every
+// projection has moved on, it hands the new events to feed. The events
+// come from the store, not from the message, so a gap is re-read rather
+// than lost.
+func (rm *ReadModels) follow(ctx context.Context, store eventstore.Store, feed []projections.Projection) {
+	ps := rm.c.Subscribe(ctx, rm.channel())
+	defer ps.Close()
+	msgs := ps.Channel()
+	poll := time.NewTicker(max(rm.opts.LeaseTTL/10, 50*time.Millisecond))
+	defer poll.Stop()
+	// Subscribers hear of changes from now on: wait for the first look at
+	// the checkpoints rather than replay history to them.
+	for rm.refresh(ctx) != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		}
+	}
+	fed := rm.Reached()
+	for {
+		f := rm.followerState()
+		f.mu.Lock()
+		changed := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			if name, pos, ok := strings.Cut(m.Payload, " "); ok {
+				if n, err := strconv.ParseUint(pos, 10, 64); err == nil {
+					rm.note(name, eventstore.Position(n), "")
+				}
+			}
+		case <-poll.C:
+			if err := rm.refresh(ctx); err != nil && ctx.Err() == nil {
+				rm.opts.Logger.Warn().Err(err).Msg("read checkpoints")
+			}
+		case <-changed:
+		}
+		if low := rm.Reached(); low > fed && len(feed) > 0 {
+			if err := rm.feed(ctx, store, fed, low, feed); err != nil {
+				if ctx.Err() == nil {
+					rm.opts.Logger.Warn().Err(err).Msg("feed subscribers")
+				}
+				continue
+			}
+			fed = low
+		} else if low > fed {
+			fed = low
+		}
+	}
+}
+
+// feed reads the events after from up to to and hands them to feed.
+func (rm *ReadModels) feed(ctx context.Context, store eventstore.Store, from, to eventstore.Position, feed []projections.Projection) error {
+	for from < to {
+		recs, err := store.ReadAll(ctx, from, batchSize)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		events := make([]projections.Event, 0, len(recs))
+		for _, r := range recs {
+			if r.Position > to {
+				break
+			}
+			ev, err := projections.Decode(r)
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		for _, p := range feed {
+			if err := p.Apply(events); err != nil {
+				return err
+			}
+		}
+		from = recs[len(recs)-1].Position
+	}
+	return nil
+}
+
+// Apply applies events directly, holding each projection's lease while it
+// does: it is how an offline rebuild fills Redis, and it refuses while an
+// instance projects. Events at or before a projection's checkpoint are
+// skipped.
+func (rm *ReadModels) Apply(ctx context.Context, events []projections.Event) error {
+	for _, p := range rm.committers() {
+		if err := rm.applyHeld(ctx, p, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []projections.Event) error {
+	tok, err := acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
+	if errors.Is(err, goredis.Nil) {
+		return fmt.Errorf("projection %s: another instance holds its lease", p.Name())
+	}
+	if err != nil {
+		return fmt.Errorf("lease of %s: %w", p.Name(), err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
+	}()
+	from, failed, err := p.checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if failed != "" {
+		return errors.New(failed)
+	}
+	i, _ := slices.BinarySearchFunc(events, from, func(ev projections.Event, pos eventstore.Position) int {
+		return cmp.Compare(ev.Position, pos+1)
+	})
+	for rest := events[i:]; len(rest) > 0; {
+		n := min(len(rest), batchSize)
+		if err := rm.commit(ctx, p, tok, from, rest[:n]); err != nil {
+			return err
+		}
+		from = rest[n-1].Position
+		rest = rest[n:]
+	}
+	rm.note(p.Name(), from, "")
+	return nil
+}

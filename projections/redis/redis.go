@@ -1,0 +1,256 @@
+// Package redis keeps the read models in Redis, so that several API
+// instances share them. It follows the in-memory read models event for
+// event: both apply events through projections.EvolveMembers and
+// projections.EvolveMatches and answer queries through the same plans, and
+// both pass the suite in projections/readmodeltest.
+//
+// Every projection keeps its keys under one hash tag, so that a commit
+// (the state, its checkpoint and the fencing check) is one Lua script and
+// works on Redis Cluster. One instance at a time applies events to a
+// projection: the holder of the projection's lease, whose token carries a
+// fencing number that every commit checks. The others only read, learn of
+// new checkpoints over pub/sub, and take the lease over when it lapses.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// Options configure the Redis read models.
+type Options struct {
+	// Prefix namespaces every key and channel ("mentorship" when empty).
+	// Instances serving one program use the same prefix.
+	Prefix string
+	// Owner names this instance in lease tokens (host name and process ID
+	// when empty), so that an operator can tell who projects.
+	Owner string
+	// LeaseTTL is how long a lease outlives its holder's last renewal
+	// (5 s when 0): another instance takes over within about this long
+	// after the holder dies.
+	LeaseTTL time.Duration
+	// Timeout bounds one query's Redis calls (2 s when 0).
+	Timeout time.Duration
+	// Logger receives lease changes and failures.
+	Logger zerolog.Logger
+}
+
+// ErrFenced is returned by a commit whose lease was lost: another instance
+// holds the projection now, and nothing was written.
+var ErrFenced = errors.New("redis read model: lease lost")
+
+// errMoved is returned by a commit whose checkpoint is not where the
+// holder thought; nothing was written and the holder starts again from the
+// stored checkpoint.
+var errMoved = errors.New("redis read model: checkpoint moved")
+
+// ReadModels are the members and matches read models in Redis.
+type ReadModels struct {
+	c       goredis.UniversalClient
+	opts    Options
+	Members *Members
+	Matches *Matches
+
+	once sync.Once
+	f    *follower
+}
+
+// New returns the read models kept under opts.Prefix in c.
+func New(c goredis.UniversalClient, opts Options) *ReadModels {
+	if opts.Prefix == "" {
+		opts.Prefix = "mentorship"
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = host + ":" + strconv.Itoa(os.Getpid())
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 5 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	rm := &ReadModels{c: c, opts: opts}
+	rm.Members = &Members{base: newBase(rm, "members")}
+	rm.Matches = &Matches{base: newBase(rm, "matches")}
+	return rm
+}
+
+// channel carries "<projection> <position>" after every commit.
+func (rm *ReadModels) channel() string { return rm.opts.Prefix + ":positions" }
+
+// base is what every Redis projection has: its keys' hash tag, its lease
+// and its checkpoint.
+type base struct {
+	rm   *ReadModels
+	name string
+	tag  string // "{prefix:name}", the hash tag of every key
+}
+
+func newBase(rm *ReadModels, name string) base {
+	return base{rm: rm, name: name, tag: "{" + rm.opts.Prefix + ":" + name + "}"}
+}
+
+func (b *base) key(parts ...string) string {
+	k := b.tag
+	for _, p := range parts {
+		k += ":" + p
+	}
+	return k
+}
+
+func (b *base) meta() string  { return b.key("meta") }
+func (b *base) lease() string { return b.key("lease") }
+
+// Name implements projections.Projection.
+func (b *base) Name() string { return b.name }
+
+// checkpoint reads the projection's stored position and, when it stopped
+// on an event, why.
+func (b *base) checkpoint(ctx context.Context) (eventstore.Position, string, error) {
+	vals, err := b.rm.c.HMGet(ctx, b.meta(), "pos", "failed").Result()
+	if err != nil {
+		return 0, "", fmt.Errorf("read checkpoint of %s: %w", b.name, err)
+	}
+	var pos eventstore.Position
+	if s, ok := vals[0].(string); ok {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, "", fmt.Errorf("checkpoint of %s: %w", b.name, err)
+		}
+		pos = eventstore.Position(n)
+	}
+	failed, _ := vals[1].(string)
+	return pos, failed, nil
+}
+
+// Position implements projections.Projection with the stored checkpoint.
+// It reads Redis; on failure it panics like a query.
+func (b *base) Position() eventstore.Position {
+	ctx, cancel := b.rm.queryContext()
+	defer cancel()
+	pos, _, err := b.checkpoint(ctx)
+	if err != nil {
+		panic(unavailable(err))
+	}
+	return pos
+}
+
+func (rm *ReadModels) queryContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), rm.opts.Timeout)
+}
+
+// unavailable wraps a failed read for the API: see projections.ErrUnavailable.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %w", projections.ErrUnavailable, err)
+}
+
+// commitScript writes one batch: it checks the lease token (fencing) and
+// that the checkpoint is where the batch starts, then runs the batch's
+// operations and moves the checkpoint, all or nothing. KEYS[1] is the
+// lease, KEYS[2] the meta hash; ARGV[1] the token, ARGV[2] the expected
+// checkpoint, ARGV[3] the new one, ARGV[4] the last event's ID, then the
+// operations: "h" key field value (HSET), "s" key member (SADD), "r" key
+// member (SREM), "p" key value (RPUSH), keys given as indexes into KEYS.
+// Positions are compared as strings, since Lua numbers lose precision
+// above 2^53.
+var commitScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('FENCED')
+end
+local cp = redis.call('HGET', KEYS[2], 'pos') or '0'
+if cp ~= ARGV[2] then
+  return redis.error_reply('MOVED ' .. cp)
+end
+local i = 5
+local n = #ARGV
+while i <= n do
+  local op = ARGV[i]
+  local k = KEYS[tonumber(ARGV[i + 1])]
+  if op == 'h' then
+    redis.call('HSET', k, ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  elseif op == 's' then
+    redis.call('SADD', k, ARGV[i + 2])
+    i = i + 3
+  elseif op == 'r' then
+    redis.call('SREM', k, ARGV[i + 2])
+    i = i + 3
+  elseif op == 'p' then
+    redis.call('RPUSH', k, ARGV[i + 2])
+    i = i + 3
+  else
+    return redis.error_reply('BADOP ' .. op)
+  end
+end
+redis.call('HSET', KEYS[2], 'pos', ARGV[3], 'last', ARGV[4])
+return 1
+`)
+
+// ops collects a batch's writes for commitScript.
+type ops struct {
+	keys  []string
+	index map[string]int
+	args  []any
+}
+
+func newOps(b *base) *ops {
+	o := &ops{index: map[string]int{}}
+	o.key(b.lease())
+	o.key(b.meta())
+	return o
+}
+
+// key returns the 1-based index of k in KEYS, adding it when new.
+func (o *ops) key(k string) string {
+	i, ok := o.index[k]
+	if !ok {
+		o.keys = append(o.keys, k)
+		i = len(o.keys)
+		o.index[k] = i
+	}
+	return strconv.Itoa(i)
+}
+
+func (o *ops) hset(k, field string, value []byte) {
+	o.args = append(o.args, "h", o.key(k), field, value)
+}
+func (o *ops) sadd(k, member string) { o.args = append(o.args, "s", o.key(k), member) }
+func (o *ops) srem(k, member string) { o.args = append(o.args, "r", o.key(k), member) }
+func (o *ops) rpush(k, value string) { o.args = append(o.args, "p", o.key(k), value) }
+
+// run commits the operations with the checkpoint moving from from to to.
+func (o *ops) run(ctx context.Context, b *base, token string, from eventstore.Position, to projections.Event) error {
+	args := append([]any{token, strconv.FormatUint(uint64(from), 10), strconv.FormatUint(uint64(to.Position), 10), to.ID.String()}, o.args...)
+	err := commitScript.Run(ctx, b.rm.c, o.keys, args...).Err()
+	switch {
+	case err == nil:
+		return nil
+	case isReply(err, "FENCED"):
+		return ErrFenced
+	case isReply(err, "MOVED"):
+		return fmt.Errorf("%w: %v", errMoved, err)
+	default:
+		return fmt.Errorf("commit %s: %w", b.name, err)
+	}
+}
+
+func isReply(err error, prefix string) bool {
+	var re goredis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	return len(msg) >= len(prefix) && msg[:len(prefix)] == prefix
+}
