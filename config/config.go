@@ -37,6 +37,9 @@ type Config struct {
 	ProgramName     string
 	BlobURL         string
 	KurrentDBURL    string
+	RedisURL        string
+	RedisPrefix     string
+	Workers         bool
 	ReadOnly        bool
 	SMTPHost        string
 	SMTPPort        int
@@ -159,6 +162,21 @@ var Settings = []Setting{
 				return errors.New("want a connection string such as esdb://127.0.0.1:2113?tls=false")
 			}
 			return nil
+		}},
+	{Flag: "redis-url", Env: "MENTORSHIP_REDIS_URL", Default: "", Usage: "a Redis URL (redis://host:6379/0) to share read models, sign-ins, rate limits and live updates between API instances; empty keeps them in this process and its data directory",
+		set: func(c *Config, v string) error {
+			c.RedisURL = v
+			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return errors.New("want a URL such as redis://127.0.0.1:6379/0")
+			}
+			return nil
+		}},
+	{Flag: "redis-prefix", Env: "MENTORSHIP_REDIS_PREFIX", Default: "mentorship", Usage: "the namespace of every Redis key and channel; instances of one program share it",
+		set: func(c *Config, v string) error { c.RedisPrefix = v; return nonEmpty(v) }},
+	{Flag: "workers", Env: "MENTORSHIP_WORKERS", Default: "true", Bool: true, Usage: "run the email outbox and the time-driven rules here; with several instances, exactly one should (they keep their state in its data directory)",
+		set: func(c *Config, v string) (err error) {
+			c.Workers, err = strconv.ParseBool(v)
+			return err
 		}},
 	{Flag: "read-only", Env: "MENTORSHIP_READ_ONLY", Default: "false", Bool: true, Usage: "serve a data directory for inspection only (such as one made by replay --out): every change is refused",
 		set: func(c *Config, v string) (err error) {

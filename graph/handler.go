@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mentorship/mentorship/graph/generated"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -92,6 +94,12 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.SetErrorPresenter(ErrorPresenter(r.Log, requestIDFrom))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		// A shared read-model store that cannot answer panics with
+		// projections.ErrUnavailable: the client may try again.
+		if err, ok := v.(error); ok && errors.Is(err, projections.ErrUnavailable) {
+			r.Log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
+			return &apiError{CodeUnavailable, "the read models are unavailable; try again"}
+		}
 		r.Log.Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
 		return &apiError{CodeInternal, "internal error"}
 	})
@@ -112,4 +120,21 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		req.Body = http.MaxBytesReader(w, req.Body, limit)
 		srv.ServeHTTP(w, req)
 	})))
+}
+
+// readSafely runs a read outside a resolver, in a subscription's own
+// goroutine, where the GraphQL server does not recover panics: a shared
+// read-model store that cannot answer becomes an error that ends the
+// subscription instead of the process.
+func readSafely[T any](read func() T) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			e, ok := p.(error)
+			if !ok || !errors.Is(e, projections.ErrUnavailable) {
+				panic(p)
+			}
+			err = e
+		}
+	}()
+	return read(), nil
 }

@@ -809,8 +809,13 @@ func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Das
 		defer close(out)
 		defer sub.Close()
 		send := func() bool {
+			d, err := readSafely(func() projections.Dashboard { return r.Matches.Dashboard(r.program(), r.Clock.Now()) })
+			if err != nil {
+				r.Log.Warn().Err(err).Msg("dashboard subscription ended")
+				return false
+			}
 			select {
-			case out <- dashboardModel(r.Matches.Dashboard(r.program(), r.Clock.Now())):
+			case out <- dashboardModel(d):
 				return true
 			case <-ctx.Done():
 				return false

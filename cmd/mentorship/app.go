@@ -23,7 +23,6 @@ import (
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/notify"
 	"github.com/mentorship/mentorship/process"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
@@ -97,7 +96,7 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 
 // newAPI wires the command side, accounts, documents, email, the process
 // managers and the GraphQL endpoint over the store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, members *projections.Members, matches *projections.Matches, runner *projections.Runner, hub *graph.Hub) (_ *api, err error) {
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels) (_ *api, err error) {
 	a := &api{}
 	defer func() {
 		if err != nil {
@@ -139,7 +138,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, membe
 	}
 
 	var outbox *notify.Outbox
-	if !cfg.ReadOnly {
+	if !cfg.ReadOnly && cfg.Workers {
 		notifier, err := notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
 			Settings: notify.Settings{ProgramName: cfg.ProgramName, StaffEmail: cfg.StaffEmail, FrontendURL: cfg.FrontendURL, Program: program},
 			Logger:   log,
@@ -160,8 +159,8 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, membe
 	graph.RequestIDFunc = server.RequestID
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Accounts: accounts, Blobs: blobs, Members: members, Matches: matches, Store: store,
-		Waiter: runner, Hub: hub, Clock: clk, Log: log,
+		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
+		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log,
 	}
 	if outbox != nil {
 		resolver.Outbox = outbox

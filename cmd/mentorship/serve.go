@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore/prom"
-	"github.com/mentorship/mentorship/graph"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
@@ -49,18 +46,15 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 
 	// The read models catch up from the log in the background; the server
 	// is ready once they reach the head seen at start.
-	members, matches := projections.NewMembers(), projections.NewMatches()
-	// The hub's notifier runs last, so that a subscriber who hears of a
-	// change finds it applied in the read models.
-	hub := graph.NewHub(head)
-	// Snapshots of the read models let a restart apply only the log's
-	// tail; the runner saves them as it goes and when it stops.
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
-		SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, hub.Notifier())
-	runner.LoadSnapshots()
+	models, err := openReadModels(cfg, log, store, reg, head)
+	if err != nil {
+		return err
+	}
+	defer models.Close()
+	runner := models.follower
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
-	go func() { runnerDone <- runner.Run(runCtx) }()
+	go func() { runnerDone <- models.run(runCtx) }()
 	defer func() {
 		stopRunner()
 		if err := <-runnerDone; err != nil {
@@ -74,7 +68,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	api, err := newAPI(cfg, log, store, members, matches, runner, hub)
+	api, err := newAPI(cfg, log, store, models)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/projections"
+	redisrm "github.com/mentorship/mentorship/projections/redis"
+)
+
+// follower is how the server follows its read models, wherever they live.
+type follower interface {
+	graph.Waiter
+	Healthy() error
+	Reached() eventstore.Position
+}
+
+// readModels are the read models the server queries, the hub that tells
+// subscribers of changes once the read models show them, and what keeps
+// both up to date.
+type readModels struct {
+	members  graph.MemberReader
+	matches  graph.MatchReader
+	follower follower
+	hub      *graph.Hub
+	run      func(context.Context) error
+	// redis is the shared Redis client, nil when everything is in process.
+	redis goredis.UniversalClient
+}
+
+// openReadModels builds the read models the settings choose: in this
+// process, restored from the data directory's snapshots, or in Redis,
+// shared with the other instances.
+func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Store, reg prometheus.Registerer, head eventstore.Position) (*readModels, error) {
+	if cfg.RedisURL == "" {
+		members, matches := projections.NewMembers(), projections.NewMatches()
+		hub := graph.NewHub(head)
+		runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
+			SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, hub.Notifier())
+		runner.LoadSnapshots()
+		return &readModels{members: members, matches: matches, follower: runner, hub: hub, run: runner.Run}, nil
+	}
+	opts, err := goredis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	client := goredis.NewClient(opts)
+	if err := client.Ping(context.Background()).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	rm := redisrm.New(client, redisrm.Options{Prefix: cfg.RedisPrefix, Logger: log})
+	// The hub hears of changes from the shared read models, whichever
+	// instance applied them; it starts at what they show now.
+	hub := graph.NewHub(0)
+	run := func(ctx context.Context) error {
+		return rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
+	}
+	return &readModels{members: rm.Members, matches: rm.Matches, follower: rm, hub: hub, run: run, redis: client}, nil
+}
+
+// Close releases the Redis client, if any.
+func (r *readModels) Close() error {
+	if r.redis != nil {
+		return r.redis.Close()
+	}
+	return nil
+}
