@@ -456,7 +456,7 @@ func testRedelivery(t *testing.T, h Harness) {
 		apply(t, pieces, events[start:end])
 		i = end
 	}
-	compare(t, w, events, whole, pieces)
+	Compare(t, w.svc.Program(), w.clock.Now(), events, whole, pieces)
 }
 
 func testGenerated(t *testing.T, h Harness) {
@@ -464,12 +464,12 @@ func testGenerated(t *testing.T, h Harness) {
 	events := w.events(t)
 	got := h.Open(t)
 	apply(t, got, events)
-	ref := reference(t, events)
-	compare(t, w, events, ref, got)
+	Compare(t, w.svc.Program(), w.clock.Now(), events, Reference(t, events), got)
 }
 
-// reference is the in-memory read models applied in one batch.
-func reference(t *testing.T, events []projections.Event) Models {
+// Reference is the in-memory read models with events applied in one
+// batch.
+func Reference(t *testing.T, events []projections.Event) Models {
 	members, matches := projections.NewMembers(), projections.NewMatches()
 	for _, p := range []projections.Projection{members, matches} {
 		if err := p.Apply(events); err != nil {
@@ -479,9 +479,11 @@ func reference(t *testing.T, events []projections.Event) Models {
 	return Models{Members: members, Matches: matches}
 }
 
-// compare asks both read models every query about every member, match
-// and session the log knows, and a set of searches.
-func compare(t *testing.T, w *world, events []projections.Event, want, got Models) {
+// Compare asks both read models every query about every member, match,
+// session and document of events, and a set of searches, and fails the
+// test at the first difference. The program and now are those of the
+// staff queue and the dashboard.
+func Compare(t *testing.T, program domain.Program, now time.Time, events []projections.Event, want, got Models) {
 	t.Helper()
 	if got.Position != nil {
 		if pos := got.Position(); pos != events[len(events)-1].Position {
@@ -534,12 +536,10 @@ func compare(t *testing.T, w *world, events []projections.Event, want, got Model
 	for _, role := range []domain.Role{domain.RoleMentee, domain.RoleMentor, domain.RoleStaff} {
 		diff("resources", want.Matches.Resources(role), got.Matches.Resources(role))
 	}
-	now := w.clock.Now()
-	diff("queue", want.Matches.Queue(w.svc.Program(), now, 7), got.Matches.Queue(w.svc.Program(), now, 7))
-	wd, gd := want.Matches.Dashboard(w.svc.Program(), now), got.Matches.Dashboard(w.svc.Program(), now)
+	diff("queue", want.Matches.Queue(program, now, 7), got.Matches.Queue(program, now, 7))
+	wd, gd := want.Matches.Dashboard(program, now), got.Matches.Dashboard(program, now)
 	wd.Position, gd.Position = 0, 0
 	diff("dashboard", wd, gd)
-	program := w.svc.Program()
 	queries := []projections.SearchQuery{
 		{First: 100},
 		{Words: "engineering", First: 100},

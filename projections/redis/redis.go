@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -251,6 +252,6 @@ func isReply(err error, prefix string) bool {
 	if !errors.As(err, &re) {
 		return false
 	}
-	msg := re.Error()
-	return len(msg) >= len(prefix) && msg[:len(prefix)] == prefix
+	// Redis 7 puts "ERR " before a script's error without a code.
+	return strings.HasPrefix(strings.TrimPrefix(re.Error(), "ERR "), prefix)
 }

@@ -1,0 +1,148 @@
+package redis_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/internal/redistest"
+	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/projections/readmodeltest"
+	"github.com/mentorship/mentorship/projections/redis"
+	"github.com/mentorship/mentorship/seed"
+)
+
+// instance is one server's view of the shared read models, with a Redis
+// connection of its own so that it can die alone.
+type instance struct {
+	rm     *redis.ReadModels
+	client *goredis.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startInstance(t *testing.T, store eventstore.Store, ns, owner string) *instance {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: redisAddr(t)})
+	rm := redis.New(c, redis.Options{Prefix: ns, Owner: owner, LeaseTTL: 600 * time.Millisecond, Logger: zerolog.Nop()})
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{rm: rm, client: c, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(in.done); _ = rm.Run(ctx, store, redis.RunOptions{Project: true}) }()
+	t.Cleanup(func() { in.cancel(); <-in.done; _ = c.Close() })
+	return in
+}
+
+func redisAddr(t *testing.T) string {
+	opts, err := goredis.ParseURL(redistest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts.Addr
+}
+
+// kill ends an instance without a goodbye: its connection goes first, so
+// it can neither renew nor release its leases.
+func (in *instance) kill() {
+	_ = in.client.Close()
+	in.cancel()
+	<-in.done
+}
+
+func waitFor(t *testing.T, rm *redis.ReadModels, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := rm.WaitFor(ctx, pos); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func models(rm *redis.ReadModels) readmodeltest.Models {
+	return readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
+		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
+}
+
+func readAll(t *testing.T, store eventstore.Store) []projections.Event {
+	t.Helper()
+	recs, err := store.ReadAll(context.Background(), eventstore.Start, 10_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]projections.Event, len(recs))
+	for i, r := range recs {
+		if out[i], err = projections.Decode(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// Two instances share the read models: one projects, the other follows.
+// When the projector dies without releasing its leases, the other takes
+// over within about the lease's time to live, and the read models stay
+// exactly those of the log: nothing applied twice, nothing skipped.
+func TestHolderDiesAndAnotherTakesOver(t *testing.T) {
+	_, ns := redistest.Client(t)
+	store, err := bolt.Open(t.TempDir(), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clk := clock.NewFake(time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC))
+	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Generate(context.Background(), store, svc.Program(), seed.Options{Mentors: 30, Mentees: 60, Events: 2000, Seed: 3, Days: 120, End: clk.Now(), Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := startInstance(t, store, ns, "a"), startInstance(t, store, ns, "b")
+	head, _ := store.Head(context.Background())
+	waitFor(t, a.rm, head)
+	waitFor(t, b.rm, head)
+
+	holder, err := a.rm.Holder(context.Background(), "matches")
+	if err != nil || holder == "" {
+		t.Fatalf("holder %q, %v", holder, err)
+	}
+	dead, alive := a, b
+	if strings.HasPrefix(holder, "b#") {
+		dead, alive = b, a
+	}
+	dead.kill()
+	// Writes go on while nobody projects.
+	ctx := context.Background()
+	for i := range 20 {
+		id := uuid.New()
+		if _, err := svc.RegisterMember(ctx, command.Request{Actor: domain.Actor{ID: id, Role: domain.RoleMentor}}, id, domain.RoleMentor, "Late Mentor", id.String()[:8]+"@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 0 {
+			clk.Advance(time.Hour)
+		}
+	}
+	head, _ = store.Head(ctx)
+	started := time.Now()
+	waitFor(t, alive.rm, head)
+	if took := time.Since(started); took > 5*time.Second {
+		t.Fatalf("takeover took %v", took)
+	}
+	for _, p := range []string{"members", "matches"} {
+		h, err := alive.rm.Holder(ctx, p)
+		if err != nil || h == holder || h == "" {
+			t.Fatalf("%s held by %q after %q died (%v)", p, h, holder, err)
+		}
+	}
+	events := readAll(t, store)
+	readmodeltest.Compare(t, svc.Program(), clk.Now(), events, readmodeltest.Reference(t, events), models(alive.rm))
+}
