@@ -51,6 +51,20 @@
 //
 // commands is the *command.Service, which implements Registrar.
 //
+// Several API instances share the records in Redis instead (auth/redis),
+// and link up so that a sign-out or a password change through one also
+// ends the WebSocket connections of the session held by the others:
+//
+//	redisOpts := authredis.Options{Prefix: prefix, Clock: clk, Logger: log}
+//	authStore, err := authredis.New(redisClient, redisOpts)
+//	revocations, err := authredis.NewRevocations(ctx, redisClient, redisOpts)
+//	accounts, err := auth.New(authStore, commands, mailbox, clk, auth.Options{
+//		ResetURL:    frontendURL + "/reset-password",
+//		Revocations: revocations,
+//		Logger:      log,
+//	})
+//	defer revocations.Close() // after accounts.Close(ctx)
+//
 // GraphQL mutations map one to one; clientAddr is the request's remote IP:
 //
 //	registerMentee/registerMentor  Register(ctx, domain.RoleMentee|RoleMentor, name, email, password) -> Registered{MemberID, Position}

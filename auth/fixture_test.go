@@ -46,6 +46,8 @@ type fixtureOptions struct {
 	registrar func(auth.Registrar) auth.Registrar
 	sender    func(mail.Sender) mail.Sender
 	realHash  bool
+	// store replaces auth.db as the service's store; f.store stays nil.
+	store func(t *testing.T, clk clock.Clock) auth.Store
 }
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
@@ -60,10 +62,16 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	if f.commands, err = command.New(events, domain.DefaultProgram(), f.clock, command.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if f.store, err = authbolt.Open(f.dir, authbolt.Options{NoSync: true}); err != nil {
-		t.Fatal(err)
+	var store auth.Store
+	if fo.store != nil {
+		store = fo.store(t, f.clock)
+	} else {
+		if f.store, err = authbolt.Open(f.dir, authbolt.Options{NoSync: true}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.store.Close() })
+		store = f.store
 	}
-	t.Cleanup(func() { f.store.Close() })
 	if f.mailbox, err = mail.NewMailbox(filepath.Join(f.dir, mail.DirName), mail.MailboxOptions{Clock: f.clock}); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +91,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	if !fo.realHash {
 		opts = auth.WithCheapHashing(opts)
 	}
-	if f.svc, err = auth.New(f.store, registrar, sender, f.clock, opts); err != nil {
+	if f.svc, err = auth.New(store, registrar, sender, f.clock, opts); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

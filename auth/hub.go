@@ -62,6 +62,19 @@ func (h *hub) revokeMember(member uuid.UUID, generation uint64, cause error) {
 	}
 }
 
+// watchers returns the live watchers at the time of the call.
+func (h *hub) watchers() []*watcher {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ws []*watcher
+	for _, set := range h.bySession {
+		for w := range set {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 func addTo[K comparable](m map[K]map[*watcher]struct{}, k K, w *watcher) {
 	if m[k] == nil {
 		m[k] = map[*watcher]struct{}{}

@@ -105,7 +105,7 @@ func (s *Service) ResetPassword(ctx context.Context, resetToken, newPassword str
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	s.hub.revokeMember(cred.MemberID, cred.Generation, errPasswordReset)
+	s.revoke(ctx, Revocation{Reason: RevokedPasswordReset, Member: cred.MemberID, Generation: cred.Generation})
 	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password reset; sessions revoked")
 	return domain.Actor{ID: cred.MemberID, Role: cred.Role}, nil
 }

@@ -59,6 +59,13 @@ type Options struct {
 	// Logger receives the service's log lines (none when zero). No line
 	// ever holds a password or a token.
 	Logger zerolog.Logger
+	// Revocations links the instances that share the Store, so that a
+	// sign-out or a password change through one ends the Watch contexts
+	// of the session on all of them (auth/redis provides one). Nil keeps
+	// revocations to this instance, which is all a single instance needs.
+	// The service subscribes in New and unsubscribes in Close; the caller
+	// owns the value and closes it after the service.
+	Revocations Revocations
 
 	// anyParams lets the package's own tests hash cheaply.
 	anyParams bool
@@ -80,6 +87,9 @@ type Service struct {
 	dummyHash string
 	touch     time.Duration
 	hub       *hub
+	// unsubscribe ends the subscription to Options.Revocations; nil
+	// without one.
+	unsubscribe func()
 
 	mu      sync.RWMutex // guards closed against sends on jobs
 	closed  bool
@@ -144,6 +154,9 @@ func New(store Store, registrar Registrar, sender mail.Sender, clk clock.Clock, 
 		jobs:      make(chan job, opts.ResetQueue),
 		stop:      make(chan struct{}),
 		stopped:   make(chan struct{}),
+	}
+	if opts.Revocations != nil {
+		s.unsubscribe = opts.Revocations.Subscribe(s.applyRevocation, s.recheck)
 	}
 	go s.run()
 	return s, nil
@@ -232,15 +245,21 @@ func (s *Service) Flush(ctx context.Context) error {
 }
 
 // Close stops the service: it refuses new reset requests, delivers those
-// already accepted and stops the worker, waiting at most until ctx ends.
-// It does not close the store or the sender, which the caller owns.
+// already accepted, stops the worker and ends the subscription to
+// Options.Revocations, waiting at most until ctx ends for the worker. It
+// does not close the store, the sender or the revocations, which the
+// caller owns.
 func (s *Service) Close(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.closed {
+	first := !s.closed
+	if first {
 		s.closed = true
 		close(s.stop)
 	}
 	s.mu.Unlock()
+	if first && s.unsubscribe != nil {
+		s.unsubscribe()
+	}
 	select {
 	case <-s.stopped:
 		return nil

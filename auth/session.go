@@ -228,8 +228,9 @@ func (s *Service) check(ctx context.Context, hash TokenHash, now time.Time) (Ses
 
 // Logout ends the session of token at once: the token stops working and
 // every context Watch returned for it ends with a cause matching
-// ErrTokenRevoked. Signing out a session that already ended succeeds; an
-// unknown token gets ErrTokenInvalid.
+// ErrTokenRevoked, on the other instances too when Options.Revocations is
+// set. Signing out a session that already ended succeeds; an unknown
+// token gets ErrTokenInvalid.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	hash, ok := parseToken(sessionPrefix, token)
 	if !ok {
@@ -248,7 +249,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err != nil {
 		return wrapInternal("logout", err)
 	}
-	s.hub.revokeSession(hash, errSignedOut)
+	s.revoke(ctx, Revocation{Reason: RevokedSignOut, Session: hash})
 	s.log.Info().Str("session", hash.sessionID()).Msg("signed out")
 	return nil
 }
@@ -288,7 +289,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 	if err != nil {
 		return "", Session{}, err
 	}
-	s.hub.revokeMember(cred.MemberID, cred.Generation, errPasswordChanged)
+	s.revoke(ctx, Revocation{Reason: RevokedPasswordChange, Member: cred.MemberID, Generation: cred.Generation})
 	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password changed; sessions revoked")
 	return s.issue(ctx, cred, sess.ClientAddr)
 }
@@ -322,9 +323,10 @@ func (s *Service) setPassword(ctx context.Context, member uuid.UUID, generation 
 
 // Watch returns a context that lives as long as both ctx and the session:
 // it ends when the session is signed out or its password changed or reset
-// through this service, with a cause matching ErrTokenRevoked, and at the
-// session's absolute expiry with ErrTokenExpired (context.Cause tells
-// which). A WebSocket connection holds it for its lifetime after
+// through this service (or through another instance, when
+// Options.Revocations is set), with a cause matching ErrTokenRevoked, and
+// at the session's absolute expiry with ErrTokenExpired (context.Cause
+// tells which). A WebSocket connection holds it for its lifetime after
 // authenticating in connection_init. A session that ended before the call
 // yields a context that has already ended. Call the returned function when
 // the connection closes; everything the context holds is also released

@@ -12,9 +12,10 @@ import (
 
 // Store is where the service keeps credentials, sessions, reset tokens and
 // rate counters. The default adapter is auth/bolt (auth.db in the data
-// directory); every adapter passes the suite in auth/conformance. Nothing
-// secret reaches a Store in clear: passwords arrive as argon2id hashes,
-// tokens as SHA-256 hashes, rate keys as hashes of what they count.
+// directory); auth/redis shares them between instances. Every adapter
+// passes the suite in auth/conformance. Nothing secret reaches a Store in
+// clear: passwords arrive as argon2id hashes, tokens as SHA-256 hashes,
+// rate keys as hashes of what they count.
 //
 // Update methods take a function and run it in one transaction with the
 // current record, so that the rules live in the service and atomicity in
