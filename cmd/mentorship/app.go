@@ -11,6 +11,7 @@ import (
 	"github.com/mentorship/mentorship/audit"
 	"github.com/mentorship/mentorship/auth"
 	authbolt "github.com/mentorship/mentorship/auth/bolt"
+	authredis "github.com/mentorship/mentorship/auth/redis"
 	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
@@ -77,21 +78,49 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 	return newAccountsSending(cfg, log, clk, commands, sender)
 }
 
-// newAccountsSending opens the accounts service over the data directory's
-// auth.db, sending its emails through sender.
-func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender) (*auth.Service, []func() error, error) {
-	store, err := authbolt.Open(cfg.DataDir, authbolt.Options{})
+// newAccountsSending opens the accounts service, sending its emails
+// through sender. Credentials, sessions and rate counters live in the data
+// directory's auth.db, or in Redis when one is configured, where every
+// instance shares them and hears of each other's revocations.
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender) (_ *auth.Service, closers []func() error, err error) {
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			_ = closers[i]()
+		}
+	}
+	opts := auth.Options{ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log}
+	var store auth.Store
+	if cfg.RedisURL == "" {
+		bs, err := authbolt.Open(cfg.DataDir, authbolt.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		store, closers = bs, append(closers, bs.Close)
+	} else {
+		client, err := newRedisClient(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, client.Close)
+		ropts := authredis.Options{Prefix: cfg.RedisPrefix, Clock: clk, Logger: log}
+		if store, err = authredis.New(client, ropts); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		revs, err := authredis.NewRevocations(context.Background(), client, ropts)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		closers = append(closers, revs.Close)
+		opts.Revocations = revs
+	}
+	acc, err := auth.New(store, commands, sender, clk, opts)
 	if err != nil {
+		closeAll()
 		return nil, nil, err
 	}
-	acc, err := auth.New(store, commands, sender, clk, auth.Options{
-		ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log,
-	})
-	if err != nil {
-		_ = store.Close()
-		return nil, nil, err
-	}
-	return acc, []func() error{store.Close, func() error { return acc.Close(context.Background()) }}, nil
+	return acc, append(closers, func() error { return acc.Close(context.Background()) }), nil
 }
 
 // newAPI wires the command side, accounts, documents, email, the process

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
@@ -48,14 +49,9 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 		runner.LoadSnapshots()
 		return &readModels{members: members, matches: matches, follower: runner, hub: hub, run: runner.Run}, nil
 	}
-	opts, err := goredis.ParseURL(cfg.RedisURL)
+	client, err := newRedisClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
-	}
-	client := goredis.NewClient(opts)
-	if err := client.Ping(context.Background()).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		return nil, err
 	}
 	rm := redisrm.New(client, redisrm.Options{Prefix: cfg.RedisPrefix, Logger: log})
 	// The hub hears of changes from the shared read models, whichever
@@ -73,4 +69,22 @@ func (r *readModels) Close() error {
 		return r.redis.Close()
 	}
 	return nil
+}
+
+// newRedisClient connects to the configured Redis and checks that it
+// answers, so that a wrong URL stops the server at start rather than at
+// the first request.
+func newRedisClient(cfg config.Config) (*goredis.Client, error) {
+	opts, err := goredis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	client := goredis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+	}
+	return client, nil
 }

@@ -51,6 +51,9 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		return err
 	}
 	defer models.Close()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mentorship_live_subscriptions", Help: "Open subscriptions to match changes on this instance.",
+	}, func() float64 { return float64(models.hub.Subscribers()) }))
 	runner := models.follower
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)

@@ -128,6 +128,7 @@ func TestEndToEndStory(t *testing.T) {
 	}
 	send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + mentee.token}})
 	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { myMatchUpdates { type match { status } } }`}})
+	waitSubscribers(t, ts.URL, 1)
 
 	d = mentee.gql(`mutation($m: ID!) { requestMatch(input: {mentorId: $m, message: "Would you mentor me?"}) { match { id status } userErrors { code } } }`, map[string]any{"m": mentorID})
 	matchID := dig(d, "requestMatch", "match", "id").(string)

@@ -9,11 +9,12 @@ import (
 	"io"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
-	"github.com/mentorship/mentorship/eventstore/bolt"
 )
 
 // users manages the accounts only the operator creates: staff and
@@ -58,9 +59,12 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 	if err != nil {
 		return err
 	}
-	store, err := bolt.Open(cfg.DataDir, bolt.Options{})
+	store, err := openStore(ctx, cfg, prometheus.NewRegistry())
 	if err != nil {
-		return fmt.Errorf("users create: %w (stop the server first: the embedded store has one writer)", err)
+		if cfg.KurrentDBURL == "" {
+			return fmt.Errorf("users create: %w (stop the server first: the embedded store has one writer)", err)
+		}
+		return fmt.Errorf("users create: %w", err)
 	}
 	defer store.Close()
 	clk := clock.System{Offset: cfg.ClockOffset}
