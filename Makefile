@@ -42,10 +42,10 @@ lint: vet check-format ## Vet, format check and staticcheck.
 build: ## Build bin/mentorship.
 	$(GO) build -o bin/mentorship ./cmd/mentorship
 
-up: ## Start the docker-compose setup.
+up: ## Start KurrentDB, Redis and two API instances (docker-compose.yml).
 	docker compose up -d --build
 
-down: ## Stop the docker-compose setup.
+down: ## Stop the docker-compose services.
 	docker compose down
 
 # bench-load seeds a fresh store, starts the built server on a free
