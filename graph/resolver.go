@@ -24,29 +24,6 @@ import (
 	"github.com/mentorship/mentorship/projections"
 )
 
-// MemberReader is what the resolvers read of members.
-type MemberReader interface {
-	Member(id uuid.UUID) (*projections.MemberView, bool)
-	MembersByID(ids []uuid.UUID) []*projections.MemberView
-	SearchMentors(q projections.SearchQuery) (projections.SearchResult, error)
-}
-
-// MatchReader is what the resolvers read of matches, sessions and
-// resources.
-type MatchReader interface {
-	Match(id uuid.UUID) (*projections.MatchView, bool)
-	MatchesByID(ids []uuid.UUID) []*projections.MatchView
-	MatchesOf(member uuid.UUID, group projections.MatchGroup) []*projections.MatchView
-	SessionsOf(author, match uuid.UUID) []projections.SessionView
-	Session(id uuid.UUID) (projections.SessionView, bool)
-	CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD
-	Resources(role domain.Role) []projections.ResourceView
-	Resource(id uuid.UUID) (projections.ResourceView, bool)
-	Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool)
-	Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue
-	Dashboard(program domain.Program, now time.Time) projections.Dashboard
-}
-
 // OutboxReader shows the emails of a match.
 type OutboxReader interface {
 	ForMatch(matchID uuid.UUID) ([]notify.Entry, error)
@@ -68,8 +45,8 @@ type Resolver struct {
 	Blobs *blob.Store
 	// Accounts signs members up and in; nil turns those mutations off.
 	Accounts *auth.Service
-	Members  MemberReader
-	Matches  MatchReader
+	Members  projections.MemberReader
+	Matches  projections.MatchReader
 	Store    eventstore.Store
 	Waiter   Waiter
 	Hub      *Hub

@@ -144,3 +144,31 @@ func DashboardOf(matches iter.Seq[*MatchView], sessions iter.Seq[*SessionView], 
 // error wrapping ErrUnavailable, and the API turns it into an UNAVAILABLE
 // error rather than a wrong "not found".
 var ErrUnavailable = errors.New("read models unavailable")
+
+// MemberReader is what the API reads of members. Every read-model store
+// implements it and passes projections/readmodeltest.
+type MemberReader interface {
+	Member(id uuid.UUID) (*MemberView, bool)
+	MembersByID(ids []uuid.UUID) []*MemberView
+	SearchMentors(q SearchQuery) (SearchResult, error)
+}
+
+// MatchReader is what the API reads of matches, sessions and resources.
+type MatchReader interface {
+	Match(id uuid.UUID) (*MatchView, bool)
+	MatchesByID(ids []uuid.UUID) []*MatchView
+	MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView
+	SessionsOf(author, match uuid.UUID) []SessionView
+	Session(id uuid.UUID) (SessionView, bool)
+	CPDSummary(author uuid.UUID, from, to domain.Date) CPD
+	Resources(role domain.Role) []ResourceView
+	Resource(id uuid.UUID) (ResourceView, bool)
+	Document(id uuid.UUID) (DocumentView, *MatchView, bool)
+	Queue(program domain.Program, now time.Time, pendingDays int) StaffQueue
+	Dashboard(program domain.Program, now time.Time) Dashboard
+}
+
+var (
+	_ MemberReader = (*Members)(nil)
+	_ MatchReader  = (*Matches)(nil)
+)

@@ -28,8 +28,8 @@ type follower interface {
 // subscribers of changes once the read models show them, and what keeps
 // both up to date.
 type readModels struct {
-	members  graph.MemberReader
-	matches  graph.MatchReader
+	members  projections.MemberReader
+	matches  projections.MatchReader
 	follower follower
 	hub      *graph.Hub
 	run      func(context.Context) error

@@ -25,7 +25,6 @@ import (
 	"github.com/mentorship/mentorship/eventstore/kurrent"
 	"github.com/mentorship/mentorship/eventstore/kurrent/kurrenttest"
 	"github.com/mentorship/mentorship/internal/redistest"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 	redisrm "github.com/mentorship/mentorship/projections/redis"
 )
@@ -236,16 +235,7 @@ func TestTwoInstancesShareReadModelsAndLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	recs, err := store.ReadAll(context.Background(), eventstore.Start, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := make([]projections.Event, len(recs))
-	for i, r := range recs {
-		if events[i], err = projections.Decode(r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	events := readmodeltest.Events(t, store)
 	rm := redisrm.New(rc, redisrm.Options{Prefix: ns, Logger: zerolog.Nop()})
 	got := readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
 		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}

@@ -27,32 +27,10 @@ import (
 	"github.com/mentorship/mentorship/seed"
 )
 
-// MemberReader is what the API reads of members.
-type MemberReader interface {
-	Member(id uuid.UUID) (*projections.MemberView, bool)
-	MembersByID(ids []uuid.UUID) []*projections.MemberView
-	SearchMentors(q projections.SearchQuery) (projections.SearchResult, error)
-}
-
-// MatchReader is what the API reads of matches, sessions and resources.
-type MatchReader interface {
-	Match(id uuid.UUID) (*projections.MatchView, bool)
-	MatchesByID(ids []uuid.UUID) []*projections.MatchView
-	MatchesOf(member uuid.UUID, group projections.MatchGroup) []*projections.MatchView
-	SessionsOf(author, match uuid.UUID) []projections.SessionView
-	Session(id uuid.UUID) (projections.SessionView, bool)
-	CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD
-	Resources(role domain.Role) []projections.ResourceView
-	Resource(id uuid.UUID) (projections.ResourceView, bool)
-	Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool)
-	Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue
-	Dashboard(program domain.Program, now time.Time) projections.Dashboard
-}
-
 // Models are one store's read models.
 type Models struct {
-	Members MemberReader
-	Matches MatchReader
+	Members projections.MemberReader
+	Matches projections.MatchReader
 	// Apply applies events, in order, to both read models. Events at or
 	// before a read model's position must be skipped.
 	Apply func(events []projections.Event) error
@@ -326,9 +304,12 @@ func (w *world) member(t *testing.T, role domain.Role, name string) domain.Actor
 }
 
 // events reads the whole log.
-func (w *world) events(t *testing.T) []projections.Event {
+func (w *world) events(t *testing.T) []projections.Event { return Events(t, w.store) }
+
+// Events reads and decodes a store's whole log.
+func Events(t *testing.T, store eventstore.Store) []projections.Event {
 	t.Helper()
-	recs, err := w.store.ReadAll(context.Background(), eventstore.Start, 10_000_000)
+	recs, err := store.ReadAll(context.Background(), eventstore.Start, 10_000_000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/internal/redistest"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 	"github.com/mentorship/mentorship/projections/redis"
 	"github.com/mentorship/mentorship/seed"
@@ -70,21 +69,6 @@ func waitFor(t *testing.T, rm *redis.ReadModels, pos eventstore.Position) {
 func models(rm *redis.ReadModels) readmodeltest.Models {
 	return readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
 		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
-}
-
-func readAll(t *testing.T, store eventstore.Store) []projections.Event {
-	t.Helper()
-	recs, err := store.ReadAll(context.Background(), eventstore.Start, 10_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]projections.Event, len(recs))
-	for i, r := range recs {
-		if out[i], err = projections.Decode(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // Two instances share the read models: one projects, the other follows.
@@ -143,6 +127,6 @@ func TestHolderDiesAndAnotherTakesOver(t *testing.T) {
 			t.Fatalf("%s held by %q after %q died (%v)", p, h, holder, err)
 		}
 	}
-	events := readAll(t, store)
+	events := readmodeltest.Events(t, store)
 	readmodeltest.Compare(t, svc.Program(), clk.Now(), events, readmodeltest.Reference(t, events), models(alive.rm))
 }

@@ -56,6 +56,11 @@ var ErrFenced = errors.New("redis read model: lease lost")
 // stored checkpoint.
 var errMoved = errors.New("redis read model: checkpoint moved")
 
+var (
+	_ projections.MemberReader = (*Members)(nil)
+	_ projections.MatchReader  = (*Matches)(nil)
+)
+
 // ReadModels are the members and matches read models in Redis.
 type ReadModels struct {
 	c       goredis.UniversalClient
