@@ -22,7 +22,9 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/internal/redistest"
 	"github.com/mentorship/mentorship/projections"
+	redisrm "github.com/mentorship/mentorship/projections/redis"
 )
 
 // million is the history the rebuild, restart and memory benchmarks run
@@ -161,6 +163,7 @@ func BenchmarkRestart(b *testing.B) {
 // from random mentors' profiles, so that every query finds someone.
 type searchWorld struct {
 	members *projections.Members
+	events  []projections.Event
 	queries []projections.SearchQuery
 	bios    []benchBio
 }
@@ -193,6 +196,7 @@ var searchSetup = sync.OnceValue(func() *searchWorld {
 	if err := sw.members.Apply(batch); err != nil {
 		panic(err)
 	}
+	sw.events = batch
 	for range 2000 {
 		b := sw.bios[r.IntN(len(sw.bios))]
 		words := projections.Words(b.bio)
@@ -240,6 +244,33 @@ func BenchmarkSearchMentors(b *testing.B) {
 	})
 	b.Run("baseline=postgresql", func(b *testing.B) {
 		postgresBaseline(b, sw)
+	})
+	b.Run("redis", func(b *testing.B) {
+		c, ns := redistest.Client(b)
+		rm := redisrm.New(c, redisrm.Options{Prefix: ns, Logger: zerolog.Nop()})
+		start := time.Now()
+		if err := rm.Apply(context.Background(), sw.events); err != nil {
+			b.Fatal(err)
+		}
+		applied := float64(len(sw.events)) / time.Since(start).Seconds()
+		lat := make([]time.Duration, 0, b.N)
+		hits, i := 0, 0
+		for b.Loop() {
+			q := sw.queries[i%len(sw.queries)]
+			t0 := time.Now()
+			res, err := rm.Members.SearchMentors(q)
+			lat = append(lat, time.Since(t0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			hits += res.Total
+			i++
+		}
+		p50, p99 := percentiles(lat)
+		b.ReportMetric(float64(p50.Nanoseconds())/1e3, "p50-µs")
+		b.ReportMetric(float64(p99.Nanoseconds())/1e3, "p99-µs")
+		b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
+		b.ReportMetric(applied, "applied-events/s")
 	})
 }
 

@@ -166,8 +166,9 @@ func unavailable(err error) error {
 // that the checkpoint is where the batch starts, then runs the batch's
 // operations and moves the checkpoint, all or nothing. KEYS[1] is the
 // lease, KEYS[2] the meta hash; ARGV[1] the token, ARGV[2] the expected
-// checkpoint, ARGV[3] the new one, ARGV[4] the last event's ID, then the
-// operations: "h" key field value (HSET), "s" key member (SADD), "r" key
+// checkpoint, ARGV[3] the new one, ARGV[4] the last event's ID, ARGV[5] the
+// lease's time to live in milliseconds (a commit renews the lease, so a
+// long rebuild keeps it), then the operations: "h" key field value (HSET), "s" key member (SADD), "r" key
 // member (SREM), "p" key value (RPUSH), keys given as indexes into KEYS.
 // Positions are compared as strings, since Lua numbers lose precision
 // above 2^53.
@@ -179,7 +180,8 @@ local cp = redis.call('HGET', KEYS[2], 'pos') or '0'
 if cp ~= ARGV[2] then
   return redis.error_reply('MOVED ' .. cp)
 end
-local i = 5
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local i = 6
 local n = #ARGV
 while i <= n do
   local op = ARGV[i]
@@ -238,7 +240,8 @@ func (o *ops) rpush(k, value string) { o.args = append(o.args, "p", o.key(k), va
 
 // run commits the operations with the checkpoint moving from from to to.
 func (o *ops) run(ctx context.Context, b *base, token string, from eventstore.Position, to projections.Event) error {
-	args := append([]any{token, strconv.FormatUint(uint64(from), 10), strconv.FormatUint(uint64(to.Position), 10), to.ID.String()}, o.args...)
+	args := append([]any{token, strconv.FormatUint(uint64(from), 10), strconv.FormatUint(uint64(to.Position), 10), to.ID.String(),
+		b.rm.opts.LeaseTTL.Milliseconds()}, o.args...)
 	err := commitScript.Run(ctx, b.rm.c, o.keys, args...).Err()
 	switch {
 	case err == nil:
