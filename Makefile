@@ -1,6 +1,8 @@
 # Mentorship: `make run` starts the server on the embedded store, `make test`
 # runs every test. `make help` lists the rest.
 
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -c
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCHTIME   ?= 2s
@@ -30,8 +32,11 @@ check-format:
 vet:
 	$(GO) vet ./...
 
-bench: ## Run the benchmarks and print their results with same-run baselines.
+bench: build ## Run every Go benchmark and the load generator, then print one table of the targets beside same-run baselines.
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./... | tee bench.out
+	$(MAKE) --no-print-directory bench-load | tee load.out
+	@echo
+	$(GO) run ./internal/benchtable bench.out load.out | tee bench-table.out
 
 generate: ## Regenerate the gqlgen code from schema.graphqls.
 	$(GO) generate ./...

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTableReadsBothOutputs(t *testing.T) {
+	dir := t.TempDir()
+	bench := filepath.Join(dir, "bench.out")
+	load := filepath.Join(dir, "load.out")
+	if err := os.WriteFile(bench, []byte(`goos: linux
+BenchmarkRawFsync-2            7700     455756 ns/op
+BenchmarkAppendSerial-2        7492     571448 ns/op      1750 appends/s
+BenchmarkSearchMentors/in-process-2   35376   69787 ns/op  43.20 hits/query  50.48 p50-µs  285.4 p99-µs
+BenchmarkRestart/restart-2     1 2652534019 ns/op      2652 ms/restart
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(load, []byte(`workload  load                       ops     ops/s  p50        p95         p99         max         errors  notes
+raw       64 clients                 155793  15579  3.33ms     10.85ms     17.36ms     46.93ms     0
+mutation  64 clients                 3917    21000  81.09ms    391.72ms    494.15ms    496.49ms    0
+fan-out   10000 subscribers          -       -      391.40ms   -           120.5ms     1405.95ms   0       20 updates, all reached; 12.5 KiB RSS per idle subscriber, 50.2 KiB Go heap and stacks
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := readBench(bench)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := readLoad(load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	write(&out, rows(b, l))
+	got := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			got[strings.Join(f[:3], " ")] = f[len(f)-1]
+		}
+	}
+	for prefix, want := range map[string]string{
+		"durable GraphQL mutations,": "yes", // 21,000/s
+		"searchMentors in process,":  "yes", // 285 µs
+		"restart to ready,":          "no",  // 2.65 s
+		"serial append latency":      "yes", // 1.25 x fsync
+		"searchMentors over HTTP,":   "run", // no search row: "not run"
+		"one update to":              "yes", // p99 120.5 ms
+		"memory per idle":            "yes", // 12.5 KiB
+		"rebuild from 1,000,000":     "run", // not in the output
+	} {
+		if got[prefix] != want {
+			t.Errorf("%s: %q, want %q\n%s", prefix, got[prefix], want, out.String())
+		}
+	}
+}
