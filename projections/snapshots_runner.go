@@ -67,12 +67,24 @@ func (r *Runner) SaveSnapshots() error {
 	return errors.Join(errs...)
 }
 
+// savedLowest is the oldest snapshot's position among the projections
+// that take snapshots. The others (the subscription hub) never save one,
+// and counting their zero would ask for snapshots after every batch.
 func (r *Runner) savedLowest() eventstore.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	low := r.saved[0]
-	for _, s := range r.saved[1:] {
-		low = min(low, s)
+	var low eventstore.Position
+	first := true
+	for i, p := range r.projs {
+		if _, ok := p.Projection.(snapshotter); !ok {
+			continue
+		}
+		if first || r.saved[i] < low {
+			low, first = r.saved[i], false
+		}
+	}
+	if first {
+		return r.reached
 	}
 	return low
 }
