@@ -202,7 +202,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		reqs:        make(chan *appendRequest, 4096),
 		quit:        make(chan struct{}),
 		writerDone:  make(chan struct{}),
-		syncq:       make(chan *pending, 2),
+		syncq:       make(chan *pending, 16),
 		syncerDone:  make(chan struct{}),
 		flushKick:   make(chan struct{}, 1),
 		flushQuit:   make(chan struct{}),

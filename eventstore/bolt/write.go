@@ -248,22 +248,55 @@ func (s *Store) pruneInflight() {
 	}
 }
 
-// syncer makes each written batch durable, publishes it to readers and
-// subscriptions, and answers its requests, in the order they were written.
+// syncer makes written batches durable, publishes them to readers and
+// subscriptions, and answers their requests, in the order they were
+// written. It takes every batch already written when it starts a sync, so
+// that one fdatasync of the journal covers them all: while it waits on the
+// disk the writer goes on writing, and the next sync takes all of that.
 // After a failed fdatasync the store stops: the journal's state is unknown.
 func (s *Store) syncer() {
 	defer close(s.syncerDone)
+	group := make([]*pending, 0, cap(s.syncq)+1)
 	for p := range s.syncq {
-		if p.file != nil && s.brokenErr() == nil {
+		group = append(group[:0], p)
+	more:
+		for {
+			select {
+			case q, ok := <-s.syncq:
+				if !ok {
+					break more
+				}
+				group = append(group, q)
+			default:
+				break more
+			}
+		}
+		s.syncGroup(group)
+	}
+}
+
+// syncGroup syncs each journal file the group wrote once, closes the
+// segments it filled, then publishes and answers its batches in order.
+func (s *Store) syncGroup(group []*pending) {
+	var synced *os.File
+	for _, p := range group {
+		if p.file != nil && p.file != synced && s.brokenErr() == nil {
 			if err := s.journal.sync(p.file); err != nil {
 				s.breakWith(fmt.Errorf("journal: %w", err))
 			}
+			synced = p.file
 		}
 		if p.closeFile != nil {
+			// A filled segment was the file of this batch: it is
+			// synced above, before anything after it.
 			if err := p.closeFile.Close(); err != nil {
 				s.breakWith(fmt.Errorf("journal: %w", err))
 			}
+			synced = nil
 		}
+	}
+	appends, events := 0, 0
+	for _, p := range group {
 		if err := s.brokenErr(); err != nil && len(p.added) > 0 {
 			for _, r := range p.batch {
 				if r.err == nil {
@@ -273,9 +306,13 @@ func (s *Store) syncer() {
 		} else if len(p.added) > 0 {
 			s.publish(p)
 		}
-		if s.opts.OnCommit != nil && len(p.added) > 0 {
-			s.opts.OnCommit(len(p.batch), len(p.added), time.Since(p.started))
-		}
+		appends += len(p.batch)
+		events += len(p.added)
+	}
+	if s.opts.OnCommit != nil && events > 0 {
+		s.opts.OnCommit(appends, events, time.Since(group[0].started))
+	}
+	for _, p := range group {
 		for _, r := range p.batch {
 			close(r.done)
 		}
