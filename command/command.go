@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
@@ -29,6 +30,17 @@ type Service struct {
 	program    domain.Program
 	clock      clock.Clock
 	maxRetries int
+	// states keeps recently folded streams, so that a command on a busy
+	// stream (a match gathering sessions) reads only the events since.
+	states *lru.Cache[string, cachedState]
+}
+
+// cachedState is a stream's state folded up to a revision. States are
+// immutable values (the domain copies a map before changing it), so
+// commands running at once may share one.
+type cachedState struct {
+	state any
+	rev   eventstore.Revision
 }
 
 // Options tune a Service.
@@ -36,7 +48,16 @@ type Options struct {
 	// MaxRetries bounds how often a command reloads and decides again
 	// after losing a race for its stream (64 when 0).
 	MaxRetries int
+	// CachedStreams is how many folded stream states the service keeps
+	// (DefaultCachedStreams when 0; negative keeps none). The cache reads
+	// a stream's newer events before every use, so it is never stale,
+	// even with other writers on the same store.
+	CachedStreams int
 }
+
+// DefaultCachedStreams keeps the states of the streams of the last ten
+// thousand or so members and matches that saw a command.
+const DefaultCachedStreams = 10_000
 
 // New returns a Service. The program settings must be valid.
 func New(store eventstore.Store, program domain.Program, clk clock.Clock, opts Options) (*Service, error) {
@@ -46,7 +67,18 @@ func New(store eventstore.Store, program domain.Program, clk clock.Clock, opts O
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 64
 	}
-	return &Service{store: store, program: program, clock: clk, maxRetries: opts.MaxRetries}, nil
+	if opts.CachedStreams == 0 {
+		opts.CachedStreams = DefaultCachedStreams
+	}
+	s := &Service{store: store, program: program, clock: clk, maxRetries: opts.MaxRetries}
+	if opts.CachedStreams > 0 {
+		cache, err := lru.New[string, cachedState](opts.CachedStreams)
+		if err != nil {
+			return nil, fmt.Errorf("command service: %w", err)
+		}
+		s.states = cache
+	}
+	return s, nil
 }
 
 // Program returns the program settings the service decides with.
@@ -112,14 +144,29 @@ var (
 )
 
 // load folds a stream into its state. A stream with no events gives the
-// zero state and exists false.
-func load[S any](ctx context.Context, store eventstore.Store, agg aggregate[S], stream string) (S, eventstore.Revision, bool, error) {
+// zero state and exists false. With a cached state it reads only the events
+// after the cached revision.
+func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream string) (S, eventstore.Revision, bool, error) {
 	var state S
-	recs, err := store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return state, 0, false, nil
+	opts := eventstore.ReadStreamOptions{}
+	var rev eventstore.Revision
+	cached := false
+	if s.states != nil {
+		if c, ok := s.states.Get(stream); ok {
+			if st, ok := c.state.(S); ok {
+				state, rev, cached = st, c.rev, true
+				opts.From = c.rev + 1
+			}
+		}
 	}
-	if err != nil {
+	recs, err := s.store.ReadStream(ctx, stream, opts)
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound) && !cached:
+		return state, 0, false, nil
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+		// Reading past a stream's end: nothing new since the cache.
+		return state, rev, true, nil
+	case err != nil:
 		return state, 0, false, fmt.Errorf("load %s: %w", stream, err)
 	}
 	for _, rec := range recs {
@@ -128,8 +175,15 @@ func load[S any](ctx context.Context, store eventstore.Store, agg aggregate[S], 
 			return state, 0, false, fmt.Errorf("load %s: revision %d: %w", stream, rec.Revision, err)
 		}
 		state = agg.evolve(state, ev)
+		rev = rec.Revision
 	}
-	return state, recs[len(recs)-1].Revision, true, nil
+	if len(recs) == 0 && !cached {
+		return state, 0, false, nil
+	}
+	if s.states != nil && len(recs) > 0 {
+		s.states.Add(stream, cachedState{state: state, rev: rev})
+	}
+	return state, rev, true, nil
 }
 
 // update loads a stream, decides, and appends the decision expecting the
@@ -138,7 +192,7 @@ func load[S any](ctx context.Context, store eventstore.Store, agg aggregate[S], 
 // was empty) and the state the decision was made on.
 func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (eventstore.Position, S, error) {
 	for attempt := 0; ; attempt++ {
-		state, rev, exists, err := load(ctx, s.store, agg, stream)
+		state, rev, exists, err := load(ctx, s, agg, stream)
 		if err != nil {
 			return 0, state, err
 		}

@@ -70,7 +70,7 @@ func (s *Service) AcceptMatch(ctx context.Context, req Request, matchID uuid.UUI
 	req = req.normalized()
 	var res Result
 	cmd := domain.AcceptMatch{MatchID: matchID, Actor: req.Actor, At: s.clock.Now()}
-	match, _, _, err := load(ctx, s.store, matchAgg, domain.MatchStream(matchID))
+	match, _, _, err := load(ctx, s, matchAgg, domain.MatchStream(matchID))
 	if err != nil {
 		return res, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) RemoveDocument(ctx context.Context, req Request, matchID, docu
 
 // Match loads a match's current state from its stream.
 func (s *Service) Match(ctx context.Context, id uuid.UUID) (domain.Match, error) {
-	m, _, _, err := load(ctx, s.store, matchAgg, domain.MatchStream(id))
+	m, _, _, err := load(ctx, s, matchAgg, domain.MatchStream(id))
 	return m, err
 }
 

@@ -47,6 +47,6 @@ func (s *Service) onMember(ctx context.Context, req Request, name string, id uui
 
 // Member loads a member's current state from its stream.
 func (s *Service) Member(ctx context.Context, id uuid.UUID) (domain.Member, error) {
-	m, _, _, err := load(ctx, s.store, memberAgg, domain.MemberStream(id))
+	m, _, _, err := load(ctx, s, memberAgg, domain.MemberStream(id))
 	return m, err
 }
