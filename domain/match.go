@@ -49,7 +49,7 @@ type Match struct {
 	reminderDue     bool
 	reviewRequested bool
 
-	sessions  map[uuid.UUID]sessionRecord
+	sessions  *sessionLog
 	documents map[uuid.UUID]documentRecord
 	versions  map[string]int
 }
@@ -108,7 +108,7 @@ func (m Match) IsPartner(id uuid.UUID) bool {
 }
 
 // HasSessions reports whether either partner logged a session.
-func (m Match) HasSessions() bool { return len(m.sessions) > 0 }
+func (m Match) HasSessions() bool { return m.sessions != nil }
 
 // check refuses a command on a match that does not exist, and reports a
 // caller's mistake when the state is another match's.
@@ -159,9 +159,9 @@ func EvolveMatch(m Match, e Event) Match {
 	case ProfileReviewRequested:
 		m.reviewRequested = true
 	case SessionLogged:
-		m.sessions = with(m.sessions, e.SessionID, sessionRecord{authorID: e.AuthorID, details: e.Details})
+		m.sessions = m.sessions.with(e.SessionID, sessionRecord{authorID: e.AuthorID, details: e.Details})
 	case SessionEdited:
-		m.sessions = with(m.sessions, e.SessionID, sessionRecord{authorID: e.AuthorID, details: e.Details})
+		m.sessions = m.sessions.with(e.SessionID, sessionRecord{authorID: e.AuthorID, details: e.Details})
 	case DocumentAdded:
 		m.documents = with(m.documents, e.DocumentID, documentRecord{
 			name: e.Name, version: e.Version, uploaderID: e.UploaderID, sha256: e.SHA256,
@@ -178,6 +178,31 @@ func EvolveMatch(m Match, e Event) Match {
 
 // with returns a copy of mp with k set to v, leaving mp untouched so that
 // earlier states stay valid.
+// sessionLog is a match's meeting logs, newest first, as an immutable
+// list: evolving adds one node instead of copying a map, so that folding a
+// match that gathered many sessions stays linear, and states shared by
+// commands running at once are never changed. A lookup walks the list,
+// which a command does once.
+type sessionLog struct {
+	id   uuid.UUID
+	rec  sessionRecord
+	next *sessionLog
+}
+
+func (l *sessionLog) with(id uuid.UUID, rec sessionRecord) *sessionLog {
+	return &sessionLog{id: id, rec: rec, next: l}
+}
+
+// find returns the latest record of a session.
+func (l *sessionLog) find(id uuid.UUID) (sessionRecord, bool) {
+	for ; l != nil; l = l.next {
+		if l.id == id {
+			return l.rec, true
+		}
+	}
+	return sessionRecord{}, false
+}
+
 func with[K comparable, V any](mp map[K]V, k K, v V) map[K]V {
 	out := maps.Clone(mp)
 	if out == nil {

@@ -77,7 +77,7 @@ func decideLogSession(p Program, m Match, c LogSession) ([]Event, error) {
 	if err := m.checkDate(p, details.Date, p.Today(c.At)); err != nil {
 		return nil, err
 	}
-	if s, ok := m.sessions[c.SessionID]; ok {
+	if s, ok := m.sessions.find(c.SessionID); ok {
 		if s.authorID == c.Actor.ID && s.details == details {
 			return nil, nil
 		}
@@ -105,7 +105,7 @@ func decideEditSession(p Program, m Match, c EditSession) ([]Event, error) {
 	if err := m.checkActive(c.Actor); err != nil {
 		return nil, err
 	}
-	s, ok := m.sessions[c.SessionID]
+	s, ok := m.sessions.find(c.SessionID)
 	if !ok {
 		return nil, refuse(CodeSessionNotFound, "no such session on this match")
 	}
