@@ -362,6 +362,11 @@ func (pl SearchPlan) Result(hits []SearchHit, total int) SearchResult {
 	if hits == nil {
 		hits = []SearchHit{}
 	}
+	// Only the page and one more (for HasNextPage) are needed in order:
+	// a broad search keeps those in a heap rather than sorting every hit.
+	if k := pl.First + 1; len(hits) > 4*k {
+		hits = smallest(hits, k)
+	}
 	slices.SortFunc(hits, compareHits)
 	res := SearchResult{Total: total}
 	if len(hits) > pl.First {
@@ -445,6 +450,46 @@ func affinity(viewer, m *MemberView) int {
 		}
 	}
 	return score
+}
+
+// smallest returns the k first hits in the search order, unordered, using
+// a max-heap of k hits: the worst kept hit sits at the root and leaves when
+// a better one comes.
+func smallest(hits []SearchHit, k int) []SearchHit {
+	top := make([]SearchHit, 0, k)
+	for _, h := range hits {
+		if len(top) < k {
+			top = append(top, h)
+			for i := len(top) - 1; i > 0; {
+				parent := (i - 1) / 2
+				if compareHits(top[i], top[parent]) <= 0 {
+					break
+				}
+				top[i], top[parent] = top[parent], top[i]
+				i = parent
+			}
+			continue
+		}
+		if compareHits(h, top[0]) >= 0 {
+			continue
+		}
+		top[0] = h
+		for i := 0; ; {
+			largest, l, r := i, 2*i+1, 2*i+2
+			if l < k && compareHits(top[l], top[largest]) > 0 {
+				largest = l
+			}
+			if r < k && compareHits(top[r], top[largest]) > 0 {
+				largest = r
+			}
+			if largest == i {
+				break
+			}
+			top[i], top[largest] = top[largest], top[i]
+			i = largest
+		}
+	}
+	return top
 }
 
 // compareHits orders hits: higher score, then name, then ID.
