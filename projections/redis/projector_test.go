@@ -2,7 +2,9 @@ package redis_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/internal/redistest"
+	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 	"github.com/mentorship/mentorship/projections/redis"
 	"github.com/mentorship/mentorship/seed"
@@ -129,4 +132,98 @@ func TestHolderDiesAndAnotherTakesOver(t *testing.T) {
 	}
 	events := readmodeltest.Events(t, store)
 	readmodeltest.Compare(t, svc.Program(), clk.Now(), events, readmodeltest.Reference(t, events), models(alive.rm))
+}
+
+// recorder is a fed projection that keeps what it was given.
+type recorder struct {
+	mu     sync.Mutex
+	pos    eventstore.Position
+	events []eventstore.Position
+	got    chan struct{}
+}
+
+func (r *recorder) Name() string { return "recorder" }
+
+func (r *recorder) Position() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pos
+}
+
+func (r *recorder) Apply(events []projections.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ev := range events {
+		if ev.Position <= r.pos {
+			continue
+		}
+		r.events = append(r.events, ev.Position)
+		r.pos = ev.Position
+	}
+	select {
+	case r.got <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// An instance that hears no notification (here the read models are filled
+// by Apply, which publishes nothing) still learns of the new checkpoints
+// and hands every event to its subscribers, in order and without a gap,
+// read from the store.
+func TestFollowerWithoutNotificationsMissesNothing(t *testing.T) {
+	c, ns := redistest.Client(t)
+	store, err := bolt.Open(t.TempDir(), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clk := clock.NewFake(time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC))
+	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower := redis.New(c, redis.Options{Prefix: ns, Owner: "follower", LeaseTTL: 600 * time.Millisecond, Logger: zerolog.Nop()})
+	rec := &recorder{got: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = follower.Run(ctx, store, redis.RunOptions{Feed: []projections.Projection{rec}})
+	}()
+	defer func() { cancel(); <-done }()
+	// The follower starts from what the read models show: nothing yet.
+	waitFor(t, follower, 0)
+
+	writer := redis.New(c, redis.Options{Prefix: ns, Owner: "writer", Logger: zerolog.Nop()})
+	for round := range 3 {
+		for range 5 {
+			id := uuid.New()
+			if _, err := svc.RegisterMember(ctx, command.Request{Actor: domain.Actor{ID: id, Role: domain.RoleMentee}}, id, domain.RoleMentee, "Mentee", id.String()[:8]+"@example.org"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := writer.Apply(ctx, readmodeltest.Events(t, store)); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	head, _ := store.Head(ctx)
+	waitFor(t, follower, head)
+	deadline := time.After(10 * time.Second)
+	for rec.Position() < head {
+		select {
+		case <-rec.got:
+		case <-deadline:
+			t.Fatalf("subscribers reached %d of %d", rec.Position(), head)
+		}
+	}
+	var want []eventstore.Position
+	for _, ev := range readmodeltest.Events(t, store) {
+		want = append(want, ev.Position)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !slices.Equal(rec.events, want) {
+		t.Fatalf("subscribers got %v, the log holds %v", rec.events, want)
+	}
 }
