@@ -124,10 +124,15 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 	return p, nil
 }
 
+// matchUpdatesBuffer is how many changes a match subscriber may fall
+// behind before the hub drops it. A match changes a few times a day, so a
+// small buffer is plenty, and it is allocated for every idle subscriber.
+const matchUpdatesBuffer = 16
+
 // matchUpdates streams the hub's changes that keep selects until the
 // subscription ends or the hub drops it for being slow.
 func (r *Resolver) matchUpdates(ctx context.Context, keep func(Change) bool) <-chan *model.MatchUpdate {
-	sub := r.Hub.Subscribe(keep, 64)
+	sub := r.Hub.Subscribe(keep, matchUpdatesBuffer)
 	out := make(chan *model.MatchUpdate, 1)
 	go func() {
 		defer close(out)
