@@ -12,9 +12,12 @@ import (
 
 // allowedImport reports whether production code of the domain may import
 // path: the standard library (whose paths have no dot in their first
-// element) and github.com/google/uuid, nothing of infrastructure.
+// element), github.com/google/uuid and the persistent collections of
+// github.com/benbjohnson/immutable (plain data structures, which let states
+// be shared without copying), nothing of infrastructure.
 func allowedImport(path string) bool {
-	if path == "github.com/google/uuid" {
+	switch path {
+	case "github.com/google/uuid", "github.com/benbjohnson/immutable":
 		return true
 	}
 	first, _, _ := strings.Cut(path, "/")
@@ -42,7 +45,7 @@ func TestDomainImportsOnlyStandardLibraryAndUUID(t *testing.T) {
 				return err
 			}
 			if !allowedImport(imp) {
-				t.Errorf("%s imports %q; the domain may import only the standard library and github.com/google/uuid", path, imp)
+				t.Errorf("%s imports %q; the domain may import only the standard library, github.com/google/uuid and github.com/benbjohnson/immutable", path, imp)
 			}
 		}
 		return nil

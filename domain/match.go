@@ -1,10 +1,12 @@
 package domain
 
 import (
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"time"
 
+	"github.com/benbjohnson/immutable"
 	"github.com/google/uuid"
 )
 
@@ -49,7 +51,7 @@ type Match struct {
 	reminderDue     bool
 	reviewRequested bool
 
-	sessions  *sessionLog
+	sessions  sessionLog
 	documents map[uuid.UUID]documentRecord
 	versions  map[string]int
 }
@@ -108,7 +110,7 @@ func (m Match) IsPartner(id uuid.UUID) bool {
 }
 
 // HasSessions reports whether either partner logged a session.
-func (m Match) HasSessions() bool { return m.sessions != nil }
+func (m Match) HasSessions() bool { return !m.sessions.empty() }
 
 // check refuses a command on a match that does not exist, and reports a
 // caller's mistake when the state is another match's.
@@ -178,30 +180,40 @@ func EvolveMatch(m Match, e Event) Match {
 
 // with returns a copy of mp with k set to v, leaving mp untouched so that
 // earlier states stay valid.
-// sessionLog is a match's meeting logs, newest first, as an immutable
-// list: evolving adds one node instead of copying a map, so that folding a
-// match that gathered many sessions stays linear, and states shared by
-// commands running at once are never changed. A lookup walks the list,
-// which a command does once.
+// sessionLog is a match's meeting logs by session ID, as a persistent
+// map: evolving adds an entry by copying a few small nodes instead of the
+// whole map, and a lookup descends a few levels, so that a match gathering
+// thousands of sessions stays cheap to fold and to decide on, and states
+// shared by commands running at once are never changed.
 type sessionLog struct {
-	id   uuid.UUID
-	rec  sessionRecord
-	next *sessionLog
+	m *immutable.Map[uuid.UUID, sessionRecord]
 }
 
-func (l *sessionLog) with(id uuid.UUID, rec sessionRecord) *sessionLog {
-	return &sessionLog{id: id, rec: rec, next: l}
+// uuidHasher hashes session IDs for the persistent map.
+type uuidHasher struct{}
+
+func (uuidHasher) Hash(id uuid.UUID) uint32 {
+	return binary.BigEndian.Uint32(id[:4]) ^ binary.BigEndian.Uint32(id[12:])
+}
+
+func (uuidHasher) Equal(a, b uuid.UUID) bool { return a == b }
+
+func (l sessionLog) with(id uuid.UUID, rec sessionRecord) sessionLog {
+	if l.m == nil {
+		l.m = immutable.NewMap[uuid.UUID, sessionRecord](uuidHasher{})
+	}
+	return sessionLog{m: l.m.Set(id, rec)}
 }
 
 // find returns the latest record of a session.
-func (l *sessionLog) find(id uuid.UUID) (sessionRecord, bool) {
-	for ; l != nil; l = l.next {
-		if l.id == id {
-			return l.rec, true
-		}
+func (l sessionLog) find(id uuid.UUID) (sessionRecord, bool) {
+	if l.m == nil {
+		return sessionRecord{}, false
 	}
-	return sessionRecord{}, false
+	return l.m.Get(id)
 }
+
+func (l sessionLog) empty() bool { return l.m == nil || l.m.Len() == 0 }
 
 func with[K comparable, V any](mp map[K]V, k K, v V) map[K]V {
 	out := maps.Clone(mp)
