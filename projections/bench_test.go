@@ -222,26 +222,7 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 // search over the same biographies when PostgreSQL is reachable.
 func BenchmarkSearchMentors(b *testing.B) {
 	sw := searchSetup()
-	b.Run("in-process", func(b *testing.B) {
-		lat := make([]time.Duration, 0, b.N)
-		hits := 0
-		i := 0
-		for b.Loop() {
-			q := sw.queries[i%len(sw.queries)]
-			start := time.Now()
-			res, err := sw.members.SearchMentors(q)
-			lat = append(lat, time.Since(start))
-			if err != nil {
-				b.Fatal(err)
-			}
-			hits += res.Total
-			i++
-		}
-		p50, p99 := percentiles(lat)
-		b.ReportMetric(float64(p50.Nanoseconds())/1e3, "p50-µs")
-		b.ReportMetric(float64(p99.Nanoseconds())/1e3, "p99-µs")
-		b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
-	})
+	b.Run("in-process", func(b *testing.B) { measureSearch(b, sw, sw.members.SearchMentors) })
 	b.Run("baseline=postgresql", func(b *testing.B) {
 		postgresBaseline(b, sw)
 	})
@@ -253,25 +234,31 @@ func BenchmarkSearchMentors(b *testing.B) {
 			b.Fatal(err)
 		}
 		applied := float64(len(sw.events)) / time.Since(start).Seconds()
-		lat := make([]time.Duration, 0, b.N)
-		hits, i := 0, 0
-		for b.Loop() {
-			q := sw.queries[i%len(sw.queries)]
-			t0 := time.Now()
-			res, err := rm.Members.SearchMentors(q)
-			lat = append(lat, time.Since(t0))
-			if err != nil {
-				b.Fatal(err)
-			}
-			hits += res.Total
-			i++
-		}
-		p50, p99 := percentiles(lat)
-		b.ReportMetric(float64(p50.Nanoseconds())/1e3, "p50-µs")
-		b.ReportMetric(float64(p99.Nanoseconds())/1e3, "p99-µs")
-		b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
+		measureSearch(b, sw, rm.Members.SearchMentors)
 		b.ReportMetric(applied, "applied-events/s")
 	})
+}
+
+// measureSearch runs the search world's queries through search and
+// reports the latency percentiles and the hits per query.
+func measureSearch(b *testing.B, sw *searchWorld, search func(projections.SearchQuery) (projections.SearchResult, error)) {
+	lat := make([]time.Duration, 0, b.N)
+	hits, i := 0, 0
+	for b.Loop() {
+		q := sw.queries[i%len(sw.queries)]
+		start := time.Now()
+		res, err := search(q)
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		hits += res.Total
+		i++
+	}
+	p50, p99 := percentiles(lat)
+	b.ReportMetric(float64(p50.Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(p99.Nanoseconds())/1e3, "p99-µs")
+	b.ReportMetric(float64(hits)/float64(b.N), "hits/query")
 }
 
 // rssProbe, in a child process the memory benchmark starts, measures the
