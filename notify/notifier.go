@@ -15,6 +15,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/background"
 	mailport "github.com/mentorship/mentorship/mail"
 )
 
@@ -344,18 +345,7 @@ const maxSleep = time.Minute
 // the time; the timer only wakes the loop. A failure (the store, the
 // outbox file) is logged and the loop starts over after a pause.
 func (n *Notifier) Run(ctx context.Context) error {
-	for {
-		err := n.follow(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		n.log.Error().Err(err).Msg("notifier interrupted; starting over")
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(5 * time.Second):
-		}
-	}
+	return background.Restart(ctx, n.log, "notifier", 5*time.Second, n.follow)
 }
 
 func (n *Notifier) follow(ctx context.Context) error {

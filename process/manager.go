@@ -50,6 +50,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/background"
 )
 
 // Commands is what the manager asks of the command side;
@@ -731,18 +732,7 @@ const maxSleep = time.Minute
 // after the last run. A failure (the store, the file) is logged and the
 // loop starts over after a pause.
 func (m *Manager) Run(ctx context.Context) error {
-	for {
-		err := m.follow(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		m.log.Error().Err(err).Msg("process manager interrupted; starting over")
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(5 * time.Second):
-		}
-	}
+	return background.Restart(ctx, m.log, "process manager", 5*time.Second, m.follow)
 }
 
 func (m *Manager) follow(ctx context.Context) error {
