@@ -1,10 +1,45 @@
 package projections
 
 import (
+	"sync"
+
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 )
+
+// checkpoint is what each in-memory read model keeps beside its state: a
+// lock, and the position and ID of the last event applied (the ID checks a
+// snapshot against the log), changed together with the state.
+type checkpoint struct {
+	mu   sync.RWMutex
+	pos  eventstore.Position
+	last uuid.UUID
+}
+
+// Position implements Projection.
+func (c *checkpoint) Position() eventstore.Position {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pos
+}
+
+// applyEach applies the events after the checkpoint, in order, under the
+// write lock, moving the checkpoint with each. Events at or before it are
+// skipped, so a batch delivered twice changes nothing.
+func (c *checkpoint) applyEach(events []Event, apply func(*Event)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range events {
+		ev := &events[i]
+		if ev.Position <= c.pos {
+			continue
+		}
+		apply(ev)
+		c.pos, c.last = ev.Position, ev.ID
+	}
+}
 
 // MemberTable is the storage the members evolution reads and edits. The
 // in-memory read model and the Redis one implement it, so that both apply

@@ -3,7 +3,6 @@ package projections
 import (
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,9 +80,7 @@ type ResourceView struct {
 // Matches is the read model of matches, their sessions and the program's
 // resources.
 type Matches struct {
-	mu        sync.RWMutex
-	pos       eventstore.Position
-	last      uuid.UUID // the ID of the event at pos, to check a snapshot against the log
+	checkpoint
 	matches   map[uuid.UUID]*MatchView
 	byMember  map[uuid.UUID][]uuid.UUID // in request order
 	sessions  map[uuid.UUID]*SessionView
@@ -105,25 +102,9 @@ func NewMatches() *Matches {
 // Name implements Projection.
 func (p *Matches) Name() string { return "matches" }
 
-// Position implements Projection.
-func (p *Matches) Position() eventstore.Position {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.pos
-}
-
 // Apply implements Projection.
 func (p *Matches) Apply(events []Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range events {
-		ev := &events[i]
-		if ev.Position <= p.pos {
-			continue
-		}
-		EvolveMatches(matchesTable{p}, ev)
-		p.pos, p.last = ev.Position, ev.ID
-	}
+	p.applyEach(events, func(ev *Event) { EvolveMatches(matchesTable{p}, ev) })
 	return nil
 }
 

@@ -2,13 +2,11 @@ package projections
 
 import (
 	"maps"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
-	"github.com/mentorship/mentorship/eventstore"
 )
 
 // MemberView is what the read side knows of one account.
@@ -63,9 +61,7 @@ func (m *MemberView) clone() *MemberView {
 // Members is the read model of accounts and profiles, with the mentor
 // search index.
 type Members struct {
-	mu      sync.RWMutex
-	pos     eventstore.Position
-	last    uuid.UUID // the ID of the event at pos, to check a snapshot against the log
+	checkpoint
 	members map[uuid.UUID]*MemberView
 	index   *searchIndex
 }
@@ -80,25 +76,9 @@ func NewMembers() *Members {
 // Name implements Projection.
 func (p *Members) Name() string { return "members" }
 
-// Position implements Projection.
-func (p *Members) Position() eventstore.Position {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.pos
-}
-
 // Apply implements Projection.
 func (p *Members) Apply(events []Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i := range events {
-		ev := &events[i]
-		if ev.Position <= p.pos {
-			continue
-		}
-		EvolveMembers(membersTable{p}, ev)
-		p.pos, p.last = ev.Position, ev.ID
-	}
+	p.applyEach(events, func(ev *Event) { EvolveMembers(membersTable{p}, ev) })
 	return nil
 }
 
