@@ -258,16 +258,27 @@ func (rm *ReadModels) followerState() *follower {
 	return rm.f
 }
 
-// note records a projection's checkpoint and moves the common position.
+// note records a projection's checkpoint as heard (it only moves
+// forward: messages may arrive out of order) and moves the common
+// position.
 func (rm *ReadModels) note(name string, pos eventstore.Position, failed string) {
+	rm.record(name, pos, failed, false)
+}
+
+// record stores a checkpoint. A checkpoint read from Redis is the truth
+// even when it is lower than the last one heard: Redis lost its data and
+// the read models are being rebuilt, so read-your-writes waits again.
+func (rm *ReadModels) record(name string, pos eventstore.Position, failed string, read bool) {
 	f := rm.followerState()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if pos > f.reached[name] {
+	if pos > f.reached[name] || read {
 		f.reached[name] = pos
 	}
 	if failed != "" {
 		f.failed[name] = failed
+	} else if read {
+		delete(f.failed, name)
 	}
 	low, first := eventstore.Position(0), true
 	for _, p := range rm.committers() {
@@ -275,8 +286,8 @@ func (rm *ReadModels) note(name string, pos eventstore.Position, failed string) 
 			low, first = r, false
 		}
 	}
-	if low > f.low || failed != "" {
-		f.low = max(f.low, low)
+	if low != f.low || failed != "" {
+		f.low = low
 		close(f.changed)
 		f.changed = make(chan struct{})
 	}
@@ -293,7 +304,7 @@ func (rm *ReadModels) refresh(ctx context.Context) error {
 			f.mu.Unlock()
 			return err
 		}
-		rm.note(p.Name(), pos, failed)
+		rm.record(p.Name(), pos, failed, true)
 	}
 	f := rm.followerState()
 	f.mu.Lock()

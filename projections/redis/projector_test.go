@@ -225,3 +225,57 @@ func TestFollowerWithoutNotificationsMissesNothing(t *testing.T) {
 		t.Fatalf("subscribers got %v, the log holds %v", rec.events, want)
 	}
 }
+
+// When Redis loses the read models (a restart without persistence), the
+// instances notice at their next look: read-your-writes waits again until
+// the projector has rebuilt them, rather than answer from empty models.
+func TestLostReadModelsAreWaitedFor(t *testing.T) {
+	c, ns := redistest.Client(t)
+	store, svc, _ := program(t)
+	ctx := context.Background()
+	for range 5 {
+		id := uuid.New()
+		if _, err := svc.RegisterMember(ctx, command.Request{Actor: domain.Actor{ID: id, Role: domain.RoleMentee}}, id, domain.RoleMentee, "Mentee", id.String()[:8]+"@example.org"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writer := redis.New(c, redis.Options{Prefix: ns, Owner: "writer", Logger: zerolog.Nop()})
+	events := readmodeltest.Events(t, store)
+	if err := writer.Apply(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := store.Head(ctx)
+	follower := redis.New(c, redis.Options{Prefix: ns, Owner: "follower", LeaseTTL: 300 * time.Millisecond, Logger: zerolog.Nop()})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = follower.Run(runCtx, store, redis.RunOptions{}) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, follower, head)
+
+	keys, err := c.Keys(ctx, "*"+ns+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for follower.Reached() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower still counts position %d after the read models were lost", follower.Reached())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer stop()
+	if err := follower.WaitFor(short, head); err == nil {
+		t.Fatal("read-your-writes did not wait for the lost read models")
+	}
+	if err := writer.Apply(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, follower, head)
+	if _, ok := follower.Members.Member(events[0].Data.(domain.MemberRegistered).MemberID); !ok {
+		t.Fatal("the rebuilt read models lack the first member")
+	}
+}
