@@ -110,9 +110,13 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 		switch {
 		case err == nil:
 			log.Info().Str("token", tok).Msg("projecting: took the lease")
-			rm.hold(ctx, store, p, tok)
+			failed := rm.hold(ctx, store, p, tok)
 			log.Info().Str("token", tok).Msg("stopped projecting")
-			continue
+			if !failed {
+				continue
+			}
+			// A failure (Redis or the store out of reach) pauses before
+			// the next try, rather than spin on it.
 		case errors.Is(err, goredis.Nil):
 		case ctx.Err() == nil:
 			log.Warn().Err(err).Msg("lease")
@@ -126,8 +130,9 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 
 // hold applies events while the lease lasts: a renewer extends it every
 // third of its TTL and ends the holding when it is lost or cannot be
-// renewed before it would lapse.
-func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) {
+// renewed before it would lapse. It reports whether the holding ended on a
+// failure rather than a lost lease or ctx.
+func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) (failed bool) {
 	hctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -154,12 +159,14 @@ func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p commit
 	err := rm.apply(hctx, store, p, tok)
 	cancel(nil)
 	wg.Wait()
-	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrFenced) && !errors.Is(context.Cause(hctx), ErrFenced) {
+	failed = err != nil && ctx.Err() == nil && !errors.Is(err, ErrFenced) && !errors.Is(err, errMoved) && !errors.Is(context.Cause(hctx), ErrFenced)
+	if failed {
 		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("projecting failed; trying again")
 	}
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer rcancel()
 	_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
+	return failed
 }
 
 // batchSize is how many events one commit takes at most.
