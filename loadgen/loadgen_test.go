@@ -175,3 +175,21 @@ func TestFDBudgetLeavesRoomForTheRest(t *testing.T) {
 		t.Fatalf("a billion subscribers: %d %q", n, note)
 	}
 }
+
+// The fan-out baseline connects its clients, delivers every update to each
+// and times them.
+func TestRawFanOutDeliversEveryUpdate(t *testing.T) {
+	res, err := RawFanOut(context.Background(), 50, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Subscribers != 50 || res.Updates != 5 || res.Delivered != 250 || res.Lost != 0 || res.Failed != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	if res.Delivery.P99 <= 0 || res.AllReached.Max < res.Delivery.P99 {
+		t.Fatalf("timings %+v, %+v", res.Delivery, res.AllReached)
+	}
+	if row := RawFanOutRow(res); row.Name != "raw-ws" || !strings.Contains(row.Note, "5 updates") {
+		t.Fatalf("row %+v", row)
+	}
+}

@@ -55,8 +55,22 @@ func RowOf(r Result) Row {
 	return row
 }
 
-// fanOut names the fan-out's row.
-const fanOut = "fan-out"
+// fanOut names the fan-out's row, rawFanOut its baseline's.
+const (
+	fanOut    = "fan-out"
+	rawFanOut = "raw-ws"
+)
+
+// RawFanOutRow turns the fan-out baseline's result into a table row.
+func RawFanOutRow(r SubscriberResult) Row {
+	row := Row{Name: rawFanOut, Load: fmt.Sprintf("%d subscribers", r.Subscribers), Latency: r.Delivery, Errors: r.Failed + r.Lost}
+	notes := []string{fmt.Sprintf("baseline: a bare WebSocket broadcast in the generator's process; %d updates, all reached p50 %s p99 %s", r.Updates, ms(r.AllReached.P50), ms(r.AllReached.P99))}
+	if r.Note != "" {
+		notes = append(notes, r.Note)
+	}
+	row.Note = strings.Join(notes, "; ")
+	return row
+}
 
 // SubscriberRow turns a fan-out result into a table row.
 func SubscriberRow(r SubscriberResult) Row {
@@ -160,6 +174,12 @@ func RunSuite(ctx context.Context, t *Target, opts SuiteOptions) ([]Row, error) 
 		rows[len(rows)-1].Note = strings.TrimPrefix(rows[len(rows)-1].Note+fmt.Sprintf("; %d matches read back fewer sessions than were logged", bad), "; ")
 	}
 	if opts.Subscribers > 0 {
+		fmt.Fprintf(opts.Log, "timing a bare WebSocket broadcast to %d clients\n", opts.Subscribers)
+		raw, err := RawFanOut(ctx, opts.Subscribers, opts.Updates)
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, RawFanOutRow(raw))
 		fmt.Fprintf(opts.Log, "holding %d subscribers\n", opts.Subscribers)
 		res, err := Subscribers(ctx, fx, SubscriberConfig{Subscribers: opts.Subscribers, Updates: opts.Updates})
 		if err != nil {

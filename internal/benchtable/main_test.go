@@ -22,6 +22,7 @@ BenchmarkRestart/restart-2     1 2652534019 ns/op      2652 ms/restart
 	if err := os.WriteFile(load, []byte(`workload  load                       ops     ops/s  p50        p95         p99         max         errors  notes
 raw       64 clients                 155793  15579  3.33ms     10.85ms     17.36ms     46.93ms     0
 mutation  64 clients                 3917    21000  81.09ms    391.72ms    494.15ms    496.49ms    0
+raw-ws    10000 subscribers          -       -      41.40ms    -           80.5ms      95.95ms     0       baseline: a bare WebSocket broadcast in the generator's process
 fan-out   10000 subscribers          -       -      391.40ms   -           120.5ms     1405.95ms   0       20 updates, all reached; 12.5 KiB RSS per idle subscriber, 50.2 KiB Go heap and stacks
 `), 0o600); err != nil {
 		t.Fatal(err)
@@ -41,6 +42,9 @@ fan-out   10000 subscribers          -       -      391.40ms   -           120.5
 		if f := strings.Fields(line); len(f) > 0 {
 			got[strings.Join(f[:3], " ")] = f[len(f)-1]
 		}
+	}
+	if !strings.Contains(out.String(), "bare WebSocket broadcast p99 80 ms") {
+		t.Errorf("no fan-out baseline:\n%s", out.String())
 	}
 	for prefix, want := range map[string]string{
 		"durable GraphQL mutations,": "yes", // 21,000/s
