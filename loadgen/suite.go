@@ -97,7 +97,7 @@ func PrintTable(w io.Writer, rows []Row) error {
 	fmt.Fprintln(tw, "workload\tload\tops\tops/s\tp50\tp95\tp99\tmax\terrors\tnotes")
 	for _, r := range rows {
 		ops, tput, p95 := "-", "-", "-"
-		if r.Name != fanOut {
+		if r.Name != fanOut && r.Name != rawFanOut {
 			ops, tput = fmt.Sprint(r.Ops), fmt.Sprintf("%.0f", r.Throughput)
 			p95 = ms(r.Latency.P95)
 		}
