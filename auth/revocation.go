@@ -108,6 +108,9 @@ func (s *Service) revoke(ctx context.Context, r Revocation) {
 // Applying a revocation again, as an instance does when its own
 // publication comes back, ends nothing more.
 func (s *Service) applyRevocation(r Revocation) {
+	// The cache forgets first, so that a context watched from now on is
+	// checked against the store.
+	s.sessions.remove(r.Session, r.Member)
 	cause := r.Reason.cause()
 	if r.Session != (TokenHash{}) {
 		s.hub.revokeSession(r.Session, cause)
@@ -122,6 +125,7 @@ func (s *Service) applyRevocation(r Revocation) {
 // starts. It stands in for the revocations that may have been lost while
 // the link to the other instances was down.
 func (s *Service) recheck() {
+	s.sessions.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
 	defer cancel()
 	now := s.clock.Now()

@@ -66,6 +66,12 @@ type Options struct {
 	// The service subscribes in New and unsubscribes in Close; the caller
 	// owns the value and closes it after the service.
 	Revocations Revocations
+	// SessionCacheTTL is how long a session found valid is trusted
+	// without reading the store again (1 s when 0; negative turns the
+	// cache off). A revocation made through this instance, or heard from
+	// another through Revocations, ends it at once; the time to live
+	// bounds what a lost revocation message could leave behind.
+	SessionCacheTTL time.Duration
 
 	// anyParams lets the package's own tests hash cheaply.
 	anyParams bool
@@ -87,6 +93,7 @@ type Service struct {
 	dummyHash string
 	touch     time.Duration
 	hub       *hub
+	sessions  *sessionCache
 	// unsubscribe ends the subscription to Options.Revocations; nil
 	// without one.
 	unsubscribe func()
@@ -151,6 +158,7 @@ func New(store Store, registrar Registrar, sender mail.Sender, clk clock.Clock, 
 		dummyHash: hashPassword(opts.Params, base64.RawURLEncoding.EncodeToString(randomBytes(32))),
 		touch:     min(time.Minute, opts.IdleTimeout/10),
 		hub:       newHub(),
+		sessions:  newSessionCache(cacheTTL(opts.SessionCacheTTL)),
 		jobs:      make(chan job, opts.ResetQueue),
 		stop:      make(chan struct{}),
 		stopped:   make(chan struct{}),

@@ -192,6 +192,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 			s.log.Error().Err(err).Str("session", rec.Hash.sessionID()).Msg("recording a session's use")
 		} else {
 			rec.LastUsedAt, rec.IdleExpiresAt = now, minTime(now.Add(s.opts.IdleTimeout), rec.ExpiresAt)
+			s.sessions.used(hash, rec.LastUsedAt, rec.IdleExpiresAt)
 		}
 	}
 	sess := sessionOf(rec)
@@ -200,6 +201,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 
 // check loads the session of hash and returns it while it is valid at now.
 func (s *Service) check(ctx context.Context, hash TokenHash, now time.Time) (SessionRecord, error) {
+	if rec, ok := s.sessions.get(hash, now); ok {
+		if !now.Before(rec.ExpiresAt) || !now.Before(rec.IdleExpiresAt) {
+			return SessionRecord{}, ErrTokenExpired
+		}
+		return rec, nil
+	}
+	epoch := s.sessions.begin()
 	rec, err := s.store.Session(ctx, hash)
 	if errors.Is(err, ErrNotFound) {
 		return SessionRecord{}, ErrTokenInvalid
@@ -223,6 +231,7 @@ func (s *Service) check(ctx context.Context, hash TokenHash, now time.Time) (Ses
 	if cred.Generation != rec.Generation {
 		return SessionRecord{}, ErrTokenRevoked
 	}
+	s.sessions.put(rec, epoch, now)
 	return rec, nil
 }
 
