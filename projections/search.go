@@ -431,6 +431,46 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 	return pl.Result(hits, int(found.GetCardinality())), nil
 }
 
+// RankCard is what the search orders a mentor by: the name, the focus
+// areas and the skills rated 4 or 5. A store that keeps views outside the
+// process (Redis) keeps a card per mentor beside the view, so that ranking
+// thousands of candidates reads a few bytes each, and only the page's
+// views are read whole.
+type RankCard struct {
+	Name   string   `json:"n"`
+	Focus  []string `json:"f,omitempty"`
+	Strong []string `json:"s,omitempty"`
+}
+
+// CardOf returns a mentor's rank card.
+func CardOf(m *MemberView) RankCard {
+	c := RankCard{Name: m.Profile.Name, Focus: m.Profile.Focus}
+	for skill, r := range m.Profile.Skills {
+		if r >= strongSkill {
+			c.Strong = append(c.Strong, skill)
+		}
+	}
+	slices.Sort(c.Strong)
+	return c
+}
+
+// View returns a view holding just what the card knows, which SearchPlan
+// scores and orders exactly as the whole view.
+func (c RankCard) View(id uuid.UUID) *MemberView {
+	v := &MemberView{ID: id, Role: domain.RoleMentor, Profile: domain.Profile{Name: c.Name, Focus: c.Focus}}
+	if len(c.Strong) > 0 {
+		v.Profile.Skills = make(map[string]int, len(c.Strong))
+		for _, s := range c.Strong {
+			v.Profile.Skills[s] = strongSkill
+		}
+	}
+	return v
+}
+
+// strongSkill is the rating from which a mentor's skill counts toward a
+// searching mentee's assessed skills.
+const strongSkill = 4
+
 // affinity scores how well a mentor fits the searching mentee: three points
 // per shared focus area, one per skill the mentee assessed that the mentor
 // rates 4 or 5.
@@ -445,7 +485,7 @@ func affinity(viewer, m *MemberView) int {
 		}
 	}
 	for skill := range viewer.Profile.Skills {
-		if m.Profile.Skills[skill] >= 4 {
+		if m.Profile.Skills[skill] >= strongSkill {
 			score++
 		}
 	}

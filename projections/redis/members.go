@@ -17,12 +17,14 @@ import (
 
 // Members is the members read model in Redis: a hash of member views by
 // ID, and for the mentor search a set of mentor IDs per search term, one
-// of all mentors and one of the mentors open for requests.
+// of all mentors and one of the mentors open for requests, and a hash of
+// the mentors' rank cards, which the search orders candidates by.
 type Members struct{ base }
 
 func (p *Members) views() string        { return p.key("m") }
 func (p *Members) all() string          { return p.key("all") }
 func (p *Members) open() string         { return p.key("open") }
+func (p *Members) cards() string        { return p.key("card") }
 func (p *Members) term(t string) string { return p.key("t", t) }
 func (p *Members) scratch() string      { return p.key("tmp", uuid.NewString()) }
 func (p *Members) decode(s string) *MemberView {
@@ -131,26 +133,51 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 	if len(ids) == 0 {
 		return pl.Result(nil, 0), nil
 	}
-	fields := append(ids, q.Viewer.String())
-	vals, err := p.rm.c.HMGet(ctx, p.views(), fields...).Result()
-	if err != nil {
+	// Rank every candidate by its card, then read the page's views whole.
+	cards := p.rm.c.HMGet(ctx, p.cards(), ids...)
+	viewerView := p.rm.c.HGet(ctx, p.views(), q.Viewer.String())
+	if err := cards.Err(); err != nil {
 		panic(unavailable(err))
 	}
 	var viewer *MemberView
-	if s, ok := vals[len(ids)].(string); ok {
+	if s, err := viewerView.Result(); err == nil {
 		viewer = p.decode(s)
+	} else if err != goredis.Nil {
+		panic(unavailable(err))
 	}
 	hits := make([]projections.SearchHit, 0, min(len(ids), 1024))
-	for _, v := range vals[:len(ids)] {
+	for i, v := range cards.Val() {
+		id, err := uuid.Parse(ids[i])
+		if err != nil {
+			continue
+		}
 		s, ok := v.(string)
 		if !ok {
 			continue
 		}
-		if h, ok := pl.Hit(viewer, p.decode(s)); ok {
+		var card projections.RankCard
+		if err := json.Unmarshal([]byte(s), &card); err != nil {
+			panic(unavailable(fmt.Errorf("rank card: %w", err)))
+		}
+		if h, ok := pl.Hit(viewer, card.View(id)); ok {
 			hits = append(hits, h)
 		}
 	}
-	return pl.Result(hits, len(ids)), nil
+	res := pl.Result(hits, len(ids))
+	if len(res.Hits) == 0 {
+		return res, nil
+	}
+	page := make([]uuid.UUID, len(res.Hits))
+	for i, h := range res.Hits {
+		page[i] = h.Mentor.ID
+	}
+	full := p.MembersByID(page)
+	for i := range res.Hits {
+		if full[i] != nil {
+			res.Hits[i].Mentor = full[i]
+		}
+	}
+	return res, nil
 }
 
 // memberRow is one member loaded for a batch: the stored bytes and the
@@ -234,12 +261,21 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 			continue
 		}
 		var oldTerms []string
+		var oldCard []byte
 		wasOpen := false
 		if r.stored == nil {
 			o.sadd(p.all(), id.String())
 		} else {
 			old := p.decode(string(r.stored))
 			oldTerms, wasOpen = projections.SearchTerms(&old.Profile), old.Open()
+			oldCard, _ = json.Marshal(projections.CardOf(old))
+		}
+		card, err := json.Marshal(projections.CardOf(r.view))
+		if err != nil {
+			return fmt.Errorf("encode rank card: %w", err)
+		}
+		if !bytes.Equal(card, oldCard) {
+			o.hset(p.cards(), id.String(), card)
 		}
 		newTerms := projections.SearchTerms(&r.view.Profile)
 		for _, term := range oldTerms {
