@@ -118,6 +118,7 @@ const (
 	termFocus      = "f:"
 	termFormat     = "m:"
 	termSkill      = "s:"
+	termPair       = "dp:"
 )
 
 // profileTerms calls fn with every term of a mentor's profile: the
@@ -378,6 +379,50 @@ func (pl SearchPlan) Result(hits []SearchHit, total int) SearchResult {
 	}
 	res.Hits = hits
 	return res
+}
+
+// PairTerm is the term of mentors with both a discipline and a province.
+// A store that intersects sets on a single thread (Redis) indexes it, so
+// that the most common pair of filters is one small set rather than two
+// large ones; PairedGroups uses it.
+func PairTerm(discipline, province string) string {
+	return termPair + discipline + "|" + province
+}
+
+// PairTermOf returns a profile's pair term, or "" without both parts.
+func PairTermOf(pr *domain.Profile) string {
+	if pr.Discipline == "" || pr.Location.Province == "" {
+		return ""
+	}
+	return PairTerm(pr.Discipline, pr.Location.Province)
+}
+
+// PairedGroups returns the plan's groups, with a one-discipline group and
+// a one-province group replaced by their pair term, for stores that index
+// PairTerm.
+func (pl SearchPlan) PairedGroups() [][]string {
+	d, p := -1, -1
+	for i, g := range pl.Groups {
+		if len(g) != 1 {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(g[0], termDiscipline):
+			d = i
+		case strings.HasPrefix(g[0], termProvince):
+			p = i
+		}
+	}
+	if d < 0 || p < 0 {
+		return pl.Groups
+	}
+	out := [][]string{{PairTerm(strings.TrimPrefix(pl.Groups[d][0], termDiscipline), strings.TrimPrefix(pl.Groups[p][0], termProvince))}}
+	for i, g := range pl.Groups {
+		if i != d && i != p {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // SearchTerms lists the distinct search terms of a mentor's profile, for

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,10 @@ func testSearchFilters(t *testing.T, h Harness) {
 	if got := names(res)[:3]; !cmp.Equal(got, []string{"Mentor 00", "Mentor 10", "Mentor 04"}) {
 		t.Fatalf("ordering by affinity: %v", got)
 	}
+	// One discipline and one province: mentors 0, 6, 12, 18 and 24.
+	if res, err := m.Members.SearchMentors(projections.SearchQuery{Disciplines: []string{"CIVIL"}, Provinces: []string{"ON"}, First: 100}); err != nil || res.Total != 5 {
+		t.Fatalf("one discipline and one province: %v, %v", names(res), err)
+	}
 	if res, err := m.Members.SearchMentors(projections.SearchQuery{City: " toronto ", First: 100}); err != nil || res.Total != 15 {
 		t.Fatalf("city: %d, %v", res.Total, err)
 	}
@@ -222,6 +227,14 @@ func testSearchFilters(t *testing.T, h Harness) {
 	}
 	if len(walked) != 31 || seen["Zed"] != 1 || seen["Mentor 01"] != 1 {
 		t.Fatalf("pages gave %d names: %v", len(walked), walked)
+	}
+	// Moving to another province leaves the pair.
+	apply(t, m, l.add(domain.ProfileUpdated{MemberID: ids[0], Profile: domain.Profile{Name: "Mentor 00", Discipline: "CIVIL", Location: domain.Location{Province: "AB"}}, At: at}))
+	if res, err := m.Members.SearchMentors(projections.SearchQuery{Disciplines: []string{"CIVIL"}, Provinces: []string{"ON"}, First: 100}); err != nil || res.Total != 4 {
+		t.Fatalf("after a move: %v, %v", names(res), err)
+	}
+	if res, err := m.Members.SearchMentors(projections.SearchQuery{Disciplines: []string{"CIVIL"}, Provinces: []string{"AB"}, First: 100}); err != nil || !slices.Contains(names(res), "Mentor 00") {
+		t.Fatalf("the new province: %v, %v", names(res), err)
 	}
 }
 
@@ -526,6 +539,8 @@ func Compare(t *testing.T, program domain.Program, now time.Time, events []proje
 		{Words: "engineering", First: 100},
 		{OnlyAvailable: true, First: 100},
 		{Disciplines: program.Disciplines[:3], Languages: []string{"en", "fr"}, First: 100},
+		{Disciplines: program.Disciplines[:1], Provinces: []string{"ON"}, First: 100},
+		{Words: "engineering", Disciplines: program.Disciplines[1:2], Provinces: []string{"BC"}, First: 100},
 		{FocusAreas: program.FocusAreas[:2], Skills: []projections.SkillFilter{{Skill: program.Skills[0], MinRating: 3}}, First: 100},
 	}
 	for _, v := range viewers {

@@ -92,7 +92,7 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 	}
 	var sets []string
 	var unions []union
-	for _, g := range pl.Groups {
+	for _, g := range pl.PairedGroups() {
 		keys := make([]string, len(g))
 		for i, t := range g {
 			keys[i] = p.term(t)
@@ -267,7 +267,7 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 			o.sadd(p.all(), id.String())
 		} else {
 			old := p.decode(string(r.stored))
-			oldTerms, wasOpen = projections.SearchTerms(&old.Profile), old.Open()
+			oldTerms, wasOpen = termsOf(&old.Profile), old.Open()
 			oldCard, _ = json.Marshal(projections.CardOf(old))
 		}
 		card, err := json.Marshal(projections.CardOf(r.view))
@@ -277,7 +277,7 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		if !bytes.Equal(card, oldCard) {
 			o.hset(p.cards(), id.String(), card)
 		}
-		newTerms := projections.SearchTerms(&r.view.Profile)
+		newTerms := termsOf(&r.view.Profile)
 		for _, term := range oldTerms {
 			if _, ok := slices.BinarySearch(newTerms, term); !ok {
 				o.srem(p.term(term), id.String())
@@ -297,6 +297,17 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		}
 	}
 	return o.run(ctx, &p.base, token, from, events[len(events)-1])
+}
+
+// termsOf lists the sets a mentor belongs to: its search terms and its
+// discipline and province pair, sorted.
+func termsOf(pr *domain.Profile) []string {
+	terms := projections.SearchTerms(pr)
+	if pair := projections.PairTermOf(pr); pair != "" {
+		terms = append(terms, pair)
+		slices.Sort(terms)
+	}
+	return terms
 }
 
 func idStrings(ids []uuid.UUID) []string {
