@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"regexp"
@@ -16,9 +17,10 @@ func TestDemoProgramOnFirstStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	var logs bytes.Buffer
 	go func() {
 		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json", "--log-level", "warn", "--demo"},
-			func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+			func(string) string { return "" }, strings.NewReader(""), pw, &logs)
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -38,10 +40,12 @@ func TestDemoProgramOnFirstStart(t *testing.T) {
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	defer func() { cancel(); <-done }()
 	if url == "" || password == "" || menteeEmail == "" {
-		t.Fatalf("no demo credentials printed (url %q, password %q, mentee %q)", url, password, menteeEmail)
+		cancel()
+		err := <-done
+		t.Fatalf("no demo credentials printed (url %q, password %q, mentee %q); the server ended with %v:\n%s", url, password, menteeEmail, err, logs.String())
 	}
+	defer func() { cancel(); <-done }()
 	c := &client{t: t, url: url}
 	d := c.gql(`mutation($e: String!, $p: String!) { loginMentee(input: {email: $e, password: $p}) { token } }`, map[string]any{"e": menteeEmail, "p": password})
 	c.token, _ = dig(d, "loginMentee", "token").(string)
