@@ -66,10 +66,25 @@ type SubscriberResult struct {
 // subscriber is one WebSocket subscribed to the match.
 type subscriber struct {
 	conn *websocket.Conn
-	// got holds, per update, when it arrived (Unix nanoseconds); 0 until
-	// then.
+	// got holds, per timed update, when it arrived (Unix nanoseconds); 0
+	// until then.
 	got []atomic.Int64
-	n   atomic.Int32 // updates received
+	n   atomic.Int32 // timed updates received
+	// last is the position of the latest update received; after is the
+	// position after which updates are timed (none are until it is set).
+	last  atomic.Uint64
+	after atomic.Uint64
+}
+
+// arrived records an update at position pos.
+func (s *subscriber) arrived(pos uint64, now int64) {
+	s.last.Store(max(s.last.Load(), pos))
+	if after := s.after.Load(); after == 0 || pos <= after {
+		return
+	}
+	if k := int(s.n.Add(1)) - 1; k < len(s.got) {
+		s.got[k].Store(now)
+	}
 }
 
 // Subscribers holds cfg.Subscribers idle graphql-transport-ws subscribers
@@ -96,7 +111,7 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 		return res, err
 	}
 	res.RSSBefore = before.rss
-	subs, err := fx.connect(ctx, p, n, cfg.Updates+1)
+	subs, err := fx.connect(ctx, p, n, cfg.Updates)
 	defer func() {
 		var wg sync.WaitGroup
 		for _, s := range subs {
@@ -109,16 +124,22 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 		return res, err
 	}
 
-	// The first update shows which subscriptions are live; it is not timed.
-	sent := time.Now()
-	if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(0)}, false); err != nil {
-		return res, fmt.Errorf("loadgen: first update: %w", err)
+	// Untimed updates show which subscriptions are live: a subscription
+	// is set up asynchronously, so the first update may come before some
+	// are. Updates go on until every subscriber heard one (or a few
+	// tries), then every live one waits for the last, and the timed
+	// updates are those after it.
+	live, last, err := fx.warmUp(ctx, p, subs, cfg.Timeout)
+	if err != nil {
+		return res, err
 	}
-	live := waitAll(ctx, subs, 0, sent, cfg.Timeout)
 	res.Subscribers = len(live)
 	res.Failed = len(subs) - len(live)
 	if len(live) == 0 {
 		return res, errors.New("loadgen: no subscriber heard the first update")
+	}
+	for _, s := range live {
+		s.after.Store(last)
 	}
 	// Let the server settle before reading its memory.
 	select {
@@ -135,10 +156,10 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 	res.HeapPerSubscriber = float64(after.inUse-before.inUse) / float64(len(live))
 
 	var delivery, all []time.Duration
-	for u := 1; u <= cfg.Updates; u++ {
+	for u := 0; u < cfg.Updates; u++ {
 		sent := time.Now()
-		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u))}, false); err != nil {
-			return res, fmt.Errorf("loadgen: update %d: %w", u, err)
+		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u + 1))}, false); err != nil {
+			return res, fmt.Errorf("loadgen: update %d: %w", u+1, err)
 		}
 		reached := waitAll(ctx, live, u, sent, cfg.Timeout)
 		var last time.Duration
@@ -164,6 +185,50 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 	res.Delivery = percentiles(delivery)
 	res.AllReached = percentiles(all)
 	return res, nil
+}
+
+// warmUp logs untimed sessions until every subscriber heard one, at most
+// five times, and waits until the live ones heard the last. It returns the
+// live subscribers and the last update's position.
+func (fx *Fixture) warmUp(ctx context.Context, p *pair, subs []*subscriber, timeout time.Duration) ([]*subscriber, uint64, error) {
+	heard := func(s *subscriber) bool { return s.last.Load() != 0 }
+	for try := 0; try < 5; try++ {
+		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(1000 + try))}, false); err != nil {
+			return nil, 0, fmt.Errorf("loadgen: first update: %w", err)
+		}
+		deadline := time.Now().Add(timeout / 5)
+		for !all(subs, heard) && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		if all(subs, heard) {
+			break
+		}
+	}
+	var live []*subscriber
+	var last uint64
+	for _, s := range subs {
+		if heard(s) {
+			live = append(live, s)
+			last = max(last, s.last.Load())
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for !all(live, func(s *subscriber) bool { return s.last.Load() >= last }) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, 0, errors.New("loadgen: the subscribers did not all hear the last untimed update")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return live, last, ctx.Err()
+}
+
+func all(subs []*subscriber, ok func(*subscriber) bool) bool {
+	for _, s := range subs {
+		if !ok(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // fdBudget lowers n to what the open-files limit leaves room for: one
@@ -269,15 +334,28 @@ func (fx *Fixture) subscribe(ctx context.Context, hc *http.Client, p *pair, upda
 // connection closes.
 func (s *subscriber) read(ctx context.Context, write func(context.Context, any) error) {
 	for {
-		typ, err := readType(ctx, s.conn)
+		_, b, err := s.conn.Read(ctx)
 		if err != nil {
 			return
 		}
-		switch typ {
+		var m struct {
+			Type    string `json:"type"`
+			Payload struct {
+				Data struct {
+					MatchUpdated struct {
+						Position string `json:"position"`
+					} `json:"matchUpdated"`
+				} `json:"data"`
+			} `json:"payload"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return
+		}
+		switch m.Type {
 		case "next":
 			now := time.Now().UnixNano()
-			if k := int(s.n.Add(1)) - 1; k < len(s.got) {
-				s.got[k].Store(now)
+			if pos, err := strconv.ParseUint(m.Payload.Data.MatchUpdated.Position, 10, 64); err == nil {
+				s.arrived(pos, now)
 			}
 		case "ping":
 			_ = write(ctx, map[string]string{"type": "pong"})
