@@ -154,53 +154,30 @@ func (b *broadcaster) closeAll() {
 	b.conns = nil
 }
 
-// rawClients connects n clients, 64 at a time; each records when message k
-// arrives in got[k].
+// rawClients connects n clients; each records when message k arrives in
+// got[k].
 func rawClients(ctx context.Context, url string, n, messages int) ([]*subscriber, error) {
 	hc := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	subs := make([]*subscriber, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			conn, _, err := websocket.Dial(dialCtx, url, &websocket.DialOptions{HTTPClient: hc})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			s := &subscriber{conn: conn, got: make([]atomic.Int64, messages)}
-			subs[i] = s
-			go func() {
-				for {
-					_, b, err := conn.Read(context.WithoutCancel(ctx))
-					if err != nil {
-						return
-					}
-					now := time.Now().UnixNano()
-					if k, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && k >= 0 && k < messages {
-						s.got[k].Store(now)
-					}
-				}
-			}()
-		})
-	}
-	wg.Wait()
-	var ok []*subscriber
-	var first error
-	for i, s := range subs {
-		if s != nil {
-			ok = append(ok, s)
-		} else if first == nil {
-			first = errs[i]
+	return connectMany(n, "raw clients", func() (*subscriber, error) {
+		dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(dialCtx, url, &websocket.DialOptions{HTTPClient: hc})
+		if err != nil {
+			return nil, err
 		}
-	}
-	if first != nil {
-		return ok, fmt.Errorf("loadgen: %d of %d raw clients failed to connect, the first with: %w", n-len(ok), n, first)
-	}
-	return ok, nil
+		s := &subscriber{conn: conn, got: make([]atomic.Int64, messages)}
+		go func() {
+			for {
+				_, b, err := conn.Read(context.WithoutCancel(ctx))
+				if err != nil {
+					return
+				}
+				now := time.Now().UnixNano()
+				if k, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && k >= 0 && k < messages {
+					s.got[k].Store(now)
+				}
+			}
+		}()
+		return s, nil
+	})
 }

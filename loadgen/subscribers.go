@@ -246,22 +246,25 @@ func fdBudget(n int) (int, string) {
 	return n, ""
 }
 
-// connect opens n subscribers, 64 at a time; each keeps room for updates
-// arrivals.
+// connect opens n subscribers; each keeps room for updates arrivals.
 func (fx *Fixture) connect(ctx context.Context, p *pair, n, updates int) ([]*subscriber, error) {
+	httpClient := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	return connectMany(n, "subscribers", func() (*subscriber, error) { return fx.subscribe(ctx, httpClient, p, updates) })
+}
+
+// connectMany opens n connections with open, 64 at a time, and returns
+// those that opened, with the first failure of the others.
+func connectMany(n int, what string, open func() (*subscriber, error)) ([]*subscriber, error) {
 	subs := make([]*subscriber, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
-	httpClient := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			subs[i], errs[i] = fx.subscribe(ctx, httpClient, p, updates)
-		}()
+			subs[i], errs[i] = open()
+		})
 	}
 	wg.Wait()
 	var ok []*subscriber
@@ -274,7 +277,7 @@ func (fx *Fixture) connect(ctx context.Context, p *pair, n, updates int) ([]*sub
 		}
 	}
 	if first != nil {
-		return ok, fmt.Errorf("loadgen: %d of %d subscribers failed to connect, the first with: %w", n-len(ok), n, first)
+		return ok, fmt.Errorf("loadgen: %d of %d %s failed to connect, the first with: %w", n-len(ok), n, what, first)
 	}
 	return ok, nil
 }

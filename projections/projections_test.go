@@ -17,8 +17,8 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/projections/readmodeltest"
 )
 
 type world struct {
@@ -33,16 +33,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	store, err := bolt.Open(t.TempDir(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	clk := clock.NewFake(time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC))
-	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, svc, clk := readmodeltest.NewProgram(t)
 	w := &world{store: store, svc: svc, clock: clk}
 	w.staff = domain.Actor{ID: uuid.New(), Role: domain.RoleStaff}
 	if _, err := svc.RegisterMember(context.Background(), command.Request{Actor: domain.SystemActor()}, w.staff.ID, domain.RoleStaff, "Staff", "staff@example.org"); err != nil {

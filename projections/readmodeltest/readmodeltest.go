@@ -282,7 +282,9 @@ type world struct {
 	staff domain.Actor
 }
 
-func newWorld(t *testing.T) *world {
+// NewProgram opens an embedded store in a temporary directory, closed when
+// the test ends, with the command service over it on a fake clock.
+func NewProgram(t *testing.T) (eventstore.Store, *command.Service, *clock.Fake) {
 	t.Helper()
 	store, err := bolt.Open(t.TempDir(), bolt.Options{})
 	if err != nil {
@@ -294,6 +296,12 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store, svc, clk
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	store, svc, clk := NewProgram(t)
 	w := &world{store: store, svc: svc, clock: clk, staff: domain.Actor{ID: uuid.New(), Role: domain.RoleStaff}}
 	must(t)(svc.RegisterMember(context.Background(), command.Request{Actor: domain.SystemActor()}, w.staff.ID, domain.RoleStaff, "Staff", "staff@example.org"))
 	return w

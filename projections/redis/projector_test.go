@@ -12,11 +12,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/internal/redistest"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
@@ -74,29 +72,13 @@ func models(rm *redis.ReadModels) readmodeltest.Models {
 		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
 }
 
-// program is an embedded store with the command service over it.
-func program(t *testing.T) (eventstore.Store, *command.Service, *clock.Fake) {
-	t.Helper()
-	store, err := bolt.Open(t.TempDir(), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	clk := clock.NewFake(time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC))
-	svc, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store, svc, clk
-}
-
 // Two instances share the read models: one projects, the other follows.
 // When the projector dies without releasing its leases, the other takes
 // over within about the lease's time to live, and the read models stay
 // exactly those of the log: nothing applied twice, nothing skipped.
 func TestHolderDiesAndAnotherTakesOver(t *testing.T) {
 	_, ns := redistest.Client(t)
-	store, svc, clk := program(t)
+	store, svc, clk := readmodeltest.NewProgram(t)
 	if _, err := seed.Generate(context.Background(), store, svc.Program(), seed.Options{Mentors: 30, Mentees: 60, Events: 2000, Seed: 3, Days: 120, End: clk.Now(), Workers: 2}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +162,7 @@ func (r *recorder) Apply(events []projections.Event) error {
 // read from the store.
 func TestFollowerWithoutNotificationsMissesNothing(t *testing.T) {
 	c, ns := redistest.Client(t)
-	store, svc, _ := program(t)
+	store, svc, _ := readmodeltest.NewProgram(t)
 	follower := redis.New(c, redis.Options{Prefix: ns, Owner: "follower", LeaseTTL: 600 * time.Millisecond, Logger: zerolog.Nop()})
 	rec := &recorder{got: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -231,7 +213,7 @@ func TestFollowerWithoutNotificationsMissesNothing(t *testing.T) {
 // the projector has rebuilt them, rather than answer from empty models.
 func TestLostReadModelsAreWaitedFor(t *testing.T) {
 	c, ns := redistest.Client(t)
-	store, svc, _ := program(t)
+	store, svc, _ := readmodeltest.NewProgram(t)
 	ctx := context.Background()
 	for range 5 {
 		id := uuid.New()
