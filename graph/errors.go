@@ -66,6 +66,9 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 			gerr.Message, gerr.Extensions["code"] = "not found", CodeNotFound
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
+		case errors.Is(err, projections.ErrUnavailable):
+			log.Warn().Err(err).Str("correlation_id", requestID(ctx)).Msg("read models unavailable")
+			gerr.Message, gerr.Extensions["code"] = "the read models are unavailable; try again", CodeUnavailable
 		case errors.Is(err, context.DeadlineExceeded):
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
 		case errors.As(err, &derr):

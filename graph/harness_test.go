@@ -79,7 +79,10 @@ func newEnv(t *testing.T) *env { return buildEnv(t, false) }
 // newEnvWithAccounts signs in through the real accounts service.
 func newEnvWithAccounts(t *testing.T) *env { return buildEnv(t, true) }
 
-func buildEnv(t *testing.T, accounts bool) *env {
+func buildEnv(t *testing.T, accounts bool) *env { return buildEnvWith(t, accounts, nil) }
+
+// buildEnvWith lets a test change the resolver before the server starts.
+func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *env {
 	t.Helper()
 	store, err := bolt.Open(t.TempDir(), bolt.Options{})
 	if err != nil {
@@ -105,6 +108,9 @@ func buildEnv(t *testing.T, accounts bool) *env {
 	t.Cleanup(func() { _ = blobs.Close() })
 	e.blobDir = blobDir
 	r := &graph.Resolver{Commands: svc, Blobs: blobs, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
+	if change != nil {
+		change(r)
+	}
 	var authn graph.Authenticator = e.tokens
 	if accounts {
 		dir := t.TempDir()

@@ -24,8 +24,14 @@ type loadersKey struct{}
 
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
+		// The batch runs on the loader's own goroutine: a shared store's
+		// failure is taken as an error here, not as a panic.
 		members: dataloadgen.NewLoader(func(_ context.Context, ids []uuid.UUID) ([]*projections.MemberView, []error) {
-			return r.Members.MembersByID(ids), nil
+			views, err := readSafely(func() []*projections.MemberView { return r.Members.MembersByID(ids) })
+			if err != nil {
+				return nil, []error{err}
+			}
+			return views, nil
 		}),
 	}
 }
