@@ -41,9 +41,11 @@ func NewHub(from eventstore.Position) *Hub {
 
 // HubSubscription receives the changes its filter keeps.
 type HubSubscription struct {
+	// C delivers the changes of a subscription made with Subscribe.
 	C    <-chan Change
-	c    chan Change
 	keep func(Change) bool
+	send func(Change) bool
+	done func()
 	hub  *Hub
 	once sync.Once
 }
@@ -51,7 +53,25 @@ type HubSubscription struct {
 // Subscribe registers a subscriber with a buffer of size changes.
 func (h *Hub) Subscribe(keep func(Change) bool, size int) *HubSubscription {
 	c := make(chan Change, size)
-	s := &HubSubscription{C: c, c: c, keep: keep, hub: h}
+	s := h.Forward(keep, func(ch Change) bool {
+		select {
+		case c <- ch:
+			return true
+		default:
+			return false
+		}
+	}, func() { close(c) })
+	s.C = c
+	return s
+}
+
+// Forward registers a subscriber that takes each change it keeps through
+// send, with no goroutine of its own between the hub and it: send must not
+// block, and returns false when the subscriber cannot take more, which
+// drops it. done runs once, when the subscription ends (closed, or dropped
+// for being slow); after it, send is not called again.
+func (h *Hub) Forward(keep, send func(Change) bool, done func()) *HubSubscription {
+	s := &HubSubscription{keep: keep, send: send, done: done, hub: h}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -63,7 +83,7 @@ func (s *HubSubscription) Close() {
 	s.hub.mu.Lock()
 	delete(s.hub.subs, s)
 	s.hub.mu.Unlock()
-	s.once.Do(func() { close(s.c) })
+	s.once.Do(s.done)
 }
 
 // Subscribers counts the current subscribers.
@@ -80,9 +100,7 @@ func (h *Hub) publish(c Change) {
 		if !s.keep(c) {
 			continue
 		}
-		select {
-		case s.c <- c:
-		default:
+		if !s.send(c) {
 			slow = append(slow, s)
 		}
 	}

@@ -130,28 +130,19 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 const matchUpdatesBuffer = 16
 
 // matchUpdates streams the hub's changes that keep selects until the
-// subscription ends or the hub drops it for being slow.
+// subscription ends or the hub drops it for being slow. The hub hands each
+// change straight to the subscription's channel, so an idle subscriber
+// costs no goroutine here.
 func (r *Resolver) matchUpdates(ctx context.Context, keep func(Change) bool) <-chan *model.MatchUpdate {
-	sub := r.Hub.Subscribe(keep, matchUpdatesBuffer)
-	out := make(chan *model.MatchUpdate, 1)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		for {
-			select {
-			case c, ok := <-sub.C:
-				if !ok {
-					return
-				}
-				select {
-				case out <- &model.MatchUpdate{Position: c.Position, Type: c.Type, MatchID: c.MatchID}:
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
+	out := make(chan *model.MatchUpdate, matchUpdatesBuffer)
+	sub := r.Hub.Forward(keep, func(c Change) bool {
+		select {
+		case out <- &model.MatchUpdate{Position: c.Position, Type: c.Type, MatchID: c.MatchID}:
+			return true
+		default:
+			return false
 		}
-	}()
+	}, func() { close(out) })
+	context.AfterFunc(ctx, sub.Close)
 	return out
 }
