@@ -163,7 +163,7 @@ var Settings = []Setting{
 			}
 			return nil
 		}},
-	{Flag: "redis-url", Env: "MENTORSHIP_REDIS_URL", Default: "", Usage: "a Redis URL (redis://host:6379/0) to share read models, sign-ins, rate limits and live updates between API instances; empty keeps them in this process and its data directory",
+	{Flag: "redis-url", Env: "MENTORSHIP_REDIS_URL", Default: "", Usage: "a Redis URL (redis://host:6379/0; a cluster as redis://host1:6379?addr=host2:6379) to share read models, sign-ins, rate limits and live updates between API instances; empty keeps them in this process and its data directory",
 		set: func(c *Config, v string) error {
 			c.RedisURL = v
 			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {

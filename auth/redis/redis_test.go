@@ -39,6 +39,21 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The same contract on a Redis Cluster node, which refuses any transaction
+// whose keys span hash slots: the store keeps all of its keys in one.
+func TestConformanceOnCluster(t *testing.T) {
+	client, _ := redistest.Cluster(t)
+	conformance.Run(t, conformance.Harness{
+		Open: func(t *testing.T) (auth.Store, func(*testing.T) auth.Store) {
+			ns := "test-" + uuid.NewString()[:8]
+			opts := authredis.Options{Prefix: ns, Clock: clock.NewFake(conformance.Epoch)}
+			return newStore(t, client, opts), func(t *testing.T) auth.Store {
+				return newStore(t, client, opts)
+			}
+		},
+	})
+}
+
 func TestNewRefusesIncompleteOptions(t *testing.T) {
 	client, ns := redistest.Client(t)
 	clk := clock.NewFake(conformance.Epoch)

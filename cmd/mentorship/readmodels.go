@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -73,18 +74,28 @@ func (r *readModels) Close() error {
 
 // newRedisClient connects to the configured Redis and checks that it
 // answers, so that a wrong URL stops the server at start rather than at
-// the first request.
-func newRedisClient(cfg config.Config) (*goredis.Client, error) {
-	opts, err := goredis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+// the first request. A URL with addr parameters (go-redis's cluster URL,
+// redis://host1:6379?addr=host2:6379) connects to a Redis Cluster.
+func newRedisClient(cfg config.Config) (goredis.UniversalClient, error) {
+	var client goredis.UniversalClient
+	if u, err := url.Parse(cfg.RedisURL); err == nil && u.Query().Has("addr") {
+		opts, err := goredis.ParseClusterURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis cluster url: %w", err)
+		}
+		client = goredis.NewClusterClient(opts)
+	} else {
+		opts, err := goredis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		client = goredis.NewClient(opts)
 	}
-	client := goredis.NewClient(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("redis at %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("redis: %w", err)
 	}
 	return client, nil
 }

@@ -241,3 +241,29 @@ func TestTwoInstancesShareReadModelsAndLiveUpdates(t *testing.T) {
 		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
 	readmodeltest.Compare(t, domain.DefaultProgram(), time.Now(), events, readmodeltest.Reference(t, events), got)
 }
+
+// The server runs on a Redis Cluster (one node holding every slot, which
+// still refuses commands across slots): sign-ins, the read models and
+// read-your-writes work through the cluster client.
+func TestServeOnRedisCluster(t *testing.T) {
+	c, ns := redistest.Cluster(t)
+	addr := c.Options().Addrs[0]
+	ts := startServer(t, "", "--redis-url", "redis://"+addr+"?addr="+addr, "--redis-prefix", ns)
+	mentee := &client{t: t, url: ts.URL}
+	mentor := &client{t: t, url: ts.URL}
+	d := mentee.gql(`mutation { registerMentee(input: {name: "Ada", email: "ada@example.org", password: "`+storyPassword+`"}) { token } }`, nil)
+	mentee.token = dig(d, "registerMentee", "token").(string)
+	d = mentor.gql(`mutation { registerMentor(input: {name: "Grace", email: "grace@example.org", password: "`+storyPassword+`"}) { token viewer { id } } }`, nil)
+	mentor.token = dig(d, "registerMentor", "token").(string)
+	mentorID := dig(d, "registerMentor", "viewer", "id").(string)
+	if d := mentee.gql(`{ searchMentors { totalCount } }`, nil); dig(d, "searchMentors", "totalCount") != float64(1) {
+		t.Fatalf("search on the cluster: %v", d)
+	}
+	d = mentee.gql(`mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id status } userErrors { code } } }`, map[string]any{"m": mentorID})
+	if dig(d, "requestMatch", "match", "status") != "PENDING" {
+		t.Fatalf("request on the cluster: %v", d)
+	}
+	if d := mentor.gql(`{ myMatches(group: PENDING) { totalCount } }`, nil); dig(d, "myMatches", "totalCount") != float64(1) {
+		t.Fatalf("the mentor's view on the cluster: %v", d)
+	}
+}

@@ -7,7 +7,11 @@ package redistest
 
 import (
 	"context"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,4 +57,62 @@ func Client(t testing.TB) (*redis.Client, string) {
 		_ = c.Close()
 	})
 	return c, ns
+}
+
+// Cluster starts a one-node Redis Cluster (all 16,384 slots on one
+// redis-server in cluster mode) for the test and returns a cluster client
+// and a namespace. Cluster mode refuses a multi-key command or script
+// whose keys span hash slots even on one node, so it checks a key layout
+// the way a real cluster would. The server is stopped when the test ends.
+// Without a redis-server binary the test fails under CI=true and is
+// skipped elsewhere.
+func Cluster(t testing.TB) (*redis.ClusterClient, string) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if strings.EqualFold(os.Getenv("CI"), "true") {
+			t.Fatalf("no redis-server to start a cluster node: %v", err)
+		}
+		t.Skipf("no redis-server to start a cluster node: %v (set CI=true to make this a failure)", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+		"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--dir", dir, "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	node := redis.NewClient(&redis.Options{Addr: addr})
+	defer node.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for node.Ping(ctx).Err() != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("the cluster node did not start on %s", addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := node.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatalf("assigning the slots: %v", err)
+	}
+	for {
+		info, err := node.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the cluster did not become ready: %v %q", err, info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
+	t.Cleanup(func() { _ = c.Close() })
+	return c, "test-" + uuid.NewString()[:8]
 }
