@@ -249,17 +249,11 @@ func TestServeOnRedisCluster(t *testing.T) {
 	c, ns := redistest.Cluster(t)
 	addr := c.Options().Addrs[0]
 	ts := startServer(t, "", "--redis-url", "redis://"+addr+"?addr="+addr, "--redis-prefix", ns)
-	mentee := &client{t: t, url: ts.URL}
-	mentor := &client{t: t, url: ts.URL}
-	d := mentee.gql(`mutation { registerMentee(input: {name: "Ada", email: "ada@example.org", password: "`+storyPassword+`"}) { token } }`, nil)
-	mentee.token = dig(d, "registerMentee", "token").(string)
-	d = mentor.gql(`mutation { registerMentor(input: {name: "Grace", email: "grace@example.org", password: "`+storyPassword+`"}) { token viewer { id } } }`, nil)
-	mentor.token = dig(d, "registerMentor", "token").(string)
-	mentorID := dig(d, "registerMentor", "viewer", "id").(string)
+	mentee, mentor, mentorID := signUpPair(t, ts.URL)
 	if d := mentee.gql(`{ searchMentors { totalCount } }`, nil); dig(d, "searchMentors", "totalCount") != float64(1) {
 		t.Fatalf("search on the cluster: %v", d)
 	}
-	d = mentee.gql(`mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id status } userErrors { code } } }`, map[string]any{"m": mentorID})
+	d := mentee.gql(`mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id status } userErrors { code } } }`, map[string]any{"m": mentorID})
 	if dig(d, "requestMatch", "match", "status") != "PENDING" {
 		t.Fatalf("request on the cluster: %v", d)
 	}
