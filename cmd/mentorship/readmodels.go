@@ -55,6 +55,7 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 		return nil, err
 	}
 	rm := redisrm.New(client, redisrm.Options{Prefix: cfg.RedisPrefix, Logger: log})
+	rm.Register(reg, store)
 	// The hub hears of changes from the shared read models, whichever
 	// instance applied them; it starts at what they show now.
 	hub := graph.NewHub(0)

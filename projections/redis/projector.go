@@ -133,6 +133,8 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 // renewed before it would lapse. It reports whether the holding ended on a
 // failure rather than a lost lease or ctx.
 func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) (failed bool) {
+	rm.holding[p.Name()].Store(true)
+	defer rm.holding[p.Name()].Store(false)
 	hctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -259,5 +261,51 @@ func TestLostReadModelsAreWaitedFor(t *testing.T) {
 	waitFor(t, follower, head)
 	if _, ok := follower.Members.Member(events[0].Data.(domain.MemberRegistered).MemberID); !ok {
 		t.Fatal("the rebuilt read models lack the first member")
+	}
+}
+
+// The read models report their positions, whether this instance holds each
+// lease, and the lag behind the log, under the in-memory runner's names.
+func TestMetrics(t *testing.T) {
+	_, ns := redistest.Client(t)
+	store, svc, _ := readmodeltest.NewProgram(t)
+	ctx := context.Background()
+	id := uuid.New()
+	if _, err := svc.RegisterMember(ctx, command.Request{Actor: domain.Actor{ID: id, Role: domain.RoleMentee}}, id, domain.RoleMentee, "Mentee", "m@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	in := startInstance(t, store, ns, "metrics")
+	reg := prometheus.NewRegistry()
+	in.rm.Register(reg, store)
+	head, _ := store.Head(ctx)
+	waitFor(t, in.rm, head)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := map[string]float64{}
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				key := f.GetName()
+				for _, l := range m.GetLabel() {
+					key += "/" + l.GetValue()
+				}
+				got[key] = m.GetGauge().GetValue()
+			}
+		}
+		want := map[string]float64{
+			"mentorship_projection_position/members": float64(head), "mentorship_projection_position/matches": float64(head),
+			"mentorship_projection_lease_held/members": 1, "mentorship_projection_lease_held/matches": 1,
+			"mentorship_projection_lag_events": 0,
+		}
+		if maps.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics %v, want %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

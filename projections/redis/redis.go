@@ -20,8 +20,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -70,6 +72,8 @@ type ReadModels struct {
 
 	once sync.Once
 	f    *follower
+	// holding tells, per projection, whether this instance projects it.
+	holding map[string]*atomic.Bool
 }
 
 // New returns the read models kept under opts.Prefix in c.
@@ -87,9 +91,12 @@ func New(c goredis.UniversalClient, opts Options) *ReadModels {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
-	rm := &ReadModels{c: c, opts: opts}
+	rm := &ReadModels{c: c, opts: opts, holding: map[string]*atomic.Bool{}}
 	rm.Members = &Members{base: newBase(rm, "members")}
 	rm.Matches = &Matches{base: newBase(rm, "matches")}
+	for _, p := range rm.committers() {
+		rm.holding[p.Name()] = new(atomic.Bool)
+	}
 	return rm
 }
 
@@ -262,4 +269,42 @@ func isReply(err error, prefix string) bool {
 	}
 	// Redis 7 puts "ERR " before a script's error without a code.
 	return strings.HasPrefix(strings.TrimPrefix(re.Error(), "ERR "), prefix)
+}
+
+// Register adds the read models' metrics to reg: each projection's
+// position as this instance last heard it, whether this instance holds its
+// lease, and how far the slowest one is behind the head of store. They
+// carry the names the in-memory runner uses, so that one dashboard serves
+// both.
+func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store) {
+	for _, p := range rm.committers() {
+		name := p.Name()
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mentorship_projection_position", Help: "Global position of the last event a projection applied.",
+			ConstLabels: prometheus.Labels{"projection": name},
+		}, func() float64 {
+			f := rm.followerState()
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return float64(f.reached[name])
+		}))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mentorship_projection_lease_held", Help: "1 while this instance holds the projection's lease and applies its events.",
+			ConstLabels: prometheus.Labels{"projection": name},
+		}, func() float64 {
+			if rm.holding[name].Load() {
+				return 1
+			}
+			return 0
+		}))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mentorship_projection_lag_events", Help: "How far the slowest projection is behind the log head.",
+	}, func() float64 {
+		head, err := store.Head(context.Background())
+		if err != nil {
+			return 0
+		}
+		return float64(head) - float64(rm.Reached())
+	}))
 }
