@@ -144,19 +144,25 @@ func NewRunner(store eventstore.Store, opts RunnerOptions, projs ...Projection) 
 		Name: "mentorship_projection_events_total", Help: "Events applied by a projection.",
 	}, []string{"projection"})
 	if opts.Registerer != nil {
-		lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "mentorship_projection_lag_events", Help: "How far the slowest projection is behind the log head.",
-		}, func() float64 {
-			head, err := store.Head(context.Background())
-			if err != nil {
-				return 0
-			}
-			return float64(head) - float64(r.Reached())
-		})
-		opts.Registerer.MustRegister(r.position, r.applied, lag)
+		opts.Registerer.MustRegister(r.position, r.applied, LagGauge(store, r.Reached))
 	}
 	r.reached = r.lowest()
 	return r
+}
+
+// LagGauge reports how far reached, the position every read model has
+// applied, is behind the head of store. Every read-model store registers
+// it under the same name, so that one dashboard serves them all.
+func LagGauge(store eventstore.Store, reached func() eventstore.Position) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mentorship_projection_lag_events", Help: "How far the slowest projection is behind the log head.",
+	}, func() float64 {
+		head, err := store.Head(context.Background())
+		if err != nil {
+			return 0
+		}
+		return float64(head) - float64(reached())
+	})
 }
 
 // lowest is the smallest checkpoint of the projections.

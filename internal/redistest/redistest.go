@@ -20,6 +20,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// missing fails the test under CI, where a missing Redis is a broken
+// setup, and skips it elsewhere.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if strings.EqualFold(os.Getenv("CI"), "true") {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format+" (set CI=true to make this a failure)", args...)
+}
+
 // URL is the Redis the tests use.
 func URL() string {
 	if u := os.Getenv("MENTORSHIP_TEST_REDIS_URL"); u != "" {
@@ -41,10 +51,7 @@ func Client(t testing.TB) (*redis.Client, string) {
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
-		if strings.EqualFold(os.Getenv("CI"), "true") {
-			t.Fatalf("redis at %s is not reachable: %v", URL(), err)
-		}
-		t.Skipf("redis at %s is not reachable: %v (set CI=true to make this a failure)", URL(), err)
+		missing(t, "redis at %s is not reachable: %v", URL(), err)
 	}
 	ns := "test-" + uuid.NewString()[:8]
 	t.Cleanup(func() {
@@ -70,10 +77,7 @@ func Cluster(t testing.TB) (*redis.ClusterClient, string) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if strings.EqualFold(os.Getenv("CI"), "true") {
-			t.Fatalf("no redis-server to start a cluster node: %v", err)
-		}
-		t.Skipf("no redis-server to start a cluster node: %v (set CI=true to make this a failure)", err)
+		missing(t, "no redis-server to start a cluster node: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -27,13 +27,6 @@ func (p *Members) open() string         { return p.key("open") }
 func (p *Members) cards() string        { return p.key("card") }
 func (p *Members) term(t string) string { return p.key("t", t) }
 func (p *Members) scratch() string      { return p.key("tmp", uuid.NewString()) }
-func (p *Members) decode(s string) *MemberView {
-	var m MemberView
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		panic(unavailable(fmt.Errorf("member view: %w", err)))
-	}
-	return &m
-}
 
 // MemberView is the view as stored.
 type MemberView = projections.MemberView
@@ -49,7 +42,7 @@ func (p *Members) Member(id uuid.UUID) (*MemberView, bool) {
 	if err != nil {
 		panic(unavailable(err))
 	}
-	return p.decode(s), true
+	return decode[MemberView](s), true
 }
 
 // MembersByID returns the views of the given members in order; unknown IDs
@@ -67,7 +60,7 @@ func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
 	}
 	for i, v := range vals {
 		if s, ok := v.(string); ok {
-			out[i] = p.decode(s)
+			out[i] = decode[MemberView](s)
 		}
 	}
 	return out
@@ -133,15 +126,24 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 	if len(ids) == 0 {
 		return pl.Result(nil, 0), nil
 	}
-	// Rank every candidate by its card, then read the page's views whole.
-	cards := p.rm.c.HMGet(ctx, p.cards(), ids...)
-	viewerView := p.rm.c.HGet(ctx, p.views(), q.Viewer.String())
+	// Rank every candidate by its card (read in one round trip with the
+	// viewer's view), then read the page's views whole.
+	var cards *goredis.SliceCmd
+	var viewerView *goredis.StringCmd
+	_, err = p.rm.c.Pipelined(ctx, func(pp goredis.Pipeliner) error {
+		cards = pp.HMGet(ctx, p.cards(), ids...)
+		viewerView = pp.HGet(ctx, p.views(), q.Viewer.String())
+		return nil
+	})
+	if err != nil && err != goredis.Nil {
+		panic(unavailable(err))
+	}
 	if err := cards.Err(); err != nil {
 		panic(unavailable(err))
 	}
 	var viewer *MemberView
 	if s, err := viewerView.Result(); err == nil {
-		viewer = p.decode(s)
+		viewer = decode[MemberView](s)
 	} else if err != goredis.Nil {
 		panic(unavailable(err))
 	}
@@ -238,7 +240,7 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		}
 		for i, v := range vals {
 			if s, ok := v.(string); ok {
-				t.rows[ids[i]] = &memberRow{stored: []byte(s), view: p.decode(s)}
+				t.rows[ids[i]] = &memberRow{stored: []byte(s), view: decode[MemberView](s)}
 				t.ids = append(t.ids, ids[i])
 			}
 		}
@@ -249,15 +251,11 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 	o := newOps(&p.base)
 	for _, id := range t.ids {
 		r := t.rows[id]
-		b, err := json.Marshal(r.view)
+		changed, err := write(o, p.views(), id, r.view, r.stored)
 		if err != nil {
-			return fmt.Errorf("encode member: %w", err)
+			return err
 		}
-		if bytes.Equal(b, r.stored) {
-			continue
-		}
-		o.hset(p.views(), id.String(), b)
-		if r.view.Role != domain.RoleMentor {
+		if !changed || r.view.Role != domain.RoleMentor {
 			continue
 		}
 		var oldTerms []string
@@ -266,7 +264,7 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		if r.stored == nil {
 			o.sadd(p.all(), id.String())
 		} else {
-			old := p.decode(string(r.stored))
+			old := decode[MemberView](string(r.stored))
 			oldTerms, wasOpen = termsOf(&old.Profile), old.Open()
 			oldCard, _ = json.Marshal(projections.CardOf(old))
 		}

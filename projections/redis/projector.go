@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -24,6 +25,7 @@ type committer interface {
 	commit(ctx context.Context, token string, from eventstore.Position, events []projections.Event) error
 	lease() string
 	meta() string
+	holding() *atomic.Bool
 	key(parts ...string) string
 }
 
@@ -59,6 +61,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `)
+
+// acquire takes a projection's lease if it is free; goredis.Nil says it
+// is held.
+func (rm *ReadModels) acquire(ctx context.Context, p committer) (string, error) {
+	return acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
+}
+
+// release frees a lease token still holds, even as ctx ends, so that
+// another instance takes over at once.
+func (rm *ReadModels) release(ctx context.Context, p committer, tok string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
+}
 
 // Holder returns the token of the lease holder of a projection ("" when
 // none), for operators and tests.
@@ -106,7 +122,7 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 	log := rm.opts.Logger.With().Str("projection", p.Name()).Logger()
 	poll := rm.opts.LeaseTTL / 3
 	for ctx.Err() == nil {
-		tok, err := acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
+		tok, err := rm.acquire(ctx, p)
 		switch {
 		case err == nil:
 			log.Info().Str("token", tok).Msg("projecting: took the lease")
@@ -133,8 +149,8 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 // renewed before it would lapse. It reports whether the holding ended on a
 // failure rather than a lost lease or ctx.
 func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) (failed bool) {
-	rm.holding[p.Name()].Store(true)
-	defer rm.holding[p.Name()].Store(false)
+	p.holding().Store(true)
+	defer p.holding().Store(false)
 	hctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -165,9 +181,7 @@ func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p commit
 	if failed {
 		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("projecting failed; trying again")
 	}
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer rcancel()
-	_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
+	rm.release(ctx, p, tok)
 	return failed
 }
 
@@ -331,16 +345,25 @@ func (rm *ReadModels) Reached() eventstore.Position {
 	return f.low
 }
 
+// firstFailure is why the first stopped projection stopped, in order, or
+// nil; the caller holds the follower's lock.
+func (rm *ReadModels) firstFailure() error {
+	for _, p := range rm.committers() {
+		if msg := rm.f.failed[p.Name()]; msg != "" {
+			return errors.New(msg)
+		}
+	}
+	return nil
+}
+
 // Healthy reports a projection stopped on a poison event, or Redis out of
 // reach at the last look.
 func (rm *ReadModels) Healthy() error {
 	f := rm.followerState()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, p := range rm.committers() {
-		if msg := f.failed[p.Name()]; msg != "" {
-			return errors.New(msg)
-		}
+	if err := rm.firstFailure(); err != nil {
+		return err
 	}
 	if f.readErr != nil {
 		return fmt.Errorf("redis read models: %w", f.readErr)
@@ -356,12 +379,13 @@ func (rm *ReadModels) WaitFor(ctx context.Context, pos eventstore.Position) erro
 	for {
 		f.mu.Lock()
 		low, changed := f.low, f.changed
+		failed := rm.firstFailure()
 		f.mu.Unlock()
 		if low >= pos {
 			return nil
 		}
-		for name, msg := range rm.failedCopy() {
-			return fmt.Errorf("projection %s: %s", name, msg)
+		if failed != nil {
+			return failed
 		}
 		select {
 		case <-changed:
@@ -369,17 +393,6 @@ func (rm *ReadModels) WaitFor(ctx context.Context, pos eventstore.Position) erro
 			return fmt.Errorf("waiting for read models to reach position %d (at %d): %w", pos, low, ctx.Err())
 		}
 	}
-}
-
-func (rm *ReadModels) failedCopy() map[string]string {
-	f := rm.followerState()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]string, len(f.failed))
-	for k, v := range f.failed {
-		out[k] = v
-	}
-	return out
 }
 
 // follow listens for checkpoints on pub/sub, and reads them from Redis
@@ -485,18 +498,14 @@ func (rm *ReadModels) Apply(ctx context.Context, events []projections.Event) err
 }
 
 func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []projections.Event) error {
-	tok, err := acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
+	tok, err := rm.acquire(ctx, p)
 	if errors.Is(err, goredis.Nil) {
 		return fmt.Errorf("projection %s: another instance holds its lease", p.Name())
 	}
 	if err != nil {
 		return fmt.Errorf("lease of %s: %w", p.Name(), err)
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
-	}()
+	defer rm.release(ctx, p, tok)
 	from, failed, err := p.checkpoint(ctx)
 	if err != nil {
 		return err

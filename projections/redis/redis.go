@@ -72,8 +72,6 @@ type ReadModels struct {
 
 	once sync.Once
 	f    *follower
-	// holding tells, per projection, whether this instance projects it.
-	holding map[string]*atomic.Bool
 }
 
 // New returns the read models kept under opts.Prefix in c.
@@ -91,12 +89,10 @@ func New(c goredis.UniversalClient, opts Options) *ReadModels {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
-	rm := &ReadModels{c: c, opts: opts, holding: map[string]*atomic.Bool{}}
-	rm.Members = &Members{base: newBase(rm, "members")}
-	rm.Matches = &Matches{base: newBase(rm, "matches")}
-	for _, p := range rm.committers() {
-		rm.holding[p.Name()] = new(atomic.Bool)
-	}
+	rm := &ReadModels{c: c, opts: opts}
+	rm.Members, rm.Matches = &Members{}, &Matches{}
+	rm.Members.init(rm, "members")
+	rm.Matches.init(rm, "matches")
 	return rm
 }
 
@@ -109,10 +105,12 @@ type base struct {
 	rm   *ReadModels
 	name string
 	tag  string // "{prefix:name}", the hash tag of every key
+	// held is set while this instance holds the lease and applies events.
+	held atomic.Bool
 }
 
-func newBase(rm *ReadModels, name string) base {
-	return base{rm: rm, name: name, tag: "{" + rm.opts.Prefix + ":" + name + "}"}
+func (b *base) init(rm *ReadModels, name string) {
+	b.rm, b.name, b.tag = rm, name, "{"+rm.opts.Prefix+":"+name+"}"
 }
 
 func (b *base) key(parts ...string) string {
@@ -123,8 +121,9 @@ func (b *base) key(parts ...string) string {
 	return k
 }
 
-func (b *base) meta() string  { return b.key("meta") }
-func (b *base) lease() string { return b.key("lease") }
+func (b *base) meta() string          { return b.key("meta") }
+func (b *base) holding() *atomic.Bool { return &b.held }
+func (b *base) lease() string         { return b.key("lease") }
 
 // Name implements projections.Projection.
 func (b *base) Name() string { return b.name }
@@ -148,8 +147,8 @@ func (b *base) checkpoint(ctx context.Context) (eventstore.Position, string, err
 	return pos, failed, nil
 }
 
-// Position implements projections.Projection with the stored checkpoint.
-// It reads Redis; on failure it panics like a query.
+// Position is the projection's stored checkpoint. It reads Redis; on
+// failure it panics like a query.
 func (b *base) Position() eventstore.Position {
 	ctx, cancel := b.rm.queryContext()
 	defer cancel()
@@ -278,7 +277,7 @@ func isReply(err error, prefix string) bool {
 // both.
 func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store) {
 	for _, p := range rm.committers() {
-		name := p.Name()
+		name, held := p.Name(), p.holding()
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mentorship_projection_position", Help: "Global position of the last event a projection applied.",
 			ConstLabels: prometheus.Labels{"projection": name},
@@ -292,19 +291,11 @@ func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store
 			Name: "mentorship_projection_lease_held", Help: "1 while this instance holds the projection's lease and applies its events.",
 			ConstLabels: prometheus.Labels{"projection": name},
 		}, func() float64 {
-			if rm.holding[name].Load() {
+			if held.Load() {
 				return 1
 			}
 			return 0
 		}))
 	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "mentorship_projection_lag_events", Help: "How far the slowest projection is behind the log head.",
-	}, func() float64 {
-		head, err := store.Head(context.Background())
-		if err != nil {
-			return 0
-		}
-		return float64(head) - float64(rm.Reached())
-	}))
+	reg.MustRegister(projections.LagGauge(store, rm.Reached))
 }
