@@ -69,28 +69,11 @@ func RawFanOut(ctx context.Context, n, updates int) (SubscriberResult, error) {
 		res.Failed = len(subs) - len(live)
 		subs = live
 	}
-	var delivery, all []time.Duration
-	for u := 1; u <= updates; u++ {
-		sent := time.Now()
+	err = timeUpdates(ctx, &res, subs, 1, updates, 10*time.Second, func(u int) error {
 		b.send([]byte(strconv.Itoa(u)))
-		reached := waitAll(ctx, subs, u, sent, 10*time.Second)
-		res.Lost += len(subs) - len(reached)
-		last := time.Duration(0)
-		for _, s := range reached {
-			d := time.Duration(s.got[u].Load() - sent.UnixNano())
-			delivery = append(delivery, d)
-			last = max(last, d)
-		}
-		all = append(all, last)
-		res.Updates++
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-	}
-	res.Delivered = len(delivery)
-	res.Delivery = percentiles(delivery)
-	res.AllReached = percentiles(all)
-	return res, nil
+		return nil
+	})
+	return res, err
 }
 
 // broadcaster is the baseline's server: every connection gets each message

@@ -155,36 +155,46 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 	res.BytesPerSubscriber = float64(after.rss-before.rss) / float64(len(live))
 	res.HeapPerSubscriber = float64(after.inUse-before.inUse) / float64(len(live))
 
-	var delivery, all []time.Duration
-	for u := 0; u < cfg.Updates; u++ {
-		sent := time.Now()
+	err = timeUpdates(ctx, &res, live, 0, cfg.Updates, cfg.Timeout, func(u int) error {
 		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u + 1))}, false); err != nil {
-			return res, fmt.Errorf("loadgen: update %d: %w", u+1, err)
+			return fmt.Errorf("loadgen: update %d: %w", u+1, err)
 		}
-		reached := waitAll(ctx, live, u, sent, cfg.Timeout)
+		return nil
+	})
+	return res, err
+}
+
+// timeUpdates sends n updates one at a time, the first being update first
+// in the subscribers' arrivals, and records in res how long each took to
+// reach each subscriber and, for the updates that reached them all, the
+// last of them.
+func timeUpdates(ctx context.Context, res *SubscriberResult, subs []*subscriber, first, n int, timeout time.Duration, send func(u int) error) error {
+	var delivery, all []time.Duration
+	for u := first; u < first+n; u++ {
+		sent := time.Now()
+		if err := send(u); err != nil {
+			return err
+		}
+		reached := waitAll(ctx, subs, u, sent, timeout)
+		res.Lost += len(subs) - len(reached)
 		var last time.Duration
-		for _, s := range live {
-			at := s.got[u].Load()
-			if at == 0 {
-				res.Lost++
-				continue
-			}
-			d := time.Duration(at - sent.UnixNano())
+		for _, s := range reached {
+			d := time.Duration(s.got[u].Load() - sent.UnixNano())
 			delivery = append(delivery, d)
 			last = max(last, d)
 		}
-		if len(reached) == len(live) {
+		if len(reached) == len(subs) {
 			all = append(all, last)
 		}
 		res.Updates++
-		if ctx.Err() != nil {
-			return res, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 	res.Delivered = len(delivery)
 	res.Delivery = percentiles(delivery)
 	res.AllReached = percentiles(all)
-	return res, nil
+	return nil
 }
 
 // warmUp logs untimed sessions until every subscriber heard one, at most
