@@ -189,16 +189,16 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 // update loads a stream, decides, and appends the decision expecting the
 // revision it loaded; on a lost race it reloads and decides again. It
 // returns the position of the last appended event (Start when the decision
-// was empty) and the state the decision was made on.
-func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (eventstore.Position, S, error) {
+// was empty).
+func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (eventstore.Position, error) {
 	for attempt := 0; ; attempt++ {
 		state, rev, exists, err := load(ctx, s, agg, stream)
 		if err != nil {
-			return 0, state, err
+			return 0, err
 		}
 		evs, err := decide(state)
 		if err != nil || len(evs) == 0 {
-			return 0, state, err
+			return 0, err
 		}
 		expected := eventstore.NoStream()
 		if exists {
@@ -206,18 +206,18 @@ func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream str
 		}
 		data, err := s.envelope(st, stream, evs)
 		if err != nil {
-			return 0, state, err
+			return 0, err
 		}
 		res, err := s.store.Append(ctx, stream, expected, data...)
 		switch {
 		case err == nil:
-			return res.LastPosition, state, nil
+			return res.LastPosition, nil
 		case errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < s.maxRetries:
 			continue
 		case errors.Is(err, eventstore.ErrWrongExpectedRevision):
-			return 0, state, fmt.Errorf("%s: %w", stream, ErrContention)
+			return 0, fmt.Errorf("%s: %w", stream, ErrContention)
 		default:
-			return 0, state, err
+			return 0, err
 		}
 	}
 }

@@ -422,7 +422,7 @@ func TestReconcileFinishesInterruptedCommands(t *testing.T) {
 	matchID := MatchIDFor(req.CommandID)
 	cmd := domain.RequestMatch{MatchID: matchID, Actor: mentee, MentorID: mentor.ID, At: f.clock.Now()}
 	mentorState := f.member(t, mentor.ID)
-	if _, _, err := update(ctx, f.svc, memberAgg, domain.MemberStream(mentee.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
+	if _, err := update(ctx, f.svc, memberAgg, domain.MemberStream(mentee.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
 		return domain.DecideMember(f.svc.program, m, domain.ReserveRequestSlot{Request: cmd, Mentor: mentorState})
 	}); err != nil {
 		t.Fatal(err)
@@ -438,7 +438,7 @@ func TestReconcileFinishesInterruptedCommands(t *testing.T) {
 	// Only the first step of an accept: the mentor's reservation.
 	acc := domain.AcceptMatch{MatchID: matchID, Actor: mentor, At: f.clock.Now()}
 	match := f.match(t, matchID)
-	if _, _, err := update(ctx, f.svc, memberAgg, domain.MemberStream(mentor.ID), first(Request{Actor: mentor, CommandID: "crashed-accept"}, "reserve"), func(m domain.Member) ([]domain.Event, error) {
+	if _, err := update(ctx, f.svc, memberAgg, domain.MemberStream(mentor.ID), first(Request{Actor: mentor, CommandID: "crashed-accept"}, "reserve"), func(m domain.Member) ([]domain.Event, error) {
 		return domain.DecideMember(f.svc.program, m, domain.ReserveCapacitySlot{Accept: acc, Match: match})
 	}); err != nil {
 		t.Fatal(err)

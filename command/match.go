@@ -27,7 +27,7 @@ func (s *Service) RequestMatch(ctx context.Context, req Request, mentorID uuid.U
 	var res Result
 	matchID := MatchIDFor(req.CommandID)
 	cmd := domain.RequestMatch{MatchID: matchID, Actor: req.Actor, MentorID: mentorID, Message: message, At: s.clock.Now()}
-	pos, _, err := update(ctx, s, memberAgg, domain.MemberStream(req.Actor.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
+	pos, err := update(ctx, s, memberAgg, domain.MemberStream(req.Actor.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
 		mentor, err := s.mentorFor(ctx, cmd)
 		if err != nil {
 			return nil, err
@@ -55,10 +55,7 @@ func (s *Service) mentorFor(ctx context.Context, cmd domain.RequestMatch) (domai
 // recordRequest is the second step of a request: the match stream. It is
 // idempotent, so Reconcile may run it again after a crash.
 func (s *Service) recordRequest(ctx context.Context, req Request, cmd domain.RequestMatch) (eventstore.Position, error) {
-	pos, _, err := update(ctx, s, matchAgg, domain.MatchStream(cmd.MatchID), first(req, "request"), func(m domain.Match) ([]domain.Event, error) {
-		return domain.DecideMatch(s.program, m, cmd)
-	})
-	return pos, err
+	return s.decideOnMatch(ctx, req, "request", cmd.MatchID, cmd)
 }
 
 // AcceptMatch accepts a pending match on behalf of its mentor. It first
@@ -74,7 +71,7 @@ func (s *Service) AcceptMatch(ctx context.Context, req Request, matchID uuid.UUI
 	if err != nil {
 		return res, err
 	}
-	pos, _, err := update(ctx, s, memberAgg, domain.MemberStream(req.Actor.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
+	pos, err := update(ctx, s, memberAgg, domain.MemberStream(req.Actor.ID), first(req, "reserve"), func(m domain.Member) ([]domain.Event, error) {
 		return domain.DecideMember(s.program, m, domain.ReserveCapacitySlot{Accept: cmd, Match: match})
 	})
 	res.add(pos)
@@ -160,10 +157,15 @@ func (s *Service) Match(ctx context.Context, id uuid.UUID) (domain.Match, error)
 }
 
 func (s *Service) onMatch(ctx context.Context, req Request, name string, matchID uuid.UUID, cmd domain.MatchCommand) (Result, error) {
-	pos, _, err := update(ctx, s, matchAgg, domain.MatchStream(matchID), first(req, name), func(m domain.Match) ([]domain.Event, error) {
+	pos, err := s.decideOnMatch(ctx, req, name, matchID, cmd)
+	return Result{Position: pos}, err
+}
+
+// decideOnMatch decides a command on the match stream, as step name of req.
+func (s *Service) decideOnMatch(ctx context.Context, req Request, name string, matchID uuid.UUID, cmd domain.MatchCommand) (eventstore.Position, error) {
+	return update(ctx, s, matchAgg, domain.MatchStream(matchID), first(req, name), func(m domain.Match) ([]domain.Event, error) {
 		return domain.DecideMatch(s.program, m, cmd)
 	})
-	return Result{Position: pos}, err
 }
 
 // onMatchThenSync decides a command on the match stream and then brings
@@ -171,9 +173,7 @@ func (s *Service) onMatch(ctx context.Context, req Request, name string, matchID
 // when the match refused the command: a refused accept leaves a capacity
 // reservation to release.
 func (s *Service) onMatchThenSync(ctx context.Context, req Request, name string, matchID uuid.UUID, cmd domain.MatchCommand) (eventstore.Position, error) {
-	pos, _, err := update(ctx, s, matchAgg, domain.MatchStream(matchID), first(req, name), func(m domain.Match) ([]domain.Event, error) {
-		return domain.DecideMatch(s.program, m, cmd)
-	})
+	pos, err := s.decideOnMatch(ctx, req, name, matchID, cmd)
 	var refused *domain.Error
 	if err != nil && !errors.As(err, &refused) {
 		return pos, err

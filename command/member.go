@@ -38,7 +38,7 @@ func (s *Service) SetAcceptingRequests(ctx context.Context, req Request, id uuid
 
 func (s *Service) onMember(ctx context.Context, req Request, name string, id uuid.UUID, cmd domain.MemberCommand) (Result, error) {
 	var res Result
-	pos, _, err := update(ctx, s, memberAgg, domain.MemberStream(id), first(req, name), func(m domain.Member) ([]domain.Event, error) {
+	pos, err := update(ctx, s, memberAgg, domain.MemberStream(id), first(req, name), func(m domain.Member) ([]domain.Event, error) {
 		return domain.DecideMember(s.program, m, cmd)
 	})
 	res.add(pos)

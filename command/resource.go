@@ -27,7 +27,7 @@ func (s *Service) RetireResource(ctx context.Context, req Request, id uuid.UUID)
 }
 
 func (s *Service) onResource(ctx context.Context, req Request, name string, id uuid.UUID, cmd domain.ResourceCommand) (Result, error) {
-	pos, _, err := update(ctx, s, resourceAgg, domain.ResourceStream(id), first(req, name), func(r domain.Resource) ([]domain.Event, error) {
+	pos, err := update(ctx, s, resourceAgg, domain.ResourceStream(id), first(req, name), func(r domain.Resource) ([]domain.Event, error) {
 		return domain.DecideResource(s.program, r, cmd)
 	})
 	return Result{Position: pos}, err

@@ -25,7 +25,7 @@ func (s *Service) syncSlots(ctx context.Context, req Request, matchID uuid.UUID)
 	var last eventstore.Position
 	for _, memberID := range []uuid.UUID{match.MenteeID(), match.MentorID()} {
 		st := step{req: req, name: "sync-" + memberID.String(), cause: req.CommandID}
-		pos, _, err := update(ctx, s, memberAgg, domain.MemberStream(memberID), st, func(m domain.Member) ([]domain.Event, error) {
+		pos, err := update(ctx, s, memberAgg, domain.MemberStream(memberID), st, func(m domain.Member) ([]domain.Event, error) {
 			if !m.Registered() {
 				return nil, nil
 			}

@@ -79,10 +79,7 @@ func appendFrame(dst []byte, records [][]byte) []byte {
 	dst = append(dst, make([]byte, 8)...)
 	payload := len(dst)
 	dst = binary.AppendUvarint(dst, uint64(len(records)))
-	for _, r := range records {
-		dst = binary.AppendUvarint(dst, uint64(len(r)))
-		dst = append(dst, r...)
-	}
+	dst = appendBlock(dst, records...)
 	binary.BigEndian.PutUint32(dst[start+4:], uint32(len(dst)-payload))
 	binary.BigEndian.PutUint32(dst[start+8:], crc32.Checksum(dst[payload:], castagnoli))
 	return dst
@@ -91,34 +88,11 @@ func appendFrame(dst []byte, records [][]byte) []byte {
 // parseFrame reads the frame at the start of b. ok is false when b does not
 // start with a whole, intact frame.
 func parseFrame(b []byte) (records [][]byte, n int, ok bool) {
-	if len(b) < frameHeader || !bytes.Equal(b[:4], frameMagic) {
+	records, n, sumOK, ok := splitFrame(b)
+	if !ok || !sumOK {
 		return nil, 0, false
 	}
-	size := int(binary.BigEndian.Uint32(b[4:]))
-	if size > len(b)-frameHeader {
-		return nil, 0, false
-	}
-	payload := b[frameHeader : frameHeader+size]
-	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(b[8:]) {
-		return nil, 0, false
-	}
-	count, k := binary.Uvarint(payload)
-	if k <= 0 {
-		return nil, 0, false
-	}
-	payload = payload[k:]
-	for range count {
-		l, k := binary.Uvarint(payload)
-		if k <= 0 || int(l) > len(payload)-k {
-			return nil, 0, false
-		}
-		records = append(records, payload[k:k+int(l)])
-		payload = payload[k+int(l):]
-	}
-	if len(payload) != 0 {
-		return nil, 0, false
-	}
-	return records, frameHeader + size, true
+	return records, n, true
 }
 
 // readJournal returns every record of every segment in order. A damaged

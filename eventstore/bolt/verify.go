@@ -353,10 +353,10 @@ func segmentHolding(dir string, pos eventstore.Position) (string, eventstore.Pos
 	return path, first, nil
 }
 
-// splitFrame is parseFrame without the all-or-nothing checksum: it splits
-// a frame whose structure is intact even when its checksum fails, so that
-// the damaged record can be named. ok is false when the structure itself
-// is broken.
+// splitFrame splits the frame at the start of b whose structure is intact,
+// and says whether its checksum holds: parseFrame takes only intact frames,
+// Verify splits damaged ones too, so that the damaged record can be named.
+// ok is false when the structure itself is broken.
 func splitFrame(b []byte) (records [][]byte, n int, sumOK, ok bool) {
 	if len(b) < frameHeader || !bytes.Equal(b[:4], frameMagic) {
 		return nil, 0, false, false

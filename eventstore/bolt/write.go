@@ -226,8 +226,8 @@ func (s *Store) prepare(batch []*appendRequest) {
 		s.syncq <- p
 		return
 	}
-	for _, m := range p.added {
-		s.cacheHead(m.ev.Stream, m.ev.Revision)
+	for stream, evs := range v.batch {
+		s.cacheHead(stream, evs[len(evs)-1].ev.Revision)
 	}
 	p.file, p.head, p.byStream = file, head, v.batch
 	s.wHead, s.lastHash = head, lastHash
