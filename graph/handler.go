@@ -95,10 +95,10 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetErrorPresenter(ErrorPresenter(r.Log, requestIDFrom))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		// A shared read-model store that cannot answer panics with
-		// projections.ErrUnavailable: the client may try again.
+		// projections.ErrUnavailable; the error presenter turns it into
+		// UNAVAILABLE, as it does the same error returned.
 		if err, ok := v.(error); ok && errors.Is(err, projections.ErrUnavailable) {
-			r.Log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
-			return &apiError{CodeUnavailable, "the read models are unavailable; try again"}
+			return err
 		}
 		r.Log.Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
 		return &apiError{CodeInternal, "internal error"}

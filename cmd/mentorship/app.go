@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/audit"
@@ -75,14 +76,17 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 	if err != nil {
 		return nil, nil, err
 	}
-	return newAccountsSending(cfg, log, clk, commands, sender)
+	return newAccountsSending(cfg, log, clk, commands, sender, nil)
 }
 
 // newAccountsSending opens the accounts service, sending its emails
 // through sender. Credentials, sessions and rate counters live in the data
 // directory's auth.db, or in Redis when one is configured, where every
 // instance shares them and hears of each other's revocations.
-func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender) (_ *auth.Service, closers []func() error, err error) {
+// shared, when not nil, is the server's Redis client, which the caller
+// closes; without it a client of its own is opened when Redis is
+// configured.
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient) (_ *auth.Service, closers []func() error, err error) {
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			_ = closers[i]()
@@ -97,11 +101,13 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 		}
 		store, closers = bs, append(closers, bs.Close)
 	} else {
-		client, err := newRedisClient(cfg)
-		if err != nil {
-			return nil, nil, err
+		client := shared
+		if client == nil {
+			if client, err = newRedisClient(cfg); err != nil {
+				return nil, nil, err
+			}
+			closers = append(closers, client.Close)
 		}
-		closers = append(closers, client.Close)
 		ropts := authredis.Options{Prefix: cfg.RedisPrefix, Clock: clk, Logger: log}
 		if store, err = authredis.New(client, ropts); err != nil {
 			closeAll()
@@ -145,7 +151,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	if err != nil {
 		return nil, err
 	}
-	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender)
+	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender, models.redis)
 	if err != nil {
 		return nil, err
 	}
