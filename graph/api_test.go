@@ -146,6 +146,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"bad cursor", `{ myMatches(after: "zzz") { totalCount } }`, nil, "BAD_USER_INPUT"},
 		{"negative page size", `{ myMatches(first: -1) { totalCount } }`, nil, "BAD_USER_INPUT"},
 		{"page too large", `{ myMatches(first: 1000) { totalCount } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"null page size counts as the largest", `{ matchHistory(matchId: "` + gid(model.KindMatch, matchID) + `", first: null) { edges { node { type occurredAt actorId } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"too deep", deepQuery, map[string]any{"m": gid(model.KindMatch, matchID)}, "BAD_USER_INPUT"},
 		{"too many aliases", aliases, nil, "BAD_USER_INPUT"},
 		{"too complex", `{ myMatches(first: 100) { edges { node { mentee { skills { skill } languages focus } mentor { skills { skill } } mySessions { id notes } documents { id } } } } a: searchMentors(first: 100) { edges { node { skills { skill } } } } b: searchMentors(first: 100) { edges { node { skills { skill } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED"},

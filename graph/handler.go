@@ -43,27 +43,28 @@ type HandlerOptions struct {
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	limits := opts.Limits.withDefaults()
 	cfg := generated.Config{Resolvers: r}
-	// A list costs its items' complexity times the page size asked for.
-	perPage := func(first *int, def int) int {
-		if first != nil && *first > 0 {
+	// A list costs its items' complexity times the page size asked for; an
+	// explicit null first asks for the largest page.
+	perPage := func(first *int, max int) int {
+		if first != nil && *first >= 0 {
 			return *first
 		}
-		return def
+		return max
 	}
 	cfg.Complexity.Query.SearchMentors = func(child int, _ *model.SearchMentorsInput, first *int, _ *string) int {
-		return 1 + child*perPage(first, 20)
+		return 1 + child*perPage(first, maxPage)
 	}
 	cfg.Complexity.Query.MyMatches = func(child int, _ *model.MatchGroup, first *int, _ *string) int {
-		return 1 + child*perPage(first, 50)
+		return 1 + child*perPage(first, maxPage)
 	}
 	cfg.Complexity.Query.MySessions = func(child int, _ *string, first *int, _ *string) int {
-		return 1 + child*perPage(first, 50)
+		return 1 + child*perPage(first, maxPage)
 	}
 	cfg.Complexity.Query.Resources = func(child int, first *int, _ *string) int {
-		return 1 + child*perPage(first, 50)
+		return 1 + child*perPage(first, maxPage)
 	}
 	cfg.Complexity.Query.MatchHistory = func(child int, _ string, first *int, _ *string) int {
-		return 1 + child*perPage(first, 100)
+		return 1 + child*perPage(first, maxHistoryPage)
 	}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Websocket{

@@ -10,6 +10,14 @@ import (
 	"github.com/vektah/gqlparser/v2/lexer"
 )
 
+// The most items one page of a list may hold. The schema gives each list a
+// smaller default for an omitted first; an explicit null asks for the most,
+// and the complexity counts a page at that size.
+const (
+	maxPage        = 100  // searchMentors, myMatches, mySessions, resources
+	maxHistoryPage = 1000 // matchHistory
+)
+
 // Limits bound what one operation may ask for, so that no query is
 // expensive by construction.
 type Limits struct {

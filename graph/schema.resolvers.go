@@ -487,10 +487,10 @@ func (r *queryResolver) SearchMentors(ctx context.Context, input *model.SearchMe
 	if err != nil {
 		return nil, err
 	}
-	q := projections.SearchQuery{Viewer: a.ID, After: deref(after), First: 20}
+	q := projections.SearchQuery{Viewer: a.ID, After: deref(after), First: maxPage}
 	if first != nil {
-		if *first < 0 || *first > 100 {
-			return nil, badInput("first must be between 0 and 100")
+		if *first < 0 || *first > maxPage {
+			return nil, badInput(fmt.Sprintf("first must be between 0 and %d", maxPage))
 		}
 		q.First = *first
 	}
@@ -548,7 +548,7 @@ func (r *queryResolver) MyMatches(ctx context.Context, group *model.MatchGroup, 
 		return nil, err
 	}
 	all := r.Matches.MatchesOf(a.ID, groupOf(group))
-	items, cursors, info, err := page(all, first, after, 100)
+	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
 	}
@@ -599,7 +599,7 @@ func (r *queryResolver) MatchHistory(ctx context.Context, matchID string, first 
 	if err != nil {
 		return nil, err
 	}
-	items, cursors, info, err := page(hist, first, after, 1000)
+	items, cursors, info, err := page(hist, first, after, maxHistoryPage)
 	if err != nil {
 		return nil, err
 	}
@@ -626,7 +626,7 @@ func (r *queryResolver) MySessions(ctx context.Context, matchID *string, first *
 		}
 	}
 	all := r.Matches.SessionsOf(a.ID, mid)
-	items, cursors, info, err := page(all, first, after, 100)
+	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
 	}
@@ -662,7 +662,7 @@ func (r *queryResolver) Resources(ctx context.Context, first *int, after *string
 		return nil, err
 	}
 	all := r.Matches.Resources(a.Role)
-	items, cursors, info, err := page(all, first, after, 100)
+	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
 	}
