@@ -35,6 +35,7 @@ type Config struct {
 	FrontendURL     string
 	AllowedOrigins  []string
 	ProgramName     string
+	ProgramFile     string
 	BlobURL         string
 	KurrentDBURL    string
 	RedisURL        string
@@ -153,6 +154,12 @@ var Settings = []Setting{
 		}},
 	{Flag: "program-name", Env: "MENTORSHIP_PROGRAM_NAME", Default: "Mentorship", Usage: "the program's name in emails",
 		set: func(c *Config, v string) error { c.ProgramName = v; return nonEmpty(v) }},
+	{Flag: "program-file", Env: "MENTORSHIP_PROGRAM_FILE", Default: "", Usage: "a YAML or JSON file changing the program's settings (lists, windows, term, limits, time zone); empty means the program guide's defaults; `mentorship program` prints them in this form",
+		set: func(c *Config, v string) error {
+			c.ProgramFile = v
+			_, err := LoadProgram(v)
+			return err
+		}},
 	{Flag: "blob-url", Env: "MENTORSHIP_BLOB_URL", Default: "", Usage: "where documents' bytes live: a gocloud.dev/blob URL such as s3://bucket?endpoint=...; empty means the blobs folder of the data directory",
 		set: func(c *Config, v string) error { c.BlobURL = v; return nil }},
 	{Flag: "kurrentdb-url", Env: "MENTORSHIP_KURRENTDB_URL", Default: "", Usage: "a KurrentDB connection string (esdb://host:2113?tls=false) to keep events there instead of the embedded store",

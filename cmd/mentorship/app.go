@@ -18,7 +18,6 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/config"
-	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
@@ -142,7 +141,11 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		store = eventstore.ReadOnly(store)
 	}
 	clk := clock.System{Offset: cfg.ClockOffset}
-	commands, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	program, err := config.LoadProgram(cfg.ProgramFile)
+	if err != nil {
+		return nil, err
+	}
+	commands, err := command.New(store, program, clk, command.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +165,6 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	if blobURL == "" {
 		blobURL = blob.DefaultURL(cfg.DataDir)
 	}
-	program := commands.Program()
 	blobs, err := blob.Open(context.Background(), blobURL, program.DocumentContentTypes, program.Limits.DocumentSize)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ func loadDemo(ctx context.Context, cfg config.Config, a *api, head eventstore.Po
 	}
 	creds, err := seed.Demo(ctx, seed.Deps{Commands: a.commands, Accounts: a.accounts, Clock: clock.System{Offset: cfg.ClockOffset}})
 	if err != nil {
+		if cfg.ProgramFile != "" {
+			return fmt.Errorf("demo program (its profiles use the program guide's lists; MENTORSHIP_DEMO=0 starts empty): %w", err)
+		}
 		return fmt.Errorf("demo program: %w", err)
 	}
 	var b strings.Builder

@@ -29,6 +29,7 @@ func commands() []subcommand {
 		{"replay", "rebuild every read model from the log and report the rate", replay},
 		{"export", "write events as NDJSON or CSV, by match, member, type and time (no session notes)", exportEvents},
 		{"verify", "check every event's checksum and the hash chain, or print the head to publish (--head)", verifyLog},
+		{"program", "print the program's settings (lists, windows, term, limits) as a program file", programCmd},
 		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
 		{"seed", "fill an empty data directory with the demo program or a large simulated one", seedCmd},
 		{"loadgen", "drive a running server on this machine and print throughput and latency percentiles", loadgenCmd},

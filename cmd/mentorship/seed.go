@@ -77,7 +77,10 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if head != 0 {
 		return fmt.Errorf("seed: %s already holds %d events; seed writes into an empty data directory", cfg.DataDir, head)
 	}
-	program := domain.DefaultProgram()
+	program, err := config.LoadProgram(cfg.ProgramFile)
+	if err != nil {
+		return err
+	}
 	end := clock.System{Offset: cfg.ClockOffset}.Now()
 	if *until != "" {
 		if end, err = time.Parse(time.DateOnly, *until); err != nil {

@@ -68,7 +68,11 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 	}
 	defer store.Close()
 	clk := clock.System{Offset: cfg.ClockOffset}
-	commands, err := command.New(store, domain.DefaultProgram(), clk, command.Options{})
+	program, err := config.LoadProgram(cfg.ProgramFile)
+	if err != nil {
+		return err
+	}
+	commands, err := command.New(store, program, clk, command.Options{})
 	if err != nil {
 		return err
 	}
