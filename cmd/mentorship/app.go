@@ -170,8 +170,12 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		return nil, err
 	}
 	a.closers = append(a.closers, blobs.Close)
-	if n, err := blobs.CleanLeftovers(context.Background()); err != nil || n > 0 {
-		log.Info().Int("removed", n).AnErr("error", err).Msg("cleaned unfinished uploads")
+	// A read-only server may share the live blobs folder (replay --out
+	// links to it), so only a writing server tidies it.
+	if !cfg.ReadOnly {
+		if n, err := blobs.CleanLeftovers(context.Background()); err != nil || n > 0 {
+			log.Info().Int("removed", n).AnErr("error", err).Msg("cleaned unfinished uploads")
+		}
 	}
 
 	var outbox *notify.Outbox
