@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -250,8 +251,19 @@ func positiveDuration(v string) (time.Duration, error) {
 func Load(name string, args []string, env func(string) string, out io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	return Parse(fs, args, env)
+}
+
+// Parse is Load for a command with flags of its own: it adds the named
+// settings (every setting when none are named) to fs as flags, parses args
+// and reads the rest of the settings from env. Positional arguments are
+// refused.
+func Parse(fs *flag.FlagSet, args []string, env func(string) string, flags ...string) (Config, error) {
 	values := make(map[string]*stringValue, len(Settings))
 	for _, s := range Settings {
+		if len(flags) > 0 && !slices.Contains(flags, s.Flag) {
+			continue
+		}
 		values[s.Flag] = &stringValue{isBool: s.Bool}
 		fs.Var(values[s.Flag], s.Flag, fmt.Sprintf("%s (env %s, default %q)", s.Usage, s.Env, s.Default))
 	}
@@ -271,12 +283,15 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 		if e := env(s.Env); e != "" {
 			v, source = e, s.Env
 		}
-		if given[s.Flag] {
+		if given[s.Flag] && values[s.Flag] != nil {
 			v, source = values[s.Flag].v, "--"+s.Flag
 		}
 		if err := s.set(&c, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", source, v, err))
 		}
+	}
+	if c.ReadOnly && (c.RedisURL != "" || c.KurrentDBURL != "") {
+		errs = append(errs, errors.New("read-only serves a data directory of its own (such as one made by replay --out); it does not go with a Redis or KurrentDB URL, which would show the live program"))
 	}
 	if c.Production() && c.ClockOffset != 0 {
 		errs = append(errs, errors.New("a clock offset is refused in production"))

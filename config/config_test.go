@@ -90,3 +90,37 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// A read-only server serves its own data directory; with a Redis or
+// KurrentDB URL it would show the live program instead, so that is refused.
+func TestReadOnlyRefusesSharedStores(t *testing.T) {
+	for _, extra := range [][]string{{"--redis-url", "redis://127.0.0.1:6379/0"}, {"--kurrentdb-url", "esdb://127.0.0.1:2113?tls=false"}} {
+		_, err := config.Load("mentorship serve", append([]string{"--read-only"}, extra...), func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("--read-only with %v: %v", extra, err)
+		}
+	}
+}
+
+// Parse registers only the named settings as flags and reads the others
+// from the environment.
+func TestParseTakesOnlyTheNamedFlags(t *testing.T) {
+	env := func(k string) string {
+		if k == "MENTORSHIP_KURRENTDB_URL" {
+			return "esdb://db:2113?tls=false"
+		}
+		return ""
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	own := fs.String("format", "ndjson", "")
+	cfg, err := config.Parse(fs, []string{"--data-dir", "elsewhere", "--format", "csv"}, env, "data-dir")
+	if err != nil || cfg.DataDir != "elsewhere" || cfg.KurrentDBURL != "esdb://db:2113?tls=false" || *own != "csv" {
+		t.Fatalf("got %+v, %q, %v", cfg, *own, err)
+	}
+	fs = flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if _, err := config.Parse(fs, []string{"--addr", ":1"}, env, "data-dir"); err == nil {
+		t.Fatal("a setting that is not a flag of the command was accepted")
+	}
+}

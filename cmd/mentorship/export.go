@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mentorship/mentorship/audit"
+	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 )
@@ -24,7 +25,6 @@ import (
 func exportEvents(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mentorship export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", or(env("MENTORSHIP_DATA_DIR"), "./data"), "data directory (env MENTORSHIP_DATA_DIR)")
 	format := fs.String("format", string(audit.NDJSON), "output format: ndjson or csv")
 	match := fs.String("match", "", "only the events of this match (its ID)")
 	member := fs.String("member", "", "only the events that name this member (its ID)")
@@ -33,11 +33,9 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 	from := fs.String("from", "", "only events that occurred at or after this RFC 3339 time")
 	to := fs.String("to", "", "only events that occurred before this RFC 3339 time")
 	out := fs.String("out", "-", "file to write, replaced only once the export is complete (- for standard output)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := config.Parse(fs, args, env, logFlags...)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
 	}
 	q := audit.Query{Format: *format, Match: *match, Member: *member, Types: types, From: *from, To: *to}
 	f, filter, err := q.Parse()
@@ -45,9 +43,9 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 		return fmt.Errorf("export: %w", err)
 	}
 
-	store, err := bolt.Open(*dataDir, bolt.Options{})
+	store, err := openLog(ctx, cfg, bolt.Options{})
 	if err != nil {
-		return err
+		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
 	w, commit, abort, err := output(*out, stdout)

@@ -26,7 +26,6 @@ import (
 func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mentorship seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", or(env("MENTORSHIP_DATA_DIR"), "./data"), "data directory (env MENTORSHIP_DATA_DIR); it must hold no events yet")
 	demo := fs.Bool("demo", false, "write the demo program: 12 mentors, 10 mentees, staff and auditor accounts that sign in with the demo password, matches in every state")
 	mentors := fs.Int("mentors", 0, "simulated mentors to register (no accounts: they cannot sign in)")
 	mentees := fs.Int("mentees", 0, "simulated mentees to register (no accounts: they cannot sign in)")
@@ -39,12 +38,11 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 		fmt.Fprintln(stderr, "Usage: mentorship seed [--demo] [--mentors N --mentees M --events E] [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	cfg, err := config.Parse(fs, args, env, logFlags...)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("seed: unexpected argument %q", fs.Arg(0))
-	}
+	cfg.LogLevel = "warn"
 	bulk := *mentors > 0 || *mentees > 0 || *events > 0
 	if !*demo && !bulk {
 		fs.Usage()
@@ -54,10 +52,6 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 		return errors.New("seed: sizes must not be negative, and days and workers at least 1")
 	}
 
-	cfg, err := config.Load("mentorship seed", []string{"--data-dir", *dataDir, "--log-level", "warn"}, env, stderr)
-	if err != nil {
-		return err
-	}
 	// Fsyncing every commit would make a large program take many times
 	// longer; the files are synced once at the end instead.
 	store, err := bolt.Open(cfg.DataDir, bolt.Options{NoSync: true})

@@ -30,8 +30,8 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 	role := fs.String("role", "", "staff or auditor")
 	email := fs.String("email", "", "the account's email")
 	name := fs.String("name", "", "the person's name (defaults to the email)")
-	dataDir := fs.String("data-dir", or(env("MENTORSHIP_DATA_DIR"), "./data"), "data directory (env MENTORSHIP_DATA_DIR)")
-	if err := fs.Parse(args[1:]); err != nil {
+	cfg, err := config.Parse(fs, args[1:], env, logFlags...)
+	if err != nil {
 		return err
 	}
 	var r domain.Role
@@ -55,10 +55,6 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 	}
 	password = strings.TrimRight(password, "\r\n")
 
-	cfg, err := config.Load("mentorship users create", []string{"--data-dir", *dataDir}, env, stderr)
-	if err != nil {
-		return err
-	}
 	store, err := openStore(ctx, cfg, prometheus.NewRegistry())
 	if err != nil {
 		if cfg.KurrentDBURL == "" {

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
+	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/eventstore/kurrent"
 )
 
 // verifyLog checks the whole log's checksums and hash chain and prints OK
@@ -27,14 +30,11 @@ import (
 func verifyLog(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mentorship verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", or(env("MENTORSHIP_DATA_DIR"), "./data"), "data directory (env MENTORSHIP_DATA_DIR)")
 	headOnly := fs.Bool("head", false, "print the head position and its hash, for publishing elsewhere, without walking the log")
 	anchorText := fs.String("anchor", "", "POSITION:HASH printed earlier by --head: fail unless the log still holds that hash at that position")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := config.Parse(fs, args, env, logFlags...)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("verify: unexpected argument %q", fs.Arg(0))
 	}
 	if *headOnly && *anchorText != "" {
 		return fmt.Errorf("verify: --head and --anchor do not go together")
@@ -48,8 +48,17 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 		anchor = &a
 	}
 
+	if cfg.KurrentDBURL != "" {
+		if *headOnly || anchor != nil {
+			return errors.New("verify: on KurrentDB each stream keeps its own hash chain, so there is no single head to print or check; --head and --anchor are for the embedded store")
+		}
+		return verifyKurrent(ctx, cfg, stdout)
+	}
+	if err := embeddedStoreExists(cfg.DataDir); err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
 	if *headOnly {
-		store, err := bolt.Open(*dataDir, bolt.Options{})
+		store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize})
 		if err != nil {
 			return err
 		}
@@ -61,7 +70,7 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 
 	// Open refuses a store whose newest records are damaged; verify is
 	// the tool that says where.
-	store, err := bolt.Open(*dataDir, bolt.Options{SkipTailCheck: true})
+	store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize, SkipTailCheck: true})
 	if err != nil {
 		return err
 	}
@@ -90,6 +99,26 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 		}
 	}
 	fmt.Fprintf(stdout, "OK: %d events, head %d:%x\n", rep.Records, rep.Head, rep.HeadHash)
+	return nil
+}
+
+// verifyKurrent checks the hash chain of every stream on KurrentDB, where
+// the writer keeps each event's hash in its metadata, chained per stream.
+func verifyKurrent(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	store, err := kurrent.Open(ctx, cfg.KurrentDBURL, kurrent.Options{MaxEventSize: cfg.MaxEventSize})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	defer store.Close()
+	n, err := store.Verify(ctx)
+	if errors.Is(err, eventstore.ErrCorrupt) {
+		fmt.Fprintf(stdout, "BROKEN: %v\n%d events before it are intact\n", err, n-1)
+		return errors.New("verify: the log fails its checks")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "OK: %d events, every stream's chain intact\n", n)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,8 +44,35 @@ func TestVerifyCommandPrintsTheHead(t *testing.T) {
 	}
 
 	empty := t.TempDir()
+	st, err := bolt.Open(empty, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if out, _, err := runCommand("verify", "--head", "--data-dir", empty); err != nil || out != "0:\n" {
 		t.Fatalf("verify --head of an empty log: %q, %v", out, err)
+	}
+}
+
+// The commands that read the log never create one: a mistyped data
+// directory is an error, not an empty log, and nothing is written there.
+func TestLogCommandsRefuseADirectoryWithoutAStore(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify"}, {"verify", "--head"}, {"export"}, {"replay"}, {"replay", "--until", "1", "--out", filepath.Join(t.TempDir(), "copy")},
+	} {
+		missing := filepath.Join(t.TempDir(), "typo")
+		_, _, err := runCommand(append(args, "--data-dir", missing)...)
+		if err == nil || !strings.Contains(err.Error(), "no event store in "+missing) {
+			t.Errorf("%v on a missing directory: %v", args, err)
+		}
+		if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v created %s", args, missing)
+		}
+	}
+	if _, _, err := runCommand("replay", "stray", "--data-dir", t.TempDir()); err == nil || !strings.Contains(err.Error(), "stray") {
+		t.Errorf("replay with a stray argument: %v", err)
 	}
 }
 
