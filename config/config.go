@@ -32,6 +32,7 @@ type Config struct {
 	LogFormat       string
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
+	WriteWait       time.Duration
 	ClockOffset     time.Duration
 	FrontendURL     string
 	AllowedOrigins  []string
@@ -132,6 +133,11 @@ var Settings = []Setting{
 	{Flag: "shutdown-timeout", Env: "MENTORSHIP_SHUTDOWN_TIMEOUT", Default: "10s", Usage: "how long a graceful shutdown waits for requests in flight",
 		set: func(c *Config, v string) (err error) {
 			c.ShutdownTimeout, err = positiveDuration(v)
+			return err
+		}},
+	{Flag: "write-wait", Env: "MENTORSHIP_WRITE_WAIT", Default: "5s", Usage: "how long a mutation waits for the read models to show its change before answering (read-your-writes); past it the change is saved and the answer says so",
+		set: func(c *Config, v string) (err error) {
+			c.WriteWait, err = positiveDuration(v)
 			return err
 		}},
 	{Flag: "frontend-url", Env: "MENTORSHIP_FRONTEND_URL", Default: "http://127.0.0.1:8080", Usage: "base URL of the frontend, for links in emails (password reset, match requests)",

@@ -124,3 +124,13 @@ func TestParseTakesOnlyTheNamedFlags(t *testing.T) {
 		t.Fatal("a setting that is not a flag of the command was accepted")
 	}
 }
+
+func TestWriteWait(t *testing.T) {
+	c, err := config.Load("serve", []string{"--write-wait", "250ms"}, envOf(nil), io.Discard)
+	if err != nil || c.WriteWait != 250*time.Millisecond {
+		t.Fatalf("got %v, %v", c.WriteWait, err)
+	}
+	if _, err := config.Load("serve", []string{"--write-wait", "0s"}, envOf(nil), io.Discard); err == nil {
+		t.Fatal("a zero wait was accepted")
+	}
+}

@@ -120,7 +120,18 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 		closers = append(closers, revs.Close)
 		opts.Revocations = revs
 	}
-	acc, err := auth.New(store, commands, sender, clk, opts)
+	// Reset emails carry a live token, so they wait for the relay in
+	// memory rather than in the outbox file; see notify.Resets.
+	resets, err := notify.NewResets(sender, clk, notify.ResetOptions{
+		Settings: notify.Settings{ProgramName: cfg.ProgramName, StaffEmail: cfg.StaffEmail, FrontendURL: cfg.FrontendURL},
+		Logger:   log,
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, resets.Close)
+	acc, err := auth.New(store, commands, resets, clk, opts)
 	if err != nil {
 		closeAll()
 		return nil, nil, err
@@ -201,7 +212,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
 		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
-		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log,
+		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log, WriteTimeout: cfg.WriteWait,
 	}
 	if outbox != nil {
 		resolver.Outbox = outbox
