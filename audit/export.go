@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -301,7 +302,7 @@ func appendCSVRow(b []byte, ev *eventstore.RecordedEvent, data []byte, redacted 
 	b = strconv.AppendUint(b, uint64(ev.Position), 10)
 	for _, s := range []string{m.ActorID, m.ActorRole, m.CorrelationID, m.CausationID} {
 		b = append(b, ',')
-		b = appendCSVField(b, s)
+		b = appendCSVText(b, s)
 	}
 	b = append(b, ',')
 	b = m.OccurredAt.AppendFormat(b, time.RFC3339Nano)
@@ -314,6 +315,17 @@ func appendCSVRow(b []byte, ev *eventstore.RecordedEvent, data []byte, redacted 
 	b = append(b, ',')
 	b = appendCSVField(b, data)
 	return append(b, '\n')
+}
+
+// appendCSVText appends a text field that a spreadsheet must not run: one
+// starting with =, +, -, @, a tab or a carriage return is prefixed with a
+// quote, as OWASP advises against formula injection. Correlation IDs come
+// from clients, so an auditor opening the export must not run them.
+func appendCSVText(b []byte, s string) []byte {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return appendCSVField(b, "'"+s)
+	}
+	return appendCSVField(b, s)
 }
 
 // appendCSVField appends one field as encoding/csv's Writer writes it,
