@@ -22,6 +22,9 @@ var (
 	// ErrInvalidExpectedRevision is returned for an expected revision that
 	// is none of the four kinds.
 	ErrInvalidExpectedRevision = errors.New("invalid expected revision")
+	// ErrInvalidReadOptions is returned for a read with a negative limit
+	// or an unknown direction.
+	ErrInvalidReadOptions = errors.New("invalid read options")
 	// ErrIdempotencyConflict is returned when events with already stored IDs
 	// are appended again with different contents.
 	ErrIdempotencyConflict = errors.New("event IDs already stored with different contents")

@@ -8,6 +8,21 @@ import (
 	"github.com/google/uuid"
 )
 
+// ValidateReadStream checks a stream read's arguments, so that every engine
+// refuses the same bad input with the same errors.
+func ValidateReadStream(stream string, opts ReadStreamOptions) error {
+	if err := ValidateStreamName(stream); err != nil {
+		return fmt.Errorf("read stream: %w", err)
+	}
+	if opts.Limit < 0 {
+		return fmt.Errorf("read stream %q: %w: negative limit %d", stream, ErrInvalidReadOptions, opts.Limit)
+	}
+	if opts.Direction != Forwards && opts.Direction != Backwards {
+		return fmt.Errorf("read stream %q: %w: unknown direction %d", stream, ErrInvalidReadOptions, opts.Direction)
+	}
+	return nil
+}
+
 // ValidateAppend checks an append's arguments against the contract's rules,
 // so that every engine refuses the same bad input with the same errors before
 // writing anything.

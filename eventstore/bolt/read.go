@@ -38,11 +38,8 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	if err := eventstore.ValidateStreamName(stream); err != nil {
-		return nil, fmt.Errorf("read stream: %w", err)
-	}
-	if opts.Limit < 0 {
-		return nil, fmt.Errorf("read stream %q: negative limit %d", stream, opts.Limit)
+	if err := eventstore.ValidateReadStream(stream, opts); err != nil {
+		return nil, err
 	}
 	snap, memPos := s.snapshot(stream)
 	var mem []eventstore.RecordedEvent

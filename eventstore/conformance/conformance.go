@@ -331,8 +331,10 @@ func testReadStreamWindows(t *testing.T, h Harness) {
 			}
 		}
 	}
-	if _, err := s.ReadStream(context.Background(), "w", eventstore.ReadStreamOptions{Limit: -1}); err == nil {
-		t.Fatal("a negative limit was accepted")
+	for _, bad := range []eventstore.ReadStreamOptions{{Limit: -1}, {Direction: eventstore.Direction(7)}} {
+		if _, err := s.ReadStream(context.Background(), "w", bad); !errors.Is(err, eventstore.ErrInvalidReadOptions) {
+			t.Fatalf("read with %+v: got %v, want ErrInvalidReadOptions", bad, err)
+		}
 	}
 }
 
