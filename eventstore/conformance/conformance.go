@@ -722,7 +722,7 @@ func testReopen(t *testing.T, h Harness) {
 }
 
 func testClosedStore(t *testing.T, h Harness) {
-	s, _ := h.Open(t)
+	s, reopen := h.Open(t)
 	mustAppend(t, s, "x", eventstore.NoStream(), Event("T", nil))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -745,5 +745,14 @@ func testClosedStore(t *testing.T, h Harness) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("a second close: %v", err)
+	}
+	// The refused append wrote nothing.
+	s2 := reopen(t)
+	defer s2.Close()
+	if all, err := s2.ReadAll(ctx, eventstore.Start, 10); err != nil || len(all) != 1 {
+		t.Fatalf("the log holds %d events after reopening (%v), want 1", len(all), err)
+	}
+	if got := readStream(t, s2, "x", eventstore.ReadStreamOptions{}); len(got) != 1 {
+		t.Fatalf("stream x holds %d events after reopening, want 1", len(got))
 	}
 }
