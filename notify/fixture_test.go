@@ -1,8 +1,10 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,3 +187,21 @@ func (f *fixture) forMatch(id uuid.UUID) []notify.Entry {
 
 // messageID is the Message-ID the relay sees for an outbox entry.
 func messageID(e notify.Entry) string { return e.ID + "@" + fromDomain }
+
+// lockedBuffer collects log lines from concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

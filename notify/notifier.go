@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -87,6 +88,9 @@ type Options struct {
 	// GiveUpAfter is how long after it was composed an email that keeps
 	// failing is given up (72 h when 0).
 	GiveUpAfter time.Duration
+	// MaxRetries is how often an event that does not decode is read again
+	// before the notifier stops composing at it (3 when 0).
+	MaxRetries int
 }
 
 // Notifier turns the program's events into emails: it follows the event
@@ -114,6 +118,14 @@ type Notifier struct {
 	// email's wait does.
 	holdUntil time.Time
 	streak    int
+	// badAt is the position of an event that did not decode and tries
+	// counts the reads that failed on it in a row.
+	badAt eventstore.Position
+	tries int
+
+	// failed holds why composing stopped for good: an event that does
+	// not decode, which the notifier never skips. Delivery goes on.
+	failed atomic.Pointer[error]
 }
 
 // Open opens the outbox in dir (the data directory) and returns a notifier
@@ -134,6 +146,9 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 	}
 	if opts.GiveUpAfter <= 0 {
 		opts.GiveUpAfter = 72 * time.Hour
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 3
 	}
 	outbox, err := OpenOutbox(dir)
 	if err != nil {
@@ -173,13 +188,28 @@ func (n *Notifier) Close() error {
 	return errors.Join(err, n.outbox.Close())
 }
 
+// Healthy reports why the notifier stopped composing emails: an event
+// that does not decode, named by its global position. It is nil while
+// the notifier composes.
+func (n *Notifier) Healthy() error {
+	if err := n.failed.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
 // CatchUp reads the log from where the notifier stands to its head and
 // composes the emails of new events into the outbox. The first call reads
-// the whole log, to learn the members' names and addresses.
+// the whole log, to learn the members' names and addresses. Once the
+// notifier stopped at an event that does not decode, it returns the
+// error of Healthy.
 func (n *Notifier) CatchUp(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
+		if err := n.Healthy(); err != nil {
+			return err
+		}
 		recs, err := n.store.ReadAll(ctx, n.read, 1024)
 		if err != nil {
 			return fmt.Errorf("notifier: %w", err)
@@ -195,18 +225,22 @@ func (n *Notifier) CatchUp(ctx context.Context) error {
 
 // apply learns and composes a batch of events in log order and adds the
 // emails to the outbox in one transaction. When that fails nothing moves,
-// so the batch can be applied again.
+// so the batch can be applied again. An event that does not decode ends
+// the batch before it and makes apply fail: skipping it would silently
+// drop its emails, and learning past it would leave the directory wrong.
 func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	var entries []Entry
+	var bad error
 	now := n.clock.Now()
-	for _, rec := range recs {
+	for i, rec := range recs {
 		if rec.Position <= n.read || !relevant(rec.Type) {
 			continue
 		}
 		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
 		if err != nil {
-			n.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("event skipped: it does not decode")
-			continue
+			bad = n.undecodable(rec.Position, err)
+			recs = recs[:i]
+			break
 		}
 		if rec.Position > n.composed {
 			es, errs := n.composer.compose(rec, ev, now)
@@ -216,6 +250,9 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 			entries = append(entries, es...)
 		}
 		n.composer.learn(ev)
+	}
+	if len(recs) == 0 {
+		return bad
 	}
 	last := recs[len(recs)-1].Position
 	if len(entries) > 0 {
@@ -232,7 +269,30 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	}
 	n.read = max(n.read, last)
 	n.composed = max(n.composed, last)
-	return nil
+	return bad
+}
+
+// undecodable counts one failed read of the event at pos and returns the
+// error that ends the batch. The event is read again on the next try (Run
+// starts over after a pause); once MaxRetries tries in a row failed, the
+// notifier stops composing for good and Healthy reports the event's
+// position. It never moves past the event: an operator fixes the cause
+// (an upcaster in a new release) and restarts, and the outbox, which
+// holds the position before the event, composes from there.
+func (n *Notifier) undecodable(pos eventstore.Position, cause error) error {
+	if pos != n.badAt {
+		n.badAt, n.tries = pos, 0
+	}
+	n.tries++
+	log := n.log.With().Uint64("position", uint64(pos)).Int("tries", n.tries).Logger()
+	if n.tries <= n.opts.MaxRetries {
+		log.Warn().Err(cause).Msg("event does not decode; will read it again")
+		return fmt.Errorf("notifier: event at position %d does not decode: %w", pos, cause)
+	}
+	err := fmt.Errorf("notifier stopped at position %d: the event does not decode: %w", pos, cause)
+	n.failed.CompareAndSwap(nil, &err)
+	log.Error().Err(cause).Msg("notifier stopped composing emails: an event does not decode")
+	return err
 }
 
 // DeliverDue sends every email due at now, oldest first. A failed attempt
@@ -304,20 +364,26 @@ func (n *Notifier) deliver(ctx context.Context, e Entry, now time.Time) (bool, e
 
 // backoff returns the wait after the attempts-th failed attempt.
 func (n *Notifier) backoff(attempts int) time.Duration {
-	d := n.opts.RetryAfter
-	for i := 1; i < attempts && d < n.opts.MaxRetryAfter; i++ {
+	return backoff(n.opts.RetryAfter, n.opts.MaxRetryAfter, attempts)
+}
+
+// backoff returns the wait after the attempts-th failed attempt: first,
+// doubling with each further failure, at most most.
+func backoff(first, most time.Duration, attempts int) time.Duration {
+	d := first
+	for i := 1; i < attempts && d < most; i++ {
 		d *= 2
 	}
-	return min(d, n.opts.MaxRetryAfter)
+	return min(d, most)
 }
 
 // Tick composes what the log holds and delivers what is due at the
-// clock's time. Tests drive the notifier with it on a fake clock.
+// clock's time, even when composing failed, since the emails already in
+// the outbox do not depend on the log. Tests drive the notifier with it
+// on a fake clock.
 func (n *Notifier) Tick(ctx context.Context) error {
-	if err := n.CatchUp(ctx); err != nil {
-		return err
-	}
-	return n.DeliverDue(ctx, n.clock.Now())
+	err := n.CatchUp(ctx)
+	return errors.Join(err, n.DeliverDue(ctx, n.clock.Now()))
 }
 
 // nextWake returns when delivery should run next, and false when nothing
@@ -343,30 +409,39 @@ const maxSleep = time.Minute
 // Run composes and delivers until ctx ends: it follows the log with a
 // catch-up subscription and wakes for the next attempt due. The clock tells
 // the time; the timer only wakes the loop. A failure (the store, the
-// outbox file) is logged and the loop starts over after a pause.
+// outbox file, an event that does not decode) is logged and the loop
+// starts over after a pause. Once composing stopped for good (see
+// Healthy), the loop only delivers what the outbox holds.
 func (n *Notifier) Run(ctx context.Context) error {
 	return background.Restart(ctx, n.log, "notifier", 5*time.Second, n.follow)
 }
 
 func (n *Notifier) follow(ctx context.Context) error {
-	if err := n.CatchUp(ctx); err != nil {
+	// events stays nil once composing stopped, so that only the timer
+	// wakes the loop.
+	var events <-chan eventstore.RecordedEvent
+	var sub eventstore.Subscription
+	if err := n.CatchUp(ctx); err != nil && n.Healthy() == nil {
 		return err
 	}
-	n.mu.Lock()
-	from := n.read
-	n.mu.Unlock()
-	sub, err := n.store.SubscribeAll(ctx, from)
-	if err != nil {
-		return fmt.Errorf("notifier: %w", err)
+	if n.Healthy() == nil {
+		n.mu.Lock()
+		from := n.read
+		n.mu.Unlock()
+		var err error
+		if sub, err = n.store.SubscribeAll(ctx, from); err != nil {
+			return fmt.Errorf("notifier: %w", err)
+		}
+		defer sub.Close()
+		events = sub.Events()
 	}
-	defer sub.Close()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case rec, ok := <-sub.Events():
+		case rec, ok := <-events:
 			if !ok {
 				return fmt.Errorf("notifier: subscription ended: %w", sub.Err())
 			}
@@ -375,6 +450,8 @@ func (n *Notifier) follow(ctx context.Context) error {
 			err := n.apply(batch)
 			n.mu.Unlock()
 			if err != nil {
+				// Run starts over, and without the subscription
+				// once composing stopped.
 				return err
 			}
 		case <-timer.C:
