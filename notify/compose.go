@@ -57,9 +57,14 @@ const (
 	// KindProfileReview asks both partners to review their profiles
 	// (ProfileReviewRequested).
 	KindProfileReview Kind = "PROFILE_REVIEW"
+	// KindPasswordReset carries a password reset link. The accounts
+	// service asks for it through Resets; it derives from no event and
+	// never enters the outbox file.
+	KindPasswordReset Kind = "PASSWORD_RESET"
 )
 
-// Kinds lists every kind of email.
+// Kinds lists every kind of email derived from an event, the kinds that
+// the outbox holds.
 func Kinds() []Kind {
 	return []Kind{
 		KindRequestReceived, KindRequestAccepted, KindRequestDeclined, KindRequestCancelled,
@@ -104,7 +109,7 @@ var templates = parseTemplates()
 
 func parseTemplates() map[Kind]kindTemplates {
 	out := make(map[Kind]kindTemplates)
-	for _, k := range Kinds() {
+	for _, k := range append(Kinds(), KindPasswordReset) {
 		text := texttemplate.Must(texttemplate.New(k.slug()).Option("missingkey=error").
 			ParseFS(templateFS, "templates/layout.txt", "templates/"+k.slug()+".txt"))
 		html := htmltemplate.Must(htmltemplate.New(k.slug()).Option("missingkey=error").
@@ -152,6 +157,11 @@ type view struct {
 	TermEnds           string
 	ResponseWindow     string
 	FirstMeetingWithin string
+	// Role, Account and ValidFor are the password reset's: the account's
+	// role and email, and how long its link works.
+	Role     string
+	Account  string
+	ValidFor string
 }
 
 // rendered is one email's subject and bodies.
@@ -421,8 +431,19 @@ func matchOf(ev domain.Event) uuid.UUID {
 }
 
 // duration words a program duration in whole weeks when it is some, and
-// in days otherwise.
+// in days otherwise; a duration that is not whole days, such as a reset
+// link's lifetime, in whole hours or minutes.
 func duration(d time.Duration) string {
+	if d%(24*time.Hour) != 0 || d <= 0 {
+		unit, n := "minute", int(d/time.Minute)
+		if d%time.Hour == 0 {
+			unit, n = "hour", int(d/time.Hour)
+		}
+		if n == 1 {
+			return "one " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
 	days := int(d / (24 * time.Hour))
 	weeks := []string{"", "one week", "two weeks", "three weeks", "four weeks"}
 	switch {

@@ -162,6 +162,10 @@ func TestDurationWording(t *testing.T) {
 		21 * 24 * time.Hour: "three weeks",
 		10 * 24 * time.Hour: "10 days",
 		70 * 24 * time.Hour: "70 days",
+		30 * time.Minute:    "30 minutes",
+		time.Minute:         "one minute",
+		time.Hour:           "one hour",
+		36 * time.Hour:      "36 hours",
 	} {
 		if got := duration(d); got != want {
 			t.Errorf("duration(%s) = %q, want %q", d, got, want)
