@@ -5,12 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
-	"strings"
-	"time"
 
 	"github.com/mentorship/mentorship/domain"
-	"github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/notify"
 )
 
 // RequestPasswordReset asks for a reset link to be emailed to the account
@@ -41,9 +38,26 @@ func (s *Service) RequestPasswordReset(ctx context.Context, role domain.Role, em
 	return nil
 }
 
+// ResetMailer delivers password reset emails. notify.Resets implements it:
+// it renders the email from the program's templates, with the staff
+// contact address, and retries with backoff while the mail relay is down,
+// keeping the email, which carries the clear token, in memory only. The
+// server hands New a notify.Resets as its mail.Sender; with any other
+// sender the service composes the same email itself, without a staff
+// address, and sends it once.
+type ResetMailer interface {
+	SendPasswordReset(ctx context.Context, r notify.PasswordReset) error
+}
+
+var _ ResetMailer = (*notify.Resets)(nil)
+
 // deliverReset issues a reset token for the account of role and key, if
 // there is one, and emails the link. Failures are logged: the requester
 // already had the answer and can ask again.
+//
+// The clear token exists only in this call and in the email: the store
+// keeps its hash, no event records it, no log line holds it, and the
+// email's ID derives from the hash.
 func (s *Service) deliverReset(ctx context.Context, role domain.Role, key string) {
 	cred, err := s.store.Credential(ctx, role, key)
 	if errors.Is(err, ErrNotFound) || (err == nil && cred.Status != StatusActive) {
@@ -62,7 +76,24 @@ func (s *Service) deliverReset(ctx context.Context, role domain.Role, key string
 		log.Error().Err(err).Msg("storing a password reset token")
 		return
 	}
-	msg, err := s.resetMessage(cred, token, hash)
+	reset := notify.PasswordReset{
+		ID:        "password-reset." + hex.EncodeToString(hash[:16]),
+		To:        cred.Email,
+		Role:      cred.Role,
+		Link:      s.resetLink(token),
+		ValidFor:  s.opts.ResetTokenTTL,
+		ExpiresAt: rec.ExpiresAt,
+	}
+	log = log.With().Str("message_id", reset.ID).Logger()
+	if mailer, ok := s.sender.(ResetMailer); ok {
+		if err := mailer.SendPasswordReset(ctx, reset); err != nil {
+			log.Error().Err(err).Msg("queueing a password reset email")
+			return
+		}
+		log.Info().Msg("password reset email queued")
+		return
+	}
+	msg, err := notify.ComposePasswordReset(notify.Settings{ProgramName: s.opts.ProgramName, FrontendURL: s.resetURL.Scheme + "://" + s.resetURL.Host}, reset)
 	if err == nil {
 		err = s.sender.Send(ctx, msg)
 	}
@@ -70,7 +101,7 @@ func (s *Service) deliverReset(ctx context.Context, role domain.Role, key string
 		log.Error().Err(err).Msg("sending a password reset email")
 		return
 	}
-	log.Info().Str("message_id", msg.ID).Msg("password reset email sent")
+	log.Info().Msg("password reset email sent")
 }
 
 // ResetPassword sets a new password with the token from a reset link and
@@ -117,54 +148,4 @@ func (s *Service) resetLink(token string) string {
 	q.Set("token", token)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-var resetHTML = template.Must(template.New("reset").Parse(`<!DOCTYPE html>
-<html><body>
-<p>Hello,</p>
-<p>Someone, hopefully you, asked to reset the password of the {{.Kind}} account of {{.Email}} in {{.Program}}.</p>
-<p><a href="{{.Link}}">Choose a new password</a> within {{.Valid}}. The link works once.</p>
-<p>If you did not ask for it, ignore this email: your password stays as it is.</p>
-</body></html>
-`))
-
-// resetMessage composes the reset email. Its ID derives from the token's
-// hash, so that a retried send delivers one email and the ID reveals
-// nothing about the token.
-func (s *Service) resetMessage(cred Credential, token string, hash TokenHash) (mail.Message, error) {
-	data := struct{ Kind, Email, Program, Link, Valid string }{
-		Kind:    strings.ToLower(string(cred.Role)),
-		Email:   cred.Email,
-		Program: s.opts.ProgramName,
-		Link:    s.resetLink(token),
-		Valid:   humanDuration(s.opts.ResetTokenTTL),
-	}
-	var html strings.Builder
-	if err := resetHTML.Execute(&html, data); err != nil {
-		return mail.Message{}, err
-	}
-	text := fmt.Sprintf("Hello,\n\n"+
-		"Someone, hopefully you, asked to reset the password of the %s account of %s in %s.\n\n"+
-		"To choose a new password, open this link within %s:\n\n%s\n\n"+
-		"The link works once. If you did not ask for it, ignore this email: your password stays as it is.\n",
-		data.Kind, data.Email, data.Program, data.Valid, data.Link)
-	return mail.Message{
-		To:      cred.Email,
-		Subject: "Reset your " + s.opts.ProgramName + " password",
-		Text:    text,
-		HTML:    html.String(),
-		ID:      "password-reset." + hex.EncodeToString(hash[:16]),
-	}, nil
-}
-
-// humanDuration writes d in whole hours or minutes, as an email says it.
-func humanDuration(d time.Duration) string {
-	unit, n := "minute", int(d/time.Minute)
-	if d%time.Hour == 0 {
-		unit, n = "hour", int(d/time.Hour)
-	}
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

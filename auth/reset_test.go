@@ -10,8 +10,12 @@ import (
 	"time"
 
 	"github.com/mentorship/mentorship/auth"
+	authbolt "github.com/mentorship/mentorship/auth/bolt"
+	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/mail/smtptest"
+	"github.com/mentorship/mentorship/notify"
 )
 
 func TestResetEmailLinksToTheFrontendAndResetsOnce(t *testing.T) {
@@ -238,5 +242,131 @@ func wantSimilar(t *testing.T, what string, known, unknown time.Duration) {
 	const slack = 5 * time.Millisecond
 	if unknown > 3*known+slack || known > 3*unknown+slack {
 		t.Errorf("%s takes %v for an account and %v for none: the difference reveals which emails have accounts", what, known, unknown)
+	}
+}
+
+const (
+	smtpProgram = "Engineers Mentoring Program"
+	smtpStaff   = "mentoring-staff@example.org"
+)
+
+// smtpFixture runs the service as the server does: reset emails go through
+// notify.Resets to an SMTP relay, here the in-process one.
+func smtpFixture(t *testing.T, down bool) (*fixture, *notify.Resets, *smtptest.Server) {
+	t.Helper()
+	start := smtptest.Start
+	if down {
+		start = smtptest.Reserve
+	}
+	relay := start(t, smtptest.Options{})
+	var clk clock.Clock
+	var resets *notify.Resets
+	f := newFixture(t, fixtureOptions{
+		// The store hook is the one that hands out the fixture's clock.
+		store: func(t *testing.T, c clock.Clock) auth.Store {
+			clk = c
+			s, err := authbolt.Open(t.TempDir(), authbolt.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		sender: func(mail.Sender) mail.Sender {
+			smtp, err := mail.NewSMTP(mail.SMTPConfig{
+				Host: relay.Host(), Port: relay.Port(), TLS: mail.TLSNone,
+				From: "Mentoring <no-reply@example.org>", Clock: clk, Timeout: 5 * time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resets, err = notify.NewResets(smtp, clk, notify.ResetOptions{
+				Settings: notify.Settings{ProgramName: smtpProgram, StaffEmail: smtpStaff, FrontendURL: "https://app.example.org"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Cleanups run last first: the service closes before this.
+			t.Cleanup(func() { _ = resets.Close() })
+			return resets
+		},
+	})
+	return f, resets, relay
+}
+
+// smtpResetToken finds the reset link in a received email and returns its
+// token.
+func smtpResetToken(t *testing.T, m smtptest.Received) string {
+	t.Helper()
+	return resetTokenIn(t, mail.Delivered{Message: mail.Message{Text: m.Text}})
+}
+
+func TestResetEmailOverSMTPCarriesTheLinkAndTheProgram(t *testing.T) {
+	f, _, relay := smtpFixture(t, false)
+	ctx := context.Background()
+	f.register(t, domain.RoleMentor, "Grace@Example.org", password)
+	if err := f.svc.RequestPasswordReset(ctx, domain.RoleMentor, "grace@example.org", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	got := relay.WaitFor(1, 10*time.Second)
+	m := got[0]
+	if len(m.To) != 1 || m.To[0] != "Grace@Example.org" || m.Subject != "Reset your "+smtpProgram+" password" {
+		t.Errorf("reset email to %v, subject %q", m.To, m.Subject)
+	}
+	if !strings.HasPrefix(m.MessageID, "password-reset.") {
+		t.Errorf("Message-ID %q", m.MessageID)
+	}
+	token := smtpResetToken(t, m)
+	for _, part := range []struct{ name, body string }{{"text", m.Text}, {"html", m.HTML}} {
+		for _, s := range []string{"mentor account of Grace@Example.org in " + smtpProgram, smtpStaff, "30 minutes", resetURL + "?token=" + token} {
+			if !strings.Contains(part.body, s) {
+				t.Errorf("%s part lacks %q:\n%s", part.name, s, part.body)
+			}
+		}
+	}
+	if strings.Contains(m.MessageID, token[4:]) || strings.Contains(f.logs.String(), token[4:]) {
+		t.Error("the token is in the Message-ID or the logs")
+	}
+	if _, err := f.svc.ResetPassword(ctx, token, "my new long password"); err != nil {
+		t.Fatal(err)
+	}
+	f.login(t, domain.RoleMentor, "grace@example.org", "my new long password")
+}
+
+func TestResetEmailRequestedWhileTheRelayIsDownIsDeliveredOnce(t *testing.T) {
+	f, resets, relay := smtpFixture(t, true)
+	ctx := context.Background()
+	f.register(t, domain.RoleMentee, "ada@example.org", password)
+	if err := f.svc.RequestPasswordReset(ctx, domain.RoleMentee, "ada@example.org", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	// After Flush the email waits in Resets; after DeliverDue it was tried
+	// once against the dead relay (by the worker or by this round).
+	if err := f.svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := resets.DeliverDue(ctx, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := resets.Pending(); n != 1 {
+		t.Fatalf("%d reset emails wait for the relay, want 1", n)
+	}
+	relay.Resume()
+	f.clock.Advance(time.Minute)
+	if err := resets.DeliverDue(ctx, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := relay.WaitFor(1, 10*time.Second)
+	f.clock.Advance(10 * time.Minute)
+	if err := resets.DeliverDue(ctx, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if counts := relay.CountByMessageID(); len(counts) != 1 || counts[got[0].MessageID] != 1 || resets.Pending() != 0 {
+		t.Fatalf("relay received %v, %d still waiting; want one email once", counts, resets.Pending())
+	}
+	// The link, issued while the relay was down, works within its half
+	// hour.
+	if _, err := f.svc.ResetPassword(ctx, smtpResetToken(t, got[0]), "reset after the outage"); err != nil {
+		t.Fatal(err)
 	}
 }
