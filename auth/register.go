@@ -35,23 +35,42 @@ type Registered struct {
 	Position eventstore.Position
 }
 
-// Register creates a mentee or mentor account and records it on the event
-// log with the new member as the actor. It returns ErrEmailTaken when an
-// account of that role already uses the email (compared without regard to
-// case), ErrWeakPassword when the password breaks a rule, and the
-// registrar's *domain.Error when the member is refused (a bad name). The
-// caller signs the member in with Login afterwards.
+// RegisterFrom creates a mentee or mentor account and records it on the
+// event log with the new member as the actor. It returns ErrEmailTaken
+// when an account of that role already uses the email (compared without
+// regard to case), ErrWeakPassword when the password breaks a rule, and
+// the registrar's *domain.Error when the member is refused (a bad name).
+// The caller signs the member in with Login afterwards.
+//
+// ErrEmailTaken tells whoever asks that an account uses the email, which
+// sign-in and password reset take care never to reveal; sign-up forms
+// need it, so it stays, and the per-address limit bounds how many emails
+// one client can probe. Every call with a clientAddr (as for Login),
+// whatever its outcome, counts against that address's registration limit
+// (Options.LoginLimits.PerAddress, counted apart from sign-ins) before
+// the password is hashed, and gets ErrRateLimited once it is full: each
+// attempt costs an argon2id hash. The count is checked and taken in one
+// transaction, so the aliases of one GraphQL request each count, as for
+// Login. There is no per-account limit: an account is registered once,
+// and a prober tries each email once.
 //
 // Credentials are written as pending before the event is appended and
 // become usable only after it; when the append fails they are withdrawn,
 // and if even that fails they stay pending, unable to sign in, until a
 // retry takes them over with the same member ID, which the registrar
 // records idempotently.
-func (s *Service) Register(ctx context.Context, role domain.Role, name, email, password string) (Registered, error) {
+func (s *Service) RegisterFrom(ctx context.Context, role domain.Role, name, email, password, clientAddr string) (Registered, error) {
 	if role != domain.RoleMentee && role != domain.RoleMentor {
 		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleMentee, domain.RoleMentor)
 	}
-	return s.register(ctx, role, name, email, password, false)
+	return s.register(ctx, role, name, email, password, clientAddr, false)
+}
+
+// Register is RegisterFrom without a client address, so without a rate
+// limit. Callers that serve a network client pass its address to
+// RegisterFrom instead.
+func (s *Service) Register(ctx context.Context, role domain.Role, name, email, password string) (Registered, error) {
+	return s.RegisterFrom(ctx, role, name, email, password, "")
 }
 
 // CreateOperatorAccount creates a staff or auditor account on the
@@ -61,16 +80,33 @@ func (s *Service) CreateOperatorAccount(ctx context.Context, role domain.Role, n
 	if role != domain.RoleStaff && role != domain.RoleAuditor {
 		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleStaff, domain.RoleAuditor)
 	}
-	return s.register(ctx, role, name, email, password, true)
+	return s.register(ctx, role, name, email, password, "", true)
 }
 
 // errSuperseded reports that another registration took over pending
 // credentials while this one was recording the member.
 var errSuperseded = errors.New("registration superseded")
 
-func (s *Service) register(ctx context.Context, role domain.Role, name, email, password string, operator bool) (Registered, error) {
+// takeRegistration counts a registration from clientAddr, or refuses it
+// with a rate-limited *Error when the address used up its allowance. It
+// counts under keys of its own, so that sign-ups and sign-ins do not use
+// up each other's allowance. An empty clientAddr is not limited.
+func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error {
+	a := addressKey(clientAddr)
+	if a == "" {
+		return nil
+	}
+	l := &limiter{kind: "register", limits: s.opts.LoginLimits, store: s.store}
+	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: l.limits.PerAddress}})
+}
+
+func (s *Service) register(ctx context.Context, role domain.Role, name, email, password, clientAddr string, operator bool) (Registered, error) {
 	email, key, err := cleanEmail(email)
 	if err != nil {
+		return Registered{}, err
+	}
+	if err := s.takeRegistration(ctx, clientAddr); err != nil {
+		s.log.Warn().Err(err).Str("role", string(role)).Str("client_addr", clientAddr).Msg("registration refused")
 		return Registered{}, err
 	}
 	if err := CheckPassword("password", password); err != nil {
