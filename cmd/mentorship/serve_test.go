@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,38 @@ func TestServeAnswersHealthMetricsAndGraphQL(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "go_goroutines") {
 		t.Fatalf("/metrics: %d", code)
 	}
+
+	// A sign-up appends events; the store's metrics count and time them.
+	code, res = postGraphQL(t, ts.URL, `mutation { registerMentee(input: {name: "Ada", email: "ada@example.org", password: "`+storyPassword+`"}) { token } }`, nil, nil)
+	if code != 200 || len(res.Errors) > 0 {
+		t.Fatalf("sign-up: %d %+v", code, res.Errors)
+	}
+	_, body = get(t, ts.URL+"/metrics")
+	for _, series := range []string{
+		`mentorship_eventstore_appends_total{outcome="ok"} `,
+		`mentorship_eventstore_events_appended_total `,
+		`mentorship_eventstore_append_duration_seconds_count `,
+		`mentorship_eventstore_commit_appends_count `,
+		`mentorship_eventstore_commit_duration_seconds_count `,
+	} {
+		if n := metricValue(body, series); n < 1 {
+			t.Errorf("/metrics: %s is %v after a sign-up, want at least 1", series, n)
+		}
+	}
+}
+
+// metricValue reads the value of the series that starts with prefix in a
+// Prometheus text exposition, or -1 when it is missing.
+func metricValue(body, prefix string) float64 {
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 func TestServeStopsOnCancelAndReleasesTheStore(t *testing.T) {
