@@ -2,7 +2,10 @@ package bolt_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
@@ -62,4 +65,45 @@ func TestPositionsAreDense(t *testing.T) {
 			t.Fatalf("event %d has position %d", i, e.Position)
 		}
 	}
+}
+
+// Concurrent appends share group commits: each commit is one journal write
+// and one fsync, and with 64 appenders waiting on the disk, commits carry
+// several appends each, while every append is counted exactly once.
+func TestConcurrentAppendsShareCommits(t *testing.T) {
+	var mu sync.Mutex
+	commits, appends, biggest := 0, 0, 0
+	s, err := bolt.Open(t.TempDir(), bolt.Options{OnCommit: func(n, _ int, _ time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		commits++
+		appends += n
+		biggest = max(biggest, n)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const writers, each = 64, 20
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.Append(context.Background(), fmt.Sprintf("g-%d", w), eventstore.Any(), conformance.Event("T", i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if appends != writers*each {
+		t.Fatalf("commits reported %d appends, want %d", appends, writers*each)
+	}
+	if commits >= appends/2 || biggest < 2 {
+		t.Fatalf("%d appends took %d commits (largest %d appends): appends are not grouped", appends, commits, biggest)
+	}
+	t.Logf("%d appends in %d commits, largest %d", appends, commits, biggest)
 }

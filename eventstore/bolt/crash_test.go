@@ -61,6 +61,46 @@ func init() {
 	wg.Wait()
 }
 
+// The child half of TestSecondProcessIsRefused: open the store another
+// process holds and print what Open said.
+func init() {
+	dir := os.Getenv("MENTORSHIP_LOCK_CHILD_DIR")
+	if dir == "" {
+		return
+	}
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err == nil {
+		_ = s.Close()
+		fmt.Println("opened")
+		os.Exit(0)
+	}
+	fmt.Println(err)
+	if errors.Is(err, eventstore.ErrLocked) {
+		os.Exit(0)
+	}
+	os.Exit(5)
+}
+
+// TestSecondProcessIsRefused opens the store in this process and tries
+// again from another one: the second process gets ErrLocked.
+func TestSecondProcessIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MENTORSHIP_LOCK_CHILD_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "locked by another process") {
+		t.Fatalf("the second process said %q, want the lock error", out)
+	}
+}
+
 // TestCrashKeepsAcknowledgedAppends kills a process in the middle of a
 // 64-writer load and reopens its store: every acknowledged append is there,
 // in order, once. One run keeps everything in the journal (so reopening
