@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,5 +46,49 @@ func TestShutdownClosesWebSockets(t *testing.T) {
 	case <-stopped:
 	case <-ctx.Done():
 		t.Fatal("the server did not stop")
+	}
+}
+
+// SIGTERM, as an orchestrator sends it, stops a server process gracefully:
+// its WebSockets are closed and it exits with status 0.
+func TestSIGTERMStopsTheProcessGracefully(t *testing.T) {
+	c := startChild(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.URL, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+		t.Fatal(err)
+	}
+	var ack map[string]any
+	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack["type"] != "connection_ack" {
+		t.Fatalf("no ack: %v %v", ack, err)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var msg map[string]any
+		if err := wsjson.Read(ctx, conn, &msg); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the WebSocket stayed open after SIGTERM")
+			}
+			break
+		}
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the process exited with %v after SIGTERM:\n%s", err, c.logs.String())
+		}
+	case <-ctx.Done():
+		t.Fatal("the process did not exit after SIGTERM")
 	}
 }
