@@ -25,8 +25,8 @@ import (
 // it, and only a published hash proves that the chain was not rebuilt as a
 // whole. --anchor checks the log against such a published pair.
 //
-// The chain covers the stored bytes, so erasing personal data by deleting
-// the key it is encrypted under never breaks it.
+// The chain covers the stored bytes, not a decoded form, so erasing data
+// that is stored encrypted by deleting its key would not break it.
 func verifyLog(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mentorship verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -54,9 +54,10 @@ var errBroken = errors.New("broken record")
 // fails and why; the error is for failures to read at all.
 //
 // The chain covers the bytes as stored, never a decoded or decrypted form,
-// and Verify needs nothing but those bytes. Personal data kept encrypted
-// under a per-member key can therefore be erased by deleting the key: the
-// ciphertext stays, every hash stays valid, and the log still verifies.
+// and Verify needs nothing but those bytes. Events are stored as plain JSON
+// today; should personal data later be kept encrypted under a per-member
+// key and erased by deleting the key, the ciphertext would stay, every hash
+// would stay valid, and the log would still verify.
 //
 // progress, when set, is told how far the walk has got every few thousand
 // records. To verify a store whose newest records are damaged, open it with
