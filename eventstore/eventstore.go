@@ -35,6 +35,10 @@ const (
 	MaxStreamNameLength = 256
 	// MaxEventTypeLength caps an event type name in bytes.
 	MaxEventTypeLength = 128
+	// DefaultRetryWindow is how many of a stream's newest events an append
+	// with a loose expectation (Any, StreamExists) searches for its own
+	// event IDs, to answer a retry with the first attempt's result.
+	DefaultRetryWindow = 64
 )
 
 // Metadata is the part of the envelope that says who caused an event, why and

@@ -89,3 +89,13 @@ func ValidateStreamName(stream string) error {
 	}
 	return nil
 }
+
+// SameEvent reports whether a stored event has the contents an append
+// offers again under the same ID: type, schema version and data. Metadata
+// is left out, so that a retry made later, with a new recorded-at time or
+// correlation, is still the same append; every engine judges retries alike.
+func SameEvent(stored *RecordedEvent, ev *EventData) bool {
+	return stored.Type == ev.Type &&
+		stored.SchemaVersion == ev.SchemaVersion &&
+		string(stored.Data) == string(ev.Data)
+}

@@ -214,11 +214,3 @@ func (d *decoder) time() time.Time {
 	}
 	return time.Unix(0, v).UTC()
 }
-
-// sameEvent reports whether a stored event carries the same contents as an
-// event offered again under the same ID.
-func sameEvent(stored *eventstore.RecordedEvent, ev *eventstore.EventData) bool {
-	return stored.Type == ev.Type &&
-		stored.SchemaVersion == ev.SchemaVersion &&
-		string(stored.Data) == string(ev.Data)
-}

@@ -483,8 +483,8 @@ func (v *view) retried(r *appendRequest, exists bool, last eventstore.Revision) 
 	default:
 		found := false
 		from := eventstore.Revision(0)
-		if last >= retryWindow {
-			from = last - retryWindow + 1
+		if last >= eventstore.DefaultRetryWindow {
+			from = last - eventstore.DefaultRetryWindow + 1
 		}
 		for rev := last; ; rev-- {
 			ev, err := v.event(r.stream, rev, false)
@@ -521,7 +521,7 @@ func (v *view) retried(r *appendRequest, exists bool, last eventstore.Revision) 
 			}
 			return true, res, partialRetry(r)
 		}
-		if !sameEvent(&ev, &r.events[i]) {
+		if !eventstore.SameEvent(&ev, &r.events[i]) {
 			return true, res, fmt.Errorf("append to %q: %w: event %s", r.stream, eventstore.ErrIdempotencyConflict, ev.ID)
 		}
 		if i == 0 {
@@ -531,10 +531,6 @@ func (v *view) retried(r *appendRequest, exists bool, last eventstore.Revision) 
 	}
 	return true, res, nil
 }
-
-// retryWindow is how far back from a stream's end an append with a loose
-// expectation looks for its own events.
-const retryWindow = 64
 
 func partialRetry(r *appendRequest) error {
 	return fmt.Errorf("append to %q: %w: only part of the events are stored", r.stream, eventstore.ErrIdempotencyConflict)

@@ -199,7 +199,7 @@ func match(stream string, stored []eventstore.RecordedEvent, events []eventstore
 		if i >= len(stored) || stored[i].ID != events[i].ID {
 			return res, true, fmt.Errorf("%w: only %d of the %d events are stored", eventstore.ErrIdempotencyConflict, i, len(events))
 		}
-		if !sameEvent(&stored[i], &events[i]) {
+		if !eventstore.SameEvent(&stored[i], &events[i]) {
 			return res, true, fmt.Errorf("%w: event %s of stream %q", eventstore.ErrIdempotencyConflict, events[i].ID, stream)
 		}
 	}

@@ -148,15 +148,6 @@ func decode(e *esdb.RecordedEvent, stream string) (eventstore.RecordedEvent, err
 	}, nil
 }
 
-// sameEvent reports whether a stored event has the contents an append
-// offers again: type, schema version and data. Metadata is left out, as the
-// embedded engine does, so that both engines agree on what a retry is.
-func sameEvent(stored *eventstore.RecordedEvent, ev *eventstore.EventData) bool {
-	return stored.Type == ev.Type &&
-		stored.SchemaVersion == ev.SchemaVersion &&
-		bytes.Equal(stored.Data, ev.Data)
-}
-
 // allPosition is the server position of a contract position. KurrentDB
 // reports an event's commit and prepare positions as equal, so a position
 // taken from an event names that event on the server.

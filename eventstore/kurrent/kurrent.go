@@ -64,7 +64,7 @@ func (o *Options) setDefaults() {
 		o.ReadBatch = 1024
 	}
 	if o.RetryWindow <= 0 {
-		o.RetryWindow = 64
+		o.RetryWindow = eventstore.DefaultRetryWindow
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
