@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/domain"
@@ -160,7 +161,8 @@ func BenchmarkRestart(b *testing.B) {
 
 // searchWorld is 100,000 mentors with profiles, applied straight to the
 // read model, with queries of three biography words and two filters taken
-// from random mentors' profiles, so that every query finds someone.
+// from random mentors' profiles, so that every query finds someone, asked by
+// a mentee with a profile, so that hits are ranked by overlap with it.
 type searchWorld struct {
 	members *projections.Members
 	events  []projections.Event
@@ -178,6 +180,7 @@ var searchSetup = sync.OnceValue(func() *searchWorld {
 	sw := &searchWorld{members: projections.NewMembers()}
 	var batch []projections.Event
 	pos := eventstore.Position(0)
+	var viewer uuid.UUID
 	r := rand.New(rand.NewPCG(4, 4))
 	_ = generate(workload{Mentors: mentors, Mentees: 1, Events: 2*mentors + 2, Seed: 4}, func(_ string, _ eventstore.ExpectedRevision, events ...eventstore.EventData) error {
 		for _, e := range events {
@@ -187,6 +190,9 @@ var searchSetup = sync.OnceValue(func() *searchWorld {
 				panic(err)
 			}
 			batch = append(batch, ev)
+			if reg, ok := ev.Data.(domain.MemberRegistered); ok && reg.Role == domain.RoleMentee {
+				viewer = reg.MemberID
+			}
 			if pr, ok := ev.Data.(domain.ProfileUpdated); ok && pr.Profile.Biography != "" && len(sw.bios) < mentors {
 				sw.bios = append(sw.bios, benchBio{len(sw.bios), pr.Profile.Name, pr.Profile.Discipline, pr.Profile.Location.Province, pr.Profile.Biography})
 			}
@@ -200,7 +206,8 @@ var searchSetup = sync.OnceValue(func() *searchWorld {
 	for range 2000 {
 		b := sw.bios[r.IntN(len(sw.bios))]
 		words := projections.Words(b.bio)
-		q := projections.SearchQuery{Disciplines: []string{b.discipline}, Provinces: []string{b.province}}
+		// The searching mentee's focus areas and skills rank the hits.
+		q := projections.SearchQuery{Viewer: viewer, Disciplines: []string{b.discipline}, Provinces: []string{b.province}}
 		var picked []string
 		for range 3 {
 			picked = append(picked, words[r.IntN(len(words))])
