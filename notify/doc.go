@@ -19,4 +19,11 @@
 // templates in templates/: layout.txt and layout.html frame every email,
 // and each kind has a .txt file defining "subject" and "body" and an .html
 // file defining "body".
+//
+// Password reset emails, which the accounts service asks for, take
+// another path: Resets renders them from password-reset.txt and .html
+// and retries them with the same doubling backoff, but keeps them in
+// memory only, until the relay accepts them or their link expires,
+// because they carry a live token that the outbox file would keep on
+// disk.
 package notify
