@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,9 +70,13 @@ func Decode(rec eventstore.RecordedEvent) (Event, error) {
 
 // RunnerOptions tune a Runner.
 type RunnerOptions struct {
-	// MaxRetries is how often an event a projection failed on is retried
-	// before the projection stops (3 when 0).
+	// MaxRetries is how often a batch a projection failed on is applied
+	// again, and an event that did not decode read again, before the
+	// projection stops (3 when 0). A panic is not retried: see applyTo.
 	MaxRetries int
+	// RetryWait is the pause before the first retry; each further one
+	// waits twice as long as the one before (100 ms when 0).
+	RetryWait time.Duration
 	// Logger receives the runner's reports.
 	Logger zerolog.Logger
 	// Registerer, when set, receives the runner's metrics.
@@ -97,6 +102,94 @@ const (
 	DefaultSnapshotInterval = 5 * time.Minute
 )
 
+// PoisonError is why a projection stopped: the event at Position could not
+// be decoded or applied, even after the bounded retries. The projection
+// applies nothing after it until the cause is fixed and it is rebuilt.
+type PoisonError struct {
+	Projection string
+	Position   eventstore.Position
+	Err        error
+}
+
+func (e *PoisonError) Error() string {
+	return fmt.Sprintf("projection %s stopped at position %d: %v", e.Projection, e.Position, e.Err)
+}
+
+func (e *PoisonError) Unwrap() error { return e.Err }
+
+// PanicError is a panic raised while a projection applied events, turned
+// into an error so that it stops that projection rather than the process.
+type PanicError struct {
+	Value any
+	// Stack is where the panic was raised, for the log.
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic's value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// RecoverTo turns a panic into a *PanicError stored in *err. Defer it
+// directly (defer projections.RecoverTo(&err)) where a projection applies
+// events.
+func RecoverTo(err *error) {
+	if v := recover(); v != nil {
+		*err = &PanicError{Value: v, Stack: debug.Stack()}
+	}
+}
+
+// applySafely applies a batch to a projection, turning a panic into a
+// *PanicError.
+func applySafely(p Projection, batch []Event) (err error) {
+	defer RecoverTo(&err)
+	return p.Apply(batch)
+}
+
+// failingAt is the position of the event a projection at pos failed on:
+// the first of the batch it has not applied, since a projection applies
+// events in order and moves its position with its state.
+func failingAt(batch []Event, pos eventstore.Position) eventstore.Position {
+	for i := range batch {
+		if batch[i].Position > pos {
+			return batch[i].Position
+		}
+	}
+	return batch[len(batch)-1].Position
+}
+
+// RetryDecode reads the event at pos from store again and decodes it, up to
+// retries times, pausing before each try for wait and then twice as long
+// each time. A decode failure may come from a bad read rather than from
+// the stored event, so it is worth a few tries before a projection stops
+// on it. It returns the event, or the last decode failure (err when no try
+// decoded anything); a read that fails counts as a failed try.
+func RetryDecode(ctx context.Context, store eventstore.Store, pos eventstore.Position, err error, retries int, wait time.Duration) (Event, error) {
+	for range retries {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Event{}, ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+		recs, rerr := store.ReadAll(ctx, pos-1, 1)
+		if rerr != nil || len(recs) == 0 || recs[0].Position != pos {
+			continue
+		}
+		ev, derr := Decode(recs[0])
+		if derr == nil {
+			return ev, nil
+		}
+		err = derr
+	}
+	return Event{}, err
+}
+
 // Runner feeds projections from the log.
 type Runner struct {
 	store eventstore.Store
@@ -115,6 +208,10 @@ type Runner struct {
 	saving sync.Mutex
 	saved  []eventstore.Position
 	kick   chan struct{}
+
+	// quit is Run's ctx.Done(): it ends a retry's pause when the runner
+	// stops, and nothing is applied after it.
+	quit <-chan struct{}
 }
 
 type fed struct {
@@ -126,6 +223,9 @@ type fed struct {
 func NewRunner(store eventstore.Store, opts RunnerOptions, projs ...Projection) *Runner {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 3
+	}
+	if opts.RetryWait <= 0 {
+		opts.RetryWait = 100 * time.Millisecond
 	}
 	if opts.SnapshotEvery <= 0 {
 		opts.SnapshotEvery = DefaultSnapshotEvery
@@ -217,8 +317,11 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 // Run feeds the projections until ctx ends. It first catches up from the
 // lowest checkpoint by reading the log in chunks, decoding on every core;
 // once near the head it subscribes and hands each live batch to every
-// projection that has not yet seen it.
+// projection that has not yet seen it. An event that does not decode, even
+// when read again, stops every projection at its position; Run then waits
+// for ctx to end, so that the server stays up and /readyz says where.
 func (r *Runner) Run(ctx context.Context) error {
+	r.quit = ctx.Done()
 	if r.opts.SnapshotDir != "" {
 		snapCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
@@ -259,13 +362,26 @@ func (r *Runner) Run(ctx context.Context) error {
 			if err != nil {
 				r.apply(batch)
 				batch = batch[:0]
-				r.poison(nil, rec.Position, err)
-				continue
+				if ev, err = r.decodeAgain(ctx, rec.Position, err); err != nil {
+					if ctx.Err() == nil {
+						r.poison(nil, rec.Position, err)
+						sub.Close()
+						<-ctx.Done()
+					}
+					return nil
+				}
 			}
 			batch = append(batch, ev)
 		}
 		r.apply(batch)
 	}
+}
+
+// decodeAgain reads the event at pos again and decodes it, with the
+// runner's bounded retries.
+func (r *Runner) decodeAgain(ctx context.Context, pos eventstore.Position, err error) (Event, error) {
+	r.opts.Logger.Warn().Err(err).Uint64("position", uint64(pos)).Int("retries", r.opts.MaxRetries).Msg("event does not decode; reading it again")
+	return RetryDecode(ctx, r.store, pos, err, r.opts.MaxRetries, r.opts.RetryWait)
 }
 
 // catchUpGap is how far behind the head the runner may be when it switches
@@ -274,7 +390,9 @@ const catchUpGap = chunkSize
 
 // catchUp applies the log up to the head in chunks, again while the head
 // moved on by more than catchUpGap meanwhile, and returns the position to
-// subscribe from.
+// subscribe from. An event that does not decode is read again; when it
+// still does not, every projection stops at it and catchUp returns its
+// *DecodeError.
 func (r *Runner) catchUp(ctx context.Context) (eventstore.Position, error) {
 	from := r.lowest()
 	for {
@@ -293,7 +411,16 @@ func (r *Runner) catchUp(ctx context.Context) (eventstore.Position, error) {
 		_ = st.close()
 		var bad *DecodeError
 		if errors.As(err, &bad) {
-			r.poison(nil, bad.Position, bad.Err)
+			ev, derr := r.decodeAgain(ctx, bad.Position, bad.Err)
+			if derr != nil {
+				if ctx.Err() != nil {
+					return last, ctx.Err()
+				}
+				r.poison(nil, bad.Position, derr)
+				return last, &DecodeError{Position: bad.Position, Err: derr}
+			}
+			r.apply([]Event{ev})
+			last, err = ev.Position, nil
 		}
 		if err != nil {
 			return last, err
@@ -302,8 +429,7 @@ func (r *Runner) catchUp(ctx context.Context) (eventstore.Position, error) {
 	}
 }
 
-// apply hands a batch to every healthy projection in turn, retrying a
-// failing one a bounded number of times before stopping it.
+// apply hands a batch to every healthy projection in turn.
 func (r *Runner) apply(batch []Event) {
 	if len(batch) == 0 {
 		return
@@ -314,23 +440,58 @@ func (r *Runner) apply(batch []Event) {
 	r.applied1(batch)
 }
 
-// applyTo applies a batch to one projection unless it is stopped.
+// applyTo applies a batch to one projection unless it is stopped. A
+// failing batch is applied again up to MaxRetries times, after growing
+// pauses, since Apply changes nothing when it returns an error; then the
+// projection stops at the event it could not get past. A panic stops it at
+// once: the panic may have left part of the event applied to the state,
+// which neither a retry nor a snapshot may build on.
 func (r *Runner) applyTo(p *fed, batch []Event) {
-	if p.failed.Load() != nil {
+	if p.failed.Load() != nil || r.quitting() {
 		return
 	}
-	var err error
-	for attempt := 0; attempt <= r.opts.MaxRetries; attempt++ {
-		if err = p.Apply(batch); err == nil {
+	wait := r.opts.RetryWait
+	for attempt := 0; ; attempt++ {
+		err := applySafely(p.Projection, batch)
+		if err == nil {
 			break
 		}
-	}
-	if err != nil {
-		r.poison(p, p.Position()+1, err)
-		return
+		pos := failingAt(batch, p.Position())
+		if errors.As(err, new(*PanicError)) || attempt == r.opts.MaxRetries {
+			r.poison(p, pos, err)
+			return
+		}
+		r.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("position", uint64(pos)).
+			Int("attempt", attempt+1).Dur("retry_in", wait).Msg("projection failed on an event; retrying")
+		if !r.pause(wait) {
+			return
+		}
+		wait *= 2
 	}
 	r.applied.WithLabelValues(p.Name()).Add(float64(len(batch)))
 	r.position.WithLabelValues(p.Name()).Set(float64(p.Position()))
+}
+
+// quitting reports whether Run's context ended.
+func (r *Runner) quitting() bool {
+	select {
+	case <-r.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// pause waits for d, or returns false at once when Run's context ends.
+func (r *Runner) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.quit:
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // applied1 runs once every projection had a batch: it moves Reached and
@@ -355,9 +516,13 @@ func (r *Runner) poison(p *fed, pos eventstore.Position, cause error) {
 		targets = []*fed{p}
 	}
 	for _, t := range targets {
-		err := fmt.Errorf("projection %s stopped at position %d: %w", t.Name(), pos, cause)
+		var err error = &PoisonError{Projection: t.Name(), Position: pos, Err: cause}
 		t.failed.CompareAndSwap(nil, &err)
-		r.opts.Logger.Error().Err(err).Msg("projection stopped")
+		log := r.opts.Logger.Error().Err(err).Str("projection", t.Name()).Uint64("position", uint64(pos))
+		if pe := (*PanicError)(nil); errors.As(cause, &pe) {
+			log = log.Bytes("stack", pe.Stack)
+		}
+		log.Msg("projection stopped")
 	}
 	r.mu.Lock()
 	close(r.changed)
@@ -398,8 +563,8 @@ func Rebuild(ctx context.Context, store eventstore.Store, until eventstore.Posit
 			return n, nil
 		}
 		st := startStages(len(projs), func(i int, batch []Event) error {
-			if err := projs[i].Apply(batch); err != nil {
-				return fmt.Errorf("rebuild %s: %w", projs[i].Name(), err)
+			if err := applySafely(projs[i], batch); err != nil {
+				return &PoisonError{Projection: projs[i].Name(), Position: failingAt(batch, projs[i].Position()), Err: err}
 			}
 			return nil
 		}, func(batch []Event) {

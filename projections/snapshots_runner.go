@@ -40,7 +40,9 @@ func (r *Runner) LoadSnapshots() []SnapshotInfo {
 }
 
 // SaveSnapshots writes a snapshot of every projection that moved since its
-// last one.
+// last one. A stopped projection gets none: a panic may have left part of
+// the event it stopped at in its state, which a restart must not load as
+// the state before that event.
 func (r *Runner) SaveSnapshots() error {
 	if r.opts.SnapshotDir == "" {
 		return nil
@@ -49,7 +51,7 @@ func (r *Runner) SaveSnapshots() error {
 	defer r.saving.Unlock()
 	var errs []error
 	for i, p := range r.projs {
-		if _, ok := p.Projection.(snapshotter); !ok || p.Position() <= r.saved[i] {
+		if _, ok := p.Projection.(snapshotter); !ok || p.failed.Load() != nil || p.Position() <= r.saved[i] {
 			continue
 		}
 		info, err := SaveSnapshot(r.opts.SnapshotDir, p.Projection)
