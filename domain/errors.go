@@ -71,9 +71,15 @@ const (
 	// CodeMatchNotFound reports a command on a match that was never
 	// requested.
 	CodeMatchNotFound Code = "MATCH_NOT_FOUND"
-	// CodeNotYourMatch reports a member acting on a match in a part the
-	// member does not play (not its mentee, not its mentor).
-	CodeNotYourMatch Code = "NOT_YOUR_MATCH"
+	// CodeNotRequestedMentor reports an accept or decline by anyone but
+	// the mentor the request was made to.
+	CodeNotRequestedMentor Code = "NOT_REQUESTED_MENTOR"
+	// CodeNotRequestingMentee reports a cancel or a nudge request by anyone
+	// but the mentee who made the request.
+	CodeNotRequestingMentee Code = "NOT_REQUESTING_MENTEE"
+	// CodeNotAPartner reports sessions or documents added or changed by
+	// anyone but the match's mentee and mentor.
+	CodeNotAPartner Code = "NOT_A_PARTNER"
 	// CodeMatchNotPending reports a request-stage command on a match that
 	// is no longer pending.
 	CodeMatchNotPending Code = "MATCH_NOT_PENDING"

@@ -270,7 +270,7 @@ func (m Match) isPartner(actor Actor) bool {
 // documents exist only on active matches, and only for their partners.
 func (m Match) checkActive(actor Actor) error {
 	if !m.isPartner(actor) {
-		return refuse(CodeNotYourMatch, "only the partners of this match may do this")
+		return refuse(CodeNotAPartner, "only the partners of this match may do this")
 	}
 	if m.status.Terminal() {
 		return m.terminalError()
@@ -289,7 +289,7 @@ func decideAccept(m Match, c AcceptMatch) ([]Event, error) {
 		return nil, err
 	}
 	if !c.Actor.is(m.mentorID, RoleMentor) {
-		return nil, refuse(CodeNotYourMatch, "only the requested mentor may accept")
+		return nil, refuse(CodeNotRequestedMentor, "only the requested mentor may accept")
 	}
 	switch {
 	case m.status == StatusActive:
@@ -316,7 +316,7 @@ func decideDecline(p Program, m Match, c DeclineMatch) ([]Event, error) {
 		return nil, err
 	}
 	if !c.Actor.is(m.mentorID, RoleMentor) {
-		return nil, refuse(CodeNotYourMatch, "only the requested mentor may decline")
+		return nil, refuse(CodeNotRequestedMentor, "only the requested mentor may decline")
 	}
 	switch {
 	case m.status == StatusDeclined:
@@ -339,7 +339,7 @@ func decideCancel(m Match, c CancelMatch) ([]Event, error) {
 		return nil, err
 	}
 	if !c.Actor.is(m.menteeID, RoleMentee) {
-		return nil, refuse(CodeNotYourMatch, "only the requesting mentee may cancel")
+		return nil, refuse(CodeNotRequestingMentee, "only the requesting mentee may cancel")
 	}
 	switch {
 	case m.status == StatusCancelled:
@@ -372,7 +372,7 @@ func decideRequestNudge(p Program, m Match, c RequestNudge) ([]Event, error) {
 		return nil, err
 	}
 	if !c.Actor.is(m.menteeID, RoleMentee) {
-		return nil, refuse(CodeNotYourMatch, "only the requesting mentee may ask for a nudge")
+		return nil, refuse(CodeNotRequestingMentee, "only the requesting mentee may ask for a nudge")
 	}
 	if err := m.checkPending(); err != nil {
 		return nil, err

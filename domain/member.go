@@ -481,7 +481,7 @@ func decideReserveCapacitySlot(m Member, c ReserveCapacitySlot) ([]Event, error)
 		return nil, err
 	}
 	if !acc.Actor.is(match.mentorID, RoleMentor) {
-		return nil, refuse(CodeNotYourMatch, "only the requested mentor may accept")
+		return nil, refuse(CodeNotRequestedMentor, "only the requested mentor may accept")
 	}
 	if match.status.Terminal() {
 		return nil, match.terminalError()

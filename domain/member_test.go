@@ -407,7 +407,7 @@ func TestReserveCapacitySlot(t *testing.T) {
 		{
 			name: "another mentor's match is not accepted", given: []domain.Event{registered(otherMentorID, domain.RoleMentor)},
 			when: domain.ReserveCapacitySlot{Accept: domain.AcceptMatch{MatchID: matchID, Actor: otherMentor, At: days(1)}, Match: matchState(pending()...)},
-			err:  refused(domain.CodeNotYourMatch),
+			err:  refused(domain.CodeNotRequestedMentor),
 		},
 		{name: "a cancelled match is not accepted", given: reg, when: reserve(matchState(with(pending(), cancelled(days(1)))...)), err: refused(domain.CodeTerminalState)},
 		{name: "a cancelled match is not accepted even with its slot held", given: with(reg, reserved(matchID, menteeID)), when: reserve(matchState(with(pending(), cancelled(days(1)))...)), err: refused(domain.CodeTerminalState)},

@@ -46,7 +46,7 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 		return refuse(domain.CodeMatchNotFound, "matchId", "no such match")
 	}
 	if a.ID != m.MenteeID && a.ID != m.MentorID {
-		return refuse(domain.CodeNotYourMatch, "matchId", "only the partners of a match share documents on it")
+		return refuse(domain.CodeNotAPartner, "matchId", "only the partners of a match share documents on it")
 	}
 	if m.Status != domain.StatusActive {
 		return refuse(domain.CodeMatchNotActive, "matchId", "documents are shared on active matches only")

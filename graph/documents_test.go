@@ -102,7 +102,7 @@ func TestDocuments(t *testing.T) {
 		{"wrong type", menteeTok, "run.exe", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + strings.Repeat("\x00", 100)), true, "not accepted"},
 		{"traversal name", menteeTok, `..\..\windows\system.ini.pdf`, pdf, true, "INVALID_INPUT"},
 		{"control characters in the name", menteeTok, "plan\x07.pdf", pdf, true, ""},
-		{"another member", otherTok, "plan.pdf", pdf, true, "NOT_YOUR_MATCH"},
+		{"another member", otherTok, "plan.pdf", pdf, true, "NOT_A_PARTNER"},
 		{"staff", staffTok, "plan.pdf", pdf, true, "FORBIDDEN"},
 		{"auditor", auditorTok, "plan.pdf", pdf, true, "FORBIDDEN"},
 		{"anonymous", "", "plan.pdf", pdf, true, "UNAUTHENTICATED"},

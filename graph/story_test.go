@@ -71,7 +71,7 @@ func TestProgramStory(t *testing.T) {
 		t.Fatalf("mentor's pending matches: %s", r.raw)
 	}
 	r = e.do(otherMentorTok, `mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { userErrors { code } } }`, map[string]any{"id": matchID})
-	if r.str("acceptMatch", "userErrors", 0, "code") != "NOT_YOUR_MATCH" {
+	if r.str("acceptMatch", "userErrors", 0, "code") != "NOT_REQUESTED_MENTOR" {
 		t.Fatalf("another mentor accepts: %s", r.raw)
 	}
 	r = e.ok(mentorTok, `mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { match { `+matchFields+` } userErrors { code } } }`, map[string]any{"id": matchID})
