@@ -4,8 +4,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// SessionDetails are what a partner records about a meeting. Only the date
-// is required; the zero Minutes and Value mean "not recorded".
+// SessionDetails are what a partner records about a meeting. The date and
+// the length are required: members claim CPD hours from the length. The
+// notes and the value are optional; the zero Value means "not recorded".
+// Sessions stored before the length was required may hold a zero Minutes;
+// they still load, and an edit must then give the length.
 type SessionDetails struct {
 	// Date is the day of the meeting: not before the day the match was
 	// made and not after today.
@@ -14,7 +17,8 @@ type SessionDetails struct {
 	Minutes int `json:"minutes,omitempty"`
 	// Notes is what was discussed; private to the author.
 	Notes string `json:"notes,omitempty"`
-	// Value is the perceived value of the meeting, 1 to 5.
+	// Value is the perceived value of the meeting, 1 to 5, or 0 when the
+	// author did not rate it.
 	Value int `json:"value,omitempty"`
 }
 
@@ -24,7 +28,10 @@ func (d SessionDetails) clean(p Program) (SessionDetails, error) {
 	if d.Date.IsZero() {
 		return SessionDetails{}, invalid("date", "is required")
 	}
-	if d.Minutes < 0 || d.Minutes > p.Limits.SessionMinutes {
+	if d.Minutes == 0 {
+		return SessionDetails{}, invalid("minutes", "is required: the meeting's length, 1 to %d minutes", p.Limits.SessionMinutes)
+	}
+	if d.Minutes < 1 || d.Minutes > p.Limits.SessionMinutes {
 		return SessionDetails{}, invalid("minutes", "must be from 1 to %d (got %d)", p.Limits.SessionMinutes, d.Minutes)
 	}
 	notes, err := cleanNotes("notes", d.Notes, p.Limits.SessionNotesLength, false)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
@@ -25,7 +26,8 @@ func TestLogSession(t *testing.T) {
 	}
 	clean := details
 	clean.Notes = "Talked about licensing."
-	onlyDate := domain.SessionDetails{Date: date(t, "2026-03-05")}
+	// The date and the length are required; notes and value are not.
+	required := domain.SessionDetails{Date: date(t, "2026-03-05"), Minutes: 45}
 
 	runMatchCases(t, []matchCase{
 		{name: "the mentee logs a session", given: active(), when: log, then: []domain.Event{logged(menteeID, clean)}},
@@ -34,8 +36,12 @@ func TestLogSession(t *testing.T) {
 			then: []domain.Event{logged(mentorID, clean)},
 		},
 		{
-			name: "only the date is required", given: active(), when: withLog(func(c *domain.LogSession) { c.Details = onlyDate }),
-			then: []domain.Event{logged(menteeID, onlyDate)},
+			name: "notes and value are optional", given: active(), when: withLog(func(c *domain.LogSession) { c.Details = required }),
+			then: []domain.Event{logged(menteeID, required)},
+		},
+		{
+			name: "a one-minute session is taken", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = 1 }),
+			then: []domain.Event{logged(menteeID, func() domain.SessionDetails { d := clean; d.Minutes = 1; return d }())},
 		},
 		{
 			name: "a session on the day the match was made is taken", given: active(),
@@ -75,6 +81,8 @@ func TestLogSession(t *testing.T) {
 		{name: "the date is required", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = domain.Date{} }), err: badInput("date")},
 		{name: "a date before the match was made is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = date(t, "2026-03-02") }), err: badInput("date")},
 		{name: "a date after today is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = date(t, "2026-03-11") }), err: badInput("date")},
+		{name: "the length is required", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = 0 }), err: badInput("minutes")},
+		{name: "a date alone is refused", given: active(), when: withLog(func(c *domain.LogSession) { c.Details = domain.SessionDetails{Date: required.Date} }), err: badInput("minutes")},
 		{name: "a negative length is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = -1 }), err: badInput("minutes")},
 		{name: "a length over 600 minutes is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = 601 }), err: badInput("minutes")},
 		{name: "a value over 5 is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Value = 6 }), err: badInput("value")},
@@ -92,7 +100,7 @@ func TestSessionDaysUseTheProgramTimeZone(t *testing.T) {
 	given := []domain.Event{requested(t0), accepted(acceptedAt)}
 	log := domain.LogSession{
 		MatchID: matchID, SessionID: sessionID, Actor: mentor,
-		Details: domain.SessionDetails{Date: date(t, "2026-03-02")}, At: acceptedAt.Add(time.Hour),
+		Details: domain.SessionDetails{Date: date(t, "2026-03-02"), Minutes: 60}, At: acceptedAt.Add(time.Hour),
 	}
 	runMatchCases(t, []matchCase{
 		{
@@ -130,5 +138,35 @@ func TestEditSession(t *testing.T) {
 		{name: "an edit keeps the value rules", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Value = 9 }), err: badInput("value")},
 		{name: "an edit needs the session ID", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.SessionID = uuid.Nil }), err: badInput("sessionId")},
 		{name: "an edit needs the date", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Date = domain.Date{} }), err: badInput("date")},
+		{name: "an edit needs the length", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Minutes = 0 }), err: badInput("minutes")},
+		{name: "an edit keeps the length limit", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Minutes = 601 }), err: badInput("minutes")},
+	})
+}
+
+// Sessions stored before the length was required hold no minutes. They
+// still load, and their author gives the length when editing them.
+func TestSessionsWithoutLengthStillLoad(t *testing.T) {
+	stored := []byte(`{"matchId":"` + matchID.String() + `","sessionId":"` + sessionID.String() + `","authorId":"` + menteeID.String() +
+		`","details":{"date":"2026-03-05","notes":"Licensing."},"at":"2026-03-07T15:00:00Z"}`)
+	e, err := domain.Decode("SessionLogged", domain.SchemaVersion, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := domain.SessionDetails{Date: date(t, "2026-03-05"), Notes: "Licensing."}
+	if diff := cmp.Diff(domain.SessionLogged{MatchID: matchID, SessionID: sessionID, AuthorID: menteeID, Details: old, At: days(5)}, e); diff != "" {
+		t.Fatalf("stored session decoded differently (-want +got):\n%s", diff)
+	}
+	withLength := old
+	withLength.Minutes = 30
+	edit := domain.EditSession{MatchID: matchID, SessionID: sessionID, Actor: mentee, Details: withLength, At: days(8)}
+	runMatchCases(t, []matchCase{
+		{
+			name: "the author adds the length", given: with(active(), e), when: edit,
+			then: []domain.Event{domain.SessionEdited{MatchID: matchID, SessionID: sessionID, AuthorID: menteeID, Details: withLength, At: days(8)}},
+		},
+		{
+			name: "saving it again without the length is refused", given: with(active(), e),
+			when: domain.EditSession{MatchID: matchID, SessionID: sessionID, Actor: mentee, Details: old, At: days(8)}, err: badInput("minutes"),
+		},
 	})
 }
