@@ -221,6 +221,16 @@ func TestBadInputChangesNothing(t *testing.T) {
 			_, err := f.svc.SetMentorCapacity(ctx, Request{Actor: mentor}, mentor.ID, 1000)
 			return err
 		}, domain.CodeInvalidInput},
+		{"a good profile with a capacity out of range", func() error {
+			capacity := 0
+			_, err := f.svc.SaveProfile(ctx, Request{Actor: mentor}, domain.UpdateProfile{MemberID: mentor.ID, Profile: domain.Profile{Name: "Max"}, Capacity: &capacity})
+			return err
+		}, domain.CodeInvalidInput},
+		{"a good profile with a mentee's switch", func() error {
+			accepting := true
+			_, err := f.svc.SaveProfile(ctx, Request{Actor: mentee}, domain.UpdateProfile{MemberID: mentee.ID, Profile: domain.Profile{Name: "Mia"}, AcceptingRequests: &accepting})
+			return err
+		}, domain.CodeNotAMentor},
 	}
 	for _, tc := range cases {
 		err := tc.run()

@@ -17,9 +17,17 @@ func (s *Service) RegisterMember(ctx context.Context, req Request, id uuid.UUID,
 
 // UpdateProfile saves a member's whole profile.
 func (s *Service) UpdateProfile(ctx context.Context, req Request, id uuid.UUID, profile domain.Profile) (Result, error) {
+	return s.SaveProfile(ctx, req, domain.UpdateProfile{MemberID: id, Profile: profile})
+}
+
+// SaveProfile saves a member's whole profile together with a mentor's
+// capacity and accepting switch when cmd sets them, in one append: a
+// refusal of any part writes nothing. The actor and the time come from req
+// and the clock.
+func (s *Service) SaveProfile(ctx context.Context, req Request, cmd domain.UpdateProfile) (Result, error) {
 	req = req.normalized()
-	cmd := domain.UpdateProfile{MemberID: id, Actor: req.Actor, Profile: profile, At: s.clock.Now()}
-	return s.onMember(ctx, req, "profile", id, cmd)
+	cmd.Actor, cmd.At = req.Actor, s.clock.Now()
+	return s.onMember(ctx, req, "profile", cmd.MemberID, cmd)
 }
 
 // SetMentorCapacity sets how many mentees a mentor takes at once.

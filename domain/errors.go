@@ -170,3 +170,15 @@ func refuse(code Code, format string, args ...any) *Error {
 func invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// onField names field in a refusal that names none, so that a command made
+// of parts tells which part was refused.
+func onField(err error, field string) error {
+	var de *Error
+	if errors.As(err, &de) && de.Field == "" {
+		c := *de
+		c.Field = field
+		return &c
+	}
+	return err
+}

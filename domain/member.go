@@ -182,13 +182,20 @@ type RegisterMember struct {
 	At       time.Time
 }
 
-// UpdateProfile replaces a mentee's or mentor's profile. The member or
-// staff may do it; saving an unchanged profile decides nothing.
+// UpdateProfile replaces a mentee's or mentor's profile and, for a mentor,
+// may set the capacity and the accepting switch in the same decision, so
+// that a form saving all three writes all of them or, when any part is
+// refused, none. The member or staff may do it; saving unchanged settings
+// decides nothing.
 type UpdateProfile struct {
 	MemberID uuid.UUID
 	Actor    Actor
 	Profile  Profile
-	At       time.Time
+	// Capacity, when set, is decided as SetMentorCapacity.
+	Capacity *int
+	// AcceptingRequests, when set, is decided as SetAcceptingRequests.
+	AcceptingRequests *bool
+	At                time.Time
 }
 
 // SetMentorCapacity sets how many mentees a mentor takes at once: from 1 to
@@ -373,10 +380,25 @@ func decideUpdateProfile(p Program, m Member, c UpdateProfile) ([]Event, error) 
 	if err != nil {
 		return nil, err
 	}
-	if profile.equal(m.profile) {
-		return nil, nil
+	var out []Event
+	if !profile.equal(m.profile) {
+		out = append(out, ProfileUpdated{MemberID: m.id, Profile: profile, At: c.At.UTC()})
 	}
-	return []Event{ProfileUpdated{MemberID: m.id, Profile: profile, At: c.At.UTC()}}, nil
+	if c.Capacity != nil {
+		evs, err := decideSetCapacity(p, m, SetMentorCapacity{MemberID: c.MemberID, Actor: c.Actor, Capacity: *c.Capacity, At: c.At})
+		if err != nil {
+			return nil, onField(err, "capacity")
+		}
+		out = append(out, evs...)
+	}
+	if c.AcceptingRequests != nil {
+		evs, err := decideSetAccepting(m, SetAcceptingRequests{MemberID: c.MemberID, Actor: c.Actor, Accepting: *c.AcceptingRequests, At: c.At})
+		if err != nil {
+			return nil, onField(err, "acceptingRequests")
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
 }
 
 func checkMentor(m Member, actor Actor) error {

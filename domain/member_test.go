@@ -178,6 +178,46 @@ func TestUpdateProfile(t *testing.T) {
 	runMemberCases(t, cases)
 }
 
+// A profile saved with a mentor's capacity and switch is one decision: all
+// of its events or, when any part is refused, none.
+func TestUpdateProfileWithMentorSettings(t *testing.T) {
+	n := func(v int) *int { return &v }
+	yes, no := func() *bool { b := true; return &b }(), func() *bool { b := false; return &b }()
+	save := func(actor domain.Actor, id uuid.UUID, capacity *int, accepting *bool) domain.UpdateProfile {
+		return domain.UpdateProfile{MemberID: id, Actor: actor, Profile: fullProfile(), Capacity: capacity, AcceptingRequests: accepting, At: t0}
+	}
+	updated := domain.ProfileUpdated{MemberID: mentorID, Profile: cleanedProfile(), At: t0}
+	reg := []domain.Event{registered(mentorID, domain.RoleMentor)}
+	menteeReg := []domain.Event{registered(menteeID, domain.RoleMentee)}
+	reserved := func(match, mentee uuid.UUID) domain.CapacitySlotReserved {
+		return domain.CapacitySlotReserved{MemberID: mentorID, MatchID: match, MenteeID: mentee, At: t0}
+	}
+	capacity := func(c int) domain.MentorCapacityChanged {
+		return domain.MentorCapacityChanged{MemberID: mentorID, Capacity: c, At: t0}
+	}
+	paused := domain.MentorAvailabilityChanged{MemberID: mentorID, Accepting: false, At: t0}
+	runMemberCases(t, []memberCase{
+		{name: "a mentor saves profile, capacity and switch at once", given: reg, when: save(mentor, mentorID, n(3), no), then: []domain.Event{updated, capacity(3), paused}},
+		{name: "staff save all three for a mentor", given: reg, when: save(staff, mentorID, n(2), no), then: []domain.Event{updated, capacity(2), paused}},
+		{name: "unchanged settings add no events to a changed profile", given: reg, when: save(mentor, mentorID, n(1), yes), then: []domain.Event{updated}},
+		{name: "a changed capacity is saved with an unchanged profile", given: with(reg, updated), when: save(mentor, mentorID, n(4), nil), then: []domain.Event{capacity(4)}},
+		{name: "nothing changed decides nothing", given: with(reg, updated), when: save(mentor, mentorID, n(1), yes)},
+		{name: "a capacity of 0 refuses the whole update", given: reg, when: save(mentor, mentorID, n(0), no), err: badInput("capacity")},
+		{name: "a capacity over the maximum refuses the whole update", given: reg, when: save(mentor, mentorID, n(999), nil), err: badInput("capacity")},
+		{
+			name: "a capacity below the mentees held refuses the whole update", given: with(reg, capacity(2), reserved(matchID, menteeID), reserved(otherMatchID, otherMenteeID)),
+			when: save(mentor, mentorID, n(1), no), err: &refusal{Code: domain.CodeCapacityBelowActive, Field: "capacity"},
+		},
+		{name: "a mentee's capacity refuses the whole update", given: menteeReg, when: save(mentee, menteeID, n(2), nil), err: &refusal{Code: domain.CodeNotAMentor, Field: "capacity"}},
+		{name: "a mentee's switch refuses the whole update", given: menteeReg, when: save(mentee, menteeID, nil, yes), err: &refusal{Code: domain.CodeNotAMentor, Field: "acceptingRequests"}},
+		{
+			name: "a bad profile refuses good settings", given: reg,
+			when: func() domain.UpdateProfile { c := save(mentor, mentorID, n(2), no); c.Profile.Name = " "; return c }(), err: badInput("name"),
+		},
+		{name: "another member changes none of it", given: reg, when: save(otherMentor, mentorID, n(2), no), err: refused(domain.CodeNotYourAccount)},
+	})
+}
+
 func repeat(s string, n int) string {
 	out := make([]byte, 0, len(s)*n)
 	for range n {
