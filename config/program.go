@@ -31,6 +31,8 @@ type programFile struct {
 	DeclineReasons       []string `yaml:"declineReasons"`
 	EndReasons           []string `yaml:"endReasons"`
 	DocumentContentTypes []string `yaml:"documentContentTypes"`
+	// EndedMatchDocuments is READ_ONLY or HIDDEN.
+	EndedMatchDocuments string `yaml:"endedMatchDocuments"`
 
 	ResponseWindowDays       int `yaml:"responseWindowDays"`
 	NudgeSpacingDays         int `yaml:"nudgeSpacingDays"`
@@ -108,6 +110,7 @@ func parseProgram(raw []byte, def domain.Program) (domain.Program, error) {
 		Provinces: f.Provinces, Languages: f.Languages, FocusAreas: f.FocusAreas, Skills: f.Skills,
 		MeetingFormats: f.MeetingFormats, MeetingFrequencies: f.MeetingFrequencies,
 		DeclineReasons: f.DeclineReasons, EndReasons: f.EndReasons, DocumentContentTypes: f.DocumentContentTypes,
+		EndedMatchDocuments: domain.EndedMatchDocuments(f.EndedMatchDocuments),
 
 		ResponseWindow:       time.Duration(f.ResponseWindowDays) * day,
 		NudgeSpacing:         time.Duration(f.NudgeSpacingDays) * day,
@@ -140,8 +143,9 @@ func fileOf(p domain.Program) (programFile, error) {
 		Provinces: p.Provinces, Languages: p.Languages, FocusAreas: p.FocusAreas, Skills: p.Skills,
 		MeetingFormats: p.MeetingFormats, MeetingFrequencies: p.MeetingFrequencies,
 		DeclineReasons: p.DeclineReasons, EndReasons: p.EndReasons, DocumentContentTypes: p.DocumentContentTypes,
-		TermMonths:         p.TermMonths,
-		MaxPendingRequests: p.MaxPendingRequests, MaxActiveMatches: p.MaxActiveMatches,
+		EndedMatchDocuments: string(p.EndedMatchDocuments),
+		TermMonths:          p.TermMonths,
+		MaxPendingRequests:  p.MaxPendingRequests, MaxActiveMatches: p.MaxActiveMatches,
 		DefaultMentorCapacity: p.DefaultMentorCapacity, MaxMentorCapacity: p.MaxMentorCapacity,
 		TimeZone: p.Location.String(),
 		Limits:   limitsFile(p.Limits),

@@ -45,6 +45,7 @@ maxActiveMatches: 2
 maxMentorCapacity: 3
 timeZone: America/Edmonton
 focusAreas: [CAREER_PLANNING, LICENSURE]
+endedMatchDocuments: HIDDEN
 limits:
   biographyLength: 2000
   documentSize: 1048576
@@ -61,6 +62,7 @@ limits:
 	want.MaxActiveMatches = 2
 	want.MaxMentorCapacity = 3
 	want.FocusAreas = []string{"CAREER_PLANNING", "LICENSURE"}
+	want.EndedMatchDocuments = domain.EndedMatchDocumentsHidden
 	want.Limits.BiographyLength = 2000
 	want.Limits.DocumentSize = 1 << 20
 	want.Location, _ = time.LoadLocation("America/Edmonton")
@@ -81,17 +83,20 @@ func TestProgramFileAcceptsJSON(t *testing.T) {
 
 func TestBadProgramFilesAreRefused(t *testing.T) {
 	cases := map[string]struct{ text, want string }{
-		"unknown key":          {"responseWindow: 14\n", "responseWindow"},
-		"wrong type":           {"termMonths: a year\n", "termMonths"},
-		"empty list":           {"skills: []\n", "Skills is empty"},
-		"duplicate item":       {"skills: [DESIGN, DESIGN]\n", "twice"},
-		"reserved end reason":  {"endReasons: [MOVED, TERM_COMPLETED]\n", "TERM_COMPLETED"},
-		"zero window":          {"responseWindowDays: 0\n", "ResponseWindow"},
-		"negative limit":       {"maxActiveMatches: -1\n", "MaxActiveMatches"},
-		"unknown time zone":    {"timeZone: Mars/Olympus\n", "Mars/Olympus"},
-		"not yaml":             {"skills: [DESIGN\n", "program file"},
-		"unknown limit":        {"limits: {bioLength: 3}\n", "bioLength"},
-		"upper-case mime type": {"documentContentTypes: [Application/PDF]\n", "lower-case"},
+		"unknown key":                      {"responseWindow: 14\n", "responseWindow"},
+		"wrong type":                       {"termMonths: a year\n", "termMonths"},
+		"empty list":                       {"skills: []\n", "Skills is empty"},
+		"duplicate item":                   {"skills: [DESIGN, DESIGN]\n", "twice"},
+		"reserved end reason":              {"endReasons: [MOVED, TERM_COMPLETED]\n", "TERM_COMPLETED"},
+		"zero window":                      {"responseWindowDays: 0\n", "ResponseWindow"},
+		"negative limit":                   {"maxActiveMatches: -1\n", "MaxActiveMatches"},
+		"unknown time zone":                {"timeZone: Mars/Olympus\n", "Mars/Olympus"},
+		"not yaml":                         {"skills: [DESIGN\n", "program file"},
+		"unknown limit":                    {"limits: {bioLength: 3}\n", "bioLength"},
+		"upper-case mime type":             {"documentContentTypes: [Application/PDF]\n", "lower-case"},
+		"unknown ended-match documents":    {"endedMatchDocuments: DELETED\n", "EndedMatchDocuments"},
+		"lower-case ended-match documents": {"endedMatchDocuments: hidden\n", "EndedMatchDocuments"},
+		"empty ended-match documents":      {"endedMatchDocuments: \"\"\n", "EndedMatchDocuments"},
 	}
 	for name, tc := range cases {
 		path := writeProgram(t, tc.text)
@@ -135,6 +140,7 @@ func TestWrittenProgramReadsBack(t *testing.T) {
 	var b strings.Builder
 	p := domain.DefaultProgram()
 	p.MaxActiveMatches = 3
+	p.EndedMatchDocuments = domain.EndedMatchDocumentsHidden
 	if err := config.WriteProgram(&b, p); err != nil {
 		t.Fatal(err)
 	}

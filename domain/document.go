@@ -48,6 +48,17 @@ func cleanChecksum(sum string) (string, error) {
 	return sum, nil
 }
 
+// CheckDocumentUpload refuses, as AddDocument would, a document from actor
+// on match id whatever its contents: on a match that does not exist or is
+// not active, or from anyone but its partners. Callers check it before
+// storing an upload's bytes.
+func (m Match) CheckDocumentUpload(id uuid.UUID, actor Actor) error {
+	if err := m.check(id); err != nil {
+		return err
+	}
+	return m.checkActive(actor)
+}
+
 func decideAddDocument(p Program, m Match, c AddDocument) ([]Event, error) {
 	if err := checkBasics("matchId", c.MatchID, c.Actor, c.At); err != nil {
 		return nil, err
@@ -70,10 +81,7 @@ func decideAddDocument(p Program, m Match, c AddDocument) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.check(c.MatchID); err != nil {
-		return nil, err
-	}
-	if err := m.checkActive(c.Actor); err != nil {
+	if err := m.CheckDocumentUpload(c.MatchID, c.Actor); err != nil {
 		return nil, err
 	}
 	if d, ok := m.documents[c.DocumentID]; ok {

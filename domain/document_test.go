@@ -12,6 +12,10 @@ import (
 const sum1 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 const sum2 = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
 
+// hidden is a program that hides an ended match's documents from its
+// partners; adding and removing stay refused on an ended match either way.
+func hidden(p *domain.Program) { p.EndedMatchDocuments = domain.EndedMatchDocumentsHidden }
+
 func TestAddDocument(t *testing.T) {
 	add := domain.AddDocument{
 		MatchID: matchID, DocumentID: documentID, Actor: mentee, Name: " plan.pdf ", Size: 1234,
@@ -55,6 +59,8 @@ func TestAddDocument(t *testing.T) {
 		{name: "staff do not add to a match", given: active(), when: withAdd(func(c *domain.AddDocument) { c.Actor = staff }), err: refused(domain.CodeNotAPartner)},
 		{name: "a pending match has no documents", given: pending(), when: add, err: refused(domain.CodeMatchNotActive)},
 		{name: "an ended match takes no documents", given: with(active(), ended(days(4), "OTHER")), when: add, err: refused(domain.CodeTerminalState)},
+		{name: "an ended match takes no documents when they are hidden", program: hidden, given: with(active(), ended(days(4), "OTHER")), when: add, err: refused(domain.CodeTerminalState)},
+		{name: "the mentor's ID as a mentee does not add", given: active(), when: withAdd(func(c *domain.AddDocument) { c.Actor = domain.Actor{ID: mentorID, Role: domain.RoleMentee} }), err: refused(domain.CodeNotAPartner)},
 		{name: "a match that was never requested is not found", when: add, err: refused(domain.CodeMatchNotFound)},
 		{name: "the document ID is required", given: active(), when: withAdd(func(c *domain.AddDocument) { c.DocumentID = uuid.Nil }), err: badInput("documentId")},
 		{name: "the name is required", given: active(), when: withAdd(func(c *domain.AddDocument) { c.Name = " " }), err: badInput("name")},
@@ -81,11 +87,17 @@ func TestRemoveDocument(t *testing.T) {
 	removed := domain.DocumentRemoved{MatchID: matchID, DocumentID: documentID, RemovedBy: mentorID, Name: "plan.pdf", Version: 1, At: days(5)}
 	withRemove := func(f func(*domain.RemoveDocument)) domain.RemoveDocument { c := remove; f(&c); return c }
 	runMatchCases(t, []matchCase{
-		{name: "either partner removes a document", given: with(active(), added), when: remove, then: []domain.Event{removed}},
+		{name: "the partner who did not upload removes a document", given: with(active(), added), when: remove, then: []domain.Event{removed}},
 		{name: "removing it again decides nothing", given: with(active(), added, removed), when: remove},
 		{name: "a document never added is not found", given: active(), when: remove, err: refused(domain.CodeDocumentNotFound)},
 		{name: "an outsider does not remove", given: with(active(), added), when: withRemove(func(c *domain.RemoveDocument) { c.Actor = otherMentee }), err: refused(domain.CodeNotAPartner)},
 		{name: "documents of an ended match stay", given: with(active(), added, ended(days(4), "OTHER")), when: remove, err: refused(domain.CodeTerminalState)},
+		{name: "hidden documents of an ended match stay too", program: hidden, given: with(active(), added, ended(days(4), "OTHER")), when: remove, err: refused(domain.CodeTerminalState)},
+		{
+			name: "the uploader removes it", given: with(active(), added), when: withRemove(func(c *domain.RemoveDocument) { c.Actor = mentee }),
+			then: []domain.Event{func() domain.DocumentRemoved { e := removed; e.RemovedBy = menteeID; return e }()},
+		},
+		{name: "staff do not remove", given: with(active(), added), when: withRemove(func(c *domain.RemoveDocument) { c.Actor = staff }), err: refused(domain.CodeNotAPartner)},
 		{name: "a pending match has no documents", given: pending(), when: remove, err: refused(domain.CodeMatchNotActive)},
 		{name: "the document ID is required", given: with(active(), added), when: withRemove(func(c *domain.RemoveDocument) { c.DocumentID = uuid.Nil }), err: badInput("documentId")},
 	})

@@ -13,6 +13,21 @@ import (
 // of Program.EndReasons, which lists the reasons staff choose from.
 const EndReasonTermCompleted = "TERM_COMPLETED"
 
+// EndedMatchDocuments says what becomes of a match's documents for its
+// partners once the match ends. Staff see them either way, and nobody adds
+// or removes documents on an ended match.
+type EndedMatchDocuments string
+
+// The choices of Program.EndedMatchDocuments.
+const (
+	// EndedMatchDocumentsReadOnly lets the partners of an ended match list
+	// and download its documents, as the guide says.
+	EndedMatchDocumentsReadOnly EndedMatchDocuments = "READ_ONLY"
+	// EndedMatchDocumentsHidden hides an ended match's documents from its
+	// partners.
+	EndedMatchDocumentsHidden EndedMatchDocuments = "HIDDEN"
+)
+
 // Program holds the settings of the mentoring program: the lists members and
 // staff choose from, the time rules and the limits. They are configuration,
 // not code: DefaultProgram gives the guide's values, and any change must
@@ -43,6 +58,9 @@ type Program struct {
 	EndReasons []string
 	// DocumentContentTypes lists the media types partners may upload.
 	DocumentContentTypes []string
+	// EndedMatchDocuments says whether the partners of an ended match still
+	// see its documents (read-only) or not.
+	EndedMatchDocuments EndedMatchDocuments
 
 	// ResponseWindow is how long a mentor has to answer a request before
 	// the mentee may ask staff for a nudge.
@@ -163,6 +181,7 @@ func DefaultProgram() Program {
 			"image/png",
 			"image/jpeg",
 		},
+		EndedMatchDocuments: EndedMatchDocumentsReadOnly,
 
 		ResponseWindow:       14 * 24 * time.Hour,
 		NudgeSpacing:         7 * 24 * time.Hour,
@@ -244,6 +263,11 @@ func (p Program) Validate() error {
 			bad("DocumentContentTypes entry %q is not a lower-case media type", ct)
 		}
 	}
+	switch p.EndedMatchDocuments {
+	case EndedMatchDocumentsReadOnly, EndedMatchDocumentsHidden:
+	default:
+		bad("EndedMatchDocuments is %q, want %s or %s", p.EndedMatchDocuments, EndedMatchDocumentsReadOnly, EndedMatchDocumentsHidden)
+	}
 	durations := []struct {
 		name string
 		d    time.Duration
@@ -322,6 +346,13 @@ func (p Program) FirstMeetingReminderAt(acceptedAt time.Time) time.Time {
 // match made on 1 March ends on 1 March of the next year.
 func (p Program) TermEnd(acceptedAt time.Time) time.Time {
 	return acceptedAt.In(p.Location).AddDate(0, p.TermMonths, 0).UTC()
+}
+
+// PartnersSeeDocuments reports whether the partners of a match in status
+// may list and download its documents: always, except on an ended match
+// when the program hides them.
+func (p Program) PartnersSeeDocuments(status MatchStatus) bool {
+	return status != StatusEnded || p.EndedMatchDocuments != EndedMatchDocumentsHidden
 }
 
 // Today returns the calendar day of t in the program's time zone.

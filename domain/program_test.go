@@ -16,7 +16,8 @@ func TestDefaultProgramIsValid(t *testing.T) {
 	// The guide's numbers.
 	if p.ResponseWindow != 14*24*time.Hour || p.NudgeSpacing != 7*24*time.Hour || p.TermMonths != 12 ||
 		p.FirstMeetingReminder != 21*24*time.Hour || p.MaxPendingRequests != 1 || p.MaxActiveMatches != 1 ||
-		p.DefaultMentorCapacity != 1 || p.Limits.BiographyLength != 4000 {
+		p.DefaultMentorCapacity != 1 || p.Limits.BiographyLength != 4000 ||
+		p.EndedMatchDocuments != domain.EndedMatchDocumentsReadOnly {
 		t.Errorf("DefaultProgram strays from the guide: %+v", p)
 	}
 }
@@ -44,6 +45,8 @@ func TestProgramValidate(t *testing.T) {
 		{"a zero length limit", func(p *domain.Program) { p.Limits.SessionNotesLength = 0 }, "Limits.SessionNotesLength"},
 		{"a zero document size", func(p *domain.Program) { p.Limits.DocumentSize = 0 }, "Limits.DocumentSize"},
 		{"no time zone", func(p *domain.Program) { p.Location = nil }, "Location"},
+		{"no ended-match document setting", func(p *domain.Program) { p.EndedMatchDocuments = "" }, "EndedMatchDocuments"},
+		{"an unknown ended-match document setting", func(p *domain.Program) { p.EndedMatchDocuments = "DELETED" }, `EndedMatchDocuments is "DELETED"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := domain.DefaultProgram()
@@ -80,5 +83,26 @@ func TestProgramTimes(t *testing.T) {
 	}
 	if got := p.Today(acceptedAt); got.String() != "2028-02-29" {
 		t.Errorf("Today = %s, want 2028-02-29", got)
+	}
+}
+
+// The documents of an ended match stay readable by its partners unless the
+// program hides them; on a match that has not ended they are always shown.
+func TestPartnersSeeDocuments(t *testing.T) {
+	for _, tc := range []struct {
+		setting domain.EndedMatchDocuments
+		status  domain.MatchStatus
+		want    bool
+	}{
+		{domain.EndedMatchDocumentsReadOnly, domain.StatusActive, true},
+		{domain.EndedMatchDocumentsReadOnly, domain.StatusEnded, true},
+		{domain.EndedMatchDocumentsHidden, domain.StatusActive, true},
+		{domain.EndedMatchDocumentsHidden, domain.StatusEnded, false},
+	} {
+		p := domain.DefaultProgram()
+		p.EndedMatchDocuments = tc.setting
+		if got := p.PartnersSeeDocuments(tc.status); got != tc.want {
+			t.Errorf("%s on a %s match: got %v, want %v", tc.setting, tc.status, got, tc.want)
+		}
 	}
 }
