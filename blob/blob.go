@@ -2,6 +2,16 @@
 // a folder of the data directory by default (file://), or an S3-compatible
 // bucket such as MinIO (s3://) by configuration. Bytes are addressed by
 // their SHA-256, so the same file uploaded twice is stored once.
+//
+// Because two documents may share bytes, an upload whose record is refused
+// must not simply delete what it stored: another upload of the same bytes
+// may be recording them at that moment. Every Put therefore holds its
+// digest until the caller says how the upload ended, with Keep (an event
+// now points at the bytes) or Discard (none will). Discard deletes only
+// bytes that the uploads holding them stored (not bytes that were there
+// before), once the last of them ends and none was kept. What a crash or an
+// unknown outcome leaves behind, Collect removes later: bytes older than a
+// grace period that no recorded document references.
 package blob
 
 import (
@@ -15,6 +25,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gabriel-vasile/mimetype"
 	"gocloud.dev/blob"
@@ -36,6 +48,25 @@ type Store struct {
 	bucket  *blob.Bucket
 	allowed map[string]bool
 	maxSize int64
+	// shared is set for buckets several servers may use at once (anything
+	// but file://). Another server's upload of the same bytes is invisible
+	// to this one's holds, so there Discard leaves the bytes to Collect.
+	shared bool
+
+	// mu orders every check-and-write of a digest's key (Put's existence
+	// check and copy, Discard's and Collect's delete) against the holds.
+	mu    sync.Mutex
+	holds map[string]*hold
+}
+
+// hold counts the uploads of one digest that have not ended yet.
+type hold struct {
+	uploads int
+	// created is set when one of them stored the bytes: they were not
+	// there before, so no document recorded earlier points at them.
+	created bool
+	// kept is set once one of them was recorded, so the bytes stay.
+	kept bool
 }
 
 // DefaultURL is the bucket of a data directory: its blobs folder.
@@ -50,14 +81,15 @@ func DefaultURL(dataDir string) string {
 // Open opens the bucket at url, accepting files of the allowed media types
 // up to maxSize bytes.
 func Open(ctx context.Context, bucketURL string, allowed []string, maxSize int64) (*Store, error) {
-	if _, err := url.Parse(bucketURL); err != nil {
+	u, err := url.Parse(bucketURL)
+	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
 	b, err := blob.OpenBucket(ctx, bucketURL)
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	s := &Store{bucket: b, allowed: map[string]bool{}, maxSize: maxSize}
+	s := &Store{bucket: b, allowed: map[string]bool{}, maxSize: maxSize, shared: u.Scheme != "file", holds: map[string]*hold{}}
 	for _, t := range allowed {
 		s.allowed[t] = true
 	}
@@ -76,7 +108,7 @@ type Stored struct {
 	// the client claimed.
 	ContentType string
 	// Created is false when the same bytes were already stored, for
-	// another document; a failed upload then leaves them alone.
+	// another document or by another upload.
 	Created bool
 }
 
@@ -85,7 +117,8 @@ func key(sum string) string { return "sha256/" + sum[:2] + "/" + sum }
 // Put reads a whole file, refusing it when it is too large or of a kind not
 // allowed, and stores it under its digest. The bytes are durable in the
 // bucket when Put returns, before any event points at them. A refused or
-// failed upload leaves nothing behind.
+// failed Put leaves nothing behind. A Put that returns no error holds the
+// digest: the caller must end it with Keep or Discard.
 func (s *Store) Put(ctx context.Context, r io.Reader, name string) (Stored, error) {
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
@@ -121,6 +154,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader, name string) (Stored, erro
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	defer func() { _ = s.bucket.Delete(context.WithoutCancel(ctx), tmp) }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	exists, err := s.bucket.Exists(ctx, key(sum))
 	if err != nil {
 		return Stored{}, fmt.Errorf("blob put: %w", err)
@@ -130,7 +165,56 @@ func (s *Store) Put(ctx context.Context, r io.Reader, name string) (Stored, erro
 			return Stored{}, fmt.Errorf("blob put: %w", err)
 		}
 	}
+	hd := s.holds[sum]
+	if hd == nil {
+		hd = &hold{}
+		s.holds[sum] = hd
+	}
+	hd.uploads++
+	hd.created = hd.created || !exists
 	return Stored{SHA256: sum, Size: n, ContentType: mt, Created: !exists}, nil
+}
+
+// Keep ends an upload whose record an event now holds: its bytes stay, and
+// no upload of the same bytes that ends at the same time deletes them.
+// Callers also keep an upload whose outcome they do not know, such as a
+// record that timed out: Collect removes the bytes later if no event
+// points at them.
+func (s *Store) Keep(st Stored) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hd := s.release(st.SHA256); hd != nil {
+		hd.kept = true
+	}
+}
+
+// Discard ends an upload that no event will point at. The last upload of
+// the same bytes to end deletes them, provided one of those uploads stored
+// them (they were not there before) and none was kept; otherwise they stay,
+// because a document points, or may soon point, at them. In a shared
+// bucket it deletes nothing and leaves the bytes to Collect.
+func (s *Store) Discard(ctx context.Context, st Stored) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hd := s.release(st.SHA256)
+	if hd == nil || hd.uploads > 0 || !hd.created || hd.kept || s.shared {
+		return nil
+	}
+	return s.deleteKey(ctx, st.SHA256)
+}
+
+// release ends one upload of sum, forgetting the digest after the last,
+// and returns its hold as it was. Callers hold s.mu.
+func (s *Store) release(sum string) *hold {
+	hd := s.holds[sum]
+	if hd == nil {
+		return nil
+	}
+	hd.uploads--
+	if hd.uploads <= 0 {
+		delete(s.holds, sum)
+	}
+	return hd
 }
 
 // sniff names a file's media type from its first bytes. Office documents
@@ -172,7 +256,14 @@ func (s *Store) Open(ctx context.Context, sum string) (io.ReadCloser, error) {
 }
 
 // Delete removes the file with the digest sum; a missing file is no error.
+// Only an operator's tools call it: uploads end with Keep or Discard.
 func (s *Store) Delete(ctx context.Context, sum string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleteKey(ctx, sum)
+}
+
+func (s *Store) deleteKey(ctx context.Context, sum string) error {
 	if len(sum) != 64 {
 		return nil
 	}
@@ -209,4 +300,43 @@ func (s *Store) CleanLeftovers(ctx context.Context) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// Collect deletes the stored bytes that are older than before, held by no
+// upload under way in this process, and not referenced: the leftovers of
+// uploads a crash cut short between storing the bytes and recording the
+// document, or whose outcome was unknown. The grace period (how far before
+// now the caller sets before) must exceed the longest upload, so that bytes
+// another server is about to record are never collected. It returns how
+// many files it deleted.
+func (s *Store) Collect(ctx context.Context, referenced func(sum string) bool, before time.Time) (int, error) {
+	n := 0
+	it := s.bucket.List(&blob.ListOptions{Prefix: "sha256/"})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("blob collect: %w", err)
+		}
+		sum := obj.Key[strings.LastIndex(obj.Key, "/")+1:]
+		if len(sum) != 64 || obj.Key != key(sum) || !obj.ModTime.Before(before) || referenced(sum) {
+			continue
+		}
+		if ok, err := s.collect(ctx, sum); err != nil {
+			return n, fmt.Errorf("blob collect: %w", err)
+		} else if ok {
+			n++
+		}
+	}
+}
+
+func (s *Store) collect(ctx context.Context, sum string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds[sum] != nil {
+		return false, nil
+	}
+	return true, s.deleteKey(ctx, sum)
 }

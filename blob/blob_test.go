@@ -3,12 +3,18 @@ package blob_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
+
+	_ "gocloud.dev/blob/memblob" // mem:// buckets stand for shared ones
 
 	"github.com/mentorship/mentorship/blob"
 )
@@ -112,5 +118,161 @@ func TestLeftoversOfInterruptedUploadsAreCleaned(t *testing.T) {
 	}
 	if f := files(t, dir); len(f) != 0 {
 		t.Fatalf("left %v", f)
+	}
+}
+
+func exists(t *testing.T, s *blob.Store, sum string) bool {
+	t.Helper()
+	rc, err := s.Open(context.Background(), sum)
+	if errors.Is(err, blob.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	return true
+}
+
+func put(t *testing.T, s *blob.Store, data []byte) blob.Stored {
+	t.Helper()
+	st, err := s.Put(context.Background(), bytes.NewReader(data), "f.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// An upload whose record is refused deletes its bytes only when no other
+// upload of the same bytes was recorded or is under way.
+func TestDiscardNeverDeletesBytesAnotherUploadNeeds(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a lone refused upload leaves nothing", func(t *testing.T) {
+		s, dir := open(t)
+		a := put(t, s, pdf)
+		if err := s.Discard(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if f := files(t, dir); len(f) != 0 {
+			t.Fatalf("left %v", f)
+		}
+	})
+	t.Run("bytes recorded before stay", func(t *testing.T) {
+		s, _ := open(t)
+		s.Keep(put(t, s, pdf))
+		b := put(t, s, pdf)
+		if err := s.Discard(ctx, b); err != nil || !exists(t, s, b.SHA256) {
+			t.Fatalf("discarding a second upload deleted the first one's bytes (%v)", err)
+		}
+	})
+	t.Run("bytes recorded meanwhile stay", func(t *testing.T) {
+		s, _ := open(t)
+		a, b := put(t, s, pdf), put(t, s, pdf)
+		if !a.Created || b.Created {
+			t.Fatalf("created: %v %v", a.Created, b.Created)
+		}
+		s.Keep(b)
+		if err := s.Discard(ctx, a); err != nil || !exists(t, s, a.SHA256) {
+			t.Fatalf("the refused upload that stored the bytes deleted them under a recorded one (%v)", err)
+		}
+	})
+	t.Run("bytes an upload under way holds stay until it ends", func(t *testing.T) {
+		s, dir := open(t)
+		a, b := put(t, s, pdf), put(t, s, pdf)
+		if err := s.Discard(ctx, a); err != nil || !exists(t, s, a.SHA256) {
+			t.Fatalf("bytes another upload holds were deleted (%v)", err)
+		}
+		if err := s.Discard(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if f := files(t, dir); len(f) != 0 {
+			t.Fatalf("two refused uploads left %v", f)
+		}
+	})
+}
+
+// Uploads of the same bytes ending at once, some recorded and some
+// refused: the bytes stay exactly when one was recorded.
+func TestRaceKeepAndDiscard(t *testing.T) {
+	ctx := context.Background()
+	for _, keepers := range []int{0, 1, 7} {
+		s, _ := open(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 32)
+		for i := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := s.Put(ctx, bytes.NewReader(pdf), "f.pdf")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if i < keepers {
+					s.Keep(st)
+					return
+				}
+				if err := s.Discard(ctx, st); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(pdf)
+		if got := exists(t, s, hex.EncodeToString(sum[:])); got != (keepers > 0) {
+			t.Errorf("%d of 32 uploads recorded: bytes stored %v", keepers, got)
+		}
+	}
+}
+
+// Bytes no document references, such as those of an upload a crash cut
+// short between storing them and recording the document, are collected
+// once older than the grace period; referenced bytes and bytes an upload
+// under way holds are not.
+func TestCollectRemovesUnreferencedBytes(t *testing.T) {
+	s, dir := open(t)
+	ctx := context.Background()
+	orphan := put(t, s, pdf)
+	s.Keep(orphan) // the server stopped before recording the document
+	recorded := put(t, s, []byte("%PDF-1.4\nrecorded\n%%EOF\n"))
+	s.Keep(recorded)
+	inFlight := put(t, s, []byte("%PDF-1.4\nin flight\n%%EOF\n"))
+	referenced := func(sum string) bool { return sum == recorded.SHA256 }
+
+	if n, err := s.Collect(ctx, referenced, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("bytes younger than the grace period: collected %d, %v", n, err)
+	}
+	n, err := s.Collect(ctx, referenced, time.Now().Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("collected %d, %v; want the orphan only", n, err)
+	}
+	if exists(t, s, orphan.SHA256) || !exists(t, s, recorded.SHA256) || !exists(t, s, inFlight.SHA256) {
+		t.Fatalf("after collecting: %v", files(t, dir))
+	}
+	s.Keep(inFlight)
+	if n, err := s.Collect(ctx, referenced, time.Now().Add(time.Minute)); err != nil || n != 1 || exists(t, s, inFlight.SHA256) {
+		t.Fatalf("an ended upload nobody recorded: collected %d, %v", n, err)
+	}
+}
+
+// Several servers may share a bucket, and one server's holds do not see
+// another's uploads, so there a refused upload leaves its bytes to Collect.
+func TestSharedBucketLeavesRefusedBytesToCollect(t *testing.T) {
+	ctx := context.Background()
+	s, err := blob.Open(ctx, "mem://", []string{"application/pdf"}, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	a := put(t, s, pdf)
+	if err := s.Discard(ctx, a); err != nil || !exists(t, s, a.SHA256) {
+		t.Fatalf("a shared bucket deleted refused bytes at once (%v)", err)
+	}
+	if n, err := s.Collect(ctx, func(string) bool { return false }, time.Now().Add(time.Minute)); err != nil || n != 1 || exists(t, s, a.SHA256) {
+		t.Fatalf("collected %d, %v", n, err)
 	}
 }

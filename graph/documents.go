@@ -3,17 +3,20 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
 )
 
@@ -25,9 +28,11 @@ func downloadURL(id uuid.UUID) string {
 	return DocumentsPath + model.GlobalID(model.KindDocument, id)
 }
 
-// uploadDocument stores the bytes first, then records the document; when
-// the record is refused, bytes stored only for it are deleted again, so no
-// event ever points at missing bytes and no failed upload leaves any.
+// uploadDocument stores the bytes first, then records the document, so no
+// event ever points at missing bytes. The upload then ends with the blob
+// store: kept once recorded (or when the outcome is unknown), discarded
+// when refused, which deletes the bytes unless another upload of the same
+// bytes needs them. What a crash leaves, CollectDocumentBlobs removes.
 func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentInput) (*model.DocumentPayload, error) {
 	a, matchID, err := r.matchInput(ctx, in.MatchID, domain.RoleMentee, domain.RoleMentor)
 	if err != nil {
@@ -73,8 +78,14 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 		MatchID: matchID, DocumentID: docID, Name: name, Size: stored.Size, ContentType: stored.ContentType, SHA256: stored.SHA256,
 	})
 	ue, uerr := userErrors(err)
-	if (uerr != nil || len(ue) > 0) && stored.Created {
-		_ = r.Blobs.Delete(context.WithoutCancel(ctx), stored.SHA256)
+	if uerr == nil && len(ue) > 0 {
+		if err := r.Blobs.Discard(context.WithoutCancel(ctx), stored); err != nil {
+			r.Log.Warn().Err(err).Str("sha256", stored.SHA256).Msg("refused upload's bytes not deleted")
+		}
+	} else {
+		// Recorded, or perhaps recorded: an error after the append was
+		// durable must not delete the bytes its event points at.
+		r.Blobs.Keep(stored)
 	}
 	if uerr != nil {
 		return nil, uerr
@@ -118,6 +129,54 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 		p.Document = documentModel(nd)
 	}
 	return p, nil
+}
+
+// DocumentBlobsGrace is how old stored bytes must be before
+// CollectDocumentBlobs may remove them: far longer than any upload takes
+// between storing its bytes and recording its document.
+const DocumentBlobsGrace = 24 * time.Hour
+
+// CollectDocumentBlobs removes the stored bytes that no recorded document
+// points at and that were stored before before (the wall time less
+// DocumentBlobsGrace): what uploads left when the server stopped between
+// storing their bytes and recording their documents. It reads the
+// documents from the event log itself, so it never trusts a read model
+// that may lag, and may run while the server serves. It returns how many
+// files it removed.
+func CollectDocumentBlobs(ctx context.Context, store eventstore.Store, blobs *blob.Store, before time.Time) (int, error) {
+	// The bytes' own times bound what the log must show: read the log up
+	// to its head now, and anything stored before before was recorded by
+	// then or never will be.
+	head, err := store.Head(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("collect document blobs: %w", err)
+	}
+	referenced := map[string]bool{}
+	for from := eventstore.Start; from < head; {
+		recs, err := store.ReadAll(ctx, from, 0)
+		if err != nil {
+			return 0, fmt.Errorf("collect document blobs: %w", err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, rec := range recs {
+			if rec.Type != (domain.DocumentAdded{}).EventType() {
+				continue
+			}
+			ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+			if err != nil {
+				return 0, fmt.Errorf("collect document blobs: %w", err)
+			}
+			referenced[ev.(domain.DocumentAdded).SHA256] = true
+		}
+		from = recs[len(recs)-1].Position
+	}
+	n, err := blobs.Collect(ctx, func(sum string) bool { return referenced[sum] }, before)
+	if err != nil {
+		return n, fmt.Errorf("collect document blobs: %w", err)
+	}
+	return n, nil
 }
 
 // baseName drops any folders a client put in a file name, whichever
