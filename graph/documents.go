@@ -18,6 +18,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
 )
 
 // DocumentsPath is where documents are downloaded from: GET
@@ -45,16 +46,21 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 		f := field
 		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(code), Field: &f, Message: msg}}, ClientMutationID: in.ClientMutationID}, nil
 	}
-	// Refuse what the rules would refuse before storing anything.
-	m, ok := r.Matches.Match(matchID)
-	if !ok {
-		return refuse(domain.CodeMatchNotFound, "matchId", "no such match")
+	// Refuse what the rules would refuse before storing anything, on the
+	// match's own stream rather than a read model that may lag.
+	m, err := r.Commands.Match(ctx, matchID)
+	if err != nil {
+		return nil, err
 	}
-	if a.ID != m.MenteeID && a.ID != m.MentorID {
-		return refuse(domain.CodeNotAPartner, "matchId", "only the partners of a match share documents on it")
-	}
-	if m.Status != domain.StatusActive {
-		return refuse(domain.CodeMatchNotActive, "matchId", "documents are shared on active matches only")
+	if err := m.CheckDocumentUpload(matchID, a); err != nil {
+		ue, uerr := userErrors(err)
+		if uerr != nil {
+			return nil, uerr
+		}
+		if ue[0].Field == nil {
+			ue[0].Field = strPtr("matchId")
+		}
+		return &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, nil
 	}
 	name, err := domain.CleanDocumentName(r.program(), baseName(in.File.Filename))
 	if err != nil {
@@ -112,7 +118,7 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 		return nil, err
 	}
 	d, m, ok := r.Matches.Document(docID)
-	if !ok || (a.ID != m.MenteeID && a.ID != m.MentorID) {
+	if !ok || !r.documentsVisible(a, m) {
 		f := "documentId"
 		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeDocumentNotFound), Field: &f, Message: "no such document"}}, ClientMutationID: in.ClientMutationID}, nil
 	}
@@ -129,6 +135,31 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 		p.Document = documentModel(nd)
 	}
 	return p, nil
+}
+
+// documentsVisible reports whether a may list and download the documents
+// of match m: staff always; its partners unless the match ended and the
+// program hides an ended match's documents.
+func (r *Resolver) documentsVisible(a domain.Actor, m *projections.MatchView) bool {
+	switch {
+	case a.Role == domain.RoleStaff:
+		return true
+	case a.Role != domain.RoleMentee && a.Role != domain.RoleMentor:
+		return false
+	case a.ID != m.MenteeID && a.ID != m.MentorID:
+		return false
+	}
+	return r.program().PartnersSeeDocuments(m.Status)
+}
+
+// documentNode resolves node(id:) for a document, as match.documents shows
+// it; a removed version still resolves, marked removed.
+func (r *Resolver) documentNode(a domain.Actor, id uuid.UUID) *model.Document {
+	d, m, ok := r.Matches.Document(id)
+	if !ok || !r.documentsVisible(a, m) {
+		return nil
+	}
+	return documentModel(d)
 }
 
 // DocumentBlobsGrace is how old stored bytes must be before
@@ -210,8 +241,7 @@ func DocumentHandler(r *Resolver) http.Handler {
 			return
 		}
 		d, m, ok := r.Matches.Document(id)
-		allowed := ok && (a.Role == domain.RoleStaff || a.ID == m.MenteeID || a.ID == m.MentorID)
-		if !allowed || d.Removed || r.Blobs == nil {
+		if !ok || !r.documentsVisible(a, m) || d.Removed || r.Blobs == nil {
 			http.Error(w, "not found", http.StatusNotFound)
 			return
 		}

@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/model"
 )
 
@@ -23,12 +26,28 @@ var pdf = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Roo
 
 const uploadQuery = `mutation($in: UploadDocumentInput!) { uploadDocument(input: $in) { document { id name version contentType size downloadUrl } userErrors { code field message } } }`
 
+const removeQuery = `mutation($id: ID!) { removeDocument(input: {documentId: $id}) { document { id removed } userErrors { code field message } } }`
+
+const listQuery = `query($id: ID!) { match(id: $id) { documents { id } } }`
+
+const nodeQuery = `query($id: ID!) { node(id: $id) { id ... on Document { name removed } } }`
+
 // upload sends a GraphQL multipart request.
 func (e *env) upload(token, matchID, name string, content []byte, preflight bool) response {
 	e.t.Helper()
+	return e.uploadWithID(token, matchID, name, content, preflight, "")
+}
+
+// uploadWithID sends an upload with a clientMutationId, unless it is empty.
+func (e *env) uploadWithID(token, matchID, name string, content []byte, preflight bool, clientMutationID string) response {
+	e.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	ops, _ := json.Marshal(map[string]any{"query": uploadQuery, "variables": map[string]any{"in": map[string]any{"matchId": matchID, "file": nil}}})
+	in := map[string]any{"matchId": matchID, "file": nil}
+	if clientMutationID != "" {
+		in["clientMutationId"] = clientMutationID
+	}
+	ops, _ := json.Marshal(map[string]any{"query": uploadQuery, "variables": map[string]any{"in": in}})
 	_ = w.WriteField("operations", string(ops))
 	_ = w.WriteField("map", `{"0": ["variables.in.file"]}`)
 	part, _ := w.CreateFormFile("0", name)
@@ -68,94 +87,185 @@ func (e *env) blobCount() int {
 	return n
 }
 
-func TestDocuments(t *testing.T) {
-	e := newEnv(t)
+// outcome is what a test expects of an operation: a userError code (and
+// field, when one is named), or a GraphQL error code, or success.
+type outcome struct {
+	user, field, gql string
+}
+
+func userError(code, field string) outcome { return outcome{user: code, field: field} }
+func graphqlError(code string) outcome     { return outcome{gql: code} }
+
+// check compares a mutation's response with the expected outcome exactly.
+func (o outcome) check(t *testing.T, what string, r response, payload string) {
+	t.Helper()
+	gotUser, _ := r.get(payload, "userErrors", 0, "code").(string)
+	gotField, _ := r.get(payload, "userErrors", 0, "field").(string)
+	switch {
+	case o.gql != "":
+		if r.code() != o.gql {
+			t.Errorf("%s: want error %s, got %d %s", what, o.gql, r.Status, truncate(r.raw))
+		}
+	case o.user != "":
+		if len(r.Errors) > 0 || gotUser != o.user || (o.field != "" && gotField != o.field) {
+			t.Errorf("%s: want userError %s on %q, got %d %s", what, o.user, o.field, r.Status, truncate(r.raw))
+		}
+	default:
+		if len(r.Errors) > 0 || gotUser != "" {
+			t.Errorf("%s: want success, got %d %s", what, r.Status, truncate(r.raw))
+		}
+	}
+}
+
+// documentsEnv is a match between a mentee and a mentor with the members
+// around it who must not touch its documents.
+type documentsEnv struct {
+	*env
+	mentee, mentor, staff                                domain.Actor
+	menteeTok, mentorTok, otherMenteeTok, otherMentorTok string
+	staffTok, auditorTok                                 string
+	matchID                                              uuid.UUID
+	mid                                                  string
+}
+
+func newDocumentsEnv(t *testing.T, e *env) *documentsEnv {
+	t.Helper()
+	d := &documentsEnv{env: e}
+	d.mentee, d.menteeTok = e.user(domain.RoleMentee, "Mia Mentee")
+	d.mentor, d.mentorTok = e.user(domain.RoleMentor, "Max Mentor")
+	_, d.otherMenteeTok = e.user(domain.RoleMentee, "Olive Other")
+	_, d.otherMentorTok = e.user(domain.RoleMentor, "Oscar Other")
+	d.staff, d.staffTok = e.user(domain.RoleStaff, "Sam Staff")
+	_, d.auditorTok = e.user(domain.RoleAuditor, "Alex Auditor")
 	ctx := context.Background()
-	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
-	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
-	_, otherTok := e.user(domain.RoleMentee, "Olive Other")
-	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
-	_, auditorTok := e.user(domain.RoleAuditor, "Alex Auditor")
-	matchID, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "")
+	matchID, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: d.mentee}, d.mentor.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.svc.AcceptMatch(ctx, command.Request{Actor: mentor}, matchID)
+	res, err := e.svc.AcceptMatch(ctx, command.Request{Actor: d.mentor}, matchID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.runner.WaitForDefault(ctx, res.Position); err != nil {
 		t.Fatal(err)
 	}
-	mid := gid(model.KindMatch, matchID)
+	d.matchID, d.mid = matchID, gid(model.KindMatch, matchID)
+	return d
+}
 
-	// Refused uploads store nothing and write nothing.
+// listed returns how many documents the match lists for token, or -1 when
+// the list is null.
+func (d *documentsEnv) listed(token string) int {
+	d.t.Helper()
+	r := d.do(token, listQuery, map[string]any{"id": d.mid})
+	docs, ok := r.get("match", "documents").([]any)
+	if !ok {
+		return -1
+	}
+	return len(docs)
+}
+
+func TestDocuments(t *testing.T) {
+	d := newDocumentsEnv(t, newEnv(t))
+	e := d.env
+
+	// Refused uploads store nothing and write nothing, each with its own
+	// exact code.
 	before, blobsBefore := e.head(), e.blobCount()
 	refused := []struct {
 		name, token, file string
 		content           []byte
-		preflight         bool
-		want              string
+		want              outcome
 	}{
-		{"no preflight header", menteeTok, "plan.pdf", pdf, false, "Apollo-Require-Preflight"},
-		{"oversized", menteeTok, "big.pdf", append(append([]byte{}, pdf...), bytes.Repeat([]byte("x"), 20<<20)...), true, ""},
-		{"wrong type", menteeTok, "run.exe", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + strings.Repeat("\x00", 100)), true, "not accepted"},
-		{"traversal name", menteeTok, `..\..\windows\system.ini.pdf`, pdf, true, "INVALID_INPUT"},
-		{"control characters in the name", menteeTok, "plan\x07.pdf", pdf, true, ""},
-		{"another member", otherTok, "plan.pdf", pdf, true, "NOT_A_PARTNER"},
-		{"staff", staffTok, "plan.pdf", pdf, true, "FORBIDDEN"},
-		{"auditor", auditorTok, "plan.pdf", pdf, true, "FORBIDDEN"},
-		{"anonymous", "", "plan.pdf", pdf, true, "UNAUTHENTICATED"},
+		{"oversized", d.menteeTok, "big.pdf", append(append([]byte{}, pdf...), bytes.Repeat([]byte("x"), 20<<20)...), userError("INVALID_INPUT", "file")},
+		{"wrong type", d.menteeTok, "run.exe", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + strings.Repeat("\x00", 100)), userError("INVALID_INPUT", "file")},
+		{"traversal name", d.menteeTok, `..\..\windows\system.ini.pdf`, pdf, userError("INVALID_INPUT", "file")},
+		{"a tab in the name", d.menteeTok, "plan\t.pdf", pdf, userError("INVALID_INPUT", "file")},
+		{"a control character beyond ASCII in the name", d.menteeTok, "plan\u0085.pdf", pdf, userError("INVALID_INPUT", "file")},
+		{"another mentee", d.otherMenteeTok, "plan.pdf", pdf, userError("NOT_A_PARTNER", "matchId")},
+		{"another mentor", d.otherMentorTok, "plan.pdf", pdf, userError("NOT_A_PARTNER", "matchId")},
+		{"staff", d.staffTok, "plan.pdf", pdf, graphqlError("FORBIDDEN")},
+		{"auditor", d.auditorTok, "plan.pdf", pdf, graphqlError("FORBIDDEN")},
+		{"anonymous", "", "plan.pdf", pdf, graphqlError("UNAUTHENTICATED")},
 	}
 	for _, tc := range refused {
-		r := e.upload(tc.token, mid, tc.file, tc.content, tc.preflight)
-		if r.get("uploadDocument", "document") != nil || (tc.want != "" && !strings.Contains(string(r.raw), tc.want)) {
-			t.Errorf("%s: %d %s", tc.name, r.Status, truncate(r.raw))
-		}
-		if r.Status == 200 && len(r.Errors) == 0 && r.get("uploadDocument", "userErrors", 0) == nil {
-			t.Errorf("%s: accepted", tc.name)
+		r := e.upload(tc.token, d.mid, tc.file, tc.content, true)
+		tc.want.check(t, "upload: "+tc.name, r, "uploadDocument")
+		if r.get("uploadDocument", "document") != nil {
+			t.Errorf("upload: %s: a document came back: %s", tc.name, r.raw)
 		}
 		if e.head() != before || e.blobCount() != blobsBefore {
-			t.Fatalf("%s: the refused upload left events or bytes behind", tc.name)
+			t.Fatalf("upload: %s: the refused upload left events or bytes behind", tc.name)
 		}
+	}
+	// An ASCII control character other than a tab cannot even travel in
+	// the part's header: the multipart parser refuses the whole request.
+	if r := e.upload(d.menteeTok, d.mid, "plan\x07.pdf", pdf, true); r.Status != http.StatusUnprocessableEntity || len(r.Errors) == 0 || r.get("uploadDocument") != nil {
+		t.Errorf("upload: a bell in the name: %d %s", r.Status, r.raw)
+	}
+	// Without the preflight header a foreign page could post the form: the
+	// request is refused before it reaches the API.
+	r := e.upload(d.menteeTok, d.mid, "plan.pdf", pdf, false)
+	if r.Status != http.StatusBadRequest || r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "Apollo-Require-Preflight") {
+		t.Errorf("upload without preflight: %d %s", r.Status, r.raw)
+	}
+	if e.head() != before || e.blobCount() != blobsBefore {
+		t.Fatal("an unparsed upload left events or bytes behind")
 	}
 
 	// A name with folders keeps only its last part: the multipart parser
 	// drops the rest before the name reaches the API.
-	r0 := e.upload(menteeTok, mid, "../../etc/notes.pdf", pdf, true)
+	r0 := e.upload(d.menteeTok, d.mid, "../../etc/notes.pdf", pdf, true)
 	if r0.str("uploadDocument", "document", "name") != "notes.pdf" {
 		t.Fatalf("a name with folders: %s", r0.raw)
 	}
-	e.ok(menteeTok, `mutation($id: ID!) { removeDocument(input: {documentId: $id}) { userErrors { code } } }`, map[string]any{"id": r0.str("uploadDocument", "document", "id")})
+	e.ok(d.menteeTok, removeQuery, map[string]any{"id": r0.str("uploadDocument", "document", "id")})
 
 	// A partner uploads; the same name again is the next version.
-	r := e.upload(menteeTok, mid, "plan.pdf", pdf, true)
+	r = e.upload(d.menteeTok, d.mid, "plan.pdf", pdf, true)
 	if r.str("uploadDocument", "document", "contentType") != "application/pdf" || r.get("uploadDocument", "document", "version") != float64(1) {
 		t.Fatalf("upload: %s", r.raw)
 	}
 	url := r.str("uploadDocument", "document", "downloadUrl")
 	docID := r.str("uploadDocument", "document", "id")
-	r = e.upload(mentorTok, mid, "plan.pdf", append(append([]byte{}, pdf...), '\n'), true)
+	r = e.upload(d.mentorTok, d.mid, "plan.pdf", append(append([]byte{}, pdf...), '\n'), true)
 	if r.get("uploadDocument", "document", "version") != float64(2) {
 		t.Fatalf("second version: %s", r.raw)
 	}
+	mentorDocID := r.str("uploadDocument", "document", "id")
 
-	// Listing: partners and staff.
-	for _, tc := range []struct {
+	// Listing and node(id:): partners and staff.
+	viewers := []struct {
 		name, token string
 		visible     bool
-	}{{"mentee", menteeTok, true}, {"mentor", mentorTok, true}, {"staff", staffTok, true}, {"auditor", auditorTok, false}, {"other", otherTok, false}} {
-		r := e.do(tc.token, `query($id: ID!) { match(id: $id) { documents { id } } }`, map[string]any{"id": mid})
-		docs, _ := r.get("match", "documents").([]any)
-		if tc.visible != (len(docs) == 2) {
-			t.Errorf("list as %s: %s", tc.name, r.raw)
+	}{
+		{"mentee", d.menteeTok, true}, {"mentor", d.mentorTok, true}, {"staff", d.staffTok, true},
+		{"auditor", d.auditorTok, false}, {"other mentee", d.otherMenteeTok, false}, {"other mentor", d.otherMentorTok, false},
+	}
+	for _, tc := range viewers {
+		if n := d.listed(tc.token); tc.visible != (n == 2) || (!tc.visible && n != -1) {
+			t.Errorf("list as %s: %d documents", tc.name, n)
+		}
+		r := e.do(tc.token, nodeQuery, map[string]any{"id": docID})
+		if len(r.Errors) > 0 || tc.visible != (r.str("node", "id") == docID) || (tc.visible && r.str("node", "name") != "plan.pdf") {
+			t.Errorf("node as %s: %s", tc.name, r.raw)
 		}
 	}
+	if r := e.do("", listQuery, map[string]any{"id": d.mid}); r.code() != "UNAUTHENTICATED" || r.get("match") != nil {
+		t.Errorf("list as anonymous: %s", r.raw)
+	}
+	if r := e.do("", nodeQuery, map[string]any{"id": docID}); r.code() != "UNAUTHENTICATED" || r.get("node") != nil {
+		t.Errorf("node as anonymous: %s", r.raw)
+	}
+
 	// Download: partners and staff, as an attachment that is never sniffed.
 	for _, tc := range []struct {
 		name, token string
 		want        int
-	}{{"mentee", menteeTok, 200}, {"mentor", mentorTok, 200}, {"staff", staffTok, 200}, {"auditor", auditorTok, 404}, {"other", otherTok, 404}, {"anonymous", "", 401}} {
+	}{
+		{"mentee", d.menteeTok, 200}, {"mentor", d.mentorTok, 200}, {"staff", d.staffTok, 200}, {"auditor", d.auditorTok, 404},
+		{"other mentee", d.otherMenteeTok, 404}, {"other mentor", d.otherMentorTok, 404}, {"anonymous", "", 401},
+	} {
 		code, h, body := e.download(tc.token, url)
 		if code != tc.want {
 			t.Errorf("download as %s: %d", tc.name, code)
@@ -164,12 +274,192 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("download as %s: headers %v", tc.name, h)
 		}
 	}
-	// A removed document cannot be downloaded.
-	e.ok(menteeTok, `mutation($id: ID!) { removeDocument(input: {documentId: $id}) { userErrors { code } } }`, map[string]any{"id": docID})
-	if code, _, _ := e.download(menteeTok, url); code != 404 {
+
+	// Removing: only the partners; others find nothing or are refused.
+	before = e.head()
+	for _, tc := range []struct {
+		name, token string
+		want        outcome
+	}{
+		{"other mentee", d.otherMenteeTok, userError("DOCUMENT_NOT_FOUND", "documentId")},
+		{"other mentor", d.otherMentorTok, userError("DOCUMENT_NOT_FOUND", "documentId")},
+		{"staff", d.staffTok, graphqlError("FORBIDDEN")},
+		{"auditor", d.auditorTok, graphqlError("FORBIDDEN")},
+		{"anonymous", "", graphqlError("UNAUTHENTICATED")},
+	} {
+		tc.want.check(t, "remove as "+tc.name, e.do(tc.token, removeQuery, map[string]any{"id": docID}), "removeDocument")
+	}
+	if e.head() != before {
+		t.Fatal("a refused removal wrote events")
+	}
+	// The partner who did not upload a version may remove it.
+	r = e.ok(d.mentorTok, removeQuery, map[string]any{"id": docID})
+	if r.get("removeDocument", "document", "removed") != true {
+		t.Fatalf("the mentor removes the mentee's version: %s", r.raw)
+	}
+	// A removed document cannot be downloaded, and is no longer listed, but
+	// node(id:) still finds it, marked removed.
+	if code, _, _ := e.download(d.menteeTok, url); code != 404 {
 		t.Fatalf("download of a removed document: %d", code)
 	}
-	if code, _, _ := e.download(menteeTok, "/documents/"+gid(model.KindDocument, uuid.New())); code != 404 {
+	if n := d.listed(d.menteeTok); n != 1 {
+		t.Fatalf("list after a removal: %d documents", n)
+	}
+	if r := e.ok(d.menteeTok, nodeQuery, map[string]any{"id": docID}); r.get("node", "removed") != true {
+		t.Fatalf("node of a removed document: %s", r.raw)
+	}
+	if code, _, _ := e.download(d.menteeTok, "/documents/"+gid(model.KindDocument, uuid.New())); code != 404 {
 		t.Fatalf("download of an unknown document: %d", code)
+	}
+	if r := e.ok(d.menteeTok, nodeQuery, map[string]any{"id": gid(model.KindDocument, uuid.New())}); r.get("node") != nil {
+		t.Fatalf("node of an unknown document: %s", r.raw)
+	}
+	// The uploader removes their own version.
+	e.ok(d.mentorTok, removeQuery, map[string]any{"id": mentorDocID})
+}
+
+// When a match ends its documents become read-only for the partners, or
+// hidden from them when the program says so; staff see them either way.
+func TestDocumentsOfAnEndedMatch(t *testing.T) {
+	for _, setting := range []domain.EndedMatchDocuments{domain.EndedMatchDocumentsReadOnly, domain.EndedMatchDocumentsHidden} {
+		t.Run(string(setting), func(t *testing.T) {
+			e := buildEnvWith(t, false, func(r *graph.Resolver) {
+				p := domain.DefaultProgram()
+				p.EndedMatchDocuments = setting
+				svc, err := command.New(r.Store, p, r.Clock, command.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Commands = svc
+			})
+			d := newDocumentsEnv(t, e)
+			r := e.upload(d.menteeTok, d.mid, "plan.pdf", pdf, true)
+			docID, url := r.str("uploadDocument", "document", "id"), r.str("uploadDocument", "document", "downloadUrl")
+			if docID == "" {
+				t.Fatalf("upload: %s", r.raw)
+			}
+			res, err := e.svc.EndMatch(context.Background(), command.Request{Actor: d.staff}, d.matchID, "GOALS_CONCLUDED", d.mentee.ID, "Goals met")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.runner.WaitForDefault(context.Background(), res.Position); err != nil {
+				t.Fatal(err)
+			}
+			if r := e.ok(d.menteeTok, `{ programOptions { endedMatchDocuments } }`, nil); r.str("programOptions", "endedMatchDocuments") != string(setting) {
+				t.Errorf("programOptions: %s", r.raw)
+			}
+
+			// Nobody adds or removes documents on an ended match.
+			before, blobsBefore := e.head(), e.blobCount()
+			r = e.upload(d.mentorTok, d.mid, "notes.pdf", append(append([]byte{}, pdf...), 'x'), true)
+			userError("TERMINAL_STATE", "matchId").check(t, "upload after the end", r, "uploadDocument")
+			wantRemove := userError("TERMINAL_STATE", "")
+			if setting == domain.EndedMatchDocumentsHidden {
+				wantRemove = userError("DOCUMENT_NOT_FOUND", "documentId")
+			}
+			wantRemove.check(t, "remove after the end", e.do(d.mentorTok, removeQuery, map[string]any{"id": docID}), "removeDocument")
+			if e.head() != before || e.blobCount() != blobsBefore {
+				t.Fatal("a refused change to an ended match's documents left events or bytes behind")
+			}
+
+			// Partners read them only when read-only; staff always do.
+			partners := setting == domain.EndedMatchDocumentsReadOnly
+			for _, tc := range []struct {
+				name, token string
+				visible     bool
+			}{{"mentee", d.menteeTok, partners}, {"mentor", d.mentorTok, partners}, {"staff", d.staffTok, true}, {"other mentee", d.otherMenteeTok, false}} {
+				wantList, wantCode := -1, 404
+				if tc.visible {
+					wantList, wantCode = 1, 200
+				}
+				if n := d.listed(tc.token); n != wantList {
+					t.Errorf("list as %s: %d documents, want %d", tc.name, n, wantList)
+				}
+				if code, _, body := e.download(tc.token, url); code != wantCode || (code == 200 && !bytes.Equal(body, pdf)) {
+					t.Errorf("download as %s: %d, want %d", tc.name, code, wantCode)
+				}
+				r := e.do(tc.token, nodeQuery, map[string]any{"id": docID})
+				if len(r.Errors) > 0 || tc.visible != (r.str("node", "id") == docID) {
+					t.Errorf("node as %s: %s", tc.name, r.raw)
+				}
+			}
+		})
+	}
+}
+
+// An upload whose record is refused after its bytes were stored (here the
+// same clientMutationId sent again with other contents) leaves no bytes
+// behind, yet never deletes bytes another document points at.
+func TestRefusedUploadCleansUpOnlyItsOwnBytes(t *testing.T) {
+	d := newDocumentsEnv(t, newEnv(t))
+	e := d.env
+	r := e.uploadWithID(d.menteeTok, d.mid, "plan.pdf", pdf, true, "u1")
+	if r.str("uploadDocument", "document", "id") == "" {
+		t.Fatalf("upload: %s", r.raw)
+	}
+	other := append(append([]byte{}, pdf...), []byte("% another\n")...)
+
+	// New bytes under the used ID: refused, and the bytes go again.
+	before, blobsBefore := e.head(), e.blobCount()
+	r = e.uploadWithID(d.menteeTok, d.mid, "plan.pdf", other, true, "u1")
+	userError("DOCUMENT_EXISTS", "").check(t, "other bytes under a used ID", r, "uploadDocument")
+	if e.head() != before || e.blobCount() != blobsBefore {
+		t.Fatalf("the refused upload left %d events and %d files", e.head()-before, e.blobCount()-blobsBefore)
+	}
+
+	// Bytes another document holds under the used ID: refused, and the
+	// bytes stay for the document that holds them.
+	r = e.upload(d.mentorTok, d.mid, "other.pdf", other, true)
+	url := r.str("uploadDocument", "document", "downloadUrl")
+	if url == "" {
+		t.Fatalf("upload: %s", r.raw)
+	}
+	before, blobsBefore = e.head(), e.blobCount()
+	r = e.uploadWithID(d.menteeTok, d.mid, "plan.pdf", other, true, "u1")
+	userError("DOCUMENT_EXISTS", "").check(t, "shared bytes under a used ID", r, "uploadDocument")
+	if e.head() != before || e.blobCount() != blobsBefore {
+		t.Fatal("the refused upload changed events or files")
+	}
+	if code, _, body := e.download(d.mentorTok, url); code != 200 || !bytes.Equal(body, other) {
+		t.Fatalf("the other document's bytes: %d", code)
+	}
+}
+
+// Bytes a crash left between storing them and recording their document are
+// collected; recorded documents' bytes, removed or not, stay.
+func TestCollectDocumentBlobs(t *testing.T) {
+	d := newDocumentsEnv(t, newEnv(t))
+	e := d.env
+	ctx := context.Background()
+	kept := e.upload(d.menteeTok, d.mid, "kept.pdf", pdf, true)
+	removed := e.upload(d.mentorTok, d.mid, "removed.pdf", append(append([]byte{}, pdf...), 'r'), true)
+	e.ok(d.mentorTok, removeQuery, map[string]any{"id": removed.str("uploadDocument", "document", "id")})
+
+	blobs, err := blob.Open(ctx, blob.DefaultURL(e.blobDir), []string{"application/pdf"}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = blobs.Close() })
+	orphan, err := blobs.Put(ctx, bytes.NewReader(append(append([]byte{}, pdf...), 'o')), "orphan.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs.Keep(orphan) // the server stopped before recording the document
+	if n := e.blobCount(); n != 3 {
+		t.Fatalf("%d files stored, want 3", n)
+	}
+
+	if n, err := graph.CollectDocumentBlobs(ctx, e.store, blobs, time.Now().Add(-graph.DocumentBlobsGrace)); err != nil || n != 0 {
+		t.Fatalf("within the grace period: collected %d, %v", n, err)
+	}
+	n, err := graph.CollectDocumentBlobs(ctx, e.store, blobs, time.Now().Add(time.Minute))
+	if err != nil || n != 1 || e.blobCount() != 2 {
+		t.Fatalf("collected %d (%v), %d files left; want the orphan only", n, err, e.blobCount())
+	}
+	if _, err := blobs.Open(ctx, orphan.SHA256); err == nil {
+		t.Fatal("the orphan is still stored")
+	}
+	if code, _, body := e.download(d.menteeTok, kept.str("uploadDocument", "document", "downloadUrl")); code != 200 || !bytes.Equal(body, pdf) {
+		t.Fatalf("a recorded document after collecting: %d", code)
 	}
 }

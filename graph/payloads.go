@@ -92,6 +92,16 @@ func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.R
 	return p, nil
 }
 
+// checkSessionValue refuses a perceived value of 0 that the client sent:
+// the domain reads 0 as "not rated", which a client says by leaving the
+// value out, so an explicit 0 is a mistake rather than a choice.
+func checkSessionValue(v *int) error {
+	if v != nil && *v == 0 {
+		return &domain.Error{Code: domain.CodeInvalidInput, Field: "value", Message: "must be from 1 to 5; leave it out when the meeting was not rated"}
+	}
+	return nil
+}
+
 func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventstore.Position, err error, cmid *string) (*model.SessionPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil {

@@ -105,12 +105,11 @@ func (r *matchResolver) MySessions(ctx context.Context, obj *model.Match) ([]*mo
 // Documents is the resolver for the documents field.
 func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*model.Document, error) {
 	a, _ := ActorFrom(ctx)
-	if a.Role != domain.RoleStaff && a.ID != obj.MenteeID && a.ID != obj.MentorID {
-		return nil, nil
-	}
+	// The match as it is now decides, even for a match shown as of a past
+	// moment: an ended match's documents may be hidden from its partners.
 	v, ok := r.Matches.Match(obj.MatchID)
-	if !ok {
-		return []*model.Document{}, nil
+	if !ok || !r.documentsVisible(a, v) {
+		return nil, nil
 	}
 	out := make([]*model.Document, 0, len(v.Documents))
 	for _, d := range v.Documents {
@@ -266,18 +265,10 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 			return nil, err
 		}
 	}
-	req := request(ctx, a, input.ClientMutationID)
-	res, err := r.Commands.UpdateProfile(ctx, req, id, profileOf(input))
-	if err == nil && input.Capacity != nil {
-		var more = res
-		more, err = r.Commands.SetMentorCapacity(ctx, req, id, *input.Capacity)
-		res.Position = max(res.Position, more.Position)
-	}
-	if err == nil && input.AcceptingRequests != nil {
-		var more = res
-		more, err = r.Commands.SetAcceptingRequests(ctx, req, id, *input.AcceptingRequests)
-		res.Position = max(res.Position, more.Position)
-	}
+	// One command: a refused capacity or switch leaves the profile unsaved.
+	res, err := r.Commands.SaveProfile(ctx, request(ctx, a, input.ClientMutationID), domain.UpdateProfile{
+		MemberID: id, Profile: profileOf(input), Capacity: input.Capacity, AcceptingRequests: input.AcceptingRequests,
+	})
 	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err
@@ -381,6 +372,9 @@ func (r *mutationResolver) AddSession(ctx context.Context, input model.AddSessio
 	if req.CommandID != "" {
 		sessionID = domain.EventID("session-id", req.CommandID)
 	}
+	if err := checkSessionValue(input.Value); err != nil {
+		return r.sessionPayload(ctx, sessionID, 0, err, input.ClientMutationID)
+	}
 	res, err := r.Commands.LogSession(ctx, req, matchID, sessionID, sessionDetails(input.Date, input.Minutes, input.Value, input.Notes))
 	return r.sessionPayload(ctx, sessionID, res.Position, err, input.ClientMutationID)
 }
@@ -399,6 +393,9 @@ func (r *mutationResolver) EditSession(ctx context.Context, input model.EditSess
 	if !ok || s.AuthorID != a.ID {
 		// Another member's session is as invisible as a missing one.
 		return &model.SessionPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeSessionNotFound), Message: "no such session", Field: strPtr("sessionId")}}, ClientMutationID: input.ClientMutationID}, nil
+	}
+	if err := checkSessionValue(input.Value); err != nil {
+		return r.sessionPayload(ctx, sessionID, 0, err, input.ClientMutationID)
 	}
 	res, err := r.Commands.EditSession(ctx, request(ctx, a, input.ClientMutationID), s.MatchID, sessionID, sessionDetails(input.Date, input.Minutes, input.Value, input.Notes))
 	return r.sessionPayload(ctx, sessionID, res.Position, err, input.ClientMutationID)
@@ -467,6 +464,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		}
 		return resourceModel(res), nil
 	case model.KindDocument:
+		if d := r.documentNode(a, uid); d != nil {
+			return d, nil
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%w: unknown kind %q", model.ErrBadID, kind)
@@ -712,6 +712,7 @@ func (r *queryResolver) ProgramOptions(ctx context.Context) (*model.ProgramOptio
 		Languages: p.Languages, FocusAreas: p.FocusAreas, Skills: p.Skills, MeetingFormats: p.MeetingFormats,
 		MeetingFrequencies: p.MeetingFrequencies, DeclineReasons: p.DeclineReasons, EndReasons: p.EndReasons,
 		ResponseWindowDays: int(p.ResponseWindow / (24 * time.Hour)), TermMonths: p.TermMonths, MaxSearchWords: projections.MaxSearchWords,
+		EndedMatchDocuments: model.EndedMatchDocuments(p.EndedMatchDocuments),
 	}, nil
 }
 

@@ -1,10 +1,12 @@
 package graph_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
 )
@@ -165,5 +167,160 @@ func TestResponseWindowFollowsTheClock(t *testing.T) {
 	// Now the mentee may ask staff to nudge.
 	if r := e.ok(menteeTok, `mutation($id: ID!) { askStaffToNudge(input: {matchId: $id}) { match { nudgeRequested } } }`, map[string]any{"id": id}); r.get("askStaffToNudge", "match", "nudgeRequested") != true {
 		t.Fatalf("nudge request: %s", r.raw)
+	}
+}
+
+// A profile saved with a capacity or switch that the rules refuse writes
+// nothing at all, not even the valid profile.
+func TestUpdateProfileIsAllOrNothing(t *testing.T) {
+	e := newEnv(t)
+	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	_, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
+	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	profile := func(extra map[string]any) map[string]any {
+		in := map[string]any{"name": "Renamed", "biography": "A new biography."}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return map[string]any{"in": in}
+	}
+	for _, tc := range []struct {
+		name, token string
+		extra       map[string]any
+		code, field string
+	}{
+		{"a mentor's capacity of 0", mentorTok, map[string]any{"capacity": 0}, "INVALID_INPUT", "capacity"},
+		{"a mentor's capacity of 999", mentorTok, map[string]any{"capacity": 999, "acceptingRequests": false}, "INVALID_INPUT", "capacity"},
+		{"a mentee's capacity", menteeTok, map[string]any{"capacity": 2}, "NOT_A_MENTOR", "capacity"},
+		{"a mentee's switch", menteeTok, map[string]any{"acceptingRequests": true}, "NOT_A_MENTOR", "acceptingRequests"},
+		{"staff giving a mentee a capacity", staffTok, map[string]any{"memberId": gid(model.KindMember, mentee.ID), "capacity": 2}, "NOT_A_MENTOR", "capacity"},
+	} {
+		before := e.head()
+		r := e.do(tc.token, updateProfile, profile(tc.extra))
+		if len(r.Errors) > 0 || r.str("updateProfile", "userErrors", 0, "code") != tc.code || r.str("updateProfile", "userErrors", 0, "field") != tc.field {
+			t.Errorf("%s: want %s on %s, got %s", tc.name, tc.code, tc.field, r.raw)
+		}
+		if after := e.head(); after != before {
+			t.Errorf("%s: wrote %d events", tc.name, after-before)
+		}
+		if name := r.str("updateProfile", "member", "name"); name == "Renamed" {
+			t.Errorf("%s: the profile was saved", tc.name)
+		}
+	}
+	// Accepted, all three land together.
+	before := e.head()
+	r := e.ok(mentorTok, `mutation($in: UpdateProfileInput!) { updateProfile(input: $in) { member { name capacity acceptingRequests } } }`,
+		profile(map[string]any{"capacity": 3, "acceptingRequests": false}))
+	if r.str("updateProfile", "member", "name") != "Renamed" || r.get("updateProfile", "member", "capacity") != float64(3) || r.get("updateProfile", "member", "acceptingRequests") != false {
+		t.Fatalf("update: %s", r.raw)
+	}
+	if after := e.head(); after-before != 3 {
+		t.Fatalf("update wrote %d events, want 3", after-before)
+	}
+}
+
+// Each of the match's parts has its own refusal code for those who do not
+// play it.
+func TestMatchRolesHaveTheirOwnCodes(t *testing.T) {
+	e := newEnv(t)
+	_, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
+	_, otherMenteeTok := e.user(domain.RoleMentee, "Olive Other")
+	_, otherMentorTok := e.user(domain.RoleMentor, "Oscar Other")
+	r := e.ok(menteeTok, `mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id } } }`, map[string]any{"m": gid(model.KindMember, mentor.ID)})
+	id := r.str("requestMatch", "match", "id")
+	e.clock.Advance(15 * 24 * time.Hour)
+	for _, tc := range []struct{ name, token, mutation, code string }{
+		{"the mentee accepts", menteeTok, "acceptMatch", "NOT_REQUESTED_MENTOR"},
+		{"another mentor accepts", otherMentorTok, "acceptMatch", "NOT_REQUESTED_MENTOR"},
+		{"another mentor declines", otherMentorTok, "declineMatch", "NOT_REQUESTED_MENTOR"},
+		{"the mentor cancels", mentorTok, "cancelMatchRequest", "NOT_REQUESTING_MENTEE"},
+		{"another mentee cancels", otherMenteeTok, "cancelMatchRequest", "NOT_REQUESTING_MENTEE"},
+		{"the mentor asks for a nudge", mentorTok, "askStaffToNudge", "NOT_REQUESTING_MENTEE"},
+	} {
+		before := e.head()
+		r := e.do(tc.token, `mutation($id: ID!) { `+tc.mutation+`(input: {matchId: $id}) { userErrors { code } } }`, map[string]any{"id": id})
+		if got := r.str(tc.mutation, "userErrors", 0, "code"); got != tc.code {
+			t.Errorf("%s: got %q, want %s: %s", tc.name, got, tc.code, r.raw)
+		}
+		if e.head() != before {
+			t.Errorf("%s: wrote events", tc.name)
+		}
+	}
+	e.ok(mentorTok, `mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { match { id } } }`, map[string]any{"id": id})
+	today := e.clock.Now().Format("2006-01-02")
+	r = e.do(otherMenteeTok, `mutation($id: ID!, $d: Date!) { addSession(input: {matchId: $id, date: $d, minutes: 30}) { userErrors { code } } }`, map[string]any{"id": id, "d": today})
+	if got := r.str("addSession", "userErrors", 0, "code"); got != "NOT_A_PARTNER" {
+		t.Errorf("another mentee logs a session: %s", r.raw)
+	}
+}
+
+// A session's length is required (CPD hours count it) and its value, when
+// given, is 1 to 5: 0 is refused rather than read as "not rated".
+func TestSessionInputRules(t *testing.T) {
+	e := newEnv(t)
+	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, _ := e.user(domain.RoleMentor, "Max Mentor")
+	ctx := context.Background()
+	matchID, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.AcceptMatch(ctx, command.Request{Actor: mentor}, matchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runner.WaitForDefault(ctx, res.Position); err != nil {
+		t.Fatal(err)
+	}
+	mid, today := gid(model.KindMatch, matchID), e.clock.Now().Format("2006-01-02")
+	const add = `mutation($in: AddSessionInput!) { addSession(input: $in) { session { id minutes value } userErrors { code field } } }`
+	const edit = `mutation($in: EditSessionInput!) { editSession(input: $in) { session { id minutes value } userErrors { code field } } }`
+	in := func(extra map[string]any) map[string]any {
+		v := map[string]any{"matchId": mid, "date": today}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return map[string]any{"in": v}
+	}
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+		field string
+	}{
+		{"no length", nil, "minutes"},
+		{"a null length", map[string]any{"minutes": nil, "value": 3}, "minutes"},
+		{"a length of 0", map[string]any{"minutes": 0}, "minutes"},
+		{"a length over 600", map[string]any{"minutes": 601}, "minutes"},
+		{"a value of 0", map[string]any{"minutes": 30, "value": 0}, "value"},
+		{"a value of 6", map[string]any{"minutes": 30, "value": 6}, "value"},
+	} {
+		before := e.head()
+		r := e.do(menteeTok, add, in(tc.extra))
+		if len(r.Errors) > 0 || r.str("addSession", "userErrors", 0, "code") != "INVALID_INPUT" || r.str("addSession", "userErrors", 0, "field") != tc.field {
+			t.Errorf("%s: %s", tc.name, r.raw)
+		}
+		if e.head() != before {
+			t.Errorf("%s: wrote events", tc.name)
+		}
+	}
+	// A value left out is "not rated".
+	r := e.ok(menteeTok, add, in(map[string]any{"minutes": 45}))
+	if r.get("addSession", "session", "minutes") != float64(45) || r.get("addSession", "session", "value") != nil {
+		t.Fatalf("a session without a value: %s", r.raw)
+	}
+	sid := r.str("addSession", "session", "id")
+	before := e.head()
+	for _, v := range []map[string]any{
+		{"sessionId": sid, "date": today, "value": 4},
+		{"sessionId": sid, "date": today, "minutes": 45, "value": 0},
+	} {
+		r := e.do(menteeTok, edit, map[string]any{"in": v})
+		if r.str("editSession", "userErrors", 0, "code") != "INVALID_INPUT" {
+			t.Errorf("edit %v: %s", v, r.raw)
+		}
+	}
+	if e.head() != before {
+		t.Fatal("refused edits wrote events")
 	}
 }

@@ -294,20 +294,21 @@ type ComplexityRoot struct {
 	}
 
 	ProgramOptions struct {
-		DeclineReasons     func(childComplexity int) int
-		Designations       func(childComplexity int) int
-		Disciplines        func(childComplexity int) int
-		EndReasons         func(childComplexity int) int
-		FocusAreas         func(childComplexity int) int
-		Industries         func(childComplexity int) int
-		Languages          func(childComplexity int) int
-		MaxSearchWords     func(childComplexity int) int
-		MeetingFormats     func(childComplexity int) int
-		MeetingFrequencies func(childComplexity int) int
-		Provinces          func(childComplexity int) int
-		ResponseWindowDays func(childComplexity int) int
-		Skills             func(childComplexity int) int
-		TermMonths         func(childComplexity int) int
+		DeclineReasons      func(childComplexity int) int
+		Designations        func(childComplexity int) int
+		Disciplines         func(childComplexity int) int
+		EndReasons          func(childComplexity int) int
+		EndedMatchDocuments func(childComplexity int) int
+		FocusAreas          func(childComplexity int) int
+		Industries          func(childComplexity int) int
+		Languages           func(childComplexity int) int
+		MaxSearchWords      func(childComplexity int) int
+		MeetingFormats      func(childComplexity int) int
+		MeetingFrequencies  func(childComplexity int) int
+		Provinces           func(childComplexity int) int
+		ResponseWindowDays  func(childComplexity int) int
+		Skills              func(childComplexity int) int
+		TermMonths          func(childComplexity int) int
 	}
 
 	Query struct {
@@ -1682,6 +1683,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProgramOptions.EndReasons(childComplexity), true
+	case "ProgramOptions.endedMatchDocuments":
+		if e.ComplexityRoot.ProgramOptions.EndedMatchDocuments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramOptions.EndedMatchDocuments(childComplexity), true
 	case "ProgramOptions.focusAreas":
 		if e.ComplexityRoot.ProgramOptions.FocusAreas == nil {
 			break
@@ -2431,6 +2438,14 @@ enum Audience {
   BOTH
 }
 
+"What the partners of an ended match may still do with its documents. Staff always see them; nobody adds or removes any."
+enum EndedMatchDocuments {
+  "The partners list and download them."
+  READ_ONLY
+  "The partners no longer see them."
+  HIDDEN
+}
+
 "A refusal by the program's rules, returned in a mutation's payload."
 type UserError {
   "A stable code such as PENDING_REQUEST_EXISTS or INVALID_INPUT."
@@ -2566,7 +2581,7 @@ type Match implements Node {
   termEndsAt: Time
   "The viewer's own meeting logs on this match."
   mySessions: [Session!]!
-  "Documents shared on the match: partners and staff only."
+  "Documents shared on the match: partners and staff only; null for the partners of an ended match when the program hides its documents."
   documents: [Document!]
   "The position of the match's latest event."
   position: Position!
@@ -2616,6 +2631,7 @@ type Session implements Node {
   id: ID!
   match: Match!
   date: Date!
+  "The meeting's length; null only on sessions logged before the length was required."
   minutes: Int
   "What was discussed."
   notes: String
@@ -2735,6 +2751,8 @@ type ProgramOptions {
   responseWindowDays: Int!
   termMonths: Int!
   maxSearchWords: Int!
+  "Whether an ended match's documents stay readable for its partners."
+  endedMatchDocuments: EndedMatchDocuments!
 }
 
 "What the server is running."
@@ -2835,7 +2853,7 @@ input ContactInput {
   preferredMethod: ContactMethod
 }
 
-"The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests."
+"The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests; the three are saved together or, when any is refused, not at all."
 input UpdateProfileInput {
   "Staff may edit another member's profile; members edit their own."
   memberId: ID
@@ -2906,8 +2924,10 @@ input EndMatchInput {
 input AddSessionInput {
   matchId: ID!
   date: Date!
+  "Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes."
   minutes: Int
   notes: String
+  "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
   value: Int
   clientMutationId: String
 }
@@ -2915,8 +2935,10 @@ input AddSessionInput {
 input EditSessionInput {
   sessionId: ID!
   date: Date!
+  "Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes."
   minutes: Int
   notes: String
+  "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
   value: Int
   clientMutationId: String
 }
@@ -3039,17 +3061,22 @@ type Mutation {
   resetPassword(input: ResetPasswordInput!): AckPayload!
   updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
   requestMatch(input: RequestMatchInput!): MatchPayload!
+  "Withdraws a pending request: its mentee only (others get NOT_REQUESTING_MENTEE)."
   cancelMatchRequest(input: MatchInput!): MatchPayload!
+  "Accepts a pending request: the requested mentor only (others get NOT_REQUESTED_MENTOR)."
   acceptMatch(input: MatchInput!): MatchPayload!
+  "Declines a pending request: the requested mentor only (others get NOT_REQUESTED_MENTOR)."
   declineMatch(input: DeclineMatchInput!): MatchPayload!
+  "Asks staff to reach out to a mentor who did not answer within the response window: the requesting mentee only (others get NOT_REQUESTING_MENTEE)."
   askStaffToNudge(input: MatchInput!): MatchPayload!
   nudgeMentor(input: NudgeMentorInput!): MatchPayload!
   endMatch(input: EndMatchInput!): MatchPayload!
+  "Logs a meeting on an active match: its partners only (others get NOT_A_PARTNER)."
   addSession(input: AddSessionInput!): SessionPayload!
   editSession(input: EditSessionInput!): SessionPayload!
-  "Shares a document on an active match (partners only). A file with a name the match already has becomes its next version."
+  "Shares a document on an active match: its partners only (others get NOT_A_PARTNER; an ended match, TERMINAL_STATE). A file with a name the match already has becomes its next version."
   uploadDocument(input: UploadDocumentInput!): DocumentPayload!
-  "Removes one version of a document (partners of an active match)."
+  "Removes one version of a document: either partner of an active match (an ended match's documents are read-only: TERMINAL_STATE)."
   removeDocument(input: RemoveDocumentInput!): DocumentPayload!
   publishResource(input: PublishResourceInput!): ResourcePayload!
   retireResource(input: RetireResourceInput!): ResourcePayload!
@@ -3558,6 +3585,8 @@ func (ec *executionContext) childFields_ProgramOptions(ctx context.Context, fiel
 		return ec.fieldContext_ProgramOptions_termMonths(ctx, field)
 	case "maxSearchWords":
 		return ec.fieldContext_ProgramOptions_maxSearchWords(ctx, field)
+	case "endedMatchDocuments":
+		return ec.fieldContext_ProgramOptions_endedMatchDocuments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProgramOptions", field.Name)
 }
@@ -9404,6 +9433,29 @@ func (ec *executionContext) _ProgramOptions_maxSearchWords(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_ProgramOptions_maxSearchWords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProgramOptions", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramOptions_endedMatchDocuments(ctx context.Context, field graphql.CollectedField, obj *model.ProgramOptions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramOptions_endedMatchDocuments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedMatchDocuments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EndedMatchDocuments) graphql.Marshaler {
+			return ec.marshalNEndedMatchDocuments2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndedMatchDocuments(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramOptions_endedMatchDocuments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramOptions", field, false, false, "EndedMatchDocuments")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -15940,6 +15992,11 @@ func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "endedMatchDocuments":
+			out.Values[i] = ec._ProgramOptions_endedMatchDocuments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17220,6 +17277,16 @@ func (ec *executionContext) marshalNEmailStatus2githubᚗcomᚋmentorshipᚋment
 func (ec *executionContext) unmarshalNEndMatchInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndMatchInput(ctx context.Context, v any) (model.EndMatchInput, error) {
 	res, err := ec.unmarshalInputEndMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEndedMatchDocuments2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndedMatchDocuments(ctx context.Context, v any) (model.EndedMatchDocuments, error) {
+	var res model.EndedMatchDocuments
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEndedMatchDocuments2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndedMatchDocuments(ctx context.Context, sel ast.SelectionSet, v model.EndedMatchDocuments) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {

@@ -28,12 +28,14 @@ type AckPayload struct {
 }
 
 type AddSessionInput struct {
-	MatchID          string      `json:"matchId"`
-	Date             domain.Date `json:"date"`
-	Minutes          *int        `json:"minutes,omitempty"`
-	Notes            *string     `json:"notes,omitempty"`
-	Value            *int        `json:"value,omitempty"`
-	ClientMutationID *string     `json:"clientMutationId,omitempty"`
+	MatchID string      `json:"matchId"`
+	Date    domain.Date `json:"date"`
+	// Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes.
+	Minutes *int    `json:"minutes,omitempty"`
+	Notes   *string `json:"notes,omitempty"`
+	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
+	Value            *int    `json:"value,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // A moment of history: a time, or a global position.
@@ -117,12 +119,14 @@ type DocumentPayload struct {
 }
 
 type EditSessionInput struct {
-	SessionID        string      `json:"sessionId"`
-	Date             domain.Date `json:"date"`
-	Minutes          *int        `json:"minutes,omitempty"`
-	Notes            *string     `json:"notes,omitempty"`
-	Value            *int        `json:"value,omitempty"`
-	ClientMutationID *string     `json:"clientMutationId,omitempty"`
+	SessionID string      `json:"sessionId"`
+	Date      domain.Date `json:"date"`
+	// Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes.
+	Minutes *int    `json:"minutes,omitempty"`
+	Notes   *string `json:"notes,omitempty"`
+	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
+	Value            *int    `json:"value,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // An email of the outbox. Bodies are not shown: some carry contact information.
@@ -296,6 +300,8 @@ type ProgramOptions struct {
 	ResponseWindowDays int      `json:"responseWindowDays"`
 	TermMonths         int      `json:"termMonths"`
 	MaxSearchWords     int      `json:"maxSearchWords"`
+	// Whether an ended match's documents stay readable for its partners.
+	EndedMatchDocuments EndedMatchDocuments `json:"endedMatchDocuments"`
 }
 
 type PublishResourceInput struct {
@@ -439,7 +445,7 @@ type StaffQueue struct {
 type Subscription struct {
 }
 
-// The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests.
+// The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests; the three are saved together or, when any is refused, not at all.
 type UpdateProfileInput struct {
 	// Staff may edit another member's profile; members edit their own.
 	MemberID          *string                  `json:"memberId,omitempty"`
@@ -653,6 +659,64 @@ func (e *EmailStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e EmailStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What the partners of an ended match may still do with its documents. Staff always see them; nobody adds or removes any.
+type EndedMatchDocuments string
+
+const (
+	// The partners list and download them.
+	EndedMatchDocumentsReadOnly EndedMatchDocuments = "READ_ONLY"
+	// The partners no longer see them.
+	EndedMatchDocumentsHidden EndedMatchDocuments = "HIDDEN"
+)
+
+var AllEndedMatchDocuments = []EndedMatchDocuments{
+	EndedMatchDocumentsReadOnly,
+	EndedMatchDocumentsHidden,
+}
+
+func (e EndedMatchDocuments) IsValid() bool {
+	switch e {
+	case EndedMatchDocumentsReadOnly, EndedMatchDocumentsHidden:
+		return true
+	}
+	return false
+}
+
+func (e EndedMatchDocuments) String() string {
+	return string(e)
+}
+
+func (e *EndedMatchDocuments) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EndedMatchDocuments(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EndedMatchDocuments", str)
+	}
+	return nil
+}
+
+func (e EndedMatchDocuments) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EndedMatchDocuments) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EndedMatchDocuments) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
