@@ -188,7 +188,14 @@ func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p commit
 // batchSize is how many events one commit takes at most.
 const batchSize = 512
 
-// apply feeds a projection from its stored checkpoint while ctx lasts.
+// attempts is how often a commit, or the decoding of an event, is tried
+// before the projection stops on the event.
+const attempts = 3
+
+// apply feeds a projection from its stored checkpoint while ctx lasts. An
+// event that does not decode, or that no commit can apply, stops the
+// projection at its position: never skipped, recorded in Redis for every
+// instance's /readyz, and nothing after it applied.
 func (rm *ReadModels) apply(ctx context.Context, store eventstore.Store, p committer, tok string) error {
 	from, failed, err := p.checkpoint(ctx)
 	if err != nil {
@@ -208,29 +215,42 @@ func (rm *ReadModels) apply(ctx context.Context, store eventstore.Store, p commi
 	for rec := range sub.Events() {
 		recs := eventstore.Drain(sub, rec, batchSize)
 		events := make([]projections.Event, 0, len(recs))
-		var bad error
+		var bad *projections.PoisonError
 		for _, r := range recs {
 			ev, err := projections.Decode(r)
 			if err != nil {
-				bad = fmt.Errorf("projection %s stopped at position %d: %w", p.Name(), r.Position, err)
-				break
+				rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("position", uint64(r.Position)).Msg("event does not decode; reading it again")
+				if ev, err = projections.RetryDecode(ctx, store, r.Position, err, attempts-1, 100*time.Millisecond); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					bad = &projections.PoisonError{Projection: p.Name(), Position: r.Position, Err: err}
+					break
+				}
 			}
 			events = append(events, ev)
 		}
 		if len(events) > 0 {
-			if err := rm.commit(ctx, p, tok, from, events); err != nil {
+			to, err := rm.commit(ctx, p, tok, from, events)
+			if err != nil && !errors.As(err, &bad) {
 				return err
 			}
-			from = events[len(events)-1].Position
-			rm.note(p.Name(), from, "")
-			if err := rm.c.Publish(ctx, rm.channel(), p.Name()+" "+strconv.FormatUint(uint64(from), 10)).Err(); err != nil && ctx.Err() == nil {
-				rm.opts.Logger.Warn().Err(err).Msg("publish checkpoint")
+			if to > from {
+				from = to
+				rm.note(p.Name(), from, "")
+				if err := rm.c.Publish(ctx, rm.channel(), p.Name()+" "+strconv.FormatUint(uint64(from), 10)).Err(); err != nil && ctx.Err() == nil {
+					rm.opts.Logger.Warn().Err(err).Msg("publish checkpoint")
+				}
 			}
 		}
 		if bad != nil {
 			// Never skip a poison event: the projection stops, and
 			// every instance's /readyz says where.
-			rm.opts.Logger.Error().Err(bad).Msg("projection stopped")
+			log := rm.opts.Logger.Error().Err(bad).Str("projection", p.Name()).Uint64("position", uint64(bad.Position))
+			if pe := (*projections.PanicError)(nil); errors.As(bad, &pe) {
+				log = log.Bytes("stack", pe.Stack)
+			}
+			log.Msg("projection stopped")
 			if err := rm.c.HSet(ctx, p.meta(), "failed", bad.Error()).Err(); err != nil {
 				return err
 			}
@@ -245,10 +265,43 @@ func (rm *ReadModels) apply(ctx context.Context, store eventstore.Store, p commi
 	return sub.Err()
 }
 
-// commit commits a batch, retrying a transient failure twice.
-func (rm *ReadModels) commit(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) error {
+// commit commits a batch after from and returns the checkpoint it reached.
+// A failing commit is tried again after a pause, up to attempts times in
+// all. A commit writes nothing unless it succeeds, so retrying is safe even
+// after a panic. When the batch still fails on a panic (an event the
+// evolution cannot apply, or a stored view that cannot be read), the
+// events are committed one by one to find the one at fault: those before
+// it are committed, and a *projections.PoisonError names it. Any other
+// failure (Redis out of reach, a lost lease) is returned as it is, and the
+// caller starts again later from the stored checkpoint.
+func (rm *ReadModels) commit(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) (eventstore.Position, error) {
+	err := rm.commitRetrying(ctx, p, tok, from, events)
+	if err == nil {
+		return events[len(events)-1].Position, nil
+	}
+	if !errors.As(err, new(*projections.PanicError)) {
+		return from, err
+	}
+	for i := range events {
+		if len(events) > 1 {
+			err = commitOnce(ctx, p, tok, from, events[i:i+1])
+		}
+		switch {
+		case errors.As(err, new(*projections.PanicError)):
+			return from, &projections.PoisonError{Projection: p.Name(), Position: events[i].Position, Err: err}
+		case err != nil:
+			return from, err
+		}
+		from = events[i].Position
+	}
+	return from, nil
+}
+
+// commitRetrying commits a batch, trying a failure twice more after a
+// pause unless the lease was lost or the checkpoint moved.
+func (rm *ReadModels) commitRetrying(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) error {
 	var err error
-	for attempt := range 3 {
+	for attempt := range attempts {
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
@@ -256,12 +309,20 @@ func (rm *ReadModels) commit(ctx context.Context, p committer, tok string, from 
 			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
 			}
 		}
-		err = p.commit(ctx, tok, from, events)
+		err = commitOnce(ctx, p, tok, from, events)
 		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || ctx.Err() != nil {
 			return err
 		}
+		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("from", uint64(from)).Int("attempt", attempt+1).Msg("commit failed")
 	}
 	return err
+}
+
+// commitOnce commits a batch, turning a panic of the evolution or of
+// reading a stored view into a *projections.PanicError.
+func commitOnce(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) (err error) {
+	defer projections.RecoverTo(&err)
+	return p.commit(ctx, tok, from, events)
 }
 
 // follower is what an instance knows of the shared read models.
@@ -475,13 +536,20 @@ func (rm *ReadModels) feed(ctx context.Context, store eventstore.Store, from, to
 			events = append(events, ev)
 		}
 		for _, p := range feed {
-			if err := p.Apply(events); err != nil {
-				return err
+			if err := applySafely(p, events); err != nil {
+				return fmt.Errorf("feed %s: %w", p.Name(), err)
 			}
 		}
 		from = recs[len(recs)-1].Position
 	}
 	return nil
+}
+
+// applySafely applies events to a fed projection, turning a panic into a
+// *projections.PanicError.
+func applySafely(p projections.Projection, events []projections.Event) (err error) {
+	defer projections.RecoverTo(&err)
+	return p.Apply(events)
 }
 
 // Apply applies events directly, holding each projection's lease while it
@@ -518,10 +586,12 @@ func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []proje
 	})
 	for rest := events[i:]; len(rest) > 0; {
 		n := min(len(rest), batchSize)
-		if err := rm.commit(ctx, p, tok, from, rest[:n]); err != nil {
+		to, err := rm.commit(ctx, p, tok, from, rest[:n])
+		if err != nil {
+			rm.note(p.Name(), to, "")
 			return err
 		}
-		from = rest[n-1].Position
+		from = to
 		rest = rest[n:]
 	}
 	rm.note(p.Name(), from, "")
