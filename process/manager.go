@@ -25,6 +25,12 @@
 // this is settled, so a restart does not look at the whole history again.
 // Losing that file costs time, not correctness.
 //
+// An event the manager cannot learn (a relevant event that does not decode,
+// even when read again a few times) stops it at that event's position: it
+// is never skipped, since skipping it could drop a time rule. A stopped
+// manager applies and runs nothing more, and Healthy reports the position,
+// until the cause is fixed and the server restarted.
+//
 // Time comes from the injected clock only. Tick and RunDue run what is due
 // at a given time, for tests on a fake clock; Run sleeps on a timer until
 // the next due time in production, and the clock still tells the time.
@@ -38,7 +44,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,7 +97,26 @@ type Options struct {
 	// Resolution is the least time between two runs of Run's loop, which
 	// batches the work that falls due close together (1 s when 0).
 	Resolution time.Duration
+	// DecodeRetries is how often a relevant event that does not decode is
+	// read again before the manager stops on it (3 when 0).
+	DecodeRetries int
+	// DecodeRetryWait is the pause before the first read again; each
+	// further one waits twice as long (100 ms when 0).
+	DecodeRetryWait time.Duration
 }
+
+// PoisonError is why the manager stopped: the event at Position could not
+// be learnt, even after the bounded retries.
+type PoisonError struct {
+	Position eventstore.Position
+	Err      error
+}
+
+func (e *PoisonError) Error() string {
+	return fmt.Sprintf("process manager stopped at position %d: %v", e.Position, e.Err)
+}
+
+func (e *PoisonError) Unwrap() error { return e.Err }
 
 // rule is one of the time rules.
 type rule uint8
@@ -242,6 +269,10 @@ type Manager struct {
 	timers   schedule
 	followUp []followUp        // in log order
 	waiting  map[uuid.UUID]int // follow-ups per match
+
+	// failed is the *PoisonError the manager stopped on. It is read
+	// without mu, so that /readyz never waits for a slow step.
+	failed atomic.Pointer[error]
 }
 
 var keySettled = []byte("settled")
@@ -264,6 +295,12 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 	}
 	if opts.Resolution <= 0 {
 		opts.Resolution = time.Second
+	}
+	if opts.DecodeRetries <= 0 {
+		opts.DecodeRetries = 3
+	}
+	if opts.DecodeRetryWait <= 0 {
+		opts.DecodeRetryWait = 100 * time.Millisecond
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("process: %w", err)
@@ -368,22 +405,114 @@ func (m *Manager) slot(matchID, memberID uuid.UUID, state domain.SlotState, crea
 	mt.slots[memberID] = state
 }
 
+// Healthy reports the event the manager stopped on, or nil while it runs.
+func (m *Manager) Healthy() error {
+	if err := m.failed.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// stop records the event the manager stopped on and returns the
+// *PoisonError; the first one stays.
+func (m *Manager) stop(pos eventstore.Position, cause error) error {
+	var err error = &PoisonError{Position: pos, Err: cause}
+	if !m.failed.CompareAndSwap(nil, &err) {
+		return m.Healthy()
+	}
+	log := m.log.Error().Err(err).Uint64("position", uint64(pos))
+	if pe := (*panicError)(nil); errors.As(cause, &pe) {
+		log = log.Bytes("stack", pe.stack)
+	}
+	log.Msg("process manager stopped: an event it cannot learn")
+	return err
+}
+
 // apply learns one stored event. Events at or before the last applied one
-// are skipped, so a page read twice changes nothing.
-func (m *Manager) apply(rec eventstore.RecordedEvent) {
+// are skipped, so a page read twice changes nothing. A relevant event that
+// does not decode is read again, up to DecodeRetries times; then, or when
+// learning it panics, the manager stops at it and apply returns the
+// *PoisonError, now and for every later event.
+func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error {
+	if err := m.Healthy(); err != nil {
+		return err
+	}
 	if rec.Position <= m.read {
-		return
+		return nil
 	}
 	if !relevant(rec.Type) {
 		m.advance(rec.Position)
-		return
+		return nil
 	}
 	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
 	if err != nil {
-		m.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("event skipped: it does not decode")
-		m.advance(rec.Position)
-		return
+		if ev, err = m.decodeAgain(ctx, rec.Position, err); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return m.stop(rec.Position, err)
+		}
 	}
+	if err := m.learnSafely(rec, ev); err != nil {
+		// Part of the event may have been learnt: a retry could count
+		// it twice, so the manager stops at once.
+		return m.stop(rec.Position, err)
+	}
+	return nil
+}
+
+// decodeAgain reads the event at pos again and decodes it, up to
+// DecodeRetries times after growing pauses: a decode failure may come from
+// a bad read rather than from the stored event. It returns the last decode
+// failure (err when no try decoded anything); a read that fails counts as a
+// failed try.
+func (m *Manager) decodeAgain(ctx context.Context, pos eventstore.Position, err error) (domain.Event, error) {
+	m.log.Warn().Err(err).Uint64("position", uint64(pos)).Int("retries", m.opts.DecodeRetries).Msg("event does not decode; reading it again")
+	wait := m.opts.DecodeRetryWait
+	for range m.opts.DecodeRetries {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+		recs, rerr := m.store.ReadAll(ctx, pos-1, 1)
+		if rerr != nil || len(recs) == 0 || recs[0].Position != pos {
+			continue
+		}
+		ev, derr := domain.Decode(recs[0].Type, recs[0].SchemaVersion, recs[0].Data)
+		if derr == nil {
+			return ev, nil
+		}
+		err = derr
+	}
+	return nil, err
+}
+
+// panicError is a panic raised while the manager learnt an event.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// learnSafely learns a decoded event, turning a panic into a *panicError.
+func (m *Manager) learnSafely(rec eventstore.RecordedEvent, ev domain.Event) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	m.learn(rec, ev)
+	return nil
+}
+
+// learn updates what the manager knows of the matches with a decoded
+// event, schedules its rules and notes a follow-up.
+func (m *Manager) learn(rec eventstore.RecordedEvent, ev domain.Event) {
 	var matchID, memberID uuid.UUID
 	switch e := ev.(type) {
 	case domain.MatchRequested:
@@ -486,6 +615,9 @@ func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
 
 // catchUp applies the log from the last applied event to its head.
 func (m *Manager) catchUp(ctx context.Context) error {
+	if err := m.Healthy(); err != nil {
+		return err
+	}
 	for {
 		recs, err := m.store.ReadAll(ctx, m.read, 1024)
 		if err != nil {
@@ -495,7 +627,9 @@ func (m *Manager) catchUp(ctx context.Context) error {
 			return nil
 		}
 		for _, rec := range recs {
-			m.apply(rec)
+			if err := m.apply(ctx, rec); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -511,7 +645,8 @@ func (m *Manager) CatchUp(ctx context.Context) error {
 // RunDue runs everything due at now among the events applied so far: the
 // follow-ups whose grace period is over, then the time rules. It returns
 // how many steps ran and the failures, each of which is tried again after
-// RetryAfter.
+// RetryAfter. A stopped manager runs nothing: what it knows ends before the
+// event it stopped on, which may have changed what is due.
 func (m *Manager) RunDue(ctx context.Context, now time.Time) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -519,6 +654,9 @@ func (m *Manager) RunDue(ctx context.Context, now time.Time) (int, error) {
 }
 
 func (m *Manager) runDue(ctx context.Context, now time.Time) (int, error) {
+	if err := m.Healthy(); err != nil {
+		return 0, err
+	}
 	n1, err1 := m.runFollowUps(ctx, now)
 	n2, err2 := m.runRules(ctx, now)
 	return n1 + n2, errors.Join(err1, err2, m.save())
@@ -730,9 +868,16 @@ const maxSleep = time.Minute
 // It catches up first, then follows a catch-up subscription and sleeps on a
 // timer until the next due time, at most maxSleep and at least Resolution
 // after the last run. A failure (the store, the file) is logged and the
-// loop starts over after a pause.
+// loop starts over after a pause. An event the manager cannot learn stops
+// it: Run then waits for ctx to end, and Healthy says where it stopped.
 func (m *Manager) Run(ctx context.Context) error {
-	return background.Restart(ctx, m.log, "process manager", 5*time.Second, m.follow)
+	return background.Restart(ctx, m.log, "process manager", 5*time.Second, func(ctx context.Context) error {
+		err := m.follow(ctx)
+		if errors.As(err, new(*PoisonError)) {
+			<-ctx.Done()
+		}
+		return err
+	})
 }
 
 func (m *Manager) follow(ctx context.Context) error {
@@ -767,7 +912,9 @@ func (m *Manager) follow(ctx context.Context) error {
 			if !ok {
 				return fmt.Errorf("process: subscription ended: %w", sub.Err())
 			}
-			m.applyBatch(sub, rec)
+			if err := m.applyBatch(ctx, sub, rec); err != nil {
+				return err
+			}
 			if !cooling {
 				t.Reset(wait())
 			}
@@ -789,11 +936,14 @@ func (m *Manager) follow(ctx context.Context) error {
 }
 
 // applyBatch applies rec and whatever else the subscription already holds.
-func (m *Manager) applyBatch(sub eventstore.Subscription, rec eventstore.RecordedEvent) {
+func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, rec eventstore.RecordedEvent) error {
 	batch := eventstore.Drain(sub, rec, 1025)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range batch {
-		m.apply(r)
+		if err := m.apply(ctx, r); err != nil {
+			return err
+		}
 	}
+	return nil
 }
