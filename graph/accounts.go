@@ -67,7 +67,7 @@ func (r *Resolver) register(ctx context.Context, role domain.Role, in model.Regi
 	if err != nil {
 		return nil, err
 	}
-	reg, err := acc.Register(ctx, role, in.Name, in.Email, in.Password)
+	reg, err := acc.RegisterFrom(ctx, role, in.Name, in.Email, in.Password, clientAddrFrom(ctx))
 	if ue, err := authUserErrors(err); err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, err
 	}

@@ -112,6 +112,27 @@ func TestLoginRateLimitCountsAliases(t *testing.T) {
 	}
 }
 
+// Sign-ups from one client address are limited too, every aliased one
+// counted, before the password is even checked (the short passwords here
+// keep the test from hashing).
+func TestRegistrationRateLimitCountsAliases(t *testing.T) {
+	e := newEnvWithAccounts(t)
+	limited := false
+	for round := range 2 {
+		var b strings.Builder
+		b.WriteString("mutation {")
+		for i := range 30 {
+			fmt.Fprintf(&b, ` a%d: registerMentee(input: {name: "Member %d", email: "m%d-%d@example.org", password: "short"}) { token userErrors { code } }`, i, i, round, i)
+		}
+		b.WriteString(" }")
+		r := e.do("", b.String(), nil)
+		limited = limited || strings.Contains(string(r.raw), `"code":"RATE_LIMITED"`)
+	}
+	if !limited {
+		t.Fatal("60 sign-ups from one address in two requests were not limited")
+	}
+}
+
 var resetLink = regexp.MustCompile(`token=([A-Za-z0-9_\-]+)`)
 
 func TestPasswordResetByEmail(t *testing.T) {

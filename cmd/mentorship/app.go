@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -39,7 +40,10 @@ type api struct {
 	// background runs until its context ends: the email outbox and the
 	// time-driven rules (none on a read-only server).
 	background []func(context.Context) error
-	closers    []func() error
+	// health reports why a background worker stopped (an event it cannot
+	// learn), for /readyz; nil while it runs.
+	health  []func() error
+	closers []func() error
 }
 
 // Close stops the accounts service, the outbox and the process managers and
@@ -50,6 +54,33 @@ func (a *api) Close() error {
 		errs = append(errs, a.closers[i]())
 	}
 	return errors.Join(errs...)
+}
+
+// blobCollectionEvery is how often a worker removes the documents' bytes
+// that no recorded document points at. The first pass waits as long, so
+// that a restart does not scan the log again right away.
+const blobCollectionEvery = 24 * time.Hour
+
+// collectBlobs removes, once a day, the bytes that uploads left when a
+// server stopped between storing them and recording their documents.
+func collectBlobs(store eventstore.Store, blobs *blob.Store, log zerolog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(blobCollectionEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			n, err := graph.CollectDocumentBlobs(ctx, store, blobs, time.Now().Add(-graph.DocumentBlobsGrace))
+			if err != nil && ctx.Err() == nil {
+				log.Error().Err(err).Msg("collecting unreferenced document bytes")
+			} else if n > 0 {
+				log.Info().Int("removed", n).Msg("removed document bytes no document points at")
+			}
+		}
+	}
 }
 
 // newSender returns where the program's emails go: the SMTP relay when one
@@ -205,7 +236,8 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 			return nil, err
 		}
 		a.closers = append(a.closers, manager.Close)
-		a.background = append(a.background, notifier.Run, manager.Run)
+		a.background = append(a.background, notifier.Run, manager.Run, collectBlobs(store, blobs, log))
+		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
 	graph.RequestIDFunc = server.RequestID

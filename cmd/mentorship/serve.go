@@ -106,6 +106,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			if err := runner.Healthy(); err != nil {
 				return err
 			}
+			for _, healthy := range api.health {
+				if err := healthy(); err != nil {
+					return err
+				}
+			}
 			if reached := runner.Reached(); reached < head {
 				return fmt.Errorf("read models at position %d of %d", reached, head)
 			}

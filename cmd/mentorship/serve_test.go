@@ -11,6 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/eventstore/conformance"
 )
 
 // testServer is a real server started through run on a free port.
@@ -215,5 +222,41 @@ func TestGraphiQLIsServedFromEmbeddedAssets(t *testing.T) {
 	_, res := postGraphQL(t, prod.URL, `{ __schema { types { name } } }`, nil, nil)
 	if len(res.Errors) == 0 {
 		t.Fatal("introspection answered in production")
+	}
+}
+
+// An event that does not decode stops what reads it, never skipped, and
+// /readyz says so with the event's position, so that an orchestrator takes
+// the instance out of service.
+func TestReadyzReportsAnEventThatDoesNotDecode(t *testing.T) {
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := conformance.Event("Unrelated", map[string]int{"n": 1})
+	if _, err := s.Append(ctx, "other", eventstore.NoStream(), good); err != nil {
+		t.Fatal(err)
+	}
+	bad := conformance.Event("MatchRequested", map[string]any{"matchId": 12, "menteeId": "not an ID"})
+	res, err := s.Append(ctx, domain.MatchStream(uuid.New()), eventstore.NoStream(), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, dir)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get(t, ts.URL+"/readyz")
+		if code == http.StatusServiceUnavailable && strings.Contains(body, strconv.FormatUint(uint64(res.LastPosition), 10)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d %q, want 503 naming position %d", code, body, res.LastPosition)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
