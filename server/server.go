@@ -74,12 +74,30 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// withRequestLog gives every request an ID (the caller's, when it sends a
-// sane one), a logger carrying it, and an access log line.
+// validRequestID reports whether a caller's request ID may be kept: 1 to
+// 64 letters, digits, dots, underscores and hyphens. It becomes the
+// correlation ID of every event the request causes, stored for good, and
+// appears in logs and headers.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := range len(id) {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// withRequestLog gives every request an ID (the caller's, when it is
+// valid), a logger carrying it, and an access log line.
 func withRequestLog(log zerolog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
-		if len(id) == 0 || len(id) > 64 {
+		if !validRequestID(id) {
 			id = uuid.NewString()
 		}
 		w.Header().Set(RequestIDHeader, id)
@@ -93,14 +111,24 @@ func withRequestLog(log zerolog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder keeps the status a response was sent with: the first
+// final one, as the client sees it.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	sent   bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	if !s.sent && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		s.status, s.sent = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.sent = true
+	return s.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the connection, which WebSocket
