@@ -431,7 +431,7 @@ func TestNoReminderWhenASessionWasLogged(t *testing.T) {
 	f.accept(grace, id)
 	f.clock.Advance(5 * day)
 	date := domain.DefaultProgram().Today(f.clock.Now())
-	if _, err := f.svc.LogSession(context.Background(), command.Request{Actor: grace}, id, uuid.New(), domain.SessionDetails{Date: date}); err != nil {
+	if _, err := f.svc.LogSession(context.Background(), command.Request{Actor: grace}, id, uuid.New(), domain.SessionDetails{Date: date, Minutes: 45}); err != nil {
 		t.Fatal(err)
 	}
 	f.tick()
