@@ -67,7 +67,7 @@
 //
 // GraphQL mutations map one to one; clientAddr is the request's remote IP:
 //
-//	registerMentee/registerMentor  Register(ctx, domain.RoleMentee|RoleMentor, name, email, password) -> Registered{MemberID, Position}
+//	registerMentee/registerMentor  RegisterFrom(ctx, domain.RoleMentee|RoleMentor, name, email, password, clientAddr) -> Registered{MemberID, Position}
 //	loginMentee/loginMentor        Login(ctx, domain.RoleMentee|RoleMentor, email, password, clientAddr) -> token, Session
 //	logout                         Logout(ctx, token)
 //	changePassword                 ChangePassword(ctx, token, currentPassword, newPassword) -> new token, Session

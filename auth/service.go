@@ -237,8 +237,10 @@ func (s *Service) enqueue(ctx context.Context, j job) error {
 }
 
 // Flush waits until every password reset request accepted before the call
-// has been delivered (or found to have no account). One-shot commands call
-// it before exiting, and tests before reading the mailbox.
+// has been handed to the mail sender (or found to have no account). With
+// the server's retrying queue (notify.Resets) that means queued, not yet
+// delivered. One-shot commands call it before exiting, and tests before
+// reading the mailbox.
 func (s *Service) Flush(ctx context.Context) error {
 	done := make(chan struct{})
 	if err := s.enqueue(ctx, job{flushed: done}); err != nil {
