@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/auth"
@@ -30,6 +31,7 @@ import (
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/server"
 )
 
 // tokens is the test's authenticator: a fixed table of bearer tokens.
@@ -72,6 +74,8 @@ type env struct {
 	mailbox  string
 	blobDir  string
 	hub      *graph.Hub
+	resolver *graph.Resolver
+	authn    graph.Authenticator
 }
 
 func newEnv(t *testing.T) *env { return buildEnv(t, false) }
@@ -131,6 +135,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 		r.Accounts, e.accounts = acc, acc
 		authn = graph.SessionAuth{Accounts: acc}
 	}
+	e.resolver, e.authn = r, authn
 	mux := http.NewServeMux()
 	mux.Handle("/", graph.NewHandler(r, graph.HandlerOptions{Auth: authn}))
 	mux.Handle("GET /documents/", graph.Authenticate(authn, graph.DocumentHandler(r)))
@@ -144,6 +149,28 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 		_ = store.Close()
 	})
 	return e
+}
+
+// serve starts a second server on the same program, as cmd/mentorship
+// assembles it: the GraphQL endpoint built with opts (signed in like the
+// first when opts.Auth is nil) at /graphql behind the server's request IDs
+// and access log. It returns the endpoint's URL.
+func (e *env) serve(opts graph.HandlerOptions) string {
+	e.t.Helper()
+	if opts.Auth == nil {
+		opts.Auth = e.authn
+	}
+	srv := httptest.NewServer(server.New(server.Deps{
+		Logger:   zerolog.Nop(),
+		GraphQL:  graph.NewHandler(e.resolver, opts),
+		Ready:    func(context.Context) error { return nil },
+		Gatherer: prometheus.NewRegistry(),
+	}))
+	e.t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv.URL + "/graphql"
 }
 
 // user registers a member (or staff/auditor) and gives them a token.
@@ -195,6 +222,7 @@ type gqlError struct {
 
 type response struct {
 	Status int
+	Header http.Header
 	Data   map[string]any
 	Errors []gqlError
 	raw    []byte
@@ -237,8 +265,17 @@ func (r response) str(path ...any) string {
 
 func (e *env) do(token, query string, vars map[string]any) response {
 	e.t.Helper()
+	return e.doAt(e.url, nil, token, query, vars)
+}
+
+// doAt posts an operation to url with the extra headers.
+func (e *env) doAt(url string, header http.Header, token, query string, vars map[string]any) response {
+	e.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	return e.send(req, token, true)
 }
@@ -257,7 +294,7 @@ func (e *env) send(req *http.Request, token string, strict bool) response {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := response{Status: res.StatusCode, raw: raw}
+	out := response{Status: res.StatusCode, Header: res.Header, raw: raw}
 	var parsed struct {
 		Data   map[string]any `json:"data"`
 		Errors []gqlError     `json:"errors"`

@@ -48,7 +48,8 @@ func (l Limits) withDefaults() Limits {
 }
 
 // limiter enforces the token limit before parsing and the depth and alias
-// limits after.
+// limits after. Introspection does not count against the depth limit: it
+// is off in production, and development tools must load the schema.
 type limiter struct{ Limits }
 
 var (
@@ -86,43 +87,58 @@ func (l limiter) MutateOperationContext(_ context.Context, oc *graphql.Operation
 	if oc.Operation == nil {
 		return nil
 	}
-	aliases := 0
-	depth := measure(oc.Operation.SelectionSet, oc.Doc.Fragments, 1, &aliases, map[string]bool{})
+	m := measurer{frags: oc.Doc.Fragments, seen: map[string]bool{}}
+	depth := m.depth(oc.Operation.SelectionSet, 1)
 	if depth > l.MaxDepth {
 		return limitError("the query is nested %d deep, the limit is %d", depth, l.MaxDepth)
 	}
-	if aliases > l.MaxAliases {
-		return limitError("the query has %d aliases, the limit is %d", aliases, l.MaxAliases)
+	if m.aliases > l.MaxAliases {
+		return limitError("the query has %d aliases, the limit is %d", m.aliases, l.MaxAliases)
 	}
 	return nil
 }
 
-// measure returns the depth of a selection set, following fragments, and
-// counts aliased fields.
-func measure(set ast.SelectionSet, frags ast.FragmentDefinitionList, depth int, aliases *int, seen map[string]bool) int {
+// measurer walks an operation, following fragments, for its depth and its
+// aliased fields.
+type measurer struct {
+	frags   ast.FragmentDefinitionList
+	seen    map[string]bool
+	aliases int
+}
+
+// depth returns the depth of a selection set, leaving out the subtrees of
+// __schema and __type: GraphiQL's and codegen's introspection query nests
+// 15 deep (graphql-js 16 follows ofType nine times), the validator already
+// bounds how introspection's recursive types nest, and production turns
+// introspection off.
+func (m *measurer) depth(set ast.SelectionSet, depth int) int {
 	deepest := depth - 1
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Alias != "" && s.Alias != s.Name {
-				*aliases++
+				m.aliases++
+			}
+			if s.Name == "__schema" || s.Name == "__type" {
+				m.depth(s.SelectionSet, 2) // for its aliases
+				continue
 			}
 			d := depth
 			if len(s.SelectionSet) > 0 {
-				d = measure(s.SelectionSet, frags, depth+1, aliases, seen)
+				d = m.depth(s.SelectionSet, depth+1)
 			}
 			deepest = max(deepest, d)
 		case *ast.InlineFragment:
-			deepest = max(deepest, measure(s.SelectionSet, frags, depth, aliases, seen))
+			deepest = max(deepest, m.depth(s.SelectionSet, depth))
 		case *ast.FragmentSpread:
-			if seen[s.Name] {
+			if m.seen[s.Name] {
 				continue
 			}
-			seen[s.Name] = true
-			if f := frags.ForName(s.Name); f != nil {
-				deepest = max(deepest, measure(f.SelectionSet, frags, depth, aliases, seen))
+			m.seen[s.Name] = true
+			if f := m.frags.ForName(s.Name); f != nil {
+				deepest = max(deepest, m.depth(f.SelectionSet, depth))
 			}
-			delete(seen, s.Name)
+			delete(m.seen, s.Name)
 		}
 	}
 	return deepest
