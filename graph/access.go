@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
 	"slices"
 	"strconv"
 
@@ -60,11 +61,35 @@ func request(ctx context.Context, a domain.Actor, clientMutationID *string) comm
 	return req
 }
 
-// RequestIDFunc returns the ID of the request a context belongs to; the
-// server sets it so that errors and events carry the correlation ID.
+// RequestIDFunc returns the ID of the request a context belongs to, for
+// handlers built without HandlerOptions.RequestID or WithRequestID.
+//
+// Deprecated: set HandlerOptions.RequestID, and wrap other handlers with
+// WithRequestID.
 var RequestIDFunc = func(context.Context) string { return "" }
 
-func requestIDFrom(ctx context.Context) string { return RequestIDFunc(ctx) }
+type requestIDKey struct{}
+
+// WithRequestID is HTTP middleware that keeps the ID id returns for each
+// request, which errors then carry as extensions.correlationId and events
+// as their correlation ID. A nil id falls back to RequestIDFunc.
+func WithRequestID(id func(context.Context) string, next http.Handler) http.Handler {
+	if id == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id(r.Context()))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// requestIDFrom returns the ID of the request ctx belongs to.
+func requestIDFrom(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	return RequestIDFunc(ctx)
+}
 
 // page slices a list for Relay pagination with offset cursors.
 func page[T any](items []T, first *int, after *string, max int) ([]T, []string, *model.PageInfo, error) {

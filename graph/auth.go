@@ -53,6 +53,8 @@ func ActorFrom(ctx context.Context) (domain.Actor, bool) {
 // ErrBadToken is returned for a token that signs nobody in.
 var ErrBadToken = errors.New("the token is invalid, expired or revoked")
 
+var errBadToken = &apiError{CodeUnauthenticated, ErrBadToken.Error()}
+
 // bearer extracts the token of an Authorization header value.
 func bearer(h string) string {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
@@ -79,10 +81,8 @@ func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 		}
 		ctx, cancel, actor, err := auth.Authenticate(r.Context(), token)
 		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"` + ErrBadToken.Error() + `","extensions":{"code":"UNAUTHENTICATED"}}]}`))
+			WriteError(w, r, http.StatusUnauthorized, errBadToken)
 			return
 		}
 		defer cancel()

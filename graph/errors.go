@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
@@ -52,8 +54,14 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 		if id := requestID(ctx); id != "" {
 			gerr.Extensions["correlationId"] = id
 		}
-		if _, ok := gerr.Extensions["code"]; ok && gerr.Err == nil {
-			return gerr // parse and validation errors from gqlgen
+		if gerr.Err == nil {
+			// gqlgen's own errors about the request: parse and validation
+			// errors carry their code; the others (a body that is not
+			// JSON, an unknown operation name) are the client's as well.
+			if _, ok := gerr.Extensions["code"]; !ok {
+				gerr.Extensions["code"] = CodeBadUserInput
+			}
+			return gerr
 		}
 		var api *apiError
 		var derr *domain.Error
@@ -82,6 +90,20 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 		}
 		return gerr
 	}
+}
+
+// WriteError answers a request that never reaches the GraphQL server with
+// a GraphQL error response: err as ErrorPresenter shows it, with the
+// request's correlation ID, and the HTTP status.
+func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	ctx := r.Context()
+	gerr := ErrorPresenter(*zerolog.Ctx(ctx), requestIDFrom)(ctx, err)
+	body, _ := json.Marshal(struct {
+		Errors gqlerror.List `json:"errors"`
+	}{gqlerror.List{gerr}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 func isGQLError(err error) bool {

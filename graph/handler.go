@@ -1,10 +1,14 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -35,6 +39,10 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// ReadOnly refuses every mutation but signing in and out.
 	ReadOnly bool
+	// RequestID returns the ID of the request a context belongs to, which
+	// errors carry as extensions.correlationId and events as their
+	// correlation ID; nil falls back to RequestIDFunc.
+	RequestID func(context.Context) string
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
@@ -67,22 +75,27 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		return 1 + child*perPage(first, maxHistoryPage)
 	}
 	srv := handler.New(generated.NewExecutableSchema(cfg))
-	srv.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: opts.OriginPatterns,
-		}},
-		InitFunc:              websocketInit(opts.Auth),
-		CloseFunc:             websocketClose,
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 10 * time.Second,
-		PingPongInterval:      10 * time.Second,
-	})
-	srv.AddTransport(transport.SSE{})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
 	maxUpload := r.program().Limits.DocumentSize + 1<<20
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 1 << 20})
+	transports := []graphql.Transport{
+		transport.Websocket{
+			Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+				OriginPatterns: opts.OriginPatterns,
+			}},
+			InitFunc:              websocketInit(opts.Auth),
+			CloseFunc:             websocketClose,
+			InitTimeout:           10 * time.Second,
+			KeepAlivePingInterval: 10 * time.Second,
+			PingPongInterval:      10 * time.Second,
+		},
+		transport.SSE{},
+		transport.Options{},
+		transport.GET{},
+		transport.POST{},
+		transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 1 << 20},
+	}
+	for _, t := range transports {
+		srv.AddTransport(t)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(limiter{limits})
@@ -113,14 +126,44 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		limit := maxBody
-		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
-			limit = maxUpload
+	return WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
+			WriteError(w, req, http.StatusBadRequest, badInput("send GraphQL as a POST of JSON or a multipart form, a GET for queries, or over a WebSocket"))
+			return
 		}
-		req.Body = http.MaxBytesReader(w, req.Body, limit)
+		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			if req.ContentLength > maxUpload {
+				writeTooLarge(w, req, maxUpload)
+				return
+			}
+			req.Body = http.MaxBytesReader(w, req.Body, maxUpload)
+			srv.ServeHTTP(w, req)
+			return
+		}
+		// Read the body here, so that one over the limit is refused as
+		// too large rather than failing inside the transport.
+		if req.ContentLength > maxBody {
+			writeTooLarge(w, req, maxBody)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxBody))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeTooLarge(w, req, maxBody)
+			return
+		case err != nil:
+			WriteError(w, req, http.StatusBadRequest, badInput("the request body could not be read"))
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(w, req)
-	})))
+	}))))
+}
+
+// writeTooLarge refuses a request body over limit bytes.
+func writeTooLarge(w http.ResponseWriter, req *http.Request, limit int64) {
+	WriteError(w, req, http.StatusRequestEntityTooLarge, badInput(fmt.Sprintf("the request body is larger than %d bytes", limit)))
 }
 
 // readSafely runs a read outside a resolver, in a subscription's own

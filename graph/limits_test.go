@@ -1,11 +1,17 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/server"
 )
 
 // introspectionQuery is getIntrospectionQuery of graphql-js 16.9 (the
@@ -180,5 +186,96 @@ func TestIntrospectionQueryPassesTheLimits(t *testing.T) {
 	prod := e.serve(graph.HandlerOptions{Production: true})
 	if r := e.doAt(prod, nil, "", introspectionQuery(false), nil); len(r.Errors) == 0 || r.get("__schema") != nil {
 		t.Fatalf("introspection in production: %s", truncate(r.raw))
+	}
+}
+
+// The token limit counts the query's lexical tokens before it is parsed:
+// a query of exactly MaxTokens runs, one more is refused, as a query and
+// as a mutation, and the refused mutation writes nothing.
+func TestTokenLimit(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	// query has exactly n tokens: 16 and n-16 strings, each one token
+	// whether commas separate them or not.
+	query := func(n int, sep string) string {
+		return `{ searchMentors(input: {languages: [` + strings.TrimSuffix(strings.Repeat(`"English"`+sep, n-16), sep) + `]}) { totalCount } }`
+	}
+	if r := e.do(tok, query(5000, " "), nil); len(r.Errors) > 0 || r.get("searchMentors", "totalCount") == nil {
+		t.Fatalf("5000 tokens: %s", truncate(r.raw))
+	}
+	if r := e.do(tok, query(5000, ", "), nil); len(r.Errors) > 0 {
+		t.Fatalf("5000 tokens with commas: %s", truncate(r.raw))
+	}
+	r := e.do(tok, query(5001, " "), nil)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Message != "the query has more than 5000 tokens" {
+		t.Fatalf("5001 tokens: %s", truncate(r.raw))
+	}
+	before := e.head()
+	langs := strings.TrimSuffix(strings.Repeat(`"English", `, 5000), ", ")
+	r = e.do(tok, `mutation { updateProfile(input: {name: "Renamed", languages: [`+langs+`]}) { userErrors { code } } }`, nil)
+	if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "tokens") {
+		t.Fatalf("a mutation over the token limit: %s", truncate(r.raw))
+	}
+	if e.head() != before {
+		t.Fatal("a mutation over the token limit wrote events")
+	}
+	// A server may set its own limit.
+	small := e.serve(graph.HandlerOptions{Limits: graph.Limits{MaxTokens: 10}})
+	if r := e.doAt(small, nil, tok, `{ programOptions { termMonths __typename } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("7 tokens with MaxTokens 10: %s", truncate(r.raw))
+	}
+	if r := e.doAt(small, nil, tok, query(17, " "), nil); r.code() != "BAD_USER_INPUT" || r.Errors[0].Message != "the query has more than 10 tokens" {
+		t.Fatalf("17 tokens with MaxTokens 10: %s", truncate(r.raw))
+	}
+}
+
+// A body over the cap is a client error, 413 with a GraphQL error body,
+// however the client sends it; it runs nothing.
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	const limit = 1 << 20
+	const query = `mutation($n: String!) { updateProfile(input: {name: "Renamed", biography: $n}) { userErrors { code } } }`
+	// body is a request of exactly size bytes.
+	body := func(size int) []byte {
+		empty, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"n": ""}})
+		b, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"n": strings.Repeat("x", size-len(empty))}})
+		return b
+	}
+	post := func(b []byte, chunked bool) response {
+		var r io.Reader = bytes.NewReader(b)
+		if chunked {
+			r = io.MultiReader(r) // no length: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.url, r)
+		req.Header.Set("Content-Type", "application/json")
+		return e.send(req, tok, true)
+	}
+	before := e.head()
+	for _, chunked := range []bool{false, true} {
+		b := body(limit + 1)
+		if len(b) != limit+1 {
+			t.Fatalf("body of %d bytes", len(b))
+		}
+		r := post(b, chunked)
+		if r.Status != http.StatusRequestEntityTooLarge || r.code() != "BAD_USER_INPUT" || r.Errors[0].Message != "the request body is larger than 1048576 bytes" {
+			t.Fatalf("1 MiB + 1 (chunked %v): %d %s", chunked, r.Status, truncate(r.raw))
+		}
+		if e.head() != before {
+			t.Fatal("a body over the cap ran its mutation")
+		}
+	}
+	// A body of exactly the cap is read.
+	if r := post(body(limit), true); r.Status != http.StatusOK || r.code() != "" {
+		t.Fatalf("1 MiB: %d %s", r.Status, truncate(r.raw))
+	}
+	// A server may set its own cap.
+	small := e.serve(graph.HandlerOptions{MaxBodyBytes: 100, RequestID: server.RequestID})
+	r := e.doAt(small, nil, tok, `{ programOptions { termMonths } }`+strings.Repeat(" ", 100), nil)
+	if r.Status != http.StatusRequestEntityTooLarge || r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["correlationId"] != r.Header.Get(server.RequestIDHeader) {
+		t.Fatalf("over a cap of 100 bytes: %d %s", r.Status, truncate(r.raw))
+	}
+	if r := e.doAt(small, nil, tok, `{ programOptions { termMonths } }`, nil); r.code() != "" {
+		t.Fatalf("under a cap of 100 bytes: %d %s", r.Status, truncate(r.raw))
 	}
 }
