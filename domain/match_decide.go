@@ -433,7 +433,9 @@ func decideWindowElapsed(p Program, m Match, c MarkResponseWindowElapsed) ([]Eve
 	if deadline := p.ResponseDeadline(m.requestedAt); c.At.Before(deadline) {
 		return nil, refuse(CodeWindowNotElapsed, "the response window ends at %s", deadline.Format(time.RFC3339))
 	}
-	return []Event{ResponseWindowElapsed{MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, At: c.At.UTC()}}, nil
+	// A rule run late (the server was down) still dates its event when it
+	// fell due, so that the history as of any moment is the program's.
+	return []Event{ResponseWindowElapsed{MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, At: p.ResponseDeadline(m.requestedAt).UTC()}}, nil
 }
 
 func decideReminder(p Program, m Match, c RemindFirstMeeting) ([]Event, error) {
@@ -446,7 +448,7 @@ func decideReminder(p Program, m Match, c RemindFirstMeeting) ([]Event, error) {
 	if due := p.FirstMeetingReminderAt(m.acceptedAt); c.At.Before(due) {
 		return nil, refuse(CodeReminderNotDue, "the first-meeting reminder is due at %s", due.Format(time.RFC3339))
 	}
-	return []Event{FirstMeetingReminderDue{MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, At: c.At.UTC()}}, nil
+	return []Event{FirstMeetingReminderDue{MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, At: p.FirstMeetingReminderAt(m.acceptedAt).UTC()}}, nil
 }
 
 func decideCompleteTerm(p Program, m Match, c CompleteTerm) ([]Event, error) {
@@ -459,11 +461,13 @@ func decideCompleteTerm(p Program, m Match, c CompleteTerm) ([]Event, error) {
 	case m.status != StatusActive:
 		return nil, refuse(CodeMatchNotActive, "a pending match has no term")
 	}
-	if end := p.TermEnd(m.acceptedAt); c.At.Before(end) {
+	end := p.TermEnd(m.acceptedAt)
+	if c.At.Before(end) {
 		return nil, refuse(CodeTermNotCompleted, "the term ends at %s", end.Format(time.RFC3339))
 	}
+	// Run late, the match still ended when its term did.
 	return []Event{MatchEnded{
-		MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, Reason: EndReasonTermCompleted, At: c.At.UTC(),
+		MatchID: m.id, MenteeID: m.menteeID, MentorID: m.mentorID, Reason: EndReasonTermCompleted, At: end.UTC(),
 	}}, nil
 }
 

@@ -242,6 +242,7 @@ func TestMarkResponseWindowElapsed(t *testing.T) {
 	runMatchCases(t, []matchCase{
 		{name: "the system marks day 14 of a pending match", given: pending(), when: mark(days(14)), then: []domain.Event{elapsed}},
 		{name: "marking before day 14 is refused", given: pending(), when: mark(days(13)), err: refused(domain.CodeWindowNotElapsed)},
+		{name: "marked days late, the window still elapsed on day 14", given: pending(), when: mark(days(19)), then: []domain.Event{elapsed}},
 		{name: "marking twice decides nothing", given: with(pending(), elapsed), when: mark(days(15))},
 		{name: "an accepted match is not marked", given: active(), when: mark(days(14))},
 		{name: "a cancelled match is not marked", given: with(pending(), cancelled(days(3))), when: mark(days(14))},
@@ -266,6 +267,7 @@ func TestRemindFirstMeeting(t *testing.T) {
 	runMatchCases(t, []matchCase{
 		{name: "21 days after the acceptance without a session, the reminder is due", given: active(), when: remind(days(22)), then: []domain.Event{due}},
 		{name: "before 21 days it is not due", given: active(), when: remind(days(22, -time.Second)), err: refused(domain.CodeReminderNotDue)},
+		{name: "recorded days late, it is dated when it fell due", given: active(), when: remind(days(30)), then: []domain.Event{due}},
 		{name: "a session by the mentee makes it unneeded", given: with(active(), logged(menteeID)), when: remind(days(22))},
 		{name: "a session by the mentor makes it unneeded", given: with(active(), logged(mentorID)), when: remind(days(22))},
 		{name: "it is recorded once", given: with(active(), due), when: remind(days(23))},
@@ -285,6 +287,7 @@ func TestCompleteTerm(t *testing.T) {
 	runMatchCases(t, []matchCase{
 		{name: "the system ends an active match one year after it was made", given: active(), when: complete(termEnd), then: []domain.Event{ended(termEnd, domain.EndReasonTermCompleted)}},
 		{name: "ending before the year is over is refused", given: active(), when: complete(termEnd.Add(-time.Second)), err: refused(domain.CodeTermNotCompleted)},
+		{name: "run days late, the match still ends when the term did", given: active(), when: complete(termEnd.AddDate(0, 0, 3)), then: []domain.Event{ended(termEnd, domain.EndReasonTermCompleted)}},
 		{
 			name:  "the year is a calendar year, 366 days across 29 February",
 			given: []domain.Event{requested(leapAccepted), accepted(leapAccepted)},
