@@ -27,7 +27,9 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens caps the lexical tokens of a query (5000 when 0).
 	MaxTokens int
-	// MaxComplexity caps the complexity score (1000 when 0).
+	// MaxComplexity caps the complexity score (1000 when 0): every object
+	// costs 1 and leaves nothing, and a list's items count once for each
+	// item of the page it may return.
 	MaxComplexity int
 }
 

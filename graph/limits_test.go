@@ -2,12 +2,14 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/model"
@@ -277,5 +279,55 @@ func TestBodyTooLarge(t *testing.T) {
 	}
 	if r := e.doAt(small, nil, tok, `{ programOptions { termMonths } }`, nil); r.code() != "" {
 		t.Fatalf("under a cap of 100 bytes: %d %s", r.Status, truncate(r.raw))
+	}
+}
+
+// A full default page of the lists stays under the complexity limit with
+// every field a client typically shows; a request for far more is still
+// refused.
+func TestFullDefaultPagesAreAffordable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
+	_, auditorTok := e.user(domain.RoleAuditor, "Alex Auditor")
+	if _, err := e.svc.SetMentorCapacity(ctx, command.Request{Actor: mentor}, mentor.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	matchID, res, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runner.WaitForDefault(ctx, res.Position); err != nil {
+		t.Fatal(err)
+	}
+	pageInfo := `pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount`
+	member := `id role name designation discipline industry location { city province } yearsOfExperience languages biography focus skills { skill rating } contact { email phone preferredMethod } capacity acceptingRequests available`
+	cases := []struct {
+		name, token, query string
+	}{
+		{"matchHistory", auditorTok, `query($m: ID!) { matchHistory(matchId: $m) { edges { cursor node { position revision type actorId actorRole occurredAt recordedAt data } } ` + pageInfo + ` } }`},
+		{"matchHistory of 100", auditorTok, `query($m: ID!) { matchHistory(matchId: $m, first: 100) { edges { cursor node { position revision type actorId actorRole occurredAt recordedAt data } } ` + pageInfo + ` } }`},
+		{"myMatches", menteeTok, `{ myMatches { edges { cursor node { id status message requestedAt acceptedAt closedAt declineReason endReason daysPending responseWindowElapsed responseDeadline nudgeRequested lastNudgedAt termEndsAt position partner { ` + member + ` } mentee { id name } mentor { id name } } } ` + pageInfo + ` } }`},
+		{"myMatches of 100", mentorTok, `{ myMatches(first: 100) { edges { cursor node { id status requestedAt daysPending responseWindowElapsed partner { id name discipline location { city } } } } ` + pageInfo + ` } }`},
+		{"searchMentors", menteeTok, `{ searchMentors { edges { cursor node { ` + member + ` affinity } } ` + pageInfo + ` } }`},
+		{"mySessions", menteeTok, `{ mySessions { edges { cursor node { id date minutes notes value loggedAt editedAt revisions match { id } } } ` + pageInfo + ` } }`},
+		{"resources", menteeTok, `{ resources { edges { cursor node { id title description url text audience publishedAt retired } } ` + pageInfo + ` } }`},
+	}
+	for _, tc := range cases {
+		r := e.do(tc.token, tc.query, usedVars(tc.query, map[string]any{"m": gid(model.KindMatch, matchID)}))
+		if len(r.Errors) > 0 {
+			t.Errorf("%s: %s", tc.name, truncate(r.raw))
+		}
+	}
+	refused := []string{
+		`query($m: ID!) { matchHistory(matchId: $m, first: 1000) { edges { node { type } } } }`,
+		`{ myMatches(first: 100) { edges { node { mentee { skills { skill } languages focus } mentor { skills { skill } } mySessions { id notes } documents { id } } } } a: searchMentors(first: 100) { edges { node { skills { skill } } } } b: searchMentors(first: 100) { edges { node { skills { skill } } } } }`,
+	}
+	for _, q := range refused {
+		r := e.do(auditorTok, q, usedVars(q, map[string]any{"m": gid(model.KindMatch, matchID)}))
+		if r.code() != "COMPLEXITY_LIMIT_EXCEEDED" {
+			t.Errorf("want refused as too complex: %s\n%s", q, truncate(r.raw))
+		}
 	}
 }
