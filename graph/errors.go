@@ -8,6 +8,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/mentorship/mentorship/command"
@@ -81,6 +82,8 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
 		case errors.As(err, &derr):
 			gerr.Message, gerr.Extensions["code"] = derr.Message, CodeBadUserInput
+		case isArgumentError(ctx, gerr):
+			gerr.Extensions["code"] = CodeBadUserInput
 		default:
 			if code, ok := gerr.Extensions["code"]; ok && code != "" && gerr.Err != nil && isGQLError(err) {
 				return gerr
@@ -104,6 +107,23 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// isArgumentError reports whether gerr is about an argument of the field
+// ctx belongs to, a value that could not be read as its type (a Position
+// that is not a number, a Time that is not RFC 3339): gqlgen puts the
+// argument's name after the field's path.
+func isArgumentError(ctx context.Context, gerr *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil {
+		return false
+	}
+	at := len(fc.Path())
+	if len(gerr.Path) <= at {
+		return false
+	}
+	name, ok := gerr.Path[at].(ast.PathName)
+	return ok && fc.Field.Arguments.ForName(string(name)) != nil
 }
 
 func isGQLError(err error) bool {
