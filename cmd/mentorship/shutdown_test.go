@@ -17,20 +17,7 @@ func TestShutdownClosesWebSockets(t *testing.T) {
 	ts := startServer(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", &websocket.DialOptions{
-		Subprotocols: []string{"graphql-transport-ws"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
-		t.Fatal(err)
-	}
-	var ack map[string]any
-	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack["type"] != "connection_ack" {
-		t.Fatalf("no ack: %v %v", ack, err)
-	}
+	conn := openGraphQLSocket(ctx, t, ts.URL)
 	stopped := make(chan struct{})
 	go func() { ts.Stop(t); close(stopped) }()
 	for {
@@ -55,20 +42,7 @@ func TestSIGTERMStopsTheProcessGracefully(t *testing.T) {
 	c := startChild(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.URL, "http")+"/graphql", &websocket.DialOptions{
-		Subprotocols: []string{"graphql-transport-ws"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
-		t.Fatal(err)
-	}
-	var ack map[string]any
-	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack["type"] != "connection_ack" {
-		t.Fatalf("no ack: %v %v", ack, err)
-	}
+	conn := openGraphQLSocket(ctx, t, c.URL)
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -91,4 +65,25 @@ func TestSIGTERMStopsTheProcessGracefully(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the process did not exit after SIGTERM")
 	}
+}
+
+// openGraphQLSocket opens a graphql-transport-ws connection to the server
+// at url and waits for its acknowledgement.
+func openGraphQLSocket(ctx context.Context, t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/graphql", &websocket.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+		t.Fatal(err)
+	}
+	var ack map[string]any
+	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack["type"] != "connection_ack" {
+		t.Fatalf("no ack: %v %v", ack, err)
+	}
+	return conn
 }
