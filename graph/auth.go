@@ -93,6 +93,9 @@ func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 
 type cancelKey struct{}
 
+// closeForbidden is the WebSocket close code of a refused connection_init.
+const closeForbidden = 4403
+
 // websocketInit signs in a WebSocket from the token in its connection_init
 // payload ({"Authorization": "Bearer ..."} or {"token": "..."}).
 func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
@@ -106,6 +109,8 @@ func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
 		}
 		sctx, cancel, actor, err := auth.Authenticate(ctx, token)
 		if err != nil {
+			// 4403 is how graphql-transport-ws refuses a connection.
+			ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, closeForbidden), ErrBadToken.Error())
 			return ctx, nil, ErrBadToken
 		}
 		sctx = context.WithValue(WithActor(sctx, actor), tokenKey{}, token)

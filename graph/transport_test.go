@@ -18,6 +18,7 @@ import (
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph"
 )
 
 // Automatic persisted queries: a hash alone is refused until the query has
@@ -123,5 +124,98 @@ func TestLegacyGraphQLWSProtocol(t *testing.T) {
 	m := read("data")
 	if !strings.Contains(fmt.Sprint(m["payload"]), "MatchRequested") {
 		t.Fatalf("data: %v", m)
+	}
+}
+
+// Browsers may open WebSockets only from the allowed origins (and the
+// server's own); a foreign page is refused before any message. Clients
+// that send no Origin, which are not browsers, are served.
+func TestWebSocketOriginAllowlist(t *testing.T) {
+	e := newEnv(t)
+	url := "ws" + strings.TrimPrefix(e.serve(graph.HandlerOptions{OriginPatterns: []string{"app.example.org", "localhost:*"}}), "http")
+	host := strings.TrimPrefix(strings.TrimSuffix(url, "/graphql"), "ws://")
+	cases := []struct {
+		origin  string
+		allowed bool
+	}{
+		{"", true},
+		{"https://app.example.org", true},
+		{"http://localhost:5173", true},
+		{"http://" + host, true},
+		{"https://evil.example.com", false},
+		{"https://app.example.org.evil.example.com", false},
+		{"https://evil.example.com/app.example.org", false},
+		{"null", false},
+	}
+	for _, tc := range cases {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h := http.Header{}
+		if tc.origin != "" {
+			h.Set("Origin", tc.origin)
+		}
+		conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: h})
+		switch {
+		case tc.allowed && err != nil:
+			t.Errorf("origin %q: refused: %v", tc.origin, err)
+		case tc.allowed:
+			if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+				t.Errorf("origin %q: %v", tc.origin, err)
+			}
+			var m map[string]any
+			if err := wsjson.Read(ctx, conn, &m); err != nil || m["type"] != "connection_ack" {
+				t.Errorf("origin %q: %v %v", tc.origin, m, err)
+			}
+			conn.CloseNow()
+		case err == nil:
+			conn.CloseNow()
+			t.Errorf("origin %q: accepted", tc.origin)
+		case res == nil || res.StatusCode != http.StatusForbidden:
+			t.Errorf("origin %q: want 403, got %v %v", tc.origin, res, err)
+		}
+		cancel()
+	}
+}
+
+// A bad token in connection_init closes the connection with 4403 before
+// any subscription: it is never served anonymously.
+func TestWebSocketBadTokenIsRefused(t *testing.T) {
+	e := newEnv(t)
+	for _, payload := range []map[string]any{
+		{"Authorization": "Bearer forged"},
+		{"token": "forged"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload})
+		_ = wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { matchEvents(since: "0") { type } }`}})
+		var m map[string]any
+		err = wsjson.Read(ctx, conn, &m)
+		if err == nil {
+			t.Errorf("%v: got %v, want the connection closed", payload, m)
+		} else if websocket.CloseStatus(err) != 4403 {
+			t.Errorf("%v: %v, want close status 4403", payload, err)
+		}
+		conn.CloseNow()
+		cancel()
+	}
+
+	// The legacy protocol says why before closing.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	_ = wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer forged"}})
+	var m map[string]any
+	if err := wsjson.Read(ctx, conn, &m); err != nil || m["type"] != "connection_error" || !strings.Contains(fmt.Sprint(m["payload"]), graph.ErrBadToken.Error()) {
+		t.Fatalf("legacy protocol: %v %v", m, err)
+	}
+	if err := wsjson.Read(ctx, conn, &m); websocket.CloseStatus(err) != 4403 {
+		t.Fatalf("legacy protocol: %v %v, want close status 4403", m, err)
 	}
 }
