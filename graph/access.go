@@ -61,18 +61,11 @@ func request(ctx context.Context, a domain.Actor, clientMutationID *string) comm
 	return req
 }
 
-// RequestIDFunc returns the ID of the request a context belongs to, for
-// handlers built without HandlerOptions.RequestID or WithRequestID.
-//
-// Deprecated: set HandlerOptions.RequestID, and wrap other handlers with
-// WithRequestID.
-var RequestIDFunc = func(context.Context) string { return "" }
-
 type requestIDKey struct{}
 
 // WithRequestID is HTTP middleware that keeps the ID id returns for each
 // request, which errors then carry as extensions.correlationId and events
-// as their correlation ID. A nil id falls back to RequestIDFunc.
+// as their correlation ID. A nil id keeps none.
 func WithRequestID(id func(context.Context) string, next http.Handler) http.Handler {
 	if id == nil {
 		return next
@@ -85,10 +78,8 @@ func WithRequestID(id func(context.Context) string, next http.Handler) http.Hand
 
 // requestIDFrom returns the ID of the request ctx belongs to.
 func requestIDFrom(ctx context.Context) string {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
-		return id
-	}
-	return RequestIDFunc(ctx)
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 // page slices a list for Relay pagination with offset cursors.

@@ -76,6 +76,7 @@ func TestErrorsCarryTheRequestID(t *testing.T) {
 		{"two refusals", menteeTok, operation(`{ dashboard { active } staffQueue { nudgeRequests { id } } }`), http.StatusOK, []string{"FORBIDDEN", "FORBIDDEN"}},
 		{"bad cursor", menteeTok, operation(`{ myMatches(after: "zzz") { totalCount } }`), http.StatusOK, []string{"BAD_USER_INPUT"}},
 		{"bad ID", menteeTok, operation(`{ match(id: "nonsense") { id } }`), http.StatusOK, []string{"BAD_USER_INPUT"}},
+		{"upload without a preflight header", menteeTok, post([]byte("--b\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--b--\r\n"), "multipart/form-data; boundary=b"), http.StatusBadRequest, []string{"BAD_USER_INPUT"}},
 	}
 	for i, tc := range cases {
 		id := fmt.Sprintf("case-%d", i)

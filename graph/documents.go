@@ -269,9 +269,7 @@ func requirePreflight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		if mt == "multipart/form-data" && req.Header.Get("Apollo-Require-Preflight") == "" && req.Header.Get("GraphQL-Preflight") == "" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"uploads need the Apollo-Require-Preflight header","extensions":{"code":"BAD_USER_INPUT"}}]}`))
+			WriteError(w, req, http.StatusBadRequest, badInput("uploads need the Apollo-Require-Preflight header"))
 			return
 		}
 		next.ServeHTTP(w, req)

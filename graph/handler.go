@@ -42,7 +42,7 @@ type HandlerOptions struct {
 	ReadOnly bool
 	// RequestID returns the ID of the request a context belongs to, which
 	// errors carry as extensions.correlationId and events as their
-	// correlation ID; nil falls back to RequestIDFunc.
+	// correlation ID; nil keeps none.
 	RequestID func(context.Context) string
 }
 

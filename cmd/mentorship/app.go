@@ -240,7 +240,6 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
-	graph.RequestIDFunc = server.RequestID
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
 		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
@@ -250,10 +249,11 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		resolver.Outbox = outbox
 	}
 	authn := graph.SessionAuth{Accounts: accounts}
-	a.documents = graph.Authenticate(authn, graph.DocumentHandler(resolver))
-	a.audit = graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log}))
+	a.documents = graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.DocumentHandler(resolver)))
+	a.audit = graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log})))
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
+		RequestID: server.RequestID,
 	})
 	if !cfg.Production() {
 		a.playground = playground.Handler("Mentorship GraphiQL", "/", "/graphql")
