@@ -98,7 +98,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 		t.Fatal(err)
 	}
 	members, matches := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches()
-	hub := graph.NewHub(0)
+	hub := graph.NewHub(0, matches)
 	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, hub.Notifier())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,21 +21,41 @@ type Change struct {
 	MenteeID   uuid.UUID
 	MentorID   uuid.UUID
 	OccurredAt time.Time
+	// Author, when set, is the only partner who hears of the change: a
+	// session is private to whoever logged it.
+	Author uuid.UUID
+}
+
+// heardBy reports whether member hears of c among their own matches.
+func (c Change) heardBy(member uuid.UUID) bool {
+	if c.Author != uuid.Nil {
+		return c.Author == member
+	}
+	return c.MenteeID == member || c.MentorID == member
+}
+
+// MatchLookup finds a match's partners for the changes whose events do not
+// name both (documents); the matches read model is one.
+type MatchLookup interface {
+	Match(id uuid.UUID) (*projections.MatchView, bool)
 }
 
 // Hub is the in-process pub/sub of match changes. A subscriber that does
 // not keep up is dropped rather than slowing everyone down: its channel is
 // closed.
 type Hub struct {
-	mu   sync.RWMutex
-	subs map[*HubSubscription]struct{}
-	pos  atomic.Uint64
+	mu      sync.RWMutex
+	subs    map[*HubSubscription]struct{}
+	pos     atomic.Uint64
+	matches MatchLookup
 }
 
 // NewHub returns a hub whose notifier starts at position from: changes at
-// or before it were published by an earlier process.
-func NewHub(from eventstore.Position) *Hub {
-	h := &Hub{subs: map[*HubSubscription]struct{}{}}
+// or before it were published by an earlier process. matches, applied
+// before the hub's notifier, names the partners of document changes; with
+// nil they reach only those who follow the match itself.
+func NewHub(from eventstore.Position, matches MatchLookup) *Hub {
+	h := &Hub{subs: map[*HubSubscription]struct{}{}, matches: matches}
 	h.pos.Store(uint64(from))
 	return h
 }
@@ -126,7 +147,7 @@ func (n notifier) Apply(events []projections.Event) error {
 		if uint64(ev.Position) <= n.h.pos.Load() {
 			continue
 		}
-		if c, ok := changeOf(ev); ok {
+		if c, ok := n.h.changeOf(ev); ok {
 			n.h.publish(c)
 		}
 		n.h.pos.Store(uint64(ev.Position))
@@ -135,7 +156,7 @@ func (n notifier) Apply(events []projections.Event) error {
 }
 
 // changeOf picks the match events subscribers hear of.
-func changeOf(ev *projections.Event) (Change, bool) {
+func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 	c := Change{Position: ev.Position, Type: ev.Type, OccurredAt: ev.Meta.OccurredAt}
 	switch e := ev.Data.(type) {
 	case domain.MatchRequested:
@@ -157,15 +178,39 @@ func changeOf(ev *projections.Event) (Change, bool) {
 	case domain.FirstMeetingReminderDue:
 		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
 	case domain.SessionLogged:
-		c.MatchID = e.MatchID
+		c.MatchID, c.Author = e.MatchID, e.AuthorID
+	case domain.SessionEdited:
+		c.MatchID, c.Author = e.MatchID, e.AuthorID
 	case domain.DocumentAdded:
 		c.MatchID = e.MatchID
+		c.MenteeID, c.MentorID = h.partners(e.MatchID)
 	case domain.DocumentRemoved:
 		c.MatchID = e.MatchID
+		c.MenteeID, c.MentorID = h.partners(e.MatchID)
 	default:
 		return c, false
 	}
 	return c, true
+}
+
+// partners looks a match's partners up. A shared read model that cannot
+// answer panics with projections.ErrUnavailable; the change then reaches
+// only the match's own followers rather than stopping the feed.
+func (h *Hub) partners(id uuid.UUID) (mentee, mentor uuid.UUID) {
+	if h.matches == nil {
+		return uuid.Nil, uuid.Nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if err, ok := v.(error); !ok || !errors.Is(err, projections.ErrUnavailable) {
+				panic(v)
+			}
+		}
+	}()
+	if m, ok := h.matches.Match(id); ok {
+		return m.MenteeID, m.MentorID
+	}
+	return uuid.Nil, uuid.Nil
 }
 
 // statusOf maps a status-changing event type to the status it leads to.

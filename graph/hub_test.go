@@ -14,7 +14,7 @@ import (
 // A subscriber that does not keep up is dropped rather than slowing the
 // others down, and one forwarding through send ends exactly once.
 func TestHubDropsSlowSubscribers(t *testing.T) {
-	hub := graph.NewHub(0)
+	hub := graph.NewHub(0, nil)
 	all := func(graph.Change) bool { return true }
 	slow := hub.Subscribe(all, 1)
 	fast := hub.Subscribe(all, 10)
@@ -47,5 +47,41 @@ func TestHubDropsSlowSubscribers(t *testing.T) {
 	}
 	if n := hub.Subscribers(); n != 1 {
 		t.Fatalf("%d subscribers left, want the fast one", n)
+	}
+}
+
+type oneMatch projections.MatchView
+
+func (m *oneMatch) Match(id uuid.UUID) (*projections.MatchView, bool) {
+	if id != m.ID {
+		return nil, false
+	}
+	v := projections.MatchView(*m)
+	return &v, true
+}
+
+// Document changes name both partners, from the matches read model, so
+// that each hears of them among their own matches; a session's change
+// names only its author.
+func TestHubNamesWhoHearsAChange(t *testing.T) {
+	m := &oneMatch{ID: uuid.New(), MenteeID: uuid.New(), MentorID: uuid.New()}
+	hub := graph.NewHub(0, m)
+	all := hub.Subscribe(func(graph.Change) bool { return true }, 10)
+	events := []projections.Event{
+		{Position: 1, Type: "DocumentAdded", Data: domain.DocumentAdded{MatchID: m.ID, DocumentID: uuid.New(), UploaderID: m.MenteeID}},
+		{Position: 2, Type: "DocumentRemoved", Data: domain.DocumentRemoved{MatchID: m.ID, DocumentID: uuid.New(), RemovedBy: m.MentorID}},
+		{Position: 3, Type: "SessionLogged", Data: domain.SessionLogged{MatchID: m.ID, SessionID: uuid.New(), AuthorID: m.MentorID}},
+	}
+	if err := hub.Notifier().Apply(events); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c := <-all.C
+		if c.MenteeID != m.MenteeID || c.MentorID != m.MentorID || c.Author != uuid.Nil {
+			t.Fatalf("change %d: %+v, want both partners named", i, c)
+		}
+	}
+	if c := <-all.C; c.Author != m.MentorID || c.MenteeID != uuid.Nil {
+		t.Fatalf("session change: %+v, want its author only", c)
 	}
 }

@@ -744,7 +744,10 @@ func (r *subscriptionResolver) MatchUpdated(ctx context.Context, matchID string)
 	if !ok || !canSeeMatch(a, m.MenteeID, m.MentorID) || a.Role == domain.RoleAuditor {
 		return nil, errNotFound
 	}
-	return r.matchUpdates(ctx, func(c Change) bool { return c.MatchID == id }), nil
+	// A session is heard of by its author (and staff) only.
+	return r.matchUpdates(ctx, func(c Change) bool {
+		return c.MatchID == id && (c.Author == uuid.Nil || c.Author == a.ID || a.Role == domain.RoleStaff)
+	}), nil
 }
 
 // MyMatchUpdates is the resolver for the myMatchUpdates field.
@@ -753,7 +756,7 @@ func (r *subscriptionResolver) MyMatchUpdates(ctx context.Context) (<-chan *mode
 	if err != nil {
 		return nil, err
 	}
-	return r.matchUpdates(ctx, func(c Change) bool { return c.MenteeID == a.ID || c.MentorID == a.ID }), nil
+	return r.matchUpdates(ctx, func(c Change) bool { return c.heardBy(a.ID) }), nil
 }
 
 // MatchEvents is the resolver for the matchEvents field.

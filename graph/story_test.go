@@ -83,6 +83,10 @@ func TestProgramStory(t *testing.T) {
 	if got := sub.next("mine"); got["myMatchUpdates"].(map[string]any)["match"].(map[string]any)["status"] != "ACTIVE" {
 		t.Fatalf("subscription after accept: %v", got)
 	}
+	// The mentor listens to their matches too.
+	mentorSub := e.dial(mentorTok)
+	mentorSub.subscribe("mentor", `subscription { myMatchUpdates { type } }`, nil)
+	e.waitSubscribers(2)
 	// Both partners see each other's contact information now.
 	r = e.ok(menteeTok, `query($id: ID!) { match(id: $id) { partner { name contact { email phone } } } }`, map[string]any{"id": matchID})
 	if r.str("match", "partner", "contact", "email") != "grace@example.org" {
@@ -96,6 +100,9 @@ func TestProgramStory(t *testing.T) {
 	sessionID := r.str("addSession", "session", "id")
 	if r.str("addSession", "session", "notes") != "Talked about my licensing exam" {
 		t.Fatalf("add session: %s", r.raw)
+	}
+	if got := sub.next("mine"); got["myMatchUpdates"].(map[string]any)["type"] != "SessionLogged" {
+		t.Fatalf("the author hears of the session: %v", got)
 	}
 	r = e.ok(mentorTok, `query($id: ID!, $s: ID!) { match(id: $id) { mySessions { id } } node(id: $s) { id } }`, map[string]any{"id": matchID, "s": sessionID})
 	if n := len(r.get("match", "mySessions").([]any)); n != 0 || r.get("node") != nil {
@@ -111,6 +118,10 @@ func TestProgramStory(t *testing.T) {
 		map[string]any{"in": map[string]any{"matchId": matchID, "reason": "GRACEFUL_EXIT", "requestedBy": gid(model.KindMember, mentee.ID), "note": "Not a good fit"}})
 	if r.str("endMatch", "match", "status") != "ENDED" {
 		t.Fatalf("end: %s", r.raw)
+	}
+	// The mentor heard nothing of the mentee's session: the end comes next.
+	if got := mentorSub.next("mentor"); got["myMatchUpdates"].(map[string]any)["type"] != "MatchEnded" {
+		t.Fatalf("the mentor's next update: %v", got)
 	}
 	r = e.ok(menteeTok, `query($id: ID!) { match(id: $id) { partner { contact { email } } } }`, map[string]any{"id": matchID})
 	if r.get("match", "partner", "contact") != nil {

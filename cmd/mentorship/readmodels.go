@@ -44,7 +44,7 @@ type readModels struct {
 func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Store, reg prometheus.Registerer, head eventstore.Position) (*readModels, error) {
 	if cfg.RedisURL == "" {
 		members, matches := projections.NewMembers(), projections.NewMatches()
-		hub := graph.NewHub(head)
+		hub := graph.NewHub(head, matches)
 		runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
 			SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, hub.Notifier())
 		runner.LoadSnapshots()
@@ -58,7 +58,7 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	rm.Register(reg, store)
 	// The hub hears of changes from the shared read models, whichever
 	// instance applied them; it starts at what they show now.
-	hub := graph.NewHub(0)
+	hub := graph.NewHub(0, rm.Matches)
 	run := func(ctx context.Context) error {
 		return rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
 	}
