@@ -70,7 +70,7 @@ func TestErrorsCarryTheRequestID(t *testing.T) {
 		{"unknown field", menteeTok, operation(`{ viewer { nope } }`), http.StatusUnprocessableEntity, []string{"GRAPHQL_VALIDATION_FAILED"}},
 		{"too deep", menteeTok, operation(`{ match(id: "` + gid(model.KindMatch, matchID) + `") { ` + deep + ` } }`), http.StatusOK, []string{"BAD_USER_INPUT"}},
 		{"too many tokens", menteeTok, operation(`{ viewer { id` + strings.Repeat(" __typename", 5000) + ` } }`), http.StatusOK, []string{"BAD_USER_INPUT"}},
-		{"too complex", menteeTok, operation(`{ matchHistory(matchId: "` + gid(model.KindMatch, matchID) + `", first: null) { edges { node { type } } } }`), http.StatusOK, []string{"COMPLEXITY_LIMIT_EXCEEDED"}},
+		{"too complex", menteeTok, operation(`{ matchHistory(matchId: "` + gid(model.KindMatch, matchID) + `", first: null) { edges { node { type } } } myMatches(first: null) { edges { node { id } } } }`), http.StatusOK, []string{"COMPLEXITY_LIMIT_EXCEEDED"}},
 		{"unknown persisted query", "", post(fmt.Appendf(nil, `{"extensions": {"persistedQuery": {"version": 1, "sha256Hash": %q}}}`, hex.EncodeToString(sum[:])), "application/json"), http.StatusOK, []string{"PERSISTED_QUERY_NOT_FOUND"}},
 		{"signed out", "", operation(`{ myMatches { totalCount } }`), http.StatusOK, []string{"UNAUTHENTICATED"}},
 		{"two refusals", menteeTok, operation(`{ dashboard { active } staffQueue { nudgeRequests { id } } }`), http.StatusOK, []string{"FORBIDDEN", "FORBIDDEN"}},

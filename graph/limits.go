@@ -14,8 +14,8 @@ import (
 // smaller default for an omitted first; an explicit null asks for the most,
 // and the complexity counts a page at that size.
 const (
-	maxPage        = 100  // searchMentors, myMatches, mySessions, resources
-	maxHistoryPage = 1000 // matchHistory
+	maxPage        = 100 // searchMentors, myMatches, mySessions, resources
+	maxHistoryPage = 400 // matchHistory: its edges and nodes cost 1 each, so a full page fits the default complexity limit
 )
 
 // Limits bound what one operation may ask for, so that no query is

@@ -2460,7 +2460,7 @@ type UserError {
 type Viewer {
   id: ID!
   role: Role!
-  "The member's own record (not for staff and auditors)."
+  "The viewer's own record: a mentee's or mentor's profile, or the name a staff member or auditor was registered with."
   member: Member
 }
 
