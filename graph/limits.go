@@ -27,6 +27,11 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens caps the lexical tokens of a query (5000 when 0).
 	MaxTokens int
+	// MaxSelections caps the fields and fragment spreads directly in one
+	// selection set (200 when 0). The validator compares the fields of a
+	// set pairwise, so a few thousand repeats of one field would cost
+	// seconds before any other limit is looked at.
+	MaxSelections int
 	// MaxComplexity caps the complexity score (1000 when 0): every object
 	// costs 1 and leaves nothing, and a list's items count once for each
 	// item of the page it may return.
@@ -42,6 +47,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTokens <= 0 {
 		l.MaxTokens = 5000
+	}
+	if l.MaxSelections <= 0 {
+		l.MaxSelections = 200
 	}
 	if l.MaxComplexity <= 0 {
 		l.MaxComplexity = 1000
@@ -67,9 +75,14 @@ func limitError(format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": CodeBadUserInput}}
 }
 
-// MutateOperationParameters counts the query's tokens before it is parsed.
+// MutateOperationParameters counts the query's tokens, and the selections
+// directly in each selection set, before it is parsed and validated.
 func (l limiter) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
 	lx := lexer.New(&ast.Source{Input: p.Query})
+	// sets holds the selections counted so far in each open selection set;
+	// braces and names inside arguments (parens) are values, not selections.
+	var sets []int
+	parens := 0
 	for n := 0; ; n++ {
 		tok, err := lx.ReadToken()
 		if err != nil {
@@ -80,6 +93,24 @@ func (l limiter) MutateOperationParameters(_ context.Context, p *graphql.RawPara
 		}
 		if n >= l.MaxTokens {
 			return limitError("the query has more than %d tokens", l.MaxTokens)
+		}
+		switch {
+		case tok.Kind == lexer.ParenL:
+			parens++
+		case tok.Kind == lexer.ParenR:
+			parens = max(parens-1, 0)
+		case parens > 0:
+		case tok.Kind == lexer.BraceL:
+			sets = append(sets, 0)
+		case tok.Kind == lexer.BraceR:
+			if len(sets) > 0 {
+				sets = sets[:len(sets)-1]
+			}
+		case (tok.Kind == lexer.Name || tok.Kind == lexer.Spread) && len(sets) > 0:
+			sets[len(sets)-1]++
+			if sets[len(sets)-1] > l.MaxSelections {
+				return limitError("a selection set holds more than %d fields", l.MaxSelections)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -228,6 +229,31 @@ func TestTokenLimit(t *testing.T) {
 	}
 	if r := e.doAt(small, nil, tok, query(17, " "), nil); r.code() != "BAD_USER_INPUT" || r.Errors[0].Message != "the query has more than 10 tokens" {
 		t.Fatalf("17 tokens with MaxTokens 10: %s", truncate(r.raw))
+	}
+}
+
+// A selection set of thousands of repeated fields would cost the validator
+// seconds (it compares fields pairwise); it is refused before parsing,
+// while a set of 200 passes.
+func TestSelectionLimit(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	fields := func(n int) string { return "{ viewer {" + strings.Repeat(" id", n) + " } }" }
+	if r := e.do(tok, fields(200), nil); len(r.Errors) > 0 {
+		t.Fatalf("200 fields: %s", truncate(r.raw))
+	}
+	started := time.Now()
+	r := e.do(tok, fields(4900), nil)
+	if r.code() != "BAD_USER_INPUT" || r.Errors[0].Message != "a selection set holds more than 200 fields" {
+		t.Fatalf("4900 fields: %s", truncate(r.raw))
+	}
+	if took := time.Since(started); took > time.Second {
+		t.Errorf("refusing 4900 fields took %v", took)
+	}
+	// Arguments are values, not selections.
+	langs := strings.TrimSuffix(strings.Repeat(`"English", `, 400), ", ")
+	if r := e.do(tok, `{ searchMentors(input: {languages: [`+langs+`]}) { totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("400 values in an argument: %s", truncate(r.raw))
 	}
 }
 
