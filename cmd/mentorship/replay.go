@@ -191,13 +191,6 @@ func copyFile(from, to string) error {
 	return dst.Close()
 }
 
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
 // progress draws a one-line progress bar on a terminal-like writer.
 type progress struct {
 	w     io.Writer
