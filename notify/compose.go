@@ -119,9 +119,11 @@ func parseTemplates() map[Kind]kindTemplates {
 	return out
 }
 
-// person is what the emails know of a member.
+// person is what the emails know of a member: the name they quote, the
+// login email they go to, and the contact information that only the match
+// introduction carries. Nothing else is kept, since the directory holds
+// every member.
 type person struct {
-	role    domain.Role
 	name    string
 	email   string
 	contact domain.Contact
@@ -237,7 +239,7 @@ func (c *composer) learn(ev domain.Event) {
 	switch e := ev.(type) {
 	case domain.MemberRegistered:
 		p := c.members[e.MemberID]
-		p.role, p.name, p.email = e.Role, e.Name, e.Email
+		p.name, p.email = e.Name, e.Email
 		c.members[e.MemberID] = p
 	case domain.ProfileUpdated:
 		p := c.members[e.MemberID]
