@@ -5,7 +5,9 @@
 // contact information (the only email that carries it), the first-meeting
 // reminder, the end of a match and the profile review prompt. Names and
 // addresses come from a directory fed by the same events, so an email
-// says what was true when its event happened.
+// says what was true when its event happened. The outbox file also saves
+// that directory with the last event it reflects, so that a restart loads
+// it and reads only the events after that one instead of the whole log.
 //
 // Each email's ID derives from its event, its kind and its recipient. It
 // is the outbox's idempotency key and the local part of the Message-ID:

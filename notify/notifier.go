@@ -109,9 +109,20 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	composer *composer
-	read     eventstore.Position // the last event the composer learned
+	read     checkpoint          // the last event the notifier is done with
 	composed eventstore.Position // events after this one still need their emails
 	saved    eventstore.Position // the position the outbox holds
+	// learnt is the last event the composer learnt. It runs ahead of read
+	// only while a batch whose emails the outbox refused waits to be
+	// applied again; the composer's state is not saved meanwhile, since
+	// it does not match read.
+	learnt eventstore.Position
+	// loaded reports whether the saved state was looked for; stateAt is
+	// the position of the state the file holds, and saveEvery the least
+	// number of events between two saves.
+	loaded    bool
+	stateAt   eventstore.Position
+	saveEvery int
 	// holdUntil pauses delivery after an attempt failed for a reason
 	// that every other email would meet too (the relay is down); streak
 	// counts such failures in a row, so the pause doubles like a single
@@ -131,7 +142,8 @@ type Notifier struct {
 // Open opens the outbox in dir (the data directory) and returns a notifier
 // that composes from store and delivers through sender. A new outbox starts
 // at the log's head: emails are for what happens from now on, not for a
-// history that predates them.
+// history that predates them. The saved directory is loaded by the first
+// catch-up rather than here, so that opening stays quick.
 func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.Clock, opts Options) (*Notifier, error) {
 	settings, err := opts.Settings.normalized()
 	if err != nil {
@@ -168,7 +180,7 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 		store: store, sender: sender, clock: clk, opts: opts,
 		log:    opts.Logger.With().Str("component", "notifier").Logger(),
 		outbox: outbox, composer: newComposer(settings),
-		composed: pos, saved: pos,
+		composed: pos, saved: pos, saveEvery: saveEvery,
 	}, nil
 }
 
@@ -176,13 +188,16 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 // a match fared.
 func (n *Notifier) Outbox() *Outbox { return n.outbox }
 
-// Close records how far the notifier composed and closes the outbox. Stop
-// Run first.
+// Close records how far the notifier composed, saves what it learnt when
+// that moved, and closes the outbox. Stop Run first.
 func (n *Notifier) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var err error
-	if n.composed > n.saved {
+	switch {
+	case n.read.pos > n.stateAt && n.learnt <= n.read.pos:
+		err = n.saveState()
+	case n.composed > n.saved:
 		_, err = n.outbox.Add(n.composed, nil)
 	}
 	return errors.Join(err, n.outbox.Close())
@@ -199,18 +214,27 @@ func (n *Notifier) Healthy() error {
 }
 
 // CatchUp reads the log from where the notifier stands to its head and
-// composes the emails of new events into the outbox. The first call reads
-// the whole log, to learn the members' names and addresses. Once the
-// notifier stopped at an event that does not decode, it returns the
-// error of Healthy.
+// composes the emails of new events into the outbox. The first call loads
+// the members' names and addresses that the outbox file saved, and reads
+// the log after them; without a usable saved state it reads the whole
+// log. Once the notifier stopped at an event that does not decode, it
+// returns the error of Healthy.
 func (n *Notifier) CatchUp(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if !n.loaded {
+		if err := n.load(ctx); err != nil {
+			return err
+		}
+	}
+	// The state is saved once caught up rather than after each page, so
+	// that a long first read saves once.
+	defer n.saveIfDue()
 	for {
 		if err := n.Healthy(); err != nil {
 			return err
 		}
-		recs, err := n.store.ReadAll(ctx, n.read, 1024)
+		recs, err := n.store.ReadAll(ctx, n.read.pos, 1024)
 		if err != nil {
 			return fmt.Errorf("notifier: %w", err)
 		}
@@ -223,6 +247,68 @@ func (n *Notifier) CatchUp(ctx context.Context) error {
 	}
 }
 
+// load restores the composer and its checkpoint from the outbox file. A
+// state that is missing, unreadable, of another format or of another log
+// is logged and left aside: the notifier then learns from the whole log,
+// which costs time, not correctness. It fails only when ctx ends, and the
+// next call looks again.
+func (n *Notifier) load(ctx context.Context) error {
+	started := time.Now()
+	var c *composer
+	var cp checkpoint
+	found, err := n.outbox.loadState(func(b []byte) error {
+		var err error
+		c, cp, err = decodeState(b, n.opts.Settings)
+		return err
+	})
+	if err == nil && found && cp.pos > n.composed {
+		// Saving moves the outbox position with the state, so this file
+		// was not written by a notifier: the emails of the events in
+		// between might be lost.
+		err = fmt.Errorf("its position %d is past the outbox position %d", cp.pos, n.composed)
+	}
+	if err == nil && found {
+		err = cp.verify(ctx, n.store)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case !found && err == nil:
+		n.log.Info().Msg("no saved directory; learning it from the whole log")
+	case err != nil:
+		n.log.Warn().Err(err).Msg("saved directory not used; learning it from the whole log")
+	default:
+		n.composer, n.read, n.learnt, n.stateAt = c, cp, cp.pos, cp.pos
+		n.log.Info().Int("members", len(c.members)).Int("matches", len(c.matches)).
+			Uint64("position", uint64(cp.pos)).Dur("took", time.Since(started)).Msg("directory restored")
+	}
+	n.loaded = true
+	return nil
+}
+
+// saveIfDue saves the composer's state once enough events passed since
+// the last save. A failed save is logged only: the notifier goes on, and
+// a restart reads more of the log.
+func (n *Notifier) saveIfDue() {
+	size := (len(n.composer.members) + len(n.composer.matches)) / 2
+	if n.learnt > n.read.pos || n.read.pos-n.stateAt < eventstore.Position(max(n.saveEvery, size)) {
+		return
+	}
+	if err := n.saveState(); err != nil {
+		n.log.Warn().Err(err).Msg("directory not saved")
+	}
+}
+
+// saveState writes the composer's state at the read position, together
+// with the composed position.
+func (n *Notifier) saveState() error {
+	if err := n.outbox.saveState(encodeState(n.composer, n.read), n.composed); err != nil {
+		return fmt.Errorf("notifier: %w", err)
+	}
+	n.stateAt, n.saved = n.read.pos, max(n.saved, n.composed)
+	return nil
+}
+
 // apply learns and composes a batch of events in log order and adds the
 // emails to the outbox in one transaction. When that fails nothing moves,
 // so the batch can be applied again. An event that does not decode ends
@@ -233,7 +319,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	var bad error
 	now := n.clock.Now()
 	for i, rec := range recs {
-		if rec.Position <= n.read || !relevant(rec.Type) {
+		if rec.Position <= n.read.pos || !relevant(rec.Type) {
 			continue
 		}
 		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
@@ -255,6 +341,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 		return bad
 	}
 	last := recs[len(recs)-1].Position
+	n.learnt = max(n.learnt, last)
 	if len(entries) > 0 {
 		added, err := n.outbox.Add(last, entries)
 		if err != nil {
@@ -267,7 +354,9 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 			n.log.Debug().Int("emails", added).Uint64("position", uint64(last)).Msg("emails composed")
 		}
 	}
-	n.read = max(n.read, last)
+	if last > n.read.pos {
+		n.read = checkpointOf(recs[len(recs)-1])
+	}
 	n.composed = max(n.composed, last)
 	return bad
 }
@@ -426,7 +515,7 @@ func (n *Notifier) follow(ctx context.Context) error {
 	}
 	if n.Healthy() == nil {
 		n.mu.Lock()
-		from := n.read
+		from := n.read.pos
 		n.mu.Unlock()
 		var err error
 		if sub, err = n.store.SubscribeAll(ctx, from); err != nil {
@@ -448,6 +537,7 @@ func (n *Notifier) follow(ctx context.Context) error {
 			batch := eventstore.Drain(sub, rec, 1024)
 			n.mu.Lock()
 			err := n.apply(batch)
+			n.saveIfDue()
 			n.mu.Unlock()
 			if err != nil {
 				// Run starts over, and without the subscription
