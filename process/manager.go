@@ -150,8 +150,38 @@ type match struct {
 	// a failure.
 	fired   [ruleCount]bool
 	retryAt [ruleCount]time.Time
-	// slots holds the partners' slots for the match, by member.
-	slots map[uuid.UUID]domain.SlotState
+	// slots holds the slots members hold for the match: the partners',
+	// so rarely more than two, which a slice keeps in a fraction of a
+	// map's memory.
+	slots []slot
+}
+
+// slot is the state of a member's slot for a match.
+type slot struct {
+	member uuid.UUID
+	state  domain.SlotState
+}
+
+// slotOf returns the state of member's slot for the match, empty when the
+// manager saw none.
+func (m *match) slotOf(member uuid.UUID) domain.SlotState {
+	for _, s := range m.slots {
+		if s.member == member {
+			return s.state
+		}
+	}
+	return ""
+}
+
+// setSlot records the state of member's slot for the match.
+func (m *match) setSlot(member uuid.UUID, state domain.SlotState) {
+	for i := range m.slots {
+		if m.slots[i].member == member {
+			m.slots[i].state = state
+			return
+		}
+	}
+	m.slots = append(m.slots, slot{member: member, state: state})
 }
 
 // due returns when rule r of the match falls due, and false when it does
@@ -182,7 +212,7 @@ func (m *match) due(p domain.Program, r rule) (time.Time, bool) {
 // held reports whether a partner still holds a slot for the match.
 func (m *match) held() bool {
 	for _, s := range m.slots {
-		if s != domain.SlotReleased {
+		if s.state != domain.SlotReleased {
 			return true
 		}
 	}
@@ -386,7 +416,7 @@ func needsFollowUp(typ string) bool {
 func (m *Manager) get(id uuid.UUID) *match {
 	mt, ok := m.matches[id]
 	if !ok {
-		mt = &match{slots: make(map[uuid.UUID]domain.SlotState)}
+		mt = &match{}
 		m.matches[id] = mt
 	}
 	return mt
@@ -402,7 +432,7 @@ func (m *Manager) slot(matchID, memberID uuid.UUID, state domain.SlotState, crea
 	if !ok {
 		mt = m.get(matchID)
 	}
-	mt.slots[memberID] = state
+	mt.setSlot(memberID, state)
 }
 
 // Healthy reports the event the manager stopped on, or nil while it runs.
@@ -753,9 +783,9 @@ func (m *Manager) finished(f followUp) bool {
 	case "RequestSlotTaken":
 		return mt.status != "" && mt.mentee == f.memberID
 	case "CapacitySlotReserved":
-		return mt.status == domain.StatusActive || mt.slots[f.memberID] == domain.SlotReleased
+		return mt.status == domain.StatusActive || mt.slotOf(f.memberID) == domain.SlotReleased
 	case "MatchAccepted":
-		return mt.slots[mt.mentee] != domain.SlotPending
+		return mt.slotOf(mt.mentee) != domain.SlotPending
 	default:
 		return !mt.held()
 	}
