@@ -23,7 +23,9 @@
 // later, the log does not show the second step done. Reconcile is
 // idempotent; the manager keeps in process.db the position up to which
 // this is settled, so a restart does not look at the whole history again.
-// Losing that file costs time, not correctness.
+// It also saves there what it learnt of the open matches, with the last
+// event that reflects, so a restart reads only the log after that event
+// (state.go). Losing that file costs time, not correctness.
 //
 // An event the manager cannot learn (a relevant event that does not decode,
 // even when read again a few times) stops it at that event's position: it
@@ -292,13 +294,19 @@ type Manager struct {
 	db      *bbolt.DB
 
 	mu       sync.Mutex
-	read     eventstore.Position // the last event applied
+	read     checkpoint          // the last event applied
 	settled  eventstore.Position // follow-ups up to here are done
 	saved    eventstore.Position // the settled position process.db holds
 	matches  map[uuid.UUID]*match
 	timers   schedule
 	followUp []followUp        // in log order
 	waiting  map[uuid.UUID]int // follow-ups per match
+	// loaded reports whether the saved state was looked for; stateAt is
+	// the position of the state process.db holds, and saveEvery the least
+	// number of events between two saves.
+	loaded    bool
+	stateAt   eventstore.Position
+	saveEvery int
 
 	// failed is the *PoisonError the manager stopped on. It is read
 	// without mu, so that /readyz never waits for a slow step.
@@ -311,7 +319,8 @@ var bucketMeta = []byte("meta")
 
 // Open opens (creating when missing) the manager's file in dir, the data
 // directory, and returns a manager over store that acts through cmds. It
-// reads nothing yet: Tick, RunDue and Run catch up with the log first.
+// reads nothing yet, not even its saved state, so that opening stays
+// quick: Tick, RunDue and Run catch up with the log first.
 func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, opts Options) (*Manager, error) {
 	program := cmds.Program()
 	if err := program.Validate(); err != nil {
@@ -360,17 +369,21 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 	return &Manager{
 		store: store, cmds: cmds, clock: clk, program: program, opts: opts, db: db,
 		log:     opts.Logger.With().Str("component", "process").Logger(),
-		settled: settled, saved: settled,
+		settled: settled, saved: settled, saveEvery: saveEvery,
 		matches: make(map[uuid.UUID]*match), waiting: make(map[uuid.UUID]int),
 	}, nil
 }
 
-// Close records how far reconciliation is settled and closes the file.
-// Stop Run first.
+// Close records how far reconciliation is settled, saves what the
+// manager learnt when that moved, and closes the file. Stop Run first.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return errors.Join(m.save(), m.db.Close())
+	var err error
+	if m.read.pos > m.stateAt && m.Healthy() == nil {
+		err = m.saveState()
+	}
+	return errors.Join(err, m.save(), m.db.Close())
 }
 
 // save writes the settled position when it moved.
@@ -467,11 +480,11 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	if err := m.Healthy(); err != nil {
 		return err
 	}
-	if rec.Position <= m.read {
+	if rec.Position <= m.read.pos {
 		return nil
 	}
 	if !relevant(rec.Type) {
-		m.advance(rec.Position)
+		m.advance(rec)
 		return nil
 	}
 	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
@@ -604,7 +617,7 @@ func (m *Manager) learn(rec eventstore.RecordedEvent, ev domain.Event) {
 		})
 		m.waiting[matchID]++
 	}
-	m.advance(rec.Position)
+	m.advance(rec)
 	m.tidy(matchID)
 }
 
@@ -615,12 +628,12 @@ func (m *Manager) close(id, mentee, mentor uuid.UUID, status domain.MatchStatus,
 	return mt
 }
 
-// advance moves the read position, and the settled one when no follow-up
-// waits.
-func (m *Manager) advance(pos eventstore.Position) {
-	m.read = pos
+// advance moves the read position to rec, and the settled one when no
+// follow-up waits.
+func (m *Manager) advance(rec eventstore.RecordedEvent) {
+	m.read = checkpointOf(rec)
 	if len(m.followUp) == 0 {
-		m.settled = max(m.settled, pos)
+		m.settled = max(m.settled, rec.Position)
 	}
 }
 
@@ -643,17 +656,26 @@ func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
 	}
 }
 
-// catchUp applies the log from the last applied event to its head.
+// catchUp applies the log from the last applied event to its head. The
+// first call loads the state process.db saved and applies the log after
+// it. The state is saved once caught up rather than after each page, so
+// that a long first read saves once.
 func (m *Manager) catchUp(ctx context.Context) error {
 	if err := m.Healthy(); err != nil {
 		return err
 	}
+	if !m.loaded {
+		if err := m.load(ctx); err != nil {
+			return err
+		}
+	}
 	for {
-		recs, err := m.store.ReadAll(ctx, m.read, 1024)
+		recs, err := m.store.ReadAll(ctx, m.read.pos, 1024)
 		if err != nil {
 			return fmt.Errorf("process: %w", err)
 		}
 		if len(recs) == 0 {
+			m.saveIfDue()
 			return nil
 		}
 		for _, rec := range recs {
@@ -664,8 +686,9 @@ func (m *Manager) catchUp(ctx context.Context) error {
 	}
 }
 
-// CatchUp applies the log up to its head. The first call reads the whole
-// log, to learn every open match.
+// CatchUp applies the log up to its head. The first call loads what the
+// manager saved of the open matches and reads the log after it; without a
+// usable saved state it reads the whole log, to learn every open match.
 func (m *Manager) CatchUp(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -821,7 +844,7 @@ func (m *Manager) runFollowUps(ctx context.Context, now time.Time) (int, error) 
 	}
 	clear(m.followUp[len(kept):])
 	m.followUp = kept
-	m.settled = m.read
+	m.settled = m.read.pos
 	if len(kept) > 0 {
 		m.settled = kept[0].position - 1
 	}
@@ -915,7 +938,7 @@ func (m *Manager) follow(ctx context.Context) error {
 		return err
 	}
 	m.mu.Lock()
-	from := m.read
+	from := m.read.pos
 	m.mu.Unlock()
 	sub, err := m.store.SubscribeAll(ctx, from)
 	if err != nil {
@@ -975,5 +998,6 @@ func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, r
 			return err
 		}
 	}
+	m.saveIfDue()
 	return nil
 }

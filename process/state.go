@@ -1,0 +1,442 @@
+package process
+
+import (
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/google/uuid"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
+)
+
+// What the manager learnt of the open matches, and the follow-ups still
+// waiting, is saved in process.db together with the last event it reflects,
+// so that a restart loads it and reads only the events after that one
+// instead of the whole log. The state, its checkpoint and the settled
+// position are written in one bbolt transaction: a crash leaves either the
+// old state or the new one, each with its own checkpoint.
+//
+// Only what the log decides is saved. What a run did (the rules it fired
+// whose marks it has not read, the retry times after failures) is not: a
+// restart learns the marks from the log, and a rule fired again finds its
+// mark and decides nothing. The schedule is rebuilt from the matches.
+//
+// Layout of the value:
+//
+//	"MNTRPROC" | format (uvarint) | checkpoint: position (uvarint),
+//	event ID (16 bytes), stream, revision (uvarint) |
+//	matches: count, then ID, mentee, mentor, status, requested at,
+//	accepted at, ended at, marks (a byte of bits), and slots (count, then
+//	member and state) each | follow-ups: count, then position, event
+//	type, match, member, occurred at each | CRC-32C of everything before
+//	(4 bytes)
+//
+// Integers are varints and strings length-prefixed. A state whose format
+// this build does not know, whose checksum fails, or whose checkpoint is
+// not in the log is ignored and the whole log read instead: losing the
+// state costs time, not correctness.
+
+const stateMagic = "MNTRPROC"
+
+// stateFormat numbers the layout above together with what learn takes
+// from each event. A build that changes either, or that upcasts old events
+// differently, bumps it, so that a state learnt by another build is never
+// used.
+const stateFormat = 1
+
+// saveEvery is the least number of events between two saves of the state.
+// A save encodes and writes every open match (some 50 ms and 7 MB for
+// 60,000), so the manager waits for saveEvery events, or for half as many
+// events as it knows matches when that is more: saving then costs a small
+// constant per event however large the program grows, and a restart after
+// a crash reads at most that many events again (Close saves, so a clean
+// restart reads none).
+const saveEvery = 4096
+
+var keyState = []byte("state") // in bucketMeta
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// The marks of a match, as bits of one byte.
+const (
+	markWindow = 1 << iota
+	markReminded
+	markSession
+	markReviewed
+)
+
+// checkpoint is the last event a learnt state reflects. Besides its
+// position it names the event and where it sits in its stream, so that a
+// state saved against another log (a restored backup, a replaced store)
+// is recognised without reading the global log.
+type checkpoint struct {
+	pos      eventstore.Position
+	id       uuid.UUID
+	stream   string
+	revision eventstore.Revision
+}
+
+func checkpointOf(rec eventstore.RecordedEvent) checkpoint {
+	return checkpoint{pos: rec.Position, id: rec.ID, stream: rec.Stream, revision: rec.Revision}
+}
+
+// verify checks that store holds the checkpoint's event at its position.
+func (c checkpoint) verify(ctx context.Context, store eventstore.Store) error {
+	if c.pos == eventstore.Start {
+		return nil
+	}
+	recs, err := store.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{From: c.revision, Limit: 1})
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return fmt.Errorf("reading the checkpoint's event: %w", err)
+	}
+	if len(recs) == 0 || recs[0].ID != c.id || recs[0].Position != c.pos {
+		return fmt.Errorf("the log does not hold event %s at position %d: the state is of another log", c.id, c.pos)
+	}
+	return nil
+}
+
+// savedState is a state as decoded, before the manager takes it.
+type savedState struct {
+	at        checkpoint
+	matches   map[uuid.UUID]*match
+	followUps []followUp
+}
+
+// load restores the matches, the follow-ups and the checkpoint from
+// process.db and rebuilds the schedule. A state that is missing,
+// unreadable, of another format or of another log is logged and left
+// aside: the manager then learns from the whole log. It fails only when
+// ctx ends, and the next call looks again.
+func (m *Manager) load(ctx context.Context) error {
+	started := time.Now()
+	var st savedState
+	found := false
+	err := m.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyState)
+		if v == nil {
+			return nil
+		}
+		found = true
+		var err error
+		st, err = m.decodeState(v)
+		return err
+	})
+	if err == nil && found {
+		err = st.at.verify(ctx, m.store)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case !found && err == nil:
+		m.log.Info().Msg("no saved state; learning the open matches from the whole log")
+	case err != nil:
+		m.log.Warn().Err(err).Msg("saved state not used; learning the open matches from the whole log")
+	default:
+		m.restore(st)
+		m.log.Info().Int("matches", len(m.matches)).Int("follow_ups", len(m.followUp)).
+			Uint64("position", uint64(st.at.pos)).Dur("took", time.Since(started)).Msg("state restored")
+	}
+	m.loaded = true
+	return nil
+}
+
+// restore takes a decoded state. The settled position may have moved past
+// some of its follow-ups after it was saved: those are done.
+func (m *Manager) restore(st savedState) {
+	m.matches, m.read, m.stateAt = st.matches, st.at, st.at.pos
+	for _, f := range st.followUps {
+		if f.position > m.settled {
+			m.followUp = append(m.followUp, f)
+			m.waiting[f.matchID]++
+		}
+	}
+	// A match kept only for a follow-up that is done by now goes.
+	for id := range m.matches {
+		m.tidy(id)
+	}
+	m.timers = m.timers[:0]
+	for id, mt := range m.matches {
+		for r := range ruleCount {
+			if at, ok := mt.due(m.program, r); ok {
+				m.timers = append(m.timers, timer{at: at, matchID: id, rule: r})
+			}
+		}
+	}
+	heap.Init(&m.timers)
+}
+
+// saveIfDue saves the state once enough events passed since the last
+// save. A failed save is logged only: the manager goes on, and a restart
+// reads more of the log.
+func (m *Manager) saveIfDue() {
+	if m.read.pos-m.stateAt < eventstore.Position(max(m.saveEvery, len(m.matches)/2)) || m.Healthy() != nil {
+		return
+	}
+	if err := m.saveState(); err != nil {
+		m.log.Warn().Err(err).Msg("state not saved")
+	}
+}
+
+// saveState writes the state at the read position together with the
+// settled position. A stopped manager must not call it: learning the
+// event it stopped on may have changed part of the state.
+func (m *Manager) saveState() error {
+	state := m.encodeState()
+	settled := max(m.settled, m.saved)
+	err := m.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if err := b.Put(keyState, state); err != nil {
+			return err
+		}
+		return b.Put(keySettled, binary.BigEndian.AppendUint64(nil, uint64(settled)))
+	})
+	if err != nil {
+		return fmt.Errorf("process: save state: %w", err)
+	}
+	m.stateAt, m.saved = m.read.pos, settled
+	return nil
+}
+
+// encodeState returns the state with its checkpoint.
+func (m *Manager) encodeState() []byte {
+	e := stateEncoder{b: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64)}
+	e.b = append(e.b, stateMagic...)
+	e.uvarint(stateFormat)
+	e.uvarint(uint64(m.read.pos))
+	e.uuid(m.read.id)
+	e.str(m.read.stream)
+	e.uvarint(uint64(m.read.revision))
+	e.uvarint(uint64(len(m.matches)))
+	for id, mt := range m.matches {
+		e.uuid(id)
+		e.uuid(mt.mentee)
+		e.uuid(mt.mentor)
+		e.str(string(mt.status))
+		e.time(mt.requestedAt)
+		e.time(mt.acceptedAt)
+		e.time(mt.endedAt)
+		e.b = append(e.b, bit(mt.windowMarked, markWindow)|bit(mt.reminded, markReminded)|
+			bit(mt.hasSession, markSession)|bit(mt.reviewed, markReviewed))
+		e.uvarint(uint64(len(mt.slots)))
+		for _, s := range mt.slots {
+			e.uuid(s.member)
+			e.str(string(s.state))
+		}
+	}
+	e.uvarint(uint64(len(m.followUp)))
+	for _, f := range m.followUp {
+		e.uvarint(uint64(f.position))
+		e.str(f.typ)
+		e.uuid(f.matchID)
+		e.uuid(f.memberID)
+		e.time(f.at.Add(-m.opts.ReconcileAfter))
+	}
+	return binary.BigEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+}
+
+// decodeState reads a state written by encodeState. The follow-ups' grace
+// periods are those of this manager's options.
+func (m *Manager) decodeState(b []byte) (savedState, error) {
+	var st savedState
+	if len(b) < len(stateMagic)+4 || string(b[:len(stateMagic)]) != stateMagic {
+		return st, errors.New("not a saved state")
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
+		return st, errors.New("checksum mismatch")
+	}
+	d := stateDecoder{b: body[len(stateMagic):]}
+	if v := d.uvarint(); v != stateFormat {
+		return st, fmt.Errorf("format %d, this build reads %d", v, stateFormat)
+	}
+	st.at.pos = eventstore.Position(d.uvarint())
+	st.at.id = d.uuid()
+	st.at.stream = d.str()
+	st.at.revision = eventstore.Revision(d.uvarint())
+	n := d.count(48)
+	st.matches = make(map[uuid.UUID]*match, n)
+	for range n {
+		id := d.uuid()
+		mt := &match{mentee: d.uuid(), mentor: d.uuid(), status: matchStatus(d.bytes())}
+		mt.requestedAt, mt.acceptedAt, mt.endedAt = d.time(), d.time(), d.time()
+		var marks byte
+		if b := d.take(1); b != nil {
+			marks = b[0]
+		}
+		mt.windowMarked, mt.reminded = marks&markWindow != 0, marks&markReminded != 0
+		mt.hasSession, mt.reviewed = marks&markSession != 0, marks&markReviewed != 0
+		if n := d.count(17); n > 0 {
+			mt.slots = make([]slot, n)
+			for i := range mt.slots {
+				mt.slots[i] = slot{member: d.uuid(), state: slotState(d.bytes())}
+			}
+		}
+		st.matches[id] = mt
+	}
+	n = d.count(34)
+	st.followUps = make([]followUp, 0, n)
+	for range n {
+		f := followUp{position: eventstore.Position(d.uvarint()), typ: followUpType(d.bytes()), matchID: d.uuid(), memberID: d.uuid()}
+		f.at = d.time().Add(m.opts.ReconcileAfter)
+		st.followUps = append(st.followUps, f)
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	if d.err != nil {
+		return savedState{}, d.err
+	}
+	return st, nil
+}
+
+func bit(set bool, b byte) byte {
+	if set {
+		return b
+	}
+	return 0
+}
+
+// matchStatus, slotState and followUpType return the domain's own
+// constants, so that decoding allocates nothing for them and the matches
+// share a few strings instead of holding a copy each.
+func matchStatus(b []byte) domain.MatchStatus {
+	return known(b, domain.StatusPending, domain.StatusActive, domain.StatusDeclined, domain.StatusCancelled, domain.StatusEnded)
+}
+
+func slotState(b []byte) domain.SlotState {
+	return known(b, domain.SlotPending, domain.SlotActive, domain.SlotReserved, domain.SlotReleased)
+}
+
+func followUpType(b []byte) string {
+	return known(b, "RequestSlotTaken", "CapacitySlotReserved", "MatchAccepted", "MatchDeclined", "MatchCancelled", "MatchEnded")
+}
+
+// known returns the value among values that b spells, or a new string.
+func known[S ~string](b []byte, values ...S) S {
+	for _, v := range values {
+		if string(b) == string(v) {
+			return v
+		}
+	}
+	return S(b)
+}
+
+type stateEncoder struct{ b []byte }
+
+func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *stateEncoder) uuid(u uuid.UUID) { e.b = append(e.b, u[:]...) }
+
+func (e *stateEncoder) str(s string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+// time writes a time exactly: UTC times (all the domain records) as
+// seconds and nanoseconds, others in their binary form with the offset.
+func (e *stateEncoder) time(t time.Time) {
+	switch {
+	case t.IsZero():
+		e.b = append(e.b, 0)
+	case t.Location() == time.UTC:
+		e.b = append(e.b, 1)
+		e.b = binary.AppendVarint(e.b, t.Unix())
+		e.uvarint(uint64(t.Nanosecond()))
+	default:
+		b, _ := t.MarshalBinary() // fails only for offsets no event holds
+		e.b = append(e.b, 2)
+		e.str(string(b))
+	}
+}
+
+// stateDecoder reads a state. A read past the end or a bad value sets err
+// and makes every later read return zero values.
+type stateDecoder struct {
+	b   []byte
+	err error
+}
+
+var errStateShort = errors.New("state is truncated")
+
+func (d *stateDecoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.b = nil
+}
+
+func (d *stateDecoder) take(n int) []byte {
+	if n < 0 || n > len(d.b) {
+		d.fail(errStateShort)
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *stateDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail(errStateShort)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a number of items of at least size bytes each and checks it
+// against what is left, so that a damaged count cannot make the decoder
+// allocate without bound.
+func (d *stateDecoder) count(size int) int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)/size) {
+		d.fail(errStateShort)
+		return 0
+	}
+	return int(n)
+}
+
+func (d *stateDecoder) uuid() uuid.UUID {
+	var u uuid.UUID
+	copy(u[:], d.take(16))
+	return u
+}
+
+func (d *stateDecoder) bytes() []byte { return d.take(d.count(1)) }
+func (d *stateDecoder) str() string   { return string(d.bytes()) }
+
+func (d *stateDecoder) time() time.Time {
+	k := d.take(1)
+	switch {
+	case k == nil || k[0] == 0:
+		return time.Time{}
+	case k[0] == 1:
+		sec, n := binary.Varint(d.b)
+		if n <= 0 {
+			d.fail(errStateShort)
+			return time.Time{}
+		}
+		d.b = d.b[n:]
+		nsec := d.uvarint()
+		if nsec >= 1e9 {
+			d.fail(errors.New("bad time"))
+			return time.Time{}
+		}
+		return time.Unix(sec, int64(nsec)).UTC()
+	case k[0] == 2:
+		var t time.Time
+		if err := t.UnmarshalBinary(d.take(d.count(1))); err != nil {
+			d.fail(fmt.Errorf("bad time: %w", err))
+		}
+		return t
+	}
+	d.fail(errors.New("bad time"))
+	return time.Time{}
+}
