@@ -3,26 +3,38 @@ package projections
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/mentorship/mentorship/eventstore"
 )
 
 // LoadSnapshots loads each projection's snapshot from the runner's
-// SnapshotDir. Call it before Run. A projection without a usable snapshot
-// (none yet, damaged, from an unknown format or of another log) is left
-// empty, with a log line saying why, and Run rebuilds it from the log.
+// SnapshotDir, all at once, since decoding them is most of a restart and
+// they share nothing. Call it before Run. A projection without a usable
+// snapshot (none yet, damaged, from an unknown format or of another log) is
+// left empty, with a log line saying why, and Run rebuilds it from the log.
 func (r *Runner) LoadSnapshots() []SnapshotInfo {
 	if r.opts.SnapshotDir == "" {
 		return nil
 	}
-	var out []SnapshotInfo
+	infos := make([]SnapshotInfo, len(r.projs))
+	errs := make([]error, len(r.projs))
+	var wg sync.WaitGroup
 	for i, p := range r.projs {
 		if _, ok := p.Projection.(snapshotter); !ok {
+			errs[i] = errNotSnapshotted
 			continue
 		}
-		info, err := LoadSnapshot(r.store, r.opts.SnapshotDir, p.Projection)
+		wg.Go(func() { infos[i], errs[i] = LoadSnapshot(r.store, r.opts.SnapshotDir, p.Projection) })
+	}
+	wg.Wait()
+	var out []SnapshotInfo
+	for i, p := range r.projs {
+		info, err := infos[i], errs[i]
 		switch {
+		case errors.Is(err, errNotSnapshotted):
+			continue
 		case errors.Is(err, ErrNoSnapshot):
 			r.opts.Logger.Info().Str("projection", p.Name()).Msg("no snapshot: rebuilding from the log")
 			continue
@@ -38,6 +50,9 @@ func (r *Runner) LoadSnapshots() []SnapshotInfo {
 	r.advance()
 	return out
 }
+
+// errNotSnapshotted marks a projection that keeps no snapshot.
+var errNotSnapshotted = errors.New("projection keeps no snapshot")
 
 // SaveSnapshots writes a snapshot of every projection that moved since its
 // last one. A stopped projection gets none: a panic may have left part of
