@@ -2583,7 +2583,7 @@ type Match implements Node {
   mySessions: [Session!]!
   "Documents shared on the match: partners and staff only; null for the partners of an ended match when the program hides its documents."
   documents: [Document!]
-  "The position of the match's latest event."
+  "The position of the latest event that changed the match (the profile review prompt recorded after an end changes the partners, not the match)."
   position: Position!
   "The emails the program sent or is sending about the match: staff only (null for others)."
   emails: [Email!]
