@@ -93,11 +93,11 @@ var errSuperseded = errors.New("registration superseded")
 // up each other's allowance. An empty clientAddr is not limited.
 func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error {
 	a := addressKey(clientAddr)
-	if a == "" {
+	if a == "" || s.opts.NoSignupLimit {
 		return nil
 	}
-	l := &limiter{kind: "register", limits: s.opts.LoginLimits, store: s.store}
-	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: l.limits.PerAddress}})
+	l := &limiter{kind: "register", limits: Limits{PerAddress: s.opts.SignupsPerAddress}, store: s.store}
+	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}})
 }
 
 func (s *Service) register(ctx context.Context, role domain.Role, name, email, password, clientAddr string, operator bool) (Registered, error) {

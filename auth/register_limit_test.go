@@ -72,3 +72,21 @@ func TestRegistrationsAreLimitedPerClientAddress(t *testing.T) {
 		t.Errorf("registration once the window passed: %v", err)
 	}
 }
+
+// The sign-up limit has a rate of its own, and may be turned off.
+func TestSignupLimitSettings(t *testing.T) {
+	ctx := context.Background()
+	own := newFixture(t, fixtureOptions{opts: auth.Options{SignupsPerAddress: auth.Rate{Attempts: 2, Per: time.Hour}}})
+	for i := range 3 {
+		_, err := own.svc.RegisterFrom(ctx, domain.RoleMentee, "Member", fmt.Sprintf("m%d@example.org", i), "short", "192.0.2.9")
+		if want := i == 2; want != (auth.ErrorCode(err) == auth.CodeRateLimited) {
+			t.Errorf("sign-up %d with 2 an hour: %v", i+1, err)
+		}
+	}
+	off := newFixture(t, fixtureOptions{opts: auth.Options{NoSignupLimit: true, SignupsPerAddress: auth.Rate{Attempts: 1, Per: time.Hour}}})
+	for i := range 5 {
+		if _, err := off.svc.RegisterFrom(ctx, domain.RoleMentee, "Member", fmt.Sprintf("m%d@example.org", i), "short", "192.0.2.9"); auth.ErrorCode(err) == auth.CodeRateLimited {
+			t.Fatalf("sign-up %d was limited with the limit off", i+1)
+		}
+	}
+}

@@ -50,6 +50,14 @@ type Options struct {
 	LoginLimits Limits
 	// ResetLimits limit password reset requests (DefaultResetLimits).
 	ResetLimits Limits
+	// SignupsPerAddress limits sign-ups from one client address, each
+	// attempt counted (the login limits' per-address rate when zero).
+	// Raise it where many members sign up from one address, such as a
+	// registration day behind one office gateway.
+	SignupsPerAddress Rate
+	// NoSignupLimit turns the sign-up limit off, for load tests and for
+	// deployments that limit sign-ups in front of the server.
+	NoSignupLimit bool
 	// ResetQueue is how many reset requests may wait for delivery (256);
 	// beyond it, requests wait for room.
 	ResetQueue int
@@ -142,6 +150,9 @@ func New(store Store, registrar Registrar, sender mail.Sender, clk clock.Clock, 
 	}
 	opts.LoginLimits = opts.LoginLimits.withDefaults(DefaultLoginLimits())
 	opts.ResetLimits = opts.ResetLimits.withDefaults(DefaultResetLimits())
+	if opts.SignupsPerAddress.Attempts <= 0 || opts.SignupsPerAddress.Per <= 0 {
+		opts.SignupsPerAddress = opts.LoginLimits.PerAddress
+	}
 	if opts.ResetQueue <= 0 {
 		opts.ResetQueue = 256
 	}

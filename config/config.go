@@ -33,6 +33,7 @@ type Config struct {
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
 	WriteWait       time.Duration
+	SignupLimit     SignupLimit
 	ClockOffset     time.Duration
 	FrontendURL     string
 	AllowedOrigins  []string
@@ -52,6 +53,27 @@ type Config struct {
 	MailFrom        string
 	StaffEmail      string
 	Demo            bool
+}
+
+// SignupLimit is how many sign-ups one client address may attempt in a
+// window; Off turns the limit off.
+type SignupLimit struct {
+	Attempts int
+	Per      time.Duration
+	Off      bool
+}
+
+func parseSignupLimit(v string) (SignupLimit, error) {
+	if v == "off" {
+		return SignupLimit{Off: true}, nil
+	}
+	n, per, ok := strings.Cut(v, "/")
+	attempts, err1 := strconv.Atoi(n)
+	d, err2 := time.ParseDuration(per)
+	if !ok || err1 != nil || err2 != nil || attempts < 1 || d <= 0 {
+		return SignupLimit{}, errors.New("want N/duration such as 50/15m, or off")
+	}
+	return SignupLimit{Attempts: attempts, Per: d}, nil
 }
 
 // Engine names the event store engine the settings choose.
@@ -138,6 +160,11 @@ var Settings = []Setting{
 	{Flag: "write-wait", Env: "MENTORSHIP_WRITE_WAIT", Default: "5s", Usage: "how long a mutation waits for the read models to show its change before answering (read-your-writes); past it the change is saved and the answer says so",
 		set: func(c *Config, v string) (err error) {
 			c.WriteWait, err = positiveDuration(v)
+			return err
+		}},
+	{Flag: "signup-limit", Env: "MENTORSHIP_SIGNUP_LIMIT", Default: "50/15m", Usage: "sign-ups one client address may attempt, as N/duration (such as 200/1h), or off (for load tests, or when a proxy in front limits them)",
+		set: func(c *Config, v string) (err error) {
+			c.SignupLimit, err = parseSignupLimit(v)
 			return err
 		}},
 	{Flag: "frontend-url", Env: "MENTORSHIP_FRONTEND_URL", Default: "http://127.0.0.1:8080", Usage: "base URL of the frontend, for links in emails (password reset, match requests)",

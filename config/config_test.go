@@ -134,3 +134,21 @@ func TestWriteWait(t *testing.T) {
 		t.Fatal("a zero wait was accepted")
 	}
 }
+
+func TestSignupLimit(t *testing.T) {
+	for v, want := range map[string]config.SignupLimit{
+		"50/15m": {Attempts: 50, Per: 15 * time.Minute},
+		"200/1h": {Attempts: 200, Per: time.Hour},
+		"off":    {Off: true},
+	} {
+		c, err := config.Load("serve", []string{"--signup-limit", v}, envOf(nil), io.Discard)
+		if err != nil || c.SignupLimit != want {
+			t.Errorf("%s: got %+v, %v", v, c.SignupLimit, err)
+		}
+	}
+	for _, bad := range []string{"50", "0/1h", "-1/1h", "5/soon", "5/0s", "none"} {
+		if _, err := config.Load("serve", []string{"--signup-limit", bad}, envOf(nil), io.Discard); err == nil {
+			t.Errorf("%q was accepted", bad)
+		}
+	}
+}

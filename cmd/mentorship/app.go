@@ -122,7 +122,8 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 			_ = closers[i]()
 		}
 	}
-	opts := auth.Options{ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log}
+	opts := auth.Options{ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log,
+		SignupsPerAddress: auth.Rate{Attempts: cfg.SignupLimit.Attempts, Per: cfg.SignupLimit.Per}, NoSignupLimit: cfg.SignupLimit.Off}
 	var store auth.Store
 	if cfg.RedisURL == "" {
 		bs, err := authbolt.Open(cfg.DataDir, authbolt.Options{})
