@@ -135,13 +135,13 @@ func BenchmarkRestart(b *testing.B) {
 	b.Run("restart", func(b *testing.B) {
 		for b.Loop() {
 			s := openStore(b, dir)
+			// The server's path: the runner loads the snapshots (all at
+			// once) and catches up from them.
 			members, matches := projections.NewMembers(), projections.NewMatches()
-			for _, p := range []projections.Projection{members, matches} {
-				if _, err := projections.LoadSnapshot(s, snaps, p); err != nil {
-					b.Fatal(err)
-				}
+			runner := projections.NewRunner(s, projections.RunnerOptions{Logger: zerolog.Nop(), SnapshotDir: snaps}, members, matches)
+			if loaded := runner.LoadSnapshots(); len(loaded) != 2 {
+				b.Fatalf("%d snapshots loaded, want 2", len(loaded))
 			}
-			runner := projections.NewRunner(s, projections.RunnerOptions{Logger: zerolog.Nop()}, members, matches)
 			runCtx, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- runner.Run(runCtx) }()
