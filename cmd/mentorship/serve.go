@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -157,6 +158,11 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	// Loading the snapshots and the workers' saved states leaves garbage
+	// several times the size of what the read models keep; hand it back to
+	// the system once, in the background, rather than hold it until the
+	// heap next grows that large.
+	go debug.FreeOSMemory()
 	fmt.Fprintf(stdout, "Mentorship is listening on %s (GraphQL at %s/graphql)\n", url, url)
 	if api.playground != nil {
 		fmt.Fprintf(stdout, "GraphiQL: %s/\n", url)
