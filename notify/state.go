@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"time"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
 // The composer's directory is saved in the outbox file together with the
@@ -122,29 +122,29 @@ func (o *Outbox) loadState(decode func([]byte) error) (bool, error) {
 
 // encodeState returns the composer's state with its checkpoint.
 func encodeState(c *composer, cp checkpoint) []byte {
-	e := stateEncoder{b: make([]byte, 0, 64+len(c.members)*112+len(c.matches)*40)}
-	e.b = append(e.b, stateMagic...)
-	e.uvarint(stateFormat)
-	e.uvarint(uint64(cp.pos))
-	e.uuid(cp.id)
-	e.str(cp.stream)
-	e.uvarint(uint64(cp.revision))
-	e.uvarint(uint64(len(c.members)))
+	e := statecodec.Encoder{B: make([]byte, 0, 64+len(c.members)*112+len(c.matches)*40)}
+	e.B = append(e.B, stateMagic...)
+	e.Uvarint(stateFormat)
+	e.Uvarint(uint64(cp.pos))
+	e.UUID(cp.id)
+	e.Str(cp.stream)
+	e.Uvarint(uint64(cp.revision))
+	e.Uvarint(uint64(len(c.members)))
 	for id, p := range c.members {
-		e.uuid(id)
-		e.str(p.name)
-		e.str(p.email)
-		e.str(p.contact.Email)
-		e.str(p.contact.Phone)
-		e.str(string(p.contact.PreferredMethod))
+		e.UUID(id)
+		e.Str(p.name)
+		e.Str(p.email)
+		e.Str(p.contact.Email)
+		e.Str(p.contact.Phone)
+		e.Str(string(p.contact.PreferredMethod))
 	}
-	e.uvarint(uint64(len(c.matches)))
+	e.Uvarint(uint64(len(c.matches)))
 	for id, d := range c.matches {
-		e.uuid(id)
-		e.time(d.requestedAt)
-		e.time(d.acceptedAt)
+		e.UUID(id)
+		e.Time(d.requestedAt)
+		e.Time(d.acceptedAt)
 	}
-	return binary.BigEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+	return binary.BigEndian.AppendUint32(e.B, crc32.Checksum(e.B, castagnoli))
 }
 
 // decodeState reads a state written by encodeState into a new composer
@@ -158,35 +158,35 @@ func decodeState(b []byte, s Settings) (*composer, checkpoint, error) {
 	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
 		return nil, cp, errors.New("checksum mismatch")
 	}
-	d := stateDecoder{b: body[len(stateMagic):]}
-	if v := d.uvarint(); v != stateFormat {
+	d := statecodec.Decoder{B: body[len(stateMagic):]}
+	if v := d.Uvarint(); v != stateFormat {
 		return nil, cp, fmt.Errorf("format %d, this build reads %d", v, stateFormat)
 	}
-	cp.pos = eventstore.Position(d.uvarint())
-	cp.id = d.uuid()
-	cp.stream = d.str()
-	cp.revision = eventstore.Revision(d.uvarint())
+	cp.pos = eventstore.Position(d.Uvarint())
+	cp.id = d.UUID()
+	cp.stream = d.Str()
+	cp.revision = eventstore.Revision(d.Uvarint())
 	c := newComposer(s)
-	n := d.count(16)
+	n := d.Count(16)
 	c.members = make(map[uuid.UUID]person, n)
 	for range n {
-		id := d.uuid()
-		p := person{name: d.str(), email: d.str()}
-		p.contact.Email, p.contact.Phone = d.str(), d.str()
-		p.contact.PreferredMethod = contactMethod(d.str())
+		id := d.UUID()
+		p := person{name: d.Str(), email: d.Str()}
+		p.contact.Email, p.contact.Phone = d.Str(), d.Str()
+		p.contact.PreferredMethod = contactMethod(d.Str())
 		c.members[id] = p
 	}
-	n = d.count(16)
+	n = d.Count(16)
 	c.matches = make(map[uuid.UUID]matchDates, n)
 	for range n {
-		id := d.uuid()
-		c.matches[id] = matchDates{requestedAt: d.time(), acceptedAt: d.time()}
+		id := d.UUID()
+		c.matches[id] = matchDates{requestedAt: d.Time(), acceptedAt: d.Time()}
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = errors.New("trailing bytes")
+	if d.Err == nil && len(d.B) > 0 {
+		d.Err = errors.New("trailing bytes")
 	}
-	if d.err != nil {
-		return nil, cp, d.err
+	if d.Err != nil {
+		return nil, cp, d.Err
 	}
 	return c, cp, nil
 }
@@ -201,116 +201,4 @@ func contactMethod(s string) domain.ContactMethod {
 		}
 	}
 	return domain.ContactMethod(s)
-}
-
-type stateEncoder struct{ b []byte }
-
-func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *stateEncoder) uuid(u uuid.UUID) { e.b = append(e.b, u[:]...) }
-
-func (e *stateEncoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
-}
-
-// time writes a time exactly: UTC times (all the domain records) as
-// seconds and nanoseconds, others in their binary form with the offset.
-func (e *stateEncoder) time(t time.Time) {
-	switch {
-	case t.IsZero():
-		e.b = append(e.b, 0)
-	case t.Location() == time.UTC:
-		e.b = append(e.b, 1)
-		e.b = binary.AppendVarint(e.b, t.Unix())
-		e.uvarint(uint64(t.Nanosecond()))
-	default:
-		b, _ := t.MarshalBinary() // fails only for offsets no event holds
-		e.b = append(e.b, 2)
-		e.str(string(b))
-	}
-}
-
-// stateDecoder reads a state. A read past the end or a bad value sets err
-// and makes every later read return zero values.
-type stateDecoder struct {
-	b   []byte
-	err error
-}
-
-var errStateShort = errors.New("state is truncated")
-
-func (d *stateDecoder) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-	d.b = nil
-}
-
-func (d *stateDecoder) take(n int) []byte {
-	if n < 0 || n > len(d.b) {
-		d.fail(errStateShort)
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *stateDecoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(errStateShort)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a number of items of at least size bytes each and checks it
-// against what is left, so that a damaged count cannot make the decoder
-// allocate without bound.
-func (d *stateDecoder) count(size int) int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)/size) {
-		d.fail(errStateShort)
-		return 0
-	}
-	return int(n)
-}
-
-func (d *stateDecoder) uuid() uuid.UUID {
-	var u uuid.UUID
-	copy(u[:], d.take(16))
-	return u
-}
-
-func (d *stateDecoder) str() string { return string(d.take(d.count(1))) }
-
-func (d *stateDecoder) time() time.Time {
-	k := d.take(1)
-	switch {
-	case k == nil || k[0] == 0:
-		return time.Time{}
-	case k[0] == 1:
-		sec, n := binary.Varint(d.b)
-		if n <= 0 {
-			d.fail(errStateShort)
-			return time.Time{}
-		}
-		d.b = d.b[n:]
-		nsec := d.uvarint()
-		if nsec >= 1e9 {
-			d.fail(errors.New("bad time"))
-			return time.Time{}
-		}
-		return time.Unix(sec, int64(nsec)).UTC()
-	case k[0] == 2:
-		var t time.Time
-		if err := t.UnmarshalBinary(d.take(d.count(1))); err != nil {
-			d.fail(fmt.Errorf("bad time: %w", err))
-		}
-		return t
-	}
-	d.fail(errors.New("bad time"))
-	return time.Time{}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
 // What the manager learnt of the open matches, and the follow-ups still
@@ -206,39 +207,39 @@ func (m *Manager) saveState() error {
 
 // encodeState returns the state with its checkpoint.
 func (m *Manager) encodeState() []byte {
-	e := stateEncoder{b: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64)}
-	e.b = append(e.b, stateMagic...)
-	e.uvarint(stateFormat)
-	e.uvarint(uint64(m.read.pos))
-	e.uuid(m.read.id)
-	e.str(m.read.stream)
-	e.uvarint(uint64(m.read.revision))
-	e.uvarint(uint64(len(m.matches)))
+	e := statecodec.Encoder{B: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64)}
+	e.B = append(e.B, stateMagic...)
+	e.Uvarint(stateFormat)
+	e.Uvarint(uint64(m.read.pos))
+	e.UUID(m.read.id)
+	e.Str(m.read.stream)
+	e.Uvarint(uint64(m.read.revision))
+	e.Uvarint(uint64(len(m.matches)))
 	for id, mt := range m.matches {
-		e.uuid(id)
-		e.uuid(mt.mentee)
-		e.uuid(mt.mentor)
-		e.str(string(mt.status))
-		e.time(mt.requestedAt)
-		e.time(mt.acceptedAt)
-		e.time(mt.endedAt)
-		e.b = append(e.b, bit(mt.windowMarked, markWindow)|bit(mt.reminded, markReminded)|
+		e.UUID(id)
+		e.UUID(mt.mentee)
+		e.UUID(mt.mentor)
+		e.Str(string(mt.status))
+		e.Time(mt.requestedAt)
+		e.Time(mt.acceptedAt)
+		e.Time(mt.endedAt)
+		e.B = append(e.B, bit(mt.windowMarked, markWindow)|bit(mt.reminded, markReminded)|
 			bit(mt.hasSession, markSession)|bit(mt.reviewed, markReviewed))
-		e.uvarint(uint64(len(mt.slots)))
+		e.Uvarint(uint64(len(mt.slots)))
 		for _, s := range mt.slots {
-			e.uuid(s.member)
-			e.str(string(s.state))
+			e.UUID(s.member)
+			e.Str(string(s.state))
 		}
 	}
-	e.uvarint(uint64(len(m.followUp)))
+	e.Uvarint(uint64(len(m.followUp)))
 	for _, f := range m.followUp {
-		e.uvarint(uint64(f.position))
-		e.str(f.typ)
-		e.uuid(f.matchID)
-		e.uuid(f.memberID)
-		e.time(f.at.Add(-m.opts.ReconcileAfter))
+		e.Uvarint(uint64(f.position))
+		e.Str(f.typ)
+		e.UUID(f.matchID)
+		e.UUID(f.memberID)
+		e.Time(f.at.Add(-m.opts.ReconcileAfter))
 	}
-	return binary.BigEndian.AppendUint32(e.b, crc32.Checksum(e.b, castagnoli))
+	return binary.BigEndian.AppendUint32(e.B, crc32.Checksum(e.B, castagnoli))
 }
 
 // decodeState reads a state written by encodeState. The follow-ups' grace
@@ -252,46 +253,46 @@ func (m *Manager) decodeState(b []byte) (savedState, error) {
 	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
 		return st, errors.New("checksum mismatch")
 	}
-	d := stateDecoder{b: body[len(stateMagic):]}
-	if v := d.uvarint(); v != stateFormat {
+	d := statecodec.Decoder{B: body[len(stateMagic):]}
+	if v := d.Uvarint(); v != stateFormat {
 		return st, fmt.Errorf("format %d, this build reads %d", v, stateFormat)
 	}
-	st.at.pos = eventstore.Position(d.uvarint())
-	st.at.id = d.uuid()
-	st.at.stream = d.str()
-	st.at.revision = eventstore.Revision(d.uvarint())
-	n := d.count(48)
+	st.at.pos = eventstore.Position(d.Uvarint())
+	st.at.id = d.UUID()
+	st.at.stream = d.Str()
+	st.at.revision = eventstore.Revision(d.Uvarint())
+	n := d.Count(48)
 	st.matches = make(map[uuid.UUID]*match, n)
 	for range n {
-		id := d.uuid()
-		mt := &match{mentee: d.uuid(), mentor: d.uuid(), status: matchStatus(d.bytes())}
-		mt.requestedAt, mt.acceptedAt, mt.endedAt = d.time(), d.time(), d.time()
+		id := d.UUID()
+		mt := &match{mentee: d.UUID(), mentor: d.UUID(), status: matchStatus(d.Bytes())}
+		mt.requestedAt, mt.acceptedAt, mt.endedAt = d.Time(), d.Time(), d.Time()
 		var marks byte
-		if b := d.take(1); b != nil {
+		if b := d.Take(1); b != nil {
 			marks = b[0]
 		}
 		mt.windowMarked, mt.reminded = marks&markWindow != 0, marks&markReminded != 0
 		mt.hasSession, mt.reviewed = marks&markSession != 0, marks&markReviewed != 0
-		if n := d.count(17); n > 0 {
+		if n := d.Count(17); n > 0 {
 			mt.slots = make([]slot, n)
 			for i := range mt.slots {
-				mt.slots[i] = slot{member: d.uuid(), state: slotState(d.bytes())}
+				mt.slots[i] = slot{member: d.UUID(), state: slotState(d.Bytes())}
 			}
 		}
 		st.matches[id] = mt
 	}
-	n = d.count(34)
+	n = d.Count(34)
 	st.followUps = make([]followUp, 0, n)
 	for range n {
-		f := followUp{position: eventstore.Position(d.uvarint()), typ: followUpType(d.bytes()), matchID: d.uuid(), memberID: d.uuid()}
-		f.at = d.time().Add(m.opts.ReconcileAfter)
+		f := followUp{position: eventstore.Position(d.Uvarint()), typ: followUpType(d.Bytes()), matchID: d.UUID(), memberID: d.UUID()}
+		f.at = d.Time().Add(m.opts.ReconcileAfter)
 		st.followUps = append(st.followUps, f)
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = errors.New("trailing bytes")
+	if d.Err == nil && len(d.B) > 0 {
+		d.Err = errors.New("trailing bytes")
 	}
-	if d.err != nil {
-		return savedState{}, d.err
+	if d.Err != nil {
+		return savedState{}, d.Err
 	}
 	return st, nil
 }
@@ -326,117 +327,4 @@ func known[S ~string](b []byte, values ...S) S {
 		}
 	}
 	return S(b)
-}
-
-type stateEncoder struct{ b []byte }
-
-func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *stateEncoder) uuid(u uuid.UUID) { e.b = append(e.b, u[:]...) }
-
-func (e *stateEncoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
-}
-
-// time writes a time exactly: UTC times (all the domain records) as
-// seconds and nanoseconds, others in their binary form with the offset.
-func (e *stateEncoder) time(t time.Time) {
-	switch {
-	case t.IsZero():
-		e.b = append(e.b, 0)
-	case t.Location() == time.UTC:
-		e.b = append(e.b, 1)
-		e.b = binary.AppendVarint(e.b, t.Unix())
-		e.uvarint(uint64(t.Nanosecond()))
-	default:
-		b, _ := t.MarshalBinary() // fails only for offsets no event holds
-		e.b = append(e.b, 2)
-		e.str(string(b))
-	}
-}
-
-// stateDecoder reads a state. A read past the end or a bad value sets err
-// and makes every later read return zero values.
-type stateDecoder struct {
-	b   []byte
-	err error
-}
-
-var errStateShort = errors.New("state is truncated")
-
-func (d *stateDecoder) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-	d.b = nil
-}
-
-func (d *stateDecoder) take(n int) []byte {
-	if n < 0 || n > len(d.b) {
-		d.fail(errStateShort)
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *stateDecoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(errStateShort)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a number of items of at least size bytes each and checks it
-// against what is left, so that a damaged count cannot make the decoder
-// allocate without bound.
-func (d *stateDecoder) count(size int) int {
-	n := d.uvarint()
-	if n > uint64(len(d.b)/size) {
-		d.fail(errStateShort)
-		return 0
-	}
-	return int(n)
-}
-
-func (d *stateDecoder) uuid() uuid.UUID {
-	var u uuid.UUID
-	copy(u[:], d.take(16))
-	return u
-}
-
-func (d *stateDecoder) bytes() []byte { return d.take(d.count(1)) }
-func (d *stateDecoder) str() string   { return string(d.bytes()) }
-
-func (d *stateDecoder) time() time.Time {
-	k := d.take(1)
-	switch {
-	case k == nil || k[0] == 0:
-		return time.Time{}
-	case k[0] == 1:
-		sec, n := binary.Varint(d.b)
-		if n <= 0 {
-			d.fail(errStateShort)
-			return time.Time{}
-		}
-		d.b = d.b[n:]
-		nsec := d.uvarint()
-		if nsec >= 1e9 {
-			d.fail(errors.New("bad time"))
-			return time.Time{}
-		}
-		return time.Unix(sec, int64(nsec)).UTC()
-	case k[0] == 2:
-		var t time.Time
-		if err := t.UnmarshalBinary(d.take(d.count(1))); err != nil {
-			d.fail(fmt.Errorf("bad time: %w", err))
-		}
-		return t
-	}
-	d.fail(errors.New("bad time"))
-	return time.Time{}
 }
