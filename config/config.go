@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ type Config struct {
 	ClockOffset     time.Duration
 	FrontendURL     string
 	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
 	ProgramName     string
 	ProgramFile     string
 	BlobURL         string
@@ -173,6 +175,26 @@ var Settings = []Setting{
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return errors.New("want an http or https URL")
+			}
+			return nil
+		}},
+	{Flag: "trusted-proxies", Env: "MENTORSHIP_TRUSTED_PROXIES", Default: "", Usage: "comma-separated addresses or CIDR networks of the reverse proxies in front of the server, whose X-Forwarded-For names the client for rate limits and logs; empty trusts none",
+		set: func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, item := range strings.Split(v, ",") {
+				item = strings.TrimSpace(item)
+				if item == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(item)
+				if err != nil {
+					a, aerr := netip.ParseAddr(item)
+					if aerr != nil {
+						return fmt.Errorf("%q is neither an address nor a CIDR network", item)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 			}
 			return nil
 		}},

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +152,19 @@ func TestSignupLimit(t *testing.T) {
 		if _, err := config.Load("serve", []string{"--signup-limit", bad}, envOf(nil), io.Discard); err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := config.Load("serve", []string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.1,fd00::/8"}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("fd00::/8")}
+	if !slices.Equal(c.TrustedProxies, want) {
+		t.Fatalf("got %v, want %v", c.TrustedProxies, want)
+	}
+	if _, err := config.Load("serve", []string{"--trusted-proxies", "10.0.0.0/8,proxy.example.org"}, envOf(nil), io.Discard); err == nil {
+		t.Fatal("a host name was accepted")
 	}
 }

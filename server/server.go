@@ -7,6 +7,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +32,12 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server. A request from one of them is taken to come from the
+	// address its X-Forwarded-For names last outside them, so that rate
+	// limits and logs see clients rather than the proxy. Empty trusts no
+	// header: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the server's handler.
@@ -60,7 +68,46 @@ func New(d Deps) http.Handler {
 		mux.Handle("GET /{$}", d.Playground)
 		mux.Handle("GET /assets/", d.Playground)
 	}
-	return withRequestLog(d.Logger, mux)
+	return withClientAddr(d.TrustedProxies, withRequestLog(d.Logger, mux))
+}
+
+// withClientAddr sets a request's RemoteAddr to its client's address when
+// it came through a trusted proxy: the rightmost X-Forwarded-For address
+// that is not itself a trusted proxy. Addresses to its left could be
+// written by the client, so they are never believed.
+func withClientAddr(trusted []netip.Prefix, next http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return next
+	}
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !isTrusted(peer.Addr()) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			if !isTrusted(a) {
+				r2 := r.Clone(r.Context())
+				r2.RemoteAddr = netip.AddrPortFrom(a.Unmap(), 0).String()
+				next.ServeHTTP(w, r2)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // RequestIDHeader carries the request ID in and out.

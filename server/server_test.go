@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -256,4 +257,41 @@ func logLines(t *testing.T, log *bytes.Buffer) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// Behind a trusted proxy the client is the rightmost X-Forwarded-For
+// address that is not a trusted proxy; addresses further left may be the
+// client's own invention. From anyone else the header is ignored.
+func TestClientAddressBehindTrustedProxies(t *testing.T) {
+	seen := ""
+	h := server.New(server.Deps{
+		Logger:         zerolog.Nop(),
+		GraphQL:        http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }),
+		Ready:          func(context.Context) error { return nil },
+		Gatherer:       prometheus.NewRegistry(),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
+	})
+	cases := []struct {
+		name, peer, forwarded, want string
+	}{
+		{"a direct client", "203.0.113.5:4000", "", "203.0.113.5:4000"},
+		{"a direct client cannot forge the header", "203.0.113.5:4000", "198.51.100.1", "203.0.113.5:4000"},
+		{"one trusted proxy", "10.1.2.3:5000", "198.51.100.7", "198.51.100.7:0"},
+		{"the client's own entries are not believed", "10.1.2.3:5000", "1.2.3.4, 198.51.100.7", "198.51.100.7:0"},
+		{"a chain of trusted proxies", "10.1.2.3:5000", "198.51.100.7, 10.9.9.9", "198.51.100.7:0"},
+		{"an IPv6 proxy", "[fd00::1]:5000", "2001:db8::9", "[2001:db8::9]:0"},
+		{"a proxy without the header", "10.1.2.3:5000", "", "10.1.2.3:5000"},
+		{"a malformed header keeps the proxy", "10.1.2.3:5000", "not-an-address", "10.1.2.3:5000"},
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		req.RemoteAddr = tc.peer
+		if tc.forwarded != "" {
+			req.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if seen != tc.want {
+			t.Errorf("%s: the handler saw %q, want %q", tc.name, seen, tc.want)
+		}
+	}
 }

@@ -117,7 +117,8 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			}
 			return nil
 		},
-		Gatherer: reg,
+		Gatherer:       reg,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
