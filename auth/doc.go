@@ -70,7 +70,7 @@
 //	registerMentee/registerMentor  RegisterFrom(ctx, domain.RoleMentee|RoleMentor, name, email, password, clientAddr) -> Registered{MemberID, Position}
 //	loginMentee/loginMentor        Login(ctx, domain.RoleMentee|RoleMentor, email, password, clientAddr) -> token, Session
 //	logout                         Logout(ctx, token)
-//	changePassword                 ChangePassword(ctx, token, currentPassword, newPassword) -> new token, Session
+//	changePassword                 ChangePassword(ctx, token, currentPassword, newPassword, clientAddr) -> new token, Session
 //	requestPasswordReset           RequestPasswordReset(ctx, role, email, clientAddr)
 //	resetPassword                  ResetPassword(ctx, resetToken, newPassword) -> domain.Actor
 //

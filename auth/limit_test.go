@@ -103,14 +103,37 @@ func TestWrongCurrentPasswordsCountAsFailedSignIns(t *testing.T) {
 	f.register(t, domain.RoleMentee, "ada@example.org", password)
 	token, _ := f.login(t, domain.RoleMentee, "ada@example.org", password)
 	for i := range 10 {
-		if _, _, err := f.svc.ChangePassword(ctx, token, fmt.Sprintf("guess number %d", i), "the new password"); err != auth.ErrInvalidCredentials {
+		if _, _, err := f.svc.ChangePassword(ctx, token, fmt.Sprintf("guess number %d", i), "the new password", ""); err != auth.ErrInvalidCredentials {
 			t.Fatalf("guess %d: %v", i+1, err)
 		}
 	}
-	_, _, err := f.svc.ChangePassword(ctx, token, password, "the new password")
+	_, _, err := f.svc.ChangePassword(ctx, token, password, "the new password", "")
 	wantCode(t, err, auth.CodeRateLimited)
 	_, _, err = f.svc.Login(ctx, domain.RoleMentee, "ada@example.org", password, "192.0.2.1")
 	wantCode(t, err, auth.CodeRateLimited)
+}
+
+// Guesses at current passwords from one address count against the
+// address's limit, across the accounts they try.
+func TestWrongCurrentPasswordsCountPerAddress(t *testing.T) {
+	f := newFixture(t, fixtureOptions{opts: auth.Options{LoginLimits: auth.Limits{PerAddress: auth.Rate{Attempts: 5, Per: 15 * time.Minute}}}})
+	ctx := context.Background()
+	var tokens []string
+	for _, email := range []string{"ada@example.org", "grace@example.org"} {
+		f.register(t, domain.RoleMentee, email, password)
+		token, _ := f.login(t, domain.RoleMentee, email, password)
+		tokens = append(tokens, token)
+	}
+	for i := range 5 {
+		if _, _, err := f.svc.ChangePassword(ctx, tokens[i%2], "a wrong guess here", "the new password", "192.0.2.44"); err != auth.ErrInvalidCredentials {
+			t.Fatalf("guess %d: %v", i+1, err)
+		}
+	}
+	_, _, err := f.svc.ChangePassword(ctx, tokens[1], password, "the new password", "192.0.2.44")
+	wantCode(t, err, auth.CodeRateLimited)
+	if _, _, err := f.svc.ChangePassword(ctx, tokens[1], password, "the new password", "198.51.100.2"); err != nil {
+		t.Fatalf("the right password from another address: %v", err)
+	}
 }
 
 func TestResetRequestLimits(t *testing.T) {

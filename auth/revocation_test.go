@@ -161,7 +161,7 @@ func TestPasswordChangeThroughOneInstanceEndsWatchesOnAnother(t *testing.T) {
 	second, _ := in.a.login(t, domain.RoleMentor, "grace@example.org", password)
 	bystander, _ := in.a.login(t, domain.RoleMentor, "ada@example.org", password)
 	live1, live2, bystanderLive := in.watchOnB(t, first), in.watchOnB(t, second), in.watchOnB(t, bystander)
-	fresh, _, err := in.a.svc.ChangePassword(ctx, first, password, "a brand new password")
+	fresh, _, err := in.a.svc.ChangePassword(ctx, first, password, "a brand new password", "")
 	if err != nil {
 		t.Fatal(err)
 	}

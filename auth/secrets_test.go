@@ -36,7 +36,7 @@ func TestNoSecretInClear(t *testing.T) {
 	if _, _, err := f.svc.Authenticate(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
-	t2, _, err := f.svc.ChangePassword(ctx, t1, first, second)
+	t2, _, err := f.svc.ChangePassword(ctx, t1, first, second, "")
 	if err != nil {
 		t.Fatal(err)
 	}

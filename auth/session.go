@@ -268,9 +268,9 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // the account, this one included, and every outstanding reset link, and
 // returns a fresh token and session for the caller to continue with.
 // A wrong current password returns ErrInvalidCredentials and counts
-// against the account's sign-in limit; a weak new one returns
-// ErrWeakPassword (field "newPassword") and changes nothing.
-func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, newPassword string) (string, Session, error) {
+// against the account's and clientAddr's sign-in limits; a weak new one
+// returns ErrWeakPassword (field "newPassword") and changes nothing.
+func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, newPassword, clientAddr string) (string, Session, error) {
 	_, sess, err := s.Authenticate(ctx, token)
 	if err != nil {
 		return "", Session{}, err
@@ -283,7 +283,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 		return "", Session{}, wrapInternal("change password", err)
 	}
 	now := s.clock.Now()
-	counters := s.login.counters(cred.Role, cred.EmailKey, "")
+	counters := s.login.counters(cred.Role, cred.EmailKey, clientAddr)
 	if err := s.login.take(ctx, now, counters); err != nil {
 		return "", Session{}, err
 	}

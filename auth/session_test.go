@@ -148,10 +148,10 @@ func TestChangePasswordRevokesEveryTokenAndReturnsAFreshOne(t *testing.T) {
 	live1, live2 := f.watch(t, first), f.watch(t, second)
 	resetToken := f.requestReset(t, domain.RoleMentor, "grace@example.org")
 
-	if _, _, err := f.svc.ChangePassword(ctx, first, "not the password", "a brand new password"); err != auth.ErrInvalidCredentials {
+	if _, _, err := f.svc.ChangePassword(ctx, first, "not the password", "a brand new password", ""); err != auth.ErrInvalidCredentials {
 		t.Fatalf("wrong current password: %v, want ErrInvalidCredentials", err)
 	}
-	_, _, err := f.svc.ChangePassword(ctx, first, password, "too short")
+	_, _, err := f.svc.ChangePassword(ctx, first, password, "too short", "")
 	if ae := wantCode(t, err, auth.CodeWeakPassword); ae.Field != "newPassword" {
 		t.Errorf("weak new password blamed %q", ae.Field)
 	}
@@ -162,7 +162,7 @@ func TestChangePasswordRevokesEveryTokenAndReturnsAFreshOne(t *testing.T) {
 		t.Fatalf("a refused change revoked the session: %v", err)
 	}
 
-	fresh, sess, err := f.svc.ChangePassword(ctx, first, password, "a brand new password")
+	fresh, sess, err := f.svc.ChangePassword(ctx, first, password, "a brand new password", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,7 +230,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	if _, err := signedIn(ctx); err != nil {
 		return nil, err
 	}
-	token, sess, err := acc.ChangePassword(ctx, tokenFrom(ctx), input.CurrentPassword, input.NewPassword)
+	token, sess, err := acc.ChangePassword(ctx, tokenFrom(ctx), input.CurrentPassword, input.NewPassword, clientAddrFrom(ctx))
 	return sessionPayload(token, sess, err, input.ClientMutationID)
 }
 
