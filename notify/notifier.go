@@ -17,6 +17,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/internal/background"
+	"github.com/mentorship/mentorship/internal/statecodec"
 	mailport "github.com/mentorship/mentorship/mail"
 )
 
@@ -109,9 +110,9 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	composer *composer
-	read     checkpoint          // the last event the notifier is done with
-	composed eventstore.Position // events after this one still need their emails
-	saved    eventstore.Position // the position the outbox holds
+	read     statecodec.Checkpoint // the last event the notifier is done with
+	composed eventstore.Position   // events after this one still need their emails
+	saved    eventstore.Position   // the position the outbox holds
 	// learnt is the last event the composer learnt. It runs ahead of read
 	// only while a batch whose emails the outbox refused waits to be
 	// applied again; the composer's state is not saved meanwhile, since
@@ -195,7 +196,7 @@ func (n *Notifier) Close() error {
 	defer n.mu.Unlock()
 	var err error
 	switch {
-	case n.read.pos > n.stateAt && n.learnt <= n.read.pos:
+	case n.read.Pos > n.stateAt && n.learnt <= n.read.Pos:
 		err = n.saveState()
 	case n.composed > n.saved:
 		_, err = n.outbox.Add(n.composed, nil)
@@ -234,7 +235,7 @@ func (n *Notifier) CatchUp(ctx context.Context) error {
 		if err := n.Healthy(); err != nil {
 			return err
 		}
-		recs, err := n.store.ReadAll(ctx, n.read.pos, 1024)
+		recs, err := n.store.ReadAll(ctx, n.read.Pos, 1024)
 		if err != nil {
 			return fmt.Errorf("notifier: %w", err)
 		}
@@ -255,20 +256,20 @@ func (n *Notifier) CatchUp(ctx context.Context) error {
 func (n *Notifier) load(ctx context.Context) error {
 	started := time.Now()
 	var c *composer
-	var cp checkpoint
+	var cp statecodec.Checkpoint
 	found, err := n.outbox.loadState(func(b []byte) error {
 		var err error
 		c, cp, err = decodeState(b, n.opts.Settings)
 		return err
 	})
-	if err == nil && found && cp.pos > n.composed {
+	if err == nil && found && cp.Pos > n.composed {
 		// Saving moves the outbox position with the state, so this file
 		// was not written by a notifier: the emails of the events in
 		// between might be lost.
-		err = fmt.Errorf("its position %d is past the outbox position %d", cp.pos, n.composed)
+		err = fmt.Errorf("its position %d is past the outbox position %d", cp.Pos, n.composed)
 	}
 	if err == nil && found {
-		err = cp.verify(ctx, n.store)
+		err = cp.Verify(ctx, n.store)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -278,9 +279,9 @@ func (n *Notifier) load(ctx context.Context) error {
 	case err != nil:
 		n.log.Warn().Err(err).Msg("saved directory not used; learning it from the whole log")
 	default:
-		n.composer, n.read, n.learnt, n.stateAt = c, cp, cp.pos, cp.pos
+		n.composer, n.read, n.learnt, n.stateAt = c, cp, cp.Pos, cp.Pos
 		n.log.Info().Int("members", len(c.members)).Int("matches", len(c.matches)).
-			Uint64("position", uint64(cp.pos)).Dur("took", time.Since(started)).Msg("directory restored")
+			Uint64("position", uint64(cp.Pos)).Dur("took", time.Since(started)).Msg("directory restored")
 	}
 	n.loaded = true
 	return nil
@@ -291,7 +292,7 @@ func (n *Notifier) load(ctx context.Context) error {
 // a restart reads more of the log.
 func (n *Notifier) saveIfDue() {
 	size := (len(n.composer.members) + len(n.composer.matches)) / 2
-	if n.learnt > n.read.pos || n.read.pos-n.stateAt < eventstore.Position(max(n.saveEvery, size)) {
+	if n.learnt > n.read.Pos || n.read.Pos-n.stateAt < eventstore.Position(max(n.saveEvery, size)) {
 		return
 	}
 	if err := n.saveState(); err != nil {
@@ -305,7 +306,7 @@ func (n *Notifier) saveState() error {
 	if err := n.outbox.saveState(encodeState(n.composer, n.read), n.composed); err != nil {
 		return fmt.Errorf("notifier: %w", err)
 	}
-	n.stateAt, n.saved = n.read.pos, max(n.saved, n.composed)
+	n.stateAt, n.saved = n.read.Pos, max(n.saved, n.composed)
 	return nil
 }
 
@@ -319,7 +320,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	var bad error
 	now := n.clock.Now()
 	for i, rec := range recs {
-		if rec.Position <= n.read.pos || !relevant(rec.Type) {
+		if rec.Position <= n.read.Pos || !relevant(rec.Type) {
 			continue
 		}
 		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
@@ -354,8 +355,8 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 			n.log.Debug().Int("emails", added).Uint64("position", uint64(last)).Msg("emails composed")
 		}
 	}
-	if last > n.read.pos {
-		n.read = checkpointOf(recs[len(recs)-1])
+	if last > n.read.Pos {
+		n.read = statecodec.CheckpointOf(recs[len(recs)-1])
 	}
 	n.composed = max(n.composed, last)
 	return bad
@@ -515,7 +516,7 @@ func (n *Notifier) follow(ctx context.Context) error {
 	}
 	if n.Healthy() == nil {
 		n.mu.Lock()
-		from := n.read.pos
+		from := n.read.Pos
 		n.mu.Unlock()
 		var err error
 		if sub, err = n.store.SubscribeAll(ctx, from); err != nil {

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,36 +54,6 @@ var keyState = []byte("composer") // in bucketMeta: the composer's state
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checkpoint is the last event a learnt state reflects. Besides its
-// position it names the event and where it sits in its stream, so that a
-// state saved against another log (a restored backup, a replaced store)
-// is recognised without reading the global log.
-type checkpoint struct {
-	pos      eventstore.Position
-	id       uuid.UUID
-	stream   string
-	revision eventstore.Revision
-}
-
-func checkpointOf(rec eventstore.RecordedEvent) checkpoint {
-	return checkpoint{pos: rec.Position, id: rec.ID, stream: rec.Stream, revision: rec.Revision}
-}
-
-// verify checks that store holds the checkpoint's event at its position.
-func (c checkpoint) verify(ctx context.Context, store eventstore.Store) error {
-	if c.pos == eventstore.Start {
-		return nil
-	}
-	recs, err := store.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{From: c.revision, Limit: 1})
-	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-		return fmt.Errorf("reading the checkpoint's event: %w", err)
-	}
-	if len(recs) == 0 || recs[0].ID != c.id || recs[0].Position != c.pos {
-		return fmt.Errorf("the log does not hold event %s at position %d: the state is of another log", c.id, c.pos)
-	}
-	return nil
-}
-
 // saveState stores the encoded state and, in the same transaction, moves
 // the outbox position up to composed, so that the file never holds a
 // state whose checkpoint is past the emails it recorded as composed.
@@ -121,14 +90,11 @@ func (o *Outbox) loadState(decode func([]byte) error) (bool, error) {
 }
 
 // encodeState returns the composer's state with its checkpoint.
-func encodeState(c *composer, cp checkpoint) []byte {
+func encodeState(c *composer, cp statecodec.Checkpoint) []byte {
 	e := statecodec.Encoder{B: make([]byte, 0, 64+len(c.members)*112+len(c.matches)*40)}
 	e.B = append(e.B, stateMagic...)
 	e.Uvarint(stateFormat)
-	e.Uvarint(uint64(cp.pos))
-	e.UUID(cp.id)
-	e.Str(cp.stream)
-	e.Uvarint(uint64(cp.revision))
+	e.Checkpoint(cp)
 	e.Uvarint(uint64(len(c.members)))
 	for id, p := range c.members {
 		e.UUID(id)
@@ -149,8 +115,8 @@ func encodeState(c *composer, cp checkpoint) []byte {
 
 // decodeState reads a state written by encodeState into a new composer
 // with settings s.
-func decodeState(b []byte, s Settings) (*composer, checkpoint, error) {
-	var cp checkpoint
+func decodeState(b []byte, s Settings) (*composer, statecodec.Checkpoint, error) {
+	var cp statecodec.Checkpoint
 	if len(b) < len(stateMagic)+4 || string(b[:len(stateMagic)]) != stateMagic {
 		return nil, cp, errors.New("not a saved directory")
 	}
@@ -162,10 +128,7 @@ func decodeState(b []byte, s Settings) (*composer, checkpoint, error) {
 	if v := d.Uvarint(); v != stateFormat {
 		return nil, cp, fmt.Errorf("format %d, this build reads %d", v, stateFormat)
 	}
-	cp.pos = eventstore.Position(d.Uvarint())
-	cp.id = d.UUID()
-	cp.stream = d.Str()
-	cp.revision = eventstore.Revision(d.Uvarint())
+	cp = d.Checkpoint()
 	c := newComposer(s)
 	n := d.Count(16)
 	c.members = make(map[uuid.UUID]person, n)

@@ -18,6 +18,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
 // testSaveEvery makes the notifiers of these tests save their state every
@@ -82,8 +83,8 @@ func TestRestoredDirectoryComposesAsTheWholeLog(t *testing.T) {
 				if err := n.load(w.ctx); err != nil {
 					t.Fatal(err)
 				}
-				if n.read.pos != saved {
-					t.Fatalf("restored at %d, want the saved %d", n.read.pos, saved)
+				if n.read.Pos != saved {
+					t.Fatalf("restored at %d, want the saved %d", n.read.Pos, saved)
 				}
 			}
 			w.tick(n)
@@ -326,8 +327,8 @@ func benchNotifier(b *testing.B, members, matches int) *Notifier {
 		}
 		n.composer.matches[uuid.New()] = d
 	}
-	n.read = checkpoint{pos: eventstore.Position(members * 10), id: uuid.New(), stream: "match-" + uuid.NewString(), revision: 3}
-	n.composed = n.read.pos
+	n.read = statecodec.Checkpoint{Pos: eventstore.Position(members * 10), ID: uuid.New(), Stream: "match-" + uuid.NewString(), Revision: 3}
+	n.composed = n.read.Pos
 	return n
 }
 

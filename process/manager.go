@@ -61,6 +61,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/internal/background"
+	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
 // Commands is what the manager asks of the command side;
@@ -294,9 +295,9 @@ type Manager struct {
 	db      *bbolt.DB
 
 	mu       sync.Mutex
-	read     checkpoint          // the last event applied
-	settled  eventstore.Position // follow-ups up to here are done
-	saved    eventstore.Position // the settled position process.db holds
+	read     statecodec.Checkpoint // the last event applied
+	settled  eventstore.Position   // follow-ups up to here are done
+	saved    eventstore.Position   // the settled position process.db holds
 	matches  map[uuid.UUID]*match
 	timers   schedule
 	followUp []followUp        // in log order
@@ -380,7 +381,7 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var err error
-	if m.read.pos > m.stateAt && m.Healthy() == nil {
+	if m.read.Pos > m.stateAt && m.Healthy() == nil {
 		err = m.saveState()
 	}
 	return errors.Join(err, m.save(), m.db.Close())
@@ -480,7 +481,7 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	if err := m.Healthy(); err != nil {
 		return err
 	}
-	if rec.Position <= m.read.pos {
+	if rec.Position <= m.read.Pos {
 		return nil
 	}
 	if !relevant(rec.Type) {
@@ -631,7 +632,7 @@ func (m *Manager) close(id, mentee, mentor uuid.UUID, status domain.MatchStatus,
 // advance moves the read position to rec, and the settled one when no
 // follow-up waits.
 func (m *Manager) advance(rec eventstore.RecordedEvent) {
-	m.read = checkpointOf(rec)
+	m.read = statecodec.CheckpointOf(rec)
 	if len(m.followUp) == 0 {
 		m.settled = max(m.settled, rec.Position)
 	}
@@ -670,7 +671,7 @@ func (m *Manager) catchUp(ctx context.Context) error {
 		}
 	}
 	for {
-		recs, err := m.store.ReadAll(ctx, m.read.pos, 1024)
+		recs, err := m.store.ReadAll(ctx, m.read.Pos, 1024)
 		if err != nil {
 			return fmt.Errorf("process: %w", err)
 		}
@@ -844,7 +845,7 @@ func (m *Manager) runFollowUps(ctx context.Context, now time.Time) (int, error) 
 	}
 	clear(m.followUp[len(kept):])
 	m.followUp = kept
-	m.settled = m.read.pos
+	m.settled = m.read.Pos
 	if len(kept) > 0 {
 		m.settled = kept[0].position - 1
 	}
@@ -938,7 +939,7 @@ func (m *Manager) follow(ctx context.Context) error {
 		return err
 	}
 	m.mu.Lock()
-	from := m.read.pos
+	from := m.read.Pos
 	m.mu.Unlock()
 	sub, err := m.store.SubscribeAll(ctx, from)
 	if err != nil {

@@ -73,39 +73,9 @@ const (
 	markReviewed
 )
 
-// checkpoint is the last event a learnt state reflects. Besides its
-// position it names the event and where it sits in its stream, so that a
-// state saved against another log (a restored backup, a replaced store)
-// is recognised without reading the global log.
-type checkpoint struct {
-	pos      eventstore.Position
-	id       uuid.UUID
-	stream   string
-	revision eventstore.Revision
-}
-
-func checkpointOf(rec eventstore.RecordedEvent) checkpoint {
-	return checkpoint{pos: rec.Position, id: rec.ID, stream: rec.Stream, revision: rec.Revision}
-}
-
-// verify checks that store holds the checkpoint's event at its position.
-func (c checkpoint) verify(ctx context.Context, store eventstore.Store) error {
-	if c.pos == eventstore.Start {
-		return nil
-	}
-	recs, err := store.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{From: c.revision, Limit: 1})
-	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-		return fmt.Errorf("reading the checkpoint's event: %w", err)
-	}
-	if len(recs) == 0 || recs[0].ID != c.id || recs[0].Position != c.pos {
-		return fmt.Errorf("the log does not hold event %s at position %d: the state is of another log", c.id, c.pos)
-	}
-	return nil
-}
-
 // savedState is a state as decoded, before the manager takes it.
 type savedState struct {
-	at        checkpoint
+	at        statecodec.Checkpoint
 	matches   map[uuid.UUID]*match
 	followUps []followUp
 }
@@ -130,7 +100,7 @@ func (m *Manager) load(ctx context.Context) error {
 		return err
 	})
 	if err == nil && found {
-		err = st.at.verify(ctx, m.store)
+		err = st.at.Verify(ctx, m.store)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -142,7 +112,7 @@ func (m *Manager) load(ctx context.Context) error {
 	default:
 		m.restore(st)
 		m.log.Info().Int("matches", len(m.matches)).Int("follow_ups", len(m.followUp)).
-			Uint64("position", uint64(st.at.pos)).Dur("took", time.Since(started)).Msg("state restored")
+			Uint64("position", uint64(st.at.Pos)).Dur("took", time.Since(started)).Msg("state restored")
 	}
 	m.loaded = true
 	return nil
@@ -151,7 +121,7 @@ func (m *Manager) load(ctx context.Context) error {
 // restore takes a decoded state. The settled position may have moved past
 // some of its follow-ups after it was saved: those are done.
 func (m *Manager) restore(st savedState) {
-	m.matches, m.read, m.stateAt = st.matches, st.at, st.at.pos
+	m.matches, m.read, m.stateAt = st.matches, st.at, st.at.Pos
 	for _, f := range st.followUps {
 		if f.position > m.settled {
 			m.followUp = append(m.followUp, f)
@@ -177,7 +147,7 @@ func (m *Manager) restore(st savedState) {
 // save. A failed save is logged only: the manager goes on, and a restart
 // reads more of the log.
 func (m *Manager) saveIfDue() {
-	if m.read.pos-m.stateAt < eventstore.Position(max(m.saveEvery, len(m.matches)/2)) || m.Healthy() != nil {
+	if m.read.Pos-m.stateAt < eventstore.Position(max(m.saveEvery, len(m.matches)/2)) || m.Healthy() != nil {
 		return
 	}
 	if err := m.saveState(); err != nil {
@@ -201,7 +171,7 @@ func (m *Manager) saveState() error {
 	if err != nil {
 		return fmt.Errorf("process: save state: %w", err)
 	}
-	m.stateAt, m.saved = m.read.pos, settled
+	m.stateAt, m.saved = m.read.Pos, settled
 	return nil
 }
 
@@ -210,10 +180,7 @@ func (m *Manager) encodeState() []byte {
 	e := statecodec.Encoder{B: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64)}
 	e.B = append(e.B, stateMagic...)
 	e.Uvarint(stateFormat)
-	e.Uvarint(uint64(m.read.pos))
-	e.UUID(m.read.id)
-	e.Str(m.read.stream)
-	e.Uvarint(uint64(m.read.revision))
+	e.Checkpoint(m.read)
 	e.Uvarint(uint64(len(m.matches)))
 	for id, mt := range m.matches {
 		e.UUID(id)
@@ -257,10 +224,7 @@ func (m *Manager) decodeState(b []byte) (savedState, error) {
 	if v := d.Uvarint(); v != stateFormat {
 		return st, fmt.Errorf("format %d, this build reads %d", v, stateFormat)
 	}
-	st.at.pos = eventstore.Position(d.Uvarint())
-	st.at.id = d.UUID()
-	st.at.stream = d.Str()
-	st.at.revision = eventstore.Revision(d.Uvarint())
+	st.at = d.Checkpoint()
 	n := d.Count(48)
 	st.matches = make(map[uuid.UUID]*match, n)
 	for range n {

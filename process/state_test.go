@@ -22,6 +22,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
 // testSaveEvery makes the managers of these tests save their state every
@@ -75,7 +76,7 @@ type knowledge struct {
 // knows returns m's knowledge. What a run did is left out: the rules it
 // fired and the retry times after failures.
 func knows(m *Manager) knowledge {
-	k := knowledge{Read: m.read.pos, Matches: map[uuid.UUID]match{}, Due: map[string]time.Time{}}
+	k := knowledge{Read: m.read.Pos, Matches: map[uuid.UUID]match{}, Due: map[string]time.Time{}}
 	for id, mt := range m.matches {
 		c := *mt
 		c.fired, c.retryAt = [ruleCount]bool{}, [ruleCount]time.Time{}
@@ -201,8 +202,8 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 				if err := m.load(w.ctx); err != nil {
 					t.Fatal(err)
 				}
-				if m.read.pos != saved {
-					t.Fatalf("restored at %d, want the saved %d", m.read.pos, saved)
+				if m.read.Pos != saved {
+					t.Fatalf("restored at %d, want the saved %d", m.read.Pos, saved)
 				}
 				w.catchUp(m)
 				w.sameAsAFullRead(m, "after the crash")
@@ -395,8 +396,8 @@ func TestRestoredManagerStopsAtAnUndecodableEvent(t *testing.T) {
 		if err := m.Healthy(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("position %d", res.LastPosition)) {
 			t.Fatalf("restart %d: Healthy = %v", restart, err)
 		}
-		if m.read.pos != res.LastPosition-1 {
-			t.Errorf("restart %d: read up to %d, want %d", restart, m.read.pos, res.LastPosition-1)
+		if m.read.Pos != res.LastPosition-1 {
+			t.Errorf("restart %d: read up to %d, want %d", restart, m.read.Pos, res.LastPosition-1)
 		}
 		if _, first := store.read(); first != saved+1 {
 			t.Errorf("restart %d: read from %d, want %d", restart, first, saved+1)
@@ -432,7 +433,7 @@ func benchManager(b *testing.B, n int) *Manager {
 		m.matches[uuid.New()] = mt
 		at = at.Add(time.Minute)
 	}
-	m.read = checkpoint{pos: eventstore.Position(n * 16), id: uuid.New(), stream: "match-" + uuid.NewString(), revision: 3}
+	m.read = statecodec.Checkpoint{Pos: eventstore.Position(n * 16), ID: uuid.New(), Stream: "match-" + uuid.NewString(), Revision: 3}
 	return m
 }
 

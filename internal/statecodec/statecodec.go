@@ -6,12 +6,15 @@
 package statecodec
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/eventstore"
 )
 
 // Encoder appends values to B.
@@ -139,4 +142,48 @@ func (d *Decoder) Time() time.Time {
 	}
 	d.Fail(errors.New("bad time"))
 	return time.Time{}
+}
+
+// Checkpoint is the last event a saved state reflects. Besides its
+// position it names the event and where it sits in its stream, so that a
+// state saved against another log (a restored backup, a replaced store)
+// is recognised without reading the global log.
+type Checkpoint struct {
+	Pos      eventstore.Position
+	ID       uuid.UUID
+	Stream   string
+	Revision eventstore.Revision
+}
+
+// CheckpointOf is the checkpoint of a state that reflects rec last.
+func CheckpointOf(rec eventstore.RecordedEvent) Checkpoint {
+	return Checkpoint{Pos: rec.Position, ID: rec.ID, Stream: rec.Stream, Revision: rec.Revision}
+}
+
+// Verify checks that store holds the checkpoint's event at its position.
+func (c Checkpoint) Verify(ctx context.Context, store eventstore.Store) error {
+	if c.Pos == eventstore.Start {
+		return nil
+	}
+	recs, err := store.ReadStream(ctx, c.Stream, eventstore.ReadStreamOptions{From: c.Revision, Limit: 1})
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return fmt.Errorf("reading the checkpoint's event: %w", err)
+	}
+	if len(recs) == 0 || recs[0].ID != c.ID || recs[0].Position != c.Pos {
+		return fmt.Errorf("the log does not hold event %s at position %d: the state is of another log", c.ID, c.Pos)
+	}
+	return nil
+}
+
+// Checkpoint writes a checkpoint.
+func (e *Encoder) Checkpoint(c Checkpoint) {
+	e.Uvarint(uint64(c.Pos))
+	e.UUID(c.ID)
+	e.Str(c.Stream)
+	e.Uvarint(uint64(c.Revision))
+}
+
+// Checkpoint reads a checkpoint written by Encoder.Checkpoint.
+func (d *Decoder) Checkpoint() Checkpoint {
+	return Checkpoint{Pos: eventstore.Position(d.Uvarint()), ID: d.UUID(), Stream: d.Str(), Revision: eventstore.Revision(d.Uvarint())}
 }
