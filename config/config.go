@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mentorship/mentorship/domain"
 )
 
 // Environments the server knows. Production turns off GraphiQL,
@@ -41,6 +43,9 @@ type Config struct {
 	TrustedProxies  []netip.Prefix
 	ProgramName     string
 	ProgramFile     string
+	// Program is what ProgramFile makes of the program guide's settings
+	// (the guide's own with no file), read and checked once at load.
+	Program domain.Program
 	BlobURL         string
 	KurrentDBURL    string
 	RedisURL        string
@@ -213,7 +218,8 @@ var Settings = []Setting{
 	{Flag: "program-file", Env: "MENTORSHIP_PROGRAM_FILE", Default: "", Usage: "a YAML or JSON file changing the program's settings (lists, windows, term, limits, time zone); empty means the program guide's defaults; `mentorship program` prints them in this form",
 		set: func(c *Config, v string) error {
 			c.ProgramFile = v
-			_, err := LoadProgram(v)
+			var err error
+			c.Program, err = LoadProgram(v)
 			return err
 		}},
 	{Flag: "blob-url", Env: "MENTORSHIP_BLOB_URL", Default: "", Usage: "where documents' bytes live: a gocloud.dev/blob URL such as s3://bucket?endpoint=...; empty means the blobs folder of the data directory",

@@ -116,12 +116,16 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 // shared, when not nil, is the server's Redis client, which the caller
 // closes; without it a client of its own is opened when Redis is
 // configured.
-func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient) (_ *auth.Service, closers []func() error, err error) {
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			_ = closers[i]()
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient) (_ *auth.Service, _ []func() error, err error) {
+	// closers are what is open so far, closed newest first on a failure.
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
 		}
-	}
+	}()
 	opts := auth.Options{ResetURL: cfg.FrontendURL + "/reset-password", ProgramName: cfg.ProgramName, Logger: log,
 		SignupsPerAddress: auth.Rate{Attempts: cfg.SignupLimit.Attempts, Per: cfg.SignupLimit.Per}, NoSignupLimit: cfg.SignupLimit.Off}
 	var store auth.Store
@@ -141,12 +145,10 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 		}
 		ropts := authredis.Options{Prefix: cfg.RedisPrefix, Clock: clk, Logger: log}
 		if store, err = authredis.New(client, ropts); err != nil {
-			closeAll()
 			return nil, nil, err
 		}
 		revs, err := authredis.NewRevocations(context.Background(), client, ropts)
 		if err != nil {
-			closeAll()
 			return nil, nil, err
 		}
 		closers = append(closers, revs.Close)
@@ -159,13 +161,11 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 		Logger:   log,
 	})
 	if err != nil {
-		closeAll()
 		return nil, nil, err
 	}
 	closers = append(closers, resets.Close)
 	acc, err := auth.New(store, commands, resets, clk, opts)
 	if err != nil {
-		closeAll()
 		return nil, nil, err
 	}
 	return acc, append(closers, func() error { return acc.Close(context.Background()) }), nil
@@ -184,10 +184,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		store = eventstore.ReadOnly(store)
 	}
 	clk := clock.System{Offset: cfg.ClockOffset}
-	program, err := config.LoadProgram(cfg.ProgramFile)
-	if err != nil {
-		return nil, err
-	}
+	program := cfg.Program
 	commands, err := command.New(store, program, clk, command.Options{})
 	if err != nil {
 		return nil, err

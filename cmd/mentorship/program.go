@@ -16,10 +16,7 @@ func programCmd(_ context.Context, args []string, env func(string) string, _ io.
 	if err != nil {
 		return err
 	}
-	p, err := config.LoadProgram(cfg.ProgramFile)
-	if err != nil {
-		return err
-	}
+	p := cfg.Program
 	if cfg.ProgramFile == "" {
 		fmt.Fprintln(stdout, "# The program guide's settings. Copy what you change into a file and")
 		fmt.Fprintln(stdout, "# point MENTORSHIP_PROGRAM_FILE (or --program-file) at it.")

@@ -71,10 +71,7 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if head != 0 {
 		return fmt.Errorf("seed: %s already holds %d events; seed writes into an empty data directory", cfg.DataDir, head)
 	}
-	program, err := config.LoadProgram(cfg.ProgramFile)
-	if err != nil {
-		return err
-	}
+	program := cfg.Program
 	end := clock.System{Offset: cfg.ClockOffset}.Now()
 	if *until != "" {
 		if end, err = time.Parse(time.DateOnly, *until); err != nil {

@@ -64,11 +64,7 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 	}
 	defer store.Close()
 	clk := clock.System{Offset: cfg.ClockOffset}
-	program, err := config.LoadProgram(cfg.ProgramFile)
-	if err != nil {
-		return err
-	}
-	commands, err := command.New(store, program, clk, command.Options{})
+	commands, err := command.New(store, cfg.Program, clk, command.Options{})
 	if err != nil {
 		return err
 	}
