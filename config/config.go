@@ -45,21 +45,21 @@ type Config struct {
 	ProgramFile     string
 	// Program is what ProgramFile makes of the program guide's settings
 	// (the guide's own with no file), read and checked once at load.
-	Program domain.Program
-	BlobURL         string
-	KurrentDBURL    string
-	RedisURL        string
-	RedisPrefix     string
-	Workers         bool
-	ReadOnly        bool
-	SMTPHost        string
-	SMTPPort        int
-	SMTPTLS         string
-	SMTPUsername    string
-	SMTPPassword    string
-	MailFrom        string
-	StaffEmail      string
-	Demo            bool
+	Program      domain.Program
+	BlobURL      string
+	KurrentDBURL string
+	RedisURL     string
+	RedisPrefix  string
+	Workers      bool
+	ReadOnly     bool
+	SMTPHost     string
+	SMTPPort     int
+	SMTPTLS      string
+	SMTPUsername string
+	SMTPPassword string
+	MailFrom     string
+	StaffEmail   string
+	Demo         bool
 }
 
 // SignupLimit is how many sign-ups one client address may attempt in a
