@@ -142,9 +142,9 @@ func RecoverTo(err *error) {
 	}
 }
 
-// applySafely applies a batch to a projection, turning a panic into a
+// ApplySafely applies a batch to a projection, turning a panic into a
 // *PanicError.
-func applySafely(p Projection, batch []Event) (err error) {
+func ApplySafely(p Projection, batch []Event) (err error) {
 	defer RecoverTo(&err)
 	return p.Apply(batch)
 }
@@ -452,7 +452,7 @@ func (r *Runner) applyTo(p *fed, batch []Event) {
 	}
 	wait := r.opts.RetryWait
 	for attempt := 0; ; attempt++ {
-		err := applySafely(p.Projection, batch)
+		err := ApplySafely(p.Projection, batch)
 		if err == nil {
 			break
 		}
@@ -563,7 +563,7 @@ func Rebuild(ctx context.Context, store eventstore.Store, until eventstore.Posit
 			return n, nil
 		}
 		st := startStages(len(projs), func(i int, batch []Event) error {
-			if err := applySafely(projs[i], batch); err != nil {
+			if err := ApplySafely(projs[i], batch); err != nil {
 				return &PoisonError{Projection: projs[i].Name(), Position: failingAt(batch, projs[i].Position()), Err: err}
 			}
 			return nil

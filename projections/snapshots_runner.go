@@ -23,7 +23,6 @@ func (r *Runner) LoadSnapshots() []SnapshotInfo {
 	var wg sync.WaitGroup
 	for i, p := range r.projs {
 		if _, ok := p.Projection.(snapshotter); !ok {
-			errs[i] = errNotSnapshotted
 			continue
 		}
 		wg.Go(func() { infos[i], errs[i] = LoadSnapshot(r.store, r.opts.SnapshotDir, p.Projection) })
@@ -31,10 +30,11 @@ func (r *Runner) LoadSnapshots() []SnapshotInfo {
 	wg.Wait()
 	var out []SnapshotInfo
 	for i, p := range r.projs {
+		if _, ok := p.Projection.(snapshotter); !ok {
+			continue
+		}
 		info, err := infos[i], errs[i]
 		switch {
-		case errors.Is(err, errNotSnapshotted):
-			continue
 		case errors.Is(err, ErrNoSnapshot):
 			r.opts.Logger.Info().Str("projection", p.Name()).Msg("no snapshot: rebuilding from the log")
 			continue
@@ -50,9 +50,6 @@ func (r *Runner) LoadSnapshots() []SnapshotInfo {
 	r.advance()
 	return out
 }
-
-// errNotSnapshotted marks a projection that keeps no snapshot.
-var errNotSnapshotted = errors.New("projection keeps no snapshot")
 
 // SaveSnapshots writes a snapshot of every projection that moved since its
 // last one. A stopped projection gets none: a panic may have left part of

@@ -536,20 +536,13 @@ func (rm *ReadModels) feed(ctx context.Context, store eventstore.Store, from, to
 			events = append(events, ev)
 		}
 		for _, p := range feed {
-			if err := applySafely(p, events); err != nil {
+			if err := projections.ApplySafely(p, events); err != nil {
 				return fmt.Errorf("feed %s: %w", p.Name(), err)
 			}
 		}
 		from = recs[len(recs)-1].Position
 	}
 	return nil
-}
-
-// applySafely applies events to a fed projection, turning a panic into a
-// *projections.PanicError.
-func applySafely(p projections.Projection, events []projections.Event) (err error) {
-	defer projections.RecoverTo(&err)
-	return p.Apply(events)
 }
 
 // Apply applies events directly, holding each projection's lease while it
