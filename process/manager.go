@@ -46,7 +46,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +61,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
+	"github.com/mentorship/mentorship/projections"
 )
 
 // Commands is what the manager asks of the command side;
@@ -465,8 +465,8 @@ func (m *Manager) stop(pos eventstore.Position, cause error) error {
 		return m.Healthy()
 	}
 	log := m.log.Error().Err(err).Uint64("position", uint64(pos))
-	if pe := (*panicError)(nil); errors.As(cause, &pe) {
-		log = log.Bytes("stack", pe.stack)
+	if pe := (*projections.PanicError)(nil); errors.As(cause, &pe) {
+		log = log.Bytes("stack", pe.Stack)
 	}
 	log.Msg("process manager stopped: an event it cannot learn")
 	return err
@@ -490,12 +490,15 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	}
 	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
 	if err != nil {
-		if ev, err = m.decodeAgain(ctx, rec.Position, err); err != nil {
+		m.log.Warn().Err(err).Uint64("position", uint64(rec.Position)).Int("retries", m.opts.DecodeRetries).Msg("event does not decode; reading it again")
+		var again projections.Event
+		if again, err = projections.RetryDecode(ctx, m.store, rec.Position, err, m.opts.DecodeRetries, m.opts.DecodeRetryWait); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return m.stop(rec.Position, err)
 		}
+		ev = again.Data
 	}
 	if err := m.learnSafely(rec, ev); err != nil {
 		// Part of the event may have been learnt: a retry could count
@@ -505,51 +508,10 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	return nil
 }
 
-// decodeAgain reads the event at pos again and decodes it, up to
-// DecodeRetries times after growing pauses: a decode failure may come from
-// a bad read rather than from the stored event. It returns the last decode
-// failure (err when no try decoded anything); a read that fails counts as a
-// failed try.
-func (m *Manager) decodeAgain(ctx context.Context, pos eventstore.Position, err error) (domain.Event, error) {
-	m.log.Warn().Err(err).Uint64("position", uint64(pos)).Int("retries", m.opts.DecodeRetries).Msg("event does not decode; reading it again")
-	wait := m.opts.DecodeRetryWait
-	for range m.opts.DecodeRetries {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		wait *= 2
-		recs, rerr := m.store.ReadAll(ctx, pos-1, 1)
-		if rerr != nil || len(recs) == 0 || recs[0].Position != pos {
-			continue
-		}
-		ev, derr := domain.Decode(recs[0].Type, recs[0].SchemaVersion, recs[0].Data)
-		if derr == nil {
-			return ev, nil
-		}
-		err = derr
-	}
-	return nil, err
-}
-
-// panicError is a panic raised while the manager learnt an event.
-type panicError struct {
-	value any
-	stack []byte
-}
-
-func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
-
-// learnSafely learns a decoded event, turning a panic into a *panicError.
+// learnSafely learns a decoded event, turning a panic into a
+// *projections.PanicError.
 func (m *Manager) learnSafely(rec eventstore.RecordedEvent, ev domain.Event) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &panicError{value: v, stack: debug.Stack()}
-		}
-	}()
+	defer projections.RecoverTo(&err)
 	m.learn(rec, ev)
 	return nil
 }
