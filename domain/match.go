@@ -178,8 +178,6 @@ func EvolveMatch(m Match, e Event) Match {
 	return m
 }
 
-// with returns a copy of mp with k set to v, leaving mp untouched so that
-// earlier states stay valid.
 // sessionLog is a match's meeting logs by session ID, as a persistent
 // map: evolving adds an entry by copying a few small nodes instead of the
 // whole map, and a lookup descends a few levels, so that a match gathering
@@ -215,6 +213,8 @@ func (l sessionLog) find(id uuid.UUID) (sessionRecord, bool) {
 
 func (l sessionLog) empty() bool { return l.m == nil || l.m.Len() == 0 }
 
+// with returns a copy of mp with k set to v, leaving mp untouched so that
+// earlier states stay valid.
 func with[K comparable, V any](mp map[K]V, k K, v V) map[K]V {
 	out := maps.Clone(mp)
 	if out == nil {
