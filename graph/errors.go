@@ -46,13 +46,13 @@ func badInput(msg string) error { return &apiError{CodeBadUserInput, msg} }
 // ErrorPresenter maps every error to a GraphQL error in one place: expected
 // failures keep their message and code; anything else becomes INTERNAL
 // with a generic message, logged with the request's correlation ID.
-func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		if gerr.Extensions == nil {
 			gerr.Extensions = map[string]any{}
 		}
-		if id := requestID(ctx); id != "" {
+		if id := requestIDFrom(ctx); id != "" {
 			gerr.Extensions["correlationId"] = id
 		}
 		if gerr.Err == nil {
@@ -76,7 +76,7 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
 		case errors.Is(err, projections.ErrUnavailable):
-			log.Warn().Err(err).Str("correlation_id", requestID(ctx)).Msg("read models unavailable")
+			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
 			gerr.Message, gerr.Extensions["code"] = "the read models are unavailable; try again", CodeUnavailable
 		case errors.Is(err, context.DeadlineExceeded):
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
@@ -88,7 +88,7 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 			if code, ok := gerr.Extensions["code"]; ok && code != "" && gerr.Err != nil && isGQLError(err) {
 				return gerr
 			}
-			log.Error().Err(err).Str("correlation_id", requestID(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
+			log.Error().Err(err).Str("correlation_id", requestIDFrom(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
 			gerr.Message, gerr.Extensions["code"] = "internal error", CodeInternal
 		}
 		return gerr
@@ -100,7 +100,7 @@ func ErrorPresenter(log zerolog.Logger, requestID func(context.Context) string) 
 // request's correlation ID, and the HTTP status.
 func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	ctx := r.Context()
-	gerr := ErrorPresenter(*zerolog.Ctx(ctx), requestIDFrom)(ctx, err)
+	gerr := ErrorPresenter(*zerolog.Ctx(ctx))(ctx, err)
 	body, _ := json.Marshal(struct {
 		Errors gqlerror.List `json:"errors"`
 	}{gqlerror.List{gerr}})

@@ -109,7 +109,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if !opts.Production {
 		srv.Use(extension.Introspection{})
 	}
-	srv.SetErrorPresenter(ErrorPresenter(r.Log, requestIDFrom))
+	srv.SetErrorPresenter(ErrorPresenter(r.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		// A shared read-model store that cannot answer panics with
 		// projections.ErrUnavailable; the error presenter turns it into
