@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,17 +199,14 @@ func (h *Hub) partners(id uuid.UUID) (mentee, mentor uuid.UUID) {
 	if h.matches == nil {
 		return uuid.Nil, uuid.Nil
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			if err, ok := v.(error); !ok || !errors.Is(err, projections.ErrUnavailable) {
-				panic(v)
-			}
-		}
-	}()
-	if m, ok := h.matches.Match(id); ok {
-		return m.MenteeID, m.MentorID
+	m, err := readSafely(func() *projections.MatchView {
+		m, _ := h.matches.Match(id)
+		return m
+	})
+	if err != nil || m == nil {
+		return uuid.Nil, uuid.Nil
 	}
-	return uuid.Nil, uuid.Nil
+	return m.MenteeID, m.MentorID
 }
 
 // statusOf maps a status-changing event type to the status it leads to.
