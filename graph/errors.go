@@ -26,6 +26,9 @@ const (
 	CodeInternal        = "INTERNAL"
 	CodeConflict        = "CONFLICT"
 	CodeUnavailable     = "UNAVAILABLE"
+	// CodeValidationFailed is gqlgen's code for a document the schema
+	// refuses, which the limits use for a fragment that spreads itself.
+	CodeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
 )
 
 // apiError is an expected failure with its code and a message safe to show.

@@ -9,9 +9,10 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
-	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -21,7 +22,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/mentorship/mentorship/graph/generated"
-	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -51,31 +51,8 @@ type HandlerOptions struct {
 // POST, and GET for queries only.
 func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	limits := opts.Limits.withDefaults()
-	cfg := generated.Config{Resolvers: r}
-	// A list costs its items' complexity times the page size asked for; an
-	// explicit null first asks for the largest page.
-	perPage := func(first *int, max int) int {
-		if first != nil && *first >= 0 {
-			return *first
-		}
-		return max
-	}
-	cfg.Complexity.Query.SearchMentors = func(child int, _ *model.SearchMentorsInput, first *int, _ *string) int {
-		return 1 + child*perPage(first, maxPage)
-	}
-	cfg.Complexity.Query.MyMatches = func(child int, _ *model.MatchGroup, first *int, _ *string) int {
-		return 1 + child*perPage(first, maxPage)
-	}
-	cfg.Complexity.Query.MySessions = func(child int, _ *string, first *int, _ *string) int {
-		return 1 + child*perPage(first, maxPage)
-	}
-	cfg.Complexity.Query.Resources = func(child int, first *int, _ *string) int {
-		return 1 + child*perPage(first, maxPage)
-	}
-	cfg.Complexity.Query.MatchHistory = func(child int, _ string, first *int, _ *string) int {
-		return 1 + child*perPage(first, maxHistoryPage)
-	}
-	srv := handler.New(generated.NewExecutableSchema(cfg))
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: r})
+	srv := handler.New(es)
 	maxUpload := r.program().Limits.DocumentSize + 1<<20
 	transports := []graphql.Transport{
 		transport.Websocket{
@@ -99,14 +76,15 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(limiter{limits})
+	srv.Use(newLimiter(limits, es.Schema(), opts.Production))
 	if opts.ReadOnly {
 		srv.Use(readOnly{})
 	}
-	// Objects cost 1 each and leaves nothing: a page's cost is the objects
-	// it resolves, so a full page of plain records stays affordable.
-	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity, complexity.WithFixedScalarValue(0)))
-	if !opts.Production {
+	if opts.Production {
+		// "Did you mean" names fields the schema would otherwise keep to
+		// itself when introspection is off.
+		srv.SetDisableSuggestion(true)
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.SetErrorPresenter(ErrorPresenter(r.Log))
@@ -134,13 +112,30 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 			WriteError(w, req, http.StatusBadRequest, badInput("send GraphQL as a POST of JSON or a multipart form, a GET for queries, or over a WebSocket"))
 			return
 		}
+		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+			srv.ServeHTTP(w, req)
+			return
+		}
+		cw := &codedWriter{ResponseWriter: w, req: req}
+		defer cw.finish()
+		if req.Method == http.MethodGet {
+			for _, vs := range req.URL.Query() {
+				if slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+					WriteError(w, req, http.StatusBadRequest, errNotUTF8)
+					return
+				}
+			}
+			srv.ServeHTTP(cw, req)
+			return
+		}
 		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
 			if req.ContentLength > maxUpload {
 				writeTooLarge(w, req, maxUpload)
 				return
 			}
-			req.Body = http.MaxBytesReader(w, req.Body, maxUpload)
-			srv.ServeHTTP(w, req)
+			cw.tooLarge = newLimitedBody(w, req.Body, maxUpload)
+			req.Body = cw.tooLarge
+			srv.ServeHTTP(cw, req)
 			return
 		}
 		// Read the body here, so that one over the limit is refused as
@@ -158,9 +153,12 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		case err != nil:
 			WriteError(w, req, http.StatusBadRequest, badInput("the request body could not be read"))
 			return
+		case !utf8.Valid(body):
+			WriteError(w, req, http.StatusBadRequest, errNotUTF8)
+			return
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		srv.ServeHTTP(w, req)
+		srv.ServeHTTP(cw, req)
 	}))))
 }
 

@@ -2,12 +2,18 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/lexer"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // The most items one page of a list may hold. The schema gives each list a
@@ -18,8 +24,9 @@ const (
 	maxHistoryPage = 400 // matchHistory: its edges and nodes cost 1 each, so a full page fits the default complexity limit
 )
 
-// Limits bound what one operation may ask for, so that no query is
-// expensive by construction.
+// Limits bound what one operation may ask for, measured on the operation
+// as it executes (fragments expanded), so that no document is expensive by
+// construction however it is written.
 type Limits struct {
 	// MaxDepth caps how deeply selections nest (12 when 0).
 	MaxDepth int
@@ -27,154 +34,176 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens caps the lexical tokens of a query (5000 when 0).
 	MaxTokens int
-	// MaxSelections caps the fields and fragment spreads directly in one
-	// selection set (200 when 0). The validator compares the fields of a
-	// set pairwise, so a few thousand repeats of one field would cost
-	// seconds before any other limit is looked at.
+	// MaxSelections caps the fields one selection set holds once its
+	// fragments are expanded (200 when 0). The validator compares the
+	// fields of a set pairwise, so a few thousand repeats of one field
+	// would cost seconds before any other limit is looked at.
 	MaxSelections int
 	// MaxComplexity caps the complexity score (1000 when 0): every object
 	// costs 1 and leaves nothing, and a list's items count once for each
 	// item of the page it may return.
 	MaxComplexity int
+	// MaxFields caps every field the operation resolves, leaves included,
+	// times the items of the lists above them (10000 when 0): a full page
+	// of 400 history events with every field is about 5000.
+	MaxFields int
+	// ListItems is how many items a list without a page size counts for
+	// (10 when 0).
+	ListItems int
+	// MaxDuration caps how long a query may run before its resolvers are
+	// stopped (10s when 0). Mutations are not cut short, so that a change
+	// once made is always answered; subscriptions run until they end.
+	MaxDuration time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = 12
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if l.MaxAliases <= 0 {
-		l.MaxAliases = 30
-	}
-	if l.MaxTokens <= 0 {
-		l.MaxTokens = 5000
-	}
-	if l.MaxSelections <= 0 {
-		l.MaxSelections = 200
-	}
-	if l.MaxComplexity <= 0 {
-		l.MaxComplexity = 1000
+	def(&l.MaxDepth, 12)
+	def(&l.MaxAliases, 30)
+	def(&l.MaxTokens, 5000)
+	def(&l.MaxSelections, 200)
+	def(&l.MaxComplexity, 1000)
+	def(&l.MaxFields, 10000)
+	def(&l.ListItems, 10)
+	if l.MaxDuration <= 0 {
+		l.MaxDuration = 10 * time.Second
 	}
 	return l
 }
 
-// limiter enforces the token limit before parsing and the depth and alias
-// limits after. Introspection does not count against the depth limit: it
-// is off in production, and development tools must load the schema.
-type limiter struct{ Limits }
+// CodeTooComplex is the code of an operation refused for what it would
+// cost to execute.
+const CodeTooComplex = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// limiter measures every operation before gqlgen parses and validates it,
+// since the validator's own walk over fragments is what an exponential
+// document makes expensive. Documents that passed are remembered, so a
+// client's repeated operations are measured once.
+type limiter struct {
+	Limits
+	schema     *ast.Schema
+	production bool
+	// passed holds the digests of documents that passed, not the
+	// documents, so that large ones cannot fill memory.
+	passed *lru.Cache[[sha256.Size]byte, struct{}]
+}
+
+func newLimiter(l Limits, schema *ast.Schema, production bool) *limiter {
+	passed, err := lru.New[[sha256.Size]byte, struct{}](1000)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &limiter{Limits: l, schema: schema, production: production, passed: passed}
+}
 
 var (
-	_ graphql.HandlerExtension          = limiter{}
-	_ graphql.OperationParameterMutator = limiter{}
-	_ graphql.OperationContextMutator   = limiter{}
+	_ graphql.HandlerExtension          = (*limiter)(nil)
+	_ graphql.OperationParameterMutator = (*limiter)(nil)
+	_ graphql.OperationInterceptor      = (*limiter)(nil)
+	_ graphql.FieldInterceptor          = (*limiter)(nil)
 )
 
-func (limiter) ExtensionName() string                   { return "Limits" }
-func (limiter) Validate(graphql.ExecutableSchema) error { return nil }
+func (*limiter) ExtensionName() string                   { return "Limits" }
+func (*limiter) Validate(graphql.ExecutableSchema) error { return nil }
 
-func limitError(format string, args ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": CodeBadUserInput}}
+// limitError refuses an operation over one limit, saying which limit, what
+// the operation measured and the most allowed.
+func limitError(code, limit string, measured, most int, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{
+		"code": code, "limit": limit, "cost": measured, "max": most,
+	}}
 }
 
-// MutateOperationParameters counts the query's tokens, and the selections
-// directly in each selection set, before it is parsed and validated.
-func (l limiter) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
-	lx := lexer.New(&ast.Source{Input: p.Query})
-	// sets holds the selections counted so far in each open selection set;
-	// braces and names inside arguments (parens) are values, not selections.
-	var sets []int
-	parens := 0
-	for n := 0; ; n++ {
-		tok, err := lx.ReadToken()
-		if err != nil {
-			return nil // the parser reports it
-		}
-		if tok.Kind == lexer.EOF {
-			return nil
-		}
-		if n >= l.MaxTokens {
-			return limitError("the query has more than %d tokens", l.MaxTokens)
-		}
-		switch {
-		case tok.Kind == lexer.ParenL:
-			parens++
-		case tok.Kind == lexer.ParenR:
-			parens = max(parens-1, 0)
-		case parens > 0:
-		case tok.Kind == lexer.BraceL:
-			sets = append(sets, 0)
-		case tok.Kind == lexer.BraceR:
-			if len(sets) > 0 {
-				sets = sets[:len(sets)-1]
-			}
-		case (tok.Kind == lexer.Name || tok.Kind == lexer.Spread) && len(sets) > 0:
-			sets[len(sets)-1]++
-			if sets[len(sets)-1] > l.MaxSelections {
-				return limitError("a selection set holds more than %d fields", l.MaxSelections)
-			}
-		}
-	}
-}
-
-// MutateOperationContext checks depth and aliases of the parsed operation.
-func (l limiter) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil {
+// MutateOperationParameters parses the query with the token limit and
+// refuses it when its executed cost is over a limit, or when it reads the
+// schema on a production server.
+func (l *limiter) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	digest := sha256.Sum256([]byte(p.Query))
+	if l.passed.Contains(digest) {
 		return nil
 	}
-	m := measurer{frags: oc.Doc.Fragments, seen: map[string]bool{}}
-	depth := m.depth(oc.Operation.SelectionSet, 1)
-	if depth > l.MaxDepth {
-		return limitError("the query is nested %d deep, the limit is %d", depth, l.MaxDepth)
+	if tooMany := l.tokensOver(p.Query); tooMany {
+		return limitError(CodeBadUserInput, "tokens", l.MaxTokens+1, l.MaxTokens, "the query has more than %d tokens", l.MaxTokens)
 	}
-	if m.aliases > l.MaxAliases {
-		return limitError("the query has %d aliases, the limit is %d", m.aliases, l.MaxAliases)
+	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
+	if err != nil {
+		return nil // gqlgen's parser reports it
+	}
+	m := meter{schema: l.schema, doc: doc, variables: p.Variables, listItems: l.ListItems}
+	c, cycle := m.measure()
+	switch {
+	case cycle != "":
+		return &gqlerror.Error{Message: fmt.Sprintf("fragment %q spreads itself", cycle), Extensions: map[string]any{"code": CodeValidationFailed}}
+	case c.introspection && l.production:
+		zerolog.Ctx(ctx).Info().Msg("introspection refused: it is off in production")
+		return &gqlerror.Error{Message: "introspection is turned off on this server", Extensions: map[string]any{"code": CodeForbidden}}
+	case c.depth > l.MaxDepth:
+		return limitError(CodeBadUserInput, "depth", c.depth, l.MaxDepth, "the query is nested %d deep, the limit is %d", c.depth, l.MaxDepth)
+	case c.fields > l.MaxFields:
+		return limitError(CodeTooComplex, "fields", c.fields, l.MaxFields, "the operation would resolve %d fields, the limit is %d", c.fields, l.MaxFields)
+	case c.objects > l.MaxComplexity:
+		return limitError(CodeTooComplex, "complexity", c.objects, l.MaxComplexity, "operation has complexity %d, which exceeds the limit of %d", c.objects, l.MaxComplexity)
+	case c.width > l.MaxSelections:
+		return limitError(CodeBadUserInput, "selections", c.width, l.MaxSelections, "a selection set holds more than %d fields (%d once its fragments are expanded)", l.MaxSelections, c.width)
+	case c.aliases > l.MaxAliases:
+		return limitError(CodeBadUserInput, "aliases", c.aliases, l.MaxAliases, "the query has %d aliases, the limit is %d", c.aliases, l.MaxAliases)
+	}
+	if !c.variable {
+		l.passed.Add(digest, struct{}{})
 	}
 	return nil
 }
 
-// measurer walks an operation, following fragments, for its depth and its
-// aliased fields.
-type measurer struct {
-	frags   ast.FragmentDefinitionList
-	seen    map[string]bool
-	aliases int
-}
-
-// depth returns the depth of a selection set, leaving out the subtrees of
-// __schema and __type: GraphiQL's and codegen's introspection query nests
-// 15 deep (graphql-js 16 follows ofType nine times), the validator already
-// bounds how introspection's recursive types nest, and production turns
-// introspection off.
-func (m *measurer) depth(set ast.SelectionSet, depth int) int {
-	deepest := depth - 1
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if s.Alias != "" && s.Alias != s.Name {
-				m.aliases++
-			}
-			if s.Name == "__schema" || s.Name == "__type" {
-				m.depth(s.SelectionSet, 2) // for its aliases
-				continue
-			}
-			d := depth
-			if len(s.SelectionSet) > 0 {
-				d = m.depth(s.SelectionSet, depth+1)
-			}
-			deepest = max(deepest, d)
-		case *ast.InlineFragment:
-			deepest = max(deepest, m.depth(s.SelectionSet, depth))
-		case *ast.FragmentSpread:
-			if m.seen[s.Name] {
-				continue
-			}
-			m.seen[s.Name] = true
-			if f := m.frags.ForName(s.Name); f != nil {
-				deepest = max(deepest, m.depth(f.SelectionSet, depth))
-			}
-			delete(m.seen, s.Name)
+// tokensOver reports whether a query has more lexical tokens than the
+// limit, counted before anything else reads it.
+func (l *limiter) tokensOver(query string) bool {
+	lx := lexer.New(&ast.Source{Input: query})
+	for n := 0; ; n++ {
+		tok, err := lx.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return false // the parser reports a lexical error
+		}
+		if n >= l.MaxTokens {
+			return true
 		}
 	}
-	return deepest
+}
+
+// InterceptOperation gives a query its time budget: when it runs out, or
+// when the client goes away, the resolvers still to run are stopped.
+func (l *limiter) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, l.MaxDuration, errTimeBudget)
+	h := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		defer cancel()
+		return h(ctx)
+	}
+}
+
+// errTimeBudget is the cause of a query's context when its time is up.
+var errTimeBudget = errors.New("time budget spent")
+
+// InterceptField stops a query's resolvers once its context is done: the
+// client left, or the query's time budget is spent. A mutation runs to its
+// answer, so that a change once made is always reported; a subscription
+// ends through its own channel.
+func (l *limiter) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	if ctx.Err() != nil && graphql.GetOperationContext(ctx).Operation.Operation == ast.Query {
+		if errors.Is(context.Cause(ctx), errTimeBudget) {
+			ms := int(l.MaxDuration / time.Millisecond)
+			return nil, limitError(CodeTooComplex, "duration", ms, ms, "the query ran for longer than %s and was stopped", l.MaxDuration)
+		}
+		return nil, &apiError{CodeBadUserInput, "the request was cancelled"}
+	}
+	return next(ctx)
 }
 
 // readOnly refuses mutations on a server that shows a copy of the program
