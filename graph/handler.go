@@ -56,9 +56,9 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	maxUpload := r.program().Limits.DocumentSize + 1<<20
 	transports := []graphql.Transport{
 		transport.Websocket{
-			Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			Implementation: initGuard{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 				OriginPatterns: opts.OriginPatterns,
-			}},
+			}}},
 			InitFunc:              websocketInit(opts.Auth),
 			CloseFunc:             websocketClose,
 			InitTimeout:           10 * time.Second,

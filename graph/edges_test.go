@@ -1,0 +1,115 @@
+package graph_test
+
+import (
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/server"
+)
+
+// A subscribe message before connection_init closes the socket with 4401
+// Unauthorized, as graphql-transport-ws says; nothing is streamed.
+func TestSubscribeBeforeInitClosesWith4401(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.url, "http"), &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	_ = wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { matchEvents { type } }`}})
+	var m map[string]any
+	err = wsjson.Read(ctx, conn, &m)
+	if websocket.CloseStatus(err) != 4401 {
+		t.Fatalf("got %v %v, want close status 4401", m, err)
+	}
+}
+
+// Errors that gqlgen's transports answer by themselves carry a code and
+// the correlation ID like every other error: a mutation over GET, a
+// multipart form that cannot be read, a chunked upload over the cap.
+func TestTransportErrorsCarryACode(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	endpoint := e.serve(graph.HandlerOptions{RequestID: server.RequestID})
+	before := e.head()
+	check := func(name string, req *http.Request, status int) {
+		t.Helper()
+		r := e.send(req, tok, false)
+		if r.Status != status || r.code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["correlationId"] != r.Header.Get(server.RequestIDHeader) {
+			t.Errorf("%s: %d %s", name, r.Status, truncate(r.raw))
+		}
+	}
+	get, _ := http.NewRequest(http.MethodGet, endpoint+"?query="+url.QueryEscape(`mutation { updateProfile(input: {name: "Over GET"}) { userErrors { code } } }`), nil)
+	check("a mutation over GET", get, http.StatusNotAcceptable)
+
+	bad, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader("--x\r\nContent-Disposition: form-data; name=\"nope\"\r\n\r\n{}\r\n--x--\r\n"))
+	bad.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	bad.Header.Set("Apollo-Require-Preflight", "true")
+	check("a form without operations", bad, http.StatusUnprocessableEntity)
+
+	// 40 MiB sent chunked, so that no Content-Length announces it.
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		_ = mw.WriteField("operations", `{"query": "mutation($f: Upload!) { uploadDocument(input: {matchId: \"x\", file: $f}) { userErrors { code } } }", "variables": {"f": null}}`)
+		_ = mw.WriteField("map", `{"0": ["variables.f"]}`)
+		part, _ := mw.CreateFormFile("0", "big.pdf")
+		chunk := make([]byte, 1<<20)
+		for range 40 {
+			if _, err := part.Write(chunk); err != nil {
+				break
+			}
+		}
+		_ = mw.Close()
+		_ = pw.Close()
+	}()
+	big, _ := http.NewRequest(http.MethodPost, endpoint, pr)
+	big.Header.Set("Content-Type", mw.FormDataContentType())
+	big.Header.Set("Apollo-Require-Preflight", "true")
+	big.ContentLength = -1
+	check("a chunked upload of 40 MiB", big, http.StatusRequestEntityTooLarge)
+	if e.head() != before {
+		t.Fatal("a refused request wrote events")
+	}
+}
+
+// In production, introspection is refused with a client's code (not
+// INTERNAL), and unknown fields get no "Did you mean" suggestion.
+func TestProductionRefusesIntrospectionAndSuggestions(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	prod := e.serve(graph.HandlerOptions{Production: true})
+	for _, q := range []string{
+		introspectionQuery(false),
+		`{ __type(name: "Member") { fields { name } } }`,
+		`{ viewer { id } ...I } fragment I on Query { __schema { queryType { name } } }`,
+	} {
+		r := e.doAt(prod, nil, tok, q, nil)
+		if r.code() != "FORBIDDEN" || r.get("__schema") != nil || r.get("__type") != nil {
+			t.Errorf("introspection in production: %s", truncate(r.raw))
+		}
+	}
+	if r := e.doAt(prod, nil, tok, `{ __typename viewer { id } }`, nil); len(r.Errors) > 0 || r.str("__typename") != "Query" {
+		t.Errorf("__typename in production: %s", truncate(r.raw))
+	}
+	r := e.doAt(prod, nil, tok, `{ viewer { membr { id } } }`, nil)
+	if len(r.Errors) == 0 || strings.Contains(string(r.raw), "Did you mean") {
+		t.Errorf("a misspelt field in production: %s", truncate(r.raw))
+	}
+	if r := e.do(tok, `{ viewer { membr { id } } }`, nil); !strings.Contains(string(r.raw), "Did you mean") {
+		t.Errorf("a misspelt field in development: %s", truncate(r.raw))
+	}
+}
