@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 	_ "time/tzdata" // the program's time zone must load on hosts without zoneinfo
@@ -97,8 +98,22 @@ func parseProgram(raw []byte, def domain.Program) (domain.Program, error) {
 		return domain.Program{}, err
 	}
 	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := yaml.UnmarshalWithOptions(raw, &f, yaml.Strict()); err != nil {
-			return domain.Program{}, errors.New(yaml.FormatError(err, false, true))
+		if err := decodeYAML(raw, &f); err != nil {
+			return domain.Program{}, err
+		}
+	}
+	// A count of days beyond what a time.Duration holds would wrap around
+	// to some other window, perhaps a positive one that Validate accepts.
+	for _, w := range []struct {
+		name string
+		days int
+	}{
+		{"responseWindowDays", f.ResponseWindowDays},
+		{"nudgeSpacingDays", f.NudgeSpacingDays},
+		{"firstMeetingReminderDays", f.FirstMeetingReminderDays},
+	} {
+		if int64(w.days) > math.MaxInt64/int64(day) || int64(w.days) < math.MinInt64/int64(day) {
+			return domain.Program{}, fmt.Errorf("%s %d is more days than a window can hold", w.name, w.days)
 		}
 	}
 	loc, err := time.LoadLocation(f.TimeZone)
@@ -127,6 +142,23 @@ func parseProgram(raw []byte, def domain.Program) (domain.Program, error) {
 		return domain.Program{}, err
 	}
 	return p, nil
+}
+
+// decodeYAML decodes a program file over f. The YAML library panics on some
+// malformed documents instead of reporting them (a "!!set" tag where a list
+// belongs dereferences a nil node), and a program file is an operator's
+// input: a typo in it must stop the server with an error that names the
+// file, not with a stack trace.
+func decodeYAML(raw []byte, f *programFile) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML decoder could not read the file: %v", r)
+		}
+	}()
+	if err := yaml.UnmarshalWithOptions(raw, f, yaml.Strict()); err != nil {
+		return errors.New(yaml.FormatError(err, false, true))
+	}
+	return nil
 }
 
 // fileOf writes a program in the file's form, so that decoding a file over
