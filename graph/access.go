@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -38,17 +37,6 @@ func requireRole(ctx context.Context, roles ...domain.Role) (domain.Actor, error
 }
 
 var members = []domain.Role{domain.RoleMentee, domain.RoleMentor}
-
-// canSeeMatch: its partners, staff and auditors.
-func canSeeMatch(a domain.Actor, menteeID, mentorID uuid.UUID) bool {
-	switch a.Role {
-	case domain.RoleStaff, domain.RoleAuditor:
-		return true
-	case domain.RoleMentee, domain.RoleMentor:
-		return a.ID == menteeID || a.ID == mentorID
-	}
-	return false
-}
 
 // request builds the command request of a mutation.
 func request(ctx context.Context, a domain.Actor, clientMutationID *string) command.Request {

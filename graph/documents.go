@@ -100,10 +100,8 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 		return nil, err
 	}
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
-	if len(ue) == 0 {
-		if d, _, ok := r.Matches.Document(docID); ok {
-			p.Document = documentModel(d)
-		}
+	if d, m, ok := r.Matches.Document(docID); ok {
+		p.Document = r.showDocument(a, d, m)
 	}
 	return p, nil
 }
@@ -131,8 +129,8 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 		return nil, err
 	}
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
-	if nd, _, ok := r.Matches.Document(d.ID); ok {
-		p.Document = documentModel(nd)
+	if nd, nm, ok := r.Matches.Document(d.ID); ok {
+		p.Document = r.showDocument(a, nd, nm)
 	}
 	return p, nil
 }
@@ -156,10 +154,10 @@ func (r *Resolver) documentsVisible(a domain.Actor, m *projections.MatchView) bo
 // it; a removed version still resolves, marked removed.
 func (r *Resolver) documentNode(a domain.Actor, id uuid.UUID) *model.Document {
 	d, m, ok := r.Matches.Document(id)
-	if !ok || !r.documentsVisible(a, m) {
+	if !ok {
 		return nil
 	}
-	return documentModel(d)
+	return r.showDocument(a, d, m)
 }
 
 // DocumentBlobsGrace is how old stored bytes must be before

@@ -11,58 +11,6 @@ import (
 	"github.com/mentorship/mentorship/graph/model"
 )
 
-// partyOf loads a match partner through the batch loader.
-func (r *Resolver) partyOf(ctx context.Context, id uuid.UUID) (*model.Member, error) {
-	v, err := r.member(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if v == nil {
-		return nil, errNotFound
-	}
-	return memberModel(v), nil
-}
-
-// visibleMember returns a member the actor may look up: mentors for those
-// who search, oneself, one's partners, and anyone for staff.
-func (r *Resolver) visibleMember(ctx context.Context, a domain.Actor, id uuid.UUID) (*model.Member, error) {
-	v, err := r.member(ctx, id)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	switch {
-	case a.Role == domain.RoleStaff, a.ID == id,
-		v.Role == domain.RoleMentor && (a.Role == domain.RoleMentee || a.Role == domain.RoleMentor):
-	case a.Role == domain.RoleMentee || a.Role == domain.RoleMentor:
-		if !r.isPartner(a.ID, id) {
-			return nil, nil
-		}
-	default:
-		return nil, nil
-	}
-	return memberModel(v), nil
-}
-
-// isPartner reports whether two members share a match, in any state.
-func (r *Resolver) isPartner(a, b uuid.UUID) bool {
-	for _, m := range r.Matches.MatchesOf(a, 0) {
-		if m.MenteeID == b || m.MentorID == b {
-			return true
-		}
-	}
-	return false
-}
-
-// visibleMatch returns a match its partners, staff and auditors may see;
-// nil for anyone else, as if it did not exist.
-func (r *Resolver) visibleMatch(a domain.Actor, id uuid.UUID) (*model.Match, error) {
-	v, ok := r.Matches.Match(id)
-	if !ok || !canSeeMatch(a, v.MenteeID, v.MentorID) {
-		return nil, nil
-	}
-	return matchModel(v), nil
-}
-
 // matchInput authorizes a match mutation and parses its match ID.
 func (r *Resolver) matchInput(ctx context.Context, id string, roles ...domain.Role) (domain.Actor, uuid.UUID, error) {
 	a, err := requireRole(ctx, roles...)
@@ -111,10 +59,9 @@ func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventst
 		return nil, err
 	}
 	p := &model.SessionPayload{UserErrors: ue, ClientMutationID: cmid}
-	if len(ue) == 0 {
-		if s, ok := r.Matches.Session(id); ok {
-			p.Session = sessionModel(s)
-		}
+	if s, ok := r.Matches.Session(id); ok {
+		a, _ := ActorFrom(ctx)
+		p.Session = showSession(a, s)
 	}
 	return p, nil
 }
@@ -129,7 +76,8 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 	}
 	p := &model.ResourcePayload{UserErrors: ue, ClientMutationID: cmid}
 	if res, ok := r.Matches.Resource(id); ok {
-		p.Resource = resourceModel(res)
+		a, _ := ActorFrom(ctx)
+		p.Resource = showResource(a, res)
 	}
 	return p, nil
 }

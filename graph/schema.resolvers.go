@@ -23,11 +23,8 @@ import (
 
 // UploadedBy is the resolver for the uploadedBy field.
 func (r *documentResolver) UploadedBy(ctx context.Context, obj *model.Document) (*model.Member, error) {
-	v, err := r.member(ctx, obj.UploaderID)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	return memberModel(v), nil
+	a, _ := ActorFrom(ctx)
+	return r.visibleMember(ctx, a, obj.UploaderID)
 }
 
 // Mentee is the resolver for the mentee field.
@@ -143,20 +140,22 @@ func (r *matchResolver) Emails(ctx context.Context, obj *model.Match) ([]*model.
 
 // Match is the resolver for the match field.
 func (r *matchMinutesResolver) Match(ctx context.Context, obj *model.MatchMinutes) (*model.Match, error) {
-	v, ok := r.Matches.Match(obj.MatchID)
-	if !ok {
-		return nil, errNotFound
+	a, _ := ActorFrom(ctx)
+	m, err := r.visibleMatch(a, obj.MatchID)
+	if err == nil && m == nil {
+		err = errNotFound
 	}
-	return matchModel(v), nil
+	return m, err
 }
 
 // Match is the resolver for the match field.
 func (r *matchUpdateResolver) Match(ctx context.Context, obj *model.MatchUpdate) (*model.Match, error) {
-	v, ok := r.Matches.Match(obj.MatchID)
-	if !ok {
-		return nil, errNotFound
+	a, _ := ActorFrom(ctx)
+	m, err := r.visibleMatch(a, obj.MatchID)
+	if err == nil && m == nil {
+		err = errNotFound
 	}
-	return matchModel(v), nil
+	return m, err
 }
 
 // Contact is the resolver for the contact field.
@@ -249,7 +248,7 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetP
 	if err != nil {
 		return nil, err
 	}
-	_, err = acc.ResetPassword(ctx, input.Token, input.NewPassword)
+	_, err = acc.ResetPasswordFrom(ctx, input.Token, input.NewPassword, clientAddrFrom(ctx))
 	return ackPayload(err, input.ClientMutationID)
 }
 
@@ -278,7 +277,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	}
 	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
 	if v, ok := r.Members.Member(id); ok {
-		payload.Member = memberModel(v)
+		payload.Member = r.showMember(a, v)
 	}
 	return payload, nil
 }
@@ -452,17 +451,19 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	case model.KindMatch:
 		return r.visibleMatch(a, uid)
 	case model.KindSession:
-		s, ok := r.Matches.Session(uid)
-		if !ok || s.AuthorID != a.ID {
-			return nil, nil
+		if s, ok := r.Matches.Session(uid); ok {
+			if m := showSession(a, s); m != nil {
+				return m, nil
+			}
 		}
-		return sessionModel(s), nil
+		return nil, nil
 	case model.KindResource:
-		res, ok := r.Matches.Resource(uid)
-		if !ok || res.Retired || (a.Role != domain.RoleStaff && !res.Audience.Includes(a.Role)) {
-			return nil, nil
+		if res, ok := r.Matches.Resource(uid); ok {
+			if m := showResource(a, res); m != nil && !res.Retired {
+				return m, nil
+			}
 		}
-		return resourceModel(res), nil
+		return nil, nil
 	case model.KindDocument:
 		if d := r.documentNode(a, uid); d != nil {
 			return d, nil
@@ -512,7 +513,10 @@ func (r *queryResolver) SearchMentors(ctx context.Context, input *model.SearchMe
 	}
 	conn := &model.MentorConnection{Edges: make([]*model.MentorEdge, 0, len(res.Hits)), TotalCount: res.Total, PageInfo: &model.PageInfo{HasNextPage: res.HasNextPage, HasPreviousPage: q.After != ""}}
 	for _, h := range res.Hits {
-		m := memberModel(h.Mentor)
+		m := r.showMember(a, h.Mentor)
+		if m == nil {
+			continue
+		}
 		score := h.Score
 		m.Affinity = &score
 		conn.Edges = append(conn.Edges, &model.MentorEdge{Cursor: h.Cursor, Node: m})
@@ -537,8 +541,7 @@ func (r *queryResolver) Mentor(ctx context.Context, id string) (*model.Member, e
 	if !ok || v.Role != domain.RoleMentor {
 		return nil, nil
 	}
-	_ = a
-	return memberModel(v), nil
+	return r.showMember(a, v), nil
 }
 
 // MyMatches is the resolver for the myMatches field.
@@ -723,11 +726,12 @@ func (r *queryResolver) Version(ctx context.Context) (*model.BuildInfo, error) {
 
 // Match is the resolver for the match field.
 func (r *sessionResolver) Match(ctx context.Context, obj *model.Session) (*model.Match, error) {
-	v, ok := r.Matches.Match(obj.MatchID)
-	if !ok {
-		return nil, errNotFound
+	a, _ := ActorFrom(ctx)
+	m, err := r.visibleMatch(a, obj.MatchID)
+	if err == nil && m == nil {
+		err = errNotFound
 	}
-	return matchModel(v), nil
+	return m, err
 }
 
 // MatchUpdated is the resolver for the matchUpdated field.
@@ -859,11 +863,7 @@ func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Das
 
 // Member is the resolver for the member field.
 func (r *viewerResolver) Member(ctx context.Context, obj *model.Viewer) (*model.Member, error) {
-	v, err := r.member(ctx, obj.Actor.ID)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	return memberModel(v), nil
+	return r.visibleMember(ctx, obj.Actor, obj.Actor.ID)
 }
 
 // Document returns generated.DocumentResolver implementation.
