@@ -18,7 +18,9 @@ const closeUnauthorized = 4401
 // initGuard makes a WebSocket that subscribes before connection_init close
 // with 4401 Unauthorized, as graphql-transport-ws says, instead of the
 // generic protocol error gqlgen sends for any unexpected first message.
-type initGuard struct{ transport.WebsocketImplementation }
+type initGuard struct {
+	transport.WebsocketImplementation
+}
 
 func (g initGuard) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	c, err := g.WebsocketImplementation.Accept(w, r, opts)
