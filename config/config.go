@@ -36,13 +36,16 @@ type Config struct {
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
 	WriteWait       time.Duration
-	SignupLimit     SignupLimit
-	ClockOffset     time.Duration
-	FrontendURL     string
-	AllowedOrigins  []string
-	TrustedProxies  []netip.Prefix
-	ProgramName     string
-	ProgramFile     string
+	// QueryLimits bound what one GraphQL operation may cost, measured on
+	// the operation as it executes.
+	QueryLimits    QueryLimits
+	SignupLimit    SignupLimit
+	ClockOffset    time.Duration
+	FrontendURL    string
+	AllowedOrigins []string
+	TrustedProxies []netip.Prefix
+	ProgramName    string
+	ProgramFile    string
 	// Program is what ProgramFile makes of the program guide's settings
 	// (the guide's own with no file), read and checked once at load.
 	Program      domain.Program
@@ -60,6 +63,15 @@ type Config struct {
 	MailFrom     string
 	StaffEmail   string
 	Demo         bool
+}
+
+// QueryLimits are the settings of the GraphQL cost model; see
+// graph.Limits for what each counts.
+type QueryLimits struct {
+	MaxDepth      int
+	MaxFields     int
+	MaxComplexity int
+	Timeout       time.Duration
 }
 
 // SignupLimit is how many sign-ups one client address may attempt in a
@@ -167,6 +179,26 @@ var Settings = []Setting{
 	{Flag: "write-wait", Env: "MENTORSHIP_WRITE_WAIT", Default: "5s", Usage: "how long a mutation waits for the read models to show its change before answering (read-your-writes); past it the change is saved and the answer says so",
 		set: func(c *Config, v string) (err error) {
 			c.WriteWait, err = positiveDuration(v)
+			return err
+		}},
+	{Flag: "max-query-depth", Env: "MENTORSHIP_MAX_QUERY_DEPTH", Default: "12", Usage: "how deeply one GraphQL operation's fields may nest",
+		set: func(c *Config, v string) (err error) {
+			c.QueryLimits.MaxDepth, err = intBetween(v, 1, 100)
+			return err
+		}},
+	{Flag: "max-query-fields", Env: "MENTORSHIP_MAX_QUERY_FIELDS", Default: "10000", Usage: "how many fields one GraphQL operation may resolve, fragments expanded and each list counted at its page size",
+		set: func(c *Config, v string) (err error) {
+			c.QueryLimits.MaxFields, err = intBetween(v, 10, 10_000_000)
+			return err
+		}},
+	{Flag: "max-query-complexity", Env: "MENTORSHIP_MAX_QUERY_COMPLEXITY", Default: "1000", Usage: "how many objects one GraphQL operation may resolve, fragments expanded and each list counted at its page size",
+		set: func(c *Config, v string) (err error) {
+			c.QueryLimits.MaxComplexity, err = intBetween(v, 10, 10_000_000)
+			return err
+		}},
+	{Flag: "query-timeout", Env: "MENTORSHIP_QUERY_TIMEOUT", Default: "10s", Usage: "how long a GraphQL query may run before its resolvers are stopped (mutations always run to their answer)",
+		set: func(c *Config, v string) (err error) {
+			c.QueryLimits.Timeout, err = positiveDuration(v)
 			return err
 		}},
 	{Flag: "signup-limit", Env: "MENTORSHIP_SIGNUP_LIMIT", Default: "50/15m", Usage: "sign-ups one client address may attempt, as N/duration (such as 200/1h), or off (for load tests, or when a proxy in front limits them)",
@@ -296,6 +328,15 @@ func nonEmpty(v string) error {
 		return errors.New("must not be empty")
 	}
 	return nil
+}
+
+// intBetween reads a whole number from lo to hi.
+func intBetween(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("want a whole number from %d to %d", lo, hi)
+	}
+	return n, nil
 }
 
 func positiveDuration(v string) (time.Duration, error) {

@@ -252,6 +252,10 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,
+		Limits: graph.Limits{
+			MaxDepth: cfg.QueryLimits.MaxDepth, MaxFields: cfg.QueryLimits.MaxFields,
+			MaxComplexity: cfg.QueryLimits.MaxComplexity, MaxDuration: cfg.QueryLimits.Timeout,
+		},
 	})
 	if !cfg.Production() {
 		a.playground = playground.Handler("Mentorship GraphiQL", "/", "/graphql")
