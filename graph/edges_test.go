@@ -113,3 +113,19 @@ func TestProductionRefusesIntrospectionAndSuggestions(t *testing.T) {
 		t.Errorf("a misspelt field in development: %s", truncate(r.raw))
 	}
 }
+
+// A query past its time budget has its resolvers stopped and says which
+// limit stopped it; a mutation is never cut short.
+func TestQueryTimeBudget(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	tight := e.serve(graph.HandlerOptions{Limits: graph.Limits{MaxDuration: time.Nanosecond}})
+	r := e.doAt(tight, nil, tok, `{ searchMentors { totalCount } }`, nil)
+	if r.code() != "COMPLEXITY_LIMIT_EXCEEDED" || r.Errors[0].Extensions["limit"] != "duration" {
+		t.Fatalf("a query past its budget: %s", truncate(r.raw))
+	}
+	r = e.doAt(tight, nil, tok, `mutation { updateProfile(input: {name: "Mia Renamed"}) { member { name } userErrors { code } } }`, nil)
+	if len(r.Errors) > 0 || r.str("updateProfile", "member", "name") != "Mia Renamed" {
+		t.Fatalf("a mutation on the same server: %s", truncate(r.raw))
+	}
+}

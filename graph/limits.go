@@ -184,8 +184,20 @@ func (l *limiter) InterceptOperation(ctx context.Context, next graphql.Operation
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		defer cancel()
-		return h(ctx)
+		resp := h(ctx)
+		if resp == nil && errors.Is(context.Cause(ctx), errTimeBudget) {
+			// The budget ran out before the first field: gqlgen answers
+			// nothing for a context already done, so say why here.
+			return &graphql.Response{Errors: gqlerror.List{l.overTime()}}
+		}
+		return resp
 	}
+}
+
+// overTime refuses a query whose time budget is spent.
+func (l *limiter) overTime() *gqlerror.Error {
+	ms := int(l.MaxDuration / time.Millisecond)
+	return limitError(CodeTooComplex, "duration", ms, ms, "the query ran for longer than %s and was stopped", l.MaxDuration)
 }
 
 // errTimeBudget is the cause of a query's context when its time is up.
@@ -198,8 +210,7 @@ var errTimeBudget = errors.New("time budget spent")
 func (l *limiter) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	if ctx.Err() != nil && graphql.GetOperationContext(ctx).Operation.Operation == ast.Query {
 		if errors.Is(context.Cause(ctx), errTimeBudget) {
-			ms := int(l.MaxDuration / time.Millisecond)
-			return nil, limitError(CodeTooComplex, "duration", ms, ms, "the query ran for longer than %s and was stopped", l.MaxDuration)
+			return nil, l.overTime()
 		}
 		return nil, &apiError{CodeBadUserInput, "the request was cancelled"}
 	}
