@@ -101,7 +101,8 @@ func (m *meter) measure() (cost, string) {
 		worst.variable = worst.variable || c.variable
 	}
 	for _, op := range m.doc.Operations {
-		keep(m.set(op.SelectionSet, m.rootType(op.Operation), false))
+		c, _ := m.opCost(op)
+		keep(c)
 	}
 	for _, f := range m.doc.Fragments {
 		if c := m.fragment(f.Name); c != nil {
@@ -109,6 +110,14 @@ func (m *meter) measure() (cost, string) {
 		}
 	}
 	return worst, m.cycle
+}
+
+// opCost measures one operation.
+func (m *meter) opCost(op *ast.OperationDefinition) (cost, string) {
+	if m.frags == nil {
+		m.frags, m.active = map[string]*cost{}, map[string]bool{}
+	}
+	return m.set(op.SelectionSet, m.rootType(op.Operation), false), m.cycle
 }
 
 func (m *meter) rootType(op ast.Operation) *ast.Definition {
@@ -158,7 +167,7 @@ func (m *meter) set(set ast.SelectionSet, parent *ast.Definition, introspecting 
 			if s.TypeCondition != "" {
 				t = m.schema.Types[s.TypeCondition]
 			}
-			c.add(m.set(s.SelectionSet, t, introspecting))
+			c.add(m.set(s.SelectionSet, t, introspecting || strings.HasPrefix(s.TypeCondition, "__")))
 		case *ast.FragmentSpread:
 			if f := m.fragment(s.Name); f != nil {
 				c.add(*f)
