@@ -71,9 +71,7 @@ func (r *Resolver) register(ctx context.Context, role domain.Role, in model.Regi
 	if ue, err := authUserErrors(err); err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, err
 	}
-	if err := r.settle(ctx, command.Result{Position: reg.Position}); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, command.Result{Position: reg.Position})
 	return r.login(ctx, role, model.LoginInput{Email: in.Email, Password: in.Password, ClientMutationID: in.ClientMutationID})
 }
 

@@ -96,9 +96,7 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	if uerr != nil {
 		return nil, uerr
 	}
-	if err := r.settle(ctx, res); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
 	if d, m, ok := r.Matches.Document(docID); ok {
 		p.Document = r.showDocument(a, d, m)
@@ -125,9 +123,7 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 	if err != nil {
 		return nil, err
 	}
-	if err := r.settle(ctx, res); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
 	if nd, nm, ok := r.Matches.Document(d.ID); ok {
 		p.Document = r.showDocument(a, nd, nm)

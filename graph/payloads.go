@@ -28,9 +28,7 @@ func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.R
 	if err != nil {
 		return nil, err
 	}
-	if err := r.settle(ctx, res); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, res)
 	p := &model.MatchPayload{UserErrors: ue, ClientMutationID: cmid}
 	if a, ok := ActorFrom(ctx); ok && id != uuid.Nil {
 		if m, _ := r.visibleMatch(a, id); m != nil {
@@ -55,9 +53,7 @@ func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventst
 	if err != nil {
 		return nil, err
 	}
-	if err := r.settle(ctx, command.Result{Position: pos}); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, command.Result{Position: pos})
 	p := &model.SessionPayload{UserErrors: ue, ClientMutationID: cmid}
 	if s, ok := r.Matches.Session(id); ok {
 		a, _ := ActorFrom(ctx)
@@ -71,9 +67,7 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 	if err != nil {
 		return nil, err
 	}
-	if err := r.settle(ctx, command.Result{Position: pos}); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, command.Result{Position: pos})
 	p := &model.ResourcePayload{UserErrors: ue, ClientMutationID: cmid}
 	if res, ok := r.Matches.Resource(id); ok {
 		a, _ := ActorFrom(ctx)

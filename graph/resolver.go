@@ -8,8 +8,10 @@ package graph
 
 import (
 	"context"
+	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
@@ -62,16 +64,27 @@ type Resolver struct {
 func (r *Resolver) program() domain.Program { return r.Commands.Program() }
 
 // settle waits until the read models hold a mutation's events, so the
-// payload and the client's next query see them.
-func (r *Resolver) settle(ctx context.Context, res command.Result) error {
+// payload and the client's next query see them. The change is saved
+// whatever the wait gives, so a wait that fails (the read models are slow
+// or stopped, the client left) never turns the answer into an error: the
+// response's extensions.readYourWrites says the change is saved at its
+// position but was not yet shown when the answer was built.
+func (r *Resolver) settle(ctx context.Context, res command.Result) {
 	if res.Position == 0 {
-		return nil
+		return
 	}
 	timeout := r.WriteTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return r.Waiter.WaitFor(ctx, res.Position)
+	if err := r.Waiter.WaitFor(wait, res.Position); err != nil {
+		r.Log.Warn().Err(err).Uint64("position", uint64(res.Position)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
+		if graphql.HasOperationContext(ctx) {
+			graphql.RegisterExtension(ctx, "readYourWrites", map[string]any{
+				"saved": true, "shown": false, "position": strconv.FormatUint(uint64(res.Position), 10),
+			})
+		}
+	}
 }

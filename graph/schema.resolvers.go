@@ -272,9 +272,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	if err != nil {
 		return nil, err
 	}
-	if err := r.settle(ctx, res); err != nil {
-		return nil, err
-	}
+	r.settle(ctx, res)
 	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
 	if v, ok := r.Members.Member(id); ok {
 		payload.Member = r.showMember(a, v)
