@@ -34,8 +34,21 @@
 // Reset requests answer nil whether or not the account exists and defer
 // all account-dependent work to a background worker. Sign-ins and reset
 // requests are limited per account and per client address with sliding
-// windows, counted in the store before any password is checked, so
-// concurrent attempts (GraphQL aliases) each count.
+// windows kept in the store. Sign-ins count failures only, each recorded
+// once the password is checked in one transaction with a fresh look at the
+// counts, so concurrent guesses (GraphQL aliases) are answered no more
+// often than the limits allow, while concurrent correct passwords never
+// hold each other back; nothing is stored for an attempt in flight. The
+// per-account count does not apply from addresses the account signed in
+// from, so guesses from elsewhere cannot lock the owner out (see Limits).
+//
+// # Honest answers
+//
+// A refusal changes nothing, and a call that changed something answers
+// success: once a change is durable, or about to be, the steps after it
+// run whatever becomes of the request's context, and an operation that
+// revokes its own session (sign-out, password change) keeps its request's
+// context alive until the request ends.
 //
 // # Wiring
 //
@@ -67,12 +80,12 @@
 //
 // GraphQL mutations map one to one; clientAddr is the request's remote IP:
 //
-//	registerMentee/registerMentor  RegisterFrom(ctx, domain.RoleMentee|RoleMentor, name, email, password, clientAddr) -> Registered{MemberID, Position}
+//	registerMentee/registerMentor  SignUp(ctx, domain.RoleMentee|RoleMentor, name, email, password, clientAddr) -> Registered{MemberID, Position}, token, Session
 //	loginMentee/loginMentor        Login(ctx, domain.RoleMentee|RoleMentor, email, password, clientAddr) -> token, Session
 //	logout                         Logout(ctx, token)
 //	changePassword                 ChangePassword(ctx, token, currentPassword, newPassword, clientAddr) -> new token, Session
 //	requestPasswordReset           RequestPasswordReset(ctx, role, email, clientAddr)
-//	resetPassword                  ResetPassword(ctx, resetToken, newPassword) -> domain.Actor
+//	resetPassword                  ResetPasswordFrom(ctx, resetToken, newPassword, clientAddr) -> domain.Actor
 //
 // Every request with an "Authorization: Bearer <token>" header (or a
 // connection_init payload) goes through Authenticate, which returns the

@@ -21,6 +21,13 @@ type watcher struct {
 	member     uuid.UUID
 	generation uint64
 	cancel     context.CancelCauseFunc
+
+	// spared counts the operations running on the watched context that
+	// revoke its own session; while it is above zero a revocation is held
+	// back in held, so that the operation can finish and answer. Both are
+	// guarded by the hub's mutex.
+	spared int
+	held   error
 }
 
 func newHub() *hub {
@@ -46,7 +53,7 @@ func (h *hub) revokeSession(hash TokenHash, cause error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for w := range h.bySession[hash] {
-		w.cancel(cause)
+		w.end(cause)
 	}
 }
 
@@ -57,8 +64,48 @@ func (h *hub) revokeMember(member uuid.UUID, generation uint64, cause error) {
 	defer h.mu.Unlock()
 	for w := range h.byMember[member] {
 		if w.generation < generation {
-			w.cancel(cause)
+			w.end(cause)
 		}
+	}
+}
+
+// end ends w's context with cause, or holds the cause back until the
+// operations sparing w are over. The hub's mutex must be held.
+func (w *watcher) end(cause error) {
+	if w.spared > 0 {
+		if w.held == nil {
+			w.held = cause
+		}
+		return
+	}
+	w.cancel(cause)
+}
+
+// endWatcher is end for a caller that does not hold the mutex.
+func (h *hub) endWatcher(w *watcher, cause error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w.end(cause)
+}
+
+// spare holds back the revocations of w until the returned function is
+// called, which then applies the first one held back. It lets an
+// operation that revokes its own session, running on w's context, finish
+// and answer before that context ends.
+func (h *hub) spare(w *watcher) (release func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w.spared++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			w.spared--
+			if w.spared == 0 && w.held != nil {
+				w.cancel(w.held)
+			}
+		})
 	}
 }
 

@@ -26,6 +26,15 @@ func (r Rate) valid() bool { return r.Attempts > 0 && r.Per > 0 }
 
 // Limits are the limits of one kind of attempt, kept per account (a role
 // and an email, whether or not an account exists) and per client address.
+//
+// For password guesses (LoginLimits) only failures count, once they are
+// known, and PerAccount applies twice: to the failures on the account from
+// every address together, except from an address the account signed in
+// from within the last MaxSessionAge, and to those from each address on
+// its own. Guesses from elsewhere therefore never lock the owner out of an
+// address they use; a password reset clears the account's failures and
+// trusts the address that completed it. For reset requests (ResetLimits)
+// every request counts.
 type Limits struct {
 	// PerAccount limits the attempts on one account.
 	PerAccount Rate
@@ -35,7 +44,8 @@ type Limits struct {
 }
 
 // DefaultLoginLimits hold 10 failed sign-ins per 15 minutes per account and
-// 50 per address. Successful sign-ins do not count.
+// 50 per address. Successful sign-ins do not count, not even while they
+// are checked.
 func DefaultLoginLimits() Limits {
 	return Limits{PerAccount: Rate{Attempts: 10, Per: 15 * time.Minute}, PerAddress: Rate{Attempts: 50, Per: 15 * time.Minute}}
 }
@@ -56,7 +66,8 @@ func (l Limits) withDefaults(d Limits) Limits {
 	return l
 }
 
-// limiter counts attempts of one kind ("login", "reset") in the store.
+// limiter counts every attempt of one kind ("reset", "register") in the
+// store.
 type limiter struct {
 	kind   string
 	limits Limits
@@ -113,8 +124,8 @@ func (l *limiter) take(ctx context.Context, now time.Time, cs []counter) error {
 	return err
 }
 
-// refund takes back the attempt counted at at, for attempts that turned
-// out not to count (a successful sign-in).
+// refund takes back the attempt counted at at, for an attempt that did
+// not happen after all (a reset request that could not be queued).
 func (l *limiter) refund(ctx context.Context, at time.Time, cs []counter) error {
 	keys := make([]string, len(cs))
 	for i, c := range cs {

@@ -40,7 +40,7 @@ type Registered struct {
 // when an account of that role already uses the email (compared without
 // regard to case), ErrWeakPassword when the password breaks a rule, and
 // the registrar's *domain.Error when the member is refused (a bad name).
-// The caller signs the member in with Login afterwards.
+// SignUp also signs the new member in.
 //
 // ErrEmailTaken tells whoever asks that an account uses the email, which
 // sign-in and password reset take care never to reveal; sign-up forms
@@ -58,12 +58,42 @@ type Registered struct {
 // become usable only after it; when the append fails they are withdrawn,
 // and if even that fails they stay pending, unable to sign in, until a
 // retry takes them over with the same member ID, which the registrar
-// records idempotently.
+// records idempotently. Once the pending credentials are written the
+// registration runs to the end even if ctx ends.
 func (s *Service) RegisterFrom(ctx context.Context, role domain.Role, name, email, password, clientAddr string) (Registered, error) {
 	if role != domain.RoleMentee && role != domain.RoleMentor {
 		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleMentee, domain.RoleMentor)
 	}
-	return s.register(ctx, role, name, email, password, clientAddr, false)
+	reg, _, err := s.register(ctx, role, name, email, password, clientAddr, false)
+	return reg, err
+}
+
+// SignUp registers a mentee or mentor account as RegisterFrom does, and
+// signs the new member in from clientAddr in the same call, returning a
+// bearer token and its session as Login does. The sign-in checks no
+// password and counts against no sign-in limit: the account was just made
+// with that password, and a call that created an account never answers
+// with a refusal. Should the first session fail to start once the account
+// exists, SignUp still succeeds, with an empty token and the session's
+// actor, and the member signs in with Login.
+func (s *Service) SignUp(ctx context.Context, role domain.Role, name, email, password, clientAddr string) (Registered, string, Session, error) {
+	if role != domain.RoleMentee && role != domain.RoleMentor {
+		return Registered{}, "", Session{}, invalidInput("role", "must be %s or %s", domain.RoleMentee, domain.RoleMentor)
+	}
+	reg, cred, err := s.register(ctx, role, name, email, password, clientAddr, false)
+	if err != nil {
+		return Registered{}, "", Session{}, err
+	}
+	fctx, cancel := detached(ctx)
+	defer cancel()
+	actor := domain.Actor{ID: cred.MemberID, Role: role}
+	token, sess, err := s.issue(fctx, cred, clientAddr)
+	if err != nil {
+		s.log.Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("starting the first session of a new account, which stands")
+		return reg, "", Session{Actor: actor}, nil
+	}
+	s.clearFailures(fctx, s.signInFor(role, cred.EmailKey, clientAddr), s.clock.Now(), false)
+	return reg, token, sess, nil
 }
 
 // Register is RegisterFrom without a client address, so without a rate
@@ -80,7 +110,8 @@ func (s *Service) CreateOperatorAccount(ctx context.Context, role domain.Role, n
 	if role != domain.RoleStaff && role != domain.RoleAuditor {
 		return Registered{}, invalidInput("role", "must be %s or %s", domain.RoleStaff, domain.RoleAuditor)
 	}
-	return s.register(ctx, role, name, email, password, "", true)
+	reg, _, err := s.register(ctx, role, name, email, password, "", true)
+	return reg, err
 }
 
 // errSuperseded reports that another registration took over pending
@@ -100,24 +131,32 @@ func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error
 	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}})
 }
 
-func (s *Service) register(ctx context.Context, role domain.Role, name, email, password, clientAddr string, operator bool) (Registered, error) {
+// register creates the account and returns it with its active
+// credentials. Once the pending credentials are written it runs to the end
+// whatever becomes of ctx, so that its answer is what happened.
+func (s *Service) register(ctx context.Context, role domain.Role, name, email, password, clientAddr string, operator bool) (Registered, Credential, error) {
 	email, key, err := cleanEmail(email)
 	if err != nil {
-		return Registered{}, err
+		return Registered{}, Credential{}, err
 	}
 	if err := s.takeRegistration(ctx, clientAddr); err != nil {
 		s.log.Warn().Err(err).Str("role", string(role)).Str("client_addr", clientAddr).Msg("registration refused")
-		return Registered{}, err
+		return Registered{}, Credential{}, err
 	}
 	if err := CheckPassword("password", password); err != nil {
-		return Registered{}, err
+		return Registered{}, Credential{}, err
 	}
-	hash := hashPassword(s.opts.Params, password)
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return Registered{}, Credential{}, wrapInternal("register", err)
+	}
+	fctx, cancel := detached(ctx)
+	defer cancel()
 	now := s.clock.Now()
 	attempt := digest(uuid.NewString())
 	var cred Credential
 	var takeover bool
-	err = s.store.UpdateCredential(ctx, role, key, func(cur *Credential) (*Credential, error) {
+	err = s.store.UpdateCredential(fctx, role, key, func(cur *Credential) (*Credential, error) {
 		takeover = cur != nil
 		switch {
 		case cur == nil:
@@ -136,7 +175,7 @@ func (s *Service) register(ctx context.Context, role domain.Role, name, email, p
 		return &cred, nil
 	})
 	if err != nil {
-		return Registered{}, wrapInternal("register", err)
+		return Registered{}, Credential{}, wrapInternal("register", err)
 	}
 
 	actor := domain.Actor{ID: cred.MemberID, Role: role}
@@ -144,31 +183,32 @@ func (s *Service) register(ctx context.Context, role domain.Role, name, email, p
 		actor = domain.SystemActor()
 	}
 	req := command.Request{Actor: actor, CommandID: "register-" + cred.MemberID.String()}
-	res, err := s.registrar.RegisterMember(ctx, req, cred.MemberID, role, name, cred.Email)
+	res, err := s.registrar.RegisterMember(fctx, req, cred.MemberID, role, name, cred.Email)
 	if err != nil {
 		// A refusal appended nothing, so fresh credentials can go; after
 		// any other failure the event may have landed, so the member ID
 		// is kept for the retry.
-		s.withdraw(ctx, role, key, attempt, domain.ErrorCode(err) != "" && !takeover)
-		return Registered{}, fmt.Errorf("register: %w", err)
+		s.withdraw(fctx, role, key, attempt, domain.ErrorCode(err) != "" && !takeover)
+		return Registered{}, Credential{}, fmt.Errorf("register: %w", err)
 	}
-	err = s.store.UpdateCredential(ctx, role, key, func(cur *Credential) (*Credential, error) {
+	var active Credential
+	err = s.store.UpdateCredential(fctx, role, key, func(cur *Credential) (*Credential, error) {
 		if cur == nil || cur.Attempt != attempt || cur.Status != StatusPending {
 			return nil, errSuperseded
 		}
-		next := *cur
-		next.Status, next.Attempt, next.AttemptAt = StatusActive, "", time.Time{}
-		return &next, nil
+		active = *cur
+		active.Status, active.Attempt, active.AttemptAt = StatusActive, "", time.Time{}
+		return &active, nil
 	})
 	if errors.Is(err, errSuperseded) {
-		return Registered{}, ErrEmailTaken
+		return Registered{}, Credential{}, ErrEmailTaken
 	}
 	if err != nil {
-		s.withdraw(ctx, role, key, attempt, false)
-		return Registered{}, fmt.Errorf("register: %w", err)
+		s.withdraw(fctx, role, key, attempt, false)
+		return Registered{}, Credential{}, fmt.Errorf("register: %w", err)
 	}
 	s.log.Info().Str("member_id", cred.MemberID.String()).Str("role", string(role)).Bool("operator", operator).Msg("account registered")
-	return Registered{MemberID: cred.MemberID, Position: res.Position}, nil
+	return Registered{MemberID: cred.MemberID, Position: res.Position}, active, nil
 }
 
 // withdraw undoes the pending credentials of a failed registration: it

@@ -17,7 +17,10 @@ import (
 // same work, and takes the same time, on both paths. It fails only on a
 // malformed role or email, or with ErrRateLimited: every call counts
 // against the per-account limit (kept for unknown emails too) and the
-// per-address limit. clientAddr is as for Login.
+// per-address limit. clientAddr is as for Login. A request that fails
+// to be queued is not counted. The per-account limit cannot keep the
+// owner from resetting: the requests that fill it each email the owner a
+// working link.
 func (s *Service) RequestPasswordReset(ctx context.Context, role domain.Role, email, clientAddr string) error {
 	if !validRole(role) {
 		return invalidInput("role", "must be %s, %s, %s or %s", domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor)
@@ -27,11 +30,18 @@ func (s *Service) RequestPasswordReset(ctx context.Context, role domain.Role, em
 		return err
 	}
 	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
-	if err := s.reset.take(ctx, s.clock.Now(), s.reset.counters(role, key, clientAddr)); err != nil {
+	now, counters := s.clock.Now(), s.reset.counters(role, key, clientAddr)
+	if err := s.reset.take(ctx, now, counters); err != nil {
 		log.Warn().Err(err).Msg("password reset request refused")
 		return err
 	}
 	if err := s.enqueue(ctx, job{role: role, emailKey: key}); err != nil {
+		// The request was not taken, so it does not count either.
+		fctx, cancel := detached(ctx)
+		defer cancel()
+		if rerr := s.reset.refund(fctx, now, counters); rerr != nil {
+			log.Error().Err(rerr).Msg("taking back a password reset request that was not queued")
+		}
 		return fmt.Errorf("request password reset: %w", err)
 	}
 	log.Info().Msg("password reset requested")
@@ -104,14 +114,25 @@ func (s *Service) deliverReset(ctx context.Context, role domain.Role, key string
 	log.Info().Msg("password reset email sent")
 }
 
-// ResetPassword sets a new password with the token from a reset link and
-// returns the account's actor, so the client can offer the right sign-in
-// page. A token works once and for ResetTokenTTL; a reset revokes every
-// session of the account and every other reset link. It fails with
-// ErrTokenInvalid for a malformed, unknown, used or superseded token,
-// ErrTokenExpired past its lifetime, and ErrWeakPassword (field
-// "newPassword"), which leaves the token usable.
+// ResetPassword is ResetPasswordFrom without a client address.
 func (s *Service) ResetPassword(ctx context.Context, resetToken, newPassword string) (domain.Actor, error) {
+	return s.ResetPasswordFrom(ctx, resetToken, newPassword, "")
+}
+
+// ResetPasswordFrom sets a new password with the token from a reset link
+// and returns the account's actor, so the client can offer the right
+// sign-in page. A token works once and for ResetTokenTTL; a reset revokes
+// every session of the account and every other reset link, clears the
+// account's failed sign-ins and trusts clientAddr (as for Login) for the
+// account, as a successful sign-in from it would: the link proves the
+// mailbox, so a reset lifts whatever guesses from elsewhere held.
+//
+// It fails with ErrTokenInvalid for a malformed, unknown, used or
+// superseded token, ErrTokenExpired past its lifetime, and ErrWeakPassword
+// (field "newPassword"); a refusal or a failure leaves a token that still
+// worked usable. Once the new password is stored the call succeeds,
+// whatever becomes of ctx.
+func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword, clientAddr string) (domain.Actor, error) {
 	hash, ok := parseToken(resetPrefix, resetToken)
 	if !ok {
 		return domain.Actor{}, ErrTokenInvalid
@@ -119,7 +140,15 @@ func (s *Service) ResetPassword(ctx context.Context, resetToken, newPassword str
 	if err := CheckPassword("newPassword", newPassword); err != nil {
 		return domain.Actor{}, err
 	}
-	rec, err := s.store.TakeReset(ctx, hash)
+	// Hashing first keeps the token out of the store for no longer than
+	// the writes take.
+	pwHash, err := s.hash(ctx, newPassword)
+	if err != nil {
+		return domain.Actor{}, wrapInternal("reset password", err)
+	}
+	fctx, cancel := detached(ctx)
+	defer cancel()
+	rec, err := s.store.TakeReset(fctx, hash)
 	if errors.Is(err, ErrNotFound) {
 		return domain.Actor{}, ErrTokenInvalid
 	}
@@ -127,18 +156,34 @@ func (s *Service) ResetPassword(ctx context.Context, resetToken, newPassword str
 		return domain.Actor{}, wrapInternal("reset password", err)
 	}
 	if !s.clock.Now().Before(rec.ExpiresAt) {
+		s.restoreReset(fctx, rec)
 		return domain.Actor{}, ErrTokenExpired
 	}
-	cred, err := s.setPassword(ctx, rec.MemberID, rec.Generation, newPassword)
+	release := s.spare(ctx)
+	cred, err := s.setPassword(fctx, rec.MemberID, rec.Generation, pwHash)
 	if errors.Is(err, ErrTokenRevoked) {
+		// The password changed since the link was sent, which voided it.
+		release()
 		return domain.Actor{}, ErrTokenInvalid
 	}
 	if err != nil {
+		release()
+		s.restoreReset(fctx, rec)
 		return domain.Actor{}, err
 	}
-	s.revoke(ctx, Revocation{Reason: RevokedPasswordReset, Member: cred.MemberID, Generation: cred.Generation})
+	s.revoke(fctx, Revocation{Reason: RevokedPasswordReset, Member: cred.MemberID, Generation: cred.Generation})
+	s.clearFailures(fctx, s.signInFor(cred.Role, cred.EmailKey, clientAddr), s.clock.Now(), true)
 	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password reset; sessions revoked")
 	return domain.Actor{ID: cred.MemberID, Role: cred.Role}, nil
+}
+
+// restoreReset puts back a reset token taken by a reset that did not
+// happen, so that the link works as before. A failure is only logged: the
+// member can ask for another link.
+func (s *Service) restoreReset(ctx context.Context, rec ResetRecord) {
+	if err := s.store.CreateReset(ctx, rec); err != nil {
+		s.log.Error().Err(err).Str("member_id", rec.MemberID.String()).Msg("putting back the token of a password reset that did not happen")
+	}
 }
 
 // resetLink returns the frontend's reset page with token in its query.

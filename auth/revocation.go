@@ -135,9 +135,31 @@ func (s *Service) recheck() {
 			if ErrorCode(err) == "" {
 				s.log.Error().Err(err).Str("session", w.hash.sessionID()).Msg("checking a live session after revocations may have been lost")
 			}
-			w.cancel(err)
+			s.hub.endWatcher(w, err)
 			ended++
 		}
 	}
 	s.log.Info().Int("ended", ended).Msg("checked live sessions after revocations may have been lost")
+}
+
+// watcherKey is the context key under which Watch leaves its watcher.
+type watcherKey struct{}
+
+// spare holds back the revocations that would end ctx, when ctx derives
+// from a context Watch returned, until ctx itself ends: an operation that
+// revokes its own session (a sign-out, a password change) finishes and
+// answers, and the watched context ends right after it. The returned
+// function gives the hold up early, for an operation that ends up
+// changing nothing.
+func (s *Service) spare(ctx context.Context) (cancel func()) {
+	w, ok := ctx.Value(watcherKey{}).(*watcher)
+	if !ok {
+		return func() {}
+	}
+	release := s.hub.spare(w)
+	stop := context.AfterFunc(ctx, release)
+	return func() {
+		stop()
+		release()
+	}
 }

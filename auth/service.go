@@ -46,7 +46,8 @@ type Options struct {
 	// ResetTokenTTL is how long a password reset link works (30 minutes).
 	ResetTokenTTL time.Duration
 	// LoginLimits limit failed sign-ins and wrong current passwords
-	// (DefaultLoginLimits). A zero Rate takes its default.
+	// (DefaultLoginLimits); see Limits for how they apply. A zero Rate
+	// takes its default.
 	LoginLimits Limits
 	// ResetLimits limit password reset requests (DefaultResetLimits).
 	ResetLimits Limits
@@ -96,8 +97,8 @@ type Service struct {
 	log       zerolog.Logger
 	opts      Options
 	resetURL  *url.URL
-	login     *limiter
 	reset     *limiter
+	hashing   chan struct{}
 	dummyHash string
 	touch     time.Duration
 	hub       *hub
@@ -164,8 +165,8 @@ func New(store Store, registrar Registrar, sender mail.Sender, clk clock.Clock, 
 		log:       opts.Logger,
 		opts:      opts,
 		resetURL:  u,
-		login:     &limiter{kind: "login", limits: opts.LoginLimits, store: store},
 		reset:     &limiter{kind: "reset", limits: opts.ResetLimits, store: store},
+		hashing:   make(chan struct{}, hashSlots()),
 		dummyHash: hashPassword(opts.Params, base64.RawURLEncoding.EncodeToString(randomBytes(32))),
 		touch:     min(time.Minute, opts.IdleTimeout/10),
 		hub:       newHub(),

@@ -58,19 +58,18 @@ func validRole(role domain.Role) bool {
 // or empty for local commands.
 //
 // An unknown email, a wrong password and the wrong role all return
-// ErrInvalidCredentials itself, after the same argon2id work. Every call
-// counts against the per-account and per-address limits before the
-// password is checked, and gets ErrRateLimited (a *Error with RetryAfter)
-// once they are full; successful sign-ins are taken back off the count.
+// ErrInvalidCredentials itself, after the same argon2id work, and count as
+// a failure against the sign-in limits (see Limits); a correct password
+// never counts. Once a limit that applies is full, every call gets
+// ErrRateLimited (a *Error with RetryAfter), whatever the password.
 func (s *Service) Login(ctx context.Context, role domain.Role, email, password, clientAddr string) (string, Session, error) {
 	if !validRole(role) {
 		return "", Session{}, invalidInput("role", "must be %s, %s, %s or %s", domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor)
 	}
 	key := emailKey(email)
 	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
-	now := s.clock.Now()
-	counters := s.login.counters(role, key, clientAddr)
-	if err := s.login.take(ctx, now, counters); err != nil {
+	in := s.signInFor(role, key, clientAddr)
+	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		log.Warn().Err(err).Msg("sign-in refused")
 		return "", Session{}, err
 	}
@@ -79,13 +78,24 @@ func (s *Service) Login(ctx context.Context, role domain.Role, email, password, 
 		return "", Session{}, wrapInternal("login", err)
 	}
 	known := err == nil && cred.Status == StatusActive
-	ok, stale := s.verify(password, cred.PasswordHash, known)
+	ok, stale, err := s.verify(ctx, password, cred.PasswordHash, known)
+	if err != nil {
+		return "", Session{}, wrapInternal("login", err)
+	}
 	if !ok {
+		if err := s.countFailure(ctx, in, s.clock.Now()); err != nil {
+			log.Warn().Err(err).Msg("sign-in refused")
+			return "", Session{}, err
+		}
 		log.Info().Msg("sign-in refused: invalid credentials")
 		return "", Session{}, ErrInvalidCredentials
 	}
-	if err := s.login.refund(ctx, now, counters); err != nil {
-		log.Error().Err(err).Msg("taking back a successful sign-in from the rate count")
+	// Failures counted while the password was checked may have filled a
+	// limit; answering a correct password then would answer one guess too
+	// many.
+	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
+		log.Warn().Err(err).Msg("sign-in refused")
+		return "", Session{}, err
 	}
 	if stale {
 		s.rehash(ctx, cred, password)
@@ -94,27 +104,11 @@ func (s *Service) Login(ctx context.Context, role domain.Role, email, password, 
 	if err != nil {
 		return "", Session{}, err
 	}
+	fctx, cancel := detached(ctx)
+	defer cancel()
+	s.clearFailures(fctx, in, s.clock.Now(), false)
 	log.Info().Str("member_id", cred.MemberID.String()).Str("session", sess.ID).Msg("signed in")
 	return token, sess, nil
-}
-
-// verify checks password against encoded when known, and otherwise
-// against a hash of a random password, so that every path costs one
-// argon2id derivation. A password too long to be anyone's is checked the
-// same way, over its first MaxPasswordBytes only to bound the work of a
-// check that fails anyway. It also reports whether encoded was made with
-// other settings than the current ones. A stored hash that does not parse
-// is logged and fails the check.
-func (s *Service) verify(password, encoded string, known bool) (ok, stale bool) {
-	if !known || len(password) > MaxPasswordBytes {
-		known, encoded = false, s.dummyHash
-		password = password[:min(len(password), MaxPasswordBytes)]
-	}
-	ok, stale, err := verifyPassword(s.opts.Params, password, encoded)
-	if err != nil {
-		s.log.Error().Err(err).Msg("verifying a stored password hash")
-	}
-	return known && ok, stale
 }
 
 // rehash stores a hash of password made with the current argon2id
@@ -122,15 +116,17 @@ func (s *Service) verify(password, encoded string, known bool) (ok, stale bool) 
 // generation alone: the password is the same, so sessions stay valid.
 // Failures are only logged.
 func (s *Service) rehash(ctx context.Context, cred Credential, password string) {
-	hash := hashPassword(s.opts.Params, password)
-	err := s.store.UpdateCredential(ctx, cred.Role, cred.EmailKey, func(cur *Credential) (*Credential, error) {
-		if cur == nil || cur.PasswordHash != cred.PasswordHash {
-			return cur, nil
-		}
-		next := *cur
-		next.PasswordHash = hash
-		return &next, nil
-	})
+	hash, err := s.hash(ctx, password)
+	if err == nil {
+		err = s.store.UpdateCredential(ctx, cred.Role, cred.EmailKey, func(cur *Credential) (*Credential, error) {
+			if cur == nil || cur.PasswordHash != cred.PasswordHash {
+				return cur, nil
+			}
+			next := *cur
+			next.PasswordHash = hash
+			return &next, nil
+		})
+	}
 	if err != nil {
 		s.log.Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("rehashing a password with the current settings")
 	}
@@ -238,27 +234,33 @@ func (s *Service) check(ctx context.Context, hash TokenHash, now time.Time) (Ses
 // Logout ends the session of token at once: the token stops working and
 // every context Watch returned for it ends with a cause matching
 // ErrTokenRevoked, on the other instances too when Options.Revocations is
-// set. Signing out a session that already ended succeeds; an unknown
-// token gets ErrTokenInvalid.
+// set; a context of the calling request itself ends when ctx does, so
+// that the request can answer. Signing out a session that already ended
+// succeeds; an unknown token gets ErrTokenInvalid. Once called, the
+// sign-out completes even if ctx ends meanwhile.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	hash, ok := parseToken(sessionPrefix, token)
 	if !ok {
 		return ErrTokenInvalid
 	}
 	now := s.clock.Now()
-	err := s.store.UpdateSession(ctx, hash, func(r *SessionRecord) error {
+	release := s.spare(ctx)
+	fctx, cancel := detached(ctx)
+	defer cancel()
+	err := s.store.UpdateSession(fctx, hash, func(r *SessionRecord) error {
 		if r.RevokedAt.IsZero() {
 			r.RevokedAt = now
 		}
 		return nil
 	})
-	if errors.Is(err, ErrNotFound) {
-		return ErrTokenInvalid
-	}
 	if err != nil {
+		release()
+		if errors.Is(err, ErrNotFound) {
+			return ErrTokenInvalid
+		}
 		return wrapInternal("logout", err)
 	}
-	s.revoke(ctx, Revocation{Reason: RevokedSignOut, Session: hash})
+	s.revoke(fctx, Revocation{Reason: RevokedSignOut, Session: hash})
 	s.log.Info().Str("session", hash.sessionID()).Msg("signed out")
 	return nil
 }
@@ -266,10 +268,17 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // ChangePassword replaces the password of the account signed in with
 // token, after checking its current password. It revokes every session of
 // the account, this one included, and every outstanding reset link, and
-// returns a fresh token and session for the caller to continue with.
-// A wrong current password returns ErrInvalidCredentials and counts
-// against the account's and clientAddr's sign-in limits; a weak new one
-// returns ErrWeakPassword (field "newPassword") and changes nothing.
+// returns a fresh token and session for the caller to continue with; a
+// context of the calling request itself ends when ctx does, so that the
+// request can answer.
+//
+// A wrong current password returns ErrInvalidCredentials and counts as a
+// failed sign-in on the account from clientAddr; a weak new one returns
+// ErrWeakPassword (field "newPassword"). Every refusal changes nothing.
+// Once the new password is stored the call succeeds, whatever becomes of
+// ctx: if even the new session cannot be started, it returns an empty
+// token with the session's actor, and the member signs in with the new
+// password.
 func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, newPassword, clientAddr string) (string, Session, error) {
 	_, sess, err := s.Authenticate(ctx, token)
 	if err != nil {
@@ -282,33 +291,53 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 	if err != nil {
 		return "", Session{}, wrapInternal("change password", err)
 	}
-	now := s.clock.Now()
-	counters := s.login.counters(cred.Role, cred.EmailKey, clientAddr)
-	if err := s.login.take(ctx, now, counters); err != nil {
+	log := s.log.With().Str("member_id", cred.MemberID.String()).Logger()
+	in := s.signInFor(cred.Role, cred.EmailKey, clientAddr)
+	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		return "", Session{}, err
 	}
-	if ok, _ := s.verify(currentPassword, cred.PasswordHash, true); !ok {
-		s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password change refused: wrong current password")
+	ok, _, err := s.verify(ctx, currentPassword, cred.PasswordHash, true)
+	if err != nil {
+		return "", Session{}, wrapInternal("change password", err)
+	}
+	if !ok {
+		if err := s.countFailure(ctx, in, s.clock.Now()); err != nil {
+			return "", Session{}, err
+		}
+		log.Info().Msg("password change refused: wrong current password")
 		return "", Session{}, ErrInvalidCredentials
 	}
-	if err := s.login.refund(ctx, now, counters); err != nil {
-		s.log.Error().Err(err).Msg("taking back a password change from the rate count")
-	}
-	cred, err = s.setPassword(ctx, cred.MemberID, cred.Generation, newPassword)
+	hash, err := s.hash(ctx, newPassword)
 	if err != nil {
+		return "", Session{}, wrapInternal("change password", err)
+	}
+	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		return "", Session{}, err
 	}
-	s.revoke(ctx, Revocation{Reason: RevokedPasswordChange, Member: cred.MemberID, Generation: cred.Generation})
-	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password changed; sessions revoked")
-	return s.issue(ctx, cred, sess.ClientAddr)
+	release := s.spare(ctx)
+	fctx, cancel := detached(ctx)
+	defer cancel()
+	cred, err = s.setPassword(fctx, cred.MemberID, cred.Generation, hash)
+	if err != nil {
+		release()
+		return "", Session{}, err
+	}
+	s.revoke(fctx, Revocation{Reason: RevokedPasswordChange, Member: cred.MemberID, Generation: cred.Generation})
+	s.clearFailures(fctx, in, s.clock.Now(), false)
+	log.Info().Msg("password changed; sessions revoked")
+	next, nextSess, err := s.issue(fctx, cred, sess.ClientAddr)
+	if err != nil {
+		log.Error().Err(err).Msg("starting a session after a password change, which stands")
+		return "", Session{Actor: sess.Actor}, nil
+	}
+	return next, nextSess, nil
 }
 
-// setPassword stores a hash of password for member and bumps the
+// setPassword stores hash as member's password hash and bumps the
 // generation, which revokes every session and reset token issued before,
 // in the same write. It fails with ErrTokenRevoked when the generation is
 // no longer generation: the password changed meanwhile.
-func (s *Service) setPassword(ctx context.Context, member uuid.UUID, generation uint64, password string) (Credential, error) {
-	hash := hashPassword(s.opts.Params, password)
+func (s *Service) setPassword(ctx context.Context, member uuid.UUID, generation uint64, hash string) (Credential, error) {
 	cred, err := s.store.CredentialByID(ctx, member)
 	if err != nil {
 		return Credential{}, wrapInternal("set password", err)
@@ -344,6 +373,7 @@ func (s *Service) Watch(ctx context.Context, sess Session) (context.Context, con
 	revocable, revoke := context.WithCancelCause(ctx)
 	watched, stopTimer := context.WithTimeoutCause(revocable, sess.ExpiresAt.Sub(s.clock.Now()), ErrTokenExpired)
 	w := &watcher{hash: sess.hash, member: sess.Actor.ID, generation: sess.generation, cancel: revoke}
+	watched = context.WithValue(watched, watcherKey{}, w)
 	s.hub.add(w)
 	context.AfterFunc(watched, func() { s.hub.remove(w) })
 	// Check again now that revocations reach the watcher, so that one

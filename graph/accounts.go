@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/command"
@@ -41,11 +40,8 @@ func authUserErrors(err error) ([]*model.UserError, error) {
 		case auth.CodeTokenInvalid, auth.CodeTokenExpired, auth.CodeTokenRevoked:
 			return nil, errUnauthenticated
 		}
-		msg := aerr.Message
-		if aerr.Code == auth.CodeRateLimited && aerr.RetryAfter > 0 {
-			msg += " (try again in " + aerr.RetryAfter.Round(time.Second).String() + ")"
-		}
-		ue := &model.UserError{Code: string(aerr.Code), Message: msg}
+		// A rate-limited refusal's message already says when to retry.
+		ue := &model.UserError{Code: string(aerr.Code), Message: aerr.Message}
 		if aerr.Field != "" {
 			f := aerr.Field
 			ue.Field = &f
@@ -62,17 +58,21 @@ func (r *Resolver) accounts() (*auth.Service, error) {
 	return r.Accounts, nil
 }
 
+// register signs a new member up and in. Once the account exists the
+// answer is a success: a read model that has not caught up within the
+// write timeout is logged, and a session that could not be started leaves
+// the token empty for the client to sign in.
 func (r *Resolver) register(ctx context.Context, role domain.Role, in model.RegisterInput) (*model.AuthPayload, error) {
 	acc, err := r.accounts()
 	if err != nil {
 		return nil, err
 	}
-	reg, err := acc.RegisterFrom(ctx, role, in.Name, in.Email, in.Password, clientAddrFrom(ctx))
+	reg, token, sess, err := acc.SignUp(ctx, role, in.Name, in.Email, in.Password, clientAddrFrom(ctx))
 	if ue, err := authUserErrors(err); err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, err
 	}
 	r.settle(ctx, command.Result{Position: reg.Position})
-	return r.login(ctx, role, model.LoginInput{Email: in.Email, Password: in.Password, ClientMutationID: in.ClientMutationID})
+	return sessionPayload(token, sess, nil, in.ClientMutationID)
 }
 
 func (r *Resolver) login(ctx context.Context, role domain.Role, in model.LoginInput) (*model.AuthPayload, error) {
@@ -84,16 +84,24 @@ func (r *Resolver) login(ctx context.Context, role domain.Role, in model.LoginIn
 	return sessionPayload(token, sess, err, in.ClientMutationID)
 }
 
+// sessionPayload answers a call that signs in: the token and viewer, or
+// the refusal.
 func sessionPayload(token string, sess auth.Session, err error, cmid *string) (*model.AuthPayload, error) {
 	ue, err := authUserErrors(err)
 	if err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: cmid}, err
 	}
-	exp := sess.ExpiresAt
-	return &model.AuthPayload{
-		Token: &token, ExpiresAt: &exp, UserErrors: ue, ClientMutationID: cmid,
+	p := &model.AuthPayload{
+		UserErrors: ue, ClientMutationID: cmid,
 		Viewer: &model.Viewer{ID: model.GlobalID(model.KindMember, sess.Actor.ID), Role: model.Role(sess.Actor.Role), Actor: sess.Actor},
-	}, nil
+	}
+	// An empty token is a change that stands without a new session: the
+	// client signs in again.
+	if token != "" {
+		exp := sess.ExpiresAt
+		p.Token, p.ExpiresAt = &token, &exp
+	}
+	return p, nil
 }
 
 func ackPayload(err error, cmid *string) (*model.AckPayload, error) {
