@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -22,24 +23,9 @@ var canaries = []string{"Canaryname", "canarybio", "canary-vera", "canary-mentor
 // schema itself, so a payload added later is checked without a change here.
 func TestNoPathShowsWhatTheCallerMayNotSee(t *testing.T) {
 	e := newEnv(t)
-	vera, veraTok := e.user(domain.RoleMentee, "Vera Canaryname")
-	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
-	_, otherMenteeTok := e.user(domain.RoleMentee, "Olga Other")
-	_, otherMentorTok := e.user(domain.RoleMentor, "Paul Other")
-	e.ok(veraTok, `mutation { updateProfile(input: {name: "Vera Canaryname", biography: "canarybio", contact: {email: "canary-vera@example.org", phone: "+1 555 0100"}}) { userErrors { code } } }`, nil)
-	e.ok(mentorTok, `mutation { updateProfile(input: {name: "Max Mentor", biography: "water treatment", contact: {email: "canary-mentor@example.org"}}) { userErrors { code } } }`, nil)
-	r := e.ok(veraTok, `mutation($m: ID!) { requestMatch(input: {mentorId: $m, message: "canarymessage"}) { match { id } } }`, map[string]any{"m": gid("Member", mentor.ID)})
-	matchID := r.str("requestMatch", "match", "id")
-	e.ok(mentorTok, `mutation($m: ID!) { acceptMatch(input: {matchId: $m}) { userErrors { code } } }`, map[string]any{"m": matchID})
-	r = e.ok(veraTok, `mutation($m: ID!) { addSession(input: {matchId: $m, date: "2026-04-06", minutes: 60, notes: "canarynotes"}) { session { id } } }`, map[string]any{"m": matchID})
-	sessionID := r.str("addSession", "session", "id")
-	up := e.upload(veraTok, matchID, "canaryfile.pdf", []byte("%PDF-1.4 canary"), true)
-	documentID := up.str("uploadDocument", "document", "id")
-	if sessionID == "" || documentID == "" {
-		t.Fatalf("setup: session %q, document %q: %s", sessionID, documentID, truncate(up.raw))
-	}
-	ids := []string{gid("Member", vera.ID), gid("Member", mentor.ID), matchID, sessionID, documentID}
-
+	p := plantCanaries(e)
+	veraTok, matchID, ids := p.veraTok, p.matchID, p.ids
+	otherMenteeTok, otherMentorTok := p.otherMenteeTok, p.otherMentorTok
 	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
 	callers := map[string]string{"another mentee": otherMenteeTok, "another mentor": otherMentorTok, "nobody": ""}
 	sent := 0
@@ -71,10 +57,81 @@ func TestNoPathShowsWhatTheCallerMayNotSee(t *testing.T) {
 	}
 	t.Logf("%d operations sent", sent)
 	// The planted values are there for those who may see them.
-	r = e.ok(veraTok, `query($m: ID!) { match(id: $m) { message partner { contact { email } } mySessions { notes } documents { name } } }`, map[string]any{"m": matchID})
+	r := e.ok(veraTok, `query($m: ID!) { match(id: $m) { message partner { contact { email } } mySessions { notes } documents { name } } }`, map[string]any{"m": matchID})
 	for _, c := range []string{"canarymessage", "canary-mentor", "canarynotes", "canaryfile"} {
 		if !strings.Contains(string(r.raw), c) {
 			t.Fatalf("the mentee does not see %q: %s", c, truncate(r.raw))
+		}
+	}
+}
+
+// planted is one active match with private values planted around it, and
+// members outside it.
+type planted struct {
+	veraTok, mentorTok, otherMenteeTok, otherMentorTok string
+	matchID, sessionID                                 string
+	// ids are the private objects' IDs: both partners, the match, the
+	// session and the document.
+	ids []string
+}
+
+func plantCanaries(e *env) planted {
+	t := e.t
+	t.Helper()
+	vera, veraTok := e.user(domain.RoleMentee, "Vera Canaryname")
+	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
+	_, otherMenteeTok := e.user(domain.RoleMentee, "Olga Other")
+	_, otherMentorTok := e.user(domain.RoleMentor, "Paul Other")
+	e.ok(veraTok, `mutation { updateProfile(input: {name: "Vera Canaryname", biography: "canarybio", contact: {email: "canary-vera@example.org", phone: "+1 555 0100"}}) { userErrors { code } } }`, nil)
+	e.ok(mentorTok, `mutation { updateProfile(input: {name: "Max Mentor", biography: "water treatment", contact: {email: "canary-mentor@example.org"}}) { userErrors { code } } }`, nil)
+	r := e.ok(veraTok, `mutation($m: ID!) { requestMatch(input: {mentorId: $m, message: "canarymessage"}) { match { id } } }`, map[string]any{"m": gid("Member", mentor.ID)})
+	matchID := r.str("requestMatch", "match", "id")
+	e.ok(mentorTok, `mutation($m: ID!) { acceptMatch(input: {matchId: $m}) { userErrors { code } } }`, map[string]any{"m": matchID})
+	r = e.ok(veraTok, `mutation($m: ID!) { addSession(input: {matchId: $m, date: "2026-04-06", minutes: 60, notes: "canarynotes"}) { session { id } } }`, map[string]any{"m": matchID})
+	sessionID := r.str("addSession", "session", "id")
+	up := e.upload(veraTok, matchID, "canaryfile.pdf", []byte("%PDF-1.4 canary"), true)
+	documentID := up.str("uploadDocument", "document", "id")
+	if sessionID == "" || documentID == "" {
+		t.Fatalf("setup: session %q, document %q: %s", sessionID, documentID, truncate(up.raw))
+	}
+	return planted{
+		veraTok: veraTok, mentorTok: mentorTok, otherMenteeTok: otherMenteeTok, otherMentorTok: otherMentorTok,
+		matchID: matchID, sessionID: sessionID,
+		ids: []string{gid("Member", vera.ID), gid("Member", mentor.ID), matchID, sessionID, documentID},
+	}
+}
+
+// Every subscription, opened by a member outside the match with every
+// private ID and every field selected, carries none of the private values
+// while the match's partners change it; a change of the member's own,
+// made last, shows the stream was live throughout.
+func TestNoSubscriptionShowsWhatTheCallerMayNotSee(t *testing.T) {
+	e := newEnv(t)
+	p := plantCanaries(e)
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	c := e.dial(p.otherMenteeTok)
+	n := 0
+	for _, f := range schema.Subscription.Fields {
+		for _, id := range p.ids {
+			n++
+			c.subscribe(fmt.Sprint(n), fmt.Sprintf("subscription { %s%s %s }", f.Name, arguments(schema, f.Arguments, id), selection(schema, f.Type.Name(), 3)), nil)
+		}
+	}
+	e.waitSubscribers(len(p.ids)) // myMatchUpdates, once per ID
+	e.ok(p.veraTok, `mutation($s: ID!) { editSession(input: {sessionId: $s, date: "2026-04-06", minutes: 90, notes: "canarynotes again"}) { userErrors { code } } }`, map[string]any{"s": p.sessionID})
+	e.ok(p.mentorTok, `mutation { updateProfile(input: {name: "Max Mentor", biography: "water treatment", contact: {email: "canary-mentor@example.org", phone: "+1 555 0199"}}) { userErrors { code } } }`, nil)
+	mentor, _ := e.user(domain.RoleMentor, "Nora Newmentor")
+	mine := e.ok(p.otherMenteeTok, `mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id } } }`, map[string]any{"m": gid("Member", mentor.ID)}).str("requestMatch", "match", "id")
+	for {
+		m := c.read()
+		raw, _ := json.Marshal(m)
+		for _, canary := range canaries {
+			if strings.Contains(string(raw), canary) {
+				t.Fatalf("a subscription showed %q: %s", canary, raw)
+			}
+		}
+		if m["type"] == "next" && strings.Contains(string(raw), mine) {
+			return
 		}
 	}
 }
