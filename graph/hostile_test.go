@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -96,12 +98,17 @@ func TestHostileDocumentsAreRefusedCheaply(t *testing.T) {
 		languages[i] = "English"
 	}
 	for _, tc := range hostileDocuments() {
-		started := cpuTime(t)
 		var vars map[string]any
 		if strings.Contains(tc.query, "$l") {
 			vars = map[string]any{"l": languages}
 		}
-		r := e.do(tok, tc.query, vars)
+		// The body is encoded before the clock starts, so that what is
+		// timed is the server's work (and the client's reading).
+		body, _ := json.Marshal(map[string]any{"query": tc.query, "variables": vars})
+		req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		started := cpuTime(t)
+		r := e.send(req, tok, true)
 		spent := cpuTime(t) - started
 		if code := refusal(r); code != tc.code {
 			t.Errorf("%s: want %s, got %d %s", tc.name, tc.code, r.Status, truncate(r.raw))
@@ -109,6 +116,7 @@ func TestHostileDocumentsAreRefusedCheaply(t *testing.T) {
 		if spent > budget {
 			t.Errorf("%s: refused after %v of CPU, the budget is %v", tc.name, spent, budget)
 		}
+		t.Logf("| %s | %s | %.1f ms |", tc.name, tc.code, float64(spent.Microseconds())/1000)
 		if spent > slowest {
 			slowest, slowestName = spent, tc.name
 		}
