@@ -48,6 +48,8 @@ func Run(t *testing.T, h Harness) {
 		{"ResetConcurrentTakersOneWinner", testResetConcurrentTake},
 		{"Rates", testRates},
 		{"RatesConcurrentUpdates", testRatesConcurrent},
+		{"RatesFailedUpdateOfNewKeysWritesNothing", testRatesFailedNew},
+		{"RatesConcurrentRefusalsAtALimit", testRatesConcurrentLimit},
 		{"Sweep", testSweep},
 		{"ReopenKeepsEverything", testReopen},
 		{"CancelledContextWritesNothing", testCancelled},
@@ -385,90 +387,6 @@ func testResetConcurrentTake(t *testing.T, h Harness) {
 	wg.Wait()
 	if wins != 1 || misses != h.Concurrency-1 {
 		t.Errorf("%d takers won and %d missed, want 1 and %d", wins, misses, h.Concurrency-1)
-	}
-}
-
-func testRates(t *testing.T, h Harness) {
-	s := open(t, h)
-	ctx := context.Background()
-	keys := []string{"login/account/a", "login/address/b"}
-	err := s.UpdateRates(ctx, keys, func(st []auth.RateState) error {
-		if len(st) != 2 || len(st[0].Hits) != 0 || len(st[1].Hits) != 0 || !st[0].ExpiresAt.IsZero() {
-			t.Errorf("unknown keys gave %+v, want two zero states", st)
-		}
-		st[0] = auth.RateState{Hits: []time.Time{t0, t0.Add(time.Second)}, ExpiresAt: t0.Add(time.Hour)}
-		st[1] = auth.RateState{Hits: []time.Time{t0}, ExpiresAt: t0.Add(2 * time.Hour)}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("limited")
-	err = s.UpdateRates(ctx, []string{keys[1], keys[0]}, func(st []auth.RateState) error {
-		want := []auth.RateState{
-			{Hits: []time.Time{t0}, ExpiresAt: t0.Add(2 * time.Hour)},
-			{Hits: []time.Time{t0, t0.Add(time.Second)}, ExpiresAt: t0.Add(time.Hour)},
-		}
-		if diff := cmp.Diff(want, st); diff != "" {
-			t.Errorf("states in the order of the keys (-want +got):\n%s", diff)
-		}
-		st[0].Hits = nil
-		st[1].Hits = append(st[1].Hits, t0)
-		return boom
-	})
-	if err != boom {
-		t.Errorf("failed rate update returned %v, want the function's error", err)
-	}
-	err = s.UpdateRates(ctx, keys, func(st []auth.RateState) error {
-		if len(st[0].Hits) != 2 || len(st[1].Hits) != 1 {
-			t.Errorf("failed update changed the states: %+v", st)
-		}
-		st[1].Hits = nil
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.UpdateRates(ctx, keys[1:], func(st []auth.RateState) error {
-		if len(st[0].Hits) != 0 || !st[0].ExpiresAt.IsZero() {
-			t.Errorf("a state left without hits was kept: %+v", st[0])
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func testRatesConcurrent(t *testing.T, h Harness) {
-	s := open(t, h)
-	keys := []string{"k1", "k2"}
-	var wg sync.WaitGroup
-	for i := range h.Concurrency {
-		wg.Go(func() {
-			err := s.UpdateRates(context.Background(), keys, func(st []auth.RateState) error {
-				for j := range st {
-					st[j].Hits = append(st[j].Hits, t0.Add(time.Duration(i)))
-					st[j].ExpiresAt = t0.Add(time.Hour)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	err := s.UpdateRates(context.Background(), keys, func(st []auth.RateState) error {
-		for j := range st {
-			if len(st[j].Hits) != h.Concurrency {
-				t.Errorf("key %s has %d hits after %d concurrent updates", keys[j], len(st[j].Hits), h.Concurrency)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
