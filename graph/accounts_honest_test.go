@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
@@ -161,5 +162,34 @@ func TestGuessesFromElsewhereDoNotLockTheOwnerOut(t *testing.T) {
 	r := e.do("", loginMentee, map[string]any{"in": map[string]any{"email": "ada@example.org", "password": password}})
 	if r.str("loginMentee", "token") == "" {
 		t.Fatalf("the owner's sign-in from their own address: %s", r.raw)
+	}
+}
+
+// A password change sent over a WebSocket answers with the new token
+// before the connection, opened with the old one, closes.
+func TestChangePasswordOverWebSocketAnswersThenCloses(t *testing.T) {
+	e := newEnvWithAccounts(t)
+	tok := e.signUp("Mentee", "Ada Lovelace", "ada@example.org")
+	c := e.dial(tok)
+	c.subscribe("1", changePassword, map[string]any{"in": map[string]any{"currentPassword": password, "newPassword": "a new password here"}})
+	data := c.next("1")
+	payload, _ := data["changePassword"].(map[string]any)
+	fresh, _ := payload["token"].(string)
+	if fresh == "" {
+		t.Fatalf("change over the WebSocket answered no token: %v", data)
+	}
+	if r := e.ok(fresh, `{ viewer { role } }`, nil); r.str("viewer", "role") != "MENTEE" {
+		t.Fatalf("the new token: %s", r.raw)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		var m map[string]any
+		if err := readJSON(ctx, c, &m); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the connection opened with the old token stayed open")
+			}
+			return
+		}
 	}
 }
