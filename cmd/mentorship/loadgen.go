@@ -29,6 +29,8 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 	subscribers := fs.Int("subscribers", 0, "hold this many idle WebSocket subscribers to one match and time updates reaching them all")
 	updates := fs.Int("updates", 20, "how many updates the subscribers time")
 	suite := fs.Bool("suite", false, "run the benchmark set: raw, search and mutation with --clients, mutation at --rate (5000/s by default), and --subscribers (10000 by default)")
+	soak := fs.Duration("soak", 0, "run the mixed workload this long with --subscribers (1000 by default) listening, sampling the server's memory, goroutines and open files every --sample-every; fails on any error or lost subscriber")
+	sampleEvery := fs.Duration("sample-every", time.Minute, "how often a soak samples the server")
 	seedValue := fs.Uint64("seed", 1, "seed of the operations' random choices")
 	ready := fs.Duration("ready-timeout", 2*time.Minute, "how long to wait for the server's /readyz")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +58,11 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 		return err
 	}
 
+	if *soak > 0 {
+		return soakCmd(ctx, target, loadgen.SoakConfig{
+			Duration: *soak, Every: *sampleEvery, Subscribers: *subscribers, Clients: *clients, Rate: perSecond, Seed: *seedValue, Log: stderr,
+		}, stdout, stderr)
+	}
 	if *suite {
 		subs := *subscribers
 		if subs == 0 {
@@ -107,6 +114,24 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 		rows = append(rows, loadgen.SubscriberRow(res))
 	}
 	return loadgen.PrintTable(stdout, rows)
+}
+
+// soakCmd sets up a fixture for the mixed load and the subscribers, runs
+// the soak and prints its table. Any failed operation or subscriber that
+// stopped hearing updates fails the soak.
+func soakCmd(ctx context.Context, target *loadgen.Target, cfg loadgen.SoakConfig, stdout, stderr io.Writer) error {
+	fx, err := loadgen.NewFixture(ctx, target, loadgen.FixtureOptions{Pairs: cfg.Clients, Free: cfg.Clients, Log: stderr})
+	if err != nil {
+		return err
+	}
+	res, err := loadgen.Soak(ctx, fx, cfg)
+	if perr := loadgen.PrintSoak(stdout, res); err == nil {
+		err = perr
+	}
+	if err == nil && (res.Errors > 0 || res.Dropped > 0) {
+		err = fmt.Errorf("loadgen: the soak saw %d failed operations and %d subscribers that missed the last update", res.Errors, res.Dropped)
+	}
+	return err
 }
 
 // parseRate reads "5000" or "5000/s"; empty means no rate.
