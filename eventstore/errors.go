@@ -32,6 +32,19 @@ var (
 	ErrCorrupt = errors.New("event store data is corrupt")
 	// ErrLocked is returned when another process holds the data directory.
 	ErrLocked = errors.New("event store is locked by another process")
+	// ErrShorterLog is returned when opening a log that holds less than
+	// the rest of its data directory proves it held: a head record, a
+	// read model's snapshot or a worker's saved state names a position
+	// past its end or an event it does not hold there. Serving it would
+	// present lost or removed events as if they had never happened, so
+	// the store refuses until the operator restores the log or accepts
+	// the loss explicitly.
+	ErrShorterLog = errors.New("event log is shorter than its data directory proves")
+	// ErrUnavailable is returned by an append that the store cannot take
+	// now for want of resources, such as a full disk. Nothing of the
+	// append was acknowledged; the same append may succeed later, so
+	// callers report it as a temporary failure rather than a fault.
+	ErrUnavailable = errors.New("event store cannot take changes now")
 )
 
 // WrongExpectedRevisionError reports an append whose expectation did not

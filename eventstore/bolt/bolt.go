@@ -80,13 +80,35 @@ type Options struct {
 	// the verify command sets it so that Verify can name the damaged
 	// position; nothing that appends should.
 	SkipTailCheck bool
+	// MustExist makes Open refuse a data directory without a store file
+	// (or with an empty one) instead of creating a new store, for the
+	// commands that only read the log.
+	MustExist bool
+	// AcceptShorterLog lets Open take a log that is shorter than its head
+	// record says, or holds another event at the recorded position. Open
+	// then trims the stream index to the events the log holds and writes
+	// a new head record, so that the next open is clean, and Accepted
+	// tells what was accepted. It is the operator's explicit decision
+	// after a loss; nothing takes it by default.
+	AcceptShorterLog bool
 }
 
 // Store is the embedded engine.
 type Store struct {
 	db      *bbolt.DB
+	path    string
 	opts    Options
 	journal *journal
+
+	// headFile is the head record the flusher moves on; nil when the
+	// store was opened for forensics (SkipTailCheck).
+	headFile *headFile
+	// faults are failures tests inject into the storage layer.
+	faults faults
+	// shorter is the head record's disagreement with the log found at
+	// Open: accepted (AcceptShorterLog) or left for Verify to report
+	// (SkipTailCheck).
+	shorter error
 
 	reqs       chan *appendRequest
 	quit       chan struct{}
@@ -148,9 +170,12 @@ type appendRequest struct {
 }
 
 // Open opens or creates the store in dir. It fails with eventstore.ErrLocked
-// when another process has the directory open and with eventstore.ErrCorrupt
-// when the files fail their integrity checks. Events left in the journal by
-// a crash are moved into bbolt before Open returns.
+// when another process has the directory open, with eventstore.ErrCorrupt
+// when the files fail their integrity checks (naming the file and the page
+// or position), and with eventstore.ErrShorterLog when the log ends before,
+// or differs at, the position its head record names, or when the store's
+// file is missing or empty beside a head record. Events left in the
+// journal by a crash are moved into bbolt before Open returns.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxEventSize <= 0 {
 		opts.MaxEventSize = eventstore.DefaultMaxEventSize
@@ -177,15 +202,29 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: opts.LockTimeout,
-		// The freelist is synced with each commit: commits are large
-		// background flushes, and without it every open would scan the
-		// whole file to rebuild the freelist.
-		NoFreelistSync:  false,
-		FreelistType:    bbolt.FreelistMapType,
-		InitialMmapSize: 1 << 30,
-		NoSync:          opts.NoSync,
+	rec, haveRec, recErr := readHeadFile(dir)
+	switch err := checkFile(path); {
+	case errors.Is(err, errMissingFile) && opts.MustExist:
+		return nil, fmt.Errorf("open event store: %w: %s is missing or empty in %s", eventstore.ErrCorrupt, FileName, dir)
+	case errors.Is(err, errMissingFile) && haveRec && !opts.AcceptShorterLog:
+		return nil, fmt.Errorf("open event store: %w: %s is missing or empty, but %s records that the log held position %d", eventstore.ErrShorterLog, FileName, HeadFileName, rec.pos)
+	case err != nil && !errors.Is(err, errMissingFile):
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	var db *bbolt.DB
+	err := guard(nil, path, func() error {
+		var err error
+		db, err = bbolt.Open(path, 0o600, &bbolt.Options{
+			Timeout: opts.LockTimeout,
+			// The freelist is synced with each commit: commits are
+			// large background flushes, and without it every open
+			// would scan the whole file to rebuild the freelist.
+			NoFreelistSync:  false,
+			FreelistType:    bbolt.FreelistMapType,
+			InitialMmapSize: 1 << 30,
+			NoSync:          opts.NoSync,
+		})
+		return err
 	})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
@@ -197,8 +236,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db:          db,
+		path:        path,
 		opts:        opts,
-		journal:     &journal{dir: dir, noSync: opts.NoSync},
 		reqs:        make(chan *appendRequest, 4096),
 		quit:        make(chan struct{}),
 		writerDone:  make(chan struct{}),
@@ -210,22 +249,28 @@ func Open(dir string, opts Options) (*Store, error) {
 		mem:         memtable{streams: map[string][]eventstore.Position{}},
 		heads:       map[string]eventstore.Revision{},
 	}
+	s.journal = &journal{dir: dir, noSync: opts.NoSync, faults: &s.faults}
 	ch := make(chan struct{})
 	s.notify.Store(&ch)
 	tr := make(chan struct{})
 	s.trimmed.Store(&tr)
-	if err := s.init(); err != nil {
+	fail := func(format string, err error) (*Store, error) {
+		_ = s.headFile.close()
 		_ = db.Close()
-		return nil, fmt.Errorf("open event store: %w", err)
+		return nil, fmt.Errorf(format, err)
+	}
+	if err := s.init(); err != nil {
+		return fail("open event store: %w", err)
 	}
 	if err := s.recover(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open event store: %w", err)
+		return fail("open event store: %w", err)
+	}
+	if err := s.settleHeadRecord(dir, rec, haveRec, recErr); err != nil {
+		return fail("open event store: %w", err)
 	}
 	s.mem.base = eventstore.Position(s.head.Load())
 	if _, err := s.journal.startSegment(s.mem.base + 1); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open event store: journal: %w", err)
+		return fail("open event store: journal: %w", err)
 	}
 	s.wHead = s.mem.base
 	go s.writer()
@@ -233,6 +278,60 @@ func Open(dir string, opts Options) (*Store, error) {
 	go s.flusher()
 	return s, nil
 }
+
+// settleHeadRecord checks the log against the head record read before
+// bbolt opened the file, and then (except for forensics) writes the record
+// of the log as it is. A disagreement is refused, or accepted with
+// AcceptShorterLog, which also trims the stream index to the log, or kept
+// for Verify to report with SkipTailCheck.
+func (s *Store) settleHeadRecord(dir string, rec headRecord, haveRec bool, recErr error) error {
+	problem := recErr
+	if problem == nil && haveRec {
+		problem = s.checkHeadRecord(rec)
+	}
+	switch {
+	case problem == nil:
+	case s.opts.SkipTailCheck:
+		s.shorter = problem
+		return nil
+	case !s.opts.AcceptShorterLog:
+		return problem
+	default:
+		s.shorter = problem
+		head := eventstore.Position(s.head.Load())
+		if err := s.update(func(tx *bbolt.Tx) error {
+			_, err := trimIndex(tx, head)
+			return err
+		}); err != nil {
+			return fmt.Errorf("trim the stream index to position %d: %w", head, err)
+		}
+	}
+	if s.opts.SkipTailCheck {
+		return nil
+	}
+	pos, hash := eventstore.Position(s.head.Load()), s.lastHash
+	if haveRec && problem == nil {
+		// The record holds: move it on in place.
+		f, err := os.OpenFile(filepath.Join(dir, HeadFileName), os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", HeadFileName, err)
+		}
+		s.headFile = &headFile{f: f, noSync: s.opts.NoSync, cur: rec}
+		return s.headFile.record(pos, hash)
+	}
+	hf, err := createHeadFile(dir, headRecord{seq: rec.seq, pos: pos, hash: hash}, s.opts.NoSync)
+	if err != nil {
+		return err
+	}
+	s.headFile = hf
+	return nil
+}
+
+// Shorter returns the head record's disagreement with the log that Open
+// accepted (AcceptShorterLog) or left for the verify command to report
+// (SkipTailCheck), wrapping eventstore.ErrShorterLog or, for a damaged
+// head record, eventstore.ErrCorrupt; nil when the log reaches the record.
+func (s *Store) Shorter() error { return s.shorter }
 
 // tailCheck is how many of the newest records Open verifies. A full check is
 // the verify command's job; this catches a damaged tail, the likeliest place
@@ -243,7 +342,7 @@ const tailCheck = 256
 // layout version, the head against the last record, and the newest records'
 // checksums and chain.
 func (s *Store) init() error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			for _, name := range [][]byte{bucketEvents, bucketStreams, bucketHeads, bucketMeta} {

@@ -85,7 +85,7 @@ func (s *Store) rawRecords(ctx context.Context, until eventstore.Position, fn fu
 		return nil
 	}
 	errStop := errors.New("stop")
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, block := c.First(); k != nil; k, block = c.Next() {
 			first := eventstore.Position(binary.BigEndian.Uint64(k))

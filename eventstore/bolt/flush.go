@@ -55,11 +55,26 @@ func (s *Store) flushOnce() bool {
 	if len(evs) > flushChunk {
 		evs = evs[:flushChunk]
 	}
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return putEvents(tx, evs) }); err != nil {
+	err := s.faults.flushFault(s.path)
+	if err == nil {
+		err = s.update(func(tx *bbolt.Tx) error { return putEvents(tx, evs) })
+	}
+	if noSpace(err) {
+		// bbolt rolled the transaction back and the journal still
+		// holds the events: try again later, when there may be room.
+		return false
+	}
+	if err != nil {
 		s.breakWith(fmt.Errorf("flush to bbolt: %w", err))
 		return false
 	}
 	last := evs[len(evs)-1].ev.Position
+	if s.headFile != nil {
+		if err := s.headFile.record(last, evs[len(evs)-1].ev.Hash); err != nil {
+			s.breakWith(err)
+			return false
+		}
+	}
 
 	s.mu.Lock()
 	rest := s.mem.events[len(evs):]
@@ -175,7 +190,7 @@ func (s *Store) recover() error {
 	}
 	for len(pending) > 0 {
 		n := min(len(pending), flushChunk)
-		if err := s.db.Update(func(tx *bbolt.Tx) error { return putEvents(tx, pending[:n]) }); err != nil {
+		if err := s.update(func(tx *bbolt.Tx) error { return putEvents(tx, pending[:n]) }); err != nil {
 			return fmt.Errorf("replay journal: %w", err)
 		}
 		pending = pending[n:]

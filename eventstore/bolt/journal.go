@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -45,6 +46,7 @@ type segment struct {
 type journal struct {
 	dir    string
 	noSync bool
+	faults *faults
 
 	f    *os.File // the segment being written, owned by the writer
 	size int64
@@ -167,6 +169,11 @@ func (j *journal) startSegment(first eventstore.Position) (*os.File, error) {
 // append writes one frame holding events up to last, without syncing it.
 // It returns the file written to, and whether the segment is full.
 func (j *journal) append(frame []byte, last eventstore.Position) (*os.File, bool, error) {
+	if j.faults != nil && j.faults.diskFull.Load() {
+		// A full disk takes part of a write, then refuses the rest.
+		_, _ = j.f.Write(frame[:len(frame)/2])
+		return nil, false, &os.PathError{Op: "write", Path: j.f.Name(), Err: syscall.ENOSPC}
+	}
 	if _, err := j.f.Write(frame); err != nil {
 		return nil, false, err
 	}
@@ -177,8 +184,17 @@ func (j *journal) append(frame []byte, last eventstore.Position) (*os.File, bool
 	return j.f, j.size >= maxSegmentBytes, nil
 }
 
+// rewind cuts off whatever a failed append left after the last whole
+// frame, so that the segment ends where it did before.
+func (j *journal) rewind() error {
+	return j.f.Truncate(j.size)
+}
+
 // sync makes everything written to f durable.
 func (j *journal) sync(f *os.File) error {
+	if j.faults != nil && j.faults.syncFails.Load() {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: syscall.ENOSPC}
+	}
 	if j.noSync {
 		return nil
 	}

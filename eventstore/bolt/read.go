@@ -48,7 +48,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	}
 	var out []eventstore.RecordedEvent
 	full := func() bool { return opts.Limit > 0 && len(out) >= opts.Limit }
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		exists := len(mem) > 0
 		var last eventstore.Revision
 		if len(mem) > 0 {
@@ -170,7 +170,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 	}
 	out := make([]eventstore.RecordedEvent, 0, min(limit, int(end-from)))
 	if from < snap.base {
-		err := s.db.View(func(tx *bbolt.Tx) error {
+		err := s.view(func(tx *bbolt.Tx) error {
 			c := tx.Bucket(bucketEvents).Cursor()
 			want := from + 1
 			first, block := blockFor(c, want)
@@ -242,7 +242,7 @@ func (s *Store) HeadHash() (eventstore.Position, []byte) {
 	}
 	var pos eventstore.Position
 	var hash []byte
-	_ = s.db.View(func(tx *bbolt.Tx) error {
+	_ = s.view(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 8+hashSize {
 			pos, hash = eventstore.Position(binary.BigEndian.Uint64(v)), bytes.Clone(v[8:])
 		}

@@ -90,10 +90,42 @@ func (s *Store) Verify(ctx context.Context, progress func(done, total eventstore
 			progress(v.next-1, v.target)
 		}
 	}
+	if v.report.OK() {
+		if err := v.walkIndex(); err != nil && !errors.Is(err, errBroken) {
+			return v.result(), fmt.Errorf("verify: %w", err)
+		}
+	}
 	if progress != nil && v.report.OK() {
 		progress(v.target, v.target)
 	}
 	return v.result(), nil
+}
+
+// walkIndex reads every page of the stream index, so that a damaged page
+// there is reported too, and checks that the index lists no position past
+// the head bbolt records with it: an index pointing past the head means
+// that events were removed and the head rewritten to hide it.
+func (v *verifier) walkIndex() error {
+	return v.s.view(func(tx *bbolt.Tx) error {
+		var head uint64
+		if h := tx.Bucket(bucketMeta).Get(keyHead); len(h) == 8+hashSize {
+			head = binary.BigEndian.Uint64(h)
+		}
+		if err := tx.Bucket(bucketHeads).ForEach(func(k, h []byte) error { return v.ctx.Err() }); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketStreams).ForEach(func(k, run []byte) error {
+			ps, err := decodeRun(run)
+			if err != nil || len(k) < 9 {
+				return v.fail(eventstore.Position(head), "the stream index is damaged at key %q", k)
+			}
+			if len(ps) > 0 && uint64(ps[len(ps)-1]) > head {
+				stream := string(k[:len(k)-9])
+				return v.fail(ps[len(ps)-1], "stream %q lists position %d, past the recorded head %d: events were removed and the head rewritten", stream, ps[len(ps)-1], head)
+			}
+			return v.ctx.Err()
+		})
+	})
 }
 
 type verifier struct {
@@ -181,7 +213,7 @@ func checkPlacement(pos eventstore.Position, body []byte) error {
 // transaction. It reports whether bbolt held v.next.
 func (v *verifier) walkBolt() (bool, error) {
 	start := v.next
-	err := v.s.db.View(func(tx *bbolt.Tx) error {
+	err := v.s.view(func(tx *bbolt.Tx) error {
 		var headPos eventstore.Position
 		var headHash []byte
 		if h := tx.Bucket(bucketMeta).Get(keyHead); h != nil {

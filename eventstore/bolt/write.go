@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,8 +63,14 @@ func (s *Store) brokenErr() error {
 }
 
 func (s *Store) breakWith(err error) {
-	err = fmt.Errorf("event store stopped after a storage failure (reopen to recover): %w", err)
+	err = fmt.Errorf("%w: stopped after a storage failure (reopen to recover): %w", eventstore.ErrUnavailable, err)
 	s.broken.CompareAndSwap(nil, &err)
+}
+
+// noSpace reports whether err is the file system being out of space or
+// quota, which passes once space returns.
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // writer is the only goroutine that appends. It takes whatever is queued,
@@ -166,37 +173,41 @@ func (s *Store) prepare(batch []*appendRequest) {
 	lastHash := s.lastHash
 	recordedAt := s.opts.Now().UTC()
 
+	v := &view{s: s, batch: map[string][]*memEvent{}}
 	s.mu.RLock()
-	tx, err := s.db.Begin(false)
-	if err != nil {
-		s.mu.RUnlock()
+	err := s.view(func(tx *bbolt.Tx) error {
+		v.tx = tx
 		for _, r := range batch {
-			r.err = fmt.Errorf("append: %w", err)
+			if err := r.ctx.Err(); err != nil {
+				r.err = err
+				continue
+			}
+			res, evs, err := s.check(v, r, head, lastHash, recordedAt)
+			if err != nil {
+				r.err = err
+				continue
+			}
+			r.result = res
+			if len(evs) > 0 {
+				p.added = append(p.added, evs...)
+				v.batch[r.stream] = append(v.batch[r.stream], evs...)
+				head = res.LastPosition
+				lastHash = evs[len(evs)-1].ev.Hash
+			}
 		}
+		return nil
+	})
+	s.mu.RUnlock()
+	if err != nil {
+		// bbolt could not be read (a damaged page): nothing of the
+		// batch is written.
+		for _, r := range batch {
+			r.err, r.result = fmt.Errorf("append: %w", err), eventstore.AppendResult{}
+		}
+		p.added = nil
 		s.syncq <- p
 		return
 	}
-	v := &view{s: s, tx: tx, batch: map[string][]*memEvent{}}
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.err = err
-			continue
-		}
-		res, evs, err := s.check(v, r, head, lastHash, recordedAt)
-		if err != nil {
-			r.err = err
-			continue
-		}
-		r.result = res
-		if len(evs) > 0 {
-			p.added = append(p.added, evs...)
-			v.batch[r.stream] = append(v.batch[r.stream], evs...)
-			head = res.LastPosition
-			lastHash = evs[len(evs)-1].ev.Hash
-		}
-	}
-	_ = tx.Rollback()
-	s.mu.RUnlock()
 	if len(p.added) == 0 {
 		s.syncq <- p
 		return
@@ -208,6 +219,19 @@ func (s *Store) prepare(batch []*appendRequest) {
 	}
 	s.frameBuf = appendFrame(s.frameBuf[:0], records)
 	file, full, err := s.journal.append(s.frameBuf, head)
+	if err != nil && noSpace(err) && s.journal.rewind() == nil {
+		// The journal is as it was before this frame: refuse the batch
+		// and go on, so that appends work again once there is room.
+		err = fmt.Errorf("append: %w: no space left for the journal: %w", eventstore.ErrUnavailable, err)
+		for _, r := range batch {
+			if r.err == nil {
+				r.err, r.result = err, eventstore.AppendResult{}
+			}
+		}
+		p.added = nil
+		s.syncq <- p
+		return
+	}
 	if err == nil && full {
 		p.closeFile, err = s.journal.startSegment(head + 1)
 	}

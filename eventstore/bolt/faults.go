@@ -1,0 +1,27 @@
+package bolt
+
+import (
+	"os"
+	"sync/atomic"
+	"syscall"
+)
+
+// faults make the storage layer fail as a full disk does, so that tests
+// can check what an append answers and what survives without filling a
+// real disk. Nothing but tests turns them on.
+type faults struct {
+	// diskFull makes journal writes stop half way and flushes into bbolt
+	// fail, both with ENOSPC.
+	diskFull atomic.Bool
+	// syncFails makes the journal's fdatasync fail with ENOSPC, as it
+	// may on thinly provisioned or network storage.
+	syncFails atomic.Bool
+}
+
+// flushFault is the error a flush into bbolt meets, if any.
+func (f *faults) flushFault(path string) error {
+	if f.diskFull.Load() {
+		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+	}
+	return nil
+}
