@@ -159,7 +159,7 @@ func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword
 		s.restoreReset(fctx, rec)
 		return domain.Actor{}, ErrTokenExpired
 	}
-	release := s.spare(ctx)
+	release := spare(ctx)
 	cred, err := s.setPassword(fctx, rec.MemberID, rec.Generation, pwHash)
 	if errors.Is(err, ErrTokenRevoked) {
 		// The password changed since the link was sent, which voided it.

@@ -142,8 +142,14 @@ func (s *Service) recheck() {
 	s.log.Info().Int("ended", ended).Msg("checked live sessions after revocations may have been lost")
 }
 
-// watcherKey is the context key under which Watch leaves its watcher.
+// watcherKey is the context key under which Watch leaves its watch.
 type watcherKey struct{}
+
+// watch is a watcher with the hub that holds it, whose mutex guards it.
+type watch struct {
+	hub     *hub
+	watcher *watcher
+}
 
 // spare holds back the revocations that would end ctx, when ctx derives
 // from a context Watch returned, until ctx itself ends: an operation that
@@ -151,12 +157,12 @@ type watcherKey struct{}
 // answers, and the watched context ends right after it. The returned
 // function gives the hold up early, for an operation that ends up
 // changing nothing.
-func (s *Service) spare(ctx context.Context) (cancel func()) {
-	w, ok := ctx.Value(watcherKey{}).(*watcher)
+func spare(ctx context.Context) (cancel func()) {
+	w, ok := ctx.Value(watcherKey{}).(watch)
 	if !ok {
 		return func() {}
 	}
-	release := s.hub.spare(w)
+	release := w.hub.spare(w.watcher)
 	stop := context.AfterFunc(ctx, release)
 	return func() {
 		stop()

@@ -244,7 +244,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return ErrTokenInvalid
 	}
 	now := s.clock.Now()
-	release := s.spare(ctx)
+	release := spare(ctx)
 	fctx, cancel := detached(ctx)
 	defer cancel()
 	err := s.store.UpdateSession(fctx, hash, func(r *SessionRecord) error {
@@ -314,7 +314,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		return "", Session{}, err
 	}
-	release := s.spare(ctx)
+	release := spare(ctx)
 	fctx, cancel := detached(ctx)
 	defer cancel()
 	cred, err = s.setPassword(fctx, cred.MemberID, cred.Generation, hash)
@@ -373,7 +373,7 @@ func (s *Service) Watch(ctx context.Context, sess Session) (context.Context, con
 	revocable, revoke := context.WithCancelCause(ctx)
 	watched, stopTimer := context.WithTimeoutCause(revocable, sess.ExpiresAt.Sub(s.clock.Now()), ErrTokenExpired)
 	w := &watcher{hash: sess.hash, member: sess.Actor.ID, generation: sess.generation, cancel: revoke}
-	watched = context.WithValue(watched, watcherKey{}, w)
+	watched = context.WithValue(watched, watcherKey{}, watch{hub: s.hub, watcher: w})
 	s.hub.add(w)
 	context.AfterFunc(watched, func() { s.hub.remove(w) })
 	// Check again now that revocations reach the watcher, so that one
