@@ -47,12 +47,13 @@ type Registered struct {
 // need it, so it stays, and the per-address limit bounds how many emails
 // one client can probe. Every call with a clientAddr (as for Login),
 // whatever its outcome, counts against that address's registration limit
-// (Options.LoginLimits.PerAddress, counted apart from sign-ins) before
-// the password is hashed, and gets ErrRateLimited once it is full: each
-// attempt costs an argon2id hash. The count is checked and taken in one
-// transaction, so the aliases of one GraphQL request each count, as for
-// Login. There is no per-account limit: an account is registered once,
-// and a prober tries each email once.
+// (Options.SignupsPerAddress, counted apart from sign-ins) before the
+// password is hashed, and gets ErrRateLimited once it is full, with
+// nothing written: each attempt costs an argon2id hash, and a successful
+// one creates an account. The count is checked and taken in one
+// transaction, so the aliases of one GraphQL request each count. There is
+// no per-account limit: an account is registered once, and a prober tries
+// each email once.
 //
 // Credentials are written as pending before the event is appended and
 // become usable only after it; when the append fails they are withdrawn,
