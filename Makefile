@@ -12,7 +12,7 @@ FUZZTIME       ?= 60s
 FUZZTIME_SHORT ?= 3s
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check-generated check-format vet bench generate lint build up down fuzz
+.PHONY: help run test check-generated check-format vet bench generate lint build up down fuzz soak
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,3 +110,35 @@ bench-load: build ## Seed a store, start the server and print the load generator
 	echo "server at $$url; open-files limit $$(ulimit -n) (soft), $$(ulimit -Hn) (hard)"; \
 	bin/mentorship loadgen --url "$$url" --suite --clients $(LOAD_CLIENTS) --rate $(LOAD_RATE) \
 		--duration $(LOAD_DURATION) --warmup $(LOAD_WARMUP) --subscribers $(LOAD_SUBSCRIBERS)
+
+# soak seeds a store, starts the built server on a free loopback port and
+# runs the mixed load against it for SOAK_DURATION with SOAK_SUBSCRIBERS
+# WebSocket subscribers listening, printing the server's memory, goroutines
+# and open files every SOAK_EVERY; it then counts the errors the server
+# logged. It fails on any failed operation, lost subscriber or logged error.
+SOAK_DURATION    ?= 30m
+SOAK_EVERY       ?= 1m
+SOAK_SUBSCRIBERS ?= 1000
+SOAK_CLIENTS     ?= 16
+SOAK_RATE        ?= 200
+SOAK_MENTORS     ?= 10000
+SOAK_MENTEES     ?= 2000
+SOAK_EVENTS      ?= 50000
+
+.PHONY: soak
+soak: build ## Run the mixed load with 1,000 subscribers for SOAK_DURATION (30m) and report memory, goroutines and errors over time.
+	@set -e; dir=$$(mktemp -d); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null || true; fi; rm -rf "$$dir"' EXIT INT TERM; \
+	echo "seeding $(SOAK_MENTORS) mentors, $(SOAK_MENTEES) mentees, $(SOAK_EVENTS) events"; \
+	bin/mentorship seed --data-dir "$$dir/data" --mentors $(SOAK_MENTORS) --mentees $(SOAK_MENTEES) --events $(SOAK_EVENTS) 2>"$$dir/seed.log" \
+		|| { cat "$$dir/seed.log"; exit 1; }; \
+	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json --signup-limit off >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
+	url=; for i in $$(seq 300); do url=$$(grep -o 'http://127.0.0.1:[0-9]*' "$$dir/serve.out" | head -1 || true); [ -n "$$url" ] && break; sleep 0.1; done; \
+	if [ -z "$$url" ]; then echo "the server did not start:"; cat "$$dir/serve.log"; exit 1; fi; \
+	echo "server at $$url; soaking for $(SOAK_DURATION) at $(SOAK_RATE)/s with $(SOAK_SUBSCRIBERS) subscribers"; \
+	status=0; bin/mentorship loadgen --url "$$url" --soak $(SOAK_DURATION) --sample-every $(SOAK_EVERY) \
+		--subscribers $(SOAK_SUBSCRIBERS) --clients $(SOAK_CLIENTS) --rate $(SOAK_RATE) || status=$$?; \
+	errors=$$(grep -c '"level":"error"' "$$dir/serve.log" || true); \
+	echo "the server logged $$errors errors"; \
+	if [ "$$errors" != 0 ]; then grep '"level":"error"' "$$dir/serve.log" | head -20; status=1; fi; \
+	exit $$status
