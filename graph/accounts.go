@@ -59,9 +59,9 @@ func (r *Resolver) accounts() (*auth.Service, error) {
 }
 
 // register signs a new member up and in. Once the account exists the
-// answer is a success: a read model that has not caught up within the
-// write timeout is logged, and a session that could not be started leaves
-// the token empty for the client to sign in.
+// answer is a success: read models that have not caught up within the
+// write timeout are reported beside it (see settle), and a session that
+// could not be started leaves the token empty for the client to sign in.
 func (r *Resolver) register(ctx context.Context, role domain.Role, in model.RegisterInput) (*model.AuthPayload, error) {
 	acc, err := r.accounts()
 	if err != nil {
