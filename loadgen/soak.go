@@ -42,10 +42,19 @@ type SoakConfig struct {
 type SoakSample struct {
 	// At is the time since the load started.
 	At time.Duration
-	// RSS is the resident memory; Heap is the Go heap and stacks in use.
+	// RSS is the resident memory; Heap is the Go heap and stacks in use,
+	// which includes garbage not yet collected.
 	RSS, Heap int64
+	// GCGoal is the heap size at which the next collection starts: about
+	// twice the heap that was live after the last one (GOGC=100), so it
+	// follows what the server keeps rather than what it has yet to sweep.
+	GCGoal int64
 	// Goroutines, OpenFiles and Subscriptions are the server's gauges.
 	Goroutines, OpenFiles, Subscriptions int64
+	// Events counts the events the server appended since it started: the
+	// data the read models grew by, which a heap that grows with it holds
+	// rightly.
+	Events int64
 	// Ops and Errors count the load's operations so far.
 	Ops, Errors int
 }
@@ -178,10 +187,11 @@ func Soak(ctx context.Context, fx *Fixture, cfg SoakConfig) (SoakResult, error) 
 	return res, ctx.Err()
 }
 
-const soakHeader = "      at      RSS     heap  goroutines  open files  subscriptions       ops  errors"
+const soakHeader = "      at      RSS     heap  GC goal  goroutines  open files  subscriptions   events       ops  errors"
 
 func (s SoakSample) line() string {
-	return fmt.Sprintf("%8v %8s %8s %11d %11d %14d %9d %7d", s.At, mib(s.RSS), mib(s.Heap), s.Goroutines, s.OpenFiles, s.Subscriptions, s.Ops, s.Errors)
+	return fmt.Sprintf("%8v %8s %8s %8s %11d %11d %14d %8d %9d %7d", s.At, mib(s.RSS), mib(s.Heap), mib(s.GCGoal),
+		s.Goroutines, s.OpenFiles, s.Subscriptions, s.Events, s.Ops, s.Errors)
 }
 
 // sample reads the server's gauges from /metrics.
@@ -199,7 +209,9 @@ func (fx *Fixture) sample(ctx context.Context) (SoakSample, error) {
 		{"process_resident_memory_bytes", &s.RSS},
 		{"go_memstats_heap_inuse_bytes", &heap},
 		{"go_memstats_stack_inuse_bytes", &stack},
+		{"go_memstats_next_gc_bytes", &s.GCGoal},
 		{"go_goroutines", &s.Goroutines},
+		{"mentorship_eventstore_events_appended_total", &s.Events},
 		{"process_open_fds", &s.OpenFiles},
 		{"mentorship_live_subscriptions", &s.Subscriptions},
 	} {
@@ -220,8 +232,9 @@ func PrintSoak(w io.Writer, r SoakResult) error {
 	}
 	if len(r.Samples) >= 2 {
 		first, last := r.Samples[0], r.Samples[len(r.Samples)-1]
-		fmt.Fprintf(&b, "change over %v: RSS %+.1f MiB, heap %+.1f MiB, goroutines %+d, open files %+d\n", last.At,
-			float64(last.RSS-first.RSS)/(1<<20), float64(last.Heap-first.Heap)/(1<<20), last.Goroutines-first.Goroutines, last.OpenFiles-first.OpenFiles)
+		fmt.Fprintf(&b, "change over %v: RSS %+.1f MiB, heap %+.1f MiB, GC goal %+.1f MiB, goroutines %+d, open files %+d, %+d events\n", last.At,
+			float64(last.RSS-first.RSS)/(1<<20), float64(last.Heap-first.Heap)/(1<<20), float64(last.GCGoal-first.GCGoal)/(1<<20),
+			last.Goroutines-first.Goroutines, last.OpenFiles-first.OpenFiles, last.Events-first.Events)
 	}
 	fmt.Fprintf(&b, "load: %d operations, %d errors", r.Ops, r.Errors)
 	for _, code := range slices.Sorted(maps.Keys(r.Codes)) {

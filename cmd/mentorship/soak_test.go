@@ -49,8 +49,11 @@ func TestSoakCountsSubscriptionsAndUpdates(t *testing.T) {
 	if len(res.Samples) < 3 || res.Ops == 0 || res.Errors != 0 || res.Subscribers != 10 || res.Dropped != 0 || res.Updates < 10 {
 		t.Fatalf("soak: %+v", res)
 	}
+	if first, last := res.Samples[0], res.Samples[len(res.Samples)-1]; last.Events <= first.Events {
+		t.Fatalf("no events appended under the load: %+v then %+v", first, last)
+	}
 	for _, s := range res.Samples {
-		if s.Subscriptions != 10 || s.RSS <= 0 || s.Heap <= 0 || s.Goroutines <= 0 || s.OpenFiles <= 0 {
+		if s.Subscriptions != 10 || s.RSS <= 0 || s.Heap <= 0 || s.GCGoal <= 0 || s.Goroutines <= 0 || s.OpenFiles <= 0 {
 			t.Fatalf("sample: %+v", s)
 		}
 	}
