@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,8 +24,19 @@ import (
 // serve runs the API server until ctx is cancelled, then shuts down
 // gracefully: it stops accepting, closes WebSockets, waits for requests in
 // flight and closes the store.
+//
+// A log shorter than the rest of the data directory proves is refused;
+// --accept-shorter-log (or MENTORSHIP_ACCEPT_SHORTER_LOG) serves it anyway,
+// once, logging what it accepted.
 func serve(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
-	cfg, err := config.Load("mentorship serve", args, env, stderr)
+	fs := flag.NewFlagSet("mentorship serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	acceptFlagValue := fs.Bool(acceptFlag, false, fmt.Sprintf("serve an embedded log that is shorter than the rest of the data directory proves, after restoring from a backup is ruled out: the losses are logged and recorded, and the proof records rewritten (env %s, default \"false\")", acceptEnv))
+	cfg, err := config.Parse(fs, args, env)
+	if err != nil {
+		return err
+	}
+	accept, err := acceptShorterLog(fs, *acceptFlagValue, env)
 	if err != nil {
 		return err
 	}
@@ -32,7 +45,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	opened := time.Now()
-	raw, err := openStore(ctx, cfg, reg)
+	raw, err := openServedStore(ctx, cfg, reg, accept, log)
 	if err != nil {
 		return err
 	}
@@ -182,4 +195,24 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// acceptShorterLog reads serve's --accept-shorter-log, or when the flag is
+// not given its environment twin, as the configuration package reads
+// every setting: the flag wins over the environment.
+func acceptShorterLog(fs *flag.FlagSet, flagValue bool, env func(string) string) (bool, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == acceptFlag })
+	if given {
+		return flagValue, nil
+	}
+	v := env(acceptEnv)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("configuration: %s=%q: want true or false", acceptEnv, v)
+	}
+	return b, nil
 }

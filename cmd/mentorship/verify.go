@@ -58,7 +58,7 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 		return fmt.Errorf("verify: %w", err)
 	}
 	if *headOnly {
-		store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize})
+		store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize, MustExist: true})
 		if err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 
 	// Open refuses a store whose newest records are damaged; verify is
 	// the tool that says where.
-	store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize, SkipTailCheck: true})
+	store, err := bolt.Open(cfg.DataDir, bolt.Options{MaxEventSize: cfg.MaxEventSize, SkipTailCheck: true, MustExist: true})
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,21 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "BROKEN at position %d: %s\n%d events before it are intact\n", rep.Broken, rep.Problem, rep.Records)
 		return fmt.Errorf("verify: the log fails its checks at position %d", rep.Broken)
+	}
+	// An intact chain may still be shorter than the head record and the
+	// rest of the data directory prove it was.
+	var lacks []string
+	if err := store.Shorter(); err != nil {
+		lacks = append(lacks, err.Error())
+	}
+	problems, err := checkProofs(ctx, cfg.DataDir, store)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	lacks = append(lacks, summarize(problems)...)
+	if len(lacks) > 0 {
+		fmt.Fprintf(stdout, "BROKEN: the log (%d events, head %d) is shorter than the data directory proves:\n  %s\n", rep.Records, rep.Head, strings.Join(lacks, "\n  "))
+		return fmt.Errorf("verify: %w", eventstore.ErrShorterLog)
 	}
 	if anchor != nil {
 		if err := checkPublished(ctx, store, rep, *anchor); err != nil {

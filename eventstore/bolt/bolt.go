@@ -298,12 +298,22 @@ func (s *Store) settleHeadRecord(dir string, rec headRecord, haveRec bool, recEr
 		return problem
 	default:
 		s.shorter = problem
+	}
+	if s.opts.AcceptShorterLog {
+		// The head record may be gone with the events: whatever else
+		// proved the loss, the stream index must describe the log.
 		head := eventstore.Position(s.head.Load())
+		var trimmed int
 		if err := s.update(func(tx *bbolt.Tx) error {
-			_, err := trimIndex(tx, head)
+			var err error
+			trimmed, err = trimIndex(tx, head)
 			return err
 		}); err != nil {
 			return fmt.Errorf("trim the stream index to position %d: %w", head, err)
+		}
+		if trimmed > 0 {
+			problem = fmt.Errorf("%w: the stream index of %d streams listed events past the log's end at position %d; they are dropped from it", eventstore.ErrShorterLog, trimmed, head)
+			s.shorter = errors.Join(s.shorter, problem)
 		}
 	}
 	if s.opts.SkipTailCheck {
