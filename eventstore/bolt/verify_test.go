@@ -53,7 +53,7 @@ func fillStore(t *testing.T, dir string, n int, markers map[int]string) {
 }
 
 // appendEvents appends the events of positions from..to, 50 to an append.
-func appendEvents(t *testing.T, s *bolt.Store, from, to int, markers map[int]string) {
+func appendEvents(t testing.TB, s *bolt.Store, from, to int, markers map[int]string) {
 	t.Helper()
 	var batch []eventstore.EventData
 	for p := from; p <= to; p++ {
