@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -74,8 +73,10 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	for _, t := range transports {
 		srv.AddTransport(t)
 	}
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// A parsed document is kept under its text, whose length stands for
+	// its size; a persisted query under its hash.
+	srv.SetQueryCache(newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(q string, _ *ast.QueryDocument) int { return len(q) }))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(h, q string) int { return len(h) + len(q) })})
 	srv.Use(newLimiter(limits, es.Schema(), opts.Production))
 	if opts.ReadOnly {
 		srv.Use(readOnly{})
