@@ -231,8 +231,15 @@ func PrintSoak(w io.Writer, r SoakResult) error {
 		b.WriteString(s.line() + "\n")
 	}
 	if len(r.Samples) >= 2 {
+		// The first sample holds what starting up took (the catch-up and
+		// the subscribers connecting), which the runtime returns over the
+		// first window; the change counts from the end of that window
+		// when there are later ones.
 		first, last := r.Samples[0], r.Samples[len(r.Samples)-1]
-		fmt.Fprintf(&b, "change over %v: RSS %+.1f MiB, heap %+.1f MiB, GC goal %+.1f MiB, goroutines %+d, open files %+d, %+d events\n", last.At,
+		if len(r.Samples) >= 3 {
+			first = r.Samples[1]
+		}
+		fmt.Fprintf(&b, "change from %v to %v: RSS %+.1f MiB, heap %+.1f MiB, GC goal %+.1f MiB, goroutines %+d, open files %+d, %+d events\n", first.At, last.At,
 			float64(last.RSS-first.RSS)/(1<<20), float64(last.Heap-first.Heap)/(1<<20), float64(last.GCGoal-first.GCGoal)/(1<<20),
 			last.Goroutines-first.Goroutines, last.OpenFiles-first.OpenFiles, last.Events-first.Events)
 	}

@@ -21,7 +21,7 @@ func TestLoadgenSoakSamplesTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s\n%s", err, out.String(), errOut.String())
 	}
-	for _, want := range []string{"goroutines", "open files", "change over", " 0 errors", "subscribers: 20 listening, 0 missed the last update"} {
+	for _, want := range []string{"goroutines", "open files", "change from", " 0 errors", "subscribers: 20 listening, 0 missed the last update"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the soak's table lacks %q:\n%s", want, out.String())
 		}
