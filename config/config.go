@@ -38,14 +38,16 @@ type Config struct {
 	WriteWait       time.Duration
 	// QueryLimits bound what one GraphQL operation may cost, measured on
 	// the operation as it executes.
-	QueryLimits    QueryLimits
-	SignupLimit    SignupLimit
-	ClockOffset    time.Duration
-	FrontendURL    string
-	AllowedOrigins []string
-	TrustedProxies []netip.Prefix
-	ProgramName    string
-	ProgramFile    string
+	QueryLimits QueryLimits
+	// MaxSubscriptions caps the subscriptions one account holds open.
+	MaxSubscriptions int
+	SignupLimit      SignupLimit
+	ClockOffset      time.Duration
+	FrontendURL      string
+	AllowedOrigins   []string
+	TrustedProxies   []netip.Prefix
+	ProgramName      string
+	ProgramFile      string
 	// Program is what ProgramFile makes of the program guide's settings
 	// (the guide's own with no file), read and checked once at load.
 	Program      domain.Program
@@ -199,6 +201,11 @@ var Settings = []Setting{
 	{Flag: "query-timeout", Env: "MENTORSHIP_QUERY_TIMEOUT", Default: "10s", Usage: "how long a GraphQL query may run before its resolvers are stopped (mutations always run to their answer)",
 		set: func(c *Config, v string) (err error) {
 			c.QueryLimits.Timeout, err = positiveDuration(v)
+			return err
+		}},
+	{Flag: "max-subscriptions", Env: "MENTORSHIP_MAX_SUBSCRIPTIONS", Default: "50", Usage: "how many subscriptions one account may hold open at once, over all its connections",
+		set: func(c *Config, v string) (err error) {
+			c.MaxSubscriptions, err = intBetween(v, 1, 100_000)
 			return err
 		}},
 	{Flag: "signup-limit", Env: "MENTORSHIP_SIGNUP_LIMIT", Default: "50/15m", Usage: "sign-ups one client address may attempt, as N/duration (such as 200/1h), or off (for load tests, or when a proxy in front limits them)",

@@ -59,6 +59,11 @@ type Resolver struct {
 	// WriteTimeout bounds how long a mutation waits for the read models to
 	// apply its events (5 s when 0).
 	WriteTimeout time.Duration
+	// MaxSubscriptions caps the subscriptions one account holds open at
+	// once (50 when 0).
+	MaxSubscriptions int
+
+	subscriptions openSubscriptions
 }
 
 func (r *Resolver) program() domain.Program { return r.Commands.Program() }

@@ -746,6 +746,9 @@ func (r *subscriptionResolver) MatchUpdated(ctx context.Context, matchID string)
 	if !ok || !canSeeMatch(a, m.MenteeID, m.MentorID) || a.Role == domain.RoleAuditor {
 		return nil, errNotFound
 	}
+	if err := r.holdSubscription(ctx); err != nil {
+		return nil, err
+	}
 	// A session is heard of by its author (and staff) only.
 	return r.matchUpdates(ctx, func(c Change) bool {
 		return c.MatchID == id && (c.Author == uuid.Nil || c.Author == a.ID || a.Role == domain.RoleStaff)
@@ -758,12 +761,18 @@ func (r *subscriptionResolver) MyMatchUpdates(ctx context.Context) (<-chan *mode
 	if err != nil {
 		return nil, err
 	}
+	if err := r.holdSubscription(ctx); err != nil {
+		return nil, err
+	}
 	return r.matchUpdates(ctx, func(c Change) bool { return c.heardBy(a.ID) }), nil
 }
 
 // MatchEvents is the resolver for the matchEvents field.
 func (r *subscriptionResolver) MatchEvents(ctx context.Context, since *eventstore.Position) (<-chan *model.MatchStatusEvent, error) {
 	if _, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor); err != nil {
+		return nil, err
+	}
+	if err := r.holdSubscription(ctx); err != nil {
 		return nil, err
 	}
 	from := deref(since)
@@ -807,6 +816,9 @@ func (r *subscriptionResolver) MatchEvents(ctx context.Context, since *eventstor
 // Dashboard is the resolver for the dashboard field.
 func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Dashboard, error) {
 	if _, err := requireRole(ctx, domain.RoleStaff); err != nil {
+		return nil, err
+	}
+	if err := r.holdSubscription(ctx); err != nil {
 		return nil, err
 	}
 	sub := r.Hub.Subscribe(func(Change) bool { return true }, 256)

@@ -242,6 +242,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		Build: buildinfo.Read(), Environment: cfg.Env,
 		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
 		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log, WriteTimeout: cfg.WriteWait,
+		MaxSubscriptions: cfg.MaxSubscriptions,
 	}
 	if outbox != nil {
 		resolver.Outbox = outbox
