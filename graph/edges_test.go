@@ -129,3 +129,28 @@ func TestQueryTimeBudget(t *testing.T) {
 		t.Fatalf("a mutation on the same server: %s", truncate(r.raw))
 	}
 }
+
+// A body that trickles in is cut off once its time is up, with 408, so
+// that slow clients cannot hold connections and buffers without end.
+func TestABodyThatTricklesInIsCutOff(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	endpoint := e.serve(graph.HandlerOptions{BodyTimeout: 200 * time.Millisecond})
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte(`{"query": "{ viewer { id } }", "variables": {"x": "`))
+		// Then nothing more until the test ends.
+	}()
+	t.Cleanup(func() { _ = pw.Close() })
+	req, _ := http.NewRequest(http.MethodPost, endpoint, pr)
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = 1 << 19
+	started := time.Now()
+	r := e.send(req, tok, false)
+	if r.Status != http.StatusRequestTimeout || r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("a trickling body: %d %s", r.Status, truncate(r.raw))
+	}
+	if took := time.Since(started); took > 5*time.Second {
+		t.Fatalf("a trickling body was cut off after %v", took)
+	}
+}

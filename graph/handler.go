@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type HandlerOptions struct {
 	MaxBodyBytes int64
 	// ReadOnly refuses every mutation but signing in and out.
 	ReadOnly bool
+	// BodyTimeout is how long a request's body may take to arrive (30 s
+	// when 0: 1 MiB at 35 KiB/s); an upload has ten times as long.
+	BodyTimeout time.Duration
 	// RequestID returns the ID of the request a context belongs to, which
 	// errors carry as extensions.correlationId and events as their
 	// correlation ID; nil keeps none.
@@ -104,6 +108,10 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(withLoaders(ctx, r.newLoaders()))
 	})
+	bodyTimeout := opts.BodyTimeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = 30 * time.Second
+	}
 	maxBody := opts.MaxBodyBytes
 	if maxBody <= 0 {
 		maxBody = 1 << 20
@@ -119,6 +127,13 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		}
 		cw := &codedWriter{ResponseWriter: w, req: req}
 		defer cw.finish()
+		// A body that trickles in would hold its connection and buffer
+		// without end: it has a while to arrive, an upload longer.
+		bodyTime := bodyTimeout
+		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			bodyTime = 10 * bodyTimeout
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTime))
 		if req.Method == http.MethodGet {
 			for _, vs := range req.URL.Query() {
 				if slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
@@ -150,6 +165,9 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		switch {
 		case errors.As(err, &tooLarge):
 			writeTooLarge(w, req, maxBody)
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			WriteError(w, req, http.StatusRequestTimeout, badInput(fmt.Sprintf("the request body did not arrive within %s", bodyTimeout)))
 			return
 		case err != nil:
 			WriteError(w, req, http.StatusBadRequest, badInput("the request body could not be read"))
