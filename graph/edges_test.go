@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"mime/multipart"
@@ -59,6 +60,24 @@ func TestTransportErrorsCarryACode(t *testing.T) {
 	bad.Header.Set("Content-Type", "multipart/form-data; boundary=x")
 	bad.Header.Set("Apollo-Require-Preflight", "true")
 	check("a form without operations", bad, http.StatusUnprocessableEntity)
+
+	// Maps that name paths the variables do not have.
+	for _, ops := range []string{
+		`{"query": "mutation($f: [Upload!]!) { a: __typename }", "variables": {"f": []}}`,
+		`{"query": "mutation($f: String) { a: __typename }", "variables": {"f": "str"}}`,
+	} {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		_ = mw.WriteField("operations", ops)
+		_ = mw.WriteField("map", `{"0": ["variables.f.0"]}`)
+		part, _ := mw.CreateFormFile("0", "a.pdf")
+		_, _ = part.Write([]byte("%PDF-1.4"))
+		_ = mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, endpoint, &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Apollo-Require-Preflight", "true")
+		check("a map past its variables: "+ops, req, http.StatusUnprocessableEntity)
+	}
 
 	// 40 MiB sent chunked, so that no Content-Length announces it.
 	pr, pw := io.Pipe()

@@ -72,7 +72,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		transport.Options{},
 		transport.GET{},
 		transport.POST{},
-		transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 1 << 20},
+		safeMultipart{transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 1 << 20}},
 	}
 	for _, t := range transports {
 		srv.AddTransport(t)

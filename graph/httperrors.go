@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -116,3 +118,18 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 // errNotUTF8 refuses a request whose text is not UTF-8: a JSON decoder
 // would silently turn the bad bytes into U+FFFD and store them.
 var errNotUTF8 = badInput("the request is not valid UTF-8 text")
+
+// safeMultipart is gqlgen's multipart transport, which panics on a map
+// whose paths the operations' variables do not have (an index past a
+// list's end, a path through a string); such a form is the client's
+// mistake, answered 422 like the transport's other refusals.
+type safeMultipart struct{ transport.MultipartForm }
+
+func (t safeMultipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	defer func() {
+		if p := recover(); p != nil {
+			WriteError(w, r, http.StatusUnprocessableEntity, badInput("the form's map names a path that its operations' variables do not have"))
+		}
+	}()
+	t.MultipartForm.Do(w, r, exec)
+}
