@@ -602,7 +602,7 @@ func (s *Store) Close() error {
 		} else if s.journal.f != nil {
 			errs = append(errs, s.journal.f.Close())
 		}
-		errs = append(errs, s.db.Close())
+		errs = append(errs, s.headFile.close(), s.db.Close())
 		err = errors.Join(errs...)
 	})
 	return err
