@@ -124,9 +124,16 @@ func TestProductionRefusesIntrospectionAndSuggestions(t *testing.T) {
 	if r := e.doAt(prod, nil, tok, `{ __typename viewer { id } }`, nil); len(r.Errors) > 0 || r.str("__typename") != "Query" {
 		t.Errorf("__typename in production: %s", truncate(r.raw))
 	}
-	r := e.doAt(prod, nil, tok, `{ viewer { membr { id } } }`, nil)
-	if len(r.Errors) == 0 || strings.Contains(string(r.raw), "Did you mean") {
-		t.Errorf("a misspelt field in production: %s", truncate(r.raw))
+	for _, q := range []string{
+		`{ viewer { membr { id } } }`,
+		`{ searchMentors(inpt: {}) { totalCount } }`,
+		`{ myMatches(group: ACTIV) { totalCount } }`,
+		`{ searchMentors(input: {wrds: "x"}) { totalCount } }`,
+	} {
+		r := e.doAt(prod, nil, tok, q, nil)
+		if len(r.Errors) == 0 || strings.Contains(string(r.raw), "Did you mean") {
+			t.Errorf("a misspelling in production: %s", truncate(r.raw))
+		}
 	}
 	if r := e.do(tok, `{ viewer { membr { id } } }`, nil); !strings.Contains(string(r.raw), "Did you mean") {
 		t.Errorf("a misspelt field in development: %s", truncate(r.raw))
@@ -171,5 +178,21 @@ func TestABodyThatTricklesInIsCutOff(t *testing.T) {
 	}
 	if took := time.Since(started); took > 5*time.Second {
 		t.Fatalf("a trickling body was cut off after %v", took)
+	}
+}
+
+// An error never sends back what the client sent at length: a body that
+// is not JSON and an ID that does not parse are named, not echoed.
+func TestErrorsDoNotEchoTheRequest(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	long := strings.Repeat("A", 200_000)
+	r := e.do(tok, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": long})
+	notJSON, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"query": "`+strings.Repeat("x", 750_000)))
+	notJSON.Header.Set("Content-Type", "application/json")
+	for name, r := range map[string]response{"a long ID": r, "a body that is not JSON": e.send(notJSON, tok, false)} {
+		if len(r.Errors) == 0 || r.code() != "BAD_USER_INPUT" || len(r.Errors[0].Message) > 310 || len(r.raw) > 2000 {
+			t.Errorf("%s: %d bytes: %s", name, len(r.raw), truncate(r.raw))
+		}
 	}
 }

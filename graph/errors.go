@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
@@ -65,6 +66,7 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gerr.Extensions["code"]; !ok {
 				gerr.Extensions["code"] = CodeBadUserInput
 			}
+			gerr.Message = shortMessage(gerr.Message)
 			return gerr
 		}
 		var api *apiError
@@ -89,13 +91,32 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions["code"] = CodeBadUserInput
 		default:
 			if code, ok := gerr.Extensions["code"]; ok && code != "" && gerr.Err != nil && isGQLError(err) {
+				gerr.Message = shortMessage(gerr.Message)
 				return gerr
 			}
 			log.Error().Err(err).Str("correlation_id", requestIDFrom(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
 			gerr.Message, gerr.Extensions["code"] = "internal error", CodeInternal
 		}
+		gerr.Message = shortMessage(gerr.Message)
 		return gerr
 	}
+}
+
+// maxMessage is the longest error message answered: messages that quote
+// what the client sent (a body that is not JSON, an ID that does not
+// parse) would otherwise send a megabyte straight back.
+const maxMessage = 300
+
+// shortMessage cuts a message to maxMessage bytes, on a character boundary.
+func shortMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
 
 // WriteError answers a request that never reaches the GraphQL server with

@@ -86,9 +86,22 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		srv.Use(readOnly{})
 	}
 	if opts.Production {
-		// "Did you mean" names fields the schema would otherwise keep to
-		// itself when introspection is off.
+		// "Did you mean" names fields, arguments and enum values that
+		// the schema keeps to itself when introspection is off. gqlgen
+		// turns off only the field suggestions; the others are cut from
+		// the messages.
 		srv.SetDisableSuggestion(true)
+		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+			resp := next(ctx)
+			if resp != nil {
+				for _, e := range resp.Errors {
+					if i := strings.Index(e.Message, " Did you mean"); i >= 0 {
+						e.Message = e.Message[:i]
+					}
+				}
+			}
+			return resp
+		})
 	} else {
 		srv.Use(extension.Introspection{})
 	}

@@ -74,6 +74,7 @@ func (w *codedWriter) finish() {
 	}
 	id := requestIDFrom(w.req.Context())
 	for _, e := range body.Errors {
+		e.Message = shortMessage(e.Message)
 		if e.Extensions == nil {
 			e.Extensions = map[string]any{}
 		}
