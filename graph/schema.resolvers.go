@@ -570,8 +570,14 @@ func (r *queryResolver) Match(ctx context.Context, id string, asOf *model.AsOfIn
 	if err != nil {
 		return nil, err
 	}
-	if asOf == nil || (asOf.Time == nil && asOf.Position == nil) {
+	switch {
+	case asOf == nil || (asOf.Time == nil && asOf.Position == nil):
 		return r.visibleMatch(a, uid)
+	case asOf.Time != nil && asOf.Position != nil:
+		return nil, badInput("asOf takes a time or a position, not both")
+	case asOf.Position != nil && *asOf.Position == 0:
+		// Before the first event of the log nothing existed.
+		return nil, nil
 	}
 	at := projections.AsOf{Time: deref(asOf.Time), Position: deref(asOf.Position)}
 	m, pos, err := projections.MatchAsOf(ctx, r.Store, uid, at)

@@ -222,6 +222,9 @@ func UnmarshalPosition(v any) (eventstore.Position, error) {
 	switch x := v.(type) {
 	case string:
 		n, err := strconv.ParseUint(x, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, errors.New("a position is at most 18446744073709551615")
+		}
 		if err != nil {
 			return 0, errors.New("a position is a decimal string")
 		}
