@@ -234,11 +234,14 @@ func (s *Service) withdraw(ctx context.Context, role domain.Role, key, attempt s
 }
 
 // cleanEmail checks an email for registration and returns it trimmed and
-// its key: trimmed and in lower case, so that uniqueness ignores case.
+// its key: trimmed and in lower case, so that uniqueness ignores case. The
+// address parser takes any character beyond ASCII, so the domain's text
+// check also refuses the invisible ones (a right-to-left override would
+// make one address display as another).
 func cleanEmail(email string) (string, string, error) {
 	email = strings.TrimSpace(email)
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Name != "" || a.Address != email || len(email) > maxEmailBytes {
+	if err != nil || a.Name != "" || a.Address != email || len(email) > maxEmailBytes || domain.CheckText("email", email, domain.SingleLine) != nil {
 		return "", "", invalidInput("email", "must be an email address such as name@example.org, at most %d bytes", maxEmailBytes)
 	}
 	return email, emailKey(email), nil

@@ -5,16 +5,14 @@ import (
 	"mime"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
 )
 
-// cleanDocumentName checks a file name: one line, no path separators, not
-// "." or "..", and no bidirectional formatting characters. Those (such as
-// U+202E, the right-to-left override) are invisible and make a name display
-// other than it is: "invoice\u202Efdp.exe" shows as "invoiceexe.pdf" to the
-// partner who downloads it, who may then run a program taken for a PDF.
+// cleanDocumentName checks a file name: one line of visible text (see
+// CheckText: a right-to-left override would let "invoice\u202Efdp.exe" show
+// as "invoiceexe.pdf" to the partner who downloads it, who may then run a
+// program taken for a PDF), without path separators, and not "." or "..".
 func cleanDocumentName(p Program, name string) (string, error) {
 	name, err := cleanLine("name", name, p.Limits.DocumentNameLength, true)
 	if err != nil {
@@ -23,13 +21,8 @@ func cleanDocumentName(p Program, name string) (string, error) {
 	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return "", invalid("name", "must be a file name without folders")
 	}
-	if strings.ContainsFunc(name, isBidiControl) {
-		return "", invalid("name", "must not contain bidirectional formatting characters")
-	}
 	return name, nil
 }
-
-func isBidiControl(r rune) bool { return unicode.Is(unicode.Bidi_Control, r) }
 
 // CleanDocumentName checks a document's file name as the decider will, so
 // that an upload with a bad name is refused before its bytes are stored.

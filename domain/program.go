@@ -247,8 +247,8 @@ func (p Program) Validate() error {
 			bad("%s is empty", l.name)
 		}
 		for i, item := range l.items {
-			if item == "" || item != strings.TrimSpace(item) || strings.ContainsFunc(item, isControl) {
-				bad("%s[%d] %q is blank, padded or holds control characters", l.name, i, item)
+			if item == "" || item != strings.TrimSpace(item) || CheckText(l.name, item, SingleLine) != nil {
+				bad("%s[%d] %q is blank, padded or holds control or invisible formatting characters", l.name, i, item)
 			}
 			if slices.Index(l.items, item) != i {
 				bad("%s lists %q twice", l.name, item)
