@@ -31,6 +31,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 )
 
@@ -112,6 +113,10 @@ type Options struct {
 	// Flush, when set, is called after each page's lines are written to
 	// the writer, so that an HTTP response can send them on.
 	Flush func() error
+	// ForAuditor shows each event as an auditor sees it (domain.AuditView):
+	// no contact details, login emails, biographies, messages, notes or
+	// file names.
+	ForAuditor bool
 }
 
 // Stats describe a finished export.
@@ -138,6 +143,9 @@ func Export(ctx context.Context, store eventstore.Store, w io.Writer, format For
 	}
 	st.Head = head
 	enc, err := newEncoder(w, format)
+	if enc != nil {
+		enc.forAuditor = opts.ForAuditor
+	}
 	if err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
@@ -247,9 +255,10 @@ func (x *exporter) endPage(done eventstore.Position) error {
 
 // encoder writes events in one format through a buffer.
 type encoder struct {
-	bw   *bufio.Writer
-	csv  bool
-	line []byte
+	bw         *bufio.Writer
+	csv        bool
+	forAuditor bool
+	line       []byte
 }
 
 func newEncoder(w io.Writer, format Format) (*encoder, error) {
@@ -274,6 +283,11 @@ func newEncoder(w io.Writer, format Format) (*encoder, error) {
 
 func (e *encoder) write(ev *eventstore.RecordedEvent) error {
 	data, redacted := exportData(ev)
+	if e.forAuditor {
+		var viewed bool
+		data, viewed = domain.AuditView(ev.Type, data)
+		redacted = redacted || viewed
+	}
 	data = oneLine(data)
 	if e.csv {
 		e.line = appendCSVRow(e.line[:0], ev, data, redacted)

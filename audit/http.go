@@ -82,7 +82,8 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 		out := &sentWriter{w: w}
 		rc := http.NewResponseController(w)
 		stats, err := Export(r.Context(), store, out, format, filter, Options{
-			PageSize: opts.PageSize,
+			PageSize:   opts.PageSize,
+			ForAuditor: actor.Role == domain.RoleAuditor,
 			Flush: func() error {
 				if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 					return err

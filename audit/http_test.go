@@ -127,7 +127,7 @@ func TestHandlerServesTheExport(t *testing.T) {
 		if got := res.Header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("%q: Cache-Control %q", tc.query, got)
 		}
-		want := exportBytes(t, w.store, tc.format, tc.filter, audit.Options{})
+		want := exportBytes(t, w.store, tc.format, tc.filter, audit.Options{ForAuditor: true})
 		if !bytes.Equal(body, want) {
 			t.Errorf("%q: the response differs from the export:\n%s\nwant:\n%s", tc.query, body, want)
 		}
@@ -137,6 +137,24 @@ func TestHandlerServesTheExport(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), `"message":"audit export"`); n != len(cases) {
 		t.Errorf("%d exports logged, want %d:\n%s", n, len(cases), log.String())
+	}
+	// Auditors see what GraphQL shows them: no login emails, messages,
+	// notes or file names; staff see them.
+	personal := []string{"ann@example.org", "Hello", "plan.pdf", "ended"}
+	for _, format := range []string{"ndjson", "csv"} {
+		_, auditor := get(t, srv, string(domain.RoleAuditor), "format="+format)
+		_, staff := get(t, srv, string(domain.RoleStaff), "format="+format)
+		for _, p := range personal {
+			if bytes.Contains(auditor, []byte(p)) {
+				t.Errorf("%s: an auditor's export holds %q", format, p)
+			}
+			if !bytes.Contains(staff, []byte(p)) {
+				t.Errorf("%s: a staff member's export lacks %q", format, p)
+			}
+		}
+		if !bytes.Contains(auditor, []byte(`"Ann`)) && !bytes.Contains(auditor, []byte(`Ann`)) {
+			t.Errorf("%s: an auditor's export lacks the members' display names", format)
+		}
 	}
 }
 

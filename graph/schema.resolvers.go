@@ -590,12 +590,13 @@ func (r *queryResolver) Match(ctx context.Context, id string, asOf *model.AsOfIn
 	if !canSeeMatch(a, m.MenteeID(), m.MentorID()) {
 		return nil, nil
 	}
-	return matchAsOfModel(m, pos), nil
+	return asSeenBy(a, matchAsOfModel(m, pos)), nil
 }
 
 // MatchHistory is the resolver for the matchHistory field.
 func (r *queryResolver) MatchHistory(ctx context.Context, matchID string, first *int, after *string) (*model.MatchEventConnection, error) {
-	if _, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor); err != nil {
+	a, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor)
+	if err != nil {
 		return nil, err
 	}
 	uid, err := model.ParseID(matchID, model.KindMatch)
@@ -612,9 +613,13 @@ func (r *queryResolver) MatchHistory(ctx context.Context, matchID string, first 
 	}
 	conn := &model.MatchEventConnection{Edges: make([]*model.MatchEventEdge, len(items)), PageInfo: info, TotalCount: len(hist)}
 	for i, h := range items {
+		data := []byte(h.Data)
+		if a.Role == domain.RoleAuditor {
+			data, _ = domain.AuditView(h.Type, data)
+		}
 		conn.Edges[i] = &model.MatchEventEdge{Cursor: cursors[i], Node: &model.MatchEvent{
 			Position: h.Position, Revision: int(h.Revision), Type: h.Type, ActorID: h.ActorID, ActorRole: h.ActorRole,
-			OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Data: string(h.Data),
+			OccurredAt: h.OccurredAt, RecordedAt: h.RecordedAt, Data: string(data),
 		}}
 	}
 	return conn, nil

@@ -100,7 +100,16 @@ func (r *Resolver) visibleMatch(a domain.Actor, id uuid.UUID) (*model.Match, err
 	if !ok || !canSeeMatch(a, v.MenteeID, v.MentorID) {
 		return nil, nil
 	}
-	return matchModel(v), nil
+	return asSeenBy(a, matchModel(v)), nil
+}
+
+// asSeenBy leaves out of a match what its viewer may not read: an auditor
+// sees its course, not the mentee's request message.
+func asSeenBy(a domain.Actor, m *model.Match) *model.Match {
+	if a.Role == domain.RoleAuditor {
+		m.Message = nil
+	}
+	return m
 }
 
 // showSession returns a meeting log to its author only: sessions are
