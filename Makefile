@@ -25,22 +25,32 @@ test: check-generated check-format vet ## Run every test with the race detector,
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
 
 # fuzz finds every Fuzz function in the module's test files, so a new
-# target is fuzzed without being listed here, and runs each in turn (go
-# test fuzzes one target of one package at a time). Go 1.26's fuzzing
-# coordinator can report "context deadline exceeded" when -fuzztime ends
-# while a worker is busy (go.dev/issue/75804); a failure that says only
-# that and writes no failing input to testdata/fuzz is that race, not a
-# finding, and is reported as such. Any other failure fails the target.
+# target is fuzzed without being listed here. go test fuzzes one target at
+# a time and links a test binary for each run, so each package's binary is
+# built once, with the fuzzing instrumentation, and run for each of its
+# targets in the package's folder (where testdata/fuzz holds the seeds and
+# a failing input is written) with go test's own corpus cache.
+# Go 1.26's fuzzing coordinator can report "context deadline exceeded" when
+# -fuzztime ends while a worker is busy (go.dev/issue/75804); a failure
+# that says only that and writes no failing input to testdata/fuzz is that
+# race, not a finding, and is reported as such. Any other failure fails
+# the target.
 fuzz: ## Run every fuzz target for FUZZTIME (60s unless set), one after another.
-	@set -e; failed=; n=0; out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	@set -e; failed=; n=0; bin=$$(mktemp -d); out="$$bin/out"; trap 'rm -rf "$$bin"' EXIT; \
+	module=$$($(GO) list -m); cache="$$($(GO) env GOCACHE)/fuzz"; \
 	targets=$$(grep -rHo --include='*_test.go' --exclude-dir=testdata '^func Fuzz[A-Za-z0-9_]*(' . \
 		| sed -E 's|^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)\($$|\1 \2|' | sort); \
 	if [ -z "$$targets" ]; then echo "no fuzz targets found"; exit 1; fi; \
 	while read -r dir name; do \
-		n=$$((n+1)); crashers=$$(ls "$$dir/testdata/fuzz/$$name" 2>/dev/null | wc -l || true); \
+		n=$$((n+1)); pkg="$$module/$${dir#./}"; test="$$bin/$$(echo "$${dir#./}" | tr / _).test"; \
+		if [ ! -x "$$test" ] && ! $(GO) test -c -fuzz . -o "$$test" "$$dir" >"$$out" 2>&1; then \
+			cat "$$out"; failed="$$failed $$dir:$$name"; continue; \
+		fi; \
+		crashers=$$(ls "$$dir/testdata/fuzz/$$name" 2>/dev/null | wc -l || true); \
 		echo "fuzzing $$name in $$dir for $(FUZZTIME)"; \
-		if $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir" >"$$out" 2>&1; then \
-			tail -1 "$$out"; continue; \
+		if (cd "$$dir" && "$$test" -test.run '^$$' -test.fuzz "^$$name\$$" -test.fuzztime $(FUZZTIME) \
+			-test.fuzzcachedir "$$cache/$$pkg") >"$$out" 2>&1; then \
+			echo "  $$(tail -2 "$$out" | head -1)"; continue; \
 		fi; \
 		if [ "$$(ls "$$dir/testdata/fuzz/$$name" 2>/dev/null | wc -l || true)" = "$$crashers" ] && \
 			grep -q '^    context deadline exceeded$$' "$$out" && ! grep -q -e 'Failing input' -e '^panic:' "$$out"; then \
