@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -147,6 +151,11 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 	matchID := dig(d, "requestMatch", "match", "id").(string)
 	mentor.gql(`mutation($id: ID!) { acceptMatch(input: {matchId: $id}) { match { status } userErrors { code } } }`, map[string]any{"id": matchID})
 
+	// The mentee's dashboard listens to the match over WebSocket from
+	// before Redis goes until after it is back, recording the position of
+	// each session it hears of (sessions are told to their author only).
+	heard := listenForSessions(t, ts.URL, mentee.token, matchID)
+
 	// The mentee logs sessions one after another, from before Redis goes
 	// until after it is back.
 	var (
@@ -269,4 +278,92 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		t.Errorf("%d sessions saved for %d mutations acknowledged", len(shown), acked)
 	}
 	t.Logf("%d mutations: %d acknowledged, %d saved; the others answered %v", len(outcomes), acked, len(shown), answers)
+
+	// The subscriber that was listening throughout hears of every saved
+	// session, those saved while Redis was gone included, each once.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		positions, dup, err := heard()
+		if dup != "" {
+			t.Fatalf("the subscriber heard of the session at position %s twice", dup)
+		}
+		if len(positions) == len(shown) {
+			break
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("the subscriber heard of %d sessions of %d saved (%v)", len(positions), len(shown), err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// listenForSessions subscribes to a match's updates over WebSocket and
+// returns a function that reports the positions of the SessionLogged
+// updates heard so far, the first position heard twice, and why the
+// subscription ended, if it did.
+func listenForSessions(t *testing.T, url, token, matchID string) func() (map[string]bool, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	for _, m := range []map[string]any{
+		{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}},
+		{"id": "1", "type": "subscribe", "payload": map[string]any{
+			"query":     `subscription($id: ID!) { matchUpdated(matchId: $id) { position type } }`,
+			"variables": map[string]any{"id": matchID},
+		}},
+	} {
+		if err := wsjson.Write(ctx, conn, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSubscribers(t, url, 1)
+	var (
+		mu        sync.Mutex
+		positions = map[string]bool{}
+		dup       string
+		ended     error
+	)
+	go func() {
+		for {
+			var m struct {
+				Type    string `json:"type"`
+				Payload struct {
+					Data struct {
+						MatchUpdated struct{ Position, Type string } `json:"matchUpdated"`
+					} `json:"data"`
+				} `json:"payload"`
+			}
+			err := wsjson.Read(ctx, conn, &m)
+			mu.Lock()
+			switch {
+			case err != nil:
+				ended = err
+			case m.Type == "ping":
+				_ = wsjson.Write(ctx, conn, map[string]string{"type": "pong"})
+			case m.Type == "next" && m.Payload.Data.MatchUpdated.Type == "SessionLogged":
+				pos := m.Payload.Data.MatchUpdated.Position
+				if positions[pos] && dup == "" {
+					dup = pos
+				}
+				positions[pos] = true
+			case m.Type == "error" || m.Type == "complete":
+				ended = fmt.Errorf("the subscription ended with %q", m.Type)
+			}
+			stop := ended != nil
+			mu.Unlock()
+			if stop {
+				return
+			}
+		}
+	}()
+	return func() (map[string]bool, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(positions), dup, ended
+	}
 }
