@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"errors"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -24,4 +25,10 @@ func (f *faults) flushFault(path string) error {
 		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 	}
 	return nil
+}
+
+// noSpace reports whether err is the file system being out of space or
+// quota, which passes once space returns.
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

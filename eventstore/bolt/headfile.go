@@ -52,8 +52,6 @@ type headFile struct {
 	f      *os.File
 	noSync bool
 	cur    headRecord
-	// failWrite, when set by a test, fails the record's write.
-	failWrite func() error
 }
 
 // readHeadFile reads dir's head record. found is false when there is none;
@@ -142,11 +140,6 @@ func createHeadFile(dir string, rec headRecord, noSync bool) (*headFile, error) 
 func (h *headFile) record(pos eventstore.Position, hash []byte) error {
 	if pos <= h.cur.pos {
 		return nil
-	}
-	if h.failWrite != nil {
-		if err := h.failWrite(); err != nil {
-			return fmt.Errorf("write %s: %w", HeadFileName, err)
-		}
 	}
 	next := headRecord{seq: h.cur.seq + 1, pos: pos, hash: hash}
 	if _, err := h.f.WriteAt(headSlot(next), int64(next.seq%2)*headSlotSize); err != nil {

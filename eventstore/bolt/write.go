@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,12 +64,6 @@ func (s *Store) brokenErr() error {
 func (s *Store) breakWith(err error) {
 	err = fmt.Errorf("%w: stopped after a storage failure (reopen to recover): %w", eventstore.ErrUnavailable, err)
 	s.broken.CompareAndSwap(nil, &err)
-}
-
-// noSpace reports whether err is the file system being out of space or
-// quota, which passes once space returns.
-func noSpace(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // writer is the only goroutine that appends. It takes whatever is queued,
