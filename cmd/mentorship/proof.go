@@ -149,8 +149,9 @@ func checkProofs(ctx context.Context, dir string, store eventstore.Store) ([]pro
 	if err != nil {
 		return nil, err
 	}
-	claims = append(claims, savedStateClaims(dir, notify.FileName, "composer", "position")...)
-	claims = append(claims, savedStateClaims(dir, process.FileName, "state", "settled")...)
+	for _, w := range workerFiles {
+		claims = append(claims, savedStateClaims(dir, w)...)
+	}
 	var problems []proofProblem
 	for _, c := range claims {
 		if p, ok, err := checkClaim(ctx, store, head, c); err != nil {
@@ -224,26 +225,37 @@ func snapshotClaims(dir string) ([]claim, error) {
 	return claims, nil
 }
 
-// savedStateClaims reads a worker's saved state (magic, format, then the
-// checkpoint) and the position it keeps beside it from the meta bucket of
-// its bbolt file. A file that is missing, in use or unreadable proves
-// nothing here; its owner reports it.
-func savedStateClaims(dir, name, stateKey, positionKey string) []claim {
+// workerFile is where a worker that follows the log keeps, in the meta
+// bucket of its bbolt file, its saved state (magic, format, then the
+// checkpoint) and a position beside it.
+type workerFile struct {
+	name, stateKey, positionKey, position string
+}
+
+var workerFiles = []workerFile{
+	{notify.FileName, "composer", "position", "composed position"},
+	{process.FileName, "state", "settled", "settled position"},
+}
+
+// savedStateClaims reads a worker's saved state and position. A file that
+// is missing, in use or unreadable proves nothing here; its owner reports
+// it.
+func savedStateClaims(dir string, w workerFile) []claim {
 	var claims []claim
-	_ = readBolt(filepath.Join(dir, name), func(tx *bbolt.Tx) error {
+	_ = readBolt(filepath.Join(dir, w.name), func(tx *bbolt.Tx) error {
 		meta := tx.Bucket([]byte("meta"))
 		if meta == nil {
 			return nil
 		}
-		if v := meta.Get([]byte(stateKey)); len(v) > 8 {
+		if v := meta.Get([]byte(w.stateKey)); len(v) > 8 {
 			d := statecodec.Decoder{B: v[8:]}
 			d.Uvarint() // format
 			if cp := d.Checkpoint(); d.Err == nil {
-				claims = append(claims, claim{file: name + " (saved state)", cp: cp})
+				claims = append(claims, claim{file: w.name + " (saved state)", cp: cp})
 			}
 		}
-		if v := meta.Get([]byte(positionKey)); len(v) == 8 {
-			claims = append(claims, claim{file: name + " (" + positionKey + " position)", cp: statecodec.Checkpoint{Pos: eventstore.Position(binary.BigEndian.Uint64(v))}})
+		if v := meta.Get([]byte(w.positionKey)); len(v) == 8 {
+			claims = append(claims, claim{file: w.name + " (" + w.position + ")", cp: statecodec.Checkpoint{Pos: eventstore.Position(binary.BigEndian.Uint64(v))}})
 		}
 		return nil
 	})
@@ -347,15 +359,12 @@ func settleAccepted(dir string, head eventstore.Position, accepted []string, pro
 			}
 		}
 	}
-	for _, f := range []struct{ name, stateKey, positionKey string }{
-		{notify.FileName, "composer", "position"},
-		{process.FileName, "state", "settled"},
-	} {
-		if !slices.ContainsFunc(problems, func(p proofProblem) bool { return strings.HasPrefix(p.file, f.name+" ") }) {
+	for _, w := range workerFiles {
+		if !slices.ContainsFunc(problems, func(p proofProblem) bool { return strings.HasPrefix(p.file, w.name+" ") }) {
 			continue
 		}
-		if err := lowerSavedState(filepath.Join(dir, f.name), f.stateKey, f.positionKey, head); err != nil {
-			return fmt.Errorf("rewrite %s: %w", f.name, err)
+		if err := lowerSavedState(filepath.Join(dir, w.name), w.stateKey, w.positionKey, head); err != nil {
+			return fmt.Errorf("rewrite %s: %w", w.name, err)
 		}
 	}
 	out, err := os.OpenFile(filepath.Join(dir, acceptedFileName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

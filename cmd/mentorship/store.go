@@ -75,8 +75,8 @@ func openServedStore(ctx context.Context, cfg config.Config, reg prometheus.Regi
 	for _, a := range accepted {
 		log.Error().Str("accepted", a).Uint64("head", uint64(head)).Msg("SERVING A SHORTER LOG: the operator accepted the loss of events (--" + acceptFlag + ")")
 	}
-	for _, p := range problems {
-		log.Error().Str("file", p.file).Str("accepted", p.what).Uint64("head", uint64(head)).Msg("SERVING A SHORTER LOG: the operator accepted what this record proved lost (--" + acceptFlag + ")")
+	for _, p := range summarize(problems) {
+		log.Error().Str("accepted", p).Uint64("head", uint64(head)).Msg("SERVING A SHORTER LOG: the operator accepted what this record proved lost (--" + acceptFlag + ")")
 	}
 	if err := settleAccepted(cfg.DataDir, head, accepted, problems); err != nil {
 		_ = store.Close()

@@ -204,10 +204,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	rec, haveRec, recErr := readHeadFile(dir)
 	switch err := checkFile(path); {
-	case errors.Is(err, errMissingFile) && opts.MustExist:
-		return nil, fmt.Errorf("open event store: %w: %s is missing or empty in %s", eventstore.ErrCorrupt, FileName, dir)
 	case errors.Is(err, errMissingFile) && haveRec && !opts.AcceptShorterLog:
 		return nil, fmt.Errorf("open event store: %w: %s is missing or empty, but %s records that the log held position %d", eventstore.ErrShorterLog, FileName, HeadFileName, rec.pos)
+	case errors.Is(err, errMissingFile) && opts.MustExist:
+		return nil, fmt.Errorf("open event store: %w: %s is missing or empty in %s", eventstore.ErrCorrupt, FileName, dir)
 	case err != nil && !errors.Is(err, errMissingFile):
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
