@@ -184,8 +184,9 @@ func TestDeletedLogIsRefusedByVerifyAndServe(t *testing.T) {
 // Deleting the newest events and rewriting bbolt's head, which leaves a
 // valid chain, is refused at serve without --anchor: the head record
 // proves it, and so do the snapshots, the saved states and Grace's account
-// when the head record is gone too. Once accepted, Grace can still sign in
-// and nothing answers INTERNAL.
+// when the head record is gone too. Once accepted, Grace can still sign in,
+// and changing her profile answers that there is no such member, not
+// INTERNAL.
 func TestRewoundLogIsRefusedAtServe(t *testing.T) {
 	p := newProgramDir(t)
 	rewindLog(t, p.dir, p.first)
@@ -211,8 +212,8 @@ func TestRewoundLogIsRefusedAtServe(t *testing.T) {
 			t.Fatalf("updateProfile of a member the log lost answered INTERNAL: %+v", res.Errors)
 		}
 	}
-	if bytes.Contains(res.Data, []byte("INTERNAL")) {
-		t.Fatalf("updateProfile of a member the log lost answered INTERNAL: %s", res.Data)
+	if !bytes.Contains(res.Data, []byte(`"code":"MEMBER_NOT_FOUND"`)) {
+		t.Fatalf("updateProfile of a member the log lost answered %s, want the user error MEMBER_NOT_FOUND", res.Data)
 	}
 	ada := &client{t: t, url: ts.URL}
 	ada.login("Mentee", "ada@example.org")
