@@ -14,6 +14,7 @@ import (
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
 )
@@ -80,6 +81,9 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message, gerr.Extensions["code"] = "not found", CodeNotFound
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
+		case errors.Is(err, eventstore.ErrUnavailable):
+			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the store cannot save changes")
+			gerr.Message, gerr.Extensions["code"] = "the server cannot save changes now; try again", CodeUnavailable
 		case errors.Is(err, projections.ErrUnavailable):
 			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
 			gerr.Message, gerr.Extensions["code"] = "the read models are unavailable; try again", CodeUnavailable

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
@@ -43,5 +45,34 @@ func TestASavedChangeIsNeverAnsweredAsAnError(t *testing.T) {
 	}
 	if err := json.Unmarshal(r.raw, &body); err != nil || !body.Extensions.ReadYourWrites.Saved || body.Extensions.ReadYourWrites.Shown || body.Extensions.ReadYourWrites.Position == "" {
 		t.Fatalf("the answer does not say the change is saved but not shown: %s", truncate(r.raw))
+	}
+}
+
+// fullStore is a store whose disk is full: every append is refused as the
+// embedded store refuses one it has no space for.
+type fullStore struct{ eventstore.Store }
+
+func (fullStore) Append(context.Context, string, eventstore.ExpectedRevision, ...eventstore.EventData) (eventstore.AppendResult, error) {
+	return eventstore.AppendResult{}, fmt.Errorf("append: %w: no space left for the journal", eventstore.ErrUnavailable)
+}
+
+// A change the store cannot take now is answered UNAVAILABLE, a temporary
+// failure to try again, not INTERNAL, and nothing is written.
+func TestAFullStoreAnswersUnavailable(t *testing.T) {
+	e := buildEnvWith(t, false, func(r *graph.Resolver) {
+		svc, err := command.New(fullStore{r.Store}, domain.DefaultProgram(), r.Clock, command.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Commands = svc
+	})
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	before := e.head()
+	r := e.do(tok, `mutation { updateProfile(input: {name: "Mia Renamed"}) { userErrors { code } } }`, nil)
+	if r.code() != "UNAVAILABLE" {
+		t.Fatalf("an append the store cannot take: %s", truncate(r.raw))
+	}
+	if e.head() != before {
+		t.Fatal("a refused append wrote events")
 	}
 }
