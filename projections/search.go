@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/google/uuid"
@@ -39,7 +37,8 @@ type SkillFilter struct {
 // SearchQuery is a Find a Mentor search.
 type SearchQuery struct {
 	// Words is the biography search: every word must appear in the
-	// biography as a whole word, ignoring case and punctuation.
+	// biography as a whole word, ignoring case and punctuation (see
+	// Words). Text holding no word at all finds nobody.
 	Words string
 	// Each list filter matches mentors having any of its values; the
 	// filters combine with AND.
@@ -75,14 +74,6 @@ type SearchResult struct {
 	// Total counts every mentor the query matches.
 	Total       int
 	HasNextPage bool
-}
-
-// Words splits text into the words the biography search matches: runs of
-// letters and digits, lower-cased.
-func Words(text string) []string {
-	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
 }
 
 // searchIndex maps terms (biography words and facet values) to bitmaps of
@@ -160,48 +151,6 @@ func (ix *searchIndex) profileTerms(pr *domain.Profile, fn func(term []byte)) {
 // skillTerm is the term of mentors rating a skill at least r.
 func skillTerm(skill string, r int) string {
 	return termSkill + strconv.Itoa(min(max(r, 1), 9)) + ":" + skill
-}
-
-// appendWords appends each word of text, lower-cased, to dst and calls fn
-// with dst holding the word; it returns dst as it was. Words are what Words
-// returns: runs of letters and digits after lower-casing.
-func appendWords(dst []byte, text string, fn func([]byte)) []byte {
-	base := len(dst)
-	w := dst
-	for i := 0; i < len(text); {
-		c := text[i]
-		var r rune
-		size := 1
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
-				w = append(w, c)
-				i++
-				continue
-			}
-		} else {
-			r, size = utf8.DecodeRuneInString(text[i:])
-			if r != utf8.RuneError || size > 1 {
-				if lr := unicode.ToLower(r); unicode.IsLetter(lr) || unicode.IsDigit(lr) {
-					w = utf8.AppendRune(w, lr)
-					i += size
-					continue
-				}
-			}
-		}
-		// A separator ends the word so far.
-		if len(w) > base {
-			fn(w)
-			w = w[:base]
-		}
-		i += size
-	}
-	if len(w) > base {
-		fn(w)
-	}
-	return w[:base]
 }
 
 // termNumbers collects the distinct term numbers of a profile, adding terms
@@ -307,8 +256,21 @@ type SearchPlan struct {
 	after *cursor
 }
 
-// PlanSearch checks a search and turns it into a plan.
+// termNoWord is the term of the empty word, which no profile has:
+// profileTerms gives only words of at least one letter or digit.
+const termNoWord = termWord
+
+// PlanSearch checks a search and turns it into a plan. The words and the
+// city are single lines of visible text, as profiles hold them (see
+// domain.CheckText); other text is refused with the domain's INVALID_INPUT
+// *domain.Error naming the field.
 func PlanSearch(q SearchQuery) (SearchPlan, error) {
+	if err := domain.CheckText("words", q.Words, domain.SingleLine); err != nil {
+		return SearchPlan{}, err
+	}
+	if err := domain.CheckText("city", q.City, domain.SingleLine); err != nil {
+		return SearchPlan{}, err
+	}
 	words := Words(q.Words)
 	if len(words) > MaxSearchWords {
 		return SearchPlan{}, ErrTooManyWords
@@ -323,6 +285,14 @@ func PlanSearch(q SearchQuery) (SearchPlan, error) {
 	}
 	for _, w := range words {
 		pl.Groups = append(pl.Groups, []string{termWord + w})
+	}
+	// Search text without a word in it (only punctuation, symbols or emoji,
+	// such as "%" or "😀") asks for words no biography holds as words, so
+	// it finds nobody; left without a group, it would ask for nothing and
+	// find every mentor. Between words, such text separates them, as the
+	// comma of "engineer," does.
+	if len(words) == 0 && strings.TrimSpace(q.Words) != "" {
+		pl.Groups = append(pl.Groups, []string{termNoWord})
 	}
 	lists := []struct {
 		prefix string

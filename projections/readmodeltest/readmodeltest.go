@@ -56,6 +56,7 @@ func Run(t *testing.T, h Harness) {
 		fn   func(*testing.T, Harness)
 	}{
 		{"SearchExactWords", testSearchExactWords},
+		{"SearchWordsOfAnyScript", testSearchWordsOfAnyScript},
 		{"SearchFiltersOrderingAndPages", testSearchFilters},
 		{"SearchOnlyAvailable", testSearchOnlyAvailable},
 		{"SearchFacetFilters", testSearchFacets},

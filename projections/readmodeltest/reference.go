@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
@@ -333,17 +334,22 @@ func (r *reference) MembersByID(ids []uuid.UUID) []*projections.MemberView {
 }
 
 // bioWords splits text into the words the biography search matches: the
-// runs of letters and digits, compared without case.
+// runs of letters and digits, with the combining marks that follow them,
+// in composed form and compared without case. Variation selectors do not
+// change a word.
 func bioWords(text string) []string {
 	var out []string
 	var word []rune
-	for _, c := range text + " " {
-		if unicode.IsLetter(c) || unicode.IsDigit(c) {
+	for _, c := range norm.NFC.String(text) + " " {
+		switch {
+		case unicode.Is(unicode.Variation_Selector, c):
+			continue
+		case unicode.IsLetter(c) || unicode.IsDigit(c) || len(word) > 0 && unicode.IsMark(c):
 			word = append(word, unicode.ToLower(c))
 			continue
 		}
 		if len(word) > 0 {
-			out = append(out, string(word))
+			out = append(out, norm.NFC.String(string(word)))
 			word = word[:0]
 		}
 	}
@@ -458,10 +464,17 @@ func (r *reference) finds(m *refMember, q projections.SearchQuery, words []strin
 // SearchMentors implements projections.MemberReader by scanning every
 // mentor.
 func (r *reference) SearchMentors(q projections.SearchQuery) (projections.SearchResult, error) {
+	for _, f := range [][2]string{{"words", q.Words}, {"city", q.City}} {
+		if err := domain.CheckText(f[0], f[1], domain.SingleLine); err != nil {
+			return projections.SearchResult{}, err
+		}
+	}
 	words := bioWords(q.Words)
 	if len(words) > projections.MaxSearchWords {
 		return projections.SearchResult{}, projections.ErrTooManyWords
 	}
+	// Search text holding no word asks for words no biography holds.
+	noWord := len(words) == 0 && strings.TrimSpace(q.Words) != ""
 	var after *refKey
 	if q.After != "" {
 		var err error
@@ -480,7 +493,7 @@ func (r *reference) SearchMentors(q projections.SearchQuery) (projections.Search
 	}
 	var found []hit
 	for _, m := range r.members {
-		if m.role == domain.RoleMentor && r.finds(m, q, words) {
+		if m.role == domain.RoleMentor && !noWord && r.finds(m, q, words) {
 			found = append(found, hit{m, refKey{overlap(viewer, m), m.profile.Name, m.id}})
 		}
 	}
