@@ -252,7 +252,7 @@ func TestResourceCommandsTakeVisibleTextOnly(t *testing.T) {
 	var cases []resourceCase
 	for _, f := range fields {
 		for _, r := range f.rows() {
-			cases = append(cases, resourceCase{name: r.name, given: r.given, when: r.when, then: r.then, err: r.err})
+			cases = append(cases, resourceCase(r))
 		}
 	}
 	runResourceCases(t, cases)

@@ -18,7 +18,7 @@ const scotland = "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U
 // visibleText is text every field takes as it is: accents, a sharp s,
 // Chinese, Arabic, an emoji, an emoji joined by a zero-width joiner, a
 // subdivision flag, and a Persian word with its zero-width non-joiner.
-const visibleText = "Zoë Straße 中文 العربية 😀 👩‍💻 " + scotland + " می‌خواهم"
+const visibleText = "Zoë Straße 中文 العربية 😀 👩\u200D💻 " + scotland + " می\u200Cخواهم"
 
 // hiddenTexts are refused in every text field: each hides a character that
 // is invisible or moves the text around it.
