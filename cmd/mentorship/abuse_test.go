@@ -13,7 +13,7 @@ import (
 // The attacks found against a running server, replayed through the real
 // one: each is refused at once, and shows nothing.
 func TestAttacksOnTheRealServerAreRefused(t *testing.T) {
-	var logs bytes.Buffer
+	var logs syncBuffer
 	ts := startServerLogging(t, "", &logs, "--env", "production", "--log-level", "info")
 	code := func(r gqlResponse) string {
 		if len(r.Errors) == 0 {
