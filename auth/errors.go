@@ -84,6 +84,12 @@ var (
 	ErrTokenRevoked       = &Error{Code: CodeTokenRevoked, Message: "the session has ended; sign in again"}
 )
 
+// ErrUnavailable marks a failure of a store shared between instances
+// (Redis) that cannot be reached now: nothing of the operation was done,
+// and the same call may succeed in a moment. It is no refusal (no code),
+// so callers answer it as a temporary failure.
+var ErrUnavailable = errors.New("the accounts store cannot be reached now")
+
 // The causes with which Watch contexts end on revocation. Each matches
 // ErrTokenRevoked.
 var (

@@ -125,19 +125,49 @@ func (s *Service) applyRevocation(r Revocation) {
 // starts. It stands in for the revocations that may have been lost while
 // the link to the other instances was down.
 func (s *Service) recheck() {
+	go s.recheckLive()
+}
+
+// recheckLive does recheck's work in its own goroutine, so that the link
+// to the other instances goes on meanwhile. A session the store refuses
+// ends its contexts at once; one the store cannot answer for yet (the
+// store's own link may come back a moment after the revocations') is
+// tried again with back-off, and ended only when recheckTimeout passes
+// without an answer.
+func (s *Service) recheckLive() {
 	s.sessions.flush()
 	ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
 	defer cancel()
-	now := s.clock.Now()
-	ended := 0
-	for _, w := range s.hub.watchers() {
-		if _, err := s.check(ctx, w.hash, now); err != nil {
-			if ErrorCode(err) == "" {
-				s.log.Error().Err(err).Str("session", w.hash.sessionID()).Msg("checking a live session after revocations may have been lost")
+	pending, ended := s.hub.watchers(), 0
+	for wait := 50 * time.Millisecond; len(pending) > 0; wait = min(2*wait, 2*time.Second) {
+		now := s.clock.Now()
+		var retry []*watcher
+		var lastErr error
+		for _, w := range pending {
+			_, err := s.check(ctx, w.hash, now)
+			switch {
+			case err == nil:
+			case ErrorCode(err) != "":
+				s.hub.endWatcher(w, err)
+				ended++
+			default:
+				retry, lastErr = append(retry, w), err
 			}
-			s.hub.endWatcher(w, err)
-			ended++
 		}
+		if pending = retry; len(pending) == 0 {
+			break
+		}
+		select {
+		case <-time.After(wait):
+			continue
+		case <-ctx.Done():
+		}
+		s.log.Error().Err(lastErr).Int("sessions", len(pending)).Msg("live sessions could not be checked after revocations may have been lost; ending them")
+		for _, w := range pending {
+			s.hub.endWatcher(w, lastErr)
+		}
+		ended += len(pending)
+		pending = nil
 	}
 	s.log.Info().Int("ended", ended).Msg("checked live sessions after revocations may have been lost")
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/command"
@@ -22,6 +23,10 @@ var _ Authenticator = SessionAuth{}
 func (a SessionAuth) Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error) {
 	actor, sess, err := a.Accounts.Authenticate(ctx, token)
 	if err != nil {
+		switch auth.ErrorCode(err) {
+		case auth.CodeTokenInvalid, auth.CodeTokenExpired, auth.CodeTokenRevoked:
+			err = fmt.Errorf("%w: %w", ErrBadToken, err)
+		}
 		return ctx, func() {}, actor, err
 	}
 	wctx, cancel := a.Accounts.Watch(ctx, sess)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/domain"
 )
@@ -55,6 +56,9 @@ var ErrBadToken = errors.New("the token is invalid, expired or revoked")
 
 var errBadToken = &apiError{CodeUnauthenticated, ErrBadToken.Error()}
 
+// errSignInUnavailable answers a token that could not be checked now.
+var errSignInUnavailable = &apiError{CodeUnavailable, "signing in cannot be checked now; try again"}
+
 // bearer extracts the token of an Authorization header value.
 func bearer(h string) string {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
@@ -80,9 +84,17 @@ func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 			return
 		}
 		ctx, cancel, actor, err := auth.Authenticate(r.Context(), token)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			WriteError(w, r, http.StatusUnauthorized, errBadToken)
+			return
+		case err != nil:
+			// The token may well be good: the sessions cannot be read
+			// now, which the client should try again, not sign in anew.
+			zerolog.Ctx(r.Context()).Warn().Err(err).Msg("a token could not be checked")
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, r, http.StatusServiceUnavailable, errSignInUnavailable)
 			return
 		}
 		defer cancel()
@@ -96,6 +108,10 @@ type cancelKey struct{}
 // closeForbidden is the WebSocket close code of a refused connection_init.
 const closeForbidden = 4403
 
+// closeTryAgainLater is the WebSocket close code of a connection_init
+// whose token could not be checked now.
+const closeTryAgainLater = 1013
+
 // websocketInit signs in a WebSocket from the token in its connection_init
 // payload ({"Authorization": "Bearer ..."} or {"token": "..."}).
 func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
@@ -108,10 +124,15 @@ func websocketInit(auth Authenticator) transport.WebsocketInitFunc {
 			return ctx, nil, nil
 		}
 		sctx, cancel, actor, err := auth.Authenticate(ctx, token)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrBadToken):
 			// 4403 is how graphql-transport-ws refuses a connection.
 			ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, closeForbidden), ErrBadToken.Error())
 			return ctx, nil, ErrBadToken
+		case err != nil:
+			// 1013 (try again later): the token could not be checked now.
+			ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, closeTryAgainLater), errSignInUnavailable.msg)
+			return ctx, nil, errSignInUnavailable
 		}
 		sctx = context.WithValue(WithActor(sctx, actor), tokenKey{}, token)
 		return context.WithValue(sctx, cancelKey{}, cancel), nil, nil

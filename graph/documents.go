@@ -98,9 +98,12 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	}
 	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
-	if d, m, ok := r.Matches.Document(docID); ok {
-		p.Document = r.showDocument(a, d, m)
-	}
+	r.readBack(ctx, res.Position, func() error {
+		if d, m, ok := r.Matches.Document(docID); ok {
+			p.Document = r.showDocument(a, d, m)
+		}
+		return nil
+	})
 	return p, nil
 }
 
@@ -125,9 +128,12 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 	}
 	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
-	if nd, nm, ok := r.Matches.Document(d.ID); ok {
-		p.Document = r.showDocument(a, nd, nm)
-	}
+	r.readBack(ctx, res.Position, func() error {
+		if nd, nm, ok := r.Matches.Document(d.ID); ok {
+			p.Document = r.showDocument(a, nd, nm)
+		}
+		return nil
+	})
 	return p, nil
 }
 

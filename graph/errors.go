@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
@@ -81,6 +82,9 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message, gerr.Extensions["code"] = "not found", CodeNotFound
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
+		case errors.Is(err, auth.ErrUnavailable):
+			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the accounts store cannot be reached")
+			gerr.Message, gerr.Extensions["code"] = "signing up and in cannot be done now; try again", CodeUnavailable
 		case errors.Is(err, eventstore.ErrUnavailable):
 			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the store cannot save changes")
 			gerr.Message, gerr.Extensions["code"] = "the server cannot save changes now; try again", CodeUnavailable

@@ -31,9 +31,10 @@ func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.R
 	r.settle(ctx, res)
 	p := &model.MatchPayload{UserErrors: ue, ClientMutationID: cmid}
 	if a, ok := ActorFrom(ctx); ok && id != uuid.Nil {
-		if m, _ := r.visibleMatch(a, id); m != nil {
-			p.Match = m
-		}
+		r.readBack(ctx, res.Position, func() (err error) {
+			p.Match, err = r.visibleMatch(a, id)
+			return err
+		})
 	}
 	return p, nil
 }
@@ -55,10 +56,13 @@ func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventst
 	}
 	r.settle(ctx, command.Result{Position: pos})
 	p := &model.SessionPayload{UserErrors: ue, ClientMutationID: cmid}
-	if s, ok := r.Matches.Session(id); ok {
-		a, _ := ActorFrom(ctx)
-		p.Session = showSession(a, s)
-	}
+	r.readBack(ctx, pos, func() error {
+		if s, ok := r.Matches.Session(id); ok {
+			a, _ := ActorFrom(ctx)
+			p.Session = showSession(a, s)
+		}
+		return nil
+	})
 	return p, nil
 }
 
@@ -69,10 +73,13 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 	}
 	r.settle(ctx, command.Result{Position: pos})
 	p := &model.ResourcePayload{UserErrors: ue, ClientMutationID: cmid}
-	if res, ok := r.Matches.Resource(id); ok {
-		a, _ := ActorFrom(ctx)
-		p.Resource = showResource(a, res)
-	}
+	r.readBack(ctx, pos, func() error {
+		if res, ok := r.Matches.Resource(id); ok {
+			a, _ := ActorFrom(ctx)
+			p.Resource = showResource(a, res)
+		}
+		return nil
+	})
 	return p, nil
 }
 

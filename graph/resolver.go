@@ -85,11 +85,31 @@ func (r *Resolver) settle(ctx context.Context, res command.Result) {
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.Waiter.WaitFor(wait, res.Position); err != nil {
-		r.Log.Warn().Err(err).Uint64("position", uint64(res.Position)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
-		if graphql.HasOperationContext(ctx) {
-			graphql.RegisterExtension(ctx, "readYourWrites", map[string]any{
-				"saved": true, "shown": false, "position": strconv.FormatUint(uint64(res.Position), 10),
-			})
-		}
+		r.notShown(ctx, res.Position, err)
+	}
+}
+
+// notShown says in the response that the change saved at pos was not
+// shown by the read models when the answer was built.
+func (r *Resolver) notShown(ctx context.Context, pos eventstore.Position, err error) {
+	r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
+	if graphql.HasOperationContext(ctx) {
+		graphql.RegisterExtension(ctx, "readYourWrites", map[string]any{
+			"saved": true, "shown": false, "position": strconv.FormatUint(uint64(pos), 10),
+		})
+	}
+}
+
+// readBack reads a mutation's object back for its payload. A read model
+// that cannot answer (a shared store gone) leaves the object out rather
+// than turning a change saved at pos into an error, and the answer says
+// so; a refusal (pos 0) just goes without it.
+func (r *Resolver) readBack(ctx context.Context, pos eventstore.Position, read func() error) {
+	failed, err := readSafely(read)
+	if err == nil {
+		err = failed
+	}
+	if err != nil && pos != 0 {
+		r.notShown(ctx, pos, err)
 	}
 }

@@ -274,9 +274,12 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	}
 	r.settle(ctx, res)
 	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
-	if v, ok := r.Members.Member(id); ok {
-		payload.Member = r.showMember(a, v)
-	}
+	r.readBack(ctx, res.Position, func() error {
+		if v, ok := r.Members.Member(id); ok {
+			payload.Member = r.showMember(a, v)
+		}
+		return nil
+	})
 	return payload, nil
 }
 

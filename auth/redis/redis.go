@@ -585,12 +585,19 @@ func decode(value any, v any) error {
 // wrap prefixes err with the store and op, except for nil, the sentinel
 // errors of the store's contract and context errors, which callers match
 // as they are.
+//
+// Any other error but a refusal of the accounts' own (an *auth.Error from
+// a callback) is Redis failing to answer, and is marked
+// auth.ErrUnavailable so that the API answers it as a temporary failure.
 func wrap(op string, err error) error {
+	var refusal *auth.Error
 	switch {
 	case err == nil,
 		errors.Is(err, auth.ErrNotFound), errors.Is(err, auth.ErrExists), errors.Is(err, auth.ErrKeyMismatch),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case errors.As(err, &refusal):
+		return fmt.Errorf("auth store: %s: %w", op, err)
 	}
-	return fmt.Errorf("auth store: %s: %w", op, err)
+	return fmt.Errorf("auth store: %s: %w: %w", op, auth.ErrUnavailable, err)
 }
