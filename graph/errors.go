@@ -95,6 +95,9 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
 		case errors.As(err, &derr):
 			gerr.Message, gerr.Extensions["code"] = derr.Message, CodeBadUserInput
+			if derr.Field != "" {
+				gerr.Extensions["field"] = derr.Field
+			}
 		case isArgumentError(ctx, gerr):
 			gerr.Extensions["code"] = CodeBadUserInput
 		default:
