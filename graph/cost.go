@@ -178,16 +178,11 @@ func (m *meter) set(set ast.SelectionSet, parent *ast.Definition, introspecting 
 	return c
 }
 
-// field adds one field's own cost (from fieldCost) to the set it stands in.
+// field adds one field's own cost (from fieldCost) to the set it stands
+// in, where the field itself is one of the set's fields.
 func (c *cost) field(f cost) {
-	c.depth = max(c.depth, f.depth)
-	c.flat = satAdd(c.flat, 1)
-	c.width = max(c.width, f.width)
-	c.aliases = satAdd(c.aliases, f.aliases)
-	c.fields = satAdd(c.fields, f.fields)
-	c.objects = satAdd(c.objects, f.objects)
-	c.introspection = c.introspection || f.introspection
-	c.variable = c.variable || f.variable
+	f.flat = 1
+	c.add(f)
 }
 
 // fieldCost measures one field and what it selects.
