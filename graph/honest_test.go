@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/mentorship/mentorship/command"
@@ -46,6 +47,13 @@ func TestASavedChangeIsNeverAnsweredAsAnError(t *testing.T) {
 	if err := json.Unmarshal(r.raw, &body); err != nil || !body.Extensions.ReadYourWrites.Saved || body.Extensions.ReadYourWrites.Shown || body.Extensions.ReadYourWrites.Position == "" {
 		t.Fatalf("the answer does not say the change is saved but not shown: %s", truncate(r.raw))
 	}
+	// Two changes in one operation: one extension, at the later change.
+	first := body.Extensions.ReadYourWrites.Position
+	r = e.do(tok, `mutation { a: updateProfile(input: {name: "Mia One"}) { userErrors { code } } b: updateProfile(input: {name: "Mia Two"}) { userErrors { code } } }`, nil)
+	body.Extensions.ReadYourWrites.Position = ""
+	if err := json.Unmarshal(r.raw, &body); err != nil || len(r.Errors) > 0 || atoi(body.Extensions.ReadYourWrites.Position) <= atoi(first) {
+		t.Fatalf("two saved changes in one operation: %s", truncate(r.raw))
+	}
 }
 
 // fullStore is a store whose disk is full: every append is refused as the
@@ -75,4 +83,9 @@ func TestAFullStoreAnswersUnavailable(t *testing.T) {
 	if e.head() != before {
 		t.Fatal("a refused append wrote events")
 	}
+}
+
+func atoi(s string) uint64 {
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
 }

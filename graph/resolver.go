@@ -93,11 +93,18 @@ func (r *Resolver) settle(ctx context.Context, res command.Result) {
 // shown by the read models when the answer was built.
 func (r *Resolver) notShown(ctx context.Context, pos eventstore.Position, err error) {
 	r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
-	if graphql.HasOperationContext(ctx) {
-		graphql.RegisterExtension(ctx, "readYourWrites", map[string]any{
-			"saved": true, "shown": false, "position": strconv.FormatUint(uint64(pos), 10),
-		})
+	if !graphql.HasOperationContext(ctx) {
+		return
 	}
+	position := strconv.FormatUint(uint64(pos), 10)
+	// One extension per response (gqlgen refuses a second): a later
+	// change of the same response, or a read-back after a wait that
+	// failed, updates it to the latest position.
+	if seen, ok := graphql.GetExtension(ctx, "readYourWrites").(map[string]any); ok {
+		seen["position"] = position
+		return
+	}
+	graphql.RegisterExtension(ctx, "readYourWrites", map[string]any{"saved": true, "shown": false, "position": position})
 }
 
 // readBack reads a mutation's object back for its payload. A read model
