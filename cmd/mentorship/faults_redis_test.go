@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,80 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mentorship/mentorship/internal/redistest"
 )
-
-// redisProcess is a redis-server of the test's own, which the test can
-// kill and start again on the same port and data directory.
-type redisProcess struct {
-	t    *testing.T
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-// startRedisProcess starts a private redis-server on a free port. Its
-// append-only file keeps what it acknowledged across a kill, as a
-// production Redis configured for durability does. Without a redis-server
-// the test fails under CI=true and is skipped elsewhere.
-func startRedisProcess(t *testing.T) *redisProcess {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if strings.EqualFold(os.Getenv("CI"), "true") {
-			t.Fatalf("no redis-server to start: %v", err)
-		}
-		t.Skipf("no redis-server to start: %v (set CI=true to make this a failure)", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	r := &redisProcess{t: t, bin: bin, port: port, dir: t.TempDir()}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *redisProcess) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
-
-func (r *redisProcess) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always")
-	r.cmd.Stdout, r.cmd.Stderr = nil, nil
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + strconv.Itoa(r.port)})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server did not start on port %d: %v", r.port, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// kill stops the server without warning, as a crash or a lost host would.
-func (r *redisProcess) kill() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
 
 // outcome is how the server answered one mutation.
 type outcome struct {
@@ -144,7 +70,7 @@ func addSession(url, token, matchID string) outcome {
 // UNAUTHENTICATED; and once Redis answers again the server serves reads,
 // writes and sign-ins without being restarted.
 func TestRedisGoesAwayAndComesBack(t *testing.T) {
-	rs := startRedisProcess(t)
+	rs := redistest.StartProcess(t)
 	ts := startServer(t, "", "--redis-url", rs.URL(), "--redis-prefix", "faults")
 	mentee, mentor, mentorID := signUpPair(t, ts.URL)
 	d := mentee.gql(`mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id } userErrors { code } } }`, map[string]any{"m": mentorID})
@@ -203,7 +129,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		}
 	}
 	waitUntil("5 sessions acknowledged with Redis up", 30*time.Second, func() bool { a, _ := count(); return a >= 5 })
-	rs.kill()
+	rs.Kill()
 	waitUntil("3 mutations refused with Redis gone", 60*time.Second, func() bool { _, f := count(); return f >= 3 })
 
 	// Reads, sign-ups and sign-ins fail the same way while Redis is gone:
@@ -225,7 +151,7 @@ func TestRedisGoesAwayAndComesBack(t *testing.T) {
 		}
 	}
 
-	rs.start()
+	rs.Start()
 	ackedBefore, _ := count()
 	waitUntil("5 more sessions acknowledged after Redis came back", 60*time.Second, func() bool { a, _ := count(); return a >= ackedBefore+5 })
 	close(stop)
