@@ -115,7 +115,7 @@ bench-load: build ## Seed a store, start the server and print the load generator
 	echo "seeding $(LOAD_MENTORS) mentors, $(LOAD_MENTEES) mentees, $(LOAD_EVENTS) events"; \
 	bin/mentorship seed --data-dir "$$dir/data" --mentors $(LOAD_MENTORS) --mentees $(LOAD_MENTEES) --events $(LOAD_EVENTS) 2>"$$dir/seed.log" \
 		|| { cat "$$dir/seed.log"; exit 1; }; \
-	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json --signup-limit off >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
+	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json --signup-limit off --max-subscriptions 100000 >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
 	url=; for i in $$(seq 300); do url=$$(grep -o 'http://127.0.0.1:[0-9]*' "$$dir/serve.out" | head -1 || true); [ -n "$$url" ] && break; sleep 0.1; done; \
 	if [ -z "$$url" ]; then echo "the server did not start:"; cat "$$dir/serve.log"; exit 1; fi; \
 	echo "server at $$url; open-files limit $$(ulimit -n) (soft), $$(ulimit -Hn) (hard)"; \
@@ -143,7 +143,7 @@ soak: build ## Run the mixed load with 1,000 subscribers for SOAK_DURATION (30m)
 	echo "seeding $(SOAK_MENTORS) mentors, $(SOAK_MENTEES) mentees, $(SOAK_EVENTS) events"; \
 	bin/mentorship seed --data-dir "$$dir/data" --mentors $(SOAK_MENTORS) --mentees $(SOAK_MENTEES) --events $(SOAK_EVENTS) 2>"$$dir/seed.log" \
 		|| { cat "$$dir/seed.log"; exit 1; }; \
-	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json --signup-limit off >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
+	bin/mentorship serve --addr 127.0.0.1:0 --data-dir "$$dir/data" --log-level warn --log-format json --signup-limit off --max-subscriptions 100000 >"$$dir/serve.out" 2>"$$dir/serve.log" & pid=$$!; \
 	url=; for i in $$(seq 300); do url=$$(grep -o 'http://127.0.0.1:[0-9]*' "$$dir/serve.out" | head -1 || true); [ -n "$$url" ] && break; sleep 0.1; done; \
 	if [ -z "$$url" ]; then echo "the server did not start:"; cat "$$dir/serve.log"; exit 1; fi; \
 	echo "server at $$url; soaking for $(SOAK_DURATION) at $(SOAK_RATE)/s with $(SOAK_SUBSCRIBERS) subscribers"; \
