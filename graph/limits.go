@@ -118,7 +118,7 @@ func limitError(code, limit string, measured, most int, format string, args ...a
 	}}
 }
 
-// MutateOperationParameters parses the query with the token limit and
+// MutateOperationParameters counts the query's tokens, parses it and
 // refuses it when its executed cost is over a limit, or when it reads the
 // schema on a production server.
 func (l *limiter) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
