@@ -214,6 +214,13 @@ func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream str
 			return res.LastPosition, nil
 		case errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < s.maxRetries:
 			continue
+		case errors.Is(err, eventstore.ErrIdempotencyConflict) && attempt < s.maxRetries:
+			// Another writer recorded this step first with other contents:
+			// the same system rule run twice at different moments (a time
+			// rule by the process manager and by a command of the same
+			// rule). Decide again on what it left; a decision now empty
+			// was done.
+			continue
 		case errors.Is(err, eventstore.ErrWrongExpectedRevision):
 			return 0, fmt.Errorf("%s: %w", stream, ErrContention)
 		default:
