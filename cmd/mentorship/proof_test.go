@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/eventstore/bolt/bolttest"
 )
 
 // programDir is a data directory as a program leaves it after two runs:
@@ -189,7 +189,7 @@ func TestDeletedLogIsRefusedByVerifyAndServe(t *testing.T) {
 // INTERNAL.
 func TestRewoundLogIsRefusedAtServe(t *testing.T) {
 	p := newProgramDir(t)
-	rewindLog(t, p.dir, p.first)
+	bolttest.Rewind(t, p.dir, p.first)
 
 	wantRefusal(t, "serve", serveRefused(t, p.dir, nil), fmt.Sprintf("position %d", p.last))
 	out, _, err := runCommand("verify", "--data-dir", p.dir)
@@ -218,51 +218,6 @@ func TestRewoundLogIsRefusedAtServe(t *testing.T) {
 	ada := &client{t: t, url: ts.URL}
 	ada.login("Mentee", "ada@example.org")
 	ada.gql(`mutation { updateProfile(input: {name: "Ada King", contact: {email: "ada@example.org"}}) { userErrors { code } } }`, nil)
-}
-
-// rewindLog removes the events after pos from events.db and rewrites its
-// head to pos with the chain's hash there: an edit that keeps the chain
-// valid. Each run's events start a block of their own, so pos ends one.
-func rewindLog(t *testing.T, dir string, pos eventstore.Position) {
-	t.Helper()
-	db, err := bbolt.Open(filepath.Join(dir, bolt.FileName), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bbolt.Tx) error {
-		events := tx.Bucket([]byte("events"))
-		var drop [][]byte
-		var hash []byte
-		c := events.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			first := eventstore.Position(binary.BigEndian.Uint64(k))
-			if first > pos {
-				drop = append(drop, bytes.Clone(k))
-				continue
-			}
-			for i := first; len(v) > 0; i++ {
-				n, w := binary.Uvarint(v)
-				rec := v[w : w+int(n)]
-				if i == pos {
-					hash = bytes.Clone(rec[len(rec)-36 : len(rec)-4])
-				}
-				v = v[w+int(n):]
-			}
-		}
-		if hash == nil {
-			return fmt.Errorf("no block ends at position %d", pos)
-		}
-		for _, k := range drop {
-			if err := events.Delete(k); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("head"), append(binary.BigEndian.AppendUint64(nil, uint64(pos)), hash...))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A flipped bit in the header of the events' root page, and a file cut to

@@ -3,7 +3,6 @@ package bolt_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/eventstore/bolt/bolttest"
 	"github.com/mentorship/mentorship/eventstore/conformance"
 )
 
@@ -120,7 +120,7 @@ func TestRewoundLogIsRefused(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	rewind(t, dir, 140)
+	bolttest.Rewind(t, dir, 140)
 
 	_, err = bolt.Open(dir, bolt.Options{})
 	if !errors.Is(err, eventstore.ErrShorterLog) || !strings.Contains(err.Error(), "position 200") {
@@ -178,51 +178,6 @@ func TestRewoundLogIsRefused(t *testing.T) {
 	}
 	if rep := verify(t, s); !rep.OK() {
 		t.Fatalf("verify after accepting: %+v", rep)
-	}
-}
-
-// rewind removes the events after pos from bbolt and rewrites its head to
-// pos with the chain's hash there, leaving the stream index alone: what
-// an outsider who wants the log to look shorter would do.
-func rewind(t *testing.T, dir string, pos uint64) {
-	t.Helper()
-	db, err := bbolt.Open(filepath.Join(dir, bolt.FileName), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bbolt.Tx) error {
-		events := tx.Bucket([]byte("events"))
-		var drop [][]byte
-		var hash []byte
-		c := events.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			first := binary.BigEndian.Uint64(k)
-			if first > pos {
-				drop = append(drop, bytes.Clone(k))
-				continue
-			}
-			for i, block := uint64(0), v; len(block) > 0; i++ {
-				n, w := binary.Uvarint(block)
-				rec := block[w : w+int(n)]
-				if first+i == pos {
-					hash = bytes.Clone(hashOf(rec))
-				}
-				block = block[w+int(n):]
-			}
-		}
-		if hash == nil {
-			return fmt.Errorf("no block ends at position %d", pos)
-		}
-		for _, k := range drop {
-			if err := events.Delete(k); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("head"), append(binary.BigEndian.AppendUint64(nil, pos), hash...))
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
