@@ -41,6 +41,8 @@ type Service struct {
 type cachedState struct {
 	state any
 	rev   eventstore.Revision
+	// pos is the global position of the event at rev.
+	pos eventstore.Position
 }
 
 // Options tune a Service.
@@ -150,11 +152,12 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 	var state S
 	opts := eventstore.ReadStreamOptions{}
 	var rev eventstore.Revision
+	var pos eventstore.Position
 	cached := false
 	if s.states != nil {
 		if c, ok := s.states.Get(stream); ok {
 			if st, ok := c.state.(S); ok {
-				state, rev, cached = st, c.rev, true
+				state, rev, pos, cached = st, c.rev, c.pos, true
 				opts.From = c.rev + 1
 			}
 		}
@@ -165,6 +168,7 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 		return state, 0, false, nil
 	case errors.Is(err, eventstore.ErrStreamNotFound):
 		// Reading past a stream's end: nothing new since the cache.
+		noteSeen(ctx, pos)
 		return state, rev, true, nil
 	case err != nil:
 		return state, 0, false, fmt.Errorf("load %s: %w", stream, err)
@@ -175,14 +179,15 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 			return state, 0, false, fmt.Errorf("load %s: revision %d: %w", stream, rec.Revision, err)
 		}
 		state = agg.evolve(state, ev)
-		rev = rec.Revision
+		rev, pos = rec.Revision, rec.Position
 	}
 	if len(recs) == 0 && !cached {
 		return state, 0, false, nil
 	}
 	if s.states != nil && len(recs) > 0 {
-		s.states.Add(stream, cachedState{state: state, rev: rev})
+		s.states.Add(stream, cachedState{state: state, rev: rev, pos: pos})
 	}
+	noteSeen(ctx, pos)
 	return state, rev, true, nil
 }
 

@@ -190,7 +190,11 @@ type RegisterMember struct {
 type UpdateProfile struct {
 	MemberID uuid.UUID
 	Actor    Actor
-	Profile  Profile
+	// Profile is the whole profile to save, unless Patch is set.
+	Profile Profile
+	// Patch, when set, changes only the fields it sets, on the profile as
+	// stored; Profile is then ignored.
+	Patch *ProfilePatch
 	// Capacity, when set, is decided as SetMentorCapacity.
 	Capacity *int
 	// AcceptingRequests, when set, is decided as SetAcceptingRequests.
@@ -376,7 +380,14 @@ func decideUpdateProfile(p Program, m Member, c UpdateProfile) ([]Event, error) 
 	if m.role != RoleMentee && m.role != RoleMentor {
 		return nil, refuse(CodeNoProfile, "only mentees and mentors have a profile")
 	}
-	profile, err := c.Profile.clean(p)
+	profile := c.Profile
+	if c.Patch != nil {
+		if c.Patch.Name.Set && c.Patch.Name.Value == "" {
+			return nil, invalid("name", "cannot be cleared: a member is shown by name")
+		}
+		profile = c.Patch.Apply(m.profile)
+	}
+	profile, err := profile.clean(p)
 	if err != nil {
 		return nil, err
 	}

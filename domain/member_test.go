@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
@@ -566,4 +567,53 @@ func TestEvolveMemberKeepsEarlierStates(t *testing.T) {
 	if after.PendingRequests() != 0 {
 		t.Error("the new state still holds the slot")
 	}
+}
+
+// A member edits the profile one section at a time: the fields a patch
+// leaves out keep their values, a field set to its zero value is cleared,
+// and the name cannot be cleared.
+func TestUpdateProfileBySection(t *testing.T) {
+	reg := []domain.Event{registered(mentorID, domain.RoleMentor)}
+	saved := domain.ProfileUpdated{MemberID: mentorID, Profile: cleanedProfile(), At: t0}
+	patch := func(p domain.ProfilePatch) domain.UpdateProfile {
+		return domain.UpdateProfile{MemberID: mentorID, Actor: mentor, Patch: &p, At: t0.Add(time.Hour)}
+	}
+	want := func(f func(*domain.Profile)) []domain.Event {
+		pr := cleanedProfile()
+		f(&pr)
+		return []domain.Event{domain.ProfileUpdated{MemberID: mentorID, Profile: pr, At: t0.Add(time.Hour)}}
+	}
+	runMemberCases(t, []memberCase{
+		{
+			name: "a biography edit keeps every other field", given: with(reg, saved),
+			when: patch(domain.ProfilePatch{Biography: domain.To("Water resources engineer.")}),
+			then: want(func(p *domain.Profile) { p.Biography = "Water resources engineer." }),
+		},
+		{
+			name: "the name alone changes the name alone", given: with(reg, saved),
+			when: patch(domain.ProfilePatch{Name: domain.To("Grace H.")}),
+			then: want(func(p *domain.Profile) { p.Name = "Grace H." }),
+		},
+		{
+			name: "a cleared field is cleared and the rest kept", given: with(reg, saved),
+			when: patch(domain.ProfilePatch{ContactPhone: domain.To(""), ContactPreferredWay: domain.To(domain.ContactEmail)}),
+			then: want(func(p *domain.Profile) { p.Contact.Phone = ""; p.Contact.PreferredMethod = domain.ContactEmail }),
+		},
+		{
+			name: "a skills section replaces the assessment", given: with(reg, saved),
+			when: patch(domain.ProfilePatch{Skills: domain.To(map[string]int{"LEADERSHIP": 2})}),
+			then: want(func(p *domain.Profile) { p.Skills = map[string]int{"LEADERSHIP": 2} }),
+		},
+		{name: "an empty patch decides nothing", given: with(reg, saved), when: patch(domain.ProfilePatch{})},
+		{name: "the name is not cleared", given: with(reg, saved), when: patch(domain.ProfilePatch{Name: domain.To("")}), err: badInput("name")},
+		{
+			name: "a patched field keeps its rules", given: with(reg, saved),
+			when: patch(domain.ProfilePatch{Discipline: domain.To("Astrology")}), err: badInput("discipline"),
+		},
+		{name: "another member does not patch it", given: with(reg, saved), when: func() domain.UpdateProfile {
+			c := patch(domain.ProfilePatch{Biography: domain.To("x")})
+			c.Actor = otherMentor
+			return c
+		}(), err: refused(domain.CodeNotYourAccount)},
+	})
 }

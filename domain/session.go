@@ -4,16 +4,17 @@ import (
 	"github.com/google/uuid"
 )
 
-// SessionDetails are what a partner records about a meeting. The date and
-// the length are required: members claim CPD hours from the length. The
-// notes and the value are optional; the zero Value means "not recorded".
-// Sessions stored before the length was required may hold a zero Minutes;
-// they still load, and an edit must then give the length.
+// SessionDetails are what a partner records about a meeting. The guide
+// makes the session date the only required field: the length, the notes and
+// the value may be filled in later by an edit. Members claim CPD hours from
+// the length, so a session without one counts no hours until it has one.
+// The zero Minutes and the zero Value mean "not recorded".
 type SessionDetails struct {
 	// Date is the day of the meeting: not before the day the match was
 	// made and not after today.
 	Date Date `json:"date"`
-	// Minutes is the meeting's length, 1 to the program's limit.
+	// Minutes is the meeting's length, 1 to the program's limit, or 0 when
+	// the author did not record it.
 	Minutes int `json:"minutes,omitempty"`
 	// Notes is what was discussed; private to the author.
 	Notes string `json:"notes,omitempty"`
@@ -28,10 +29,7 @@ func (d SessionDetails) clean(p Program) (SessionDetails, error) {
 	if d.Date.IsZero() {
 		return SessionDetails{}, invalid("date", "is required")
 	}
-	if d.Minutes == 0 {
-		return SessionDetails{}, invalid("minutes", "is required: the meeting's length, 1 to %d minutes", p.Limits.SessionMinutes)
-	}
-	if d.Minutes < 1 || d.Minutes > p.Limits.SessionMinutes {
+	if d.Minutes != 0 && (d.Minutes < 1 || d.Minutes > p.Limits.SessionMinutes) {
 		return SessionDetails{}, invalid("minutes", "must be from 1 to %d (got %d)", p.Limits.SessionMinutes, d.Minutes)
 	}
 	notes, err := cleanNotes("notes", d.Notes, p.Limits.SessionNotesLength, false)

@@ -26,7 +26,7 @@ func TestLogSession(t *testing.T) {
 	}
 	clean := details
 	clean.Notes = "Talked about licensing."
-	// The date and the length are required; notes and value are not.
+	// Only the date is required; the length, notes and value are not.
 	required := domain.SessionDetails{Date: date(t, "2026-03-05"), Minutes: 45}
 
 	runMatchCases(t, []matchCase{
@@ -81,8 +81,11 @@ func TestLogSession(t *testing.T) {
 		{name: "the date is required", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = domain.Date{} }), err: badInput("date")},
 		{name: "a date before the match was made is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = date(t, "2026-03-02") }), err: badInput("date")},
 		{name: "a date after today is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Date = date(t, "2026-03-11") }), err: badInput("date")},
-		{name: "the length is required", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = 0 }), err: badInput("minutes")},
-		{name: "a date alone is refused", given: active(), when: withLog(func(c *domain.LogSession) { c.Details = domain.SessionDetails{Date: required.Date} }), err: badInput("minutes")},
+		{
+			name: "the date is the only required field", given: active(),
+			when: withLog(func(c *domain.LogSession) { c.Details = domain.SessionDetails{Date: required.Date} }),
+			then: []domain.Event{logged(menteeID, domain.SessionDetails{Date: required.Date})},
+		},
 		{name: "a negative length is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = -1 }), err: badInput("minutes")},
 		{name: "a length over 600 minutes is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Minutes = 601 }), err: badInput("minutes")},
 		{name: "a value over 5 is refused", given: active(), when: withDetails(func(d *domain.SessionDetails) { d.Value = 6 }), err: badInput("value")},
@@ -138,13 +141,16 @@ func TestEditSession(t *testing.T) {
 		{name: "an edit keeps the value rules", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Value = 9 }), err: badInput("value")},
 		{name: "an edit needs the session ID", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.SessionID = uuid.Nil }), err: badInput("sessionId")},
 		{name: "an edit needs the date", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Date = domain.Date{} }), err: badInput("date")},
-		{name: "an edit needs the length", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Minutes = 0 }), err: badInput("minutes")},
+		{
+			name: "an edit may leave the length out", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Minutes = 0 }),
+			then: []domain.Event{domain.SessionEdited{MatchID: matchID, SessionID: sessionID, AuthorID: menteeID, Details: domain.SessionDetails{Date: second.Date, Notes: second.Notes, Value: second.Value}, At: days(8)}},
+		},
 		{name: "an edit keeps the length limit", given: with(active(), logged), when: withEdit(func(c *domain.EditSession) { c.Details.Minutes = 601 }), err: badInput("minutes")},
 	})
 }
 
-// Sessions stored before the length was required hold no minutes. They
-// still load, and their author gives the length when editing them.
+// Sessions stored without a length still load, and their author gives the
+// length later by an edit.
 func TestSessionsWithoutLengthStillLoad(t *testing.T) {
 	stored := []byte(`{"matchId":"` + matchID.String() + `","sessionId":"` + sessionID.String() + `","authorId":"` + menteeID.String() +
 		`","details":{"date":"2026-03-05","notes":"Licensing."},"at":"2026-03-07T15:00:00Z"}`)
@@ -165,8 +171,8 @@ func TestSessionsWithoutLengthStillLoad(t *testing.T) {
 			then: []domain.Event{domain.SessionEdited{MatchID: matchID, SessionID: sessionID, AuthorID: menteeID, Details: withLength, At: days(8)}},
 		},
 		{
-			name: "saving it again without the length is refused", given: with(active(), e),
-			when: domain.EditSession{MatchID: matchID, SessionID: sessionID, Actor: mentee, Details: old, At: days(8)}, err: badInput("minutes"),
+			name: "saving it again without the length decides nothing", given: with(active(), e),
+			when: domain.EditSession{MatchID: matchID, SessionID: sessionID, Actor: mentee, Details: old, At: days(8)},
 		},
 	})
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"github.com/99designs/gqlgen/graphql"
 	"net/http"
 	"slices"
 	"strconv"
@@ -124,44 +125,90 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// profileOf turns the profile input into the domain's profile.
-func profileOf(in model.UpdateProfileInput) domain.Profile {
-	pr := domain.Profile{
-		Name:              in.Name,
-		Designation:       deref(in.Designation),
-		Discipline:        deref(in.Discipline),
-		Industry:          deref(in.Industry),
-		YearsOfExperience: deref(in.YearsOfExperience),
-		Languages:         in.Languages,
-		Biography:         deref(in.Biography),
-		Focus:             in.Focus,
-	}
-	if in.Location != nil {
-		pr.Location = domain.Location{City: deref(in.Location.City), Province: deref(in.Location.Province)}
-	}
-	if len(in.Skills) > 0 {
-		pr.Skills = map[string]int{}
-		for _, s := range in.Skills {
-			pr.Skills[s.Skill] = s.Rating
+// patchOf turns the profile input into a patch: a field left out of the
+// input is left out of the patch, and an explicit null clears the field.
+func patchOf(in model.UpdateProfileInput) domain.ProfilePatch {
+	var pp domain.ProfilePatch
+	str := func(to *domain.Change[string], o graphql.Omittable[*string]) {
+		if v, ok := o.ValueOK(); ok {
+			*to = domain.To(deref(v))
 		}
 	}
-	if p := in.Preferences; p != nil {
-		pr.Preferences.MeetingFormats = p.MeetingFormats
-		pr.Preferences.MeetingFrequency = deref(p.MeetingFrequency)
-		if pp := p.Partner; pp != nil {
-			pr.Preferences.Partner = domain.PartnerPreferences{
-				Disciplines: pp.Disciplines, Industries: pp.Industries, Provinces: pp.Provinces, Languages: pp.Languages,
-				MinYearsOfExperience: deref(pp.MinYearsOfExperience), Notes: deref(pp.Notes),
+	num := func(to *domain.Change[int], o graphql.Omittable[*int]) {
+		if v, ok := o.ValueOK(); ok {
+			*to = domain.To(deref(v))
+		}
+	}
+	list := func(to *domain.Change[[]string], o graphql.Omittable[[]string]) {
+		if v, ok := o.ValueOK(); ok {
+			*to = domain.To(v)
+		}
+	}
+	str(&pp.Name, in.Name)
+	str(&pp.Designation, in.Designation)
+	str(&pp.Discipline, in.Discipline)
+	str(&pp.Industry, in.Industry)
+	num(&pp.YearsOfExperience, in.YearsOfExperience)
+	list(&pp.Languages, in.Languages)
+	str(&pp.Biography, in.Biography)
+	list(&pp.Focus, in.Focus)
+	if l, ok := in.Location.ValueOK(); ok {
+		if l == nil { // null clears the whole location
+			l = &model.LocationInput{City: graphql.OmittableOf[*string](nil), Province: graphql.OmittableOf[*string](nil)}
+		}
+		str(&pp.City, l.City)
+		str(&pp.Province, l.Province)
+	}
+	if sk, ok := in.Skills.ValueOK(); ok {
+		m := map[string]int{}
+		for _, s := range sk {
+			m[s.Skill] = s.Rating
+		}
+		if len(m) == 0 {
+			m = nil
+		}
+		pp.Skills = domain.To(m)
+	}
+	if p, ok := in.Preferences.ValueOK(); ok {
+		if p == nil {
+			p = &model.MeetingPreferencesInput{
+				MeetingFormats: graphql.OmittableOf[[]string](nil), MeetingFrequency: graphql.OmittableOf[*string](nil),
+				Partner: graphql.OmittableOf[*model.PartnerPreferencesInput](nil),
 			}
 		}
-	}
-	if c := in.Contact; c != nil {
-		pr.Contact = domain.Contact{Email: deref(c.Email), Phone: deref(c.Phone)}
-		if c.PreferredMethod != nil {
-			pr.Contact.PreferredMethod = domain.ContactMethod(*c.PreferredMethod)
+		list(&pp.MeetingFormats, p.MeetingFormats)
+		str(&pp.MeetingFrequency, p.MeetingFrequency)
+		if pt, ok := p.Partner.ValueOK(); ok {
+			if pt == nil {
+				pt = &model.PartnerPreferencesInput{
+					Disciplines: graphql.OmittableOf[[]string](nil), Industries: graphql.OmittableOf[[]string](nil),
+					Provinces: graphql.OmittableOf[[]string](nil), Languages: graphql.OmittableOf[[]string](nil),
+					MinYearsOfExperience: graphql.OmittableOf[*int](nil), Notes: graphql.OmittableOf[*string](nil),
+				}
+			}
+			list(&pp.PartnerDisciplines, pt.Disciplines)
+			list(&pp.PartnerIndustries, pt.Industries)
+			list(&pp.PartnerProvinces, pt.Provinces)
+			list(&pp.PartnerLanguages, pt.Languages)
+			num(&pp.PartnerMinYears, pt.MinYearsOfExperience)
+			str(&pp.PartnerNotes, pt.Notes)
 		}
 	}
-	return pr
+	if c, ok := in.Contact.ValueOK(); ok {
+		if c == nil {
+			c = &model.ContactInput{Email: graphql.OmittableOf[*string](nil), Phone: graphql.OmittableOf[*string](nil), PreferredMethod: graphql.OmittableOf[*model.ContactMethod](nil)}
+		}
+		str(&pp.ContactEmail, c.Email)
+		str(&pp.ContactPhone, c.Phone)
+		if v, ok := c.PreferredMethod.ValueOK(); ok {
+			var m domain.ContactMethod
+			if v != nil {
+				m = domain.ContactMethod(*v)
+			}
+			pp.ContactPreferredWay = domain.To(m)
+		}
+	}
+	return pp
 }
 
 func sessionDetails(date domain.Date, minutes, value *int, notes *string) domain.SessionDetails {

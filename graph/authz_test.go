@@ -111,7 +111,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ok      check
 		refused check
 	}{
-		{"searchMentors", `{ searchMentors { totalCount } }`, append(members, "staff"), notNullAt("searchMentors"), errOrForbidden},
+		// The guide: mentees search; mentors never request mentees.
+		{"searchMentors", `{ searchMentors { totalCount } }`, []string{"mentee", "other mentee", "staff"}, notNullAt("searchMentors"), errOrForbidden},
 		{"mentor", `query($mentor: ID!) { mentor(id: $mentor) { id name } }`, append(members, "staff"), notNullAt("mentor"), errOrForbidden},
 		{"mentor contact", `query($mentor: ID!) { mentor(id: $mentor) { contact { email } } }`, []string{"mentee", "mentor", "staff"}, notNullAt("mentor", "contact"), anyOf(nullAt("mentor", "contact"), errOrForbidden)},
 		{"myMatches", `{ myMatches { totalCount } }`, members, notNullAt("myMatches"), errOrForbidden},
@@ -144,6 +145,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"resources", `{ resources { totalCount } }`, append(members, "staff"), notNullAt("resources"), errOrForbidden},
 		{"staffQueue", `{ staffQueue { nudgeRequests { id } } }`, []string{"staff"}, notNullAt("staffQueue"), errOrForbidden},
 		{"dashboard", `{ dashboard { active } }`, []string{"staff"}, notNullAt("dashboard"), errOrForbidden},
+		{"memberDirectory", `{ memberDirectory { totalCount } }`, []string{"staff"}, notNullAt("memberDirectory"), errOrForbidden},
+		{"recommendedMentors", `{ recommendedMentors { score } }`, []string{"mentee", "other mentee"}, notNullAt("recommendedMentors"), anyOf(errCode("FORBIDDEN"), errCode("UNAUTHENTICATED"), errCode("BAD_USER_INPUT"))},
 		{"programOptions", `{ programOptions { disciplines } }`, everyone, notNullAt("programOptions"), errOrForbidden},
 		{"version", `{ version { version goVersion environment } }`, everyone, notNullAt("version", "goVersion"), errOrForbidden},
 		{"viewer", `{ viewer { role } }`, []string{"mentee", "mentor", "other mentee", "other mentor", "staff", "auditor"}, notNullAt("viewer"), nullAt("viewer")},

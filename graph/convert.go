@@ -166,6 +166,7 @@ func documentModel(d projections.DocumentView) *model.Document {
 
 func dashboardModel(d projections.Dashboard) *model.Dashboard {
 	return &model.Dashboard{
+		ID:      "dashboard",
 		Pending: d.Pending, Active: d.Active, Declined: d.Declined, Cancelled: d.Cancelled, Ended: d.Ended,
 		AcceptanceRate: d.AcceptanceRate, DeclineRate: d.DeclineRate, MedianDaysToResponse: d.MedianDaysToResponse,
 		SessionsThisMonth: d.SessionsThisMonth, HoursThisMonth: float64(d.MinutesThisMonth) / 60,

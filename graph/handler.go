@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mentorship/mentorship/command"
 	"io"
 	"mime"
 	"net/http"
@@ -119,6 +120,9 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	// Fresh batch loaders for every response, so that a subscription's
 	// events never see each other's cached reads.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		// Commands record what they read, so that a refusal's answer
+		// shows the state that refused it (see settle).
+		ctx, _ = command.WithSeen(ctx)
 		return next(withLoaders(ctx, r.newLoaders()))
 	})
 	bodyTimeout := opts.BodyTimeout

@@ -42,6 +42,15 @@ func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.R
 // checkSessionValue refuses a perceived value of 0 that the client sent:
 // the domain reads 0 as "not rated", which a client says by leaving the
 // value out, so an explicit 0 is a mistake rather than a choice.
+// checkSessionMinutes refuses an explicit length of 0: the length is
+// optional, and when given it is 1 to 600 minutes.
+func checkSessionMinutes(v *int) error {
+	if v != nil && *v == 0 {
+		return &domain.Error{Code: domain.CodeInvalidInput, Field: "minutes", Message: "must be at least 1 minute; leave it out when the length is not known yet"}
+	}
+	return nil
+}
+
 func checkSessionValue(v *int) error {
 	if v != nil && *v == 0 {
 		return &domain.Error{Code: domain.CodeInvalidInput, Field: "value", Message: "must be from 1 to 5; leave it out when the meeting was not rated"}

@@ -75,9 +75,19 @@ func (r *Resolver) program() domain.Program { return r.Commands.Program() }
 // response's extensions.readYourWrites says the change is saved at its
 // position but was not yet shown when the answer was built.
 func (r *Resolver) settle(ctx context.Context, res command.Result) {
+	// The answer shows at least the state the command read, so that a
+	// refused racer sees the change that refused it, even when the
+	// command appended something before it was refused (an accept
+	// reserves the mentor's capacity before it meets a cancelled request).
+	seen := command.SeenIn(ctx)
 	if res.Position == 0 {
+		// Nothing was appended: a refusal, or a change made before.
+		if seen != 0 {
+			r.waitSeen(ctx, seen)
+		}
 		return
 	}
+	res.Position = max(res.Position, seen)
 	timeout := r.WriteTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -86,6 +96,21 @@ func (r *Resolver) settle(ctx context.Context, res command.Result) {
 	defer cancel()
 	if err := r.Waiter.WaitFor(wait, res.Position); err != nil {
 		r.notShown(ctx, res.Position, err)
+	}
+}
+
+// waitSeen waits, within the write timeout, until the read models reach
+// what a command read. Nothing was saved, so a wait that fails is logged,
+// not reported as an unshown change.
+func (r *Resolver) waitSeen(ctx context.Context, pos eventstore.Position) {
+	timeout := r.WriteTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	wait, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := r.Waiter.WaitFor(wait, pos); err != nil {
+		r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
 	}
 }
 

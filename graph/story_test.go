@@ -267,7 +267,8 @@ func TestMatchRolesHaveTheirOwnCodes(t *testing.T) {
 }
 
 // A session's length is required (CPD hours count it) and its value, when
-// given, is 1 to 5: 0 is refused rather than read as "not rated".
+// given, is 1 to 5: 0 is refused rather than read as "not rated". The
+// date is the only required field.
 func TestSessionInputRules(t *testing.T) {
 	e := newEnv(t)
 	mentee, menteeTok := e.user(domain.RoleMentee, "Mia Mentee")
@@ -299,9 +300,8 @@ func TestSessionInputRules(t *testing.T) {
 		extra map[string]any
 		field string
 	}{
-		{"no length", nil, "minutes"},
-		{"a null length", map[string]any{"minutes": nil, "value": 3}, "minutes"},
 		{"a length of 0", map[string]any{"minutes": 0}, "minutes"},
+		{"a negative length", map[string]any{"minutes": -5}, "minutes"},
 		{"a length over 600", map[string]any{"minutes": 601}, "minutes"},
 		{"a value of 0", map[string]any{"minutes": 30, "value": 0}, "value"},
 		{"a value of 6", map[string]any{"minutes": 30, "value": 6}, "value"},
@@ -315,6 +315,14 @@ func TestSessionInputRules(t *testing.T) {
 			t.Errorf("%s: wrote events", tc.name)
 		}
 	}
+	// The guide: "The only required field is the Session Date." A length
+	// left out or null is "not known yet".
+	for _, extra := range []map[string]any{nil, {"minutes": nil, "value": 3}} {
+		r := e.ok(menteeTok, add, in(extra))
+		if r.str("addSession", "session", "id") == "" || r.get("addSession", "session", "minutes") != nil {
+			t.Fatalf("a date-only session %v: %s", extra, r.raw)
+		}
+	}
 	// A value left out is "not rated".
 	r := e.ok(menteeTok, add, in(map[string]any{"minutes": 45}))
 	if r.get("addSession", "session", "minutes") != float64(45) || r.get("addSession", "session", "value") != nil {
@@ -323,7 +331,7 @@ func TestSessionInputRules(t *testing.T) {
 	sid := r.str("addSession", "session", "id")
 	before := e.head()
 	for _, v := range []map[string]any{
-		{"sessionId": sid, "date": today, "value": 4},
+		{"sessionId": sid, "date": today, "minutes": 0, "value": 4},
 		{"sessionId": sid, "date": today, "minutes": 45, "value": 0},
 	} {
 		r := e.do(menteeTok, edit, map[string]any{"in": v})

@@ -25,6 +25,9 @@ func (downMembers) MembersByID([]uuid.UUID) []*projections.MemberView {
 func (downMembers) SearchMentors(projections.SearchQuery) (projections.SearchResult, error) {
 	panic(down())
 }
+func (downMembers) Scan(func(*projections.MemberView) bool) ([]*projections.MemberView, error) {
+	return nil, down()
+}
 
 // A read-model store that cannot answer gives UNAVAILABLE errors, never a
 // wrong "not found" nor a crash, and the server goes on answering.
@@ -34,6 +37,7 @@ func TestUnavailableReadModelsGiveUnavailableErrors(t *testing.T) {
 	for _, q := range []string{
 		`{ searchMentors { totalCount } }`,
 		`{ viewer { member { name } } }`,
+		`{ recommendedMentors { score } }`,
 	} {
 		r := e.do(tok, q, nil)
 		if r.Status != http.StatusOK || r.code() != graph.CodeUnavailable {

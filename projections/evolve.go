@@ -73,6 +73,7 @@ func EvolveMembers(t MemberTable, ev *Event) {
 		if m := t.Get(e.MemberID); m != nil {
 			old := m.Profile
 			m.Profile = e.Profile
+			m.ProfileSaved = e.At
 			t.Reindex(m, &old)
 		}
 	case domain.MentorCapacityChanged:

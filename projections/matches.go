@@ -210,6 +210,10 @@ type CPD struct {
 	InRangeMinutes int
 	// ByMatch counts minutes per match.
 	ByMatch map[uuid.UUID]int
+	// WithoutLength counts the sessions with no length recorded, which
+	// count no minutes until their author adds one; InRangeWithoutLength
+	// counts those dated within the range.
+	WithoutLength, InRangeWithoutLength int
 }
 
 // CPDSummary sums an author's logged minutes, in total, per match and for

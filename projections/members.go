@@ -25,6 +25,15 @@ type MemberView struct {
 	// ReviewRequested is when the member was last asked to review their
 	// profile after a match ended; zero when never.
 	ReviewRequested time.Time
+	// ProfileSaved is when the member's profile last changed; zero when
+	// never. A review is due while ReviewRequested is later.
+	ProfileSaved time.Time
+}
+
+// ReviewDue reports whether the member was asked to review the profile
+// after a match ended and has not saved it since.
+func (m *MemberView) ReviewDue() bool {
+	return !m.ReviewRequested.IsZero() && m.ProfileSaved.Before(m.ReviewRequested)
 }
 
 // CapacityUsed counts a mentor's reserved capacity.
@@ -158,4 +167,18 @@ func (p *Members) Count() map[domain.Role]int {
 		out[m.Role]++
 	}
 	return out
+}
+
+// Scan returns copies of the members keep accepts, in no order. keep runs
+// under the read model's lock and must not call back into it.
+func (p *Members) Scan(keep func(*MemberView) bool) ([]*MemberView, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var out []*MemberView
+	for _, m := range p.members {
+		if keep(m) {
+			out = append(out, m.clone())
+		}
+	}
+	return out, nil
 }

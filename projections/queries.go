@@ -30,15 +30,23 @@ func SortSessions(out []SessionView) {
 }
 
 // SumCPD sums an author's logged minutes, in total, per match and for
-// sessions dated from..to inclusive (zero dates leave that end open).
+// sessions dated from..to inclusive (zero dates leave that end open), and
+// counts the sessions that have no length yet.
 func SumCPD(sessions []SessionView, from, to domain.Date) CPD {
 	c := CPD{ByMatch: map[uuid.UUID]int{}}
 	for _, s := range sessions {
 		c.TotalMinutes += s.Details.Minutes
 		c.ByMatch[s.MatchID] += s.Details.Minutes
 		d := s.Details.Date
-		if (from.IsZero() || !d.Before(from)) && (to.IsZero() || !d.After(to)) {
+		inRange := (from.IsZero() || !d.Before(from)) && (to.IsZero() || !d.After(to))
+		if inRange {
 			c.InRangeMinutes += s.Details.Minutes
+		}
+		if s.Details.Minutes == 0 {
+			c.WithoutLength++
+			if inRange {
+				c.InRangeWithoutLength++
+			}
 		}
 	}
 	return c
@@ -151,6 +159,9 @@ type MemberReader interface {
 	Member(id uuid.UUID) (*MemberView, bool)
 	MembersByID(ids []uuid.UUID) []*MemberView
 	SearchMentors(q SearchQuery) (SearchResult, error)
+	// Scan returns the members keep accepts, in no order; it reads every
+	// member, for staff's directory and for recommendations.
+	Scan(keep func(*MemberView) bool) ([]*MemberView, error)
 }
 
 // MatchReader is what the API reads of matches, sessions and resources.

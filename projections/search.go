@@ -18,7 +18,8 @@ import (
 	"github.com/mentorship/mentorship/domain"
 )
 
-// MaxSearchWords is the program guide's limit on biography search words.
+// MaxSearchWords is the program guide's limit on biography search words,
+// counted as the member typed them: separated by spaces.
 const MaxSearchWords = 3
 
 // ErrTooManyWords is returned for a biography search of more than
@@ -271,10 +272,14 @@ func PlanSearch(q SearchQuery) (SearchPlan, error) {
 	if err := domain.CheckText("city", q.City, domain.SingleLine); err != nil {
 		return SearchPlan{}, err
 	}
-	words := Words(q.Words)
-	if len(words) > MaxSearchWords {
+	// The guide's limit counts the words the member typed, split on
+	// spaces: "water-resource management dam" is three. Each typed word
+	// then matches as the whole words its punctuation separates, as the
+	// index splits biographies, so all four of those must be in one.
+	if len(strings.Fields(q.Words)) > MaxSearchWords {
 		return SearchPlan{}, ErrTooManyWords
 	}
+	words := Words(q.Words)
 	after, err := decodeCursor(q.After)
 	if err != nil {
 		return SearchPlan{}, err

@@ -13,7 +13,7 @@ import (
 // The layouts of the projections' states in snapshots. Change the layout,
 // change the number: older snapshots are then refused and rebuilt.
 const (
-	membersStateVersion = 1
+	membersStateVersion = 2
 	matchesStateVersion = 1
 )
 
@@ -39,6 +39,7 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 			e.str(string(s))
 		}
 		e.time(m.ReviewRequested)
+		e.time(m.ProfileSaved)
 	}
 	return p.pos
 }
@@ -134,6 +135,7 @@ func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 			}
 		}
 		m.ReviewRequested = d.time()
+		m.ProfileSaved = d.time()
 		if d.err != nil {
 			break
 		}

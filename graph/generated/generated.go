@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Document() DocumentResolver
 	Match() MatchResolver
 	MatchMinutes() MatchMinutesResolver
+	MatchStatusEvent() MatchStatusEventResolver
 	MatchUpdate() MatchUpdateResolver
 	Member() MemberResolver
 	Mutation() MutationResolver
@@ -64,6 +65,7 @@ type ComplexityRoot struct {
 	BuildInfo struct {
 		Environment func(childComplexity int) int
 		GoVersion   func(childComplexity int) int
+		ID          func(childComplexity int) int
 		Version     func(childComplexity int) int
 	}
 
@@ -74,9 +76,11 @@ type ComplexityRoot struct {
 	}
 
 	CpdSummary struct {
-		ByMatch      func(childComplexity int) int
-		HoursInRange func(childComplexity int) int
-		TotalHours   func(childComplexity int) int
+		ByMatch                      func(childComplexity int) int
+		HoursInRange                 func(childComplexity int) int
+		SessionsWithoutLength        func(childComplexity int) int
+		SessionsWithoutLengthInRange func(childComplexity int) int
+		TotalHours                   func(childComplexity int) int
 	}
 
 	Dashboard struct {
@@ -87,6 +91,7 @@ type ComplexityRoot struct {
 		Declined             func(childComplexity int) int
 		Ended                func(childComplexity int) int
 		HoursThisMonth       func(childComplexity int) int
+		ID                   func(childComplexity int) int
 		MedianDaysToResponse func(childComplexity int) int
 		Pending              func(childComplexity int) int
 		Position             func(childComplexity int) int
@@ -199,6 +204,8 @@ type ComplexityRoot struct {
 	}
 
 	MatchStatusEvent struct {
+		ID         func(childComplexity int) int
+		Match      func(childComplexity int) int
 		MatchID    func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Position   func(childComplexity int) int
@@ -232,11 +239,23 @@ type ComplexityRoot struct {
 		Industry          func(childComplexity int) int
 		Languages         func(childComplexity int) int
 		Location          func(childComplexity int) int
+		Matches           func(childComplexity int, group *model.MatchGroup, first *int, after *string) int
 		Name              func(childComplexity int) int
 		Preferences       func(childComplexity int) int
 		Role              func(childComplexity int) int
 		Skills            func(childComplexity int) int
 		YearsOfExperience func(childComplexity int) int
+	}
+
+	MemberConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	MentorConnection struct {
@@ -248,6 +267,12 @@ type ComplexityRoot struct {
 	MentorEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MentorRecommendation struct {
+		Mentor  func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -293,6 +318,11 @@ type ComplexityRoot struct {
 		Provinces            func(childComplexity int) int
 	}
 
+	ProfileReview struct {
+		AskedAt  func(childComplexity int) int
+		Sections func(childComplexity int) int
+	}
+
 	ProgramOptions struct {
 		DeclineReasons      func(childComplexity int) int
 		Designations        func(childComplexity int) int
@@ -300,6 +330,7 @@ type ComplexityRoot struct {
 		EndReasons          func(childComplexity int) int
 		EndedMatchDocuments func(childComplexity int) int
 		FocusAreas          func(childComplexity int) int
+		ID                  func(childComplexity int) int
 		Industries          func(childComplexity int) int
 		Languages           func(childComplexity int) int
 		MaxSearchWords      func(childComplexity int) int
@@ -312,20 +343,29 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		CpdSummary     func(childComplexity int, from *domain.Date, to *domain.Date) int
-		Dashboard      func(childComplexity int) int
-		Match          func(childComplexity int, id string, asOf *model.AsOfInput) int
-		MatchHistory   func(childComplexity int, matchID string, first *int, after *string) int
-		Mentor         func(childComplexity int, id string) int
-		MyMatches      func(childComplexity int, group *model.MatchGroup, first *int, after *string) int
-		MySessions     func(childComplexity int, matchID *string, first *int, after *string) int
-		Node           func(childComplexity int, id string) int
-		ProgramOptions func(childComplexity int) int
-		Resources      func(childComplexity int, first *int, after *string) int
-		SearchMentors  func(childComplexity int, input *model.SearchMentorsInput, first *int, after *string) int
-		StaffQueue     func(childComplexity int, pendingOlderThanDays *int) int
-		Version        func(childComplexity int) int
-		Viewer         func(childComplexity int) int
+		CpdSummary         func(childComplexity int, from *domain.Date, to *domain.Date) int
+		Dashboard          func(childComplexity int) int
+		Match              func(childComplexity int, id string, asOf *model.AsOfInput) int
+		MatchHistory       func(childComplexity int, matchID string, first *int, after *string) int
+		MemberDirectory    func(childComplexity int, filter *model.MemberFilter, first *int, after *string) int
+		Mentor             func(childComplexity int, id string) int
+		MyMatches          func(childComplexity int, group *model.MatchGroup, first *int, after *string) int
+		MySessions         func(childComplexity int, matchID *string, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
+		ProgramOptions     func(childComplexity int) int
+		RecommendedMentors func(childComplexity int, menteeID *string, first *int) int
+		Resources          func(childComplexity int, first *int, after *string) int
+		SearchMentors      func(childComplexity int, input *model.SearchMentorsInput, first *int, after *string) int
+		StaffQueue         func(childComplexity int, pendingOlderThanDays *int) int
+		Version            func(childComplexity int) int
+		Viewer             func(childComplexity int) int
+	}
+
+	RecommendationReason struct {
+		Kind   func(childComplexity int) int
+		Points func(childComplexity int) int
+		Text   func(childComplexity int) int
+		Values func(childComplexity int) int
 	}
 
 	Resource struct {
@@ -392,6 +432,7 @@ type ComplexityRoot struct {
 
 	StaffQueue struct {
 		EndingSoon       func(childComplexity int) int
+		ID               func(childComplexity int) int
 		NoFirstSession   func(childComplexity int) int
 		NudgeRequests    func(childComplexity int) int
 		PendingOlderThan func(childComplexity int) int
@@ -417,9 +458,10 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		ID     func(childComplexity int) int
-		Member func(childComplexity int) int
-		Role   func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Member           func(childComplexity int) int
+		ProfileReviewDue func(childComplexity int) int
+		Role             func(childComplexity int) int
 	}
 }
 
@@ -448,11 +490,16 @@ type MatchResolver interface {
 type MatchMinutesResolver interface {
 	Match(ctx context.Context, obj *model.MatchMinutes) (*model.Match, error)
 }
+type MatchStatusEventResolver interface {
+	Match(ctx context.Context, obj *model.MatchStatusEvent) (*model.Match, error)
+}
 type MatchUpdateResolver interface {
 	Match(ctx context.Context, obj *model.MatchUpdate) (*model.Match, error)
 }
 type MemberResolver interface {
 	Contact(ctx context.Context, obj *model.Member) (*model.Contact, error)
+
+	Matches(ctx context.Context, obj *model.Member, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error)
 }
 type MutationResolver interface {
 	RegisterMentee(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
@@ -485,6 +532,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	SearchMentors(ctx context.Context, input *model.SearchMentorsInput, first *int, after *string) (*model.MentorConnection, error)
 	Mentor(ctx context.Context, id string) (*model.Member, error)
+	RecommendedMentors(ctx context.Context, menteeID *string, first *int) ([]*model.MentorRecommendation, error)
+	MemberDirectory(ctx context.Context, filter *model.MemberFilter, first *int, after *string) (*model.MemberConnection, error)
 	MyMatches(ctx context.Context, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error)
 	Match(ctx context.Context, id string, asOf *model.AsOfInput) (*model.Match, error)
 	MatchHistory(ctx context.Context, matchID string, first *int, after *string) (*model.MatchEventConnection, error)
@@ -507,6 +556,7 @@ type SubscriptionResolver interface {
 }
 type ViewerResolver interface {
 	Member(ctx context.Context, obj *model.Viewer) (*model.Member, error)
+	ProfileReviewDue(ctx context.Context, obj *model.Viewer) (*model.ProfileReview, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -589,6 +639,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuildInfo.GoVersion(childComplexity), true
+	case "BuildInfo.id":
+		if e.ComplexityRoot.BuildInfo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildInfo.ID(childComplexity), true
 	case "BuildInfo.version":
 		if e.ComplexityRoot.BuildInfo.Version == nil {
 			break
@@ -627,6 +683,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CpdSummary.HoursInRange(childComplexity), true
+	case "CpdSummary.sessionsWithoutLength":
+		if e.ComplexityRoot.CpdSummary.SessionsWithoutLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CpdSummary.SessionsWithoutLength(childComplexity), true
+	case "CpdSummary.sessionsWithoutLengthInRange":
+		if e.ComplexityRoot.CpdSummary.SessionsWithoutLengthInRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CpdSummary.SessionsWithoutLengthInRange(childComplexity), true
 	case "CpdSummary.totalHours":
 		if e.ComplexityRoot.CpdSummary.TotalHours == nil {
 			break
@@ -676,6 +744,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dashboard.HoursThisMonth(childComplexity), true
+	case "Dashboard.id":
+		if e.ComplexityRoot.Dashboard.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.ID(childComplexity), true
 	case "Dashboard.medianDaysToResponse":
 		if e.ComplexityRoot.Dashboard.MedianDaysToResponse == nil {
 			break
@@ -1127,6 +1201,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MatchPayload.UserErrors(childComplexity), true
 
+	case "MatchStatusEvent.id":
+		if e.ComplexityRoot.MatchStatusEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchStatusEvent.ID(childComplexity), true
+	case "MatchStatusEvent.match":
+		if e.ComplexityRoot.MatchStatusEvent.Match == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchStatusEvent.Match(childComplexity), true
 	case "MatchStatusEvent.matchId":
 		if e.ComplexityRoot.MatchStatusEvent.MatchID == nil {
 			break
@@ -1274,6 +1360,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Location(childComplexity), true
+	case "Member.matches":
+		if e.ComplexityRoot.Member.Matches == nil {
+			break
+		}
+
+		args, err := ec.field_Member_matches_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Member.Matches(childComplexity, args["group"].(*model.MatchGroup), args["first"].(*int), args["after"].(*string)), true
 	case "Member.name":
 		if e.ComplexityRoot.Member.Name == nil {
 			break
@@ -1304,6 +1401,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.YearsOfExperience(childComplexity), true
+
+	case "MemberConnection.edges":
+		if e.ComplexityRoot.MemberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.Edges(childComplexity), true
+	case "MemberConnection.pageInfo":
+		if e.ComplexityRoot.MemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.PageInfo(childComplexity), true
+	case "MemberConnection.totalCount":
+		if e.ComplexityRoot.MemberConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.TotalCount(childComplexity), true
+
+	case "MemberEdge.cursor":
+		if e.ComplexityRoot.MemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEdge.Cursor(childComplexity), true
+	case "MemberEdge.node":
+		if e.ComplexityRoot.MemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
 
 	case "MentorConnection.edges":
 		if e.ComplexityRoot.MentorConnection.Edges == nil {
@@ -1336,6 +1465,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MentorEdge.Node(childComplexity), true
+
+	case "MentorRecommendation.mentor":
+		if e.ComplexityRoot.MentorRecommendation.Mentor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorRecommendation.Mentor(childComplexity), true
+	case "MentorRecommendation.reasons":
+		if e.ComplexityRoot.MentorRecommendation.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorRecommendation.Reasons(childComplexity), true
+	case "MentorRecommendation.score":
+		if e.ComplexityRoot.MentorRecommendation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MentorRecommendation.Score(childComplexity), true
 
 	case "Mutation.acceptMatch":
 		if e.ComplexityRoot.Mutation.AcceptMatch == nil {
@@ -1659,6 +1807,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PartnerPreferences.Provinces(childComplexity), true
 
+	case "ProfileReview.askedAt":
+		if e.ComplexityRoot.ProfileReview.AskedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileReview.AskedAt(childComplexity), true
+	case "ProfileReview.sections":
+		if e.ComplexityRoot.ProfileReview.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileReview.Sections(childComplexity), true
+
 	case "ProgramOptions.declineReasons":
 		if e.ComplexityRoot.ProgramOptions.DeclineReasons == nil {
 			break
@@ -1695,6 +1856,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProgramOptions.FocusAreas(childComplexity), true
+	case "ProgramOptions.id":
+		if e.ComplexityRoot.ProgramOptions.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramOptions.ID(childComplexity), true
 	case "ProgramOptions.industries":
 		if e.ComplexityRoot.ProgramOptions.Industries == nil {
 			break
@@ -1790,6 +1957,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MatchHistory(childComplexity, args["matchId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.memberDirectory":
+		if e.ComplexityRoot.Query.MemberDirectory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_memberDirectory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MemberDirectory(childComplexity, args["filter"].(*model.MemberFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.mentor":
 		if e.ComplexityRoot.Query.Mentor == nil {
 			break
@@ -1840,6 +2018,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProgramOptions(childComplexity), true
+	case "Query.recommendedMentors":
+		if e.ComplexityRoot.Query.RecommendedMentors == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recommendedMentors_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecommendedMentors(childComplexity, args["menteeId"].(*string), args["first"].(*int)), true
 	case "Query.resources":
 		if e.ComplexityRoot.Query.Resources == nil {
 			break
@@ -1885,6 +2074,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RecommendationReason.kind":
+		if e.ComplexityRoot.RecommendationReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Kind(childComplexity), true
+	case "RecommendationReason.points":
+		if e.ComplexityRoot.RecommendationReason.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Points(childComplexity), true
+	case "RecommendationReason.text":
+		if e.ComplexityRoot.RecommendationReason.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Text(childComplexity), true
+	case "RecommendationReason.values":
+		if e.ComplexityRoot.RecommendationReason.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Values(childComplexity), true
 
 	case "Resource.audience":
 		if e.ComplexityRoot.Resource.Audience == nil {
@@ -2111,6 +2325,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StaffQueue.EndingSoon(childComplexity), true
+	case "StaffQueue.id":
+		if e.ComplexityRoot.StaffQueue.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffQueue.ID(childComplexity), true
 	case "StaffQueue.noFirstSession":
 		if e.ComplexityRoot.StaffQueue.NoFirstSession == nil {
 			break
@@ -2215,6 +2435,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Member(childComplexity), true
+	case "Viewer.profileReviewDue":
+		if e.ComplexityRoot.Viewer.ProfileReviewDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.ProfileReviewDue(childComplexity), true
 	case "Viewer.role":
 		if e.ComplexityRoot.Viewer.Role == nil {
 			break
@@ -2242,6 +2468,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MatchInput", ec.unmarshalInputMatchInput),
 			graphql.NewInputUnmarshaler("MeetingPreferencesInput", ec.unmarshalInputMeetingPreferencesInput),
+			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
 			graphql.NewInputUnmarshaler("NudgeMentorInput", ec.unmarshalInputNudgeMentorInput),
 			graphql.NewInputUnmarshaler("PartnerPreferencesInput", ec.unmarshalInputPartnerPreferencesInput),
 			graphql.NewInputUnmarshaler("PublishResourceInput", ec.unmarshalInputPublishResourceInput),
@@ -2462,6 +2689,30 @@ type Viewer {
   role: Role!
   "The viewer's own record: a mentee's or mentor's profile, or the name a staff member or auditor was registered with."
   member: Member
+  "The prompt to review the profile after a match ended; null when no review is due (and for staff and auditors). Saving the profile answers it."
+  profileReviewDue: ProfileReview
+}
+
+"A section of a member's profile, as the program guide's Edit screens name them."
+enum ProfileSection {
+  "Employment & Personal Biography: designation, discipline, industry, location, experience, languages and biography."
+  BIOGRAPHY
+  "Mentoring Relationship Focus."
+  FOCUS
+  "Skills Self-Assessment."
+  SKILLS
+  "Partner & Meeting Preferences."
+  PREFERENCES
+  "Preferred contact information."
+  CONTACT
+}
+
+"The program's prompt, after a match ends, to review the profile before the next match."
+type ProfileReview {
+  "When the member was asked: the end of their latest match."
+  askedAt: Time!
+  "The sections to review: Mentoring Relationship Focus, Skills Self-Assessment, and Partner & Meeting Preferences."
+  sections: [ProfileSection!]!
 }
 
 type Location {
@@ -2526,6 +2777,93 @@ type Member implements Node {
   available: Boolean!
   "How well the mentor fits the searching mentee (shared focus areas and skills)."
   affinity: Int
+  "The member's matches, newest request first: staff only (null for everyone else)."
+  matches(group: MatchGroup = ALL, first: Int = 5, after: String): MatchConnection
+}
+
+"One member found in the staff directory."
+type MemberEdge {
+  cursor: String!
+  node: Member!
+}
+
+"A page of the staff directory."
+type MemberConnection {
+  edges: [MemberEdge!]!
+  pageInfo: PageInfo!
+  "How many members match the filter."
+  totalCount: Int!
+}
+
+"Where a member stands in the program, for the staff directory."
+enum MemberStatus {
+  "A mentee with a pending request, or a mentor with one to answer."
+  PENDING_REQUEST
+  "A pending request that has waited at least pendingOlderThanDays (the response window, 14 days, unless given)."
+  PENDING_OLDER_THAN
+  "In an active match."
+  ACTIVE_MATCH
+  "Neither pending nor active."
+  NO_MATCH
+}
+
+"Which members the staff directory lists; every condition given must hold."
+input MemberFilter {
+  "Words of the member's name, login email or contact email; each must begin a word of one of them, any case."
+  words: String
+  "Only these roles (mentees and mentors when left out)."
+  roles: [Role!]
+  "Only members of these disciplines."
+  disciplines: [String!]
+  "Only members in these provinces."
+  provinces: [String!]
+  "Only members in this situation."
+  status: MemberStatus
+  "With status PENDING_OLDER_THAN: the least whole days the request has waited; the response window when left out."
+  pendingOlderThanDays: Int
+}
+
+"Why a mentor is recommended: one reason with the points it adds."
+type RecommendationReason {
+  "What the reason is about, such as SAME_DISCIPLINE or SHARED_FOCUS."
+  kind: RecommendationReasonKind!
+  "The points it adds to the score."
+  points: Int!
+  "The program's list values it is about, such as WATER_RESOURCES."
+  values: [String!]!
+  "The reason in words, such as \"both in water resources\"."
+  text: String!
+}
+
+"The kinds of reasons a mentor is recommended, with their points."
+enum RecommendationReasonKind {
+  "The mentor works in the mentee's discipline (3 points)."
+  SAME_DISCIPLINE
+  "The mentor works in a discipline the mentee prefers in a partner (3 points)."
+  PREFERRED_DISCIPLINE
+  "A Mentoring Relationship Focus area both chose (2 points each)."
+  SHARED_FOCUS
+  "A skill the mentee rated 1 or 2 and the mentor 4 or 5 (2 points each)."
+  SKILL_TO_GROW
+  "The mentor is in a province the mentee prefers in a partner (2 points)."
+  PREFERRED_PROVINCE
+  "Both are in the same province (1 point)."
+  SAME_PROVINCE
+  "A meeting format both prefer (1 point each)."
+  MEETING_FORMAT
+  "A language both speak, or one the mentee prefers that the mentor speaks (1 point each)."
+  LANGUAGE
+  "The mentor has at least the experience the mentee asks of a partner (1 point)."
+  EXPERIENCE
+}
+
+"A mentor recommended to a mentee, with the score and its reasons."
+type MentorRecommendation {
+  mentor: Member!
+  "The sum of the reasons' points."
+  score: Int!
+  "Why, the largest first."
+  reasons: [RecommendationReason!]!
 }
 
 type MentorEdge {
@@ -2631,7 +2969,7 @@ type Session implements Node {
   id: ID!
   match: Match!
   date: Date!
-  "The meeting's length; null only on sessions logged before the length was required."
+  "The meeting's length in minutes; null when the author has not given it yet (it then counts no CPD hours)."
   minutes: Int
   "What was discussed."
   notes: String
@@ -2665,6 +3003,10 @@ type CpdSummary {
   "Hours of sessions dated within the requested range."
   hoursInRange: Float!
   byMatch: [MatchMinutes!]!
+  "Sessions without a length: they count no hours until their author adds one by editSession."
+  sessionsWithoutLength: Int!
+  "Sessions dated within the requested range without a length."
+  sessionsWithoutLengthInRange: Int!
 }
 
 type Resource implements Node {
@@ -2713,15 +3055,20 @@ type MatchEventConnection {
   totalCount: Int!
 }
 
-"What needs staff attention."
+"What needs staff attention. Its id names the window asked for, such as \"staffQueue:14\"."
 type StaffQueue {
+  "\"staffQueue:\" and the pendingOlderThanDays asked for: the cache key of this queue."
+  id: ID!
   pendingOlderThan: [Match!]!
   nudgeRequests: [Match!]!
   noFirstSession: [Match!]!
   endingSoon: [Match!]!
 }
 
+"The program's counters. One per program: its id is always \"dashboard\", so a pushed dashboard updates a cached dashboard query."
 type Dashboard {
+  "Always \"dashboard\": the cache key of the one dashboard."
+  id: ID!
   pending: Int!
   active: Int!
   declined: Int!
@@ -2735,8 +3082,10 @@ type Dashboard {
   position: Position!
 }
 
-"The program's configured lists, for forms."
+"The program's configured lists, for forms. One per program: its id is always \"programOptions\"."
 type ProgramOptions {
+  "Always \"programOptions\": the cache key of the one list of options."
+  id: ID!
   designations: [String!]!
   disciplines: [String!]!
   industries: [String!]!
@@ -2755,8 +3104,10 @@ type ProgramOptions {
   endedMatchDocuments: EndedMatchDocuments!
 }
 
-"What the server is running."
+"What the server is running. Its id is always \"version\"."
 type BuildInfo {
+  "Always \"version\": the cache key of the one build."
+  id: ID!
   "The server's version, such as v0.1.0 or a commit."
   version: String!
   "The Go version the server was built with."
@@ -2796,10 +3147,14 @@ type Query {
   node(id: ID!): Node
   "The signed-in account; null when not signed in."
   viewer: Viewer
-  "Find a Mentor."
+  "Find a Mentor: mentees (and staff). Mentors do not request mentees, so mentors and auditors get FORBIDDEN."
   searchMentors(input: SearchMentorsInput, first: Int = 20, after: String): MentorConnection!
   "A mentor's public profile."
   mentor(id: ID!): Member
+  "Mentors who accept requests and have room, ranked by an explained score from the mentee's profile: the viewer's own (mentees), or a mentee's given by menteeId (staff)."
+  recommendedMentors(menteeId: ID, first: Int = 10): [MentorRecommendation!]!
+  "The member directory: staff only (others get FORBIDDEN)."
+  memberDirectory(filter: MemberFilter, first: Int = 20, after: String): MemberConnection!
   "The viewer's matches."
   myMatches(group: MatchGroup = ALL, first: Int = 50, after: String): MatchConnection!
   "A match, now or as of a moment of its history."
@@ -2853,11 +3208,19 @@ input ContactInput {
   preferredMethod: ContactMethod
 }
 
-"The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests; the three are saved together or, when any is refused, not at all."
+"""
+Changes to a profile, one section or more at a time: a field left out keeps
+its value, an explicit null clears it (the name cannot be cleared), and a
+list or the skills sent replace the stored ones. Nested inputs (location,
+preferences, contact) follow the same rule field by field. Mentors may also
+set capacity and whether they accept requests; everything sent is saved
+together or, when any part is refused, not at all.
+"""
 input UpdateProfileInput {
   "Staff may edit another member's profile; members edit their own."
   memberId: ID
-  name: String!
+  "Left out keeps the name; null or empty is refused."
+  name: String
   designation: String
   discipline: String
   industry: String
@@ -2924,7 +3287,7 @@ input EndMatchInput {
 input AddSessionInput {
   matchId: ID!
   date: Date!
-  "Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes."
+  "The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it."
   minutes: Int
   notes: String
   "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
@@ -2935,7 +3298,7 @@ input AddSessionInput {
 input EditSessionInput {
   sessionId: ID!
   date: Date!
-  "Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes."
+  "The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it."
   minutes: Int
   notes: String
   "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
@@ -3092,11 +3455,15 @@ type MatchUpdate {
 
 "A match status change, for dashboards and auditors."
 type MatchStatusEvent {
+  "The event's position, unique in the log: the cache key of this change."
+  id: ID!
   position: Position!
   type: String!
   matchId: ID!
   status: MatchStatus!
   occurredAt: Time!
+  "The match as it is after this change (at least as new): its id, status and position update the client's cached Match."
+  match: Match!
 }
 
 type Subscription {
@@ -3147,6 +3514,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 
 func (ec *executionContext) childFields_BuildInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_BuildInfo_id(ctx, field)
 	case "version":
 		return ec.fieldContext_BuildInfo_version(ctx, field)
 	case "goVersion":
@@ -3177,12 +3546,18 @@ func (ec *executionContext) childFields_CpdSummary(ctx context.Context, field gr
 		return ec.fieldContext_CpdSummary_hoursInRange(ctx, field)
 	case "byMatch":
 		return ec.fieldContext_CpdSummary_byMatch(ctx, field)
+	case "sessionsWithoutLength":
+		return ec.fieldContext_CpdSummary_sessionsWithoutLength(ctx, field)
+	case "sessionsWithoutLengthInRange":
+		return ec.fieldContext_CpdSummary_sessionsWithoutLengthInRange(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CpdSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Dashboard_id(ctx, field)
 	case "pending":
 		return ec.fieldContext_Dashboard_pending(ctx, field)
 	case "active":
@@ -3421,6 +3796,8 @@ func (ec *executionContext) childFields_MatchPayload(ctx context.Context, field 
 
 func (ec *executionContext) childFields_MatchStatusEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_MatchStatusEvent_id(ctx, field)
 	case "position":
 		return ec.fieldContext_MatchStatusEvent_position(ctx, field)
 	case "type":
@@ -3431,6 +3808,8 @@ func (ec *executionContext) childFields_MatchStatusEvent(ctx context.Context, fi
 		return ec.fieldContext_MatchStatusEvent_status(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_MatchStatusEvent_occurredAt(ctx, field)
+	case "match":
+		return ec.fieldContext_MatchStatusEvent_match(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MatchStatusEvent", field.Name)
 }
@@ -3497,8 +3876,32 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_available(ctx, field)
 	case "affinity":
 		return ec.fieldContext_Member_affinity(ctx, field)
+	case "matches":
+		return ec.fieldContext_Member_matches(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MemberEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MemberEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MentorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3521,6 +3924,18 @@ func (ec *executionContext) childFields_MentorEdge(ctx context.Context, field gr
 		return ec.fieldContext_MentorEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MentorEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MentorRecommendation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mentor":
+		return ec.fieldContext_MentorRecommendation_mentor(ctx, field)
+	case "score":
+		return ec.fieldContext_MentorRecommendation_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_MentorRecommendation_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MentorRecommendation", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3555,8 +3970,20 @@ func (ec *executionContext) childFields_PartnerPreferences(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type PartnerPreferences", field.Name)
 }
 
+func (ec *executionContext) childFields_ProfileReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "askedAt":
+		return ec.fieldContext_ProfileReview_askedAt(ctx, field)
+	case "sections":
+		return ec.fieldContext_ProfileReview_sections(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProfileReview", field.Name)
+}
+
 func (ec *executionContext) childFields_ProgramOptions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProgramOptions_id(ctx, field)
 	case "designations":
 		return ec.fieldContext_ProgramOptions_designations(ctx, field)
 	case "disciplines":
@@ -3589,6 +4016,20 @@ func (ec *executionContext) childFields_ProgramOptions(ctx context.Context, fiel
 		return ec.fieldContext_ProgramOptions_endedMatchDocuments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProgramOptions", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RecommendationReason_kind(ctx, field)
+	case "points":
+		return ec.fieldContext_RecommendationReason_points(ctx, field)
+	case "values":
+		return ec.fieldContext_RecommendationReason_values(ctx, field)
+	case "text":
+		return ec.fieldContext_RecommendationReason_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationReason", field.Name)
 }
 
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3717,6 +4158,8 @@ func (ec *executionContext) childFields_SkillRating(ctx context.Context, field g
 
 func (ec *executionContext) childFields_StaffQueue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_StaffQueue_id(ctx, field)
 	case "pendingOlderThan":
 		return ec.fieldContext_StaffQueue_pendingOlderThan(ctx, field)
 	case "nudgeRequests":
@@ -3761,6 +4204,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_role(ctx, field)
 	case "member":
 		return ec.fieldContext_Viewer_member(ctx, field)
+	case "profileReviewDue":
+		return ec.fieldContext_Viewer_profileReviewDue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -3880,6 +4325,36 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Member_matches_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "group",
+		func(ctx context.Context, v any) (*model.MatchGroup, error) {
+			return ec.unmarshalOMatchGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchGroup(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["group"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_acceptMatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -4291,6 +4766,36 @@ func (ec *executionContext) field_Query_match_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_memberDirectory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.MemberFilter, error) {
+			return ec.unmarshalOMemberFilter2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_mentor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4376,6 +4881,28 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recommendedMentors_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "menteeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["menteeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -4758,6 +5285,29 @@ func (ec *executionContext) fieldContext_AuthPayload_clientMutationId(_ context.
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _BuildInfo_id(ctx context.Context, field graphql.CollectedField, obj *model.BuildInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BuildInfo_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BuildInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BuildInfo", field, false, false, "ID")
+}
+
 func (ec *executionContext) _BuildInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.BuildInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4972,6 +5522,75 @@ func (ec *executionContext) fieldContext_CpdSummary_byMatch(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CpdSummary_sessionsWithoutLength(ctx context.Context, field graphql.CollectedField, obj *model.CpdSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CpdSummary_sessionsWithoutLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsWithoutLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CpdSummary_sessionsWithoutLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CpdSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CpdSummary_sessionsWithoutLengthInRange(ctx context.Context, field graphql.CollectedField, obj *model.CpdSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CpdSummary_sessionsWithoutLengthInRange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsWithoutLengthInRange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CpdSummary_sessionsWithoutLengthInRange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CpdSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Dashboard_id(ctx context.Context, field graphql.CollectedField, obj *model.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Dashboard_pending(ctx context.Context, field graphql.CollectedField, obj *model.Dashboard) (ret graphql.Marshaler) {
@@ -6976,6 +7595,29 @@ func (ec *executionContext) fieldContext_MatchPayload_clientMutationId(_ context
 	return graphql.NewScalarFieldContext("MatchPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _MatchStatusEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.MatchStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchStatusEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchStatusEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchStatusEvent", field, false, false, "ID")
+}
+
 func (ec *executionContext) _MatchStatusEvent_position(ctx context.Context, field graphql.CollectedField, obj *model.MatchStatusEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7089,6 +7731,38 @@ func (ec *executionContext) _MatchStatusEvent_occurredAt(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_MatchStatusEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MatchStatusEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MatchStatusEvent_match(ctx context.Context, field graphql.CollectedField, obj *model.MatchStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchStatusEvent_match(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MatchStatusEvent().Match(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Match) graphql.Marshaler {
+			return ec.marshalNMatch2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchStatusEvent_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchStatusEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MatchUpdate_position(ctx context.Context, field graphql.CollectedField, obj *model.MatchUpdate) (ret graphql.Marshaler) {
@@ -7697,6 +8371,192 @@ func (ec *executionContext) fieldContext_Member_affinity(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Member", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Member_matches(ctx context.Context, field graphql.CollectedField, obj *model.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Member().Matches(ctx, obj, fc.Args["group"].(*model.MatchGroup), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchConnection) graphql.Marshaler {
+			return ec.marshalOMatchConnection2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_matches(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Member_matches_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
+			return ec.marshalNMemberEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MentorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MentorConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7834,6 +8694,93 @@ func (ec *executionContext) fieldContext_MentorEdge_node(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MentorRecommendation_mentor(ctx context.Context, field graphql.CollectedField, obj *model.MentorRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorRecommendation_mentor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mentor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorRecommendation_mentor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MentorRecommendation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MentorRecommendation_score(ctx context.Context, field graphql.CollectedField, obj *model.MentorRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorRecommendation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorRecommendation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MentorRecommendation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MentorRecommendation_reasons(ctx context.Context, field graphql.CollectedField, obj *model.MentorRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MentorRecommendation_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RecommendationReason) graphql.Marshaler {
+			return ec.marshalNRecommendationReason2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MentorRecommendation_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MentorRecommendation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationReason(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9113,6 +10060,75 @@ func (ec *executionContext) fieldContext_PartnerPreferences_notes(_ context.Cont
 	return graphql.NewScalarFieldContext("PartnerPreferences", field, false, false, "String")
 }
 
+func (ec *executionContext) _ProfileReview_askedAt(ctx context.Context, field graphql.CollectedField, obj *model.ProfileReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfileReview_askedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AskedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfileReview_askedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfileReview", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProfileReview_sections(ctx context.Context, field graphql.CollectedField, obj *model.ProfileReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfileReview_sections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ProfileSection) graphql.Marshaler {
+			return ec.marshalNProfileSection2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfileReview_sections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfileReview", field, false, false, "ProfileSection")
+}
+
+func (ec *executionContext) _ProgramOptions_id(ctx context.Context, field graphql.CollectedField, obj *model.ProgramOptions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramOptions_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramOptions_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramOptions", field, false, false, "ID")
+}
+
 func (ec *executionContext) _ProgramOptions_designations(ctx context.Context, field graphql.CollectedField, obj *model.ProgramOptions) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9622,6 +10638,94 @@ func (ec *executionContext) fieldContext_Query_mentor(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_recommendedMentors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recommendedMentors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecommendedMentors(ctx, fc.Args["menteeId"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MentorRecommendation) graphql.Marshaler {
+			return ec.marshalNMentorRecommendation2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recommendedMentors(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MentorRecommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recommendedMentors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_memberDirectory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_memberDirectory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MemberDirectory(ctx, fc.Args["filter"].(*model.MemberFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
+			return ec.marshalNMemberConnection2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_memberDirectory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_memberDirectory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_myMatches(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10100,6 +11204,98 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationReason_kind(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecommendationReasonKind) graphql.Marshaler {
+			return ec.marshalNRecommendationReasonKind2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "RecommendationReasonKind")
+}
+
+func (ec *executionContext) _RecommendationReason_points(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationReason_values(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationReason_text(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "String")
 }
 
 func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
@@ -11006,6 +12202,29 @@ func (ec *executionContext) fieldContext_SkillRating_rating(_ context.Context, f
 	return graphql.NewScalarFieldContext("SkillRating", field, false, false, "Int")
 }
 
+func (ec *executionContext) _StaffQueue_id(ctx context.Context, field graphql.CollectedField, obj *model.StaffQueue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaffQueue_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaffQueue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaffQueue", field, false, false, "ID")
+}
+
 func (ec *executionContext) _StaffQueue_pendingOlderThan(ctx context.Context, field graphql.CollectedField, obj *model.StaffQueue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11515,6 +12734,38 @@ func (ec *executionContext) fieldContext_Viewer_member(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_profileReviewDue(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_profileReviewDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().ProfileReviewDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProfileReview) graphql.Marshaler {
+			return ec.marshalOProfileReview2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileReview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_profileReviewDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProfileReview(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12799,21 +14050,21 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 			if err != nil {
 				return it, err
 			}
-			it.Email = data
+			it.Email = graphql.OmittableOf(data)
 		case "phone":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Phone = data
+			it.Phone = graphql.OmittableOf(data)
 		case "preferredMethod":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredMethod"))
 			data, err := ec.unmarshalOContactMethod2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐContactMethod(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.PreferredMethod = data
+			it.PreferredMethod = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -13065,14 +14316,14 @@ func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj
 			if err != nil {
 				return it, err
 			}
-			it.City = data
+			it.City = graphql.OmittableOf(data)
 		case "province":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("province"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Province = data
+			it.Province = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -13219,21 +14470,21 @@ func (ec *executionContext) unmarshalInputMeetingPreferencesInput(ctx context.Co
 			if err != nil {
 				return it, err
 			}
-			it.MeetingFormats = data
+			it.MeetingFormats = graphql.OmittableOf(data)
 		case "meetingFrequency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("meetingFrequency"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.MeetingFrequency = data
+			it.MeetingFrequency = graphql.OmittableOf(data)
 		case "partner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
 			data, err := ec.unmarshalOPartnerPreferencesInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐPartnerPreferencesInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Partner = data
+			it.Partner = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -13248,6 +14499,83 @@ func (ec *executionContext) unmarshalInputMeetingPreferencesInput(ctx context.Co
 func UnmarshalMeetingPreferencesInput(ctx context.Context, raw any) (model.MeetingPreferencesInput, error) {
 	var out model.MeetingPreferencesInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeetingPreferencesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj any) (model.MemberFilter, error) {
+	var it model.MemberFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"words", "roles", "disciplines", "provinces", "status", "pendingOlderThanDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "words":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("words"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Words = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalORole2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "disciplines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disciplines"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disciplines = data
+		case "provinces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provinces"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provinces = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOMemberStatus2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "pendingOlderThanDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingOlderThanDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingOlderThanDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMemberFilter unmarshals raw into the MemberFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMemberFilter(ctx context.Context, raw any) (model.MemberFilter, error) {
+	var out model.MemberFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberFilter", raw, &out)
 	return out, err
 }
 
@@ -13331,42 +14659,42 @@ func (ec *executionContext) unmarshalInputPartnerPreferencesInput(ctx context.Co
 			if err != nil {
 				return it, err
 			}
-			it.Disciplines = data
+			it.Disciplines = graphql.OmittableOf(data)
 		case "industries":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industries"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Industries = data
+			it.Industries = graphql.OmittableOf(data)
 		case "provinces":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provinces"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Provinces = data
+			it.Provinces = graphql.OmittableOf(data)
 		case "languages":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Languages = data
+			it.Languages = graphql.OmittableOf(data)
 		case "minYearsOfExperience":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minYearsOfExperience"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.MinYearsOfExperience = data
+			it.MinYearsOfExperience = graphql.OmittableOf(data)
 		case "notes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Notes = data
+			it.Notes = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -14028,88 +15356,88 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 			it.MemberID = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Name = data
+			it.Name = graphql.OmittableOf(data)
 		case "designation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("designation"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Designation = data
+			it.Designation = graphql.OmittableOf(data)
 		case "discipline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discipline"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Discipline = data
+			it.Discipline = graphql.OmittableOf(data)
 		case "industry":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Industry = data
+			it.Industry = graphql.OmittableOf(data)
 		case "location":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
 			data, err := ec.unmarshalOLocationInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐLocationInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Location = data
+			it.Location = graphql.OmittableOf(data)
 		case "yearsOfExperience":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yearsOfExperience"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.YearsOfExperience = data
+			it.YearsOfExperience = graphql.OmittableOf(data)
 		case "languages":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languages"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Languages = data
+			it.Languages = graphql.OmittableOf(data)
 		case "biography":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("biography"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Biography = data
+			it.Biography = graphql.OmittableOf(data)
 		case "focus":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focus"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Focus = data
+			it.Focus = graphql.OmittableOf(data)
 		case "skills":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skills"))
 			data, err := ec.unmarshalOSkillRatingInput2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSkillRatingInputᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Skills = data
+			it.Skills = graphql.OmittableOf(data)
 		case "preferences":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferences"))
 			data, err := ec.unmarshalOMeetingPreferencesInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMeetingPreferencesInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Preferences = data
+			it.Preferences = graphql.OmittableOf(data)
 		case "contact":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contact"))
 			data, err := ec.unmarshalOContactInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐContactInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.Contact = data
+			it.Contact = graphql.OmittableOf(data)
 		case "capacity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -14367,6 +15695,11 @@ func (ec *executionContext) _BuildInfo(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("BuildInfo")
+		case "id":
+			out.Values[i] = ec._BuildInfo_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "version":
 			out.Values[i] = ec._BuildInfo_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14468,6 +15801,16 @@ func (ec *executionContext) _CpdSummary(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sessionsWithoutLength":
+			out.Values[i] = ec._CpdSummary_sessionsWithoutLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionsWithoutLengthInRange":
+			out.Values[i] = ec._CpdSummary_sessionsWithoutLengthInRange(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14496,6 +15839,11 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Dashboard")
+		case "id":
+			out.Values[i] = ec._Dashboard_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pending":
 			out.Values[i] = ec._Dashboard_pending(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15272,31 +16620,42 @@ func (ec *executionContext) _MatchStatusEvent(ctx context.Context, sel ast.Selec
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("MatchStatusEvent")
+		case "id":
+			out.Values[i] = ec._MatchStatusEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "position":
 			out.Values[i] = ec._MatchStatusEvent_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._MatchStatusEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "matchId":
 			out.Values[i] = ec._MatchStatusEvent_matchId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._MatchStatusEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "occurredAt":
 			out.Values[i] = ec._MatchStatusEvent_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "match":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MatchStatusEvent_match(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15503,6 +16862,93 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "matches":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Member_matches(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberConnectionImplementors = []string{"MemberConnection"}
+
+func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberConnection")
+		case "edges":
+			out.Values[i] = ec._MemberConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MemberConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MemberConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberEdgeImplementors = []string{"MemberEdge"}
+
+func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MemberEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberEdge")
+		case "cursor":
+			out.Values[i] = ec._MemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15581,6 +17027,49 @@ func (ec *executionContext) _MentorEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "node":
 			out.Values[i] = ec._MentorEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mentorRecommendationImplementors = []string{"MentorRecommendation"}
+
+func (ec *executionContext) _MentorRecommendation(ctx context.Context, sel ast.SelectionSet, obj *model.MentorRecommendation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mentorRecommendationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MentorRecommendation")
+		case "mentor":
+			out.Values[i] = ec._MentorRecommendation_mentor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._MentorRecommendation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._MentorRecommendation_reasons(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15911,6 +17400,44 @@ func (ec *executionContext) _PartnerPreferences(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var profileReviewImplementors = []string{"ProfileReview"}
+
+func (ec *executionContext) _ProfileReview(ctx context.Context, sel ast.SelectionSet, obj *model.ProfileReview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, profileReviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProfileReview")
+		case "askedAt":
+			out.Values[i] = ec._ProfileReview_askedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sections":
+			out.Values[i] = ec._ProfileReview_sections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var programOptionsImplementors = []string{"ProgramOptions"}
 
 func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.SelectionSet, obj *model.ProgramOptions) graphql.Marshaler {
@@ -15922,6 +17449,11 @@ func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProgramOptions")
+		case "id":
+			out.Values[i] = ec._ProgramOptions_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "designations":
 			out.Values[i] = ec._ProgramOptions_designations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16057,6 +17589,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_mentor(ctx, field)
 				})
+		case "recommendedMentors":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recommendedMentors(ctx, field)
+				})
+		case "memberDirectory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_memberDirectory(ctx, field)
+				})
 		case "myMatches":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -16130,6 +17674,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationReasonImplementors = []string{"RecommendationReason"}
+
+func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.SelectionSet, obj *model.RecommendationReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationReason")
+		case "kind":
+			out.Values[i] = ec._RecommendationReason_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._RecommendationReason_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._RecommendationReason_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._RecommendationReason_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16587,6 +18179,11 @@ func (ec *executionContext) _StaffQueue(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("StaffQueue")
+		case "id":
+			out.Values[i] = ec._StaffQueue_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pendingOlderThan":
 			out.Values[i] = ec._StaffQueue_pendingOlderThan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16762,6 +18359,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_member(ctx, field, obj)
+				})
+		case "profileReviewDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_profileReviewDue(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17519,6 +19122,38 @@ func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋmentorshipᚋmentor
 	return ec._Member(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberConnection(ctx context.Context, sel ast.SelectionSet, v *model.MemberConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberConnection!")
+		return graphql.Null
+	}
+	return ec._MemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdge(ctx context.Context, sel ast.SelectionSet, v *model.MemberEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberEdge!")
+		return graphql.Null
+	}
+	return ec._MemberEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMentorConnection2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorConnection(ctx context.Context, sel ast.SelectionSet, v *model.MentorConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MentorConnection!")
@@ -17549,6 +19184,30 @@ func (ec *executionContext) marshalNMentorEdge2ᚖgithubᚗcomᚋmentorshipᚋme
 		return graphql.Null
 	}
 	return ec._MentorEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMentorRecommendation2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MentorRecommendation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMentorRecommendation2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMentorRecommendation2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendation(ctx context.Context, sel ast.SelectionSet, v *model.MentorRecommendation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MentorRecommendation!")
+		return graphql.Null
+	}
+	return ec._MentorRecommendation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNNudgeMentorInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐNudgeMentorInput(ctx context.Context, v any) (model.NudgeMentorInput, error) {
@@ -17586,6 +19245,46 @@ func (ec *executionContext) marshalNPosition2githubᚗcomᚋmentorshipᚋmentors
 	return res
 }
 
+func (ec *executionContext) unmarshalNProfileSection2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSection(ctx context.Context, v any) (model.ProfileSection, error) {
+	var res model.ProfileSection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProfileSection2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSection(ctx context.Context, sel ast.SelectionSet, v model.ProfileSection) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNProfileSection2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSectionᚄ(ctx context.Context, v any) ([]model.ProfileSection, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ProfileSection, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProfileSection2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSection(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNProfileSection2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ProfileSection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProfileSection2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNProgramOptions2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramOptions(ctx context.Context, sel ast.SelectionSet, v *model.ProgramOptions) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProgramOptions!")
@@ -17597,6 +19296,40 @@ func (ec *executionContext) marshalNProgramOptions2ᚖgithubᚗcomᚋmentorship�
 func (ec *executionContext) unmarshalNPublishResourceInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐPublishResourceInput(ctx context.Context, v any) (model.PublishResourceInput, error) {
 	res, err := ec.unmarshalInputPublishResourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecommendationReason2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendationReason2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecommendationReason2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReason(ctx context.Context, sel ast.SelectionSet, v *model.RecommendationReason) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecommendationReason!")
+		return graphql.Null
+	}
+	return ec._RecommendationReason(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecommendationReasonKind2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonKind(ctx context.Context, v any) (model.RecommendationReasonKind, error) {
+	var res model.RecommendationReasonKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecommendationReasonKind2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonKind(ctx context.Context, sel ast.SelectionSet, v model.RecommendationReasonKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
@@ -18231,6 +19964,13 @@ func (ec *executionContext) marshalOMatch2ᚖgithubᚗcomᚋmentorshipᚋmentors
 	return ec._Match(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOMatchConnection2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MatchConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MatchConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOMatchGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchGroup(ctx context.Context, v any) (*model.MatchGroup, error) {
 	if v == nil {
 		return nil, nil
@@ -18260,6 +20000,30 @@ func (ec *executionContext) marshalOMember2ᚖgithubᚗcomᚋmentorshipᚋmentor
 		return graphql.Null
 	}
 	return ec._Member(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMemberFilter2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberFilter(ctx context.Context, v any) (*model.MemberFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMemberFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMemberStatus2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberStatus(ctx context.Context, v any) (*model.MemberStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MemberStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMemberStatus2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberStatus(ctx context.Context, sel ast.SelectionSet, v *model.MemberStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
@@ -18295,11 +20059,54 @@ func (ec *executionContext) marshalOPosition2ᚖgithubᚗcomᚋmentorshipᚋment
 	return res
 }
 
+func (ec *executionContext) marshalOProfileReview2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileReview(ctx context.Context, sel ast.SelectionSet, v *model.ProfileReview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProfileReview(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐResource(ctx context.Context, sel ast.SelectionSet, v *model.Resource) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Resource(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, v any) ([]model.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOSearchMentorsInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSearchMentorsInput(ctx context.Context, v any) (*model.SearchMentorsInput, error) {

@@ -30,7 +30,7 @@ type AckPayload struct {
 type AddSessionInput struct {
 	MatchID string      `json:"matchId"`
 	Date    domain.Date `json:"date"`
-	// Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes.
+	// The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it.
 	Minutes *int    `json:"minutes,omitempty"`
 	Notes   *string `json:"notes,omitempty"`
 	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
@@ -54,8 +54,10 @@ type AuthPayload struct {
 	ClientMutationID *string      `json:"clientMutationId,omitempty"`
 }
 
-// What the server is running.
+// What the server is running. Its id is always "version".
 type BuildInfo struct {
+	// Always "version": the cache key of the one build.
+	ID string `json:"id"`
 	// The server's version, such as v0.1.0 or a commit.
 	Version string `json:"version"`
 	// The Go version the server was built with.
@@ -78,9 +80,9 @@ type Contact struct {
 }
 
 type ContactInput struct {
-	Email           *string        `json:"email,omitempty"`
-	Phone           *string        `json:"phone,omitempty"`
-	PreferredMethod *ContactMethod `json:"preferredMethod,omitempty"`
+	Email           graphql.Omittable[*string]        `json:"email,omitempty"`
+	Phone           graphql.Omittable[*string]        `json:"phone,omitempty"`
+	PreferredMethod graphql.Omittable[*ContactMethod] `json:"preferredMethod,omitempty"`
 }
 
 // Continuing-professional-development hours from the viewer's meeting logs.
@@ -89,9 +91,16 @@ type CpdSummary struct {
 	// Hours of sessions dated within the requested range.
 	HoursInRange float64         `json:"hoursInRange"`
 	ByMatch      []*MatchMinutes `json:"byMatch"`
+	// Sessions without a length: they count no hours until their author adds one by editSession.
+	SessionsWithoutLength int `json:"sessionsWithoutLength"`
+	// Sessions dated within the requested range without a length.
+	SessionsWithoutLengthInRange int `json:"sessionsWithoutLengthInRange"`
 }
 
+// The program's counters. One per program: its id is always "dashboard", so a pushed dashboard updates a cached dashboard query.
 type Dashboard struct {
+	// Always "dashboard": the cache key of the one dashboard.
+	ID                   string              `json:"id"`
 	Pending              int                 `json:"pending"`
 	Active               int                 `json:"active"`
 	Declined             int                 `json:"declined"`
@@ -121,7 +130,7 @@ type DocumentPayload struct {
 type EditSessionInput struct {
 	SessionID string      `json:"sessionId"`
 	Date      domain.Date `json:"date"`
-	// Required (CPD hours count it): the meeting's length, 1 to 600 minutes. Leaving it out is refused with INVALID_INPUT on minutes.
+	// The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it.
 	Minutes *int    `json:"minutes,omitempty"`
 	Notes   *string `json:"notes,omitempty"`
 	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
@@ -160,8 +169,8 @@ type Location struct {
 }
 
 type LocationInput struct {
-	City     *string `json:"city,omitempty"`
-	Province *string `json:"province,omitempty"`
+	City     graphql.Omittable[*string] `json:"city,omitempty"`
+	Province graphql.Omittable[*string] `json:"province,omitempty"`
 }
 
 type LoginInput struct {
@@ -218,11 +227,15 @@ type MatchPayload struct {
 
 // A match status change, for dashboards and auditors.
 type MatchStatusEvent struct {
+	// The event's position, unique in the log: the cache key of this change.
+	ID         string              `json:"id"`
 	Position   eventstore.Position `json:"position"`
 	Type       string              `json:"type"`
 	MatchID    string              `json:"matchId"`
 	Status     MatchStatus         `json:"status"`
 	OccurredAt time.Time           `json:"occurredAt"`
+	// The match as it is after this change (at least as new): its id, status and position update the client's cached Match.
+	Match *Match `json:"match"`
 }
 
 type MeetingPreferences struct {
@@ -232,9 +245,39 @@ type MeetingPreferences struct {
 }
 
 type MeetingPreferencesInput struct {
-	MeetingFormats   []string                 `json:"meetingFormats,omitempty"`
-	MeetingFrequency *string                  `json:"meetingFrequency,omitempty"`
-	Partner          *PartnerPreferencesInput `json:"partner,omitempty"`
+	MeetingFormats   graphql.Omittable[[]string]                 `json:"meetingFormats,omitempty"`
+	MeetingFrequency graphql.Omittable[*string]                  `json:"meetingFrequency,omitempty"`
+	Partner          graphql.Omittable[*PartnerPreferencesInput] `json:"partner,omitempty"`
+}
+
+// A page of the staff directory.
+type MemberConnection struct {
+	Edges    []*MemberEdge `json:"edges"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+	// How many members match the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// One member found in the staff directory.
+type MemberEdge struct {
+	Cursor string  `json:"cursor"`
+	Node   *Member `json:"node"`
+}
+
+// Which members the staff directory lists; every condition given must hold.
+type MemberFilter struct {
+	// Words of the member's name, login email or contact email; each must begin a word of one of them, any case.
+	Words *string `json:"words,omitempty"`
+	// Only these roles (mentees and mentors when left out).
+	Roles []Role `json:"roles,omitempty"`
+	// Only members of these disciplines.
+	Disciplines []string `json:"disciplines,omitempty"`
+	// Only members in these provinces.
+	Provinces []string `json:"provinces,omitempty"`
+	// Only members in this situation.
+	Status *MemberStatus `json:"status,omitempty"`
+	// With status PENDING_OLDER_THAN: the least whole days the request has waited; the response window when left out.
+	PendingOlderThanDays *int `json:"pendingOlderThanDays,omitempty"`
 }
 
 type MentorConnection struct {
@@ -247,6 +290,15 @@ type MentorConnection struct {
 type MentorEdge struct {
 	Cursor string  `json:"cursor"`
 	Node   *Member `json:"node"`
+}
+
+// A mentor recommended to a mentee, with the score and its reasons.
+type MentorRecommendation struct {
+	Mentor *Member `json:"mentor"`
+	// The sum of the reasons' points.
+	Score int `json:"score"`
+	// Why, the largest first.
+	Reasons []*RecommendationReason `json:"reasons"`
 }
 
 type Mutation struct {
@@ -276,16 +328,26 @@ type PartnerPreferences struct {
 }
 
 type PartnerPreferencesInput struct {
-	Disciplines          []string `json:"disciplines,omitempty"`
-	Industries           []string `json:"industries,omitempty"`
-	Provinces            []string `json:"provinces,omitempty"`
-	Languages            []string `json:"languages,omitempty"`
-	MinYearsOfExperience *int     `json:"minYearsOfExperience,omitempty"`
-	Notes                *string  `json:"notes,omitempty"`
+	Disciplines          graphql.Omittable[[]string] `json:"disciplines,omitempty"`
+	Industries           graphql.Omittable[[]string] `json:"industries,omitempty"`
+	Provinces            graphql.Omittable[[]string] `json:"provinces,omitempty"`
+	Languages            graphql.Omittable[[]string] `json:"languages,omitempty"`
+	MinYearsOfExperience graphql.Omittable[*int]     `json:"minYearsOfExperience,omitempty"`
+	Notes                graphql.Omittable[*string]  `json:"notes,omitempty"`
 }
 
-// The program's configured lists, for forms.
+// The program's prompt, after a match ends, to review the profile before the next match.
+type ProfileReview struct {
+	// When the member was asked: the end of their latest match.
+	AskedAt time.Time `json:"askedAt"`
+	// The sections to review: Mentoring Relationship Focus, Skills Self-Assessment, and Partner & Meeting Preferences.
+	Sections []ProfileSection `json:"sections"`
+}
+
+// The program's configured lists, for forms. One per program: its id is always "programOptions".
 type ProgramOptions struct {
+	// Always "programOptions": the cache key of the one list of options.
+	ID                 string   `json:"id"`
 	Designations       []string `json:"designations"`
 	Disciplines        []string `json:"disciplines"`
 	Industries         []string `json:"industries"`
@@ -314,6 +376,18 @@ type PublishResourceInput struct {
 }
 
 type Query struct {
+}
+
+// Why a mentor is recommended: one reason with the points it adds.
+type RecommendationReason struct {
+	// What the reason is about, such as SAME_DISCIPLINE or SHARED_FOCUS.
+	Kind RecommendationReasonKind `json:"kind"`
+	// The points it adds to the score.
+	Points int `json:"points"`
+	// The program's list values it is about, such as WATER_RESOURCES.
+	Values []string `json:"values"`
+	// The reason in words, such as "both in water resources".
+	Text string `json:"text"`
 }
 
 type RegisterInput struct {
@@ -434,8 +508,10 @@ type SkillRatingInput struct {
 	Rating int    `json:"rating"`
 }
 
-// What needs staff attention.
+// What needs staff attention. Its id names the window asked for, such as "staffQueue:14".
 type StaffQueue struct {
+	// "staffQueue:" and the pendingOlderThanDays asked for: the cache key of this queue.
+	ID               string   `json:"id"`
 	PendingOlderThan []*Match `json:"pendingOlderThan"`
 	NudgeRequests    []*Match `json:"nudgeRequests"`
 	NoFirstSession   []*Match `json:"noFirstSession"`
@@ -445,25 +521,31 @@ type StaffQueue struct {
 type Subscription struct {
 }
 
-// The whole profile as the member saves it. Mentors may also set capacity and whether they accept requests; the three are saved together or, when any is refused, not at all.
+// Changes to a profile, one section or more at a time: a field left out keeps
+// its value, an explicit null clears it (the name cannot be cleared), and a
+// list or the skills sent replace the stored ones. Nested inputs (location,
+// preferences, contact) follow the same rule field by field. Mentors may also
+// set capacity and whether they accept requests; everything sent is saved
+// together or, when any part is refused, not at all.
 type UpdateProfileInput struct {
 	// Staff may edit another member's profile; members edit their own.
-	MemberID          *string                  `json:"memberId,omitempty"`
-	Name              string                   `json:"name"`
-	Designation       *string                  `json:"designation,omitempty"`
-	Discipline        *string                  `json:"discipline,omitempty"`
-	Industry          *string                  `json:"industry,omitempty"`
-	Location          *LocationInput           `json:"location,omitempty"`
-	YearsOfExperience *int                     `json:"yearsOfExperience,omitempty"`
-	Languages         []string                 `json:"languages,omitempty"`
-	Biography         *string                  `json:"biography,omitempty"`
-	Focus             []string                 `json:"focus,omitempty"`
-	Skills            []*SkillRatingInput      `json:"skills,omitempty"`
-	Preferences       *MeetingPreferencesInput `json:"preferences,omitempty"`
-	Contact           *ContactInput            `json:"contact,omitempty"`
-	Capacity          *int                     `json:"capacity,omitempty"`
-	AcceptingRequests *bool                    `json:"acceptingRequests,omitempty"`
-	ClientMutationID  *string                  `json:"clientMutationId,omitempty"`
+	MemberID *string `json:"memberId,omitempty"`
+	// Left out keeps the name; null or empty is refused.
+	Name              graphql.Omittable[*string]                  `json:"name,omitempty"`
+	Designation       graphql.Omittable[*string]                  `json:"designation,omitempty"`
+	Discipline        graphql.Omittable[*string]                  `json:"discipline,omitempty"`
+	Industry          graphql.Omittable[*string]                  `json:"industry,omitempty"`
+	Location          graphql.Omittable[*LocationInput]           `json:"location,omitempty"`
+	YearsOfExperience graphql.Omittable[*int]                     `json:"yearsOfExperience,omitempty"`
+	Languages         graphql.Omittable[[]string]                 `json:"languages,omitempty"`
+	Biography         graphql.Omittable[*string]                  `json:"biography,omitempty"`
+	Focus             graphql.Omittable[[]string]                 `json:"focus,omitempty"`
+	Skills            graphql.Omittable[[]*SkillRatingInput]      `json:"skills,omitempty"`
+	Preferences       graphql.Omittable[*MeetingPreferencesInput] `json:"preferences,omitempty"`
+	Contact           graphql.Omittable[*ContactInput]            `json:"contact,omitempty"`
+	Capacity          *int                                        `json:"capacity,omitempty"`
+	AcceptingRequests *bool                                       `json:"acceptingRequests,omitempty"`
+	ClientMutationID  *string                                     `json:"clientMutationId,omitempty"`
 }
 
 type UpdateProfilePayload struct {
@@ -846,6 +928,216 @@ func (e *MatchStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e MatchStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a member stands in the program, for the staff directory.
+type MemberStatus string
+
+const (
+	// A mentee with a pending request, or a mentor with one to answer.
+	MemberStatusPendingRequest MemberStatus = "PENDING_REQUEST"
+	// A pending request that has waited at least pendingOlderThanDays (the response window, 14 days, unless given).
+	MemberStatusPendingOlderThan MemberStatus = "PENDING_OLDER_THAN"
+	// In an active match.
+	MemberStatusActiveMatch MemberStatus = "ACTIVE_MATCH"
+	// Neither pending nor active.
+	MemberStatusNoMatch MemberStatus = "NO_MATCH"
+)
+
+var AllMemberStatus = []MemberStatus{
+	MemberStatusPendingRequest,
+	MemberStatusPendingOlderThan,
+	MemberStatusActiveMatch,
+	MemberStatusNoMatch,
+}
+
+func (e MemberStatus) IsValid() bool {
+	switch e {
+	case MemberStatusPendingRequest, MemberStatusPendingOlderThan, MemberStatusActiveMatch, MemberStatusNoMatch:
+		return true
+	}
+	return false
+}
+
+func (e MemberStatus) String() string {
+	return string(e)
+}
+
+func (e *MemberStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MemberStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MemberStatus", str)
+	}
+	return nil
+}
+
+func (e MemberStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MemberStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MemberStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A section of a member's profile, as the program guide's Edit screens name them.
+type ProfileSection string
+
+const (
+	// Employment & Personal Biography: designation, discipline, industry, location, experience, languages and biography.
+	ProfileSectionBiography ProfileSection = "BIOGRAPHY"
+	// Mentoring Relationship Focus.
+	ProfileSectionFocus ProfileSection = "FOCUS"
+	// Skills Self-Assessment.
+	ProfileSectionSkills ProfileSection = "SKILLS"
+	// Partner & Meeting Preferences.
+	ProfileSectionPreferences ProfileSection = "PREFERENCES"
+	// Preferred contact information.
+	ProfileSectionContact ProfileSection = "CONTACT"
+)
+
+var AllProfileSection = []ProfileSection{
+	ProfileSectionBiography,
+	ProfileSectionFocus,
+	ProfileSectionSkills,
+	ProfileSectionPreferences,
+	ProfileSectionContact,
+}
+
+func (e ProfileSection) IsValid() bool {
+	switch e {
+	case ProfileSectionBiography, ProfileSectionFocus, ProfileSectionSkills, ProfileSectionPreferences, ProfileSectionContact:
+		return true
+	}
+	return false
+}
+
+func (e ProfileSection) String() string {
+	return string(e)
+}
+
+func (e *ProfileSection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProfileSection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProfileSection", str)
+	}
+	return nil
+}
+
+func (e ProfileSection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProfileSection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProfileSection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kinds of reasons a mentor is recommended, with their points.
+type RecommendationReasonKind string
+
+const (
+	// The mentor works in the mentee's discipline (3 points).
+	RecommendationReasonKindSameDiscipline RecommendationReasonKind = "SAME_DISCIPLINE"
+	// The mentor works in a discipline the mentee prefers in a partner (3 points).
+	RecommendationReasonKindPreferredDiscipline RecommendationReasonKind = "PREFERRED_DISCIPLINE"
+	// A Mentoring Relationship Focus area both chose (2 points each).
+	RecommendationReasonKindSharedFocus RecommendationReasonKind = "SHARED_FOCUS"
+	// A skill the mentee rated 1 or 2 and the mentor 4 or 5 (2 points each).
+	RecommendationReasonKindSkillToGrow RecommendationReasonKind = "SKILL_TO_GROW"
+	// The mentor is in a province the mentee prefers in a partner (2 points).
+	RecommendationReasonKindPreferredProvince RecommendationReasonKind = "PREFERRED_PROVINCE"
+	// Both are in the same province (1 point).
+	RecommendationReasonKindSameProvince RecommendationReasonKind = "SAME_PROVINCE"
+	// A meeting format both prefer (1 point each).
+	RecommendationReasonKindMeetingFormat RecommendationReasonKind = "MEETING_FORMAT"
+	// A language both speak, or one the mentee prefers that the mentor speaks (1 point each).
+	RecommendationReasonKindLanguage RecommendationReasonKind = "LANGUAGE"
+	// The mentor has at least the experience the mentee asks of a partner (1 point).
+	RecommendationReasonKindExperience RecommendationReasonKind = "EXPERIENCE"
+)
+
+var AllRecommendationReasonKind = []RecommendationReasonKind{
+	RecommendationReasonKindSameDiscipline,
+	RecommendationReasonKindPreferredDiscipline,
+	RecommendationReasonKindSharedFocus,
+	RecommendationReasonKindSkillToGrow,
+	RecommendationReasonKindPreferredProvince,
+	RecommendationReasonKindSameProvince,
+	RecommendationReasonKindMeetingFormat,
+	RecommendationReasonKindLanguage,
+	RecommendationReasonKindExperience,
+}
+
+func (e RecommendationReasonKind) IsValid() bool {
+	switch e {
+	case RecommendationReasonKindSameDiscipline, RecommendationReasonKindPreferredDiscipline, RecommendationReasonKindSharedFocus, RecommendationReasonKindSkillToGrow, RecommendationReasonKindPreferredProvince, RecommendationReasonKindSameProvince, RecommendationReasonKindMeetingFormat, RecommendationReasonKindLanguage, RecommendationReasonKindExperience:
+		return true
+	}
+	return false
+}
+
+func (e RecommendationReasonKind) String() string {
+	return string(e)
+}
+
+func (e *RecommendationReasonKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RecommendationReasonKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RecommendationReasonKind", str)
+	}
+	return nil
+}
+
+func (e RecommendationReasonKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RecommendationReasonKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RecommendationReasonKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

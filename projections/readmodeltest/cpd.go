@@ -26,7 +26,8 @@ func date(t *testing.T, s string) domain.Date {
 // CPD counts an author's own meeting logs: per match, in total, and in a
 // date range (a member's reporting period) both of whose days count, by
 // the session date as last edited. Sessions dated outside the range, and
-// the partner's logs, are left out.
+// the partner's logs, are left out. Sessions without a length count no
+// minutes and are counted apart.
 func testCPDRanges(t *testing.T, h Harness) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -62,6 +63,9 @@ func testCPDRanges(t *testing.T, h Harness) {
 		{mentor, withNoor, uuid.New(), "2026-03-20", 40},
 		{mentor, withNoor, uuid.New(), "2026-04-10", 10},
 		{noor, withNoor, uuid.New(), "2026-03-05", 25},
+		// The guide makes the date the only required field: a session
+		// without a length counts no minutes and is counted as lacking one.
+		{noor, withNoor, uuid.New(), "2026-04-02", 0},
 	} {
 		must(t)(w.svc.LogSession(ctx, as(s.author), s.match, s.id, domain.SessionDetails{Date: date(t, s.day), Minutes: s.minutes}))
 	}
@@ -89,7 +93,8 @@ func testCPDRanges(t *testing.T, h Harness) {
 		// A mentor's hours per match; the mentees' logs are theirs.
 		{mentor, date(t, "2026-03-01"), date(t, "2026-03-31"), projections.CPD{TotalMinutes: 100, InRangeMinutes: 90, ByMatch: map[uuid.UUID]int{withMia: 50, withNoor: 50}}},
 		{mentor, date(t, "2026-04-01"), date(t, "2026-04-30"), projections.CPD{TotalMinutes: 100, InRangeMinutes: 10, ByMatch: map[uuid.UUID]int{withMia: 50, withNoor: 50}}},
-		{noor, date(t, "2026-03-06"), open, projections.CPD{TotalMinutes: 25, InRangeMinutes: 0, ByMatch: map[uuid.UUID]int{withNoor: 25}}},
+		{noor, date(t, "2026-03-06"), open, projections.CPD{TotalMinutes: 25, InRangeMinutes: 0, ByMatch: map[uuid.UUID]int{withNoor: 25}, WithoutLength: 1, InRangeWithoutLength: 1}},
+		{noor, open, date(t, "2026-03-31"), projections.CPD{TotalMinutes: 25, InRangeMinutes: 25, ByMatch: map[uuid.UUID]int{withNoor: 25}, WithoutLength: 1}},
 	}
 	ref := Reference(t, events)
 	for _, tc := range cases {

@@ -120,6 +120,7 @@ func testSearchExactWords(t *testing.T, h Harness) {
 		{"Bob", "Structural engineering of bridges (steel & concrete)."},
 		{"Carol", "GEOTECHNICAL investigations for mining. Engineer, P.Eng."},
 		{"Dan", "Hydro-geology and groundwater modelling."},
+		{"Eve", "Water-resource management: dam safety reviews."},
 	}
 	for _, b := range bios {
 		l.mentor(uuid.New(), domain.Profile{Name: b[0], Biography: b[1]})
@@ -137,7 +138,12 @@ func testSearchExactWords(t *testing.T, h Harness) {
 		{"tunnels slopes foundations", []string{"Alice"}},
 		{"geology", []string{"Dan"}},
 		{"steel mining", nil},
-		{"", []string{"Alice", "Bob", "Carol", "Dan"}},
+		// Three typed words, the first of which holds two: all four
+		// whole words must be in the biography.
+		{"water-resource management dam", []string{"Eve"}},
+		{"water-resource management bridges", nil},
+		{"hydro-geology", []string{"Dan"}},
+		{"", []string{"Alice", "Bob", "Carol", "Dan", "Eve"}},
 	}
 	for _, tc := range cases {
 		res, err := m.Members.SearchMentors(projections.SearchQuery{Words: tc.words})
@@ -150,6 +156,9 @@ func testSearchExactWords(t *testing.T, h Harness) {
 	}
 	if _, err := m.Members.SearchMentors(projections.SearchQuery{Words: "one two three four"}); !errors.Is(err, projections.ErrTooManyWords) {
 		t.Fatalf("four words: %v", err)
+	}
+	if _, err := m.Members.SearchMentors(projections.SearchQuery{Words: "water-resource dam-safety reviews management"}); !errors.Is(err, projections.ErrTooManyWords) {
+		t.Fatalf("four typed words: %v", err)
 	}
 	if _, err := m.Members.SearchMentors(projections.SearchQuery{After: "!!not a cursor"}); !errors.Is(err, projections.ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)

@@ -54,6 +54,7 @@ type refMember struct {
 	// counts until the match releases it.
 	slots       map[uuid.UUID]domain.SlotState
 	reviewAsked time.Time
+	saved       time.Time
 	// bio is the biography's words, split once the fold is done.
 	bio []string
 }
@@ -126,6 +127,7 @@ func (r *reference) member(ev projections.Event) {
 	case domain.ProfileUpdated:
 		if m := r.members[e.MemberID]; m != nil {
 			m.profile = e.Profile
+			m.saved = e.At
 		}
 	case domain.MentorCapacityChanged:
 		if m := r.members[e.MemberID]; m != nil {
@@ -279,7 +281,7 @@ func matchOf(data domain.Event) (uuid.UUID, bool) {
 
 func (m *refMember) view() *projections.MemberView {
 	v := &projections.MemberView{ID: m.id, Role: m.role, Email: m.email, RegisteredAt: m.registered, Profile: m.profile,
-		Capacity: m.capacity, Accepting: m.accepting, ReviewRequested: m.reviewAsked}
+		Capacity: m.capacity, Accepting: m.accepting, ReviewRequested: m.reviewAsked, ProfileSaved: m.saved}
 	for match, s := range m.slots {
 		if v.Slots == nil {
 			v.Slots = map[uuid.UUID]domain.SlotState{}
@@ -331,6 +333,17 @@ func (r *reference) MembersByID(ids []uuid.UUID) []*projections.MemberView {
 		out[i], _ = r.Member(id)
 	}
 	return out
+}
+
+// Scan implements projections.MemberReader: every member keep accepts.
+func (r *reference) Scan(keep func(*projections.MemberView) bool) ([]*projections.MemberView, error) {
+	var out []*projections.MemberView
+	for _, m := range r.members {
+		if v := m.view(); keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 // bioWords splits text into the words the biography search matches: the
@@ -612,8 +625,15 @@ func (r *reference) CPDSummary(author uuid.UUID, from, to domain.Date) projectio
 		minutes, date := s.details.Minutes, s.details.Date
 		c.TotalMinutes += minutes
 		c.ByMatch[s.match] += minutes
-		if (from.IsZero() || !date.Before(from)) && (to.IsZero() || !date.After(to)) {
+		inRange := (from.IsZero() || !date.Before(from)) && (to.IsZero() || !date.After(to))
+		if inRange {
 			c.InRangeMinutes += minutes
+		}
+		if minutes == 0 {
+			c.WithoutLength++
+			if inRange {
+				c.InRangeWithoutLength++
+			}
 		}
 	}
 	return c

@@ -327,3 +327,37 @@ func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
 	}
 	return out
 }
+
+// Scan returns the members keep accepts, reading the views hash a thousand
+// at a time (each batch within the query timeout), so that a long scan
+// does not block Redis. HSCAN may return a field twice; each member is
+// kept once.
+func (p *Members) Scan(keep func(*MemberView) bool) ([]*MemberView, error) {
+	var out []*MemberView
+	seen := map[string]bool{}
+	var cursor uint64
+	for {
+		ctx, cancel := p.rm.queryContext()
+		kv, next, err := p.rm.c.HScan(ctx, p.views(), cursor, "", 1000).Result()
+		cancel()
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		for i := 1; i < len(kv); i += 2 {
+			if seen[kv[i-1]] {
+				continue
+			}
+			seen[kv[i-1]] = true
+			var v MemberView
+			if err := json.Unmarshal([]byte(kv[i]), &v); err != nil {
+				return nil, unavailable(fmt.Errorf("stored view: %w", err))
+			}
+			if keep(&v) {
+				out = append(out, &v)
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return out, nil
+		}
+	}
+}

@@ -75,7 +75,7 @@ func failure(t *testing.T, c goredis.UniversalClient, ns, projection string) str
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		msg, err := c.HGet(context.Background(), "{"+ns+":"+projection+"}:meta", "failed").Result()
+		msg, err := c.HGet(context.Background(), redis.Key(ns, projection, "meta"), "failed").Result()
 		if err == nil {
 			return msg
 		}
@@ -147,7 +147,7 @@ func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
 			} else if err := writer.Apply(ctx, readmodeltest.Events(t, store)); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.HSet(ctx, "{"+ns+":members}:m", damaged.String(), "{not json").Err(); err != nil {
+			if err := c.HSet(ctx, redis.Key(ns, "members", "m"), damaged.String(), "{not json").Err(); err != nil {
 				t.Fatal(err)
 			}
 			before, _ := registerMentee(t, svc)

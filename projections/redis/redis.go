@@ -91,8 +91,8 @@ func New(c goredis.UniversalClient, opts Options) *ReadModels {
 	}
 	rm := &ReadModels{c: c, opts: opts}
 	rm.Members, rm.Matches = &Members{}, &Matches{}
-	rm.Members.init(rm, "members")
-	rm.Matches.init(rm, "matches")
+	rm.Members.init(rm, "members", membersLayout)
+	rm.Matches.init(rm, "matches", matchesLayout)
 	return rm
 }
 
@@ -109,8 +109,21 @@ type base struct {
 	held atomic.Bool
 }
 
-func (b *base) init(rm *ReadModels, name string) {
-	b.rm, b.name, b.tag = rm, name, "{"+rm.opts.Prefix+":"+name+"}"
+// The layouts of the stored views. Change what a view holds, change its
+// number: the keys of the new layout start empty, so the projection is
+// rebuilt from the log rather than served from views that lack the change.
+// The keys of the old layout are left for the operator to delete.
+const (
+	membersLayout = 2 // MemberView.ProfileSaved
+	matchesLayout = 1
+)
+
+func (b *base) init(rm *ReadModels, name string, layout int) {
+	b.rm, b.name = rm, name
+	b.tag = "{" + rm.opts.Prefix + ":" + name + "}"
+	if layout > 1 {
+		b.tag = "{" + rm.opts.Prefix + ":" + name + ":v" + strconv.Itoa(layout) + "}"
+	}
 }
 
 func (b *base) key(parts ...string) string {

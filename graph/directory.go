@@ -1,0 +1,211 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// memberDirectory lists the members staff look for, by name.
+func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilter, first *int, after *string) (*model.MemberConnection, error) {
+	a, err := requireRole(ctx, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	q := projections.DirectoryQuery{Roles: []domain.Role{domain.RoleMentee, domain.RoleMentor}}
+	var status *model.MemberStatus
+	days := int(r.program().ResponseWindow / (24 * time.Hour))
+	if f := filter; f != nil {
+		if err := domain.CheckText("words", deref(f.Words), domain.SingleLine); err != nil {
+			return nil, badInput(err.Error())
+		}
+		q.Words, q.Disciplines, q.Provinces = deref(f.Words), f.Disciplines, f.Provinces
+		if len(f.Roles) > 0 {
+			q.Roles = q.Roles[:0]
+			for _, role := range f.Roles {
+				q.Roles = append(q.Roles, domain.Role(role))
+			}
+		}
+		status = f.Status
+		if f.PendingOlderThanDays != nil {
+			if status == nil || *status != model.MemberStatusPendingOlderThan {
+				return nil, badInput("pendingOlderThanDays goes with status PENDING_OLDER_THAN")
+			}
+			if *f.PendingOlderThanDays < 0 || *f.PendingOlderThanDays > 3650 {
+				return nil, badInput("pendingOlderThanDays must be between 0 and 3650")
+			}
+			days = *f.PendingOlderThanDays
+		}
+	}
+	found, err := r.Members.Scan(q.Keep)
+	if err != nil {
+		return nil, err
+	}
+	if status != nil {
+		now := r.Clock.Now()
+		kept := found[:0]
+		for _, m := range found {
+			if r.hasStatus(m.ID, *status, now, days) {
+				kept = append(kept, m)
+			}
+		}
+		found = kept
+	}
+	projections.SortDirectory(found)
+	items, cursors, info, err := page(found, first, after, maxPage)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MemberConnection{Edges: make([]*model.MemberEdge, 0, len(items)), PageInfo: info, TotalCount: len(found)}
+	for i, v := range items {
+		conn.Edges = append(conn.Edges, &model.MemberEdge{Cursor: cursors[i], Node: r.showMember(a, v)})
+	}
+	return conn, nil
+}
+
+// hasStatus reports whether a member stands where the directory's status
+// asks: a pending request (one that has waited days or more), an active
+// match, or neither.
+func (r *Resolver) hasStatus(id uuid.UUID, status model.MemberStatus, now time.Time, days int) bool {
+	switch status {
+	case model.MemberStatusPendingRequest:
+		return len(r.Matches.MatchesOf(id, projections.PendingMatches)) > 0
+	case model.MemberStatusPendingOlderThan:
+		for _, m := range r.Matches.MatchesOf(id, projections.PendingMatches) {
+			if now.Sub(m.RequestedAt) >= time.Duration(days)*24*time.Hour {
+				return true
+			}
+		}
+		return false
+	case model.MemberStatusActiveMatch:
+		return len(r.Matches.MatchesOf(id, projections.ActiveMatches)) > 0
+	case model.MemberStatusNoMatch:
+		return len(r.Matches.MatchesOf(id, projections.PendingMatches)) == 0 && len(r.Matches.MatchesOf(id, projections.ActiveMatches)) == 0
+	}
+	return false
+}
+
+// memberMatches lists a member's matches for staff; null for others.
+func (r *Resolver) memberMatches(ctx context.Context, obj *model.Member, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error) {
+	a, _ := ActorFrom(ctx)
+	if a.Role != domain.RoleStaff {
+		return nil, nil
+	}
+	all := r.Matches.MatchesOf(obj.MemberID, groupOf(group))
+	items, cursors, info, err := page(all, first, after, maxPage)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.MatchConnection{Edges: make([]*model.MatchEdge, len(items)), PageInfo: info, TotalCount: len(all)}
+	for i, m := range items {
+		conn.Edges[i] = &model.MatchEdge{Cursor: cursors[i], Node: asSeenBy(a, matchModel(m))}
+	}
+	return conn, nil
+}
+
+// recommendedMentors ranks the open mentors for a mentee: the viewer
+// (mentees) or the mentee staff name.
+func (r *Resolver) recommendedMentors(ctx context.Context, menteeID *string, first *int) ([]*model.MentorRecommendation, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	n := 10
+	if first != nil {
+		if *first < 0 || *first > maxPage {
+			return nil, badInput(fmt.Sprintf("first must be between 0 and %d", maxPage))
+		}
+		n = *first
+	}
+	id := a.ID
+	switch {
+	case menteeID != nil && a.Role == domain.RoleStaff:
+		if id, err = model.ParseID(*menteeID, model.KindMember); err != nil {
+			return nil, err
+		}
+	case menteeID != nil:
+		// A mentee asks for their own recommendations only.
+		if id, err = model.ParseID(*menteeID, model.KindMember); err != nil {
+			return nil, err
+		}
+		if id != a.ID {
+			return nil, errForbidden
+		}
+	case a.Role == domain.RoleStaff:
+		return nil, badInput("menteeId is required for staff")
+	}
+	mentee, ok := r.Members.Member(id)
+	if !ok || mentee.Role != domain.RoleMentee {
+		return nil, errNotFound
+	}
+	mentors, err := r.Members.Scan(func(m *projections.MemberView) bool { return m.Open() })
+	if err != nil {
+		return nil, err
+	}
+	taken := map[uuid.UUID]bool{}
+	for _, g := range []projections.MatchGroup{projections.PendingMatches, projections.ActiveMatches} {
+		for _, m := range r.Matches.MatchesOf(id, g) {
+			taken[m.MentorID] = true
+		}
+	}
+	recs := projections.Recommend(mentee, mentors, func(m *projections.MemberView) bool { return taken[m.ID] }, n)
+	out := make([]*model.MentorRecommendation, 0, len(recs))
+	for _, rec := range recs {
+		m := r.showMember(a, rec.Mentor)
+		if m == nil {
+			continue
+		}
+		mr := &model.MentorRecommendation{Mentor: m, Score: rec.Score, Reasons: make([]*model.RecommendationReason, len(rec.Reasons))}
+		for i, why := range rec.Reasons {
+			values := why.Values
+			if values == nil {
+				values = []string{}
+			}
+			mr.Reasons[i] = &model.RecommendationReason{Kind: model.RecommendationReasonKind(why.Kind), Points: why.Points, Values: values, Text: why.Text}
+		}
+		out = append(out, mr)
+	}
+	return out, nil
+}
+
+// profileReview is the prompt to review the profile after a match ended.
+func (r *Resolver) profileReview(ctx context.Context, v *model.Viewer) (*model.ProfileReview, error) {
+	if v.Role != model.RoleMentee && v.Role != model.RoleMentor {
+		return nil, nil
+	}
+	m, err := r.member(ctx, v.Actor.ID)
+	if err != nil || m == nil || !m.ReviewDue() {
+		return nil, err
+	}
+	return &model.ProfileReview{
+		AskedAt:  m.ReviewRequested,
+		Sections: []model.ProfileSection{model.ProfileSectionFocus, model.ProfileSectionSkills, model.ProfileSectionPreferences},
+	}, nil
+}
+
+// matchOfStatusEvent is the match a pushed status change is about, as the
+// subscriber may see it now: at least as new as the change.
+func (r *Resolver) matchOfStatusEvent(ctx context.Context, e *model.MatchStatusEvent) (*model.Match, error) {
+	a, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := model.ParseID(e.MatchID, model.KindMatch)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.visibleMatch(a, id)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errNotFound
+	}
+	return m, nil
+}
