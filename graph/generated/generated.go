@@ -2586,8 +2586,22 @@ Node and is found again with node(id:); mutations take one input and return a
 payload whose userErrors carry the program's refusals (codes such as
 PENDING_REQUEST_EXISTS); other failures are GraphQL errors with
 extensions.code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
-INTERNAL). Every mutation answers only after the read models have applied its
-events, so the next query sees the change.
+INTERNAL, and CONFLICT, UNAVAILABLE or RATE_LIMITED when the client should try
+again later). Every mutation answers only after the read models have applied
+its events, so the next query sees the change.
+
+Signing in: send the token of an AuthPayload as Authorization: Bearer <token>
+(over WebSocket, in the connection_init payload). A token that is invalid,
+expired or revoked is refused before any field runs: HTTP 401, or closing the
+WebSocket with 4403. Text limits count characters (Unicode code points); the
+text fields of profiles, matches, sessions, documents and resources refuse
+control characters (but line breaks and tabs in multi-line text),
+bidirectional formatting characters and invisible tag characters, and are
+trimmed of surrounding spaces (passwords are taken exactly as sent). IDs are
+opaque global IDs: one of another kind, or malformed, is refused with
+BAD_USER_INPUT. The limits and lists named in these descriptions are the
+program's defaults; its configuration may change them, and programOptions
+answers the lists and time settings in force.
 """
 schema {
   query: Query
@@ -2595,41 +2609,67 @@ schema {
   subscription: Subscription
 }
 
-"An instant, as an RFC 3339 string in UTC."
-scalar Time
-
-"A calendar day, as YYYY-MM-DD."
-scalar Date
+"""
+An instant, as an RFC 3339 string such as 2026-03-01T14:30:00Z or
+2026-03-01T14:30:00.123456789Z. The server answers in UTC, with fractional
+seconds when it has them; inputs may carry any offset.
+"""
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
 
 """
-A position in the global event log, as a decimal string (it may exceed 2^53).
-Positions grow with time; subscriptions resume after one.
+A calendar day without a time or zone, as YYYY-MM-DD (the RFC 3339 full-date,
+an ISO 8601 calendar date), such as 2026-03-01. The program counts days in its
+own time zone.
+"""
+scalar Date @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
+
+"""
+A position in the global event log, as a decimal string of an unsigned 64-bit
+integer, such as "1234" (it may exceed 2^53, so do not read it as a JavaScript
+number). Inputs also accept a non-negative integer. "0" is before the first
+event. Positions grow with time; compare them as big integers, and resume a
+subscription after one. This format has no public specification, so the
+scalar declares no @specifiedBy.
 """
 scalar Position
 
-"A file in a multipart request (GraphQL multipart request spec)."
-scalar Upload
+"""
+A file sent in a multipart request, following the GraphQL multipart request
+specification. Only an input, and only in uploadDocument.
+"""
+scalar Upload @specifiedBy(url: "https://github.com/jaydenseric/graphql-multipart-request-spec")
 
 "An object that can be fetched again by its globally unique ID."
 interface Node {
+  "The object's global ID: opaque, stable, and valid for node(id:)."
   id: ID!
 }
 
 "Relay page information."
 type PageInfo {
+  "Whether more items follow this page: ask again with after: endCursor."
   hasNextPage: Boolean!
+  "Whether items come before this page (true when the page was asked with after)."
   hasPreviousPage: Boolean!
+  "The cursor of the page's first item; null on an empty page."
   startCursor: String
+  "The cursor of the page's last item, to pass as after for the next page; null on an empty page."
   endCursor: String
 }
 
+"The role an account holds. Mentee and mentor accounts are separate, with separate logins; staff and auditor accounts are created by the operator."
 enum Role {
+  "A member who looks for a mentor and requests matches."
   MENTEE
+  "A member who answers requests and mentors mentees."
   MENTOR
+  "Program staff: nudge mentors, end matches, publish resources, see every profile, match and email."
   STAFF
+  "Reads matches, members and history, without session notes, request messages, biographies or contact information; changes nothing in the program."
   AUDITOR
 }
 
+"Where a match is in its life: PENDING, then ACTIVE or DECLINED or CANCELLED; an ACTIVE match becomes ENDED. DECLINED, CANCELLED and ENDED are final."
 enum MatchStatus {
   "Requested, waiting for the mentor."
   PENDING
@@ -2645,6 +2685,7 @@ enum MatchStatus {
 
 "Which of a member's matches to list."
 enum MatchGroup {
+  "Every match, in any status."
   ALL
   "My Pending Matches."
   PENDING
@@ -2654,14 +2695,21 @@ enum MatchGroup {
   PAST
 }
 
+"How a member prefers to be contacted by a partner."
 enum ContactMethod {
+  "By the contact email (which may differ from the login email)."
   EMAIL
+  "By the contact phone number."
   PHONE
 }
 
+"Which members see a resource."
 enum Audience {
+  "Mentees only."
   MENTEES
+  "Mentors only."
   MENTORS
+  "Mentees and mentors."
   BOTH
 }
 
@@ -2673,19 +2721,27 @@ enum EndedMatchDocuments {
   HIDDEN
 }
 
-"A refusal by the program's rules, returned in a mutation's payload."
+"A refusal by the program's rules or the accounts' rules, returned in a mutation's payload. A refused mutation changes nothing."
 type UserError {
-  "A stable code such as PENDING_REQUEST_EXISTS or INVALID_INPUT."
+  """
+  A stable code to branch on. INVALID_INPUT names the field at fault; the
+  others are the program's rules, such as PENDING_REQUEST_EXISTS,
+  NOT_A_PARTNER, WINDOW_NOT_ELAPSED or TERMINAL_STATE, and the accounts'
+  INVALID_CREDENTIALS, WEAK_PASSWORD, EMAIL_TAKEN and RATE_LIMITED. Each
+  mutation names the codes it returns.
+  """
   code: String!
-  "The input field at fault, when one is."
+  "The input field at fault, when one is, as the input names it (such as minutes, contact.email or skills.LEADERSHIP)."
   field: String
-  "A sentence for the member."
+  "A sentence for the member, in English; show it as it is."
   message: String!
 }
 
 "The signed-in account."
 type Viewer {
+  "The account's global ID, the same as its Member's ID."
   id: ID!
+  "The account's role, which decides what it may see and do."
   role: Role!
   "The viewer's own record: a mentee's or mentor's profile, or the name a staff member or auditor was registered with."
   member: Member
@@ -2715,81 +2771,126 @@ type ProfileReview {
   sections: [ProfileSection!]!
 }
 
+"Where a member lives or works."
 type Location {
+  "The city, as the member wrote it; null when not given."
   city: String
+  "A province or territory code from programOptions.provinces (such as ON); null when not given."
   province: String
 }
 
+"One skill of a Skills Self-Assessment."
 type SkillRating {
+  "A skill from programOptions.skills."
   skill: String!
   "1 to 5."
   rating: Int!
 }
 
+"The partner a member would like, as part of the Partner & Meeting Preferences."
 type PartnerPreferences {
+  "Preferred disciplines, from programOptions.disciplines; empty for no preference."
   disciplines: [String!]!
+  "Preferred industries, from programOptions.industries; empty for no preference."
   industries: [String!]!
+  "Preferred provinces, from programOptions.provinces; empty for no preference."
   provinces: [String!]!
+  "Preferred languages, ISO 639-1 codes from programOptions.languages; empty for no preference."
   languages: [String!]!
+  "The least years of experience wanted, 1 to 70; null for any."
   minYearsOfExperience: Int
+  "Anything else, in free text; null when not given, and for auditors."
   notes: String
 }
 
+"The Partner & Meeting Preferences of a profile."
 type MeetingPreferences {
+  "The ways the member likes to meet, from programOptions.meetingFormats."
   meetingFormats: [String!]!
+  "How often the member likes to meet, from programOptions.meetingFrequencies; null when not given."
   meetingFrequency: String
+  "The partner the member would like."
   partner: PartnerPreferences!
 }
 
 "Preferred contact information: visible only to the member, staff, and the partner of an ACTIVE match."
 type Contact {
+  "The contact email (not necessarily the login email); null when not given."
   email: String
+  "The contact phone number, 7 to 15 digits with spaces and + - ( ) . as written; null when not given."
   phone: String
+  "Which of the two the member prefers; null for no preference."
   preferredMethod: ContactMethod
 }
 
-"A mentee or mentor."
+"""
+A mentee or mentor (or, as viewer.member, a staff member or auditor). Who sees
+one: the member, staff, any mentee or mentor for a mentor's profile, and the
+member's partners in any match; auditors see it without the biography,
+partner notes and contact information. To anyone else it does not exist
+(null).
+"""
 type Member implements Node {
+  "The member's global ID."
   id: ID!
+  "MENTEE or MENTOR (STAFF or AUDITOR only for an operator account's own viewer.member)."
   role: Role!
+  "How the member is shown to others, at most 200 characters."
   name: String!
+  "A professional designation from programOptions.designations (such as P.Eng.); null when not given."
   designation: String
+  "A discipline from programOptions.disciplines; null when not given."
   discipline: String
+  "An industry from programOptions.industries; null when not given."
   industry: String
+  "Where the member lives or works; its fields are null when not given."
   location: Location!
+  "Years in the profession, 1 to 70; null when not given (or 0)."
   yearsOfExperience: Int
+  "Languages spoken, ISO 639-1 codes from programOptions.languages, sorted."
   languages: [String!]!
-  "Employment & Personal Biography."
+  "Employment & Personal Biography: free text of at most 4000 characters, which the mentor search matches words against; null when empty, and for auditors."
   biography: String
-  "Mentoring Relationship Focus."
+  "Mentoring Relationship Focus: values of programOptions.focusAreas, sorted."
   focus: [String!]!
-  "Skills Self-Assessment."
+  "Skills Self-Assessment, sorted by skill."
   skills: [SkillRating!]!
-  "Partner & Meeting Preferences."
+  "Partner & Meeting Preferences (partner notes null for auditors)."
   preferences: MeetingPreferences!
-  "Preferred contact information; null for anyone not allowed to see it."
+  "Preferred contact information, for the member, staff and the partner of an ACTIVE match; null for anyone else (auditors, partners before acceptance and after the match ends)."
   contact: Contact
-  "A mentor's capacity: how many mentees at once."
+  "A mentor's capacity: how many mentees at once, 1 to 10 (1 for a new mentor); null for mentees."
   capacity: Int
-  "Whether a mentor accepts new requests."
+  "Whether a mentor accepts new requests; null for mentees."
   acceptingRequests: Boolean
-  "Whether a mentor can be requested now: accepting, with free capacity."
+  "Whether a mentor can be requested now: accepting, with free capacity (active matches use it, pending requests do not); false for mentees."
   available: Boolean!
-  "How well the mentor fits the searching mentee (shared focus areas and skills)."
+  "How well the mentor fits the searching member: 3 points per focus area the two share, 1 per skill the searcher assessed that the mentor rates 4 or 5. Set in searchMentors results only; null elsewhere."
   affinity: Int
   "The member's matches, newest request first: staff only (null for everyone else)."
-  matches(group: MatchGroup = ALL, first: Int = 5, after: String): MatchConnection
+  matches(
+    "Which matches to list."
+    group: MatchGroup = ALL
+    "How many matches to return, 0 to 100."
+    first: Int = 5
+    "The cursor of the last match already shown (pageInfo.endCursor)."
+    after: String
+  ): MatchConnection
 }
 
 "One member found in the staff directory."
 type MemberEdge {
+  "Where this member stands in the list, for after."
   cursor: String!
+  "The member, as staff see it."
   node: Member!
 }
 
 "A page of the staff directory."
 type MemberConnection {
+  "The members of this page."
   edges: [MemberEdge!]!
+  "Whether more pages follow, and the cursors."
   pageInfo: PageInfo!
   "How many members match the filter."
   totalCount: Int!
@@ -2859,6 +2960,7 @@ enum RecommendationReasonKind {
 
 "A mentor recommended to a mentee, with the score and its reasons."
 type MentorRecommendation {
+  "The mentor, with the public profile."
   mentor: Member!
   "The sum of the reasons' points."
   score: Int!
@@ -2866,13 +2968,19 @@ type MentorRecommendation {
   reasons: [RecommendationReason!]!
 }
 
+"One mentor in a search result."
 type MentorEdge {
+  "This result's place in the search, to pass as after."
   cursor: String!
+  "The mentor, with affinity set."
   node: Member!
 }
 
+"A page of mentors found by searchMentors, best fit first."
 type MentorConnection {
+  "The mentors of this page."
   edges: [MentorEdge!]!
+  "Whether more mentors follow, and the cursors of this page."
   pageInfo: PageInfo!
   "How many mentors match the search."
   totalCount: Int!
@@ -2880,53 +2988,78 @@ type MentorConnection {
 
 "One version of a document shared on a match."
 type Document implements Node {
+  "The document version's global ID."
   id: ID!
+  "The file name as uploaded, without folders, at most 255 characters. Uploads with the same name on a match are versions of one document."
   name: String!
+  "1 for the first upload of a name on the match, one more for each later upload of the same name."
   version: Int!
+  "The file's size in bytes, 1 to 20 MiB (20971520)."
   size: Int!
+  "The media type sniffed from the file's bytes, one of the program's accepted types (PDF, Word, Excel, PowerPoint, plain text, Markdown, PNG, JPEG)."
   contentType: String!
+  "The SHA-256 digest of the file's bytes, as 64 lower-case hex digits."
   sha256: String!
+  "The partner who uploaded it; null when the viewer may not see that member."
   uploadedBy: Member
+  "When it was uploaded."
   uploadedAt: Time!
+  "Whether this version was removed. Match.documents leaves removed versions out; node(id:) and removeDocument still show them, marked."
   removed: Boolean!
-  "Where to download it (GET, with the same Authorization header)."
+  "Where to download it, a path on this server (/documents/ and the document's ID): GET, with the same Authorization header. It answers an attachment to those who may see the match's documents, 401 without a valid token, and 404 to anyone else and once removed."
   downloadUrl: String!
 }
 
+"""
+A mentee's request to a mentor and, once accepted, their match. Its partners,
+staff and auditors see it; to anyone else it does not exist (null).
+"""
 type Match implements Node {
+  "The match's global ID."
   id: ID!
+  "Where the match is in its life."
   status: MatchStatus!
+  "The mentee who requested the match."
   mentee: Member!
+  "The mentor the request was made to."
   mentor: Member!
   "The viewer's partner in this match (null for staff and auditors)."
   partner: Member
-  "The mentee's message with the request."
+  "The mentee's message with the request, at most 1000 characters; null when none, for auditors, and for a match shown as of a moment."
   message: String
+  "When the mentee requested the match."
   requestedAt: Time!
+  "When the mentor accepted; null until then."
   acceptedAt: Time
+  "When the match was declined, cancelled or ended; null while pending or active."
   closedAt: Time
+  "The reason the mentor gave for a decline, from programOptions.declineReasons; null when none, and for a match shown as of a moment."
   declineReason: String
+  "Why the match ended: one of programOptions.endReasons, or TERM_COMPLETED when the term ran out; null until it ends."
   endReason: String
-  "Whole days the request has waited (pending matches)."
+  "Whole days the request has waited; null unless pending."
   daysPending: Int
-  "Whether the mentor's 14-day response window has elapsed."
+  "Whether the mentor's response window (programOptions.responseWindowDays, 14 days by default) elapsed while the request was pending; the mentee may then cancel or call askStaffToNudge."
   responseWindowElapsed: Boolean!
-  "When the response window elapses (pending matches)."
+  "When the response window elapses; null unless pending."
   responseDeadline: Time
+  "Whether the mentee asked staff to nudge the mentor and staff have not nudged since."
   nudgeRequested: Boolean!
+  "When staff last nudged the mentor; null when never."
   lastNudgedAt: Time
-  "When the match ends automatically (active matches)."
+  "When the match ends automatically, programOptions.termMonths calendar months after its acceptance; null unless active."
   termEndsAt: Time
-  "The viewer's own meeting logs on this match."
+  "The viewer's own meeting logs on this match (never the partner's), by meeting date; empty for staff and auditors."
   mySessions: [Session!]!
-  "Documents shared on the match: partners and staff only; null for the partners of an ended match when the program hides its documents."
+  "Documents shared on the match, without removed versions, oldest first: partners and staff only (null for auditors); null for the partners of an ended match when the program hides its documents."
   documents: [Document!]
   "The position of the latest event that changed the match (the profile review prompt recorded after an end changes the partners, not the match)."
   position: Position!
-  "The emails the program sent or is sending about the match: staff only (null for others)."
+  "The emails the program sent or is sending about the match, oldest first: staff only (null for others)."
   emails: [Email!]
 }
 
+"Where an email of the outbox is in its delivery."
 enum EmailStatus {
   "Waiting for its first delivery."
   PENDING
@@ -2942,66 +3075,99 @@ enum EmailStatus {
 type Email {
   "The idempotency key; also the local part of its Message-ID."
   id: String!
+  "What the email is about, such as REQUEST_RECEIVED, REQUEST_ACCEPTED, REQUEST_DECLINED, REQUEST_CANCELLED, RESPONSE_WINDOW_ELAPSED, NUDGE_REQUESTED, MENTOR_NUDGED, MATCH_MADE, FIRST_MEETING_REMINDER, MATCH_ENDED or PROFILE_REVIEW."
   kind: String!
+  "The recipient's address."
   to: String!
+  "The subject line."
   subject: String!
+  "Where it is in its delivery."
   status: EmailStatus!
+  "How many deliveries were tried."
   attempts: Int!
+  "Why the latest failed delivery failed; null when none failed."
   lastError: String
+  "When the program decided to send it."
   createdAt: Time!
+  "When the next delivery is due, while PENDING or FAILING; null when none was scheduled."
   nextAttemptAt: Time
+  "When the mail relay accepted it; null until then."
   sentAt: Time
 }
 
+"One match in a list of matches."
 type MatchEdge {
+  "This match's place in the list, to pass as after."
   cursor: String!
+  "The match."
   node: Match!
 }
 
+"A page of the viewer's matches, newest request first."
 type MatchConnection {
+  "The matches of this page."
   edges: [MatchEdge!]!
+  "Whether more matches follow, and the cursors of this page."
   pageInfo: PageInfo!
+  "How many matches the group holds in all."
   totalCount: Int!
 }
 
-"A meeting log: private to its author."
+"A meeting log: private to its author. Neither the partner, nor staff, nor auditors see it; node(id:) answers null to them."
 type Session implements Node {
+  "The session's global ID."
   id: ID!
+  "The match the meeting belongs to."
   match: Match!
+  "The day of the meeting."
   date: Date!
-  "The meeting's length in minutes; null when the author has not given it yet (it then counts no CPD hours)."
+  "The meeting's length in minutes, 1 to 600; null when the author has not given it yet (it then counts no CPD hours)."
   minutes: Int
-  "What was discussed."
+  "What was discussed, at most 4000 characters, may hold line breaks; null when not given."
   notes: String
-  "Perceived value of the meeting, 1 to 5."
+  "Perceived value of the meeting, 1 to 5; null when not rated."
   value: Int
+  "When it was first logged."
   loggedAt: Time!
+  "When it was last edited; null when never."
   editedAt: Time
   "How many times it was saved."
   revisions: Int!
 }
 
+"One meeting log in a list."
 type SessionEdge {
+  "This session's place in the list, to pass as after."
   cursor: String!
+  "The session."
   node: Session!
 }
 
+"A page of the viewer's meeting logs, by meeting date then logging time."
 type SessionConnection {
+  "The sessions of this page."
   edges: [SessionEdge!]!
+  "Whether more sessions follow, and the cursors of this page."
   pageInfo: PageInfo!
+  "How many sessions the list holds in all."
   totalCount: Int!
 }
 
+"The minutes the viewer logged on one match."
 type MatchMinutes {
+  "The match."
   match: Match!
+  "The total length of the viewer's sessions on it, in minutes."
   minutes: Int!
 }
 
 "Continuing-professional-development hours from the viewer's meeting logs."
 type CpdSummary {
+  "Hours of all the viewer's sessions, in decimal hours (90 minutes is 1.5)."
   totalHours: Float!
-  "Hours of sessions dated within the requested range."
+  "Hours of sessions dated within the requested range (all of them when from and to are left out)."
   hoursInRange: Float!
+  "Minutes per match, most first."
   byMatch: [MatchMinutes!]!
   "Sessions without a length: they count no hours until their author adds one by editSession."
   sessionsWithoutLength: Int!
@@ -3009,49 +3175,79 @@ type CpdSummary {
   sessionsWithoutLengthInRange: Int!
 }
 
+"A program resource published by staff (My Resources): a link or a text."
 type Resource implements Node {
+  "The resource's global ID."
   id: ID!
+  "The title, at most 200 characters."
   title: String!
+  "A description, at most 2000 characters; null when none."
   description: String
+  "An http or https link, at most 2048 characters; null for a text resource. A resource has a url or a text, never both."
   url: String
+  "The resource's own text, at most 20000 characters, which may hold line breaks; null for a link."
   text: String
+  "Who sees it."
   audience: Audience!
+  "When staff published it."
   publishedAt: Time!
+  "Whether staff retired it; retired resources are no longer listed."
   retired: Boolean!
 }
 
+"One resource in a list."
 type ResourceEdge {
+  "This resource's place in the list, to pass as after."
   cursor: String!
+  "The resource."
   node: Resource!
 }
 
+"A page of resources, newest first."
 type ResourceConnection {
+  "The resources of this page."
   edges: [ResourceEdge!]!
+  "Whether more resources follow, and the cursors of this page."
   pageInfo: PageInfo!
+  "How many resources the list holds in all."
   totalCount: Int!
 }
 
-"One event of a match's history, as auditors see it (session notes never shown)."
+"One event of a match's history, as staff and auditors see it (session notes never shown)."
 type MatchEvent {
+  "The event's position in the global log."
   position: Position!
+  "The event's place in the match's own stream, from 0."
   revision: Int!
+  "The event type, such as MatchRequested, MatchAccepted, SessionLogged or MatchEnded."
   type: String!
+  "Who caused it: the account's UUID (not a global ID), or system for the program's own processes."
   actorId: String!
+  "The role of who caused it: MENTEE, MENTOR, STAFF, AUDITOR or SYSTEM."
   actorRole: String!
+  "When it happened, in the program's time (the clock rules ran on)."
   occurredAt: Time!
+  "When the store recorded it."
   recordedAt: Time!
-  "The event's public data as JSON text."
+  "The event's data as JSON text: without session notes for everyone, and without personal fields (messages, notes, contact details, emails, biographies, file names) for auditors."
   data: String!
 }
 
+"One event in a match's history."
 type MatchEventEdge {
+  "This event's place in the history, to pass as after."
   cursor: String!
+  "The event."
   node: MatchEvent!
 }
 
+"A page of a match's history, oldest event first."
 type MatchEventConnection {
+  "The events of this page."
   edges: [MatchEventEdge!]!
+  "Whether more events follow, and the cursors of this page."
   pageInfo: PageInfo!
+  "How many events the match has in all."
   totalCount: Int!
 }
 
@@ -3059,26 +3255,41 @@ type MatchEventConnection {
 type StaffQueue {
   "\"staffQueue:\" and the pendingOlderThanDays asked for: the cache key of this queue."
   id: ID!
+  "Pending requests waiting longer than pendingOlderThanDays days, oldest request first."
   pendingOlderThan: [Match!]!
+  "Pending requests whose mentee asked staff to nudge the mentor (see nudgeMentor), oldest request first."
   nudgeRequests: [Match!]!
+  "Active matches where neither partner has logged a session three weeks (the first-meeting reminder delay) or more after acceptance, oldest request first."
   noFirstSession: [Match!]!
+  "Active matches whose term ends within 30 days, oldest request first."
   endingSoon: [Match!]!
 }
 
-"The program's counters. One per program: its id is always \"dashboard\", so a pushed dashboard updates a cached dashboard query."
+"The program's counters, as of the read models' position. One per program: its id is always \"dashboard\", so a pushed dashboard updates a cached dashboard query."
 type Dashboard {
   "Always \"dashboard\": the cache key of the one dashboard."
   id: ID!
+  "Matches pending now."
   pending: Int!
+  "Matches active now."
   active: Int!
+  "Matches declined."
   declined: Int!
+  "Matches cancelled by their mentee."
   cancelled: Int!
+  "Matches ended."
   ended: Int!
+  "The share of answered requests that were accepted, from 0 to 1; 0 when none was answered."
   acceptanceRate: Float!
+  "The share of answered requests that were declined, from 0 to 1; 0 when none was answered."
   declineRate: Float!
+  "The median time from request to acceptance or decline, in (fractional) days; 0 when none was answered."
   medianDaysToResponse: Float!
+  "Meeting logs dated in the current calendar month (in the program's time zone)."
   sessionsThisMonth: Int!
+  "Hours of those meeting logs, in decimal hours."
   hoursThisMonth: Float!
+  "The read models' position when the counters were computed."
   position: Position!
 }
 
@@ -3086,19 +3297,33 @@ type Dashboard {
 type ProgramOptions {
   "Always \"programOptions\": the cache key of the one list of options."
   id: ID!
+  "The professional designations a profile may show."
   designations: [String!]!
+  "The disciplines a profile, a preference or a search may name."
   disciplines: [String!]!
+  "The industries a profile, a preference or a search may name."
   industries: [String!]!
+  "The province and territory codes of a location."
   provinces: [String!]!
+  "The languages members may speak, as ISO 639-1 codes."
   languages: [String!]!
+  "The Mentoring Relationship Focus choices."
   focusAreas: [String!]!
+  "The skills of the Skills Self-Assessment."
   skills: [String!]!
+  "The ways partners may meet."
   meetingFormats: [String!]!
+  "How often partners may prefer to meet."
   meetingFrequencies: [String!]!
+  "The reasons a mentor may give for a decline."
   declineReasons: [String!]!
+  "The reasons staff may give for ending a match early (TERM_COMPLETED, the automatic end, is not one of them)."
   endReasons: [String!]!
+  "How many days a mentor has to answer a request before the mentee may ask staff for a nudge."
   responseWindowDays: Int!
+  "How many calendar months a match lasts after it is accepted."
   termMonths: Int!
+  "The most words a biography search takes."
   maxSearchWords: Int!
   "Whether an ended match's documents stay readable for its partners."
   endedMatchDocuments: EndedMatchDocuments!
@@ -3116,95 +3341,227 @@ type BuildInfo {
   environment: String!
 }
 
+"Mentors who rate a skill at least so high."
 input SkillFilterInput {
+  "A skill from programOptions.skills."
   skill: String!
+  "The least rating, 1 to 5 (BAD_USER_INPUT otherwise)."
   minRating: Int! = 1
 }
 
+"""
+Find a Mentor filters. They combine with AND; each list matches mentors having
+any of its values; values come from programOptions. Leave a filter out to not
+filter on it.
+"""
 input SearchMentorsInput {
-  "Biography words: exact whole words, any case, at most three."
+  "Biography words: exact whole words, any case, punctuation ignored, at most three (more is BAD_USER_INPUT); every word must appear."
   words: String
+  "Mentors of any of these disciplines."
   disciplines: [String!]
+  "Mentors working in any of these industries."
   industries: [String!]
+  "Mentors located in any of these province codes."
   provinces: [String!]
+  "Mentors in this city (exact name, any case)."
   city: String
+  "Mentors speaking any of these languages (ISO 639-1 codes)."
   languages: [String!]
+  "Mentors with any of these focus areas."
   focusAreas: [String!]
+  "Mentors who like any of these meeting formats."
   meetingFormats: [String!]
+  "Mentors meeting every one of these skill ratings."
   skills: [SkillFilterInput!]
-  "Only mentors accepting requests with free capacity."
+  "Only mentors accepting requests with free capacity; false lists every mentor."
   onlyAvailable: Boolean = false
 }
 
 "A moment of history: a time, or a global position."
 input AsOfInput {
+  "The match as it stood at this instant. Give time or position, not both (BAD_USER_INPUT)."
   time: Time
+  "The match as it stood after the event at this position (\"0\": before any event, so null)."
   position: Position
 }
 
+"""
+Reading entry points. Fields that need a signed-in account answer
+UNAUTHENTICATED without one and FORBIDDEN for a role they do not serve; an
+object the viewer may not see is null, as if it did not exist.
+"""
 type Query {
-  "Fetches any object by its global ID."
-  node(id: ID!): Node
-  "The signed-in account; null when not signed in."
+  "Fetches any object by its global ID: null when it does not exist or the viewer may not see it (a session: its author only; a retired resource: nobody). Any signed-in account."
+  node(
+    "A global ID of a Member, Match, Session, Document or Resource."
+    id: ID!
+  ): Node
+  "The signed-in account; null when not signed in (never an error)."
   viewer: Viewer
-  "Find a Mentor: mentees (and staff). Mentors do not request mentees, so mentors and auditors get FORBIDDEN."
-  searchMentors(input: SearchMentorsInput, first: Int = 20, after: String): MentorConnection!
-  "A mentor's public profile."
-  mentor(id: ID!): Member
-  "Mentors who accept requests and have room, ranked by an explained score from the mentee's profile: the viewer's own (mentees), or a mentee's given by menteeId (staff)."
-  recommendedMentors(menteeId: ID, first: Int = 10): [MentorRecommendation!]!
-  "The member directory: staff only (others get FORBIDDEN)."
-  memberDirectory(filter: MemberFilter, first: Int = 20, after: String): MemberConnection!
-  "The viewer's matches."
-  myMatches(group: MatchGroup = ALL, first: Int = 50, after: String): MatchConnection!
-  "A match, now or as of a moment of its history."
-  match(id: ID!, asOf: AsOfInput): Match
-  "Every event of a match in order (staff and auditors)."
-  matchHistory(matchId: ID!, first: Int = 100, after: String): MatchEventConnection!
-  "The viewer's meeting logs, optionally of one match."
-  mySessions(matchId: ID, first: Int = 50, after: String): SessionConnection!
-  "The viewer's CPD hours, with a reporting period."
-  cpdSummary(from: Date, to: Date): CpdSummary!
-  "My Resources: resources for the viewer's audience."
-  resources(first: Int = 50, after: String): ResourceConnection!
-  "What needs staff attention (staff)."
-  staffQueue(pendingOlderThanDays: Int = 14): StaffQueue!
-  "The program's counters (staff)."
+  """
+  Find a Mentor: mentors matching every filter, best fit (affinity) first, then
+  by name. Mentees and staff: mentors do not request mentees, so mentors and
+  auditors get FORBIDDEN. More than three typed biography words (split on
+  spaces), a minRating outside 1 to 5, first outside 0 to 100, a text
+  filter holding control characters, or a cursor from elsewhere are
+  BAD_USER_INPUT.
+  """
+  searchMentors(
+    "The filters; leave out to list every mentor."
+    input: SearchMentorsInput
+    "How many mentors to return, 0 to 100."
+    first: Int = 20
+    "The cursor of the last mentor already shown (pageInfo.endCursor)."
+    after: String
+  ): MentorConnection!
+  "A mentor's public profile; null when the ID is not a mentor's. Mentees, mentors and staff; auditors get FORBIDDEN."
+  mentor(
+    "The mentor's global ID."
+    id: ID!
+  ): Member
+  """
+  Mentors who accept requests and have room, other than those the mentee is
+  already waiting for or matched with, ranked by a score whose every point
+  has a reason (see RecommendationReasonKind), then by name. Mentees see their
+  own; staff name the mentee. Mentors and auditors get FORBIDDEN.
+  """
+  recommendedMentors(
+    "The mentee to recommend for: required for staff; a mentee may give only their own ID."
+    menteeId: ID
+    "How many mentors to return, 0 to 100."
+    first: Int = 10
+  ): [MentorRecommendation!]!
+  "The member directory, by name: staff only (others get FORBIDDEN)."
+  memberDirectory(
+    "Which members to list; leave out for every mentee and mentor."
+    filter: MemberFilter
+    "How many members to return, 0 to 100."
+    first: Int = 20
+    "The cursor of the last member already shown (pageInfo.endCursor)."
+    after: String
+  ): MemberConnection!
+  "The viewer's matches, newest request first: mentees and mentors (staff and auditors get FORBIDDEN)."
+  myMatches(
+    "Which matches to list."
+    group: MatchGroup = ALL
+    "How many matches to return, 0 to 100."
+    first: Int = 50
+    "The cursor of the last match already shown (pageInfo.endCursor)."
+    after: String
+  ): MatchConnection!
+  """
+  A match, now or as of a moment of its history: null when it does not exist
+  (or did not yet exist at that moment) or the viewer is not one of its
+  partners, staff or an auditor. Any signed-in account. Shown as of a moment,
+  message and declineReason are null, and the fields read from the clock or
+  other records (daysPending, responseWindowElapsed, responseDeadline,
+  termEndsAt, mySessions, documents, emails) are as of now.
+  """
+  match(
+    "The match's global ID."
+    id: ID!
+    "The moment to show it as of; leave out for now."
+    asOf: AsOfInput
+  ): Match
+  """
+  Every event of a match in order, oldest first: staff and auditors (others get
+  FORBIDDEN); NOT_FOUND for a match that does not exist. Session events never
+  carry notes; auditors see each event's data without personal fields
+  (messages, notes, contact details, emails, biographies, file names).
+  """
+  matchHistory(
+    "The match's global ID."
+    matchId: ID!
+    "How many events to return, 0 to 400."
+    first: Int = 100
+    "The cursor of the last event already shown (pageInfo.endCursor)."
+    after: String
+  ): MatchEventConnection!
+  "The viewer's own meeting logs, by meeting date then logging time, optionally of one match: mentees and mentors (staff and auditors get FORBIDDEN)."
+  mySessions(
+    "The match whose sessions to list; leave out for all."
+    matchId: ID
+    "How many sessions to return, 0 to 100."
+    first: Int = 50
+    "The cursor of the last session already shown (pageInfo.endCursor)."
+    after: String
+  ): SessionConnection!
+  "The viewer's CPD hours, with a reporting period: mentees and mentors (staff and auditors get FORBIDDEN)."
+  cpdSummary(
+    "The period's first day, included; leave out for no start."
+    from: Date
+    "The period's last day, included; leave out for no end. Before from is BAD_USER_INPUT."
+    to: Date
+  ): CpdSummary!
+  "My Resources: the resources published for the viewer's audience and not retired, newest first; staff see every audience. Mentees, mentors and staff; auditors get FORBIDDEN."
+  resources(
+    "How many resources to return, 0 to 100."
+    first: Int = 50
+    "The cursor of the last resource already shown (pageInfo.endCursor)."
+    after: String
+  ): ResourceConnection!
+  "What needs staff attention: staff only (others get FORBIDDEN)."
+  staffQueue(
+    "How many days a pending request must have waited to be listed in pendingOlderThan, 0 to 3650."
+    pendingOlderThanDays: Int = 14
+  ): StaffQueue!
+  "The program's counters now: staff only (others get FORBIDDEN)."
   dashboard: Dashboard!
-  "The configured lists."
+  "The configured lists and settings, for forms; needs no sign-in."
   programOptions: ProgramOptions!
-  "What the server is running."
+  "What the server is running; needs no sign-in."
   version: BuildInfo!
 }
 
+"A location as a member edits it: a field left out keeps its value, null clears it."
 input LocationInput {
+  "The city, at most 100 characters, one line."
   city: String
+  "A province or territory code from programOptions.provinces."
   province: String
 }
 
+"A rating of one skill."
 input SkillRatingInput {
+  "A skill from programOptions.skills, at most once in a profile."
   skill: String!
+  "1 to 5."
   rating: Int!
 }
 
+"The partner a member would like, edited field by field: a field left out keeps its value, null clears it. Lists take values of programOptions and replace the stored list; duplicates are dropped."
 input PartnerPreferencesInput {
+  "Preferred disciplines."
   disciplines: [String!]
+  "Preferred industries."
   industries: [String!]
+  "Preferred province codes."
   provinces: [String!]
+  "Preferred languages, ISO 639-1 codes."
   languages: [String!]
+  "The least years of experience wanted, 0 (any) to 70."
   minYearsOfExperience: Int
+  "Anything else, in free text, at most 1000 characters; line breaks allowed."
   notes: String
 }
 
+"Partner & Meeting Preferences as a member edits them: a field left out keeps its value, null clears it."
 input MeetingPreferencesInput {
+  "The ways the member likes to meet, from programOptions.meetingFormats."
   meetingFormats: [String!]
+  "How often the member likes to meet, from programOptions.meetingFrequencies."
   meetingFrequency: String
+  "The partner the member would like."
   partner: PartnerPreferencesInput
 }
 
+"Preferred contact information as a member edits it: a field left out keeps its value, null clears it."
 input ContactInput {
+  "The contact email, at most 254 characters, such as name@example.org."
   email: String
+  "The contact phone number: 7 to 15 digits, with spaces and + - ( ) . allowed, at most 30 characters."
   phone: String
+  "Which of the two the member prefers; the chosen one must then be given."
   preferredMethod: ContactMethod
 }
 
@@ -3217,239 +3574,473 @@ set capacity and whether they accept requests; everything sent is saved
 together or, when any part is refused, not at all.
 """
 input UpdateProfileInput {
-  "Staff may edit another member's profile; members edit their own."
+  "The member whose profile to save: staff may name any mentee or mentor; members leave it out (or give their own ID) and edit their own."
   memberId: ID
-  "Left out keeps the name; null or empty is refused."
+  "How the member is shown to others: at most 200 characters, one line. Leave out to keep it; null or empty is refused."
   name: String
+  "A designation from programOptions.designations; null for none."
   designation: String
+  "A discipline from programOptions.disciplines; null or empty for none."
   discipline: String
+  "An industry from programOptions.industries; null or empty for none."
   industry: String
+  "Where the member lives or works."
   location: LocationInput
+  "Years in the profession, 0 to 70."
   yearsOfExperience: Int
+  "Languages spoken, ISO 639-1 codes from programOptions.languages."
   languages: [String!]
+  "Employment & Personal Biography: free text, at most 4000 characters; line breaks allowed. Searched word by word."
   biography: String
+  "Mentoring Relationship Focus, from programOptions.focusAreas."
   focus: [String!]
+  "Skills Self-Assessment: each skill at most once."
   skills: [SkillRatingInput!]
+  "Partner & Meeting Preferences."
   preferences: MeetingPreferencesInput
+  "Preferred contact information."
   contact: ContactInput
+  "Mentors only: how many mentees at once, 1 to 10, not below the mentees the mentor has or is accepting (CAPACITY_BELOW_ACTIVE); leave out to keep it."
   capacity: Int
+  "Mentors only: whether to accept new requests; leave out to keep it."
   acceptingRequests: Boolean
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"The answer of updateProfile."
 type UpdateProfilePayload {
+  "The profile as saved (as it was, when refused)."
   member: Member
+  "The refusals; empty when saved."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
+"A mentee's request for a match with a mentor."
 input RequestMatchInput {
+  "The mentor's global ID."
   mentorId: ID!
+  "A message to the mentor, at most 1000 characters; line breaks allowed."
   message: String
   "Sending the same clientMutationId again does not make a second request."
   clientMutationId: String
 }
 
+"The answer of a mutation on a match."
 type MatchPayload {
+  "The match after the change (as it was, when refused); null when the viewer may not see it."
   match: Match
+  "The refusals; empty when done."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
+"Names the match a mutation acts on."
 input MatchInput {
+  "The match's global ID."
   matchId: ID!
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"A mentor's decline of a request."
 input DeclineMatchInput {
+  "The match's global ID."
   matchId: ID!
+  "Why, from programOptions.declineReasons; optional."
   reason: String
+  "A message to the mentee, at most 1000 characters; line breaks allowed."
   message: String
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"A staff nudge of a mentor who has not answered."
 input NudgeMentorInput {
+  "The pending match's global ID."
   matchId: ID!
+  "A staff note for the record, at most 2000 characters; line breaks allowed."
   note: String
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"A staff end of an active match before its term."
 input EndMatchInput {
+  "The active match's global ID."
   matchId: ID!
-  "GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED or OTHER."
+  "One of programOptions.endReasons: by default GRACEFUL_EXIT (not a good fit), GOALS_CONCLUDED, MOVED or OTHER. TERM_COMPLETED is the program's own and is refused."
   reason: String!
-  "The partner who asked staff to end the match."
+  "The global ID of the partner (mentee or mentor of this match) who asked staff to end the match."
   requestedBy: ID!
+  "A staff note for the record: required, at most 2000 characters; line breaks allowed."
   note: String!
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"A new meeting log."
 input AddSessionInput {
+  "The active match's global ID."
   matchId: ID!
+  "The day of the meeting: not before the day the match was made, not after today (in the program's time zone)."
   date: Date!
   "The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it."
   minutes: Int
+  "What was discussed, at most 4000 characters; line breaks allowed. Private to the author."
   notes: String
   "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
   value: Int
+  "Sending the same clientMutationId again does not log a second session."
   clientMutationId: String
 }
 
+"A meeting log as its author saves it again: every field is replaced."
 input EditSessionInput {
+  "The session's global ID."
   sessionId: ID!
+  "The day of the meeting: not before the day the match was made, not after today (in the program's time zone)."
   date: Date!
   "The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it."
   minutes: Int
+  "What was discussed, at most 4000 characters; line breaks allowed. Leaving it out clears it."
   notes: String
   "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
   value: Int
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
   clientMutationId: String
 }
 
+"The answer of a mutation on a meeting log."
 type SessionPayload {
+  "The session as saved; null when refused."
   session: Session
+  "The refusals; empty when saved."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
+"A resource staff publish: a url or a text, exactly one of the two."
 input PublishResourceInput {
+  "Required, at most 200 characters, one line."
   title: String!
+  "At most 2000 characters; line breaks allowed."
   description: String
+  "An http or https address, at most 2048 characters."
   url: String
+  "The resource's own text, at most 20000 characters; line breaks allowed."
   text: String
+  "Who sees it."
   audience: Audience!
+  "Sending the same clientMutationId again does not publish twice."
   clientMutationId: String
 }
 
+"Names the resource staff retire."
 input RetireResourceInput {
+  "The resource's global ID."
   resourceId: ID!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"The answer of a mutation on a resource."
 type ResourcePayload {
+  "The resource after the change; null when refused."
   resource: Resource
+  "The refusals; empty when done."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
+"A new mentee or mentor account."
 input RegisterInput {
+  "How the member is shown to others: required, at most 200 characters, one line."
   name: String!
+  "The login email, at most 254 bytes; unique per role, without regard to case (one email may hold a mentee and a mentor account)."
   email: String!
-  "12 to 256 bytes."
+  "At least 12 characters and at most 256 bytes; never shortened."
   password: String!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"A sign-in."
 input LoginInput {
+  "The login email."
   email: String!
+  "The password."
   password: String!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"A password change by the signed-in account."
 input ChangePasswordInput {
+  "The password now; a wrong one is INVALID_CREDENTIALS and counts as a failed sign-in."
   currentPassword: String!
+  "At least 12 characters and at most 256 bytes; never shortened."
   newPassword: String!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"A request for a password reset email."
 input RequestPasswordResetInput {
-  "Which account: mentee and mentor accounts are separate."
+  "Which account: mentee and mentor accounts are separate (staff and auditors too)."
   role: Role!
+  "The account's login email."
   email: String!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"A new password set with a reset token."
 input ResetPasswordInput {
-  "The token from the reset email."
+  "The token from the reset email's link (its token query parameter)."
   token: String!
+  "At least 12 characters and at most 256 bytes; never shortened."
   newPassword: String!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
-"A sign-in: the bearer token to send as Authorization: Bearer <token>."
+"A sign-in: the bearer token to send as Authorization: Bearer <token>. Refusals come in userErrors, with token and viewer null."
 type AuthPayload {
+  "The session's bearer token; null when refused, or when the change stood but no session could be started (sign in again)."
   token: String
-  "When the session ends at the latest."
+  "When the session ends at the latest (30 days after sign-in; 7 days unused end it sooner); null when refused."
   expiresAt: Time
+  "The signed-in account; null when refused."
   viewer: Viewer
+  "The refusals; empty when signed in."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
 "An answer that says only whether the input was accepted."
 type AckPayload {
+  "True when accepted (userErrors is then empty)."
   ok: Boolean!
+  "The refusals; empty when accepted."
   userErrors: [UserError!]!
+  "The input's clientMutationId (null for logout, which takes no input)."
   clientMutationId: String
 }
 
+"A file to share on a match."
 input UploadDocumentInput {
+  "The active match's global ID."
   matchId: ID!
-  "The file; its name is kept, its media type is sniffed from its bytes. Send the Apollo-Require-Preflight header."
+  "The file, at most 20 MiB, of a type in the program's list (PDF, Word, Excel, PowerPoint, plain text, Markdown, PNG, JPEG); its name is kept (without folders, at most 255 characters), its media type is sniffed from its bytes. Send the Apollo-Require-Preflight (or GraphQL-Preflight) header."
   file: Upload!
+  "Sending the same clientMutationId again does not add a second version."
   clientMutationId: String
 }
 
+"Names the document version to remove."
 input RemoveDocumentInput {
+  "The document version's global ID."
   documentId: ID!
+  "Any string, returned as is."
   clientMutationId: String
 }
 
+"The answer of a mutation on a document."
 type DocumentPayload {
+  "The document version after the change; null when refused."
   document: Document
+  "The refusals; empty when done."
   userErrors: [UserError!]!
+  "The input's clientMutationId."
   clientMutationId: String
 }
 
+"""
+Changes. Each takes one input and answers a payload: a refusal by the
+program's rules comes back in userErrors and changes nothing; a change is
+answered only once the read models show it (when they cannot in time, the
+change still stands and the response's extensions.readYourWrites says
+{saved: true, shown: false, position}). Mutations that need a signed-in
+account answer UNAUTHENTICATED without one and FORBIDDEN for a role they do
+not serve; a malformed ID is BAD_USER_INPUT.
+"""
 type Mutation {
-  "Creates a mentee account and signs it in."
-  registerMentee(input: RegisterInput!): AuthPayload!
-  "Creates a mentor account and signs it in."
-  registerMentor(input: RegisterInput!): AuthPayload!
-  "Signs in to a mentee account; mentor credentials never work here."
-  loginMentee(input: LoginInput!): AuthPayload!
-  "Signs in to a mentor account; mentee credentials never work here."
-  loginMentor(input: LoginInput!): AuthPayload!
-  "Signs in to a staff account (created by the operator)."
-  loginStaff(input: LoginInput!): AuthPayload!
-  "Signs in to an auditor account (created by the operator)."
-  loginAuditor(input: LoginInput!): AuthPayload!
-  "Ends the current session at once, closing its subscriptions."
+  "Creates a mentee account and signs it in; needs no sign-in. userErrors: INVALID_INPUT (name, email), WEAK_PASSWORD (password), EMAIL_TAKEN (a mentee account has this email), RATE_LIMITED (too many sign-ups from one address). Once the account exists the answer is a success, even when token is null (then sign in)."
+  registerMentee(
+    "The new account."
+    input: RegisterInput!
+  ): AuthPayload!
+  "Creates a mentor account and signs it in; needs no sign-in. userErrors: INVALID_INPUT (name, email), WEAK_PASSWORD (password), EMAIL_TAKEN (a mentor account has this email), RATE_LIMITED (too many sign-ups from one address). Once the account exists the answer is a success, even when token is null (then sign in)."
+  registerMentor(
+    "The new account."
+    input: RegisterInput!
+  ): AuthPayload!
+  "Signs in to a mentee account; mentor credentials never work here. userErrors: INVALID_CREDENTIALS (an unknown email, a wrong password and another role's account answer alike), RATE_LIMITED (too many failed guesses; the message says when to retry)."
+  loginMentee(
+    "The credentials."
+    input: LoginInput!
+  ): AuthPayload!
+  "Signs in to a mentor account; mentee credentials never work here. userErrors: INVALID_CREDENTIALS (an unknown email, a wrong password and another role's account answer alike), RATE_LIMITED (too many failed guesses; the message says when to retry)."
+  loginMentor(
+    "The credentials."
+    input: LoginInput!
+  ): AuthPayload!
+  "Signs in to a staff account (created by the operator). userErrors: INVALID_CREDENTIALS and RATE_LIMITED, as for loginMentee."
+  loginStaff(
+    "The credentials."
+    input: LoginInput!
+  ): AuthPayload!
+  "Signs in to an auditor account (created by the operator). userErrors: INVALID_CREDENTIALS and RATE_LIMITED, as for loginMentee."
+  loginAuditor(
+    "The credentials."
+    input: LoginInput!
+  ): AuthPayload!
+  "Ends the current session at once, closing its subscriptions: its token no longer works. Needs a signed-in account (UNAUTHENTICATED otherwise)."
   logout: AckPayload!
-  "Changes the password, ends every other session and returns a new token."
-  changePassword(input: ChangePasswordInput!): AuthPayload!
-  "Emails a reset link when the account exists; the answer is the same either way."
-  requestPasswordReset(input: RequestPasswordResetInput!): AckPayload!
-  "Sets a new password with the emailed token (single use, 30 minutes) and ends every session."
-  resetPassword(input: ResetPasswordInput!): AckPayload!
-  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
-  requestMatch(input: RequestMatchInput!): MatchPayload!
-  "Withdraws a pending request: its mentee only (others get NOT_REQUESTING_MENTEE)."
-  cancelMatchRequest(input: MatchInput!): MatchPayload!
-  "Accepts a pending request: the requested mentor only (others get NOT_REQUESTED_MENTOR)."
-  acceptMatch(input: MatchInput!): MatchPayload!
-  "Declines a pending request: the requested mentor only (others get NOT_REQUESTED_MENTOR)."
-  declineMatch(input: DeclineMatchInput!): MatchPayload!
-  "Asks staff to reach out to a mentor who did not answer within the response window: the requesting mentee only (others get NOT_REQUESTING_MENTEE)."
-  askStaffToNudge(input: MatchInput!): MatchPayload!
-  nudgeMentor(input: NudgeMentorInput!): MatchPayload!
-  endMatch(input: EndMatchInput!): MatchPayload!
-  "Logs a meeting on an active match: its partners only (others get NOT_A_PARTNER)."
-  addSession(input: AddSessionInput!): SessionPayload!
-  editSession(input: EditSessionInput!): SessionPayload!
-  "Shares a document on an active match: its partners only (others get NOT_A_PARTNER; an ended match, TERMINAL_STATE). A file with a name the match already has becomes its next version."
-  uploadDocument(input: UploadDocumentInput!): DocumentPayload!
-  "Removes one version of a document: either partner of an active match (an ended match's documents are read-only: TERMINAL_STATE)."
-  removeDocument(input: RemoveDocumentInput!): DocumentPayload!
-  publishResource(input: PublishResourceInput!): ResourcePayload!
-  retireResource(input: RetireResourceInput!): ResourcePayload!
+  "Changes the password, ends every session of the account (the current one too, and its subscriptions) and answers a new token to use from now on. Needs a signed-in account. userErrors: INVALID_CREDENTIALS (a wrong current password, counted as a failed sign-in), WEAK_PASSWORD (newPassword), RATE_LIMITED."
+  changePassword(
+    "The current and new passwords."
+    input: ChangePasswordInput!
+  ): AuthPayload!
+  "Emails a reset link when the account exists; the answer is the same either way. Needs no sign-in. userErrors: INVALID_INPUT (a malformed email), RATE_LIMITED (5 requests an hour per account, 20 per client address)."
+  requestPasswordReset(
+    "The account to reset."
+    input: RequestPasswordResetInput!
+  ): AckPayload!
+  "Sets a new password with the emailed token (single use, 30 minutes) and ends every session; then sign in. Needs no sign-in. A malformed, used or expired token is a GraphQL error with UNAUTHENTICATED; userErrors: WEAK_PASSWORD (newPassword)."
+  resetPassword(
+    "The token and the new password."
+    input: ResetPasswordInput!
+  ): AckPayload!
+  """
+  Saves a profile, replacing it whole: a field left out is cleared, except
+  capacity and acceptingRequests, which are kept. Mentees and mentors save
+  their own; staff save anyone's with memberId; auditors get FORBIDDEN.
+  userErrors: INVALID_INPUT (the field is named, such as contact.phone or
+  skills.LEADERSHIP), NOT_YOUR_ACCOUNT (a member naming another's memberId),
+  MEMBER_NOT_FOUND, ROLE_HAS_NO_PROFILE (a staff or auditor account),
+  NOT_A_MENTOR (capacity or acceptingRequests on a mentee) and
+  CAPACITY_BELOW_ACTIVE.
+  """
+  updateProfile(
+    "The whole profile."
+    input: UpdateProfileInput!
+  ): UpdateProfilePayload!
+  """
+  Requests a match with a mentor, who is emailed to review it: mentees only (a
+  mentor gets ONLY_MENTEES_REQUEST; staff and auditors get FORBIDDEN).
+  userErrors: PENDING_REQUEST_EXISTS (one pending request at a time),
+  ACTIVE_MATCH_LIMIT (one active match by default), MENTOR_NOT_ACCEPTING,
+  MENTOR_AT_CAPACITY, NOT_A_MENTOR, MEMBER_NOT_FOUND (mentorId),
+  CANNOT_REQUEST_SELF and INVALID_INPUT (message).
+  """
+  requestMatch(
+    "The mentor and the message."
+    input: RequestMatchInput!
+  ): MatchPayload!
+  "Withdraws a pending request: its mentee only (other mentees and mentors get NOT_REQUESTING_MENTEE; staff and auditors FORBIDDEN). The mentor is emailed. userErrors also: MATCH_NOT_PENDING (an accepted match is ended through staff), TERMINAL_STATE, MATCH_NOT_FOUND. Cancelling a cancelled request again succeeds."
+  cancelMatchRequest(
+    "The pending match."
+    input: MatchInput!
+  ): MatchPayload!
+  "Accepts a pending request: the requested mentor only (other mentees and mentors get NOT_REQUESTED_MENTOR; staff and auditors FORBIDDEN). Both partners are emailed each other's contact information. userErrors also: CAPACITY_REACHED, MATCH_NOT_PENDING, TERMINAL_STATE, MATCH_NOT_FOUND. Accepting an active match again succeeds."
+  acceptMatch(
+    "The pending match."
+    input: MatchInput!
+  ): MatchPayload!
+  "Declines a pending request: the requested mentor only (other mentees and mentors get NOT_REQUESTED_MENTOR; staff and auditors FORBIDDEN). The mentee is emailed and may request again. userErrors also: MATCH_NOT_PENDING, TERMINAL_STATE, MATCH_NOT_FOUND, INVALID_INPUT (reason, message)."
+  declineMatch(
+    "The pending match, with an optional reason and message."
+    input: DeclineMatchInput!
+  ): MatchPayload!
+  "Asks staff to reach out to a mentor who did not answer within the response window: the requesting mentee only (other mentees and mentors get NOT_REQUESTING_MENTEE; staff and auditors FORBIDDEN). userErrors also: WINDOW_NOT_ELAPSED (the message says until when), NUDGE_ALREADY_REQUESTED (until staff nudge), MATCH_NOT_PENDING, TERMINAL_STATE, MATCH_NOT_FOUND."
+  askStaffToNudge(
+    "The pending match."
+    input: MatchInput!
+  ): MatchPayload!
+  """
+  Emails the mentor of a pending request a reminder: staff only (others get
+  FORBIDDEN), whether or not the mentee asked, at most once every 7 days per
+  match. Clears the match's nudgeRequested. userErrors: NUDGE_TOO_SOON (the
+  message says from when), MATCH_NOT_PENDING, TERMINAL_STATE,
+  MATCH_NOT_FOUND, INVALID_INPUT (note).
+  """
+  nudgeMentor(
+    "The pending match and a staff note."
+    input: NudgeMentorInput!
+  ): MatchPayload!
+  """
+  Ends an active match before its term, at a partner's request: staff only
+  (others get FORBIDDEN). After a GRACEFUL_EXIT only the other partner gets
+  the standardized closing email; after another reason both partners are
+  emailed. Both are then asked to review their profiles. userErrors:
+  INVALID_INPUT (reason, note, or requestedBy not a partner of the match),
+  MATCH_NOT_ACTIVE (a pending request is cancelled or declined instead),
+  TERMINAL_STATE, MATCH_NOT_FOUND. Ending it again with the same reason
+  succeeds.
+  """
+  endMatch(
+    "The match, the reason, who asked and a staff note."
+    input: EndMatchInput!
+  ): MatchPayload!
+  "Logs a meeting on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; staff and auditors FORBIDDEN). The log is private to its author. userErrors also: INVALID_INPUT (date, minutes, notes, value), MATCH_NOT_ACTIVE (still pending), TERMINAL_STATE (declined, cancelled or ended), MATCH_NOT_FOUND."
+  addSession(
+    "The meeting."
+    input: AddSessionInput!
+  ): SessionPayload!
+  """
+  Saves a meeting log again, replacing its details: its author only, while
+  the match is active (TERMINAL_STATE once it ended); staff and auditors get
+  FORBIDDEN. Another member's session is SESSION_NOT_FOUND, as a missing one
+  is. userErrors also: INVALID_INPUT (date, minutes, notes, value).
+  """
+  editSession(
+    "The session and its new details."
+    input: EditSessionInput!
+  ): SessionPayload!
+  "Shares a document on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; a pending match, MATCH_NOT_ACTIVE; an ended match, TERMINAL_STATE; staff and auditors FORBIDDEN). A file with a name the match already has becomes its next version. userErrors also: INVALID_INPUT on file (empty, over 20 MiB, of a type the program does not accept, or a bad name) and MATCH_NOT_FOUND. The request needs the Apollo-Require-Preflight or GraphQL-Preflight header (BAD_USER_INPUT without)."
+  uploadDocument(
+    "The match and the file."
+    input: UploadDocumentInput!
+  ): DocumentPayload!
+  "Removes one version of a document: either partner of an active match (an ended match's documents are read-only: TERMINAL_STATE); staff and auditors get FORBIDDEN. A document the viewer cannot see is DOCUMENT_NOT_FOUND. The version stays known, marked removed, and its download stops."
+  removeDocument(
+    "The document version."
+    input: RemoveDocumentInput!
+  ): DocumentPayload!
+  """
+  Publishes a resource to its audience: staff only (others get FORBIDDEN).
+  userErrors: INVALID_INPUT (title, description, url, text, audience; giving
+  both or neither of url and text is refused on url).
+  """
+  publishResource(
+    "The resource."
+    input: PublishResourceInput!
+  ): ResourcePayload!
+  """
+  Withdraws a resource from every list and from node(id:): staff only (others
+  get FORBIDDEN). userErrors: RESOURCE_NOT_FOUND. Retiring it again succeeds.
+  """
+  retireResource(
+    "The resource."
+    input: RetireResourceInput!
+  ): ResourcePayload!
 }
 
 "A change to a match, with the position of the event that caused it."
 type MatchUpdate {
+  "The position of the event that caused the change."
   position: Position!
-  "The event type, such as MatchAccepted."
+  "The event type, such as MatchAccepted, SessionLogged or DocumentAdded."
   type: String!
+  "The match as it is now, at or after the change."
   match: Match!
 }
 
@@ -3457,23 +4048,42 @@ type MatchUpdate {
 type MatchStatusEvent {
   "The event's position, unique in the log: the cache key of this change."
   id: ID!
+  "The position of the event, to pass as since when resuming."
   position: Position!
+  "The event type: MatchRequested, MatchAccepted, MatchDeclined, MatchCancelled or MatchEnded."
   type: String!
+  "The match's global ID."
   matchId: ID!
+  "The match's status after the event."
   status: MatchStatus!
+  "When the event happened."
   occurredAt: Time!
   "The match as it is after this change (at least as new): its id, status and position update the client's cached Match."
   match: Match!
 }
 
+"""
+Live updates over WebSocket (graphql-transport-ws or graphql-ws) or SSE. Each
+needs a signed-in account (UNAUTHENTICATED otherwise); an account holds at
+most 50 subscriptions open at once (RATE_LIMITED beyond). A matchUpdated or
+myMatchUpdates subscriber that falls behind is dropped: its subscription ends,
+and it subscribes again (matchEvents resumes from since instead). Signing out
+or changing the password ends them.
+"""
 type Subscription {
-  "Changes to one match: its partners and staff."
-  matchUpdated(matchId: ID!): MatchUpdate!
-  "Changes to any of the viewer's matches."
+  "Changes to one match, live from now: its partners and staff (NOT_FOUND for anyone else, auditors included, and for a match that does not exist). A session change reaches only its author and staff."
+  matchUpdated(
+    "The match's global ID."
+    matchId: ID!
+  ): MatchUpdate!
+  "Changes to any of the viewer's matches, live from now: mentees and mentors (staff and auditors get FORBIDDEN). A session change reaches only its author."
   myMatchUpdates: MatchUpdate!
-  "Every match status change after since (exclusive), then live, without gaps: staff and auditors."
-  matchEvents(since: Position): MatchStatusEvent!
-  "The program's counters, pushed when they change: staff."
+  "Every match status change after since (exclusive), then live, without gaps: staff and auditors (others get FORBIDDEN)."
+  matchEvents(
+    "Resume after this position (exclusive); leave out to get only changes from now on."
+    since: Position
+  ): MatchStatusEvent!
+  "The program's counters, first as they are, then pushed when they change (a burst of changes gives one push): staff only (others get FORBIDDEN)."
   dashboard: Dashboard!
 }
 `, BuiltIn: false},

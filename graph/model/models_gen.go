@@ -17,41 +17,56 @@ import (
 // An object that can be fetched again by its globally unique ID.
 type Node interface {
 	IsNode()
+	// The object's global ID: opaque, stable, and valid for node(id:).
 	GetID() string
 }
 
 // An answer that says only whether the input was accepted.
 type AckPayload struct {
-	Ok               bool         `json:"ok"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// True when accepted (userErrors is then empty).
+	Ok bool `json:"ok"`
+	// The refusals; empty when accepted.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId (null for logout, which takes no input).
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A new meeting log.
 type AddSessionInput struct {
-	MatchID string      `json:"matchId"`
-	Date    domain.Date `json:"date"`
+	// The active match's global ID.
+	MatchID string `json:"matchId"`
+	// The day of the meeting: not before the day the match was made, not after today (in the program's time zone).
+	Date domain.Date `json:"date"`
 	// The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it.
-	Minutes *int    `json:"minutes,omitempty"`
-	Notes   *string `json:"notes,omitempty"`
+	Minutes *int `json:"minutes,omitempty"`
+	// What was discussed, at most 4000 characters; line breaks allowed. Private to the author.
+	Notes *string `json:"notes,omitempty"`
 	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
-	Value            *int    `json:"value,omitempty"`
+	Value *int `json:"value,omitempty"`
+	// Sending the same clientMutationId again does not log a second session.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // A moment of history: a time, or a global position.
 type AsOfInput struct {
-	Time     *time.Time           `json:"time,omitempty"`
+	// The match as it stood at this instant. Give time or position, not both (BAD_USER_INPUT).
+	Time *time.Time `json:"time,omitempty"`
+	// The match as it stood after the event at this position ("0": before any event, so null).
 	Position *eventstore.Position `json:"position,omitempty"`
 }
 
-// A sign-in: the bearer token to send as Authorization: Bearer <token>.
+// A sign-in: the bearer token to send as Authorization: Bearer <token>. Refusals come in userErrors, with token and viewer null.
 type AuthPayload struct {
+	// The session's bearer token; null when refused, or when the change stood but no session could be started (sign in again).
 	Token *string `json:"token,omitempty"`
-	// When the session ends at the latest.
-	ExpiresAt        *time.Time   `json:"expiresAt,omitempty"`
-	Viewer           *Viewer      `json:"viewer,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// When the session ends at the latest (30 days after sign-in; 7 days unused end it sooner); null when refused.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// The signed-in account; null when refused.
+	Viewer *Viewer `json:"viewer,omitempty"`
+	// The refusals; empty when signed in.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // What the server is running. Its id is always "version".
@@ -66,202 +81,308 @@ type BuildInfo struct {
 	Environment string `json:"environment"`
 }
 
+// A password change by the signed-in account.
 type ChangePasswordInput struct {
-	CurrentPassword  string  `json:"currentPassword"`
-	NewPassword      string  `json:"newPassword"`
+	// The password now; a wrong one is INVALID_CREDENTIALS and counts as a failed sign-in.
+	CurrentPassword string `json:"currentPassword"`
+	// At least 12 characters and at most 256 bytes; never shortened.
+	NewPassword string `json:"newPassword"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // Preferred contact information: visible only to the member, staff, and the partner of an ACTIVE match.
 type Contact struct {
-	Email           *string        `json:"email,omitempty"`
-	Phone           *string        `json:"phone,omitempty"`
+	// The contact email (not necessarily the login email); null when not given.
+	Email *string `json:"email,omitempty"`
+	// The contact phone number, 7 to 15 digits with spaces and + - ( ) . as written; null when not given.
+	Phone *string `json:"phone,omitempty"`
+	// Which of the two the member prefers; null for no preference.
 	PreferredMethod *ContactMethod `json:"preferredMethod,omitempty"`
 }
 
+// Preferred contact information as a member edits it: a field left out keeps its value, null clears it.
 type ContactInput struct {
-	Email           graphql.Omittable[*string]        `json:"email,omitempty"`
-	Phone           graphql.Omittable[*string]        `json:"phone,omitempty"`
+	// The contact email, at most 254 characters, such as name@example.org.
+	Email graphql.Omittable[*string] `json:"email,omitempty"`
+	// The contact phone number: 7 to 15 digits, with spaces and + - ( ) . allowed, at most 30 characters.
+	Phone graphql.Omittable[*string] `json:"phone,omitempty"`
+	// Which of the two the member prefers; the chosen one must then be given.
 	PreferredMethod graphql.Omittable[*ContactMethod] `json:"preferredMethod,omitempty"`
 }
 
 // Continuing-professional-development hours from the viewer's meeting logs.
 type CpdSummary struct {
+	// Hours of all the viewer's sessions, in decimal hours (90 minutes is 1.5).
 	TotalHours float64 `json:"totalHours"`
-	// Hours of sessions dated within the requested range.
-	HoursInRange float64         `json:"hoursInRange"`
-	ByMatch      []*MatchMinutes `json:"byMatch"`
+	// Hours of sessions dated within the requested range (all of them when from and to are left out).
+	HoursInRange float64 `json:"hoursInRange"`
+	// Minutes per match, most first.
+	ByMatch []*MatchMinutes `json:"byMatch"`
 	// Sessions without a length: they count no hours until their author adds one by editSession.
 	SessionsWithoutLength int `json:"sessionsWithoutLength"`
 	// Sessions dated within the requested range without a length.
 	SessionsWithoutLengthInRange int `json:"sessionsWithoutLengthInRange"`
 }
 
-// The program's counters. One per program: its id is always "dashboard", so a pushed dashboard updates a cached dashboard query.
+// The program's counters, as of the read models' position. One per program: its id is always "dashboard", so a pushed dashboard updates a cached dashboard query.
 type Dashboard struct {
 	// Always "dashboard": the cache key of the one dashboard.
-	ID                   string              `json:"id"`
-	Pending              int                 `json:"pending"`
-	Active               int                 `json:"active"`
-	Declined             int                 `json:"declined"`
-	Cancelled            int                 `json:"cancelled"`
-	Ended                int                 `json:"ended"`
-	AcceptanceRate       float64             `json:"acceptanceRate"`
-	DeclineRate          float64             `json:"declineRate"`
-	MedianDaysToResponse float64             `json:"medianDaysToResponse"`
-	SessionsThisMonth    int                 `json:"sessionsThisMonth"`
-	HoursThisMonth       float64             `json:"hoursThisMonth"`
-	Position             eventstore.Position `json:"position"`
+	ID string `json:"id"`
+	// Matches pending now.
+	Pending int `json:"pending"`
+	// Matches active now.
+	Active int `json:"active"`
+	// Matches declined.
+	Declined int `json:"declined"`
+	// Matches cancelled by their mentee.
+	Cancelled int `json:"cancelled"`
+	// Matches ended.
+	Ended int `json:"ended"`
+	// The share of answered requests that were accepted, from 0 to 1; 0 when none was answered.
+	AcceptanceRate float64 `json:"acceptanceRate"`
+	// The share of answered requests that were declined, from 0 to 1; 0 when none was answered.
+	DeclineRate float64 `json:"declineRate"`
+	// The median time from request to acceptance or decline, in (fractional) days; 0 when none was answered.
+	MedianDaysToResponse float64 `json:"medianDaysToResponse"`
+	// Meeting logs dated in the current calendar month (in the program's time zone).
+	SessionsThisMonth int `json:"sessionsThisMonth"`
+	// Hours of those meeting logs, in decimal hours.
+	HoursThisMonth float64 `json:"hoursThisMonth"`
+	// The read models' position when the counters were computed.
+	Position eventstore.Position `json:"position"`
 }
 
+// A mentor's decline of a request.
 type DeclineMatchInput struct {
-	MatchID          string  `json:"matchId"`
-	Reason           *string `json:"reason,omitempty"`
-	Message          *string `json:"message,omitempty"`
+	// The match's global ID.
+	MatchID string `json:"matchId"`
+	// Why, from programOptions.declineReasons; optional.
+	Reason *string `json:"reason,omitempty"`
+	// A message to the mentee, at most 1000 characters; line breaks allowed.
+	Message *string `json:"message,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// The answer of a mutation on a document.
 type DocumentPayload struct {
-	Document         *Document    `json:"document,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// The document version after the change; null when refused.
+	Document *Document `json:"document,omitempty"`
+	// The refusals; empty when done.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A meeting log as its author saves it again: every field is replaced.
 type EditSessionInput struct {
-	SessionID string      `json:"sessionId"`
-	Date      domain.Date `json:"date"`
+	// The session's global ID.
+	SessionID string `json:"sessionId"`
+	// The day of the meeting: not before the day the match was made, not after today (in the program's time zone).
+	Date domain.Date `json:"date"`
 	// The meeting's length, 1 to 600 minutes; optional (the date is the only required field), but CPD hours count only sessions that have it.
-	Minutes *int    `json:"minutes,omitempty"`
-	Notes   *string `json:"notes,omitempty"`
+	Minutes *int `json:"minutes,omitempty"`
+	// What was discussed, at most 4000 characters; line breaks allowed. Leaving it out clears it.
+	Notes *string `json:"notes,omitempty"`
 	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
-	Value            *int    `json:"value,omitempty"`
+	Value *int `json:"value,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // An email of the outbox. Bodies are not shown: some carry contact information.
 type Email struct {
 	// The idempotency key; also the local part of its Message-ID.
-	ID            string      `json:"id"`
-	Kind          string      `json:"kind"`
-	To            string      `json:"to"`
-	Subject       string      `json:"subject"`
-	Status        EmailStatus `json:"status"`
-	Attempts      int         `json:"attempts"`
-	LastError     *string     `json:"lastError,omitempty"`
-	CreatedAt     time.Time   `json:"createdAt"`
-	NextAttemptAt *time.Time  `json:"nextAttemptAt,omitempty"`
-	SentAt        *time.Time  `json:"sentAt,omitempty"`
+	ID string `json:"id"`
+	// What the email is about, such as REQUEST_RECEIVED, REQUEST_ACCEPTED, REQUEST_DECLINED, REQUEST_CANCELLED, RESPONSE_WINDOW_ELAPSED, NUDGE_REQUESTED, MENTOR_NUDGED, MATCH_MADE, FIRST_MEETING_REMINDER, MATCH_ENDED or PROFILE_REVIEW.
+	Kind string `json:"kind"`
+	// The recipient's address.
+	To string `json:"to"`
+	// The subject line.
+	Subject string `json:"subject"`
+	// Where it is in its delivery.
+	Status EmailStatus `json:"status"`
+	// How many deliveries were tried.
+	Attempts int `json:"attempts"`
+	// Why the latest failed delivery failed; null when none failed.
+	LastError *string `json:"lastError,omitempty"`
+	// When the program decided to send it.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the next delivery is due, while PENDING or FAILING; null when none was scheduled.
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// When the mail relay accepted it; null until then.
+	SentAt *time.Time `json:"sentAt,omitempty"`
 }
 
+// A staff end of an active match before its term.
 type EndMatchInput struct {
+	// The active match's global ID.
 	MatchID string `json:"matchId"`
-	// GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED or OTHER.
+	// One of programOptions.endReasons: by default GRACEFUL_EXIT (not a good fit), GOALS_CONCLUDED, MOVED or OTHER. TERM_COMPLETED is the program's own and is refused.
 	Reason string `json:"reason"`
-	// The partner who asked staff to end the match.
-	RequestedBy      string  `json:"requestedBy"`
-	Note             string  `json:"note"`
+	// The global ID of the partner (mentee or mentor of this match) who asked staff to end the match.
+	RequestedBy string `json:"requestedBy"`
+	// A staff note for the record: required, at most 2000 characters; line breaks allowed.
+	Note string `json:"note"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// Where a member lives or works.
 type Location struct {
-	City     *string `json:"city,omitempty"`
+	// The city, as the member wrote it; null when not given.
+	City *string `json:"city,omitempty"`
+	// A province or territory code from programOptions.provinces (such as ON); null when not given.
 	Province *string `json:"province,omitempty"`
 }
 
+// A location as a member edits it: a field left out keeps its value, null clears it.
 type LocationInput struct {
-	City     graphql.Omittable[*string] `json:"city,omitempty"`
+	// The city, at most 100 characters, one line.
+	City graphql.Omittable[*string] `json:"city,omitempty"`
+	// A province or territory code from programOptions.provinces.
 	Province graphql.Omittable[*string] `json:"province,omitempty"`
 }
 
+// A sign-in.
 type LoginInput struct {
-	Email            string  `json:"email"`
-	Password         string  `json:"password"`
+	// The login email.
+	Email string `json:"email"`
+	// The password.
+	Password string `json:"password"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A page of the viewer's matches, newest request first.
 type MatchConnection struct {
-	Edges      []*MatchEdge `json:"edges"`
-	PageInfo   *PageInfo    `json:"pageInfo"`
-	TotalCount int          `json:"totalCount"`
+	// The matches of this page.
+	Edges []*MatchEdge `json:"edges"`
+	// Whether more matches follow, and the cursors of this page.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many matches the group holds in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One match in a list of matches.
 type MatchEdge struct {
+	// This match's place in the list, to pass as after.
 	Cursor string `json:"cursor"`
-	Node   *Match `json:"node"`
+	// The match.
+	Node *Match `json:"node"`
 }
 
-// One event of a match's history, as auditors see it (session notes never shown).
+// One event of a match's history, as staff and auditors see it (session notes never shown).
 type MatchEvent struct {
-	Position   eventstore.Position `json:"position"`
-	Revision   int                 `json:"revision"`
-	Type       string              `json:"type"`
-	ActorID    string              `json:"actorId"`
-	ActorRole  string              `json:"actorRole"`
-	OccurredAt time.Time           `json:"occurredAt"`
-	RecordedAt time.Time           `json:"recordedAt"`
-	// The event's public data as JSON text.
+	// The event's position in the global log.
+	Position eventstore.Position `json:"position"`
+	// The event's place in the match's own stream, from 0.
+	Revision int `json:"revision"`
+	// The event type, such as MatchRequested, MatchAccepted, SessionLogged or MatchEnded.
+	Type string `json:"type"`
+	// Who caused it: the account's UUID (not a global ID), or system for the program's own processes.
+	ActorID string `json:"actorId"`
+	// The role of who caused it: MENTEE, MENTOR, STAFF, AUDITOR or SYSTEM.
+	ActorRole string `json:"actorRole"`
+	// When it happened, in the program's time (the clock rules ran on).
+	OccurredAt time.Time `json:"occurredAt"`
+	// When the store recorded it.
+	RecordedAt time.Time `json:"recordedAt"`
+	// The event's data as JSON text: without session notes for everyone, and without personal fields (messages, notes, contact details, emails, biographies, file names) for auditors.
 	Data string `json:"data"`
 }
 
+// A page of a match's history, oldest event first.
 type MatchEventConnection struct {
-	Edges      []*MatchEventEdge `json:"edges"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// The events of this page.
+	Edges []*MatchEventEdge `json:"edges"`
+	// Whether more events follow, and the cursors of this page.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events the match has in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One event in a match's history.
 type MatchEventEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *MatchEvent `json:"node"`
+	// This event's place in the history, to pass as after.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *MatchEvent `json:"node"`
 }
 
+// Names the match a mutation acts on.
 type MatchInput struct {
-	MatchID          string  `json:"matchId"`
+	// The match's global ID.
+	MatchID string `json:"matchId"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// The answer of a mutation on a match.
 type MatchPayload struct {
-	Match            *Match       `json:"match,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// The match after the change (as it was, when refused); null when the viewer may not see it.
+	Match *Match `json:"match,omitempty"`
+	// The refusals; empty when done.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // A match status change, for dashboards and auditors.
 type MatchStatusEvent struct {
 	// The event's position, unique in the log: the cache key of this change.
-	ID         string              `json:"id"`
-	Position   eventstore.Position `json:"position"`
-	Type       string              `json:"type"`
-	MatchID    string              `json:"matchId"`
-	Status     MatchStatus         `json:"status"`
-	OccurredAt time.Time           `json:"occurredAt"`
+	ID string `json:"id"`
+	// The position of the event, to pass as since when resuming.
+	Position eventstore.Position `json:"position"`
+	// The event type: MatchRequested, MatchAccepted, MatchDeclined, MatchCancelled or MatchEnded.
+	Type string `json:"type"`
+	// The match's global ID.
+	MatchID string `json:"matchId"`
+	// The match's status after the event.
+	Status MatchStatus `json:"status"`
+	// When the event happened.
+	OccurredAt time.Time `json:"occurredAt"`
 	// The match as it is after this change (at least as new): its id, status and position update the client's cached Match.
 	Match *Match `json:"match"`
 }
 
+// The Partner & Meeting Preferences of a profile.
 type MeetingPreferences struct {
-	MeetingFormats   []string            `json:"meetingFormats"`
-	MeetingFrequency *string             `json:"meetingFrequency,omitempty"`
-	Partner          *PartnerPreferences `json:"partner"`
+	// The ways the member likes to meet, from programOptions.meetingFormats.
+	MeetingFormats []string `json:"meetingFormats"`
+	// How often the member likes to meet, from programOptions.meetingFrequencies; null when not given.
+	MeetingFrequency *string `json:"meetingFrequency,omitempty"`
+	// The partner the member would like.
+	Partner *PartnerPreferences `json:"partner"`
 }
 
+// Partner & Meeting Preferences as a member edits them: a field left out keeps its value, null clears it.
 type MeetingPreferencesInput struct {
-	MeetingFormats   graphql.Omittable[[]string]                 `json:"meetingFormats,omitempty"`
-	MeetingFrequency graphql.Omittable[*string]                  `json:"meetingFrequency,omitempty"`
-	Partner          graphql.Omittable[*PartnerPreferencesInput] `json:"partner,omitempty"`
+	// The ways the member likes to meet, from programOptions.meetingFormats.
+	MeetingFormats graphql.Omittable[[]string] `json:"meetingFormats,omitempty"`
+	// How often the member likes to meet, from programOptions.meetingFrequencies.
+	MeetingFrequency graphql.Omittable[*string] `json:"meetingFrequency,omitempty"`
+	// The partner the member would like.
+	Partner graphql.Omittable[*PartnerPreferencesInput] `json:"partner,omitempty"`
 }
 
 // A page of the staff directory.
 type MemberConnection struct {
-	Edges    []*MemberEdge `json:"edges"`
-	PageInfo *PageInfo     `json:"pageInfo"`
+	// The members of this page.
+	Edges []*MemberEdge `json:"edges"`
+	// Whether more pages follow, and the cursors.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// How many members match the filter.
 	TotalCount int `json:"totalCount"`
 }
 
 // One member found in the staff directory.
 type MemberEdge struct {
-	Cursor string  `json:"cursor"`
-	Node   *Member `json:"node"`
+	// Where this member stands in the list, for after.
+	Cursor string `json:"cursor"`
+	// The member, as staff see it.
+	Node *Member `json:"node"`
 }
 
 // Which members the staff directory lists; every condition given must hold.
@@ -280,20 +401,27 @@ type MemberFilter struct {
 	PendingOlderThanDays *int `json:"pendingOlderThanDays,omitempty"`
 }
 
+// A page of mentors found by searchMentors, best fit first.
 type MentorConnection struct {
-	Edges    []*MentorEdge `json:"edges"`
-	PageInfo *PageInfo     `json:"pageInfo"`
+	// The mentors of this page.
+	Edges []*MentorEdge `json:"edges"`
+	// Whether more mentors follow, and the cursors of this page.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// How many mentors match the search.
 	TotalCount int `json:"totalCount"`
 }
 
+// One mentor in a search result.
 type MentorEdge struct {
-	Cursor string  `json:"cursor"`
-	Node   *Member `json:"node"`
+	// This result's place in the search, to pass as after.
+	Cursor string `json:"cursor"`
+	// The mentor, with affinity set.
+	Node *Member `json:"node"`
 }
 
 // A mentor recommended to a mentee, with the score and its reasons.
 type MentorRecommendation struct {
+	// The mentor, with the public profile.
 	Mentor *Member `json:"mentor"`
 	// The sum of the reasons' points.
 	Score int `json:"score"`
@@ -301,39 +429,68 @@ type MentorRecommendation struct {
 	Reasons []*RecommendationReason `json:"reasons"`
 }
 
+// Changes. Each takes one input and answers a payload: a refusal by the
+// program's rules comes back in userErrors and changes nothing; a change is
+// answered only once the read models show it (when they cannot in time, the
+// change still stands and the response's extensions.readYourWrites says
+// {saved: true, shown: false, position}). Mutations that need a signed-in
+// account answer UNAUTHENTICATED without one and FORBIDDEN for a role they do
+// not serve; a malformed ID is BAD_USER_INPUT.
 type Mutation struct {
 }
 
+// A staff nudge of a mentor who has not answered.
 type NudgeMentorInput struct {
-	MatchID          string  `json:"matchId"`
-	Note             *string `json:"note,omitempty"`
+	// The pending match's global ID.
+	MatchID string `json:"matchId"`
+	// A staff note for the record, at most 2000 characters; line breaks allowed.
+	Note *string `json:"note,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
 // Relay page information.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether more items follow this page: ask again with after: endCursor.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items come before this page (true when the page was asked with after).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the page's first item; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the page's last item, to pass as after for the next page; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// The partner a member would like, as part of the Partner & Meeting Preferences.
 type PartnerPreferences struct {
-	Disciplines          []string `json:"disciplines"`
-	Industries           []string `json:"industries"`
-	Provinces            []string `json:"provinces"`
-	Languages            []string `json:"languages"`
-	MinYearsOfExperience *int     `json:"minYearsOfExperience,omitempty"`
-	Notes                *string  `json:"notes,omitempty"`
+	// Preferred disciplines, from programOptions.disciplines; empty for no preference.
+	Disciplines []string `json:"disciplines"`
+	// Preferred industries, from programOptions.industries; empty for no preference.
+	Industries []string `json:"industries"`
+	// Preferred provinces, from programOptions.provinces; empty for no preference.
+	Provinces []string `json:"provinces"`
+	// Preferred languages, ISO 639-1 codes from programOptions.languages; empty for no preference.
+	Languages []string `json:"languages"`
+	// The least years of experience wanted, 1 to 70; null for any.
+	MinYearsOfExperience *int `json:"minYearsOfExperience,omitempty"`
+	// Anything else, in free text; null when not given, and for auditors.
+	Notes *string `json:"notes,omitempty"`
 }
 
+// The partner a member would like, edited field by field: a field left out keeps its value, null clears it. Lists take values of programOptions and replace the stored list; duplicates are dropped.
 type PartnerPreferencesInput struct {
-	Disciplines          graphql.Omittable[[]string] `json:"disciplines,omitempty"`
-	Industries           graphql.Omittable[[]string] `json:"industries,omitempty"`
-	Provinces            graphql.Omittable[[]string] `json:"provinces,omitempty"`
-	Languages            graphql.Omittable[[]string] `json:"languages,omitempty"`
-	MinYearsOfExperience graphql.Omittable[*int]     `json:"minYearsOfExperience,omitempty"`
-	Notes                graphql.Omittable[*string]  `json:"notes,omitempty"`
+	// Preferred disciplines.
+	Disciplines graphql.Omittable[[]string] `json:"disciplines,omitempty"`
+	// Preferred industries.
+	Industries graphql.Omittable[[]string] `json:"industries,omitempty"`
+	// Preferred province codes.
+	Provinces graphql.Omittable[[]string] `json:"provinces,omitempty"`
+	// Preferred languages, ISO 639-1 codes.
+	Languages graphql.Omittable[[]string] `json:"languages,omitempty"`
+	// The least years of experience wanted, 0 (any) to 70.
+	MinYearsOfExperience graphql.Omittable[*int] `json:"minYearsOfExperience,omitempty"`
+	// Anything else, in free text, at most 1000 characters; line breaks allowed.
+	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
 }
 
 // The program's prompt, after a match ends, to review the profile before the next match.
@@ -347,34 +504,58 @@ type ProfileReview struct {
 // The program's configured lists, for forms. One per program: its id is always "programOptions".
 type ProgramOptions struct {
 	// Always "programOptions": the cache key of the one list of options.
-	ID                 string   `json:"id"`
-	Designations       []string `json:"designations"`
-	Disciplines        []string `json:"disciplines"`
-	Industries         []string `json:"industries"`
-	Provinces          []string `json:"provinces"`
-	Languages          []string `json:"languages"`
-	FocusAreas         []string `json:"focusAreas"`
-	Skills             []string `json:"skills"`
-	MeetingFormats     []string `json:"meetingFormats"`
+	ID string `json:"id"`
+	// The professional designations a profile may show.
+	Designations []string `json:"designations"`
+	// The disciplines a profile, a preference or a search may name.
+	Disciplines []string `json:"disciplines"`
+	// The industries a profile, a preference or a search may name.
+	Industries []string `json:"industries"`
+	// The province and territory codes of a location.
+	Provinces []string `json:"provinces"`
+	// The languages members may speak, as ISO 639-1 codes.
+	Languages []string `json:"languages"`
+	// The Mentoring Relationship Focus choices.
+	FocusAreas []string `json:"focusAreas"`
+	// The skills of the Skills Self-Assessment.
+	Skills []string `json:"skills"`
+	// The ways partners may meet.
+	MeetingFormats []string `json:"meetingFormats"`
+	// How often partners may prefer to meet.
 	MeetingFrequencies []string `json:"meetingFrequencies"`
-	DeclineReasons     []string `json:"declineReasons"`
-	EndReasons         []string `json:"endReasons"`
-	ResponseWindowDays int      `json:"responseWindowDays"`
-	TermMonths         int      `json:"termMonths"`
-	MaxSearchWords     int      `json:"maxSearchWords"`
+	// The reasons a mentor may give for a decline.
+	DeclineReasons []string `json:"declineReasons"`
+	// The reasons staff may give for ending a match early (TERM_COMPLETED, the automatic end, is not one of them).
+	EndReasons []string `json:"endReasons"`
+	// How many days a mentor has to answer a request before the mentee may ask staff for a nudge.
+	ResponseWindowDays int `json:"responseWindowDays"`
+	// How many calendar months a match lasts after it is accepted.
+	TermMonths int `json:"termMonths"`
+	// The most words a biography search takes.
+	MaxSearchWords int `json:"maxSearchWords"`
 	// Whether an ended match's documents stay readable for its partners.
 	EndedMatchDocuments EndedMatchDocuments `json:"endedMatchDocuments"`
 }
 
+// A resource staff publish: a url or a text, exactly one of the two.
 type PublishResourceInput struct {
-	Title            string   `json:"title"`
-	Description      *string  `json:"description,omitempty"`
-	URL              *string  `json:"url,omitempty"`
-	Text             *string  `json:"text,omitempty"`
-	Audience         Audience `json:"audience"`
-	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+	// Required, at most 200 characters, one line.
+	Title string `json:"title"`
+	// At most 2000 characters; line breaks allowed.
+	Description *string `json:"description,omitempty"`
+	// An http or https address, at most 2048 characters.
+	URL *string `json:"url,omitempty"`
+	// The resource's own text, at most 20000 characters; line breaks allowed.
+	Text *string `json:"text,omitempty"`
+	// Who sees it.
+	Audience Audience `json:"audience"`
+	// Sending the same clientMutationId again does not publish twice.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// Reading entry points. Fields that need a signed-in account answer
+// UNAUTHENTICATED without one and FORBIDDEN for a role they do not serve; an
+// object the viewer may not see is null, as if it did not exist.
 type Query struct {
 }
 
@@ -390,134 +571,215 @@ type RecommendationReason struct {
 	Text string `json:"text"`
 }
 
+// A new mentee or mentor account.
 type RegisterInput struct {
-	Name  string `json:"name"`
+	// How the member is shown to others: required, at most 200 characters, one line.
+	Name string `json:"name"`
+	// The login email, at most 254 bytes; unique per role, without regard to case (one email may hold a mentee and a mentor account).
 	Email string `json:"email"`
-	// 12 to 256 bytes.
-	Password         string  `json:"password"`
+	// At least 12 characters and at most 256 bytes; never shortened.
+	Password string `json:"password"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// Names the document version to remove.
 type RemoveDocumentInput struct {
-	DocumentID       string  `json:"documentId"`
+	// The document version's global ID.
+	DocumentID string `json:"documentId"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A mentee's request for a match with a mentor.
 type RequestMatchInput struct {
-	MentorID string  `json:"mentorId"`
-	Message  *string `json:"message,omitempty"`
+	// The mentor's global ID.
+	MentorID string `json:"mentorId"`
+	// A message to the mentor, at most 1000 characters; line breaks allowed.
+	Message *string `json:"message,omitempty"`
 	// Sending the same clientMutationId again does not make a second request.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A request for a password reset email.
 type RequestPasswordResetInput struct {
-	// Which account: mentee and mentor accounts are separate.
-	Role             Role    `json:"role"`
-	Email            string  `json:"email"`
+	// Which account: mentee and mentor accounts are separate (staff and auditors too).
+	Role Role `json:"role"`
+	// The account's login email.
+	Email string `json:"email"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A new password set with a reset token.
 type ResetPasswordInput struct {
-	// The token from the reset email.
-	Token            string  `json:"token"`
-	NewPassword      string  `json:"newPassword"`
+	// The token from the reset email's link (its token query parameter).
+	Token string `json:"token"`
+	// At least 12 characters and at most 256 bytes; never shortened.
+	NewPassword string `json:"newPassword"`
+	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A program resource published by staff (My Resources): a link or a text.
 type Resource struct {
-	ID          string    `json:"id"`
-	Title       string    `json:"title"`
-	Description *string   `json:"description,omitempty"`
-	URL         *string   `json:"url,omitempty"`
-	Text        *string   `json:"text,omitempty"`
-	Audience    Audience  `json:"audience"`
+	// The resource's global ID.
+	ID string `json:"id"`
+	// The title, at most 200 characters.
+	Title string `json:"title"`
+	// A description, at most 2000 characters; null when none.
+	Description *string `json:"description,omitempty"`
+	// An http or https link, at most 2048 characters; null for a text resource. A resource has a url or a text, never both.
+	URL *string `json:"url,omitempty"`
+	// The resource's own text, at most 20000 characters, which may hold line breaks; null for a link.
+	Text *string `json:"text,omitempty"`
+	// Who sees it.
+	Audience Audience `json:"audience"`
+	// When staff published it.
 	PublishedAt time.Time `json:"publishedAt"`
-	Retired     bool      `json:"retired"`
+	// Whether staff retired it; retired resources are no longer listed.
+	Retired bool `json:"retired"`
 }
 
-func (Resource) IsNode()            {}
+func (Resource) IsNode() {}
+
+// The object's global ID: opaque, stable, and valid for node(id:).
 func (this Resource) GetID() string { return this.ID }
 
+// A page of resources, newest first.
 type ResourceConnection struct {
-	Edges      []*ResourceEdge `json:"edges"`
-	PageInfo   *PageInfo       `json:"pageInfo"`
-	TotalCount int             `json:"totalCount"`
+	// The resources of this page.
+	Edges []*ResourceEdge `json:"edges"`
+	// Whether more resources follow, and the cursors of this page.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many resources the list holds in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One resource in a list.
 type ResourceEdge struct {
-	Cursor string    `json:"cursor"`
-	Node   *Resource `json:"node"`
+	// This resource's place in the list, to pass as after.
+	Cursor string `json:"cursor"`
+	// The resource.
+	Node *Resource `json:"node"`
 }
 
+// The answer of a mutation on a resource.
 type ResourcePayload struct {
-	Resource         *Resource    `json:"resource,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
-}
-
-type RetireResourceInput struct {
-	ResourceID       string  `json:"resourceId"`
+	// The resource after the change; null when refused.
+	Resource *Resource `json:"resource,omitempty"`
+	// The refusals; empty when done.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// Names the resource staff retire.
+type RetireResourceInput struct {
+	// The resource's global ID.
+	ResourceID string `json:"resourceId"`
+	// Any string, returned as is.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// Find a Mentor filters. They combine with AND; each list matches mentors having
+// any of its values; values come from programOptions. Leave a filter out to not
+// filter on it.
 type SearchMentorsInput struct {
-	// Biography words: exact whole words, any case, at most three.
-	Words          *string             `json:"words,omitempty"`
-	Disciplines    []string            `json:"disciplines,omitempty"`
-	Industries     []string            `json:"industries,omitempty"`
-	Provinces      []string            `json:"provinces,omitempty"`
-	City           *string             `json:"city,omitempty"`
-	Languages      []string            `json:"languages,omitempty"`
-	FocusAreas     []string            `json:"focusAreas,omitempty"`
-	MeetingFormats []string            `json:"meetingFormats,omitempty"`
-	Skills         []*SkillFilterInput `json:"skills,omitempty"`
-	// Only mentors accepting requests with free capacity.
+	// Biography words: exact whole words, any case, punctuation ignored, at most three (more is BAD_USER_INPUT); every word must appear.
+	Words *string `json:"words,omitempty"`
+	// Mentors of any of these disciplines.
+	Disciplines []string `json:"disciplines,omitempty"`
+	// Mentors working in any of these industries.
+	Industries []string `json:"industries,omitempty"`
+	// Mentors located in any of these province codes.
+	Provinces []string `json:"provinces,omitempty"`
+	// Mentors in this city (exact name, any case).
+	City *string `json:"city,omitempty"`
+	// Mentors speaking any of these languages (ISO 639-1 codes).
+	Languages []string `json:"languages,omitempty"`
+	// Mentors with any of these focus areas.
+	FocusAreas []string `json:"focusAreas,omitempty"`
+	// Mentors who like any of these meeting formats.
+	MeetingFormats []string `json:"meetingFormats,omitempty"`
+	// Mentors meeting every one of these skill ratings.
+	Skills []*SkillFilterInput `json:"skills,omitempty"`
+	// Only mentors accepting requests with free capacity; false lists every mentor.
 	OnlyAvailable *bool `json:"onlyAvailable,omitempty"`
 }
 
+// A page of the viewer's meeting logs, by meeting date then logging time.
 type SessionConnection struct {
-	Edges      []*SessionEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	// The sessions of this page.
+	Edges []*SessionEdge `json:"edges"`
+	// Whether more sessions follow, and the cursors of this page.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many sessions the list holds in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One meeting log in a list.
 type SessionEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *Session `json:"node"`
+	// This session's place in the list, to pass as after.
+	Cursor string `json:"cursor"`
+	// The session.
+	Node *Session `json:"node"`
 }
 
+// The answer of a mutation on a meeting log.
 type SessionPayload struct {
-	Session          *Session     `json:"session,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// The session as saved; null when refused.
+	Session *Session `json:"session,omitempty"`
+	// The refusals; empty when saved.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// Mentors who rate a skill at least so high.
 type SkillFilterInput struct {
-	Skill     string `json:"skill"`
-	MinRating int    `json:"minRating"`
+	// A skill from programOptions.skills.
+	Skill string `json:"skill"`
+	// The least rating, 1 to 5 (BAD_USER_INPUT otherwise).
+	MinRating int `json:"minRating"`
 }
 
+// One skill of a Skills Self-Assessment.
 type SkillRating struct {
+	// A skill from programOptions.skills.
 	Skill string `json:"skill"`
 	// 1 to 5.
 	Rating int `json:"rating"`
 }
 
+// A rating of one skill.
 type SkillRatingInput struct {
-	Skill  string `json:"skill"`
-	Rating int    `json:"rating"`
+	// A skill from programOptions.skills, at most once in a profile.
+	Skill string `json:"skill"`
+	// 1 to 5.
+	Rating int `json:"rating"`
 }
 
 // What needs staff attention. Its id names the window asked for, such as "staffQueue:14".
 type StaffQueue struct {
 	// "staffQueue:" and the pendingOlderThanDays asked for: the cache key of this queue.
-	ID               string   `json:"id"`
+	ID string `json:"id"`
+	// Pending requests waiting longer than pendingOlderThanDays days, oldest request first.
 	PendingOlderThan []*Match `json:"pendingOlderThan"`
-	NudgeRequests    []*Match `json:"nudgeRequests"`
-	NoFirstSession   []*Match `json:"noFirstSession"`
-	EndingSoon       []*Match `json:"endingSoon"`
+	// Pending requests whose mentee asked staff to nudge the mentor (see nudgeMentor), oldest request first.
+	NudgeRequests []*Match `json:"nudgeRequests"`
+	// Active matches where neither partner has logged a session three weeks (the first-meeting reminder delay) or more after acceptance, oldest request first.
+	NoFirstSession []*Match `json:"noFirstSession"`
+	// Active matches whose term ends within 30 days, oldest request first.
+	EndingSoon []*Match `json:"endingSoon"`
 }
 
+// Live updates over WebSocket (graphql-transport-ws or graphql-ws) or SSE. Each
+// needs a signed-in account (UNAUTHENTICATED otherwise); an account holds at
+// most 50 subscriptions open at once (RATE_LIMITED beyond). A matchUpdated or
+// myMatchUpdates subscriber that falls behind is dropped: its subscription ends,
+// and it subscribes again (matchEvents resumes from since instead). Signing out
+// or changing the password ends them.
 type Subscription struct {
 }
 
@@ -528,55 +790,84 @@ type Subscription struct {
 // set capacity and whether they accept requests; everything sent is saved
 // together or, when any part is refused, not at all.
 type UpdateProfileInput struct {
-	// Staff may edit another member's profile; members edit their own.
+	// The member whose profile to save: staff may name any mentee or mentor; members leave it out (or give their own ID) and edit their own.
 	MemberID *string `json:"memberId,omitempty"`
-	// Left out keeps the name; null or empty is refused.
-	Name              graphql.Omittable[*string]                  `json:"name,omitempty"`
-	Designation       graphql.Omittable[*string]                  `json:"designation,omitempty"`
-	Discipline        graphql.Omittable[*string]                  `json:"discipline,omitempty"`
-	Industry          graphql.Omittable[*string]                  `json:"industry,omitempty"`
-	Location          graphql.Omittable[*LocationInput]           `json:"location,omitempty"`
-	YearsOfExperience graphql.Omittable[*int]                     `json:"yearsOfExperience,omitempty"`
-	Languages         graphql.Omittable[[]string]                 `json:"languages,omitempty"`
-	Biography         graphql.Omittable[*string]                  `json:"biography,omitempty"`
-	Focus             graphql.Omittable[[]string]                 `json:"focus,omitempty"`
-	Skills            graphql.Omittable[[]*SkillRatingInput]      `json:"skills,omitempty"`
-	Preferences       graphql.Omittable[*MeetingPreferencesInput] `json:"preferences,omitempty"`
-	Contact           graphql.Omittable[*ContactInput]            `json:"contact,omitempty"`
-	Capacity          *int                                        `json:"capacity,omitempty"`
-	AcceptingRequests *bool                                       `json:"acceptingRequests,omitempty"`
-	ClientMutationID  *string                                     `json:"clientMutationId,omitempty"`
+	// How the member is shown to others: at most 200 characters, one line. Leave out to keep it; null or empty is refused.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A designation from programOptions.designations; null for none.
+	Designation graphql.Omittable[*string] `json:"designation,omitempty"`
+	// A discipline from programOptions.disciplines; null or empty for none.
+	Discipline graphql.Omittable[*string] `json:"discipline,omitempty"`
+	// An industry from programOptions.industries; null or empty for none.
+	Industry graphql.Omittable[*string] `json:"industry,omitempty"`
+	// Where the member lives or works.
+	Location graphql.Omittable[*LocationInput] `json:"location,omitempty"`
+	// Years in the profession, 0 to 70.
+	YearsOfExperience graphql.Omittable[*int] `json:"yearsOfExperience,omitempty"`
+	// Languages spoken, ISO 639-1 codes from programOptions.languages.
+	Languages graphql.Omittable[[]string] `json:"languages,omitempty"`
+	// Employment & Personal Biography: free text, at most 4000 characters; line breaks allowed. Searched word by word.
+	Biography graphql.Omittable[*string] `json:"biography,omitempty"`
+	// Mentoring Relationship Focus, from programOptions.focusAreas.
+	Focus graphql.Omittable[[]string] `json:"focus,omitempty"`
+	// Skills Self-Assessment: each skill at most once.
+	Skills graphql.Omittable[[]*SkillRatingInput] `json:"skills,omitempty"`
+	// Partner & Meeting Preferences.
+	Preferences graphql.Omittable[*MeetingPreferencesInput] `json:"preferences,omitempty"`
+	// Preferred contact information.
+	Contact graphql.Omittable[*ContactInput] `json:"contact,omitempty"`
+	// Mentors only: how many mentees at once, 1 to 10, not below the mentees the mentor has or is accepting (CAPACITY_BELOW_ACTIVE); leave out to keep it.
+	Capacity *int `json:"capacity,omitempty"`
+	// Mentors only: whether to accept new requests; leave out to keep it.
+	AcceptingRequests *bool `json:"acceptingRequests,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// The answer of updateProfile.
 type UpdateProfilePayload struct {
-	Member           *Member      `json:"member,omitempty"`
-	UserErrors       []*UserError `json:"userErrors"`
-	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+	// The profile as saved (as it was, when refused).
+	Member *Member `json:"member,omitempty"`
+	// The refusals; empty when saved.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
+// A file to share on a match.
 type UploadDocumentInput struct {
+	// The active match's global ID.
 	MatchID string `json:"matchId"`
-	// The file; its name is kept, its media type is sniffed from its bytes. Send the Apollo-Require-Preflight header.
-	File             graphql.Upload `json:"file"`
-	ClientMutationID *string        `json:"clientMutationId,omitempty"`
+	// The file, at most 20 MiB, of a type in the program's list (PDF, Word, Excel, PowerPoint, plain text, Markdown, PNG, JPEG); its name is kept (without folders, at most 255 characters), its media type is sniffed from its bytes. Send the Apollo-Require-Preflight (or GraphQL-Preflight) header.
+	File graphql.Upload `json:"file"`
+	// Sending the same clientMutationId again does not add a second version.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
-// A refusal by the program's rules, returned in a mutation's payload.
+// A refusal by the program's rules or the accounts' rules, returned in a mutation's payload. A refused mutation changes nothing.
 type UserError struct {
-	// A stable code such as PENDING_REQUEST_EXISTS or INVALID_INPUT.
+	// A stable code to branch on. INVALID_INPUT names the field at fault; the
+	// others are the program's rules, such as PENDING_REQUEST_EXISTS,
+	// NOT_A_PARTNER, WINDOW_NOT_ELAPSED or TERMINAL_STATE, and the accounts'
+	// INVALID_CREDENTIALS, WEAK_PASSWORD, EMAIL_TAKEN and RATE_LIMITED. Each
+	// mutation names the codes it returns.
 	Code string `json:"code"`
-	// The input field at fault, when one is.
+	// The input field at fault, when one is, as the input names it (such as minutes, contact.email or skills.LEADERSHIP).
 	Field *string `json:"field,omitempty"`
-	// A sentence for the member.
+	// A sentence for the member, in English; show it as it is.
 	Message string `json:"message"`
 }
 
+// Which members see a resource.
 type Audience string
 
 const (
+	// Mentees only.
 	AudienceMentees Audience = "MENTEES"
+	// Mentors only.
 	AudienceMentors Audience = "MENTORS"
-	AudienceBoth    Audience = "BOTH"
+	// Mentees and mentors.
+	AudienceBoth Audience = "BOTH"
 )
 
 var AllAudience = []Audience{
@@ -628,10 +919,13 @@ func (e Audience) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a member prefers to be contacted by a partner.
 type ContactMethod string
 
 const (
+	// By the contact email (which may differ from the login email).
 	ContactMethodEmail ContactMethod = "EMAIL"
+	// By the contact phone number.
 	ContactMethodPhone ContactMethod = "PHONE"
 )
 
@@ -683,6 +977,7 @@ func (e ContactMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where an email of the outbox is in its delivery.
 type EmailStatus string
 
 const (
@@ -808,6 +1103,7 @@ func (e EndedMatchDocuments) MarshalJSON() ([]byte, error) {
 type MatchGroup string
 
 const (
+	// Every match, in any status.
 	MatchGroupAll MatchGroup = "ALL"
 	// My Pending Matches.
 	MatchGroupPending MatchGroup = "PENDING"
@@ -867,6 +1163,7 @@ func (e MatchGroup) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a match is in its life: PENDING, then ACTIVE or DECLINED or CANCELLED; an ACTIVE match becomes ENDED. DECLINED, CANCELLED and ENDED are final.
 type MatchStatus string
 
 const (
@@ -1143,12 +1440,17 @@ func (e RecommendationReasonKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The role an account holds. Mentee and mentor accounts are separate, with separate logins; staff and auditor accounts are created by the operator.
 type Role string
 
 const (
-	RoleMentee  Role = "MENTEE"
-	RoleMentor  Role = "MENTOR"
-	RoleStaff   Role = "STAFF"
+	// A member who looks for a mentor and requests matches.
+	RoleMentee Role = "MENTEE"
+	// A member who answers requests and mentors mentees.
+	RoleMentor Role = "MENTOR"
+	// Program staff: nudge mentors, end matches, publish resources, see every profile, match and email.
+	RoleStaff Role = "STAFF"
+	// Reads matches, members and history, without session notes, request messages, biographies or contact information; changes nothing in the program.
 	RoleAuditor Role = "AUDITOR"
 )
 
