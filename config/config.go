@@ -242,7 +242,7 @@ var Settings = []Setting{
 			}
 			return nil
 		}},
-	{Flag: "allowed-origins", Env: "MENTORSHIP_ALLOWED_ORIGINS", Default: "", Usage: "comma-separated browser origins (host patterns such as app.example.org or localhost:*) allowed to open WebSockets besides the server's own",
+	{Flag: "allowed-origins", Env: "MENTORSHIP_ALLOWED_ORIGINS", Default: "", Usage: "comma-separated browser origins (host patterns such as app.example.org or localhost:*) allowed to call the API from their pages (CORS) and to open WebSockets, besides the server's own",
 		set: func(c *Config, v string) error {
 			c.AllowedOrigins = nil
 			for _, o := range strings.Split(v, ",") {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -139,9 +141,31 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
 	body, _ := json.Marshal(struct {
 		Errors gqlerror.List `json:"errors"`
 	}{gqlerror.List{gerr}})
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", errorContentType(r))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// errorContentType is the media type of an error answered outside the
+// GraphQL transports: application/graphql-response+json when the client
+// accepts it (the GraphQL-over-HTTP media type, with which a client such
+// as Apollo Client reads a 401's or a 413's errors as GraphQL errors with
+// their extensions.code), application/json otherwise, as the transports
+// choose for a successful answer.
+func errorContentType(r *http.Request) string {
+	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "application/json":
+			return "application/json"
+		case "application/graphql-response+json":
+			return "application/graphql-response+json"
+		}
+	}
+	return "application/json"
 }
 
 // isArgumentError reports whether gerr is about an argument of the field
@@ -174,6 +198,13 @@ func unwrapMessage(err error) string {
 		return projections.ErrTooManyWords.Error()
 	case errors.Is(err, projections.ErrBadCursor):
 		return "invalid cursor"
+	}
+	// gqlgen wraps a resolver's error with the field's position and path
+	// ("input:1:3: node …"), which the error's locations and path already
+	// give: the message is the resolver's own.
+	var g *gqlerror.Error
+	if errors.As(err, &g) && g.Err != nil {
+		return unwrapMessage(g.Err)
 	}
 	return err.Error()
 }

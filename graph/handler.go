@@ -133,7 +133,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return CORS(opts.OriginPatterns)(WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
 			WriteError(w, req, http.StatusBadRequest, badInput("send GraphQL as a POST of JSON or a multipart form, a GET for queries, or over a WebSocket"))
 			return
@@ -195,7 +195,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(cw, req)
-	}))))
+	})))))
 }
 
 // writeTooLarge refuses a request body over limit bytes.

@@ -89,7 +89,7 @@ func (w *codedWriter) finish() {
 		zerolog.Ctx(w.req.Context()).Error().Int("status", w.status).Str("correlation_id", id).Msg("transport error")
 	}
 	out, _ := json.Marshal(body)
-	w.ResponseWriter.Header().Set("Content-Type", "application/json")
+	w.ResponseWriter.Header().Set("Content-Type", errorContentType(w.req))
 	w.ResponseWriter.Header().Del("Content-Length")
 	w.ResponseWriter.WriteHeader(w.status)
 	_, _ = w.ResponseWriter.Write(out)

@@ -248,8 +248,11 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		resolver.Outbox = outbox
 	}
 	authn := graph.SessionAuth{Accounts: accounts}
-	a.documents = graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.DocumentHandler(resolver)))
-	a.audit = graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log})))
+	// Browser pages of the allowed origins download documents and the
+	// audit export with the same bearer token as the GraphQL requests.
+	cors := graph.CORS(cfg.AllowedOrigins)
+	a.documents = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.DocumentHandler(resolver))))
+	a.audit = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log}))))
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,

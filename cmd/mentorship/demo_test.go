@@ -10,9 +10,14 @@ import (
 	"testing"
 )
 
-// On an empty data directory the server loads the demo program and prints
-// credentials that sign in; on a second start it leaves the data alone.
-func TestDemoProgramOnFirstStart(t *testing.T) {
+// demoAccount is one account the server printed for the demo program.
+type demoAccount struct{ role, email, name string }
+
+// startDemo runs `mentorship serve` with the demo program on an empty data
+// directory and returns its URL, the password and the accounts it printed.
+// The server stops when the test ends.
+func startDemo(t *testing.T) (url, password string, accounts []demoAccount) {
+	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -24,28 +29,42 @@ func TestDemoProgramOnFirstStart(t *testing.T) {
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	var url, password, menteeEmail string
 	pass := regexp.MustCompile(`password is "([^"]+)"`)
+	account := regexp.MustCompile(`^\s+(mentee|mentor|staff|auditor)\s+(\S+@\S+)\s+(.+)$`)
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() && url == "" {
 		line := sc.Text()
 		if m := pass.FindStringSubmatch(line); m != nil {
 			password = m[1]
 		}
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "mentee" && menteeEmail == "" {
-			menteeEmail = f[1]
+		if m := account.FindStringSubmatch(line); m != nil {
+			accounts = append(accounts, demoAccount{m[1], m[2], strings.TrimSpace(m[3])})
 		}
 		if i := strings.Index(line, "http://"); i >= 0 {
 			url = strings.Fields(line[i:])[0]
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if url == "" || password == "" || menteeEmail == "" {
+	if url == "" || password == "" || len(accounts) == 0 {
 		cancel()
 		err := <-done
-		t.Fatalf("no demo credentials printed (url %q, password %q, mentee %q); the server ended with %v:\n%s", url, password, menteeEmail, err, logs.String())
+		t.Fatalf("no demo credentials printed (url %q, password %q, %d accounts); the server ended with %v:\n%s", url, password, len(accounts), err, logs.String())
 	}
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+	return url, password, accounts
+}
+
+// On an empty data directory the server loads the demo program and prints
+// credentials that sign in; on a second start it leaves the data alone.
+func TestDemoProgramOnFirstStart(t *testing.T) {
+	url, password, accounts := startDemo(t)
+	var menteeEmail string
+	for _, a := range accounts {
+		if a.role == "mentee" {
+			menteeEmail = a.email
+			break
+		}
+	}
 	c := &client{t: t, url: url}
 	d := c.gql(`mutation($e: String!, $p: String!) { loginMentee(input: {email: $e, password: $p}) { token } }`, map[string]any{"e": menteeEmail, "p": password})
 	c.token, _ = dig(d, "loginMentee", "token").(string)
