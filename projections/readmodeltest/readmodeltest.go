@@ -578,6 +578,21 @@ func Compare(t *testing.T, program domain.Program, now time.Time, events []proje
 	unknown := uuid.New()
 	diff("members by ID", want.Members.MembersByID(append(members, unknown)), got.Members.MembersByID(append(members, unknown)))
 	diff("matches by ID", want.Matches.MatchesByID(append(matches, unknown)), got.Matches.MatchesByID(append(matches, unknown)))
+	// A scan of every member (the staff directory) and of the open
+	// mentors (recommendations) finds the same members.
+	scan := func(r projections.MemberReader, keep func(*projections.MemberView) bool) []*projections.MemberView {
+		t.Helper()
+		out, err := r.Scan(keep)
+		if err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		slices.SortFunc(out, func(a, b *projections.MemberView) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+		return out
+	}
+	all := func(*projections.MemberView) bool { return true }
+	open := (*projections.MemberView).Open
+	diff("every member scanned", scan(want.Members, all), scan(got.Members, all))
+	diff("open mentors scanned", scan(want.Members, open), scan(got.Members, open))
 	today := program.Today(now)
 	dayOf := func(days int) domain.Date { return program.Today(now.AddDate(0, 0, days)) }
 	monthStart := program.Today(now.AddDate(0, 0, 1-today.Day()))
