@@ -113,10 +113,13 @@ type Options struct {
 	// Flush, when set, is called after each page's lines are written to
 	// the writer, so that an HTTP response can send them on.
 	Flush func() error
-	// ForAuditor shows each event as an auditor sees it (domain.AuditView):
-	// no contact details, login emails, biographies, messages, notes or
-	// file names.
-	ForAuditor bool
+	// Personal shows the events' personal fields: contact details, login
+	// emails, biographies, messages, staff notes and file names. Without
+	// it every event is shown as auditors see it (domain.AuditView), to
+	// staff too: a caller sets it only once a staff member's or the
+	// operator's reason is on record (command.RevealPersonalData). Session
+	// notes and values are never exported.
+	Personal bool
 }
 
 // Stats describe a finished export.
@@ -144,7 +147,7 @@ func Export(ctx context.Context, store eventstore.Store, w io.Writer, format For
 	st.Head = head
 	enc, err := newEncoder(w, format)
 	if enc != nil {
-		enc.forAuditor = opts.ForAuditor
+		enc.auditView = !opts.Personal
 	}
 	if err != nil {
 		return st, fmt.Errorf("export: %w", err)
@@ -255,10 +258,10 @@ func (x *exporter) endPage(done eventstore.Position) error {
 
 // encoder writes events in one format through a buffer.
 type encoder struct {
-	bw         *bufio.Writer
-	csv        bool
-	forAuditor bool
-	line       []byte
+	bw        *bufio.Writer
+	csv       bool
+	auditView bool
+	line      []byte
 }
 
 func newEncoder(w io.Writer, format Format) (*encoder, error) {
@@ -283,7 +286,7 @@ func newEncoder(w io.Writer, format Format) (*encoder, error) {
 
 func (e *encoder) write(ev *eventstore.RecordedEvent) error {
 	data, redacted := exportData(ev)
-	if e.forAuditor {
+	if e.auditView {
 		var viewed bool
 		data, viewed = domain.AuditView(ev.Type, data)
 		redacted = redacted || viewed

@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -22,10 +25,15 @@ type HandlerOptions struct {
 	// Log, when set up, gets a line for every export: who asked, for
 	// what, and how it ended. The zero Logger logs nothing.
 	Log zerolog.Logger
+	// Reveal records a staff member's reason to be shown the personal
+	// fields, with the export's query as its scope, before they are shown
+	// (command.Service.RevealPersonalData). Without it no export shows
+	// personal fields.
+	Reveal func(ctx context.Context, actor domain.Actor, reason, scope string) error
 }
 
 // parameters are the query parameters Handler accepts.
-var parameters = []string{"format", "match", "member", "type", "from", "to"}
+var parameters = []string{"format", "match", "member", "type", "from", "to", "reason"}
 
 // Handler serves GET /audit/export: the export of Export, with its format
 // and filter taken from the query parameters format (ndjson or csv),
@@ -36,6 +44,13 @@ var parameters = []string{"format", "match", "member", "type", "from", "to"}
 // attachment that is flushed page by page as the export goes; a failure
 // after the first bytes went out aborts the response, so that a client
 // never takes a cut-off export for a whole one.
+//
+// Everyone, staff included, is shown the audit view of events: IDs, roles,
+// display names, times, actors, statuses, reasons and counts, without
+// contact details, login emails, biographies, messages, notes or file
+// names. A staff member who needs those adds reason=<why>: the reason is
+// recorded as an event first (403 for auditors, 400 for an empty or
+// multi-line reason), then the export shows them.
 func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -73,6 +88,27 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		personal := values.Has("reason")
+		if personal {
+			if opts.Reveal == nil {
+				http.Error(w, "this server does not show personal data in exports", http.StatusForbidden)
+				return
+			}
+			err := opts.Reveal(r.Context(), actor, values.Get("reason"), scopeOf(values))
+			var derr *domain.Error
+			switch {
+			case errors.As(err, &derr) && derr.Code == domain.CodeStaffOnly:
+				http.Error(w, "only staff may be shown personal data, with a reason", http.StatusForbidden)
+				return
+			case errors.As(err, &derr):
+				http.Error(w, derr.Field+": "+derr.Message, http.StatusBadRequest)
+				return
+			case err != nil:
+				opts.Log.Warn().Err(err).Str("actor", actor.ID.String()).Msg("the reason to show personal data could not be recorded")
+				http.Error(w, "the reason could not be recorded, so personal data is not shown; try again later", http.StatusServiceUnavailable)
+				return
+			}
+		}
 
 		h := w.Header()
 		h.Set("Content-Type", format.contentType())
@@ -82,8 +118,8 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 		out := &sentWriter{w: w}
 		rc := http.NewResponseController(w)
 		stats, err := Export(r.Context(), store, out, format, filter, Options{
-			PageSize:   opts.PageSize,
-			ForAuditor: actor.Role == domain.RoleAuditor,
+			PageSize: opts.PageSize,
+			Personal: personal,
 			Flush: func() error {
 				if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 					return err
@@ -95,8 +131,8 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 		if err != nil {
 			logged = opts.Log.Warn().Err(err)
 		}
-		logged.Str("actor", actor.ID.String()).Str("role", string(actor.Role)).
-			Str("query", r.URL.RawQuery).Uint64("events", stats.Events).Uint64("head", uint64(stats.Head)).
+		logged.Str("actor", actor.ID.String()).Str("role", string(actor.Role)).Bool("personal", personal).
+			Str("query", scopeOf(values)).Uint64("events", stats.Events).Uint64("head", uint64(stats.Head)).
 			Msg("audit export")
 		switch {
 		case err == nil:
@@ -126,4 +162,12 @@ func (s *sentWriter) Write(p []byte) (int, error) {
 		s.sent = true
 	}
 	return s.w.Write(p)
+}
+
+// scopeOf is what an export asks for, without its reason (free text that
+// may quote a member), to record and to log.
+func scopeOf(values url.Values) string {
+	scope := maps.Clone(values)
+	delete(scope, "reason")
+	return scope.Encode()
 }

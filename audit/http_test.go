@@ -19,6 +19,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/audit"
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
@@ -127,7 +129,7 @@ func TestHandlerServesTheExport(t *testing.T) {
 		if got := res.Header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("%q: Cache-Control %q", tc.query, got)
 		}
-		want := exportBytes(t, w.store, tc.format, tc.filter, audit.Options{ForAuditor: true})
+		want := exportBytes(t, w.store, tc.format, tc.filter, audit.Options{})
 		if !bytes.Equal(body, want) {
 			t.Errorf("%q: the response differs from the export:\n%s\nwant:\n%s", tc.query, body, want)
 		}
@@ -138,8 +140,22 @@ func TestHandlerServesTheExport(t *testing.T) {
 	if n := strings.Count(log.String(), `"message":"audit export"`); n != len(cases) {
 		t.Errorf("%d exports logged, want %d:\n%s", n, len(cases), log.String())
 	}
-	// Auditors see what GraphQL shows them: no login emails, messages,
-	// notes or file names; staff see them.
+}
+
+// Auditors and staff see the audit view: no login emails, messages, notes
+// or file names. Staff who need them give a reason, recorded as an event
+// before the export shows them; auditors cannot.
+func TestPersonalFieldsOnlyWithARecordedReason(t *testing.T) {
+	w := newWorld(t)
+	svc, err := command.New(w.store, domain.DefaultProgram(), clock.System{}, command.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	srv := serve(t, w.store, audit.HandlerOptions{Log: zerolog.New(&log), Reveal: func(ctx context.Context, a domain.Actor, reason, scope string) error {
+		_, err := svc.RevealPersonalData(ctx, command.Request{Actor: a}, reason, scope)
+		return err
+	}})
 	personal := []string{"ann@example.org", "Hello", "plan.pdf", "ended"}
 	for _, format := range []string{"ndjson", "csv"} {
 		_, auditor := get(t, srv, string(domain.RoleAuditor), "format="+format)
@@ -148,13 +164,60 @@ func TestHandlerServesTheExport(t *testing.T) {
 			if bytes.Contains(auditor, []byte(p)) {
 				t.Errorf("%s: an auditor's export holds %q", format, p)
 			}
-			if !bytes.Contains(staff, []byte(p)) {
-				t.Errorf("%s: a staff member's export lacks %q", format, p)
+			if bytes.Contains(staff, []byte(p)) {
+				t.Errorf("%s: a staff export without a reason holds %q", format, p)
 			}
 		}
-		if !bytes.Contains(auditor, []byte(`"Ann`)) && !bytes.Contains(auditor, []byte(`Ann`)) {
+		if !bytes.Contains(auditor, []byte(`Ann`)) {
 			t.Errorf("%s: an auditor's export lacks the members' display names", format)
 		}
+		const reason = "Complaint 2026-114 about this match"
+		before, _ := w.store.Head(context.Background())
+		res, revealed := get(t, srv, string(domain.RoleStaff), "format="+format+"&reason="+url.QueryEscape(reason))
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s with a reason: %d %s", format, res.StatusCode, revealed)
+		}
+		for _, p := range personal {
+			if !bytes.Contains(revealed, []byte(p)) {
+				t.Errorf("%s: a staff export with a reason lacks %q", format, p)
+			}
+		}
+		// The reason is on record, as an event after the export's head.
+		recs, err := w.store.ReadStream(context.Background(), domain.PrivacyStream, eventstore.ReadStreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := recs[len(recs)-1]
+		if last.Position <= before || !bytes.Contains(last.Data, []byte(reason)) || !bytes.Contains(last.Data, []byte("format="+format)) {
+			t.Errorf("%s: the reason was not recorded: %s", format, last.Data)
+		}
+		if strings.Contains(log.String(), "Complaint") {
+			t.Errorf("the reason, free text, went to the log:\n%s", log.String())
+		}
+	}
+	// Auditors cannot, and a reason must say something; neither is
+	// recorded nor shown.
+	head, _ := w.store.Head(context.Background())
+	for _, tc := range []struct {
+		role, reason string
+		code         int
+	}{
+		{string(domain.RoleAuditor), "Curious", http.StatusForbidden},
+		{string(domain.RoleStaff), "", http.StatusBadRequest},
+		{string(domain.RoleStaff), "two\nlines", http.StatusBadRequest},
+	} {
+		res, body := get(t, srv, tc.role, "reason="+url.QueryEscape(tc.reason))
+		if res.StatusCode != tc.code || bytes.Contains(body, []byte("ann@example.org")) {
+			t.Errorf("%s with reason %q: %d %s", tc.role, tc.reason, res.StatusCode, body)
+		}
+	}
+	if h, _ := w.store.Head(context.Background()); h != head {
+		t.Error("a refused reason was recorded")
+	}
+	// A server that records no reasons shows no personal data.
+	plain := serve(t, w.store, audit.HandlerOptions{})
+	if res, body := get(t, plain, string(domain.RoleStaff), "reason=why"); res.StatusCode != http.StatusForbidden || bytes.Contains(body, []byte("ann@example.org")) {
+		t.Errorf("without a recorder: %d %s", res.StatusCode, body)
 	}
 }
 

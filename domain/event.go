@@ -63,6 +63,7 @@ var decoders = newRegistry(
 	decoder[DocumentRemoved],
 	decoder[ResourcePublished],
 	decoder[ResourceRetired],
+	decoder[PersonalDataRevealed],
 )
 
 type decodeFunc func(data []byte) (Event, error)

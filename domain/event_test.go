@@ -39,6 +39,7 @@ func sampleEvents(t *testing.T) []domain.Event {
 		domain.DocumentRemoved{MatchID: matchID, DocumentID: documentID, RemovedBy: mentorID, Name: "a.pdf", Version: 2, At: t0},
 		domain.ResourcePublished{ResourceID: resourceID, PublishedBy: staffID, Title: "T", Description: "D", URL: "https://example.org", Audience: domain.AudienceBoth, At: t0},
 		domain.ResourceRetired{ResourceID: resourceID, RetiredBy: staffID, At: t0},
+		domain.PersonalDataRevealed{ActorID: staffID, ActorRole: domain.RoleStaff, Reason: "A member's complaint.", Scope: "match=x", At: t0},
 	}
 }
 
@@ -67,7 +68,7 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 		"CapacitySlotReleased", "CapacitySlotReserved", "DocumentAdded", "DocumentRemoved",
 		"FirstMeetingReminderDue", "MatchAccepted", "MatchCancelled", "MatchDeclined", "MatchEnded",
 		"MatchRequested", "MemberRegistered", "MentorAvailabilityChanged", "MentorCapacityChanged",
-		"MentorNudged", "NudgeRequested", "ProfileReviewRequested", "ProfileUpdated",
+		"MentorNudged", "NudgeRequested", "PersonalDataRevealed", "ProfileReviewRequested", "ProfileUpdated",
 		"RequestSlotActivated", "RequestSlotReleased", "RequestSlotTaken", "ResourcePublished",
 		"ResourceRetired", "ResponseWindowElapsed", "SessionEdited", "SessionLogged",
 	}

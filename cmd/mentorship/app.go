@@ -19,6 +19,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
@@ -252,7 +253,15 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	// audit export with the same bearer token as the GraphQL requests.
 	cors := graph.CORS(cfg.AllowedOrigins)
 	a.documents = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.DocumentHandler(resolver))))
-	a.audit = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{Log: log}))))
+	a.audit = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{
+		Log: log,
+		// A staff member's reason for the personal fields is on record
+		// before the export shows them.
+		Reveal: func(ctx context.Context, actor domain.Actor, reason, scope string) error {
+			_, err := commands.RevealPersonalData(ctx, command.Request{Actor: actor}, reason, scope)
+			return err
+		},
+	}))))
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,

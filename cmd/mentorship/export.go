@@ -8,19 +8,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mentorship/mentorship/audit"
+	"github.com/mentorship/mentorship/clock"
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 )
 
 // exportEvents writes events from the log as NDJSON or CSV, filtered by
 // match, member, type and time, to a file or standard output, showing
-// progress on standard error. Session notes and values are never written
-// (see package audit). It opens the store itself, so it runs while the
-// server is stopped; a running server offers the same export at
+// progress on standard error. Events are written as auditors see them
+// (no contact details, login emails, biographies, messages, notes or file
+// names) unless the operator gives --reason, which is recorded as an event
+// before the personal fields are written. Session notes and values are
+// never written (see package audit). It opens the store itself, so it runs
+// while the server is stopped; a running server offers the same export at
 // GET /audit/export.
 func exportEvents(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mentorship export", flag.ContinueOnError)
@@ -33,6 +40,7 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 	from := fs.String("from", "", "only events that occurred at or after this RFC 3339 time")
 	to := fs.String("to", "", "only events that occurred before this RFC 3339 time")
 	out := fs.String("out", "-", "file to write, replaced only once the export is complete (- for standard output)")
+	reason := fs.String("reason", "", "why the export needs the members' personal fields: recorded as an event, then they are written")
 	cfg, err := config.Parse(fs, args, env, logFlags...)
 	if err != nil {
 		return err
@@ -48,12 +56,24 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
+	personal := false
+	fs.Visit(func(f *flag.Flag) { personal = personal || f.Name == "reason" })
+	if personal {
+		commands, err := command.New(store, cfg.Program, clock.System{Offset: cfg.ClockOffset}, command.Options{})
+		if err != nil {
+			return err
+		}
+		if _, err := commands.RevealPersonalData(ctx, command.Request{Actor: domain.SystemActor()}, *reason, exportScope(q, *out)); err != nil {
+			return fmt.Errorf("export: the reason for the personal fields was not recorded, so they are not written: %w", err)
+		}
+	}
 	w, commit, abort, err := output(*out, stdout)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	var bar *progress
 	stats, err := audit.Export(ctx, store, w, f, filter, audit.Options{
+		Personal: personal,
 		Progress: func(done, total eventstore.Position) {
 			if bar == nil {
 				bar = newProgress(stderr, uint64(total))
@@ -73,6 +93,21 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 	}
 	fmt.Fprintf(stderr, "exported %d events of the log up to position %d\n", stats.Events, stats.Head)
 	return nil
+}
+
+// exportScope says what an export writes, for the record of its reason.
+func exportScope(q audit.Query, out string) string {
+	parts := []string{"format=" + q.Format}
+	for name, v := range map[string]string{"match": q.Match, "member": q.Member, "from": q.From, "to": q.To} {
+		if v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	for _, t := range q.Types {
+		parts = append(parts, "type="+t)
+	}
+	slices.Sort(parts[1:])
+	return "command line: " + strings.Join(parts, "&") + " to " + out
 }
 
 // output opens where an export goes. A file is written under a temporary

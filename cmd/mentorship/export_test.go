@@ -219,3 +219,36 @@ func TestExportCommandRefusesBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// The command-line export writes the audit view; the operator who needs
+// the personal fields gives a reason, recorded as an event first.
+func TestExportCommandShowsPersonalFieldsOnlyWithAReason(t *testing.T) {
+	h := storeHistory(t)
+	out, errOut, err := runCommand("export", "--data-dir", h.dir)
+	if err != nil {
+		t.Fatalf("export: %v (%s)", err, errOut)
+	}
+	if strings.Contains(out, "ann@example.org") || !strings.Contains(out, "Ann") {
+		t.Fatalf("without a reason the export must show display names and no login emails:\n%s", out)
+	}
+	for _, reason := range []string{"", "two\nlines"} {
+		if out, _, err := runCommand("export", "--data-dir", h.dir, "--reason", reason); err == nil || strings.Contains(out, "ann@example.org") {
+			t.Fatalf("reason %q: %v\n%s", reason, err, out)
+		}
+	}
+	out, errOut, err = runCommand("export", "--data-dir", h.dir, "--reason", "Subject access request 17", "--type", "MemberRegistered")
+	if err != nil {
+		t.Fatalf("export with a reason: %v (%s)", err, errOut)
+	}
+	if !strings.Contains(out, "ann@example.org") {
+		t.Fatalf("with a reason the export lacks the login emails:\n%s", out)
+	}
+	// The record: the operator, the reason and what was exported.
+	out, _, err = runCommand("export", "--data-dir", h.dir, "--type", "PersonalDataRevealed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "Subject access request 17") || !strings.Contains(out, "type=MemberRegistered") {
+		t.Fatalf("the reasons on record:\n%s", out)
+	}
+}

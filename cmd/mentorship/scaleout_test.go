@@ -121,7 +121,7 @@ func leaseHolders(t *testing.T, c *goredis.Client, ns string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, p := range []string{"members", "matches"} {
-		tok, err := c.Get(context.Background(), "{"+ns+":"+p+"}:lease").Result()
+		tok, err := c.Get(context.Background(), redisrm.Key(ns, p, "lease")).Result()
 		if err != nil {
 			continue
 		}

@@ -312,3 +312,21 @@ func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store
 	}
 	reg.MustRegister(projections.LagGauge(store, rm.Reached))
 }
+
+// Key returns the Redis key of a part of a projection ("members" or
+// "matches") under prefix, such as its "lease" or "meta", as operators and
+// tests inspecting Redis need it: the key's hash tag carries the layout.
+func Key(prefix, projection string, parts ...string) string {
+	if prefix == "" {
+		prefix = "mentorship"
+	}
+	rm := &ReadModels{opts: Options{Prefix: prefix}}
+	var b base
+	switch projection {
+	case "members":
+		b.init(rm, projection, membersLayout)
+	default:
+		b.init(rm, projection, matchesLayout)
+	}
+	return b.key(parts...)
+}
