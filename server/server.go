@@ -28,6 +28,8 @@ type Deps struct {
 	Documents http.Handler
 	// AuditExport, when set, serves GET /audit/export.
 	AuditExport http.Handler
+	// MyData, when set, serves GET /me/data.
+	MyData http.Handler
 	// Ready reports whether the server can serve traffic.
 	Ready func(context.Context) error
 	// Gatherer serves /metrics.
@@ -59,6 +61,9 @@ func New(d Deps) http.Handler {
 	})
 	if d.Documents != nil {
 		mux.Handle("GET /documents/", d.Documents)
+	}
+	if d.MyData != nil {
+		mux.Handle("GET /me/data", d.MyData)
 	}
 	if d.AuditExport != nil {
 		mux.Handle("/audit/export", d.AuditExport)

@@ -38,6 +38,7 @@ type api struct {
 	playground http.Handler
 	documents  http.Handler
 	audit      http.Handler
+	myData     http.Handler
 	// background runs until its context ends: the email outbox and the
 	// time-driven rules (none on a read-only server).
 	background []func(context.Context) error
@@ -253,6 +254,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	// audit export with the same bearer token as the GraphQL requests.
 	cors := graph.CORS(cfg.AllowedOrigins)
 	a.documents = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.DocumentHandler(resolver))))
+	a.myData = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.MyDataHandler(resolver))))
 	a.audit = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, audit.Handler(store, audit.HandlerOptions{
 		Log: log,
 		// A staff member's reason for the personal fields is on record

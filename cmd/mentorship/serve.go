@@ -113,6 +113,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Playground:  api.playground,
 		Documents:   api.documents,
 		AuditExport: api.audit,
+		MyData:      api.myData,
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
 				return err
