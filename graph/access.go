@@ -129,21 +129,9 @@ func deref[T any](p *T) T {
 // input is left out of the patch, and an explicit null clears the field.
 func patchOf(in model.UpdateProfileInput) domain.ProfilePatch {
 	var pp domain.ProfilePatch
-	str := func(to *domain.Change[string], o graphql.Omittable[*string]) {
-		if v, ok := o.ValueOK(); ok {
-			*to = domain.To(deref(v))
-		}
-	}
-	num := func(to *domain.Change[int], o graphql.Omittable[*int]) {
-		if v, ok := o.ValueOK(); ok {
-			*to = domain.To(deref(v))
-		}
-	}
-	list := func(to *domain.Change[[]string], o graphql.Omittable[[]string]) {
-		if v, ok := o.ValueOK(); ok {
-			*to = domain.To(v)
-		}
-	}
+	str := func(to *domain.Change[string], o graphql.Omittable[*string]) { change(to, o, deref) }
+	num := func(to *domain.Change[int], o graphql.Omittable[*int]) { change(to, o, deref) }
+	list := func(to *domain.Change[[]string], o graphql.Omittable[[]string]) { change(to, o, slices.Clip) }
 	str(&pp.Name, in.Name)
 	str(&pp.Designation, in.Designation)
 	str(&pp.Discipline, in.Discipline)
@@ -209,6 +197,14 @@ func patchOf(in model.UpdateProfileInput) domain.ProfilePatch {
 		}
 	}
 	return pp
+}
+
+// change sets to from an input field sent (null included), turned into
+// the domain's value by value.
+func change[V, T any](to *domain.Change[T], o graphql.Omittable[V], value func(V) T) {
+	if v, ok := o.ValueOK(); ok {
+		*to = domain.To(value(v))
+	}
 }
 
 func sessionDetails(date domain.Date, minutes, value *int, notes *string) domain.SessionDetails {
