@@ -199,6 +199,19 @@ func patchOf(in model.UpdateProfileInput) domain.ProfilePatch {
 	return pp
 }
 
+// checkSkills refuses a Skills Self-Assessment that rates a skill twice,
+// which a map would keep silently as the last rating.
+func checkSkills(in graphql.Omittable[[]*model.SkillRatingInput]) error {
+	seen := map[string]bool{}
+	for _, s := range in.Value() {
+		if seen[s.Skill] {
+			return &domain.Error{Code: domain.CodeInvalidInput, Field: "skills", Message: s.Skill + " is rated more than once"}
+		}
+		seen[s.Skill] = true
+	}
+	return nil
+}
+
 // change sets to from an input field sent (null included), turned into
 // the domain's value by value.
 func change[V, T any](to *domain.Change[T], o graphql.Omittable[V], value func(V) T) {

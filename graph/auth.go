@@ -78,7 +78,15 @@ func Authenticate(auth Authenticator, next http.Handler) http.Handler {
 			host = r.RemoteAddr
 		}
 		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, host))
-		token := bearer(r.Header.Get("Authorization"))
+		header := r.Header.Get("Authorization")
+		token := bearer(header)
+		if header != "" && token == "" {
+			// A Basic or empty credential is a client's mistake, not a
+			// request to go on signed out.
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request"`)
+			WriteError(w, r, http.StatusUnauthorized, errNotBearer)
+			return
+		}
 		if token == "" || auth == nil {
 			next.ServeHTTP(w, r)
 			return

@@ -27,7 +27,7 @@ func CORS(patterns []string) func(http.Handler) http.Handler {
 			"Apollo-Require-Preflight", "GraphQL-Preflight", "X-Apollo-Operation-Name",
 			"X-Request-ID",
 		},
-		ExposedHeaders: []string{"X-Request-ID", "Retry-After"},
+		ExposedHeaders: []string{"X-Request-ID", "Retry-After", "Content-Disposition"},
 		MaxAge:         600,
 	})
 	return c.Handler

@@ -8,13 +8,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/server"
 )
 
 // browser starts headless Chromium for the test, or stops the test: it
@@ -127,5 +131,34 @@ func TestCORSFromABrowserPage(t *testing.T) {
 		if want != "" && resp.Header.Get("Access-Control-Allow-Headers") == "" {
 			t.Errorf("preflight from %s: no Access-Control-Allow-Headers", origin)
 		}
+	}
+	// Downloads too: a document's preflight reaches the CORS layer, and the
+	// file name is readable by the page.
+	docs := httptest.NewServer(server.New(server.Deps{
+		Logger: zerolog.Nop(), GraphQL: http.NotFoundHandler(), Ready: func(context.Context) error { return nil }, Gatherer: prometheus.NewRegistry(),
+		Documents: graph.CORS([]string{"localhost:*"})(graph.Authenticate(e.authn, graph.DocumentHandler(e.resolver))),
+	}))
+	t.Cleanup(docs.Close)
+	req, _ := http.NewRequest(http.MethodOptions, docs.URL+graph.DocumentsPath+"anything", nil)
+	req.Header.Set("Origin", wantOrigin)
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "authorization")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 || resp.Header.Get("Access-Control-Allow-Origin") != wantOrigin {
+		t.Fatalf("a document's preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	req, _ = http.NewRequest(http.MethodGet, docs.URL+graph.DocumentsPath+"anything", nil)
+	req.Header.Set("Origin", wantOrigin)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Expose-Headers") == "" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Content-Disposition") {
+		t.Fatalf("a download's exposed headers: %v", resp.Header)
 	}
 }

@@ -2,7 +2,10 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +13,12 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
+)
+
+// The directory's words are bounded, so that a lookup's cost stays small.
+const (
+	maxDirectoryWords  = 10
+	maxDirectoryLength = 200
 )
 
 // memberDirectory lists the members staff look for, by name.
@@ -24,6 +33,14 @@ func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilt
 	if f := filter; f != nil {
 		if err := domain.CheckText("words", deref(f.Words), domain.SingleLine); err != nil {
 			return nil, badInput(err.Error())
+		}
+		if w := deref(f.Words); len(w) > maxDirectoryLength || len(projections.Words(w)) > maxDirectoryWords {
+			return nil, badInput(fmt.Sprintf("words: at most %d words and %d characters", maxDirectoryWords, maxDirectoryLength))
+		}
+		for _, role := range f.Roles {
+			if role != model.RoleMentee && role != model.RoleMentor {
+				return nil, badInput("roles: the directory lists mentees and mentors")
+			}
 		}
 		q.Words, q.Disciplines, q.Provinces = deref(f.Words), f.Disciplines, f.Provinces
 		if len(f.Roles) > 0 {
@@ -43,7 +60,7 @@ func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilt
 			days = *f.PendingOlderThanDays
 		}
 	}
-	found, err := r.Members.Scan(q.Keep)
+	found, err := r.Members.Scan(q.Prepare().Keep)
 	if err != nil {
 		return nil, err
 	}
@@ -57,16 +74,62 @@ func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilt
 		}
 		found = kept
 	}
-	projections.SortDirectory(found)
-	items, cursors, info, err := page(found, first, after, maxPage)
-	if err != nil {
-		return nil, err
+	order := projections.NewDirectoryOrder()
+	order.Sort(found)
+	n := 20
+	if first != nil {
+		if *first < 0 || *first > maxPage {
+			return nil, badInput(fmt.Sprintf("first must be between 0 and %d", maxPage))
+		}
+		n = *first
 	}
-	conn := &model.MemberConnection{Edges: make([]*model.MemberEdge, 0, len(items)), PageInfo: info, TotalCount: len(found)}
-	for i, v := range items {
-		conn.Edges = append(conn.Edges, &model.MemberEdge{Cursor: cursors[i], Node: r.showMember(a, v)})
+	// A cursor names the member it follows, not an index, so that pages
+	// go on where they left off while members join or change names.
+	start := 0
+	if after != nil && *after != "" {
+		name, id, err := parseMemberCursor(*after)
+		if err != nil {
+			return nil, err
+		}
+		start, _ = slices.BinarySearchFunc(found, 0, func(v *projections.MemberView, _ int) int {
+			if order.Compare(v.Profile.Name, v.ID, name, id) <= 0 {
+				return -1
+			}
+			return 1
+		})
+	}
+	end := min(start+n, len(found))
+	conn := &model.MemberConnection{Edges: make([]*model.MemberEdge, 0, end-start), TotalCount: len(found),
+		PageInfo: &model.PageInfo{HasNextPage: end < len(found), HasPreviousPage: start > 0}}
+	for _, v := range found[start:end] {
+		conn.Edges = append(conn.Edges, &model.MemberEdge{Cursor: memberCursor(v), Node: r.showMember(a, v)})
+	}
+	if k := len(conn.Edges); k > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[k-1].Cursor
 	}
 	return conn, nil
+}
+
+// memberCursor names a member's place in the directory: the name and ID.
+func memberCursor(v *projections.MemberView) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("m1\x00" + v.ID.String() + "\x00" + v.Profile.Name))
+}
+
+func parseMemberCursor(c string) (string, uuid.UUID, error) {
+	bad := badInput("invalid cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", uuid.Nil, bad
+	}
+	parts := strings.SplitN(string(raw), "\x00", 3)
+	if len(parts) != 3 || parts[0] != "m1" {
+		return "", uuid.Nil, bad
+	}
+	id, err := uuid.Parse(parts[1])
+	if err != nil {
+		return "", uuid.Nil, bad
+	}
+	return parts[2], id, nil
 }
 
 // hasStatus reports whether a member stands where the directory's status
@@ -144,17 +207,24 @@ func (r *Resolver) recommendedMentors(ctx context.Context, menteeID *string, fir
 	if !ok || mentee.Role != domain.RoleMentee {
 		return nil, errNotFound
 	}
-	mentors, err := r.Members.Scan(func(m *projections.MemberView) bool { return m.Open() })
-	if err != nil {
-		return nil, err
-	}
 	taken := map[uuid.UUID]bool{}
 	for _, g := range []projections.MatchGroup{projections.PendingMatches, projections.ActiveMatches} {
 		for _, m := range r.Matches.MatchesOf(id, g) {
 			taken[m.MentorID] = true
 		}
 	}
-	recs := projections.Recommend(mentee, mentors, func(m *projections.MemberView) bool { return taken[m.ID] }, n)
+	// Every member is scored as the scan goes, without copies; only the
+	// best are read whole and explained.
+	best := &projections.Recommender{Mentee: mentee, Exclude: taken, N: n}
+	if _, err := r.Members.Scan(best.Consider); err != nil {
+		return nil, err
+	}
+	var recs []projections.Recommendation
+	for _, v := range r.Members.MembersByID(best.Top()) {
+		if v != nil {
+			recs = append(recs, projections.Score(mentee, v))
+		}
+	}
 	out := make([]*model.MentorRecommendation, 0, len(recs))
 	for _, rec := range recs {
 		m := r.showMember(a, rec.Mentor)
@@ -198,6 +268,18 @@ func (r *Resolver) matchOfStatusEvent(ctx context.Context, e *model.MatchStatusE
 	}
 	id, err := model.ParseID(e.MatchID, model.KindMatch)
 	if err != nil {
+		return nil, err
+	}
+	// matchEvents reads the log itself, ahead of the read models: wait
+	// until they show the change, so that a client's cached match never
+	// goes back to an older status.
+	timeout := r.WriteTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	wait, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := r.Waiter.WaitFor(wait, e.Position); err != nil {
 		return nil, err
 	}
 	m, err := r.visibleMatch(a, id)

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +67,6 @@ func TestMemberDirectory(t *testing.T) {
 		{map[string]any{"words": "noor-"}, []string{"Noor Newcomer"}}, // the login email's first word
 		{map[string]any{"words": "example"}, []string{"Grace Hopper", "Max Mentor", "Mia Mentee", "Noor Newcomer", "Ola Waiting"}},
 		{map[string]any{"roles": []any{"MENTOR"}}, []string{"Grace Hopper", "Max Mentor"}},
-		{map[string]any{"roles": []any{"STAFF"}}, []string{"Sam Staff"}},
 		{map[string]any{"disciplines": []any{"CIVIL"}}, []string{"Max Mentor", "Mia Mentee"}},
 		{map[string]any{"provinces": []any{"BC"}, "roles": []any{"MENTOR"}}, []string{"Grace Hopper"}},
 		{map[string]any{"status": "ACTIVE_MATCH"}, []string{"Max Mentor", "Mia Mentee"}},
@@ -106,6 +106,9 @@ func TestMemberDirectory(t *testing.T) {
 		{"pendingOlderThanDays": 3},
 		{"status": "PENDING_OLDER_THAN", "pendingOlderThanDays": -1},
 		{"words": "a\u0000b"},
+		{"roles": []any{"STAFF"}},
+		{"words": "a b c d e f g h i j k"},
+		{"words": strings.Repeat("a-", 150)},
 	} {
 		if r := e.do(staffTok, q, map[string]any{"f": f}); r.code() != "BAD_USER_INPUT" {
 			t.Errorf("%v: %s", f, r.raw)
@@ -179,5 +182,44 @@ func TestRecommendedMentors(t *testing.T) {
 	_, otherTok := e.user(domain.RoleMentee, "Other Mentee")
 	if r := e.do(otherTok, q, map[string]any{"id": miaID}); r.code() != "FORBIDDEN" {
 		t.Fatalf("another mentee's recommendations: %s", r.raw)
+	}
+}
+
+// A directory cursor names the member it follows: a member who joins
+// before it does not repeat the page's last member, and names sort and
+// match as people read them, without regard to accents.
+func TestMemberDirectoryCursorsAndNames(t *testing.T) {
+	e := newEnv(t)
+	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	for _, name := range []string{"Bea Brown", "Étienne Côté", "Dan Day", "Yuki Nakamura", "Carl Cole"} {
+		e.user(domain.RoleMentee, name)
+	}
+	const q = `query($w: String, $first: Int, $after: String) { memberDirectory(filter: {words: $w}, first: $first, after: $after) {
+	  edges { node { name } } pageInfo { hasNextPage endCursor } } }`
+	names := func(r response) []string {
+		var out []string
+		for _, edge := range r.get("memberDirectory", "edges").([]any) {
+			out = append(out, edge.(map[string]any)["node"].(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	r := e.ok(staffTok, q, map[string]any{"first": 2})
+	if diff := cmp.Diff([]string{"Bea Brown", "Carl Cole"}, names(r)); diff != "" {
+		t.Fatalf("first page (-want +got):\n%s", diff)
+	}
+	e.user(domain.RoleMentee, "Aaron Aardvark")
+	r = e.ok(staffTok, q, map[string]any{"first": 10, "after": r.get("memberDirectory", "pageInfo", "endCursor")})
+	if diff := cmp.Diff([]string{"Dan Day", "Étienne Côté", "Yuki Nakamura"}, names(r)); diff != "" {
+		t.Fatalf("the next page after a member joined (-want +got):\n%s", diff)
+	}
+	for _, w := range []string{"cote", "côte", "Côté", "etienne"} {
+		if got := names(e.ok(staffTok, q, map[string]any{"w": w})); !cmp.Equal(got, []string{"Étienne Côté"}) {
+			t.Errorf("%q finds %v", w, got)
+		}
+	}
+	for _, c := range []string{"MA", "bm90IGEgY3Vyc29y", "!"} {
+		if r := e.do(staffTok, q, map[string]any{"after": c}); r.code() != "BAD_USER_INPUT" {
+			t.Errorf("cursor %q: %s", c, r.raw)
+		}
 	}
 }

@@ -230,6 +230,11 @@ func baseName(name string) string {
 // behind Authenticate.
 func DocumentHandler(r *Resolver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		a, ok := ActorFrom(req.Context())
 		if !ok {
 			http.Error(w, "sign in first", http.StatusUnauthorized)

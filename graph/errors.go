@@ -45,6 +45,7 @@ func (e *apiError) Error() string { return e.msg }
 
 var (
 	errUnauthenticated = &apiError{CodeUnauthenticated, "sign in first"}
+	errNotBearer       = &apiError{CodeUnauthenticated, "send the token as Authorization: Bearer <token>"}
 	errForbidden       = &apiError{CodeForbidden, "you may not do this"}
 	errNotFound        = &apiError{CodeNotFound, "not found"}
 )

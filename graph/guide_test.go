@@ -2,6 +2,9 @@ package graph_test
 
 import (
 	"context"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -277,6 +280,108 @@ func TestGuideRefusedRacerIsToldTheTruth(t *testing.T) {
 			}
 		} else if c.str("cancelMatchRequest", "match", "status") != "CANCELLED" || a.str("acceptMatch", "match", "status") != "CANCELLED" {
 			t.Fatalf("round %d: the cancel won: %s %s", round, a.raw, c.raw)
+		}
+	}
+}
+
+// A skill rated twice is refused rather than kept as its last rating.
+func TestGuideSkillRatedTwiceIsRefused(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	head := e.head()
+	r := e.do(tok, `mutation { updateProfile(input: {skills: [{skill: "LEADERSHIP", rating: 5}, {skill: "LEADERSHIP", rating: 4}]}) { userErrors { code field } } }`, nil)
+	if r.str("updateProfile", "userErrors", 0, "code") != "INVALID_INPUT" || r.str("updateProfile", "userErrors", 0, "field") != "skills" {
+		t.Fatalf("%s", r.raw)
+	}
+	if e.head() != head {
+		t.Fatal("the refused update wrote events")
+	}
+}
+
+// Staff editing a member's profile do not answer the member's review
+// prompt: the member is still asked.
+func TestGuideStaffEditKeepsTheReviewPrompt(t *testing.T) {
+	e := newEnv(t)
+	mentee, _, menteeTok, _, matchID := newActiveMatch(t, e)
+	staff, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	id, _ := model.ParseID(matchID, model.KindMatch)
+	ctx := context.Background()
+	if _, err := e.svc.EndMatch(ctx, command.Request{Actor: staff}, id, "GOALS_CONCLUDED", mentee.ID, "Goals met."); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.RequestProfileReview(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runner.WaitForDefault(ctx, res.Position); err != nil {
+		t.Fatal(err)
+	}
+	e.ok(staffTok, `mutation($id: ID!) { updateProfile(input: {memberId: $id, biography: "Edited by staff."}) { userErrors { code } } }`,
+		map[string]any{"id": gid(model.KindMember, mentee.ID)})
+	if r := e.ok(menteeTok, `{ viewer { profileReviewDue { sections } } }`, nil); r.get("viewer", "profileReviewDue") == nil {
+		t.Fatalf("a staff edit answered the member's prompt: %s", r.raw)
+	}
+}
+
+// The biography search's cost stays small however its words are joined.
+func TestGuideSearchWordsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	const q = `query($w: String) { searchMentors(input: {words: $w}) { totalCount } }`
+	for _, w := range []string{strings.Repeat("a-", 50000), "one-two-three-four five-six-seven eight-nine-ten", strings.Repeat("x", 201)} {
+		if r := e.do(tok, q, map[string]any{"w": w}); r.code() != "BAD_USER_INPUT" {
+			t.Errorf("%.40q…: %s", w, r.raw)
+		}
+	}
+	if r := e.do(tok, q, map[string]any{"w": "one-two-three four-five-six seven-eight-nine"}); r.code() != "" {
+		t.Errorf("nine whole words in three typed ones: %s", r.raw)
+	}
+}
+
+// A credential that is not a bearer token is refused, not taken as
+// signed out.
+func TestGuideOnlyBearerTokens(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []string{"Basic dXNlcjpwYXNz", "Bearer ", "token-abc"} {
+		r := e.doAt(e.url, http.Header{"Authorization": {h}}, "", `{ viewer { id } }`, nil)
+		if r.Status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+			t.Errorf("%q: %d %s", h, r.Status, r.raw)
+		}
+	}
+}
+
+// Every live matchEvents push carries the match at least as new as the
+// change it reports, even when the read models lag the log.
+func TestMatchEventsCarryTheMatchAsNewAsTheChange(t *testing.T) {
+	e := newEnv(t)
+	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	c := e.dial(staffTok)
+	c.subscribe("1", `subscription($since: Position) { matchEvents(since: $since) { position type status match { status position } } }`,
+		map[string]any{"since": strconv.FormatUint(uint64(e.head()), 10)})
+	ctx := context.Background()
+	want := 0
+	for range 10 {
+		mentee, _ := e.user(domain.RoleMentee, "Mia Mentee")
+		mentor, _ := e.user(domain.RoleMentor, "Max Mentor")
+		id, _, err := e.svc.RequestMatch(ctx, command.Request{Actor: mentee}, mentor.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.AcceptMatch(ctx, command.Request{Actor: mentor}, id); err != nil {
+			t.Fatal(err)
+		}
+		want += 2
+	}
+	for range want {
+		ev, _ := c.next("1")["matchEvents"].(map[string]any)
+		if ev == nil {
+			t.Fatal("an event lost")
+		}
+		pos, _ := strconv.ParseUint(ev["position"].(string), 10, 64)
+		match := ev["match"].(map[string]any)
+		got, _ := strconv.ParseUint(match["position"].(string), 10, 64)
+		if got < pos || (ev["status"] == "ACTIVE" && match["status"] != "ACTIVE") {
+			t.Fatalf("a %s at %d carried the match at %d, %s", ev["type"], pos, got, match["status"])
 		}
 	}
 }

@@ -134,6 +134,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		maxBody = 1 << 20
 	}
 	return CORS(opts.OriginPatterns)(WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// The answer's media type follows the Accept header.
+		w.Header().Add("Vary", "Accept")
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
 			WriteError(w, req, http.StatusBadRequest, badInput("send GraphQL as a POST of JSON or a multipart form, a GET for queries, or over a WebSocket"))
 			return

@@ -104,6 +104,11 @@ type myEmail struct {
 // program holds about the signed-in account. Mount it behind Authenticate.
 func MyDataHandler(r *Resolver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		a, ok := ActorFrom(req.Context())
 		if !ok {
 			w.Header().Set("WWW-Authenticate", "Bearer")

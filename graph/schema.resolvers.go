@@ -276,6 +276,10 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 			return nil, err
 		}
 	}
+	if err := checkSkills(input.Skills); err != nil {
+		ue, _ := userErrors(err)
+		return &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}, nil
+	}
 	// One command: a refused capacity or switch leaves the profile unsaved.
 	// The patch is applied to the profile as stored when it is decided, so
 	// two section edits made at once both take effect.

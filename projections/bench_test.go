@@ -352,3 +352,27 @@ func BenchmarkMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecommendMentors ranks the open mentors of 100,000 for a
+// mentee, as recommendedMentors does: a scan of the members for the open
+// mentors, then the explained score of each.
+func BenchmarkRecommendMentors(b *testing.B) {
+	sw := searchSetup()
+	viewer, ok := sw.members.Member(sw.queries[0].Viewer)
+	if !ok {
+		b.Fatal("no mentee")
+	}
+	for b.Loop() {
+		best := &projections.Recommender{Mentee: viewer, N: 10}
+		if _, err := sw.members.Scan(best.Consider); err != nil {
+			b.Fatal(err)
+		}
+		var recs []projections.Recommendation
+		for _, v := range sw.members.MembersByID(best.Top()) {
+			recs = append(recs, projections.Score(viewer, v))
+		}
+		if len(recs) != 10 {
+			b.Fatalf("%d recommendations", len(recs))
+		}
+	}
+}

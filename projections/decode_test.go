@@ -114,6 +114,7 @@ func randomEvents(r *rand.Rand) []domain.Event {
 		domain.DocumentRemoved{MatchID: id(), DocumentID: id(), RemovedBy: id(), Name: s(), Version: r.IntN(9), At: at},
 		domain.ResourcePublished{ResourceID: id(), PublishedBy: id(), Title: s(), Description: s(), URL: s(), Text: s(), Audience: domain.Audience(s()), At: at},
 		domain.ResourceRetired{ResourceID: id(), RetiredBy: id(), At: at},
+		domain.PersonalDataRevealed{ActorID: id(), ActorRole: domain.Role(s()), Reason: s(), Scope: s(), At: at},
 	}
 }
 

@@ -4,6 +4,15 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/mentorship/mentorship/domain"
 )
@@ -20,6 +29,8 @@ type DirectoryQuery struct {
 	Roles       []domain.Role
 	Disciplines []string
 	Provinces   []string
+
+	words []string
 }
 
 // Keep reports whether m meets the query.
@@ -33,12 +44,14 @@ func (q DirectoryQuery) Keep(m *MemberView) bool {
 	if len(q.Provinces) > 0 && !slices.Contains(q.Provinces, m.Profile.Location.Province) {
 		return false
 	}
-	want := Words(q.Words)
-	if len(want) == 0 {
+	if len(q.words) == 0 && q.Words != "" {
+		q.words = foldedWords(q.Words)
+	}
+	if len(q.words) == 0 {
 		return true
 	}
-	have := Words(m.Profile.Name + " " + m.Email + " " + m.Profile.Contact.Email)
-	for _, w := range want {
+	have := foldedWords(m.Profile.Name + " " + m.Email + " " + m.Profile.Contact.Email)
+	for _, w := range q.words {
 		if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, w) }) {
 			return false
 		}
@@ -46,13 +59,55 @@ func (q DirectoryQuery) Keep(m *MemberView) bool {
 	return true
 }
 
-// SortDirectory orders members by name, in any case, then by ID, so that
-// pages are stable.
-func SortDirectory(ms []*MemberView) {
-	slices.SortFunc(ms, func(a, b *MemberView) int {
-		return cmp.Or(
-			cmp.Compare(strings.ToLower(a.Profile.Name), strings.ToLower(b.Profile.Name)),
-			cmp.Compare(a.ID.String(), b.ID.String()),
-		)
-	})
+// Prepare readies the query for many calls of Keep.
+func (q DirectoryQuery) Prepare() DirectoryQuery {
+	q.words = foldedWords(q.Words)
+	return q
+}
+
+// foldedWords are the words of text without case or accents, so that
+// "cote" and "Côté" find each other: staff type names as they hear them.
+func foldedWords(text string) []string {
+	words := Words(text)
+	for i, w := range words {
+		if isASCII(w) {
+			continue
+		}
+		folded, _, err := transform.String(unaccent, w)
+		if err == nil {
+			words[i] = folded
+		}
+	}
+	return words
+}
+
+var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// DirectoryOrder orders members by name as people read names (without
+// regard to case or accents: "Côté" among the Cs), then by ID, so that the
+// order is total and pages are stable. It is not safe for concurrent use.
+type DirectoryOrder struct{ c *collate.Collator }
+
+// NewDirectoryOrder returns an order for one listing.
+func NewDirectoryOrder() DirectoryOrder {
+	return DirectoryOrder{collate.New(language.Und, collate.Loose)}
+}
+
+// Compare orders two members' names and IDs.
+func (o DirectoryOrder) Compare(aName string, aID uuid.UUID, bName string, bID uuid.UUID) int {
+	return cmp.Or(o.c.CompareString(aName, bName), cmp.Compare(aName, bName), cmp.Compare(aID.String(), bID.String()))
+}
+
+// Sort orders members.
+func (o DirectoryOrder) Sort(ms []*MemberView) {
+	slices.SortFunc(ms, func(a, b *MemberView) int { return o.Compare(a.Profile.Name, a.ID, b.Profile.Name, b.ID) })
 }

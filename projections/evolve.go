@@ -73,7 +73,11 @@ func EvolveMembers(t MemberTable, ev *Event) {
 		if m := t.Get(e.MemberID); m != nil {
 			old := m.Profile
 			m.Profile = e.Profile
-			m.ProfileSaved = e.At
+			if ev.Meta.ActorID == e.MemberID.String() {
+				// The member reviewed the profile; staff editing it
+				// for them did not.
+				m.ProfileSaved = e.At
+			}
 			t.Reindex(m, &old)
 		}
 	case domain.MentorCapacityChanged:

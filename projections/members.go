@@ -25,8 +25,9 @@ type MemberView struct {
 	// ReviewRequested is when the member was last asked to review their
 	// profile after a match ended; zero when never.
 	ReviewRequested time.Time
-	// ProfileSaved is when the member's profile last changed; zero when
-	// never. A review is due while ReviewRequested is later.
+	// ProfileSaved is when the member last changed their own profile
+	// (staff editing it do not count); zero when never. A review is due
+	// while ReviewRequested is later.
 	ProfileSaved time.Time
 }
 

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // ReasonKind names why a mentor is recommended to a mentee.
@@ -40,93 +42,155 @@ type Recommendation struct {
 	Reasons []Reason
 }
 
-// weakSkill and strongSkill bound the Skills Self-Assessment ratings: a
+// weakSkill bounds the Skills Self-Assessment ratings with strongSkill: a
 // skill the mentee rates weakSkill or lower and the mentor strongSkill or
 // higher is one the mentor can help grow.
 const weakSkill = 2
 
-// Score explains how well mentor fits mentee, from the mentee's profile:
-// discipline, Mentoring Relationship Focus, Skills Self-Assessment,
-// location, languages and Partner & Meeting Preferences.
-func Score(mentee, mentor *MemberView) Recommendation {
+// reasons calls visit with each reason mentor fits mentee, from the
+// mentee's profile: discipline, Mentoring Relationship Focus, Skills
+// Self-Assessment, location, languages and Partner & Meeting Preferences.
+// value is the list value the reason is about ("" for experience). It
+// allocates nothing, so that every open mentor can be scored.
+func reasons(mentee, mentor *MemberView, visit func(kind ReasonKind, points int, value string)) {
 	me, them := &mentee.Profile, &mentor.Profile
 	pref := &me.Preferences.Partner
-	rec := Recommendation{Mentor: mentor}
-	add := func(kind ReasonKind, points int, values []string, text string) {
-		rec.Reasons = append(rec.Reasons, Reason{Kind: kind, Points: points, Values: values, Text: text})
-		rec.Score += points
-	}
 	if d := them.Discipline; d != "" && d == me.Discipline {
-		add(SameDiscipline, 3, []string{d}, "both in "+words(d))
+		visit(SameDiscipline, 3, d)
 	}
 	if d := them.Discipline; d != "" && slices.Contains(pref.Disciplines, d) {
-		add(PreferredDiscipline, 3, []string{d}, "in "+words(d)+", a discipline you prefer")
+		visit(PreferredDiscipline, 3, d)
 	}
 	for _, f := range them.Focus {
 		if slices.Contains(me.Focus, f) {
-			add(SharedFocus, 2, []string{f}, "both focus on "+words(f))
+			visit(SharedFocus, 2, f)
 		}
 	}
-	for _, s := range sortedKeys(me.Skills) {
-		if me.Skills[s] <= weakSkill && them.Skills[s] >= strongSkill {
-			add(SkillToGrow, 2, []string{s}, "strong in "+words(s)+", which you want to grow")
+	for s, rating := range me.Skills {
+		if rating <= weakSkill && them.Skills[s] >= strongSkill {
+			visit(SkillToGrow, 2, s)
 		}
 	}
 	if p := them.Location.Province; p != "" && slices.Contains(pref.Provinces, p) {
-		add(PreferredProvince, 2, []string{p}, "in "+p+", a province you prefer")
+		visit(PreferredProvince, 2, p)
 	}
 	if p := them.Location.Province; p != "" && p == me.Location.Province {
-		add(SameProvince, 1, []string{p}, "both in "+p)
+		visit(SameProvince, 1, p)
 	}
 	for _, f := range them.Preferences.MeetingFormats {
 		if slices.Contains(me.Preferences.MeetingFormats, f) {
-			add(MeetingFormat, 1, []string{f}, "both prefer "+words(f)+" meetings")
+			visit(MeetingFormat, 1, f)
 		}
 	}
 	for _, l := range them.Languages {
 		if slices.Contains(me.Languages, l) || slices.Contains(pref.Languages, l) {
-			add(SharedLanguage, 1, []string{l}, "speaks "+l)
+			visit(SharedLanguage, 1, l)
 		}
 	}
 	if n := pref.MinYearsOfExperience; n > 0 && them.YearsOfExperience >= n {
-		add(Experience, 1, nil, "has the experience you ask for")
+		visit(Experience, 1, "")
 	}
-	slices.SortStableFunc(rec.Reasons, func(a, b Reason) int { return b.Points - a.Points })
+}
+
+// Score explains how well mentor fits mentee: the reasons, the largest
+// first (then by kind and value, so that the order is stable), and their
+// sum.
+func Score(mentee, mentor *MemberView) Recommendation {
+	rec := Recommendation{Mentor: mentor}
+	reasons(mentee, mentor, func(kind ReasonKind, points int, value string) {
+		r := Reason{Kind: kind, Points: points, Text: reasonText(kind, value)}
+		if value != "" {
+			r.Values = []string{value}
+		}
+		rec.Reasons = append(rec.Reasons, r)
+		rec.Score += points
+	})
+	slices.SortStableFunc(rec.Reasons, func(a, b Reason) int {
+		return cmp.Or(b.Points-a.Points, cmp.Compare(a.Kind, b.Kind), slices.Compare(a.Values, b.Values))
+	})
 	return rec
 }
 
-// Recommend returns the first mentors for mentee, best first: mentors who
-// accept requests and have room, other than those the mentee is already
-// matched with or waiting for (exclude), ordered by score, then by name
-// and ID so that the order is stable.
-func Recommend(mentee *MemberView, mentors []*MemberView, exclude func(mentor *MemberView) bool, first int) []Recommendation {
-	var out []Recommendation
-	for _, m := range mentors {
-		if m.ID == mentee.ID || !m.Open() || exclude(m) {
-			continue
-		}
-		out = append(out, Score(mentee, m))
+func reasonText(kind ReasonKind, value string) string {
+	switch kind {
+	case SameDiscipline:
+		return "both in " + words(value)
+	case PreferredDiscipline:
+		return "in " + words(value) + ", a discipline you prefer"
+	case SharedFocus:
+		return "both focus on " + words(value)
+	case SkillToGrow:
+		return "strong in " + words(value) + ", which you want to grow"
+	case PreferredProvince:
+		return "in " + value + ", a province you prefer"
+	case SameProvince:
+		return "both in " + value
+	case MeetingFormat:
+		return "both prefer " + words(value) + " meetings"
+	case SharedLanguage:
+		return "speaks " + value
+	case Experience:
+		return "has the experience you ask for"
 	}
-	slices.SortFunc(out, func(a, b Recommendation) int {
-		return cmp.Or(
-			cmp.Compare(b.Score, a.Score),
-			cmp.Compare(strings.ToLower(a.Mentor.Profile.Name), strings.ToLower(b.Mentor.Profile.Name)),
-			cmp.Compare(a.Mentor.ID.String(), b.Mentor.ID.String()),
-		)
-	})
-	return out[:min(first, len(out))]
+	return string(kind)
+}
+
+// Recommender keeps the best mentors for a mentee while the members are
+// scanned: mentors who accept requests and have room, other than those
+// the mentee is already waiting for or matched with (Exclude), ordered by
+// score, then by name and ID so that the order is stable. Consider scores
+// without allocating and keeps only the first N, so that a scan of every
+// member stays cheap; Top returns their IDs.
+type Recommender struct {
+	Mentee  *MemberView
+	Exclude map[uuid.UUID]bool
+	N       int
+	top     []candidate
+}
+
+type candidate struct {
+	id    uuid.UUID
+	score int
+	name  string
+}
+
+// Consider scores m and keeps it when it is among the best so far. It
+// always reports false, so that a Scan copies nothing.
+func (r *Recommender) Consider(m *MemberView) bool {
+	if r.N <= 0 || m.ID == r.Mentee.ID || !m.Open() || r.Exclude[m.ID] {
+		return false
+	}
+	score := 0
+	reasons(r.Mentee, m, func(_ ReasonKind, points int, _ string) { score += points })
+	if len(r.top) == r.N && score < r.top[len(r.top)-1].score {
+		return false
+	}
+	c := candidate{id: m.ID, score: score, name: strings.ToLower(m.Profile.Name)}
+	i, _ := slices.BinarySearchFunc(r.top, c, compareCandidates)
+	if i == r.N {
+		return false
+	}
+	r.top = slices.Insert(r.top, i, c)
+	if len(r.top) > r.N {
+		r.top = r.top[:r.N]
+	}
+	return false
+}
+
+func compareCandidates(a, b candidate) int {
+	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.name, b.name), cmp.Compare(a.id.String(), b.id.String()))
+}
+
+// Top returns the IDs of the best mentors considered, best first.
+func (r *Recommender) Top() []uuid.UUID {
+	out := make([]uuid.UUID, len(r.top))
+	for i, c := range r.top {
+		out[i] = c.id
+	}
+	return out
 }
 
 // words turns a list value such as WATER_RESOURCES into "water resources".
 func words(code string) string {
 	return strings.ToLower(strings.ReplaceAll(code, "_", " "))
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

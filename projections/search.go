@@ -22,9 +22,19 @@ import (
 // counted as the member typed them: separated by spaces.
 const MaxSearchWords = 3
 
+// MaxSearchParts bounds the whole words the typed words hold once their
+// punctuation splits them ("water-resource" holds two), and
+// MaxSearchLength the text, so that a search's cost stays small however
+// a word is joined.
+const (
+	MaxSearchParts  = 3 * MaxSearchWords
+	MaxSearchLength = 200
+)
+
 // ErrTooManyWords is returned for a biography search of more than
-// MaxSearchWords words.
-var ErrTooManyWords = fmt.Errorf("the biography search takes at most %d words", MaxSearchWords)
+// MaxSearchWords words, of more than MaxSearchParts whole words in all,
+// or longer than MaxSearchLength bytes.
+var ErrTooManyWords = fmt.Errorf("the biography search takes at most %d words (split on spaces), of %d whole words and %d characters in all", MaxSearchWords, MaxSearchParts, MaxSearchLength)
 
 // ErrBadCursor is returned for a cursor this server did not hand out.
 var ErrBadCursor = errors.New("invalid cursor")
@@ -276,10 +286,13 @@ func PlanSearch(q SearchQuery) (SearchPlan, error) {
 	// spaces: "water-resource management dam" is three. Each typed word
 	// then matches as the whole words its punctuation separates, as the
 	// index splits biographies, so all four of those must be in one.
-	if len(strings.Fields(q.Words)) > MaxSearchWords {
+	if len(q.Words) > MaxSearchLength || len(strings.Fields(q.Words)) > MaxSearchWords {
 		return SearchPlan{}, ErrTooManyWords
 	}
 	words := Words(q.Words)
+	if len(words) > MaxSearchParts {
+		return SearchPlan{}, ErrTooManyWords
+	}
 	after, err := decodeCursor(q.After)
 	if err != nil {
 		return SearchPlan{}, err

@@ -60,10 +60,12 @@ func New(d Deps) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	if d.Documents != nil {
-		mux.Handle("GET /documents/", d.Documents)
+		// No method in the pattern: a browser's CORS preflight (OPTIONS)
+		// must reach the handler's CORS layer; the handler takes GET only.
+		mux.Handle("/documents/", d.Documents)
 	}
 	if d.MyData != nil {
-		mux.Handle("GET /me/data", d.MyData)
+		mux.Handle("/me/data", d.MyData)
 	}
 	if d.AuditExport != nil {
 		mux.Handle("/audit/export", d.AuditExport)

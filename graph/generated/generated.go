@@ -3920,17 +3920,18 @@ type Mutation {
     input: ResetPasswordInput!
   ): AckPayload!
   """
-  Saves a profile, replacing it whole: a field left out is cleared, except
-  capacity and acceptingRequests, which are kept. Mentees and mentors save
+  Changes a profile, one section or more at a time: a field left out keeps
+  its value and an explicit null clears it (the name cannot be cleared);
+  everything sent is saved together or not at all. Mentees and mentors save
   their own; staff save anyone's with memberId; auditors get FORBIDDEN.
-  userErrors: INVALID_INPUT (the field is named, such as contact.phone or
-  skills.LEADERSHIP), NOT_YOUR_ACCOUNT (a member naming another's memberId),
+  userErrors: INVALID_INPUT (the field is named, such as contact.phone,
+  skills.LEADERSHIP or skills for a skill rated twice), NOT_YOUR_ACCOUNT (a member naming another's memberId),
   MEMBER_NOT_FOUND, ROLE_HAS_NO_PROFILE (a staff or auditor account),
   NOT_A_MENTOR (capacity or acceptingRequests on a mentee) and
   CAPACITY_BELOW_ACTIVE.
   """
   updateProfile(
-    "The whole profile."
+    "The fields to change."
     input: UpdateProfileInput!
   ): UpdateProfilePayload!
   """

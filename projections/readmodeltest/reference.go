@@ -127,7 +127,9 @@ func (r *reference) member(ev projections.Event) {
 	case domain.ProfileUpdated:
 		if m := r.members[e.MemberID]; m != nil {
 			m.profile = e.Profile
-			m.saved = e.At
+			if ev.Meta.ActorID == e.MemberID.String() {
+				m.saved = e.At
+			}
 		}
 	case domain.MentorCapacityChanged:
 		if m := r.members[e.MemberID]; m != nil {
