@@ -54,6 +54,22 @@ func TestConformanceOnCluster(t *testing.T) {
 	})
 }
 
+// The same contract on a cluster of three primaries with a replica each,
+// created as an operator creates one: the store's keys share one slot on
+// whichever primary holds it.
+func TestConformanceOnAClusterOfThreePrimaries(t *testing.T) {
+	nodes := redistest.StartCluster(t, 3, 1)
+	conformance.Run(t, conformance.Harness{
+		Open: func(t *testing.T) (auth.Store, func(*testing.T) auth.Store) {
+			ns := "test-" + uuid.NewString()[:8]
+			opts := authredis.Options{Prefix: ns, Clock: clock.NewFake(conformance.Epoch)}
+			return newStore(t, nodes.Client, opts), func(t *testing.T) auth.Store {
+				return newStore(t, nodes.Client, opts)
+			}
+		},
+	})
+}
+
 func TestNewRefusesIncompleteOptions(t *testing.T) {
 	client, ns := redistest.Client(t)
 	clk := clock.NewFake(conformance.Epoch)
