@@ -172,7 +172,7 @@ func TestRecommendedMentors(t *testing.T) {
 		t.Errorf("the largest reason first, in words: %v", first)
 	}
 	// Staff ask for a mentee; mentors and other members' IDs are refused.
-	miaID := gid("Member", e.tokens[miaTok].ID)
+	miaID := gid("Member", e.tokens.actor(miaTok).ID)
 	if r := e.ok(staffTok, q, map[string]any{"id": miaID}); len(r.get("recommendedMentors").([]any)) != 3 {
 		t.Fatalf("staff: %s", r.raw)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,15 +35,26 @@ import (
 	"github.com/mentorship/mentorship/server"
 )
 
-// tokens is the test's authenticator: a fixed table of bearer tokens.
-type tokens map[string]domain.Actor
+// tokens is the test's authenticator: a table of bearer tokens, which the
+// test adds to while the server reads it.
+type tokens struct{ m *sync.Map }
+
+func newTokens() tokens { return tokens{&sync.Map{}} }
 
 func (t tokens) Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error) {
-	a, ok := t[token]
+	a, ok := t.m.Load(token)
 	if !ok {
-		return ctx, func() {}, a, graph.ErrBadToken
+		return ctx, func() {}, domain.Actor{}, graph.ErrBadToken
 	}
-	return ctx, func() {}, a, nil
+	return ctx, func() {}, a.(domain.Actor), nil
+}
+
+func (t tokens) add(token string, a domain.Actor) { t.m.Store(token, a) }
+
+func (t tokens) actor(token string) domain.Actor {
+	a, _ := t.m.Load(token)
+	actor, _ := a.(domain.Actor)
+	return actor
 }
 
 // countingMembers counts the read-model calls the resolvers make.
@@ -103,7 +115,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = runner.Run(ctx); close(done) }()
-	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: tokens{}, members: members, runner: runner, hub: hub}
+	e := &env{t: t, store: store, svc: svc, clock: clk, tokens: newTokens(), members: members, runner: runner, hub: hub}
 	blobDir := t.TempDir()
 	blobs, err := blob.Open(context.Background(), blob.DefaultURL(blobDir), svc.Program().DocumentContentTypes, svc.Program().Limits.DocumentSize)
 	if err != nil {
@@ -189,7 +201,7 @@ func (e *env) user(role domain.Role, name string) (domain.Actor, string) {
 		e.t.Fatal(err)
 	}
 	token := "token-" + a.ID.String()
-	e.tokens[token] = a
+	e.tokens.add(token, a)
 	return a, token
 }
 
