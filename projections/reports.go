@@ -71,7 +71,7 @@ type reportCell struct {
 	requested, made, declined, cancelled, ended int
 	declinedBy, endedBy                         map[string]int
 	// answers are the seconds each answer given in the month took.
-	answers          []int64
+	answers           []int64
 	sessions, minutes int
 }
 
