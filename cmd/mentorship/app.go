@@ -242,12 +242,15 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
+		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Reports: models.reports, Store: store,
 		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log, WriteTimeout: cfg.WriteWait,
 		MaxSubscriptions: cfg.MaxSubscriptions,
 	}
 	if outbox != nil {
 		resolver.Outbox = outbox
+	}
+	if models.health != nil {
+		a.health = append(a.health, models.health)
 	}
 	authn := graph.SessionAuth{Accounts: accounts}
 	// Browser pages of the allowed origins download documents and the
