@@ -39,6 +39,7 @@ type api struct {
 	documents  http.Handler
 	audit      http.Handler
 	myData     http.Handler
+	reports    http.Handler
 	// background runs until its context ends: the email outbox and the
 	// time-driven rules (none on a read-only server).
 	background []func(context.Context) error
@@ -267,6 +268,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 			return err
 		},
 	}))))
+	a.reports = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.ReportsExportHandler(resolver))))
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,
