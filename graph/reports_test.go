@@ -1,11 +1,17 @@
 package graph_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph"
 )
 
 const reportQuery = `query($in: ProgramReportInput) { programReport(input: $in) {
@@ -114,4 +120,69 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// The CSV export answers staff and auditors with the report's rows, and
+// refuses others and bad parameters with the right status and a reason.
+func TestReportsExportAsCSV(t *testing.T) {
+	e := newEnv(t)
+	_, staff := e.user(domain.RoleStaff, "Sam Staff")
+	_, auditor := e.user(domain.RoleAuditor, "Alex Auditor")
+	_, mentee := e.user(domain.RoleMentee, "Mia Mentee")
+	mentor, mentorTok := e.user(domain.RoleMentor, "Max Mentor")
+	r := e.ok(mentee, `mutation($m: ID!) { requestMatch(input: {mentorId: $m}) { match { id } } }`, map[string]any{"m": gid("Member", mentor.ID)})
+	e.ok(mentorTok, `mutation($m: ID!) { declineMatch(input: {matchId: $m, reason: "NO_CAPACITY"}) { userErrors { code } } }`, map[string]any{"m": r.str("requestMatch", "match", "id")})
+	srv := httptest.NewServer(graph.Authenticate(e.authn, graph.ReportsExportHandler(e.resolver)))
+	t.Cleanup(srv.Close)
+	get := func(token, query string) (int, http.Header, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+graph.ReportsExportPath+"?"+query, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, string(b)
+	}
+	for _, tok := range []string{staff, auditor} {
+		code, h, body := get(tok, "format=csv&from=2026-03&to=2026-04")
+		if code != 200 || h.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.Contains(h.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("%d %v %s", code, h, body)
+		}
+		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]string{
+			{"scope", "name", "requested", "made", "declined", "cancelled", "ended", "answered", "median_days_to_answer", "sessions", "cpd_hours", "declined:NO_CAPACITY"},
+			{"month", "2026-03", "0", "0", "0", "0", "0", "0", "", "0", "0.00", "0"},
+			{"month", "2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
+			{"discipline", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
+			{"province", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
+			{"total", "2026-03..2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
+		}
+		if fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("rows:\n%v\nwant\n%v", rows, want)
+		}
+	}
+	for _, c := range []struct {
+		token, query string
+		code         int
+		says         string
+	}{
+		{"", "", 401, "sign in"},
+		{mentee, "", 403, "only staff and auditors"},
+		{staff, "format=xml", 400, "unknown format"},
+		{staff, "from=2026-4", 400, "YYYY-MM"},
+		{staff, "month=2026-04", 400, "unknown parameter"},
+		{staff, "from=2026-05&to=2026-04", 400, "before it starts"},
+	} {
+		code, _, body := get(c.token, c.query)
+		if code != c.code || !strings.Contains(body, c.says) {
+			t.Errorf("%q: %d %q, want %d saying %q", c.query, code, body, c.code, c.says)
+		}
+	}
 }
