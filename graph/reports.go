@@ -2,9 +2,12 @@ package graph
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
 )
@@ -15,7 +18,8 @@ var errReportsOff = &apiError{CodeUnavailable, "the program reports are not avai
 
 // reportQuery reads a report's input: months as YYYY-MM, by default the
 // twelve months up to the current one in the program's time zone.
-func reportQuery(in *model.ProgramReportInput, loc *time.Location, now time.Time) (projections.ReportQuery, error) {
+func reportQuery(in *model.ProgramReportInput, program domain.Program, now time.Time) (projections.ReportQuery, error) {
+	loc := program.Location
 	var q projections.ReportQuery
 	if in == nil {
 		in = &model.ProgramReportInput{}
@@ -37,9 +41,14 @@ func reportQuery(in *model.ProgramReportInput, loc *time.Location, now time.Time
 		q.From = m
 	}
 	q.Disciplines, q.Provinces = in.Disciplines, in.Provinces
-	for _, l := range [][]string{q.Disciplines, q.Provinces} {
-		if len(l) > 100 {
-			return q, badInput("at most 100 disciplines and 100 provinces")
+	for _, f := range []struct {
+		name          string
+		given, listed []string
+	}{{"disciplines", q.Disciplines, program.Disciplines}, {"provinces", q.Provinces, program.Provinces}} {
+		for _, v := range f.given {
+			if v != "" && !slices.Contains(f.listed, v) {
+				return q, badInput(fmt.Sprintf("%s: %q is not one of the program's %s (%s)", f.name, v, f.name, strings.Join(f.listed, ", ")))
+			}
 		}
 	}
 	if err := q.Check(); err != nil {
@@ -68,7 +77,7 @@ func reportModel(r projections.Report) *model.ProgramReport {
 func figuresModel(f projections.ReportFigures) *model.ReportFigures {
 	out := &model.ReportFigures{Requested: f.Requested, Made: f.Made, Declined: f.Declined, Cancelled: f.Cancelled, Ended: f.Ended,
 		DeclinedByReason: reasons(f.DeclinedBy), EndedByReason: reasons(f.EndedBy), Answered: f.Answered,
-		Sessions: f.Sessions, CpdHours: float64(f.Minutes) / 60}
+		Sessions: f.Sessions, SessionsWithoutLength: f.SessionsWithoutLength, CpdHours: float64(f.Minutes) / 60}
 	if f.Answered > 0 {
 		out.MedianDaysToAnswer = &f.MedianDaysToAnswer
 	}

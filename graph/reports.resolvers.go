@@ -18,7 +18,7 @@ func (r *queryResolver) ProgramReport(ctx context.Context, input *model.ProgramR
 	if _, err := requireRole(ctx, domain.RoleStaff, domain.RoleAuditor); err != nil {
 		return nil, err
 	}
-	q, err := reportQuery(input, r.program().Location, r.Clock.Now())
+	q, err := reportQuery(input, r.program(), r.Clock.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func ReportsExportHandler(r *Resolver) http.Handler {
 		if values.Has("to") {
 			in.To = new(values.Get("to"))
 		}
-		q, err := reportQuery(in, r.program().Location, r.Clock.Now())
+		q, err := reportQuery(in, r.program(), r.Clock.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -114,7 +114,7 @@ func writeReportCSV(w http.ResponseWriter, rep projections.Report) error {
 	collect(rep.Total)
 	slices.Sort(declined)
 	slices.Sort(ended)
-	header := []string{"scope", "name", "requested", "made", "declined", "cancelled", "ended", "answered", "median_days_to_answer", "sessions", "cpd_hours"}
+	header := []string{"scope", "name", "requested", "made", "declined", "cancelled", "ended", "answered", "median_days_to_answer", "sessions", "sessions_without_length", "cpd_hours"}
 	for _, k := range declined {
 		header = append(header, "declined:"+reasonName(k))
 	}
@@ -130,7 +130,7 @@ func writeReportCSV(w http.ResponseWriter, rep projections.Report) error {
 		}
 		rec := []string{scope, csvText(name), strconv.Itoa(f.Requested), strconv.Itoa(f.Made), strconv.Itoa(f.Declined),
 			strconv.Itoa(f.Cancelled), strconv.Itoa(f.Ended), strconv.Itoa(f.Answered), median, strconv.Itoa(f.Sessions),
-			strconv.FormatFloat(float64(f.Minutes)/60, 'f', 2, 64)}
+			strconv.Itoa(f.SessionsWithoutLength), strconv.FormatFloat(float64(f.Minutes)/60, 'f', 2, 64)}
 		for _, k := range declined {
 			rec = append(rec, strconv.Itoa(f.DeclinedBy[k]))
 		}

@@ -16,7 +16,7 @@ import (
 
 const reportQuery = `query($in: ProgramReportInput) { programReport(input: $in) {
 	from to position
-	months { month figures { requested made declined cancelled ended answered medianDaysToAnswer sessions cpdHours endedByReason { reason count } declinedByReason { reason count } } }
+	months { month figures { requested made declined cancelled ended answered medianDaysToAnswer sessions sessionsWithoutLength cpdHours endedByReason { reason count } declinedByReason { reason count } } }
 	byDiscipline { name figures { requested made } }
 	byProvince { name figures { requested made } }
 	total { requested made declined ended answered medianDaysToAnswer sessions cpdHours endedByReason { reason count } }
@@ -46,6 +46,8 @@ func TestReportsAreForStaffAndAuditors(t *testing.T) {
 		{map[string]any{"to": "April"}, "to:"},
 		{map[string]any{"from": "2026-05", "to": "2026-04"}, "before it starts"},
 		{map[string]any{"from": "2000-01", "to": "2026-04"}, "at most 120 months"},
+		{map[string]any{"disciplines": []string{"ALCHEMY"}}, `disciplines: "ALCHEMY" is not one of`},
+		{map[string]any{"provinces": []string{"ON", "XX"}}, `provinces: "XX" is not one of`},
 	} {
 		r := e.do(staff, reportQuery, map[string]any{"in": c.in})
 		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, c.want) {
@@ -71,6 +73,7 @@ func TestReportShowsAMatchThroughTheAPI(t *testing.T) {
 	e.clock.Advance(36 * 3600e9)
 	e.ok(mentorTok, `mutation($m: ID!) { acceptMatch(input: {matchId: $m}) { userErrors { code } } }`, map[string]any{"m": matchID})
 	e.ok(menteeTok, `mutation($m: ID!) { addSession(input: {matchId: $m, date: "2026-04-08", minutes: 90}) { userErrors { code } } }`, map[string]any{"m": matchID})
+	e.ok(mentorTok, `mutation($m: ID!) { addSession(input: {matchId: $m, date: "2026-04-08"}) { userErrors { code } } }`, map[string]any{"m": matchID})
 	e.ok(staff, `mutation($m: ID!, $by: ID!) { endMatch(input: {matchId: $m, reason: "GRACEFUL_EXIT", requestedBy: $by, note: "not a fit"}) { userErrors { code } } }`,
 		map[string]any{"m": matchID, "by": gid("Member", mentee.ID)})
 	r = e.ok(staff, reportQuery, map[string]any{"in": map[string]any{"from": "2026-03", "to": "2026-04"}})
@@ -97,7 +100,7 @@ func TestReportShowsAMatchThroughTheAPI(t *testing.T) {
 		t.Fatalf("months: %s", r.raw)
 	}
 	april := rep.Months[1].Figures
-	want := map[string]any{"requested": 1.0, "made": 1.0, "ended": 1.0, "answered": 1.0, "medianDaysToAnswer": 1.5, "sessions": 1.0, "cpdHours": 1.5}
+	want := map[string]any{"requested": 1.0, "made": 1.0, "ended": 1.0, "answered": 1.0, "medianDaysToAnswer": 1.5, "sessions": 2.0, "sessionsWithoutLength": 1.0, "cpdHours": 1.5}
 	for k, v := range want {
 		if april[k] != v {
 			t.Errorf("April's %s is %v, want %v: %s", k, april[k], v, r.raw)
@@ -157,12 +160,12 @@ func TestReportsExportAsCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := [][]string{
-			{"scope", "name", "requested", "made", "declined", "cancelled", "ended", "answered", "median_days_to_answer", "sessions", "cpd_hours", "declined:NO_CAPACITY"},
-			{"month", "2026-03", "0", "0", "0", "0", "0", "0", "", "0", "0.00", "0"},
-			{"month", "2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
-			{"discipline", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
-			{"province", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
-			{"total", "2026-03..2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0.00", "1"},
+			{"scope", "name", "requested", "made", "declined", "cancelled", "ended", "answered", "median_days_to_answer", "sessions", "sessions_without_length", "cpd_hours", "declined:NO_CAPACITY"},
+			{"month", "2026-03", "0", "0", "0", "0", "0", "0", "", "0", "0", "0.00", "0"},
+			{"month", "2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0", "0.00", "1"},
+			{"discipline", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0", "0.00", "1"},
+			{"province", "", "1", "0", "1", "0", "0", "1", "0.00", "0", "0", "0.00", "1"},
+			{"total", "2026-03..2026-04", "1", "0", "1", "0", "0", "1", "0.00", "0", "0", "0.00", "1"},
 		}
 		if fmt.Sprint(rows) != fmt.Sprint(want) {
 			t.Errorf("rows:\n%v\nwant\n%v", rows, want)
@@ -179,6 +182,7 @@ func TestReportsExportAsCSV(t *testing.T) {
 		{staff, "from=2026-4", 400, "YYYY-MM"},
 		{staff, "month=2026-04", 400, "unknown parameter"},
 		{staff, "from=2026-05&to=2026-04", 400, "before it starts"},
+		{staff, "province=ON,Atlantis", 400, "not one of the program's provinces"},
 	} {
 		code, _, body := get(c.token, c.query)
 		if code != c.code || !strings.Contains(body, c.says) {

@@ -58,12 +58,11 @@ func monthAt(i int) Month { return Month{i / 12, time.Month(i%12 + 1)} }
 // Next is the month after m.
 func (m Month) Next() Month { return monthAt(m.index() + 1) }
 
-// reportKey is one cell of the reports: a month, a discipline and a
-// province ("" when the mentee had not stated one).
+// reportKey is one cell of the reports: a month and a pair of discipline
+// and province (an index into Reports.dims).
 type reportKey struct {
-	month      int
-	discipline string
-	province   string
+	month int32
+	dims  uint32
 }
 
 // reportCell holds the counts of one cell.
@@ -71,39 +70,53 @@ type reportCell struct {
 	requested, made, declined, cancelled, ended int
 	declinedBy, endedBy                         map[string]int
 	// answers are the seconds each answer given in the month took.
-	answers           []int64
-	sessions, minutes int
+	answers []int32
+	// sessions counts meeting logs, unlengthed those without a length,
+	// whose minutes are unknown.
+	sessions, unlengthed, minutes int
 }
 
 func (c *reportCell) empty() bool {
 	return c.requested == 0 && c.made == 0 && c.declined == 0 && c.cancelled == 0 && c.ended == 0 &&
-		len(c.answers) == 0 && c.sessions == 0 && c.minutes == 0
+		len(c.answers) == 0 && c.sessions == 0 && c.unlengthed == 0 && c.minutes == 0
 }
 
 // reportDims are the discipline and province a match is counted under.
 type reportDims struct{ discipline, province string }
 
-// reportMatch is what the reports keep of a match to count its next event.
+// The stages of a match the reports tell apart.
+const (
+	reportPending uint8 = iota + 1
+	reportActive
+	reportClosed
+)
+
+// reportMatch is what the reports keep of a match to count its next
+// event: kept small, since there is one per match.
 type reportMatch struct {
-	dims        reportDims
-	requestedAt time.Time
-	status      domain.MatchStatus
+	requested int64 // Unix seconds
+	dims      uint32
+	stage     uint8
 }
 
 // reportSession is where a meeting log is counted, to move it when edited.
 type reportSession struct {
 	key     reportKey
-	minutes int
+	minutes int32
 }
 
-// Reports is the read model of the program reports.
+// Reports is the read model of the program reports. Discipline and
+// province pairs are kept once, in dims, and named by their index
+// elsewhere, so that a match or a meeting log costs a few bytes.
 type Reports struct {
 	checkpoint
-	loc      *time.Location
-	members  map[uuid.UUID]reportDims
-	matches  map[uuid.UUID]*reportMatch
-	sessions map[uuid.UUID]reportSession
-	cells    map[reportKey]*reportCell
+	loc       *time.Location
+	dims      []reportDims
+	dimsIndex map[reportDims]uint32
+	members   map[uuid.UUID]uint32
+	matches   map[uuid.UUID]reportMatch
+	sessions  map[uuid.UUID]reportSession
+	cells     map[reportKey]*reportCell
 }
 
 var _ Projection = (*Reports)(nil)
@@ -114,7 +127,8 @@ func NewReports(loc *time.Location) *Reports {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Reports{loc: loc, members: map[uuid.UUID]reportDims{}, matches: map[uuid.UUID]*reportMatch{},
+	return &Reports{loc: loc, dims: []reportDims{{}}, dimsIndex: map[reportDims]uint32{{}: 0},
+		members: map[uuid.UUID]uint32{}, matches: map[uuid.UUID]reportMatch{},
 		sessions: map[uuid.UUID]reportSession{}, cells: map[reportKey]*reportCell{}}
 }
 
@@ -127,6 +141,17 @@ func (p *Reports) Apply(events []Event) error {
 	return nil
 }
 
+// intern returns the index of a discipline and province pair.
+func (p *Reports) intern(d reportDims) uint32 {
+	i, ok := p.dimsIndex[d]
+	if !ok {
+		i = uint32(len(p.dims))
+		p.dims = append(p.dims, d)
+		p.dimsIndex[d] = i
+	}
+	return i
+}
+
 func (p *Reports) cell(k reportKey) *reportCell {
 	c := p.cells[k]
 	if c == nil {
@@ -136,68 +161,67 @@ func (p *Reports) cell(k reportKey) *reportCell {
 	return c
 }
 
-func (p *Reports) at(t time.Time, d reportDims) *reportCell {
-	return p.cell(reportKey{MonthOf(t, p.loc).index(), d.discipline, d.province})
+func (p *Reports) at(t time.Time, dims uint32) *reportCell {
+	return p.cell(reportKey{int32(MonthOf(t, p.loc).index()), dims})
 }
 
-// answered counts a pending match's answer; it reports whether the match
+// answered closes a pending match's request; it reports whether the match
 // was pending.
-func (p *Reports) answered(id uuid.UUID, at time.Time, to domain.MatchStatus) (*reportCell, bool) {
-	m := p.matches[id]
-	if m == nil || m.status != domain.StatusPending {
+func (p *Reports) answered(id uuid.UUID, at time.Time, to uint8, answer bool) (*reportCell, bool) {
+	m, ok := p.matches[id]
+	if !ok || m.stage != reportPending {
 		return nil, false
 	}
-	m.status = to
+	m.stage = to
+	p.matches[id] = m
 	c := p.at(at, m.dims)
-	if to != domain.StatusCancelled {
-		c.answers = append(c.answers, int64(at.Sub(m.requestedAt)/time.Second))
+	if answer {
+		c.answers = append(c.answers, int32(at.Unix()-m.requested))
 	}
 	return c, true
 }
 
+func count(m *map[string]int, k string) {
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[k]++
+}
+
 func (p *Reports) evolve(ev *Event) {
 	switch e := ev.Data.(type) {
-	case domain.MemberRegistered:
-		if _, ok := p.members[e.MemberID]; !ok {
-			p.members[e.MemberID] = reportDims{}
-		}
 	case domain.ProfileUpdated:
-		p.members[e.MemberID] = reportDims{e.Profile.Discipline, e.Profile.Location.Province}
+		p.members[e.MemberID] = p.intern(reportDims{e.Profile.Discipline, e.Profile.Location.Province})
 	case domain.MatchRequested:
-		if p.matches[e.MatchID] != nil {
+		if _, ok := p.matches[e.MatchID]; ok {
 			return
 		}
-		m := &reportMatch{dims: p.members[e.MenteeID], requestedAt: e.At, status: domain.StatusPending}
+		m := reportMatch{requested: e.At.Unix(), dims: p.members[e.MenteeID], stage: reportPending}
 		p.matches[e.MatchID] = m
 		p.at(e.At, m.dims).requested++
 	case domain.MatchAccepted:
-		if c, ok := p.answered(e.MatchID, e.At, domain.StatusActive); ok {
+		if c, ok := p.answered(e.MatchID, e.At, reportActive, true); ok {
 			c.made++
 		}
 	case domain.MatchDeclined:
-		if c, ok := p.answered(e.MatchID, e.At, domain.StatusDeclined); ok {
+		if c, ok := p.answered(e.MatchID, e.At, reportClosed, true); ok {
 			c.declined++
-			if c.declinedBy == nil {
-				c.declinedBy = map[string]int{}
-			}
-			c.declinedBy[e.Reason]++
+			count(&c.declinedBy, e.Reason)
 		}
 	case domain.MatchCancelled:
-		if c, ok := p.answered(e.MatchID, e.At, domain.StatusCancelled); ok {
+		if c, ok := p.answered(e.MatchID, e.At, reportClosed, false); ok {
 			c.cancelled++
 		}
 	case domain.MatchEnded:
-		m := p.matches[e.MatchID]
-		if m == nil || m.status != domain.StatusActive {
+		m, ok := p.matches[e.MatchID]
+		if !ok || m.stage != reportActive {
 			return
 		}
-		m.status = domain.StatusEnded
+		m.stage = reportClosed
+		p.matches[e.MatchID] = m
 		c := p.at(e.At, m.dims)
 		c.ended++
-		if c.endedBy == nil {
-			c.endedBy = map[string]int{}
-		}
-		c.endedBy[e.Reason]++
+		count(&c.endedBy, e.Reason)
 	case domain.SessionLogged:
 		if _, ok := p.sessions[e.SessionID]; ok {
 			return
@@ -210,7 +234,10 @@ func (p *Reports) evolve(ev *Event) {
 		}
 		c := p.cell(s.key)
 		c.sessions--
-		c.minutes -= s.minutes
+		c.minutes -= int(s.minutes)
+		if s.minutes == 0 {
+			c.unlengthed--
+		}
 		if c.empty() {
 			delete(p.cells, s.key)
 		}
@@ -219,15 +246,14 @@ func (p *Reports) evolve(ev *Event) {
 }
 
 func (p *Reports) countSession(id, matchID uuid.UUID, d domain.SessionDetails) {
-	var dims reportDims
-	if m := p.matches[matchID]; m != nil {
-		dims = m.dims
-	}
-	k := reportKey{Month{d.Date.Year(), d.Date.Month()}.index(), dims.discipline, dims.province}
+	k := reportKey{int32(Month{d.Date.Year(), d.Date.Month()}.index()), p.matches[matchID].dims}
 	c := p.cell(k)
 	c.sessions++
 	c.minutes += d.Minutes
-	p.sessions[id] = reportSession{k, d.Minutes}
+	if d.Minutes == 0 {
+		c.unlengthed++
+	}
+	p.sessions[id] = reportSession{k, int32(d.Minutes)}
 }
 
 // ReportQuery selects the months (From to To, both included) and,
@@ -266,10 +292,12 @@ type ReportFigures struct {
 	// median of the days they took (0 when none).
 	Answered           int
 	MedianDaysToAnswer float64
-	// Sessions and Minutes count meeting logs and their length.
-	Sessions, Minutes int
+	// Sessions and Minutes count meeting logs and their length;
+	// SessionsWithoutLength those that have none (their minutes are not
+	// known, and not counted).
+	Sessions, Minutes, SessionsWithoutLength int
 
-	answers []int64
+	answers []int32
 }
 
 func (f *ReportFigures) add(c *reportCell) {
@@ -283,6 +311,7 @@ func (f *ReportFigures) add(c *reportCell) {
 	f.answers = append(f.answers, c.answers...)
 	f.Sessions += c.sessions
 	f.Minutes += c.minutes
+	f.SessionsWithoutLength += c.unlengthed
 }
 
 func addCounts(to, from map[string]int) map[string]int {
@@ -309,7 +338,7 @@ func (f *ReportFigures) finish() {
 }
 
 // MedianDays is the median of durations in seconds, in days; 0 for none.
-func MedianDays(seconds []int64) float64 {
+func MedianDays(seconds []int32) float64 {
 	if len(seconds) == 0 {
 		return 0
 	}
@@ -375,14 +404,15 @@ func (p *Reports) Report(q ReportQuery) (Report, error) {
 	}
 	p.mu.RLock()
 	for k, c := range p.cells {
-		if k.month < from || k.month > to ||
-			(len(q.Disciplines) > 0 && !slices.Contains(q.Disciplines, k.discipline)) ||
-			(len(q.Provinces) > 0 && !slices.Contains(q.Provinces, k.province)) {
+		d := p.dims[k.dims]
+		if int(k.month) < from || int(k.month) > to ||
+			(len(q.Disciplines) > 0 && !slices.Contains(q.Disciplines, d.discipline)) ||
+			(len(q.Provinces) > 0 && !slices.Contains(q.Provinces, d.province)) {
 			continue
 		}
-		r.Months[k.month-from].add(c)
-		group(byDiscipline, k.discipline).add(c)
-		group(byProvince, k.province).add(c)
+		r.Months[int(k.month)-from].add(c)
+		group(byDiscipline, d.discipline).add(c)
+		group(byProvince, d.province).add(c)
 		r.Total.add(c)
 	}
 	r.Position = p.pos

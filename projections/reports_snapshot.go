@@ -2,11 +2,11 @@ package projections
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/google/uuid"
 
-	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 )
 
@@ -26,54 +26,49 @@ func (p *Reports) encodeState(e *snapEncoder) eventstore.Position {
 	e.u64(uint64(p.pos))
 	e.uuid(p.last)
 	e.str(p.loc.String())
-	e.uvarint(uint64(len(p.members)))
-	for id, d := range p.members {
-		e.uuid(id)
+	e.uvarint(uint64(len(p.dims)))
+	for _, d := range p.dims {
 		e.str(d.discipline)
 		e.str(d.province)
 	}
-	e.check()
+	e.uvarint(uint64(len(p.members)))
+	for id, d := range p.members {
+		e.uuid(id)
+		e.uvarint(uint64(d))
+		e.check()
+	}
 	e.uvarint(uint64(len(p.matches)))
 	for id, m := range p.matches {
 		e.uuid(id)
-		e.str(m.dims.discipline)
-		e.str(m.dims.province)
-		e.time(m.requestedAt)
-		e.str(string(m.status))
+		e.varint(m.requested)
+		e.uvarint(uint64(m.dims))
+		e.uvarint(uint64(m.stage))
 		e.check()
 	}
 	e.uvarint(uint64(len(p.sessions)))
 	for id, s := range p.sessions {
 		e.uuid(id)
-		encodeReportKey(e, s.key)
+		e.varint(int64(s.key.month))
+		e.uvarint(uint64(s.key.dims))
 		e.varint(int64(s.minutes))
 		e.check()
 	}
 	e.uvarint(uint64(len(p.cells)))
 	for k, c := range p.cells {
-		encodeReportKey(e, k)
-		for _, n := range []int{c.requested, c.made, c.declined, c.cancelled, c.ended, c.sessions, c.minutes} {
+		e.varint(int64(k.month))
+		e.uvarint(uint64(k.dims))
+		for _, n := range []int{c.requested, c.made, c.declined, c.cancelled, c.ended, c.sessions, c.unlengthed, c.minutes} {
 			e.varint(int64(n))
 		}
 		encodeCounts(e, c.declinedBy)
 		encodeCounts(e, c.endedBy)
 		e.uvarint(uint64(len(c.answers)))
 		for _, a := range c.answers {
-			e.varint(a)
+			e.varint(int64(a))
 		}
 		e.check()
 	}
 	return p.pos
-}
-
-func encodeReportKey(e *snapEncoder, k reportKey) {
-	e.varint(int64(k.month))
-	e.str(k.discipline)
-	e.str(k.province)
-}
-
-func decodeReportKey(d *snapDecoder) reportKey {
-	return reportKey{month: d.int(), discipline: d.str(), province: d.str()}
 }
 
 func encodeCounts(e *snapEncoder, m map[string]int) {
@@ -102,42 +97,71 @@ func decodeCounts(d *snapDecoder) map[string]int {
 	return m
 }
 
+// small reads a number that must fit 32 bits.
+func small(d *snapDecoder, v int64) int32 {
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail(fmt.Errorf("number %d out of range", v))
+		return 0
+	}
+	return int32(v)
+}
+
 func (p *Reports) decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error {
 	if zone := d.str(); d.err == nil && zone != p.loc.String() {
 		return fmt.Errorf("months counted in time zone %s, not %s", zone, p.loc)
 	}
-	members := map[uuid.UUID]reportDims{}
-	for range d.count() {
-		id := d.uuid()
-		members[id] = reportDims{d.str(), d.str()}
+	dims := make([]reportDims, d.count())
+	dimsIndex := make(map[reportDims]uint32, len(dims))
+	for i := range dims {
+		dims[i] = reportDims{d.str(), d.str()}
+		dimsIndex[dims[i]] = uint32(i)
 	}
-	matches := map[uuid.UUID]*reportMatch{}
+	if d.err == nil && (len(dims) == 0 || dims[0] != (reportDims{}) || len(dimsIndex) != len(dims)) {
+		return fmt.Errorf("a damaged table of disciplines and provinces")
+	}
+	index := func() uint32 {
+		i := d.uvarint()
+		if i >= uint64(len(dims)) {
+			d.fail(fmt.Errorf("discipline and province %d of %d", i, len(dims)))
+			return 0
+		}
+		return uint32(i)
+	}
+	members := map[uuid.UUID]uint32{}
 	for range d.count() {
 		id := d.uuid()
-		m := &reportMatch{dims: reportDims{d.str(), d.str()}}
-		m.requestedAt = d.time()
-		m.status = domain.MatchStatus(d.str())
+		members[id] = index()
+	}
+	matches := map[uuid.UUID]reportMatch{}
+	for range d.count() {
+		id := d.uuid()
+		m := reportMatch{requested: d.varint(), dims: index()}
+		if st := d.uvarint(); st >= uint64(reportPending) && st <= uint64(reportClosed) {
+			m.stage = uint8(st)
+		} else {
+			d.fail(fmt.Errorf("match stage %d", st))
+		}
 		matches[id] = m
 	}
 	sessions := map[uuid.UUID]reportSession{}
 	for range d.count() {
 		id := d.uuid()
-		k := decodeReportKey(d)
-		sessions[id] = reportSession{k, d.int()}
+		k := reportKey{small(d, d.varint()), index()}
+		sessions[id] = reportSession{k, small(d, d.varint())}
 	}
 	cells := map[reportKey]*reportCell{}
 	for range d.count() {
-		k := decodeReportKey(d)
+		k := reportKey{small(d, d.varint()), index()}
 		c := &reportCell{}
-		for _, n := range []*int{&c.requested, &c.made, &c.declined, &c.cancelled, &c.ended, &c.sessions, &c.minutes} {
+		for _, n := range []*int{&c.requested, &c.made, &c.declined, &c.cancelled, &c.ended, &c.sessions, &c.unlengthed, &c.minutes} {
 			*n = d.int()
 		}
 		c.declinedBy = decodeCounts(d)
 		c.endedBy = decodeCounts(d)
 		if n := d.count(); n > 0 {
-			c.answers = make([]int64, n)
+			c.answers = make([]int32, n)
 			for i := range c.answers {
-				c.answers[i] = d.varint()
+				c.answers[i] = small(d, d.varint())
 			}
 		}
 		if d.err != nil {
@@ -148,8 +172,6 @@ func (p *Reports) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 	if err := d.done(); err != nil {
 		return err
 	}
-	// A month index outside the years a Date holds is damage the checksum
-	// missed.
 	for k := range cells {
 		if k.month < 0 || k.month > 10000*12 {
 			return fmt.Errorf("cell of month %d", k.month)
@@ -157,7 +179,7 @@ func (p *Reports) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.members, p.matches, p.sessions, p.cells = members, matches, sessions, cells
+	p.dims, p.dimsIndex, p.members, p.matches, p.sessions, p.cells = dims, dimsIndex, members, matches, sessions, cells
 	p.pos, p.last = pos, last
 	return nil
 }

@@ -46,7 +46,7 @@ const QUEUE = `query($days: Int) { staffQueue(pendingOlderThanDays: $days) {
   pendingOlderThan { ...Row } nudgeRequests { ...Row } noFirstSession { ...Row } endingSoon { ...Row } } }
   fragment Row on Match { id status requestedAt acceptedAt daysPending termEndsAt lastNudgedAt nudgeRequested
     mentee { id name } mentor { id name } }`;
-const FIGURES = `requested made declined cancelled ended answered medianDaysToAnswer sessions cpdHours
+const FIGURES = `requested made declined cancelled ended answered medianDaysToAnswer sessions sessionsWithoutLength cpdHours
   endedByReason { reason count } declinedByReason { reason count }`;
 const REPORT = `query($in: ProgramReportInput) { programReport(input: $in) { from to position
   months { month figures { ${FIGURES} } }
@@ -564,7 +564,7 @@ function drawReport(r) {
     th.scope = 'row';
     tr.append(th);
     const median = x.medianDaysToAnswer === null ? '–' : x.medianDaysToAnswer.toFixed(1);
-    for (const v of [x.requested, x.made, x.declined, x.cancelled, x.ended, median, x.sessions, x.cpdHours.toFixed(1)]) {
+    for (const v of [x.requested, x.made, x.declined, x.cancelled, x.ended, median, x.sessions, x.sessionsWithoutLength, x.cpdHours.toFixed(1)]) {
       tr.append(make(head ? 'th' : 'td', 'num', String(v)));
     }
     return tr;

@@ -402,17 +402,18 @@ type ComplexityRoot struct {
 	}
 
 	ReportFigures struct {
-		Answered           func(childComplexity int) int
-		Cancelled          func(childComplexity int) int
-		CpdHours           func(childComplexity int) int
-		Declined           func(childComplexity int) int
-		DeclinedByReason   func(childComplexity int) int
-		Ended              func(childComplexity int) int
-		EndedByReason      func(childComplexity int) int
-		Made               func(childComplexity int) int
-		MedianDaysToAnswer func(childComplexity int) int
-		Requested          func(childComplexity int) int
-		Sessions           func(childComplexity int) int
+		Answered              func(childComplexity int) int
+		Cancelled             func(childComplexity int) int
+		CpdHours              func(childComplexity int) int
+		Declined              func(childComplexity int) int
+		DeclinedByReason      func(childComplexity int) int
+		Ended                 func(childComplexity int) int
+		EndedByReason         func(childComplexity int) int
+		Made                  func(childComplexity int) int
+		MedianDaysToAnswer    func(childComplexity int) int
+		Requested             func(childComplexity int) int
+		Sessions              func(childComplexity int) int
+		SessionsWithoutLength func(childComplexity int) int
 	}
 
 	ReportGroup struct {
@@ -2377,6 +2378,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReportFigures.Sessions(childComplexity), true
+	case "ReportFigures.sessionsWithoutLength":
+		if e.ComplexityRoot.ReportFigures.SessionsWithoutLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.SessionsWithoutLength(childComplexity), true
 
 	case "ReportGroup.figures":
 		if e.ComplexityRoot.ReportGroup.Figures == nil {
@@ -4409,9 +4416,9 @@ input ProgramReportInput {
   from: String
   "The last month, as YYYY-MM (at most 120 months after from); the current month when left out."
   to: String
-  "Only matches whose mentee stated one of these disciplines when requesting; an empty string selects mentees who had stated none. All when left out or empty."
+  "Only matches whose mentee stated one of these disciplines (of programOptions.disciplines) when requesting; an empty string selects mentees who had stated none. All when left out or empty."
   disciplines: [String!]
-  "Only matches whose mentee stated one of these provinces when requesting; an empty string selects mentees who had stated none. All when left out or empty."
+  "Only matches whose mentee stated one of these provinces (of programOptions.provinces) when requesting; an empty string selects mentees who had stated none. All when left out or empty."
   provinces: [String!]
 }
 
@@ -4476,7 +4483,9 @@ type ReportFigures {
   medianDaysToAnswer: Float
   "Meeting logs."
   sessions: Int!
-  "The CPD hours of the meeting logs."
+  "Meeting logs without a length: their time is not known, so not in cpdHours."
+  sessionsWithoutLength: Int!
+  "The CPD hours of the meeting logs that have a length."
   cpdHours: Float!
 }
 
@@ -5157,6 +5166,8 @@ func (ec *executionContext) childFields_ReportFigures(ctx context.Context, field
 		return ec.fieldContext_ReportFigures_medianDaysToAnswer(ctx, field)
 	case "sessions":
 		return ec.fieldContext_ReportFigures_sessions(ctx, field)
+	case "sessionsWithoutLength":
+		return ec.fieldContext_ReportFigures_sessionsWithoutLength(ctx, field)
 	case "cpdHours":
 		return ec.fieldContext_ReportFigures_cpdHours(ctx, field)
 	}
@@ -13329,6 +13340,29 @@ func (ec *executionContext) fieldContext_ReportFigures_sessions(_ context.Contex
 	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ReportFigures_sessionsWithoutLength(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_sessionsWithoutLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsWithoutLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_sessionsWithoutLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ReportFigures_cpdHours(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20231,6 +20265,11 @@ func (ec *executionContext) _ReportFigures(ctx context.Context, sel ast.Selectio
 			}
 		case "sessions":
 			out.Values[i] = ec._ReportFigures_sessions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionsWithoutLength":
+			out.Values[i] = ec._ReportFigures_sessionsWithoutLength(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

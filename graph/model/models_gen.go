@@ -594,9 +594,9 @@ type ProgramReportInput struct {
 	From *string `json:"from,omitempty"`
 	// The last month, as YYYY-MM (at most 120 months after from); the current month when left out.
 	To *string `json:"to,omitempty"`
-	// Only matches whose mentee stated one of these disciplines when requesting; an empty string selects mentees who had stated none. All when left out or empty.
+	// Only matches whose mentee stated one of these disciplines (of programOptions.disciplines) when requesting; an empty string selects mentees who had stated none. All when left out or empty.
 	Disciplines []string `json:"disciplines,omitempty"`
-	// Only matches whose mentee stated one of these provinces when requesting; an empty string selects mentees who had stated none. All when left out or empty.
+	// Only matches whose mentee stated one of these provinces (of programOptions.provinces) when requesting; an empty string selects mentees who had stated none. All when left out or empty.
 	Provinces []string `json:"provinces,omitempty"`
 }
 
@@ -684,7 +684,9 @@ type ReportFigures struct {
 	MedianDaysToAnswer *float64 `json:"medianDaysToAnswer,omitempty"`
 	// Meeting logs.
 	Sessions int `json:"sessions"`
-	// The CPD hours of the meeting logs.
+	// Meeting logs without a length: their time is not known, so not in cpdHours.
+	SessionsWithoutLength int `json:"sessionsWithoutLength"`
+	// The CPD hours of the meeting logs that have a length.
 	CpdHours float64 `json:"cpdHours"`
 }
 
