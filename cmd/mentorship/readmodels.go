@@ -40,7 +40,8 @@ type readModels struct {
 	// redis is the shared Redis client, nil when everything is in process.
 	redis goredis.UniversalClient
 	// health, when set, reports a read model that follower does not
-	// follow (the reports beside Redis) stopped on an event.
+	// follow (the reports beside Redis) stopped on an event or still
+	// catching up with the log.
 	health func() error
 }
 
@@ -81,8 +82,19 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 		err := rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
 		return errors.Join(err, <-errc)
 	}
+	// The server is ready once the reports too have caught up with the
+	// log as it was at start.
+	health := func() error {
+		if err := reportsRunner.Healthy(); err != nil {
+			return err
+		}
+		if reached := reportsRunner.Reached(); reached < head {
+			return fmt.Errorf("reports at position %d of %d", reached, head)
+		}
+		return nil
+	}
 	return &readModels{members: rm.Members, matches: rm.Matches, reports: reports, follower: rm, hub: hub, run: run, redis: client,
-		health: reportsRunner.Healthy}, nil
+		health: health}, nil
 }
 
 // Close releases the Redis client, if any.
