@@ -59,7 +59,9 @@ func eval[T any](ctx context.Context, t *testing.T, expr string) T {
 // sign in and see the figures; a mentor accepting through another client
 // shows on the page within a second without a reload, with no layout
 // shift; a nudge sent from the page, by keyboard alone, reaches the
-// mentor's mailbox through SMTP; after its connection drops, the page
+// mentor's mailbox through SMTP; a match found by a partner's name is
+// ended with Graceful Exit and the other partner emailed; after its
+// connection drops, the page
 // resumes the activity feed after the last position it saw, missing
 // nothing; the page fits 1280×800 and a tablet; a mentee's token is
 // refused. With UPDATE_SCREENSHOT=1 it saves the README's screenshot.
@@ -171,6 +173,37 @@ func TestDashboardInABrowser(t *testing.T) {
 	poll(ctx, t, "the queue shows the nudge", `document.querySelector('#q-pendingOlderThan').textContent.includes('mentor nudged')`, 5*time.Second)
 	_ = waiting
 
+	// Ada asked staff to end her match: staff find it by her name and
+	// close it with Graceful Exit; Grace, who did not ask, gets the
+	// program's standard email, and the figures move.
+	before = len(relay.Messages())
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#find-words"), "ada"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`#q-found button`)),
+		chromedp.Click(chromedp.CSS(`#q-found button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#end-dialog`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#end-reason').value = 'GRACEFUL_EXIT'`),
+		chromedp.SendKeys(chromedp.CSS("#end-note"), "Not a good fit, Ada wrote."),
+		chromedp.Click(chromedp.CSS("#end-send")),
+		chromedp.WaitNotVisible(chromedp.CSS(`#end-dialog`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(ctx, t, "the ended match shows", `document.querySelector('[data-figure="active"]').textContent === '1' && document.querySelector('[data-figure="ended"]').textContent === '1'`, 2*time.Second)
+	poll(ctx, t, "the match leaves the list", `document.querySelector('#q-found').textContent.includes('No active match found')`, 2*time.Second)
+	closed := func() bool {
+		for _, m := range relay.Messages()[before:] {
+			if strings.Contains(strings.Join(m.To, ","), "grace@example.org") && strings.Contains(m.Subject, "Your match with Ada Lovelace has been closed") {
+				return true
+			}
+		}
+		return false
+	}
+	for n := before + 1; !closed(); n++ {
+		relay.WaitFor(n, 30*time.Second)
+	}
+
 	// The connection drops; a request made meanwhile shows once it is
 	// back, once, because the page resumes after the last position seen.
 	eval[bool](ctx, t, `(window.mentorshipDashboard.drop(1500), true)`)
@@ -237,7 +270,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "the auditor sees the figures", `document.querySelector('#live').dataset.state === 'live' && document.querySelector('[data-figure="active"]').textContent === '2'`, 5*time.Second)
+	poll(ctx, t, "the auditor sees the figures", `document.querySelector('#live').dataset.state === 'live' && document.querySelector('[data-figure="active"]').textContent === '1'`, 5*time.Second)
 	if eval[bool](ctx, t, `!document.querySelector('#queues').hidden || document.querySelector('#readonly').hidden`) {
 		t.Fatal("an auditor is offered the queues' actions")
 	}

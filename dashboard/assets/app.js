@@ -21,6 +21,7 @@ const state = {
   poll: 0,
   queue: null,
   report: null,
+  found: '',
 };
 
 const REASONS = {
@@ -312,7 +313,8 @@ function day(t) {
 }
 
 function renderQueue(key, matches) {
-  text(document.querySelector(`[data-count="${key}"]`), String(matches.length));
+  const count = document.querySelector(`[data-count="${key}"]`);
+  if (count) text(count, String(matches.length));
   const list = $('#q-' + key);
   const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
   const rows = matches.map((m) => {
@@ -346,7 +348,7 @@ function renderQueue(key, matches) {
     li.append(who, what, actions);
     return li;
   });
-  if (rows.length === 0) rows.push(make('li', 'empty', 'Nothing waiting.'));
+  if (rows.length === 0) rows.push(make('li', 'empty', key === 'found' ? 'No active match found.' : 'Nothing waiting.'));
   list.replaceChildren(...rows);
   if (focused) {
     const again = list.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
@@ -427,10 +429,44 @@ async function sendEnd(ev) {
     $('#end-dialog').close();
     announce(`The match of ${m.mentee.name} and ${m.mentor.name} has ended.`);
     refreshSoon(true);
+    if (state.found) findMatches();
   } catch (e) {
     if (!refused(e)) text($('#end-error'), e.message);
   } finally {
     button.disabled = false;
+  }
+}
+
+// Staff hear of a partner's wish to end a match outside the program (by
+// email or phone): they find the partner's active matches here.
+const FIND = `query($f: MemberFilter) { memberDirectory(filter: $f, first: 10) { edges { node { id
+  matches(group: ACTIVE, first: 5) { edges { node { id status requestedAt acceptedAt termEndsAt mentee { id name } mentor { id name } } } } } } } }`;
+
+async function findMatches(ev) {
+  if (ev) ev.preventDefault();
+  const words = $('#find-words').value.trim();
+  if (!words) {
+    text($('#find-error'), 'Enter words of a name or an email.');
+    $('#find-words').focus();
+    return;
+  }
+  try {
+    const d = await request(FIND, { f: { words, status: 'ACTIVE_MATCH' } }, state.token);
+    text($('#find-error'), '');
+    const seen = new Set();
+    const found = [];
+    for (const e of d.memberDirectory.edges) {
+      for (const m of (e.node.matches ? e.node.matches.edges : [])) {
+        if (!seen.has(m.node.id)) {
+          seen.add(m.node.id);
+          found.push(m.node);
+        }
+      }
+    }
+    state.found = words;
+    renderQueue('found', found);
+  } catch (e) {
+    if (!refused(e)) text($('#find-error'), e.message);
   }
 }
 
@@ -606,6 +642,7 @@ $('#signin-form').addEventListener('submit', signIn);
 $('#signout').addEventListener('click', () => signOut());
 $('#nudge-form').addEventListener('submit', sendNudge);
 $('#end-form').addEventListener('submit', sendEnd);
+$('#find-form').addEventListener('submit', findMatches);
 for (const b of document.querySelectorAll('dialog [data-close]')) {
   b.addEventListener('click', () => b.closest('dialog').close());
 }
