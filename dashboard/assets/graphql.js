@@ -112,7 +112,20 @@ export class Live {
           }
           break;
         case 'error':
-          if (sub) sub.error(Array.isArray(m.payload) ? m.payload[0] : m.payload);
+          if (sub) {
+            this.subs.delete(m.id);
+            sub.error(Array.isArray(m.payload) ? m.payload[0] : m.payload);
+          }
+          break;
+        case 'complete':
+          // The server ended a stream the page still wants (it drops a
+          // subscriber that fell behind): subscribe again, resuming
+          // through variables().
+          if (sub) {
+            setTimeout(() => {
+              if (this.ready && this.ws === ws && this.subs.get(m.id) === sub) this.send(m.id, sub);
+            }, 250);
+          }
           break;
         default:
       }
