@@ -109,9 +109,9 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	if err != nil {
 		t.Fatal(err)
 	}
-	members, matches := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches()
+	members, matches, reports := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches(), projections.NewReports(time.UTC)
 	hub := graph.NewHub(0, matches)
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, hub.Notifier())
+	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, reports, hub.Notifier())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = runner.Run(ctx); close(done) }()
@@ -123,7 +123,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	}
 	t.Cleanup(func() { _ = blobs.Close() })
 	e.blobDir = blobDir
-	r := &graph.Resolver{Commands: svc, Blobs: blobs, Members: members, Matches: matches, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
+	r := &graph.Resolver{Commands: svc, Blobs: blobs, Members: members, Matches: matches, Reports: reports, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
 	if change != nil {
 		change(r)
 	}

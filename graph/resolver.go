@@ -49,9 +49,11 @@ type Resolver struct {
 	Accounts *auth.Service
 	Members  projections.MemberReader
 	Matches  projections.MatchReader
-	Store    eventstore.Store
-	Waiter   Waiter
-	Hub      *Hub
+	// Reports answers the program reports; nil turns them off.
+	Reports projections.ReportReader
+	Store   eventstore.Store
+	Waiter  Waiter
+	Hub     *Hub
 	// Outbox shows staff the emails of a match; nil when there is none.
 	Outbox OutboxReader
 	Clock  clock.Clock

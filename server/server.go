@@ -30,6 +30,11 @@ type Deps struct {
 	AuditExport http.Handler
 	// MyData, when set, serves GET /me/data.
 	MyData http.Handler
+	// ReportsExport, when set, serves GET /reports/export.
+	ReportsExport http.Handler
+	// Dashboard, when set, serves the staff dashboard at /dashboard and
+	// its assets under /dashboard/assets/.
+	Dashboard http.Handler
 	// Ready reports whether the server can serve traffic.
 	Ready func(context.Context) error
 	// Gatherer serves /metrics.
@@ -69,6 +74,13 @@ func New(d Deps) http.Handler {
 	}
 	if d.AuditExport != nil {
 		mux.Handle("/audit/export", d.AuditExport)
+	}
+	if d.ReportsExport != nil {
+		mux.Handle("/reports/export", d.ReportsExport)
+	}
+	if d.Dashboard != nil {
+		mux.Handle("GET /dashboard", d.Dashboard)
+		mux.Handle("GET /dashboard/assets/", d.Dashboard)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 	if d.Playground != nil {

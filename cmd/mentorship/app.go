@@ -39,6 +39,7 @@ type api struct {
 	documents  http.Handler
 	audit      http.Handler
 	myData     http.Handler
+	reports    http.Handler
 	// background runs until its context ends: the email outbox and the
 	// time-driven rules (none on a read-only server).
 	background []func(context.Context) error
@@ -242,12 +243,15 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Store: store,
+		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Reports: models.reports, Store: store,
 		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log, WriteTimeout: cfg.WriteWait,
 		MaxSubscriptions: cfg.MaxSubscriptions,
 	}
 	if outbox != nil {
 		resolver.Outbox = outbox
+	}
+	if models.health != nil {
+		a.health = append(a.health, models.health)
 	}
 	authn := graph.SessionAuth{Accounts: accounts}
 	// Browser pages of the allowed origins download documents and the
@@ -264,6 +268,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 			return err
 		},
 	}))))
+	a.reports = cors(graph.WithRequestID(server.RequestID, graph.Authenticate(authn, graph.ReportsExportHandler(resolver))))
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,

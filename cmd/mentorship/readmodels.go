@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -29,13 +30,19 @@ type follower interface {
 // subscribers of changes once the read models show them, and what keeps
 // both up to date.
 type readModels struct {
-	members  projections.MemberReader
-	matches  projections.MatchReader
+	members projections.MemberReader
+	matches projections.MatchReader
+	// reports are kept in this process in either mode: see openReadModels.
+	reports  projections.ReportReader
 	follower follower
 	hub      *graph.Hub
 	run      func(context.Context) error
 	// redis is the shared Redis client, nil when everything is in process.
 	redis goredis.UniversalClient
+	// health, when set, reports a read model that follower does not
+	// follow (the reports beside Redis) stopped on an event or still
+	// catching up with the log.
+	health func() error
 }
 
 // openReadModels builds the read models the settings choose: in this
@@ -43,12 +50,12 @@ type readModels struct {
 // shared with the other instances.
 func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Store, reg prometheus.Registerer, head eventstore.Position) (*readModels, error) {
 	if cfg.RedisURL == "" {
-		members, matches := projections.NewMembers(), projections.NewMatches()
+		members, matches, reports := projections.NewMembers(), projections.NewMatches(), projections.NewReports(cfg.Program.Location)
 		hub := graph.NewHub(head, matches)
 		runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
-			SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, hub.Notifier())
+			SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, reports, hub.Notifier())
 		runner.LoadSnapshots()
-		return &readModels{members: members, matches: matches, follower: runner, hub: hub, run: runner.Run}, nil
+		return &readModels{members: members, matches: matches, reports: reports, follower: runner, hub: hub, run: runner.Run}, nil
 	}
 	client, err := newRedisClient(cfg)
 	if err != nil {
@@ -59,10 +66,35 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	// The hub hears of changes from the shared read models, whichever
 	// instance applied them; it starts at what they show now.
 	hub := graph.NewHub(0, rm.Matches)
+	// The reports are a few counters per month, discipline and province,
+	// cheap to keep in every instance: each keeps its own, fed from the
+	// log by a runner of its own with snapshots in its data directory, so
+	// that they need no Redis structures, leases or scripts of their own.
+	// They may trail the shared read models by the time the log takes to
+	// reach this instance; reports are never read back by a mutation.
+	reports := projections.NewReports(cfg.Program.Location)
+	reportsRunner := projections.NewRunner(store, projections.RunnerOptions{Logger: log,
+		SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, reports)
+	reportsRunner.LoadSnapshots()
 	run := func(ctx context.Context) error {
-		return rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
+		errc := make(chan error, 1)
+		go func() { errc <- reportsRunner.Run(ctx) }()
+		err := rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
+		return errors.Join(err, <-errc)
 	}
-	return &readModels{members: rm.Members, matches: rm.Matches, follower: rm, hub: hub, run: run, redis: client}, nil
+	// The server is ready once the reports too have caught up with the
+	// log as it was at start.
+	health := func() error {
+		if err := reportsRunner.Healthy(); err != nil {
+			return err
+		}
+		if reached := reportsRunner.Reached(); reached < head {
+			return fmt.Errorf("reports at position %d of %d", reached, head)
+		}
+		return nil
+	}
+	return &readModels{members: rm.Members, matches: rm.Matches, reports: reports, follower: rm, hub: hub, run: run, redis: client,
+		health: health}, nil
 }
 
 // Close releases the Redis client, if any.

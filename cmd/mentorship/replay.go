@@ -63,17 +63,17 @@ func replay(ctx context.Context, args []string, env func(string) string, _ io.Re
 	if err != nil {
 		return err
 	}
-	members, matches := projections.NewMembers(), projections.NewMatches()
+	members, matches, reports := projections.NewMembers(), projections.NewMatches(), projections.NewReports(cfg.Program.Location)
 	bar := newProgress(stderr, uint64(head))
 	started := time.Now()
-	n, err := projections.Rebuild(ctx, source, 0, func(p eventstore.Position) { bar.set(uint64(p)) }, members, matches)
+	n, err := projections.Rebuild(ctx, source, 0, func(p eventstore.Position) { bar.set(uint64(p)) }, members, matches, reports)
 	bar.done()
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	took := time.Since(started)
 	fmt.Fprintf(stdout, "replayed %d events in %v (%.0f events/s)\n", n, took.Round(time.Millisecond), float64(n)/max(took.Seconds(), 1e-9))
-	for _, p := range []projections.Projection{members, matches} {
+	for _, p := range []projections.Projection{members, matches, reports} {
 		if _, err := projections.SaveSnapshot(snapshots, p); err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}

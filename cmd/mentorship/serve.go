@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/dashboard"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/server"
 )
@@ -108,12 +109,14 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 	handler := server.New(server.Deps{
-		Logger:      log,
-		GraphQL:     api.graphql,
-		Playground:  api.playground,
-		Documents:   api.documents,
-		AuditExport: api.audit,
-		MyData:      api.myData,
+		Logger:        log,
+		GraphQL:       api.graphql,
+		Playground:    api.playground,
+		Documents:     api.documents,
+		AuditExport:   api.audit,
+		MyData:        api.myData,
+		ReportsExport: api.reports,
+		Dashboard:     dashboard.Handler(),
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
 				return err

@@ -323,6 +323,22 @@ type ComplexityRoot struct {
 		Sections func(childComplexity int) int
 	}
 
+	ProgramHealth struct {
+		Active             func(childComplexity int) int
+		Cancelled          func(childComplexity int) int
+		Declined           func(childComplexity int) int
+		Ended              func(childComplexity int) int
+		EndingSoon         func(childComplexity int) int
+		HoursThisMonth     func(childComplexity int) int
+		NoFirstSession     func(childComplexity int) int
+		NudgeRequests      func(childComplexity int) int
+		Pending            func(childComplexity int) int
+		PendingPastWindow  func(childComplexity int) int
+		Position           func(childComplexity int) int
+		ResponseWindowDays func(childComplexity int) int
+		SessionsThisMonth  func(childComplexity int) int
+	}
+
 	ProgramOptions struct {
 		DeclineReasons      func(childComplexity int) int
 		Designations        func(childComplexity int) int
@@ -342,6 +358,16 @@ type ComplexityRoot struct {
 		TermMonths          func(childComplexity int) int
 	}
 
+	ProgramReport struct {
+		ByDiscipline func(childComplexity int) int
+		ByProvince   func(childComplexity int) int
+		From         func(childComplexity int) int
+		Months       func(childComplexity int) int
+		Position     func(childComplexity int) int
+		To           func(childComplexity int) int
+		Total        func(childComplexity int) int
+	}
+
 	Query struct {
 		CpdSummary         func(childComplexity int, from *domain.Date, to *domain.Date) int
 		Dashboard          func(childComplexity int) int
@@ -352,7 +378,9 @@ type ComplexityRoot struct {
 		MyMatches          func(childComplexity int, group *model.MatchGroup, first *int, after *string) int
 		MySessions         func(childComplexity int, matchID *string, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
+		ProgramHealth      func(childComplexity int) int
 		ProgramOptions     func(childComplexity int) int
+		ProgramReport      func(childComplexity int, input *model.ProgramReportInput) int
 		RecommendedMentors func(childComplexity int, menteeID *string, first *int) int
 		Resources          func(childComplexity int, first *int, after *string) int
 		SearchMentors      func(childComplexity int, input *model.SearchMentorsInput, first *int, after *string) int
@@ -361,11 +389,41 @@ type ComplexityRoot struct {
 		Viewer             func(childComplexity int) int
 	}
 
+	ReasonCount struct {
+		Count  func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
 	RecommendationReason struct {
 		Kind   func(childComplexity int) int
 		Points func(childComplexity int) int
 		Text   func(childComplexity int) int
 		Values func(childComplexity int) int
+	}
+
+	ReportFigures struct {
+		Answered              func(childComplexity int) int
+		Cancelled             func(childComplexity int) int
+		CpdHours              func(childComplexity int) int
+		Declined              func(childComplexity int) int
+		DeclinedByReason      func(childComplexity int) int
+		Ended                 func(childComplexity int) int
+		EndedByReason         func(childComplexity int) int
+		Made                  func(childComplexity int) int
+		MedianDaysToAnswer    func(childComplexity int) int
+		Requested             func(childComplexity int) int
+		Sessions              func(childComplexity int) int
+		SessionsWithoutLength func(childComplexity int) int
+	}
+
+	ReportGroup struct {
+		Figures func(childComplexity int) int
+		Name    func(childComplexity int) int
+	}
+
+	ReportMonth struct {
+		Figures func(childComplexity int) int
+		Month   func(childComplexity int) int
 	}
 
 	Resource struct {
@@ -544,6 +602,8 @@ type QueryResolver interface {
 	Dashboard(ctx context.Context) (*model.Dashboard, error)
 	ProgramOptions(ctx context.Context) (*model.ProgramOptions, error)
 	Version(ctx context.Context) (*model.BuildInfo, error)
+	ProgramReport(ctx context.Context, input *model.ProgramReportInput) (*model.ProgramReport, error)
+	ProgramHealth(ctx context.Context) (*model.ProgramHealth, error)
 }
 type SessionResolver interface {
 	Match(ctx context.Context, obj *model.Session) (*model.Match, error)
@@ -1820,6 +1880,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfileReview.Sections(childComplexity), true
 
+	case "ProgramHealth.active":
+		if e.ComplexityRoot.ProgramHealth.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Active(childComplexity), true
+	case "ProgramHealth.cancelled":
+		if e.ComplexityRoot.ProgramHealth.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Cancelled(childComplexity), true
+	case "ProgramHealth.declined":
+		if e.ComplexityRoot.ProgramHealth.Declined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Declined(childComplexity), true
+	case "ProgramHealth.ended":
+		if e.ComplexityRoot.ProgramHealth.Ended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Ended(childComplexity), true
+	case "ProgramHealth.endingSoon":
+		if e.ComplexityRoot.ProgramHealth.EndingSoon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.EndingSoon(childComplexity), true
+	case "ProgramHealth.hoursThisMonth":
+		if e.ComplexityRoot.ProgramHealth.HoursThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.HoursThisMonth(childComplexity), true
+	case "ProgramHealth.noFirstSession":
+		if e.ComplexityRoot.ProgramHealth.NoFirstSession == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.NoFirstSession(childComplexity), true
+	case "ProgramHealth.nudgeRequests":
+		if e.ComplexityRoot.ProgramHealth.NudgeRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.NudgeRequests(childComplexity), true
+	case "ProgramHealth.pending":
+		if e.ComplexityRoot.ProgramHealth.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Pending(childComplexity), true
+	case "ProgramHealth.pendingPastWindow":
+		if e.ComplexityRoot.ProgramHealth.PendingPastWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.PendingPastWindow(childComplexity), true
+	case "ProgramHealth.position":
+		if e.ComplexityRoot.ProgramHealth.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.Position(childComplexity), true
+	case "ProgramHealth.responseWindowDays":
+		if e.ComplexityRoot.ProgramHealth.ResponseWindowDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.ResponseWindowDays(childComplexity), true
+	case "ProgramHealth.sessionsThisMonth":
+		if e.ComplexityRoot.ProgramHealth.SessionsThisMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramHealth.SessionsThisMonth(childComplexity), true
+
 	case "ProgramOptions.declineReasons":
 		if e.ComplexityRoot.ProgramOptions.DeclineReasons == nil {
 			break
@@ -1917,6 +2056,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProgramOptions.TermMonths(childComplexity), true
 
+	case "ProgramReport.byDiscipline":
+		if e.ComplexityRoot.ProgramReport.ByDiscipline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.ByDiscipline(childComplexity), true
+	case "ProgramReport.byProvince":
+		if e.ComplexityRoot.ProgramReport.ByProvince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.ByProvince(childComplexity), true
+	case "ProgramReport.from":
+		if e.ComplexityRoot.ProgramReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.From(childComplexity), true
+	case "ProgramReport.months":
+		if e.ComplexityRoot.ProgramReport.Months == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.Months(childComplexity), true
+	case "ProgramReport.position":
+		if e.ComplexityRoot.ProgramReport.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.Position(childComplexity), true
+	case "ProgramReport.to":
+		if e.ComplexityRoot.ProgramReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.To(childComplexity), true
+	case "ProgramReport.total":
+		if e.ComplexityRoot.ProgramReport.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramReport.Total(childComplexity), true
+
 	case "Query.cpdSummary":
 		if e.ComplexityRoot.Query.CpdSummary == nil {
 			break
@@ -2012,12 +2194,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.programHealth":
+		if e.ComplexityRoot.Query.ProgramHealth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ProgramHealth(childComplexity), true
 	case "Query.programOptions":
 		if e.ComplexityRoot.Query.ProgramOptions == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ProgramOptions(childComplexity), true
+	case "Query.programReport":
+		if e.ComplexityRoot.Query.ProgramReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_programReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProgramReport(childComplexity, args["input"].(*model.ProgramReportInput)), true
 	case "Query.recommendedMentors":
 		if e.ComplexityRoot.Query.RecommendedMentors == nil {
 			break
@@ -2075,6 +2274,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "ReasonCount.count":
+		if e.ComplexityRoot.ReasonCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReasonCount.Count(childComplexity), true
+	case "ReasonCount.reason":
+		if e.ComplexityRoot.ReasonCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReasonCount.Reason(childComplexity), true
+
 	case "RecommendationReason.kind":
 		if e.ComplexityRoot.RecommendationReason.Kind == nil {
 			break
@@ -2099,6 +2311,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationReason.Values(childComplexity), true
+
+	case "ReportFigures.answered":
+		if e.ComplexityRoot.ReportFigures.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Answered(childComplexity), true
+	case "ReportFigures.cancelled":
+		if e.ComplexityRoot.ReportFigures.Cancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Cancelled(childComplexity), true
+	case "ReportFigures.cpdHours":
+		if e.ComplexityRoot.ReportFigures.CpdHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.CpdHours(childComplexity), true
+	case "ReportFigures.declined":
+		if e.ComplexityRoot.ReportFigures.Declined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Declined(childComplexity), true
+	case "ReportFigures.declinedByReason":
+		if e.ComplexityRoot.ReportFigures.DeclinedByReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.DeclinedByReason(childComplexity), true
+	case "ReportFigures.ended":
+		if e.ComplexityRoot.ReportFigures.Ended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Ended(childComplexity), true
+	case "ReportFigures.endedByReason":
+		if e.ComplexityRoot.ReportFigures.EndedByReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.EndedByReason(childComplexity), true
+	case "ReportFigures.made":
+		if e.ComplexityRoot.ReportFigures.Made == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Made(childComplexity), true
+	case "ReportFigures.medianDaysToAnswer":
+		if e.ComplexityRoot.ReportFigures.MedianDaysToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.MedianDaysToAnswer(childComplexity), true
+	case "ReportFigures.requested":
+		if e.ComplexityRoot.ReportFigures.Requested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Requested(childComplexity), true
+	case "ReportFigures.sessions":
+		if e.ComplexityRoot.ReportFigures.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.Sessions(childComplexity), true
+	case "ReportFigures.sessionsWithoutLength":
+		if e.ComplexityRoot.ReportFigures.SessionsWithoutLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportFigures.SessionsWithoutLength(childComplexity), true
+
+	case "ReportGroup.figures":
+		if e.ComplexityRoot.ReportGroup.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportGroup.Figures(childComplexity), true
+	case "ReportGroup.name":
+		if e.ComplexityRoot.ReportGroup.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportGroup.Name(childComplexity), true
+
+	case "ReportMonth.figures":
+		if e.ComplexityRoot.ReportMonth.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMonth.Figures(childComplexity), true
+	case "ReportMonth.month":
+		if e.ComplexityRoot.ReportMonth.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportMonth.Month(childComplexity), true
 
 	case "Resource.audience":
 		if e.ComplexityRoot.Resource.Audience == nil {
@@ -2471,6 +2782,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
 			graphql.NewInputUnmarshaler("NudgeMentorInput", ec.unmarshalInputNudgeMentorInput),
 			graphql.NewInputUnmarshaler("PartnerPreferencesInput", ec.unmarshalInputPartnerPreferencesInput),
+			graphql.NewInputUnmarshaler("ProgramReportInput", ec.unmarshalInputProgramReportInput),
 			graphql.NewInputUnmarshaler("PublishResourceInput", ec.unmarshalInputPublishResourceInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RemoveDocumentInput", ec.unmarshalInputRemoveDocumentInput),
@@ -4088,6 +4400,133 @@ type Subscription {
   dashboard: Dashboard!
 }
 `, BuiltIn: false},
+	{Name: "../../reports.graphqls", Input: `extend type Query {
+  "Matches and meeting logs per month, discipline and province, from the reports read model: staff and auditors."
+  programReport(
+    "Which months, disciplines and provinces to cover; the last 12 months, everyone, when left out."
+    input: ProgramReportInput
+  ): ProgramReport!
+  "The program's health now (counts only, no member's data): staff and auditors."
+  programHealth: ProgramHealth!
+}
+
+"What a program report covers."
+input ProgramReportInput {
+  "The first month, as YYYY-MM; 11 months before to when left out."
+  from: String
+  "The last month, as YYYY-MM (at most 120 months after from); the current month when left out."
+  to: String
+  "Only matches whose mentee stated one of these disciplines (of programOptions.disciplines) when requesting; an empty string selects mentees who had stated none. All when left out or empty."
+  disciplines: [String!]
+  "Only matches whose mentee stated one of these provinces (of programOptions.provinces) when requesting; an empty string selects mentees who had stated none. All when left out or empty."
+  provinces: [String!]
+}
+
+"""
+A program report. Each match counts under its mentee's discipline and province
+as they stood when the request was made; requests, answers, cancellations and
+ends count in the month they happened (in the program's time zone), meeting
+logs in the month of the meeting's date.
+"""
+type ProgramReport {
+  "The first month covered, as YYYY-MM."
+  from: String!
+  "The last month covered, as YYYY-MM."
+  to: String!
+  "Every month of the span in order, months without activity too."
+  months: [ReportMonth!]!
+  "The whole span's figures per discipline, by name; mentees without a stated discipline last."
+  byDiscipline: [ReportGroup!]!
+  "The whole span's figures per province, by code; mentees without a stated province last."
+  byProvince: [ReportGroup!]!
+  "The whole span's figures."
+  total: ReportFigures!
+  "The reports read model's position when the report was computed."
+  position: Position!
+}
+
+"One month of a program report."
+type ReportMonth {
+  "The month, as YYYY-MM."
+  month: String!
+  "The month's figures."
+  figures: ReportFigures!
+}
+
+"A discipline's or a province's figures over a report's span."
+type ReportGroup {
+  "The discipline or province code; null for mentees who had not stated one."
+  name: String
+  "The group's figures."
+  figures: ReportFigures!
+}
+
+"The counts of a report, a month or a group."
+type ReportFigures {
+  "Matches requested."
+  requested: Int!
+  "Matches made: requests the mentor accepted."
+  made: Int!
+  "Requests the mentor declined."
+  declined: Int!
+  "Requests the mentee cancelled."
+  cancelled: Int!
+  "Matches ended, at the end of their term or early through staff."
+  ended: Int!
+  "Declines by reason, most frequent first."
+  declinedByReason: [ReasonCount!]!
+  "Ends by reason (TERM_COMPLETED, GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED, OTHER), most frequent first."
+  endedByReason: [ReasonCount!]!
+  "Answers given (acceptances and declines)."
+  answered: Int!
+  "The median number of days the answers took; null when there were none."
+  medianDaysToAnswer: Float
+  "Meeting logs."
+  sessions: Int!
+  "Meeting logs without a length: their time is not known, so not in cpdHours."
+  sessionsWithoutLength: Int!
+  "The CPD hours of the meeting logs that have a length."
+  cpdHours: Float!
+}
+
+"How many declines or ends gave one reason."
+type ReasonCount {
+  "The reason; null when none was given."
+  reason: String
+  "How many."
+  count: Int!
+}
+
+"The program's health now: counts only, for staff and auditors."
+type ProgramHealth {
+  "Requests waiting for their mentor."
+  pending: Int!
+  "Pending requests older than the program's response window."
+  pendingPastWindow: Int!
+  "Pending requests whose mentee asked staff for a nudge."
+  nudgeRequests: Int!
+  "Active matches."
+  active: Int!
+  "Active matches with no meeting logged by the first-meeting reminder (three weeks)."
+  noFirstSession: Int!
+  "Active matches whose term ends within 30 days."
+  endingSoon: Int!
+  "Declined requests."
+  declined: Int!
+  "Cancelled requests."
+  cancelled: Int!
+  "Ended matches."
+  ended: Int!
+  "Meeting logs dated in the current month."
+  sessionsThisMonth: Int!
+  "CPD hours of the meeting logs dated in the current month."
+  hoursThisMonth: Float!
+  "The program's response window in days."
+  responseWindowDays: Int!
+  "The matches read model's position when the figures were computed."
+  position: Position!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4591,6 +5030,38 @@ func (ec *executionContext) childFields_ProfileReview(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ProfileReview", field.Name)
 }
 
+func (ec *executionContext) childFields_ProgramHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pending":
+		return ec.fieldContext_ProgramHealth_pending(ctx, field)
+	case "pendingPastWindow":
+		return ec.fieldContext_ProgramHealth_pendingPastWindow(ctx, field)
+	case "nudgeRequests":
+		return ec.fieldContext_ProgramHealth_nudgeRequests(ctx, field)
+	case "active":
+		return ec.fieldContext_ProgramHealth_active(ctx, field)
+	case "noFirstSession":
+		return ec.fieldContext_ProgramHealth_noFirstSession(ctx, field)
+	case "endingSoon":
+		return ec.fieldContext_ProgramHealth_endingSoon(ctx, field)
+	case "declined":
+		return ec.fieldContext_ProgramHealth_declined(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_ProgramHealth_cancelled(ctx, field)
+	case "ended":
+		return ec.fieldContext_ProgramHealth_ended(ctx, field)
+	case "sessionsThisMonth":
+		return ec.fieldContext_ProgramHealth_sessionsThisMonth(ctx, field)
+	case "hoursThisMonth":
+		return ec.fieldContext_ProgramHealth_hoursThisMonth(ctx, field)
+	case "responseWindowDays":
+		return ec.fieldContext_ProgramHealth_responseWindowDays(ctx, field)
+	case "position":
+		return ec.fieldContext_ProgramHealth_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgramHealth", field.Name)
+}
+
 func (ec *executionContext) childFields_ProgramOptions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4629,6 +5100,36 @@ func (ec *executionContext) childFields_ProgramOptions(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ProgramOptions", field.Name)
 }
 
+func (ec *executionContext) childFields_ProgramReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ProgramReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ProgramReport_to(ctx, field)
+	case "months":
+		return ec.fieldContext_ProgramReport_months(ctx, field)
+	case "byDiscipline":
+		return ec.fieldContext_ProgramReport_byDiscipline(ctx, field)
+	case "byProvince":
+		return ec.fieldContext_ProgramReport_byProvince(ctx, field)
+	case "total":
+		return ec.fieldContext_ProgramReport_total(ctx, field)
+	case "position":
+		return ec.fieldContext_ProgramReport_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgramReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_ReasonCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_ReasonCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReasonCount", field.Name)
+}
+
 func (ec *executionContext) childFields_RecommendationReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -4641,6 +5142,56 @@ func (ec *executionContext) childFields_RecommendationReason(ctx context.Context
 		return ec.fieldContext_RecommendationReason_text(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationReason", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requested":
+		return ec.fieldContext_ReportFigures_requested(ctx, field)
+	case "made":
+		return ec.fieldContext_ReportFigures_made(ctx, field)
+	case "declined":
+		return ec.fieldContext_ReportFigures_declined(ctx, field)
+	case "cancelled":
+		return ec.fieldContext_ReportFigures_cancelled(ctx, field)
+	case "ended":
+		return ec.fieldContext_ReportFigures_ended(ctx, field)
+	case "declinedByReason":
+		return ec.fieldContext_ReportFigures_declinedByReason(ctx, field)
+	case "endedByReason":
+		return ec.fieldContext_ReportFigures_endedByReason(ctx, field)
+	case "answered":
+		return ec.fieldContext_ReportFigures_answered(ctx, field)
+	case "medianDaysToAnswer":
+		return ec.fieldContext_ReportFigures_medianDaysToAnswer(ctx, field)
+	case "sessions":
+		return ec.fieldContext_ReportFigures_sessions(ctx, field)
+	case "sessionsWithoutLength":
+		return ec.fieldContext_ReportFigures_sessionsWithoutLength(ctx, field)
+	case "cpdHours":
+		return ec.fieldContext_ReportFigures_cpdHours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ReportGroup_name(ctx, field)
+	case "figures":
+		return ec.fieldContext_ReportGroup_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportMonth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_ReportMonth_month(ctx, field)
+	case "figures":
+		return ec.fieldContext_ReportMonth_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportMonth", field.Name)
 }
 
 func (ec *executionContext) childFields_Resource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5492,6 +6043,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_programReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.ProgramReportInput, error) {
+			return ec.unmarshalOProgramReportInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramReportInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10717,6 +11282,305 @@ func (ec *executionContext) fieldContext_ProfileReview_sections(_ context.Contex
 	return graphql.NewScalarFieldContext("ProfileReview", field, false, false, "ProfileSection")
 }
 
+func (ec *executionContext) _ProgramHealth_pending(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_pendingPastWindow(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_pendingPastWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingPastWindow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_pendingPastWindow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_nudgeRequests(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_nudgeRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NudgeRequests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_nudgeRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_active(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_noFirstSession(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_noFirstSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoFirstSession, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_noFirstSession(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_endingSoon(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_endingSoon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndingSoon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_endingSoon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_declined(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_declined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_declined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_ended(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_ended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_ended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_sessionsThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_sessionsThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsThisMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_sessionsThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_hoursThisMonth(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_hoursThisMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoursThisMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_hoursThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProgramHealth_responseWindowDays(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_responseWindowDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseWindowDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_responseWindowDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramHealth_position(ctx context.Context, field graphql.CollectedField, obj *model.ProgramHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramHealth_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
+			return ec.marshalNPosition2githubᚗcomᚋmentorshipᚋmentorshipᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramHealth_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramHealth", field, false, false, "Position")
+}
+
 func (ec *executionContext) _ProgramOptions_id(ctx context.Context, field graphql.CollectedField, obj *model.ProgramOptions) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11083,6 +11947,203 @@ func (ec *executionContext) _ProgramOptions_endedMatchDocuments(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_ProgramOptions_endedMatchDocuments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProgramOptions", field, false, false, "EndedMatchDocuments")
+}
+
+func (ec *executionContext) _ProgramReport_from(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProgramReport_to(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProgramReport_months(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_months(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Months, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportMonth) graphql.Marshaler {
+			return ec.marshalNReportMonth2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonthᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_months(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportMonth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramReport_byDiscipline(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_byDiscipline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByDiscipline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportGroup) graphql.Marshaler {
+			return ec.marshalNReportGroup2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_byDiscipline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramReport_byProvince(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_byProvince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByProvince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportGroup) graphql.Marshaler {
+			return ec.marshalNReportGroup2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_byProvince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramReport_total(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportFigures) graphql.Marshaler {
+			return ec.marshalNReportFigures2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramReport_position(ctx context.Context, field graphql.CollectedField, obj *model.ProgramReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramReport_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
+			return ec.marshalNPosition2githubᚗcomᚋmentorshipᚋmentorshipᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramReport_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramReport", field, false, false, "Position")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11741,6 +12802,82 @@ func (ec *executionContext) fieldContext_Query_version(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_programReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_programReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProgramReport(ctx, fc.Args["input"].(*model.ProgramReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProgramReport) graphql.Marshaler {
+			return ec.marshalNProgramReport2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_programReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgramReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_programReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_programHealth(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_programHealth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ProgramHealth(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProgramHealth) graphql.Marshaler {
+			return ec.marshalNProgramHealth2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramHealth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_programHealth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgramHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11815,6 +12952,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReasonCount_reason(ctx context.Context, field graphql.CollectedField, obj *model.ReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReasonCount_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReasonCount_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReasonCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReasonCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReasonCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReasonCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReasonCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _RecommendationReason_kind(ctx context.Context, field graphql.CollectedField, obj *model.RecommendationReason) (ret graphql.Marshaler) {
@@ -11907,6 +13090,410 @@ func (ec *executionContext) _RecommendationReason_text(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_RecommendationReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportFigures_requested(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_requested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_requested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_made(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_made(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Made, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_made(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_declined(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_declined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_declined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_cancelled(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_cancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_cancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_ended(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_ended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_ended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_declinedByReason(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_declinedByReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeclinedByReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReasonCount) graphql.Marshaler {
+			return ec.marshalNReasonCount2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_declinedByReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportFigures_endedByReason(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_endedByReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedByReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReasonCount) graphql.Marshaler {
+			return ec.marshalNReasonCount2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_endedByReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportFigures_answered(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_answered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_answered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_medianDaysToAnswer(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_medianDaysToAnswer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianDaysToAnswer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_medianDaysToAnswer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportFigures_sessions(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sessions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_sessionsWithoutLength(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_sessionsWithoutLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionsWithoutLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_sessionsWithoutLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportFigures_cpdHours(ctx context.Context, field graphql.CollectedField, obj *model.ReportFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportFigures_cpdHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CpdHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportFigures_cpdHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportFigures", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportGroup_name(ctx context.Context, field graphql.CollectedField, obj *model.ReportGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportGroup_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportGroup_figures(ctx context.Context, field graphql.CollectedField, obj *model.ReportGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportGroup_figures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Figures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportFigures) graphql.Marshaler {
+			return ec.marshalNReportFigures2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportGroup_figures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportMonth_month(ctx context.Context, field graphql.CollectedField, obj *model.ReportMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMonth_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMonth_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportMonth", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportMonth_figures(ctx context.Context, field graphql.CollectedField, obj *model.ReportMonth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportMonth_figures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Figures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportFigures) graphql.Marshaler {
+			return ec.marshalNReportFigures2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportMonth_figures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportMonth",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportFigures(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Resource_id(ctx context.Context, field graphql.CollectedField, obj *model.Resource) (ret graphql.Marshaler) {
@@ -15323,6 +16910,69 @@ func UnmarshalPartnerPreferencesInput(ctx context.Context, raw any) (model.Partn
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProgramReportInput(ctx context.Context, obj any) (model.ProgramReportInput, error) {
+	var it model.ProgramReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to", "disciplines", "provinces"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "disciplines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disciplines"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disciplines = data
+		case "provinces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provinces"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provinces = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProgramReportInput unmarshals raw into the ProgramReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProgramReportInput(ctx context.Context, raw any) (model.ProgramReportInput, error) {
+	var out model.ProgramReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProgramReportInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPublishResourceInput(ctx context.Context, obj any) (model.PublishResourceInput, error) {
 	var it model.PublishResourceInput
 	if obj == nil {
@@ -18049,6 +19699,99 @@ func (ec *executionContext) _ProfileReview(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var programHealthImplementors = []string{"ProgramHealth"}
+
+func (ec *executionContext) _ProgramHealth(ctx context.Context, sel ast.SelectionSet, obj *model.ProgramHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, programHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProgramHealth")
+		case "pending":
+			out.Values[i] = ec._ProgramHealth_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingPastWindow":
+			out.Values[i] = ec._ProgramHealth_pendingPastWindow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nudgeRequests":
+			out.Values[i] = ec._ProgramHealth_nudgeRequests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._ProgramHealth_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noFirstSession":
+			out.Values[i] = ec._ProgramHealth_noFirstSession(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endingSoon":
+			out.Values[i] = ec._ProgramHealth_endingSoon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declined":
+			out.Values[i] = ec._ProgramHealth_declined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelled":
+			out.Values[i] = ec._ProgramHealth_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ended":
+			out.Values[i] = ec._ProgramHealth_ended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionsThisMonth":
+			out.Values[i] = ec._ProgramHealth_sessionsThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hoursThisMonth":
+			out.Values[i] = ec._ProgramHealth_hoursThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseWindowDays":
+			out.Values[i] = ec._ProgramHealth_responseWindowDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._ProgramHealth_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var programOptionsImplementors = []string{"ProgramOptions"}
 
 func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.SelectionSet, obj *model.ProgramOptions) graphql.Marshaler {
@@ -18137,6 +19880,69 @@ func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.Selecti
 			}
 		case "endedMatchDocuments":
 			out.Values[i] = ec._ProgramOptions_endedMatchDocuments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var programReportImplementors = []string{"ProgramReport"}
+
+func (ec *executionContext) _ProgramReport(ctx context.Context, sel ast.SelectionSet, obj *model.ProgramReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, programReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProgramReport")
+		case "from":
+			out.Values[i] = ec._ProgramReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ProgramReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "months":
+			out.Values[i] = ec._ProgramReport_months(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byDiscipline":
+			out.Values[i] = ec._ProgramReport_byDiscipline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byProvince":
+			out.Values[i] = ec._ProgramReport_byProvince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ProgramReport_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._ProgramReport_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18272,6 +20078,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_version(ctx, field)
 				})
+		case "programReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_programReport(ctx, field)
+				})
+		case "programHealth":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_programHealth(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18285,6 +20103,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reasonCountImplementors = []string{"ReasonCount"}
+
+func (ec *executionContext) _ReasonCount(ctx context.Context, sel ast.SelectionSet, obj *model.ReasonCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reasonCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReasonCount")
+		case "reason":
+			out.Values[i] = ec._ReasonCount_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ReasonCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18331,6 +20187,170 @@ func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.S
 			}
 		case "text":
 			out.Values[i] = ec._RecommendationReason_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportFiguresImplementors = []string{"ReportFigures"}
+
+func (ec *executionContext) _ReportFigures(ctx context.Context, sel ast.SelectionSet, obj *model.ReportFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportFigures")
+		case "requested":
+			out.Values[i] = ec._ReportFigures_requested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "made":
+			out.Values[i] = ec._ReportFigures_made(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declined":
+			out.Values[i] = ec._ReportFigures_declined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelled":
+			out.Values[i] = ec._ReportFigures_cancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ended":
+			out.Values[i] = ec._ReportFigures_ended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declinedByReason":
+			out.Values[i] = ec._ReportFigures_declinedByReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endedByReason":
+			out.Values[i] = ec._ReportFigures_endedByReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answered":
+			out.Values[i] = ec._ReportFigures_answered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianDaysToAnswer":
+			out.Values[i] = ec._ReportFigures_medianDaysToAnswer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sessions":
+			out.Values[i] = ec._ReportFigures_sessions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionsWithoutLength":
+			out.Values[i] = ec._ReportFigures_sessionsWithoutLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cpdHours":
+			out.Values[i] = ec._ReportFigures_cpdHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportGroupImplementors = []string{"ReportGroup"}
+
+func (ec *executionContext) _ReportGroup(ctx context.Context, sel ast.SelectionSet, obj *model.ReportGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportGroup")
+		case "name":
+			out.Values[i] = ec._ReportGroup_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "figures":
+			out.Values[i] = ec._ReportGroup_figures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportMonthImplementors = []string{"ReportMonth"}
+
+func (ec *executionContext) _ReportMonth(ctx context.Context, sel ast.SelectionSet, obj *model.ReportMonth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportMonthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportMonth")
+		case "month":
+			out.Values[i] = ec._ReportMonth_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "figures":
+			out.Values[i] = ec._ReportMonth_figures(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19896,6 +21916,14 @@ func (ec *executionContext) marshalNProfileSection2ᚕgithubᚗcomᚋmentorship�
 	return ret
 }
 
+func (ec *executionContext) marshalNProgramHealth2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramHealth(ctx context.Context, sel ast.SelectionSet, v *model.ProgramHealth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProgramHealth!")
+		return graphql.Null
+	}
+	return ec._ProgramHealth(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProgramOptions2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramOptions(ctx context.Context, sel ast.SelectionSet, v *model.ProgramOptions) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProgramOptions!")
@@ -19904,9 +21932,41 @@ func (ec *executionContext) marshalNProgramOptions2ᚖgithubᚗcomᚋmentorship�
 	return ec._ProgramOptions(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProgramReport2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramReport(ctx context.Context, sel ast.SelectionSet, v *model.ProgramReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProgramReport!")
+		return graphql.Null
+	}
+	return ec._ProgramReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPublishResourceInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐPublishResourceInput(ctx context.Context, v any) (model.PublishResourceInput, error) {
 	res, err := ec.unmarshalInputPublishResourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReasonCount2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReasonCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReasonCount2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReasonCount2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCount(ctx context.Context, sel ast.SelectionSet, v *model.ReasonCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReasonCount!")
+		return graphql.Null
+	}
+	return ec._ReasonCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRecommendationReason2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationReason) graphql.Marshaler {
@@ -19951,6 +22011,62 @@ func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋmentorshipᚋ
 func (ec *executionContext) unmarshalNRemoveDocumentInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRemoveDocumentInput(ctx context.Context, v any) (model.RemoveDocumentInput, error) {
 	res, err := ec.unmarshalInputRemoveDocumentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportFigures2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportFigures(ctx context.Context, sel ast.SelectionSet, v *model.ReportFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportFigures!")
+		return graphql.Null
+	}
+	return ec._ReportFigures(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportGroup2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroup(ctx context.Context, sel ast.SelectionSet, v *model.ReportGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportGroup!")
+		return graphql.Null
+	}
+	return ec._ReportGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportMonth2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportMonth) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportMonth2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonth(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportMonth2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonth(ctx context.Context, sel ast.SelectionSet, v *model.ReportMonth) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportMonth!")
+		return graphql.Null
+	}
+	return ec._ReportMonth(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRequestMatchInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestMatchInput(ctx context.Context, v any) (model.RequestMatchInput, error) {
@@ -20524,6 +22640,23 @@ func (ec *executionContext) marshalOEmail2ᚕᚖgithubᚗcomᚋmentorshipᚋment
 	return ret
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -20675,6 +22808,14 @@ func (ec *executionContext) marshalOProfileReview2ᚖgithubᚗcomᚋmentorship�
 		return graphql.Null
 	}
 	return ec._ProfileReview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProgramReportInput2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProgramReportInput(ctx context.Context, v any) (*model.ProgramReportInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProgramReportInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOResource2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐResource(ctx context.Context, sel ast.SelectionSet, v *model.Resource) graphql.Marshaler {

@@ -501,6 +501,36 @@ type ProfileReview struct {
 	Sections []ProfileSection `json:"sections"`
 }
 
+// The program's health now: counts only, for staff and auditors.
+type ProgramHealth struct {
+	// Requests waiting for their mentor.
+	Pending int `json:"pending"`
+	// Pending requests older than the program's response window.
+	PendingPastWindow int `json:"pendingPastWindow"`
+	// Pending requests whose mentee asked staff for a nudge.
+	NudgeRequests int `json:"nudgeRequests"`
+	// Active matches.
+	Active int `json:"active"`
+	// Active matches with no meeting logged by the first-meeting reminder (three weeks).
+	NoFirstSession int `json:"noFirstSession"`
+	// Active matches whose term ends within 30 days.
+	EndingSoon int `json:"endingSoon"`
+	// Declined requests.
+	Declined int `json:"declined"`
+	// Cancelled requests.
+	Cancelled int `json:"cancelled"`
+	// Ended matches.
+	Ended int `json:"ended"`
+	// Meeting logs dated in the current month.
+	SessionsThisMonth int `json:"sessionsThisMonth"`
+	// CPD hours of the meeting logs dated in the current month.
+	HoursThisMonth float64 `json:"hoursThisMonth"`
+	// The program's response window in days.
+	ResponseWindowDays int `json:"responseWindowDays"`
+	// The matches read model's position when the figures were computed.
+	Position eventstore.Position `json:"position"`
+}
+
 // The program's configured lists, for forms. One per program: its id is always "programOptions".
 type ProgramOptions struct {
 	// Always "programOptions": the cache key of the one list of options.
@@ -537,6 +567,39 @@ type ProgramOptions struct {
 	EndedMatchDocuments EndedMatchDocuments `json:"endedMatchDocuments"`
 }
 
+// A program report. Each match counts under its mentee's discipline and province
+// as they stood when the request was made; requests, answers, cancellations and
+// ends count in the month they happened (in the program's time zone), meeting
+// logs in the month of the meeting's date.
+type ProgramReport struct {
+	// The first month covered, as YYYY-MM.
+	From string `json:"from"`
+	// The last month covered, as YYYY-MM.
+	To string `json:"to"`
+	// Every month of the span in order, months without activity too.
+	Months []*ReportMonth `json:"months"`
+	// The whole span's figures per discipline, by name; mentees without a stated discipline last.
+	ByDiscipline []*ReportGroup `json:"byDiscipline"`
+	// The whole span's figures per province, by code; mentees without a stated province last.
+	ByProvince []*ReportGroup `json:"byProvince"`
+	// The whole span's figures.
+	Total *ReportFigures `json:"total"`
+	// The reports read model's position when the report was computed.
+	Position eventstore.Position `json:"position"`
+}
+
+// What a program report covers.
+type ProgramReportInput struct {
+	// The first month, as YYYY-MM; 11 months before to when left out.
+	From *string `json:"from,omitempty"`
+	// The last month, as YYYY-MM (at most 120 months after from); the current month when left out.
+	To *string `json:"to,omitempty"`
+	// Only matches whose mentee stated one of these disciplines (of programOptions.disciplines) when requesting; an empty string selects mentees who had stated none. All when left out or empty.
+	Disciplines []string `json:"disciplines,omitempty"`
+	// Only matches whose mentee stated one of these provinces (of programOptions.provinces) when requesting; an empty string selects mentees who had stated none. All when left out or empty.
+	Provinces []string `json:"provinces,omitempty"`
+}
+
 // A resource staff publish: a url or a text, exactly one of the two.
 type PublishResourceInput struct {
 	// Required, at most 200 characters, one line.
@@ -557,6 +620,14 @@ type PublishResourceInput struct {
 // UNAUTHENTICATED without one and FORBIDDEN for a role they do not serve; an
 // object the viewer may not see is null, as if it did not exist.
 type Query struct {
+}
+
+// How many declines or ends gave one reason.
+type ReasonCount struct {
+	// The reason; null when none was given.
+	Reason *string `json:"reason,omitempty"`
+	// How many.
+	Count int `json:"count"`
 }
 
 // Why a mentor is recommended: one reason with the points it adds.
@@ -589,6 +660,50 @@ type RemoveDocumentInput struct {
 	DocumentID string `json:"documentId"`
 	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// The counts of a report, a month or a group.
+type ReportFigures struct {
+	// Matches requested.
+	Requested int `json:"requested"`
+	// Matches made: requests the mentor accepted.
+	Made int `json:"made"`
+	// Requests the mentor declined.
+	Declined int `json:"declined"`
+	// Requests the mentee cancelled.
+	Cancelled int `json:"cancelled"`
+	// Matches ended, at the end of their term or early through staff.
+	Ended int `json:"ended"`
+	// Declines by reason, most frequent first.
+	DeclinedByReason []*ReasonCount `json:"declinedByReason"`
+	// Ends by reason (TERM_COMPLETED, GRACEFUL_EXIT, GOALS_CONCLUDED, MOVED, OTHER), most frequent first.
+	EndedByReason []*ReasonCount `json:"endedByReason"`
+	// Answers given (acceptances and declines).
+	Answered int `json:"answered"`
+	// The median number of days the answers took; null when there were none.
+	MedianDaysToAnswer *float64 `json:"medianDaysToAnswer,omitempty"`
+	// Meeting logs.
+	Sessions int `json:"sessions"`
+	// Meeting logs without a length: their time is not known, so not in cpdHours.
+	SessionsWithoutLength int `json:"sessionsWithoutLength"`
+	// The CPD hours of the meeting logs that have a length.
+	CpdHours float64 `json:"cpdHours"`
+}
+
+// A discipline's or a province's figures over a report's span.
+type ReportGroup struct {
+	// The discipline or province code; null for mentees who had not stated one.
+	Name *string `json:"name,omitempty"`
+	// The group's figures.
+	Figures *ReportFigures `json:"figures"`
+}
+
+// One month of a program report.
+type ReportMonth struct {
+	// The month, as YYYY-MM.
+	Month string `json:"month"`
+	// The month's figures.
+	Figures *ReportFigures `json:"figures"`
 }
 
 // A mentee's request for a match with a mentor.
