@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,35 +16,9 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/internal/browsertest"
 	"github.com/mentorship/mentorship/server"
 )
-
-// browser starts headless Chromium for the test, or stops the test: it
-// fails in CI, where .ci/run installs Chromium, and skips elsewhere.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the browser tests need Chromium")
-		}
-		t.Skip("the browser tests need Chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return ctx
-}
 
 // pageAt serves an empty page on host (such as localhost or 127.0.0.1),
 // another origin than the API's.
@@ -70,7 +42,7 @@ func pageAt(t *testing.T, host string) string {
 // preflighted request) and reads the answer; a page of another origin
 // cannot, and its request never runs.
 func TestCORSFromABrowserPage(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.New(t, browsertest.Options{})
 	e := newEnv(t)
 	_, tok := e.user(domain.RoleMentor, "Max Mentor")
 	api := e.serve(graph.HandlerOptions{OriginPatterns: []string{"localhost:*"}})
