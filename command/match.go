@@ -107,6 +107,14 @@ func (s *Service) RequestNudge(ctx context.Context, req Request, matchID uuid.UU
 	return s.onMatch(ctx, req, "nudge-request", matchID, cmd)
 }
 
+// RequestMatchEnd records a partner asking staff to end an active match
+// early, with a reason and an optional note.
+func (s *Service) RequestMatchEnd(ctx context.Context, req Request, matchID uuid.UUID, reason, note string) (Result, error) {
+	req = req.normalized()
+	cmd := domain.RequestMatchEnd{MatchID: matchID, Actor: req.Actor, Reason: reason, Note: note, At: s.clock.Now()}
+	return s.onMatch(ctx, req, "end-request", matchID, cmd)
+}
+
 // NudgeMentor records staff reaching out to the mentor of a pending match.
 func (s *Service) NudgeMentor(ctx context.Context, req Request, matchID uuid.UUID, note string) (Result, error) {
 	req = req.normalized()

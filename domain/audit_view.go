@@ -14,14 +14,15 @@ import (
 // summarised for everyone (only their author reads the notes) by the
 // readers of the log themselves.
 var auditKept = map[string][]string{
-	MemberRegistered{}.EventType(): {"memberId", "role", "name", "capacity", "accepting", "at"},
-	ProfileUpdated{}.EventType():   {"memberId", "at"},
-	RequestSlotTaken{}.EventType(): {"memberId", "matchId", "mentorId", "at"},
-	MatchRequested{}.EventType():   {"matchId", "menteeId", "mentorId", "at"},
-	MatchDeclined{}.EventType():    {"matchId", "menteeId", "mentorId", "reason", "at"},
-	MentorNudged{}.EventType():     {"matchId", "menteeId", "mentorId", "staffId", "at"},
-	MatchEnded{}.EventType():       {"matchId", "menteeId", "mentorId", "reason", "requestedBy", "staffId", "at"},
-	DocumentAdded{}.EventType():    {"matchId", "documentId", "uploaderId", "size", "contentType", "sha256", "version", "at"},
+	MemberRegistered{}.EventType():  {"memberId", "role", "name", "capacity", "accepting", "at"},
+	ProfileUpdated{}.EventType():    {"memberId", "at"},
+	RequestSlotTaken{}.EventType():  {"memberId", "matchId", "mentorId", "at"},
+	MatchRequested{}.EventType():    {"matchId", "menteeId", "mentorId", "at"},
+	MatchDeclined{}.EventType():     {"matchId", "menteeId", "mentorId", "reason", "at"},
+	MentorNudged{}.EventType():      {"matchId", "menteeId", "mentorId", "staffId", "at"},
+	MatchEnded{}.EventType():        {"matchId", "menteeId", "mentorId", "reason", "requestedBy", "staffId", "at"},
+	MatchEndRequested{}.EventType(): {"matchId", "menteeId", "mentorId", "requestedBy", "reason", "at"},
+	DocumentAdded{}.EventType():     {"matchId", "documentId", "uploaderId", "size", "contentType", "sha256", "version", "at"},
 }
 
 // AuditView returns what an auditor may see of an event's stored data, and

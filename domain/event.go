@@ -64,6 +64,7 @@ var decoders = newRegistry(
 	decoder[ResourcePublished],
 	decoder[ResourceRetired],
 	decoder[PersonalDataRevealed],
+	decoder[MatchEndRequested],
 )
 
 type decodeFunc func(data []byte) (Event, error)

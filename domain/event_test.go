@@ -40,6 +40,7 @@ func sampleEvents(t *testing.T) []domain.Event {
 		domain.ResourcePublished{ResourceID: resourceID, PublishedBy: staffID, Title: "T", Description: "D", URL: "https://example.org", Audience: domain.AudienceBoth, At: t0},
 		domain.ResourceRetired{ResourceID: resourceID, RetiredBy: staffID, At: t0},
 		domain.PersonalDataRevealed{ActorID: staffID, ActorRole: domain.RoleStaff, Reason: "A member's complaint.", Scope: "match=x", At: t0},
+		domain.MatchEndRequested{MatchID: matchID, MenteeID: menteeID, MentorID: mentorID, RequestedBy: menteeID, Reason: "GRACEFUL_EXIT", Note: "Not a fit.", At: t0},
 	}
 }
 
@@ -66,7 +67,7 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	// are the stable ones.
 	want := []string{
 		"CapacitySlotReleased", "CapacitySlotReserved", "DocumentAdded", "DocumentRemoved",
-		"FirstMeetingReminderDue", "MatchAccepted", "MatchCancelled", "MatchDeclined", "MatchEnded",
+		"FirstMeetingReminderDue", "MatchAccepted", "MatchCancelled", "MatchDeclined", "MatchEndRequested", "MatchEnded",
 		"MatchRequested", "MemberRegistered", "MentorAvailabilityChanged", "MentorCapacityChanged",
 		"MentorNudged", "NudgeRequested", "PersonalDataRevealed", "ProfileReviewRequested", "ProfileUpdated",
 		"RequestSlotActivated", "RequestSlotReleased", "RequestSlotTaken", "ResourcePublished",

@@ -50,6 +50,9 @@ type Match struct {
 	windowElapsed   bool
 	reminderDue     bool
 	reviewRequested bool
+	// endRequestedBy is the partner whose request that staff end the
+	// match waits; uuid.Nil when none does.
+	endRequestedBy uuid.UUID
 
 	sessions  sessionLog
 	documents map[uuid.UUID]documentRecord
@@ -158,6 +161,9 @@ func EvolveMatch(m Match, e Event) Match {
 		m.status = StatusEnded
 		m.closedAt = e.At
 		m.endReason = e.Reason
+		m.endRequestedBy = uuid.Nil
+	case MatchEndRequested:
+		m.endRequestedBy = e.RequestedBy
 	case ProfileReviewRequested:
 		m.reviewRequested = true
 	case SessionLogged:

@@ -196,6 +196,8 @@ func DecideMatch(p Program, m Match, cmd MatchCommand) ([]Event, error) {
 		return decideCancel(m, c)
 	case RequestNudge:
 		return decideRequestNudge(p, m, c)
+	case RequestMatchEnd:
+		return decideRequestEnd(p, m, c)
 	case NudgeMentor:
 		return decideNudge(p, m, c)
 	case MarkResponseWindowElapsed:

@@ -428,3 +428,24 @@ func TestEvolveMatchKeepsEarlierStates(t *testing.T) {
 		t.Error("the new state lacks the session")
 	}
 }
+
+func TestRequestMatchEnd(t *testing.T) {
+	ask := domain.RequestMatchEnd{MatchID: matchID, Actor: mentee, Reason: "GRACEFUL_EXIT", Note: " Not a good fit. ", At: days(8)}
+	change := func(f func(*domain.RequestMatchEnd)) domain.RequestMatchEnd { c := ask; f(&c); return c }
+	requested := domain.MatchEndRequested{MatchID: matchID, MenteeID: menteeID, MentorID: mentorID, RequestedBy: menteeID, Reason: "GRACEFUL_EXIT", Note: "Not a good fit.", At: days(8)}
+	runMatchCases(t, []matchCase{
+		{name: "the mentee asks staff to end the match", given: active(), when: ask, then: []domain.Event{requested}},
+		{
+			name: "so may the mentor", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Actor = mentor; c.Reason = "MOVED"; c.Note = "" }),
+			then: []domain.Event{domain.MatchEndRequested{MatchID: matchID, MenteeID: menteeID, MentorID: mentorID, RequestedBy: mentorID, Reason: "MOVED", At: days(8)}},
+		},
+		{name: "one request waits at a time", given: with(active(), requested), when: change(func(c *domain.RequestMatchEnd) { c.Actor = mentor }), err: refused(domain.CodeEndAlreadyRequested)},
+		{name: "an ended match is not asked again", given: with(active(), requested, ended(days(9), "GRACEFUL_EXIT")), when: ask, err: refused(domain.CodeTerminalState)},
+		{name: "a pending match is not ended", given: pending(), when: ask, err: refused(domain.CodeMatchNotActive)},
+		{name: "an outsider does not ask", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Actor = otherMentee }), err: refused(domain.CodeNotAPartner)},
+		{name: "staff end matches rather than ask", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Actor = staff }), err: refused(domain.CodeNotAPartner)},
+		{name: "the reason is required", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Reason = "" }), err: badInput("reason")},
+		{name: "the reason is one of the program's", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Reason = "BORED" }), err: badInput("reason")},
+		{name: "the term's end is the program's", given: active(), when: change(func(c *domain.RequestMatchEnd) { c.Reason = domain.EndReasonTermCompleted }), err: badInput("reason")},
+	})
+}

@@ -147,6 +147,8 @@ func EvolveMatches(t MatchTable, ev *Event) {
 		edit(e.MatchID, func(m *MatchView) { m.Status, m.ClosedAt = domain.StatusCancelled, e.At })
 	case domain.NudgeRequested:
 		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.NudgeRequestedAt = true, e.At })
+	case domain.MatchEndRequested:
+		edit(e.MatchID, func(m *MatchView) { m.EndAsk = &EndAsk{By: e.RequestedBy, Reason: e.Reason, At: e.At} })
 	case domain.MentorNudged:
 		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.LastNudgeAt = false, e.At })
 	case domain.ResponseWindowElapsed:
@@ -156,6 +158,7 @@ func EvolveMatches(t MatchTable, ev *Event) {
 	case domain.MatchEnded:
 		edit(e.MatchID, func(m *MatchView) {
 			m.Status, m.ClosedAt, m.EndReason, m.EndRequestedBy = domain.StatusEnded, e.At, e.Reason, e.RequestedBy
+			m.EndAsk = nil
 		})
 	case domain.SessionLogged:
 		edit(e.MatchID, func(m *MatchView) {

@@ -24,15 +24,25 @@ type MatchView struct {
 	EndReason              string
 	EndRequestedBy         uuid.UUID
 	WindowElapsed          bool
-	NudgeRequested         bool
-	NudgeRequestedAt       time.Time
-	LastNudgeAt            time.Time
-	ReminderDue            bool
-	SessionCount           int
-	FirstSessionAt         time.Time
-	Documents              []DocumentView
+	// EndAsk is a partner's request that staff end the match, while it
+	// waits; nil otherwise.
+	EndAsk           *EndAsk
+	NudgeRequested   bool
+	NudgeRequestedAt time.Time
+	LastNudgeAt      time.Time
+	ReminderDue      bool
+	SessionCount     int
+	FirstSessionAt   time.Time
+	Documents        []DocumentView
 	// Position is the global position of the match's latest event.
 	Position eventstore.Position
+}
+
+// EndAsk is a partner's waiting request that staff end a match.
+type EndAsk struct {
+	By     uuid.UUID
+	Reason string
+	At     time.Time
 }
 
 // DocumentView is one version of a document shared on a match.
@@ -241,6 +251,8 @@ type StaffQueue struct {
 	NoFirstSession []*MatchView
 	// EndingSoon are active matches whose term ends within 30 days.
 	EndingSoon []*MatchView
+	// EndRequests are active matches a partner asked staff to end.
+	EndRequests []*MatchView
 }
 
 // Queue computes the staff queue at now.

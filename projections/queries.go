@@ -87,12 +87,15 @@ func QueueOf(matches iter.Seq[*MatchView], program domain.Program, now time.Time
 			if end := program.TermEnd(m.AcceptedAt); !now.After(end) && end.Sub(now) <= 30*24*time.Hour {
 				q.EndingSoon = append(q.EndingSoon, m.clone())
 			}
+			if m.EndAsk != nil {
+				q.EndRequests = append(q.EndRequests, m.clone())
+			}
 		}
 	}
 	byAge := func(a, b *MatchView) int {
 		return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), cmp.Compare(a.ID.String(), b.ID.String()))
 	}
-	for _, l := range [][]*MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon} {
+	for _, l := range [][]*MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon, q.EndRequests} {
 		slices.SortFunc(l, byAge)
 	}
 	return q

@@ -14,7 +14,7 @@ import (
 // change the number: older snapshots are then refused and rebuilt.
 const (
 	membersStateVersion = 2
-	matchesStateVersion = 1
+	matchesStateVersion = 2
 )
 
 func (p *Members) stateVersion() uint32 { return membersStateVersion }
@@ -183,6 +183,12 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.bool(m.NudgeRequested)
 		e.time(m.NudgeRequestedAt)
 		e.time(m.LastNudgeAt)
+		e.bool(m.EndAsk != nil)
+		if m.EndAsk != nil {
+			e.uuid(m.EndAsk.By)
+			e.str(m.EndAsk.Reason)
+			e.time(m.EndAsk.At)
+		}
 		e.bool(m.ReminderDue)
 		e.varint(int64(m.SessionCount))
 		e.time(m.FirstSessionAt)
@@ -302,6 +308,9 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		m.NudgeRequested = d.bool()
 		m.NudgeRequestedAt = d.time()
 		m.LastNudgeAt = d.time()
+		if d.bool() {
+			m.EndAsk = &EndAsk{By: d.uuid(), Reason: d.str(), At: d.time()}
+		}
 		m.ReminderDue = d.bool()
 		m.SessionCount = d.int()
 		m.FirstSessionAt = d.time()

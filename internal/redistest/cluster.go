@@ -23,7 +23,12 @@ type Nodes struct {
 	t        testing.TB
 	replicas int
 	Client   *redis.ClusterClient
-	procs    map[string]*exec.Cmd
+	procs    map[string]*node
+}
+
+type node struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // NodeTimeout is how long the cluster takes a silent primary for failed,
@@ -43,46 +48,21 @@ func StartCluster(t testing.TB, primaries, replicas int) *Nodes {
 	if err != nil {
 		missing(t, "no redis-cli to create a cluster: %v", err)
 	}
-	n := &Nodes{t: t, replicas: replicas, procs: map[string]*exec.Cmd{}}
+	n := &Nodes{t: t, replicas: replicas, procs: map[string]*node{}}
 	t.Cleanup(func() {
 		if n.Client != nil {
 			_ = n.Client.Close()
 		}
-		for _, cmd := range n.procs {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+		for _, p := range n.procs {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 	})
-	var addrs []string
-	for range primaries * (1 + replicas) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
-		dir := t.TempDir()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
-			"--dir", dir, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		n.procs[addr] = cmd
-		addrs = append(addrs, addr)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, addr := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: addr})
-		for c.Ping(ctx).Err() != nil {
-			if ctx.Err() != nil {
-				t.Fatalf("the cluster node on %s did not start", addr)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		_ = c.Close()
+	var addrs []string
+	for range primaries * (1 + replicas) {
+		addrs = append(addrs, n.startNode(ctx, bin))
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
@@ -92,6 +72,52 @@ func StartCluster(t testing.TB, primaries, replicas int) *Nodes {
 	n.Client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRedirects: 16})
 	n.WaitHealthy(ctx)
 	return n
+}
+
+// startNode starts one cluster node on a free port and waits until it
+// answers; a node that exits at once (another process took the port
+// between the probe and the start) is started again on another port.
+func (n *Nodes) startNode(ctx context.Context, bin string) string {
+	n.t.Helper()
+	for attempt := 0; ; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		dir := n.t.TempDir()
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
+			"--dir", dir, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0")
+		if err := cmd.Start(); err != nil {
+			n.t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		for {
+			if c.Ping(ctx).Err() == nil {
+				_ = c.Close()
+				n.procs[addr] = &node{cmd: cmd, exited: exited}
+				return addr
+			}
+			select {
+			case <-exited:
+			case <-ctx.Done():
+				_ = c.Close()
+				n.t.Fatalf("the cluster node on %s did not start", addr)
+			case <-time.After(10 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		_ = c.Close()
+		if attempt == 3 {
+			n.t.Fatalf("no cluster node started after %d attempts", attempt+1)
+		}
+	}
 }
 
 // WaitHealthy waits until every live node says the cluster is ok, every
@@ -159,11 +185,11 @@ func (n *Nodes) PrimaryOf(ctx context.Context, key string) string {
 // Kill stops a node without warning, as a crash or a lost host would.
 func (n *Nodes) Kill(addr string) {
 	n.t.Helper()
-	cmd, ok := n.procs[addr]
+	p, ok := n.procs[addr]
 	if !ok {
 		n.t.Fatalf("no node %s", addr)
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	_ = p.cmd.Process.Kill()
+	<-p.exited
 	delete(n.procs, addr)
 }

@@ -220,6 +220,13 @@ func (h *walk) step(t *testing.T) {
 	case n < 47:
 		id, _, _ := active()
 		do(h.svc.RemindFirstMeeting(h.ctx, id))
+	case n < 48:
+		id, mentee, mentor := active()
+		asker := mentee
+		if h.r.IntN(2) == 0 {
+			asker = mentor
+		}
+		do(h.svc.RequestMatchEnd(h.ctx, as(asker), id, h.pick(h.program.EndReasons), "please"))
 	case n < 50:
 		id, mentee, _ := active()
 		do(h.svc.EndMatch(h.ctx, staff, id, h.pick(h.program.EndReasons), mentee.ID, "done"))

@@ -68,6 +68,7 @@ type refMatch struct {
 	declineReason       string
 	endReason           string
 	endAskedBy          uuid.UUID
+	endAsk              *projections.EndAsk
 	windowElapsed       bool
 	reminderDue         bool
 	nudgeWaiting        bool
@@ -190,6 +191,11 @@ func (r *reference) match(ev projections.Event) {
 	case domain.MatchEnded:
 		if m != nil {
 			m.status, m.closed, m.endReason, m.endAskedBy = domain.StatusEnded, e.At, e.Reason, e.RequestedBy
+			m.endAsk = nil
+		}
+	case domain.MatchEndRequested:
+		if m != nil {
+			m.endAsk = &projections.EndAsk{By: e.RequestedBy, Reason: e.Reason, At: e.At}
 		}
 	case domain.NudgeRequested:
 		if m != nil {
@@ -261,6 +267,8 @@ func matchOf(data domain.Event) (uuid.UUID, bool) {
 		return e.MatchID, true
 	case domain.MatchEnded:
 		return e.MatchID, true
+	case domain.MatchEndRequested:
+		return e.MatchID, true
 	case domain.NudgeRequested:
 		return e.MatchID, true
 	case domain.MentorNudged:
@@ -311,6 +319,10 @@ func (m *refMatch) view() *projections.MatchView {
 		NudgeRequested: m.nudgeWaiting, NudgeRequestedAt: m.nudgeAskedAt, LastNudgeAt: m.lastNudge,
 		ReminderDue: m.reminderDue, SessionCount: len(m.sessions), FirstSessionAt: m.firstSession,
 		Documents: slices.Clone(m.docs), Position: m.last}
+	if m.endAsk != nil {
+		ask := *m.endAsk
+		v.EndAsk = &ask
+	}
 	return v
 }
 
@@ -709,9 +721,12 @@ func (r *reference) Queue(program domain.Program, now time.Time, pendingDays int
 			if !end.Before(now) && !end.After(now.Add(30*oneDay)) {
 				q.EndingSoon = append(q.EndingSoon, m.view())
 			}
+			if m.endAsk != nil {
+				q.EndRequests = append(q.EndRequests, m.view())
+			}
 		}
 	}
-	for _, l := range [][]*projections.MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon} {
+	for _, l := range [][]*projections.MatchView{q.PendingOlderThan, q.NudgeRequests, q.NoFirstSession, q.EndingSoon, q.EndRequests} {
 		slices.SortFunc(l, func(a, b *projections.MatchView) int {
 			if !a.RequestedAt.Equal(b.RequestedAt) {
 				return a.RequestedAt.Compare(b.RequestedAt)

@@ -115,7 +115,7 @@ type base struct {
 // The keys of the old layout are left for the operator to delete.
 const (
 	membersLayout = 2 // MemberView.ProfileSaved
-	matchesLayout = 1
+	matchesLayout = 2 // MatchView.EndAsk
 )
 
 func (b *base) init(rm *ReadModels, name string, layout int) {
