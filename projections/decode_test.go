@@ -115,6 +115,7 @@ func randomEvents(r *rand.Rand) []domain.Event {
 		domain.ResourcePublished{ResourceID: id(), PublishedBy: id(), Title: s(), Description: s(), URL: s(), Text: s(), Audience: domain.Audience(s()), At: at},
 		domain.ResourceRetired{ResourceID: id(), RetiredBy: id(), At: at},
 		domain.PersonalDataRevealed{ActorID: id(), ActorRole: domain.Role(s()), Reason: s(), Scope: s(), At: at},
+		domain.MatchEndRequested{MatchID: id(), MenteeID: id(), MentorID: id(), RequestedBy: id(), Reason: s(), Note: s(), At: at},
 	}
 }
 
