@@ -129,7 +129,7 @@ func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error
 		return nil
 	}
 	l := &limiter{kind: "register", limits: Limits{PerAddress: s.opts.SignupsPerAddress}, store: s.store}
-	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}})
+	return s.limited(LimitSignUp, l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}}))
 }
 
 // register creates the account and returns it with its active

@@ -31,7 +31,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, role domain.Role, em
 	}
 	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
 	now, counters := s.clock.Now(), s.reset.counters(role, key, clientAddr)
-	if err := s.reset.take(ctx, now, counters); err != nil {
+	if err := s.limited(LimitPasswordReset, s.reset.take(ctx, now, counters)); err != nil {
 		log.Warn().Err(err).Msg("password reset request refused")
 		return err
 	}

@@ -28,11 +28,14 @@ const (
 
 // Config holds every setting of the server.
 type Config struct {
-	Addr            string
-	DataDir         string
-	Env             string
-	LogLevel        string
-	LogFormat       string
+	Addr      string
+	DataDir   string
+	Env       string
+	LogLevel  string
+	LogFormat string
+	// AccessLogEvery makes one request in every AccessLogEvery write an
+	// access line; 0 writes none but those answered with a server error.
+	AccessLogEvery  uint32
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
 	WriteWait       time.Duration
@@ -164,6 +167,12 @@ var Settings = []Setting{
 				return nil
 			}
 			return errors.New("want auto, console or json")
+		}},
+	{Flag: "access-log-every", Env: "MENTORSHIP_ACCESS_LOG_EVERY", Default: "1", Usage: "write the access line (at info) of one request in every N; 0 writes none, and a request answered with a server error always writes one",
+		set: func(c *Config, v string) error {
+			n, err := intBetween(v, 0, 1_000_000)
+			c.AccessLogEvery = uint32(n)
+			return err
 		}},
 	{Flag: "max-event-size", Env: "MENTORSHIP_MAX_EVENT_SIZE", Default: "1048576", Usage: "largest event the store accepts, in bytes",
 		set: func(c *Config, v string) (err error) {

@@ -48,6 +48,8 @@ type HandlerOptions struct {
 	// errors carry as extensions.correlationId and events as their
 	// correlation ID; nil keeps none.
 	RequestID func(context.Context) string
+	// Metrics, when set, counts and times the operations.
+	Metrics *Metrics
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
@@ -133,7 +135,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return CORS(opts.OriginPatterns)(WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return CORS(opts.OriginPatterns)(opts.Metrics.instrument(srv.Use, WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The answer's media type follows the Accept header.
 		w.Header().Add("Vary", "Accept")
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
@@ -197,7 +199,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(cw, req)
-	})))))
+	}))))))
 }
 
 // writeTooLarge refuses a request body over limit bytes.

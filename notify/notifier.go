@@ -138,6 +138,9 @@ type Notifier struct {
 	// failed holds why composing stopped for good: an event that does
 	// not decode, which the notifier never skips. Delivery goes on.
 	failed atomic.Pointer[error]
+	// position mirrors read.Pos for Position, which must not wait for a
+	// catch-up holding mu.
+	position atomic.Uint64
 }
 
 // Open opens the outbox in dir (the data directory) and returns a notifier
@@ -202,6 +205,12 @@ func (n *Notifier) Close() error {
 		_, err = n.outbox.Add(n.composed, nil)
 	}
 	return errors.Join(err, n.outbox.Close())
+}
+
+// Position is the global position of the last event the notifier
+// composed the emails of; 0 before its first catch-up. It never waits.
+func (n *Notifier) Position() eventstore.Position {
+	return eventstore.Position(n.position.Load())
 }
 
 // Healthy reports why the notifier stopped composing emails: an event
@@ -280,6 +289,7 @@ func (n *Notifier) load(ctx context.Context) error {
 		n.log.Warn().Err(err).Msg("saved directory not used; learning it from the whole log")
 	default:
 		n.composer, n.read, n.learnt, n.stateAt = c, cp, cp.Pos, cp.Pos
+		n.position.Store(uint64(cp.Pos))
 		n.log.Info().Int("members", len(c.members)).Int("matches", len(c.matches)).
 			Uint64("position", uint64(cp.Pos)).Dur("took", time.Since(started)).Msg("directory restored")
 	}
@@ -357,6 +367,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	}
 	if last > n.read.Pos {
 		n.read = statecodec.CheckpointOf(recs[len(recs)-1])
+		n.position.Store(uint64(n.read.Pos))
 	}
 	n.composed = max(n.composed, last)
 	return bad

@@ -312,6 +312,9 @@ type Manager struct {
 	// failed is the *PoisonError the manager stopped on. It is read
 	// without mu, so that /readyz never waits for a slow step.
 	failed atomic.Pointer[error]
+	// position mirrors read.Pos for Position, which must not wait for a
+	// step holding mu.
+	position atomic.Uint64
 }
 
 var keySettled = []byte("settled")
@@ -447,6 +450,12 @@ func (m *Manager) slot(matchID, memberID uuid.UUID, state domain.SlotState, crea
 		mt = m.get(matchID)
 	}
 	mt.setSlot(memberID, state)
+}
+
+// Position is the global position of the last event the manager applied;
+// 0 before its first catch-up. It never waits.
+func (m *Manager) Position() eventstore.Position {
+	return eventstore.Position(m.position.Load())
 }
 
 // Healthy reports the event the manager stopped on, or nil while it runs.
@@ -595,6 +604,7 @@ func (m *Manager) close(id, mentee, mentor uuid.UUID, status domain.MatchStatus,
 // follow-up waits.
 func (m *Manager) advance(rec eventstore.RecordedEvent) {
 	m.read = statecodec.CheckpointOf(rec)
+	m.position.Store(uint64(rec.Position))
 	if len(m.followUp) == 0 {
 		m.settled = max(m.settled, rec.Position)
 	}

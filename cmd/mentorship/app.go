@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -175,7 +176,7 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 
 // newAPI wires the command side, accounts, documents, email, the process
 // managers and the GraphQL endpoint over the store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels) (_ *api, err error) {
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels, reg prometheus.Registerer) (_ *api, err error) {
 	a := &api{}
 	defer func() {
 		if err != nil {
@@ -202,6 +203,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	}
 	a.accounts = accounts
 	a.closers = append(a.closers, closers...)
+	reg.MustRegister(accounts.RateLimited())
 
 	blobURL := cfg.BlobURL
 	if blobURL == "" {
@@ -237,6 +239,9 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		}
 		a.closers = append(a.closers, manager.Close)
 		a.background = append(a.background, notifier.Run, manager.Run, collectBlobs(store, blobs, log))
+		notifier.Register(reg)
+		registerFollower(reg, "notifier", store, notifier.Position, notifier.Healthy)
+		registerFollower(reg, "process_manager", store, manager.Position, manager.Healthy)
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
@@ -267,6 +272,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,
+		Metrics:   graph.NewMetrics(reg, accounts.RateLimited()),
 		Limits: graph.Limits{
 			MaxDepth: cfg.QueryLimits.MaxDepth, MaxFields: cfg.QueryLimits.MaxFields,
 			MaxComplexity: cfg.QueryLimits.MaxComplexity, MaxDuration: cfg.QueryLimits.Timeout,

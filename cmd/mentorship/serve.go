@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Name: "mentorship_live_subscriptions", Help: "Open subscriptions to match changes on this instance.",
 	}, func() float64 { return float64(models.hub.Subscribers()) }))
 	runner := models.follower
+	registerFollower(reg, "read_models", store, runner.Reached, runner.Healthy)
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- models.run(runCtx) }()
@@ -85,7 +86,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	api, err := newAPI(cfg, log, store, models)
+	api, err := newAPI(cfg, log, store, models, reg)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,9 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			return nil
 		},
 		Gatherer:       reg,
+		Registerer:     reg,
 		TrustedProxies: cfg.TrustedProxies,
+		AccessLogEvery: &cfg.AccessLogEvery,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
