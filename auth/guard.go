@@ -148,7 +148,7 @@ func (s *Service) clearFailures(ctx context.Context, in signIn, now time.Time, p
 		return nil
 	})
 	if err != nil {
-		s.log.Error().Err(err).Msg("recording a successful sign-in in the rate states")
+		s.logger(ctx).Error().Err(err).Msg("recording a successful sign-in in the rate states")
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
+
 	"github.com/mentorship/mentorship/domain"
 )
 
@@ -418,4 +420,40 @@ func Parse(fs *flag.FlagSet, args []string, env func(string) string, flags ...st
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// Unknown is a MENTORSHIP_* environment variable that matches no
+// setting, and the setting's variable it is closest to.
+type Unknown struct {
+	Name       string
+	DidYouMean string
+}
+
+// UnknownVariables returns the MENTORSHIP_* variables of environ (as
+// os.Environ gives them) that match no setting nor one of extra, each with
+// the setting's variable closest in spelling, so that a misspelled setting
+// is reported instead of silently ignored. Variables starting with
+// MENTORSHIP_TEST_ belong to the tests.
+func UnknownVariables(environ []string, extra ...string) []Unknown {
+	known := make([]string, 0, len(Settings)+len(extra))
+	for _, s := range Settings {
+		known = append(known, s.Env)
+	}
+	known = append(known, extra...)
+	var out []Unknown
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "MENTORSHIP_") || strings.HasPrefix(name, "MENTORSHIP_TEST_") || slices.Contains(known, name) {
+			continue
+		}
+		u := Unknown{Name: name}
+		best := -1
+		for _, k := range known {
+			if d := levenshtein.ComputeDistance(name, k); best < 0 || d < best {
+				best, u.DidYouMean = d, k
+			}
+		}
+		out = append(out, u)
+	}
+	return out
 }

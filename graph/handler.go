@@ -116,7 +116,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		if err, ok := v.(error); ok && errors.Is(err, projections.ErrUnavailable) {
 			return err
 		}
-		r.Log.Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
+		logFor(ctx, r.Log).Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
 		return &apiError{CodeInternal, "internal error"}
 	})
 	// Fresh batch loaders for every response, so that a subscription's

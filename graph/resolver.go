@@ -117,7 +117,7 @@ func (r *Resolver) waitSeen(ctx context.Context, pos eventstore.Position) {
 // notShown says in the response that the change saved at pos was not
 // shown by the read models when the answer was built.
 func (r *Resolver) notShown(ctx context.Context, pos eventstore.Position, err error) {
-	r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
+	logFor(ctx, r.Log).Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
 	if !graphql.HasOperationContext(ctx) {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -20,6 +21,10 @@ import (
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/server"
 )
+
+// environ lists the process's environment variables, where serve looks
+// for misspelled settings.
+var environ = os.Environ
 
 // serve runs the API server until ctx is cancelled, then shuts down
 // gracefully: it stops accepting, closes WebSockets, waits for requests in
@@ -41,6 +46,10 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	for _, u := range config.UnknownVariables(environ(), acceptEnv) {
+		log.Warn().Str("variable", u.Name).Str("did_you_mean", u.DidYouMean).
+			Msgf("the environment variable %s matches no setting and is ignored; did you mean %s?", u.Name, u.DidYouMean)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
