@@ -50,6 +50,8 @@ type HandlerOptions struct {
 	RequestID func(context.Context) string
 	// Metrics, when set, counts and times the operations.
 	Metrics *Metrics
+	// Tracing gives each operation and root field an OpenTelemetry span.
+	Tracing bool
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
@@ -135,7 +137,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return CORS(opts.OriginPatterns)(opts.Metrics.instrument(srv.Use, WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return CORS(opts.OriginPatterns)(observe(opts, srv.Use, WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The answer's media type follows the Accept header.
 		w.Header().Add("Vary", "Accept")
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {

@@ -234,13 +234,17 @@ func transportFrom(ctx context.Context) string {
 	return "http"
 }
 
-// instrument adds the metrics to srv and notes each request's transport;
-// with no metrics it returns next unchanged.
-func (m *Metrics) instrument(use func(graphql.HandlerExtension), next http.Handler) http.Handler {
-	if m == nil {
+// observe adds the metrics and the tracing that opts ask for to the
+// GraphQL server through use, and notes each request's transport for the
+// metrics; with neither it returns next unchanged.
+func observe(opts HandlerOptions, use func(graphql.HandlerExtension), next http.Handler) http.Handler {
+	if opts.Tracing {
+		use(tracer{})
+	}
+	if opts.Metrics == nil {
 		return next
 	}
-	use(m)
+	use(opts.Metrics)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, withTransport(r))
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	mailport "github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // Settings are what the emails say about the program.
@@ -325,7 +326,11 @@ func (n *Notifier) saveState() error {
 // so the batch can be applied again. An event that does not decode ends
 // the batch before it and makes apply fail: skipping it would silently
 // drop its emails, and learning past it would leave the directory wrong.
-func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
+func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
+	if len(recs) > 0 {
+		_, span := tracing.Batch(context.Background(), "notifier", uint64(recs[0].Position), uint64(recs[len(recs)-1].Position), len(recs))
+		defer func() { tracing.End(span, err) }()
+	}
 	var entries []Entry
 	var bad error
 	now := n.clock.Now()

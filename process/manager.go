@@ -62,6 +62,7 @@ import (
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // Commands is what the manager asks of the command side;
@@ -964,13 +965,16 @@ func (m *Manager) follow(ctx context.Context) error {
 // applyBatch applies rec and whatever else the subscription already holds.
 func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, rec eventstore.RecordedEvent) error {
 	batch := eventstore.Drain(sub, rec, 1025)
+	ctx, span := tracing.Batch(ctx, "process_manager", uint64(batch[0].Position), uint64(batch[len(batch)-1].Position), len(batch))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range batch {
 		if err := m.apply(ctx, r); err != nil {
+			tracing.End(span, err)
 			return err
 		}
 	}
 	m.saveIfDue()
+	span.End()
 	return nil
 }

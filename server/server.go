@@ -15,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deps are what the HTTP surface needs.
@@ -46,6 +49,10 @@ type Deps struct {
 	// access line (0: none), besides every request answered with a server
 	// error; nil writes one for every request.
 	AccessLogEvery *uint32
+	// Tracing gives every request an OpenTelemetry server span, continuing
+	// the caller's trace (W3C traceparent), and puts its trace and span IDs
+	// in the request's log lines. Off, no tracing code runs per request.
+	Tracing bool
 }
 
 // New returns the server's handler.
@@ -85,7 +92,11 @@ func New(d Deps) http.Handler {
 	if d.AccessLogEvery != nil {
 		every = *d.AccessLogEvery
 	}
-	return withClientAddr(d.TrustedProxies, hlog.NewHandler(d.Logger)(withRequestID(withAccessLog(every, d.Registerer, mux))))
+	h := withClientAddr(d.TrustedProxies, hlog.NewHandler(d.Logger)(withRequestID(withAccessLog(every, d.Registerer, mux))))
+	if d.Tracing {
+		h = otelhttp.NewHandler(h, "http", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	}
+	return h
 }
 
 // withClientAddr sets a request's RemoteAddr to its client's address when
@@ -170,7 +181,11 @@ func withRequestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set(RequestIDHeader, id)
 		hlog.FromRequest(r).UpdateContext(func(c zerolog.Context) zerolog.Context {
-			return c.Str("request_id", id)
+			c = c.Str("request_id", id)
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				c = c.Str("trace_id", sc.TraceID().String()).Str("span_id", sc.SpanID().String())
+			}
+			return c
 		})
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
 	})
@@ -197,6 +212,13 @@ func withAccessLog(every uint32, reg prometheus.Registerer, next http.Handler) h
 		route := r.Pattern
 		if route == "" {
 			route = "none"
+		}
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			// The route is known once the mux chose it: name the
+			// server span after it (never after the path, whose IDs
+			// would make a name per document).
+			span.SetName(r.Method + " " + strings.TrimPrefix(route, r.Method+" "))
+			span.SetAttributes(attribute.String("http.route", route))
 		}
 		responses.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		l := hlog.FromRequest(r)

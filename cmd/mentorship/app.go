@@ -176,7 +176,7 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 
 // newAPI wires the command side, accounts, documents, email, the process
 // managers and the GraphQL endpoint over the store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels, reg prometheus.Registerer) (_ *api, err error) {
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels, reg prometheus.Registerer, traced bool) (_ *api, err error) {
 	a := &api{}
 	defer func() {
 		if err != nil {
@@ -273,6 +273,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,
 		Metrics:   graph.NewMetrics(reg, accounts.RateLimited()),
+		Tracing:   traced,
 		Limits: graph.Limits{
 			MaxDepth: cfg.QueryLimits.MaxDepth, MaxFields: cfg.QueryLimits.MaxFields,
 			MaxComplexity: cfg.QueryLimits.MaxComplexity, MaxDuration: cfg.QueryLimits.Timeout,

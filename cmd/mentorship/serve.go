@@ -17,10 +17,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/eventstore"
+	otelstore "github.com/mentorship/mentorship/eventstore/otel"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/server"
+	"github.com/mentorship/mentorship/tracing"
 )
+
+// traceExporter, when set, receives the server's spans in place of the
+// OTLP exporter; tests set it.
+var traceExporter sdktrace.SpanExporter
 
 // environ lists the process's environment variables, where serve looks
 // for misspelled settings.
@@ -50,6 +60,21 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		log.Warn().Str("variable", u.Name).Str("did_you_mean", u.DidYouMean).
 			Msgf("the environment variable %s matches no setting and is ignored; did you mean %s?", u.Name, u.DidYouMean)
 	}
+	// Tracing is on only when an OTLP endpoint is configured.
+	traces, err := tracing.Setup(ctx, env, tracing.Options{Exporter: traceExporter, Version: buildinfo.Read().Version})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := traces.Shutdown(flushCtx); err != nil {
+			log.Error().Err(err).Msg("exporting the last spans")
+		}
+	}()
+	if traces.Enabled() {
+		log.Info().Msg("tracing: exporting spans over OTLP")
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -58,12 +83,15 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	if err != nil {
 		return err
 	}
-	store := prom.Wrap(raw, reg)
+	var store eventstore.Store = prom.Wrap(raw, reg)
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error().Err(err).Msg("closing the event store")
 		}
 	}()
+	if traces.Enabled() {
+		store = otelstore.Wrap(store, cfg.Engine())
+	}
 	head, _ := store.Head(ctx)
 	log.Info().Str("engine", cfg.Engine()).Str("data_dir", cfg.DataDir).Uint64("head", uint64(head)).Dur("took", time.Since(opened)).Msg("event store open")
 
@@ -95,7 +123,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	api, err := newAPI(cfg, log, store, models, reg)
+	api, err := newAPI(cfg, log, store, models, reg, traces.Enabled())
 	if err != nil {
 		return err
 	}
@@ -145,6 +173,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Registerer:     reg,
 		TrustedProxies: cfg.TrustedProxies,
 		AccessLogEvery: &cfg.AccessLogEvery,
+		Tracing:        traces.Enabled(),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
