@@ -346,3 +346,9 @@ func (o *Outbox) ForMatch(matchID uuid.UUID) ([]Entry, error) {
 	})
 	return out, nil
 }
+
+// CopyFile writes a consistent copy of the outbox file, as of one read
+// transaction, to path, while the outbox stays in use: for backups.
+func (o *Outbox) CopyFile(path string) error {
+	return o.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
+}

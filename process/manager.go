@@ -978,3 +978,9 @@ func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, r
 	span.End()
 	return nil
 }
+
+// CopyFile writes a consistent copy of the manager's file, as of one read
+// transaction, to path, while the manager runs: for backups.
+func (m *Manager) CopyFile(path string) error {
+	return m.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
+}

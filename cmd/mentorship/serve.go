@@ -22,6 +22,7 @@ import (
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
 	otelstore "github.com/mentorship/mentorship/eventstore/otel"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/server"
@@ -145,6 +146,21 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			log.Error().Err(err).Msg("closing accounts, outbox and process managers")
 		}
 	}()
+	// A running server takes backups itself, through the data
+	// directory's control socket: only it can read the files it holds.
+	if embedded, ok := raw.(*bolt.Store); ok {
+		ctl, err := startControl(cfg.DataDir, func(ctx context.Context, dest string) (backupSummary, error) {
+			return writeBackup(ctx, embedded, cfg.DataDir, dest, api.copiers)
+		}, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := ctl.Close(); err != nil {
+				log.Error().Err(err).Msg("closing the control socket")
+			}
+		}()
+	}
 	handler := server.New(server.Deps{
 		Logger:      log,
 		GraphQL:     api.graphql,
