@@ -110,7 +110,7 @@ func (r *Resolver) waitSeen(ctx context.Context, pos eventstore.Position) {
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.Waiter.WaitFor(wait, pos); err != nil {
-		r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
+		logFor(ctx, r.Log).Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
 	}
 }
 
