@@ -12,7 +12,7 @@ FUZZTIME       ?= 60s
 FUZZTIME_SHORT ?= 3s
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check-generated check-format vet bench generate lint build up down fuzz soak
+.PHONY: help run test check-generated check-format vet bench generate lint build image up down fuzz soak
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +89,9 @@ lint: vet check-format ## Vet, format check and staticcheck.
 
 build: ## Build bin/mentorship.
 	$(GO) build -o bin/mentorship ./cmd/mentorship
+
+image: ## Build the container image mentorship:local from the Dockerfile.
+	docker build -t mentorship:local .
 
 up: ## Start KurrentDB, Redis and two API instances (docker-compose.yml).
 	docker compose up -d --build

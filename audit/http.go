@@ -127,9 +127,14 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 				return nil
 			},
 		})
-		logged := opts.Log.Info()
+		// The request's logger carries its request ID.
+		log := zerolog.Ctx(r.Context())
+		if log.GetLevel() == zerolog.Disabled {
+			log = &opts.Log
+		}
+		logged := log.Info()
 		if err != nil {
-			logged = opts.Log.Warn().Err(err)
+			logged = log.Warn().Err(err)
 		}
 		logged.Str("actor", actor.ID.String()).Str("role", string(actor.Role)).Bool("personal", personal).
 			Str("query", scopeOf(values)).Uint64("events", stats.Events).Uint64("head", uint64(stats.Head)).

@@ -100,7 +100,7 @@ func (s *Service) allowGuess(ctx context.Context, in signIn, now time.Time) erro
 	if errors.Is(err, errUnchanged) {
 		return nil
 	}
-	return wrapRate("check", err)
+	return s.limited(LimitSignIn, wrapRate("check", err))
 }
 
 // countFailure records a wrong password at now, or, when a count filled up while
@@ -124,7 +124,7 @@ func (s *Service) countFailure(ctx context.Context, in signIn, now time.Time) er
 		}
 		return nil
 	})
-	return wrapRate("count a failure", err)
+	return s.limited(LimitSignIn, wrapRate("count a failure", err))
 }
 
 // clearFailures records a correct password from in's address at now: the
@@ -148,7 +148,7 @@ func (s *Service) clearFailures(ctx context.Context, in signIn, now time.Time, p
 		return nil
 	})
 	if err != nil {
-		s.log.Error().Err(err).Msg("recording a successful sign-in in the rate states")
+		s.logger(ctx).Error().Err(err).Msg("recording a successful sign-in in the rate states")
 	}
 }
 

@@ -63,7 +63,7 @@ func (s *Service) verify(ctx context.Context, password, encoded string, known bo
 		return false, false, err
 	}
 	if bad != nil {
-		s.log.Error().Err(bad).Msg("verifying a stored password hash")
+		s.logger(ctx).Error().Err(bad).Msg("verifying a stored password hash")
 	}
 	return known && ok, stale, nil
 }

@@ -90,7 +90,7 @@ func (s *Service) SignUp(ctx context.Context, role domain.Role, name, email, pas
 	actor := domain.Actor{ID: cred.MemberID, Role: role}
 	token, sess, err := s.issue(fctx, cred, clientAddr)
 	if err != nil {
-		s.log.Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("starting the first session of a new account, which stands")
+		s.logger(ctx).Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("starting the first session of a new account, which stands")
 		return reg, "", Session{Actor: actor}, nil
 	}
 	s.clearFailures(fctx, s.signInFor(role, cred.EmailKey, clientAddr), s.clock.Now(), false)
@@ -129,7 +129,7 @@ func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error
 		return nil
 	}
 	l := &limiter{kind: "register", limits: Limits{PerAddress: s.opts.SignupsPerAddress}, store: s.store}
-	return l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}})
+	return s.limited(LimitSignUp, l.take(ctx, s.clock.Now(), []counter{{key: l.kind + "/address/" + digest(a), rate: s.opts.SignupsPerAddress}}))
 }
 
 // register creates the account and returns it with its active
@@ -141,7 +141,7 @@ func (s *Service) register(ctx context.Context, role domain.Role, name, email, p
 		return Registered{}, Credential{}, err
 	}
 	if err := s.takeRegistration(ctx, clientAddr); err != nil {
-		s.log.Warn().Err(err).Str("role", string(role)).Str("client_addr", clientAddr).Msg("registration refused")
+		s.logger(ctx).Warn().Err(err).Str("role", string(role)).Str("client_addr", clientAddr).Msg("registration refused")
 		return Registered{}, Credential{}, err
 	}
 	if err := CheckPassword("password", password); err != nil {
@@ -208,7 +208,7 @@ func (s *Service) register(ctx context.Context, role domain.Role, name, email, p
 		s.withdraw(fctx, role, key, attempt, false)
 		return Registered{}, Credential{}, fmt.Errorf("register: %w", err)
 	}
-	s.log.Info().Str("member_id", cred.MemberID.String()).Str("role", string(role)).Bool("operator", operator).Msg("account registered")
+	s.logger(ctx).Info().Str("member_id", cred.MemberID.String()).Str("role", string(role)).Bool("operator", operator).Msg("account registered")
 	return Registered{MemberID: cred.MemberID, Position: res.Position}, active, nil
 }
 
@@ -229,7 +229,7 @@ func (s *Service) withdraw(ctx context.Context, role domain.Role, key, attempt s
 		return &next, nil
 	})
 	if err != nil {
-		s.log.Error().Err(err).Str("role", string(role)).Msg("withdrawing the credentials of a failed registration")
+		s.logger(ctx).Error().Err(err).Str("role", string(role)).Msg("withdrawing the credentials of a failed registration")
 	}
 }
 

@@ -29,9 +29,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, role domain.Role, em
 	if err != nil {
 		return err
 	}
-	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
+	log := s.logger(ctx).With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
 	now, counters := s.clock.Now(), s.reset.counters(role, key, clientAddr)
-	if err := s.reset.take(ctx, now, counters); err != nil {
+	if err := s.limited(LimitPasswordReset, s.reset.take(ctx, now, counters)); err != nil {
 		log.Warn().Err(err).Msg("password reset request refused")
 		return err
 	}
@@ -71,10 +71,10 @@ var _ ResetMailer = (*notify.Resets)(nil)
 func (s *Service) deliverReset(ctx context.Context, role domain.Role, key string) {
 	cred, err := s.store.Credential(ctx, role, key)
 	if errors.Is(err, ErrNotFound) || (err == nil && cred.Status != StatusActive) {
-		s.log.Debug().Str("role", string(role)).Msg("password reset requested for no account; nothing sent")
+		s.logger(ctx).Debug().Str("role", string(role)).Msg("password reset requested for no account; nothing sent")
 		return
 	}
-	log := s.log.With().Str("member_id", cred.MemberID.String()).Logger()
+	log := s.logger(ctx).With().Str("member_id", cred.MemberID.String()).Logger()
 	if err != nil {
 		log.Error().Err(err).Msg("looking up the account of a password reset")
 		return
@@ -173,7 +173,7 @@ func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword
 	}
 	s.revoke(fctx, Revocation{Reason: RevokedPasswordReset, Member: cred.MemberID, Generation: cred.Generation})
 	s.clearFailures(fctx, s.signInFor(cred.Role, cred.EmailKey, clientAddr), s.clock.Now(), true)
-	s.log.Info().Str("member_id", cred.MemberID.String()).Msg("password reset; sessions revoked")
+	s.logger(ctx).Info().Str("member_id", cred.MemberID.String()).Msg("password reset; sessions revoked")
 	return domain.Actor{ID: cred.MemberID, Role: cred.Role}, nil
 }
 
@@ -182,7 +182,7 @@ func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword
 // member can ask for another link.
 func (s *Service) restoreReset(ctx context.Context, rec ResetRecord) {
 	if err := s.store.CreateReset(ctx, rec); err != nil {
-		s.log.Error().Err(err).Str("member_id", rec.MemberID.String()).Msg("putting back the token of a password reset that did not happen")
+		s.logger(ctx).Error().Err(err).Str("member_id", rec.MemberID.String()).Msg("putting back the token of a password reset that did not happen")
 	}
 }
 

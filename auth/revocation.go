@@ -100,7 +100,7 @@ func (s *Service) revoke(ctx context.Context, r Revocation) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
 	if err := s.opts.Revocations.Publish(ctx, r); err != nil {
-		s.log.Error().Err(err).Str("reason", string(r.Reason)).Msg("telling other instances about a revocation")
+		s.logger(ctx).Error().Err(err).Str("reason", string(r.Reason)).Msg("telling other instances about a revocation")
 	}
 }
 

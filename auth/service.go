@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/clock"
@@ -103,6 +104,7 @@ type Service struct {
 	touch     time.Duration
 	hub       *hub
 	sessions  *sessionCache
+	refusals  *prometheus.CounterVec
 	// unsubscribe ends the subscription to Options.Revocations; nil
 	// without one.
 	unsubscribe func()
@@ -171,6 +173,7 @@ func New(store Store, registrar Registrar, sender mail.Sender, clk clock.Clock, 
 		touch:     min(time.Minute, opts.IdleTimeout/10),
 		hub:       newHub(),
 		sessions:  newSessionCache(cacheTTL(opts.SessionCacheTTL)),
+		refusals:  newRefusals(),
 		jobs:      make(chan job, opts.ResetQueue),
 		stop:      make(chan struct{}),
 		stopped:   make(chan struct{}),

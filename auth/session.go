@@ -67,7 +67,7 @@ func (s *Service) Login(ctx context.Context, role domain.Role, email, password, 
 		return "", Session{}, invalidInput("role", "must be %s, %s, %s or %s", domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor)
 	}
 	key := emailKey(email)
-	log := s.log.With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
+	log := s.logger(ctx).With().Str("role", string(role)).Str("client_addr", clientAddr).Logger()
 	in := s.signInFor(role, key, clientAddr)
 	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		log.Warn().Err(err).Msg("sign-in refused")
@@ -128,7 +128,7 @@ func (s *Service) rehash(ctx context.Context, cred Credential, password string) 
 		})
 	}
 	if err != nil {
-		s.log.Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("rehashing a password with the current settings")
+		s.logger(ctx).Error().Err(err).Str("member_id", cred.MemberID.String()).Msg("rehashing a password with the current settings")
 	}
 }
 
@@ -185,7 +185,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 			return nil
 		})
 		if err != nil {
-			s.log.Error().Err(err).Str("session", rec.Hash.sessionID()).Msg("recording a session's use")
+			s.logger(ctx).Error().Err(err).Str("session", rec.Hash.sessionID()).Msg("recording a session's use")
 		} else {
 			rec.LastUsedAt, rec.IdleExpiresAt = now, minTime(now.Add(s.opts.IdleTimeout), rec.ExpiresAt)
 			s.sessions.used(hash, rec.LastUsedAt, rec.IdleExpiresAt)
@@ -261,7 +261,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return wrapInternal("logout", err)
 	}
 	s.revoke(fctx, Revocation{Reason: RevokedSignOut, Session: hash})
-	s.log.Info().Str("session", hash.sessionID()).Msg("signed out")
+	s.logger(ctx).Info().Str("session", hash.sessionID()).Msg("signed out")
 	return nil
 }
 
@@ -291,7 +291,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 	if err != nil {
 		return "", Session{}, wrapInternal("change password", err)
 	}
-	log := s.log.With().Str("member_id", cred.MemberID.String()).Logger()
+	log := s.logger(ctx).With().Str("member_id", cred.MemberID.String()).Logger()
 	in := s.signInFor(cred.Role, cred.EmailKey, clientAddr)
 	if err := s.allowGuess(ctx, in, s.clock.Now()); err != nil {
 		return "", Session{}, err

@@ -14,10 +14,13 @@ import (
 
 	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // ErrContention is returned when a command lost the race for its stream
@@ -195,8 +198,19 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 // revision it loaded; on a lost race it reloads and decides again. It
 // returns the position of the last appended event (Start when the decision
 // was empty).
-func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (eventstore.Position, error) {
+func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (pos eventstore.Position, err error) {
+	ctx, span := tracing.Tracer().Start(ctx, "command "+st.name, trace.WithAttributes(attribute.String("mentorship.stream", stream)))
+	defer func() {
+		if refusal := (*domain.Error)(nil); errors.As(err, &refusal) {
+			// A refusal by the program's rules is an answer, not a failure.
+			span.SetAttributes(attribute.String("mentorship.refused", string(refusal.Code)))
+			span.End()
+			return
+		}
+		tracing.End(span, err)
+	}()
 	for attempt := 0; ; attempt++ {
+		span.SetAttributes(attribute.Int("mentorship.attempts", attempt+1))
 		state, rev, exists, err := load(ctx, s, agg, stream)
 		if err != nil {
 			return 0, err

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
+
 	"github.com/mentorship/mentorship/domain"
 )
 
@@ -28,11 +30,14 @@ const (
 
 // Config holds every setting of the server.
 type Config struct {
-	Addr            string
-	DataDir         string
-	Env             string
-	LogLevel        string
-	LogFormat       string
+	Addr      string
+	DataDir   string
+	Env       string
+	LogLevel  string
+	LogFormat string
+	// AccessLogEvery makes one request in every AccessLogEvery write an
+	// access line; 0 writes none but those answered with a server error.
+	AccessLogEvery  uint32
 	MaxEventSize    int
 	ShutdownTimeout time.Duration
 	WriteWait       time.Duration
@@ -164,6 +169,12 @@ var Settings = []Setting{
 				return nil
 			}
 			return errors.New("want auto, console or json")
+		}},
+	{Flag: "access-log-every", Env: "MENTORSHIP_ACCESS_LOG_EVERY", Default: "1", Usage: "write the access line (at info) of one request in every N; 0 writes none, and a request answered with a server error always writes one",
+		set: func(c *Config, v string) error {
+			n, err := intBetween(v, 0, 1_000_000)
+			c.AccessLogEvery = uint32(n)
+			return err
 		}},
 	{Flag: "max-event-size", Env: "MENTORSHIP_MAX_EVENT_SIZE", Default: "1048576", Usage: "largest event the store accepts, in bytes",
 		set: func(c *Config, v string) (err error) {
@@ -409,4 +420,40 @@ func Parse(fs *flag.FlagSet, args []string, env func(string) string, flags ...st
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// Unknown is a MENTORSHIP_* environment variable that matches no
+// setting, and the setting's variable it is closest to.
+type Unknown struct {
+	Name       string
+	DidYouMean string
+}
+
+// UnknownVariables returns the MENTORSHIP_* variables of environ (as
+// os.Environ gives them) that match no setting nor one of extra, each with
+// the setting's variable closest in spelling, so that a misspelled setting
+// is reported instead of silently ignored. Variables starting with
+// MENTORSHIP_TEST_ belong to the tests.
+func UnknownVariables(environ []string, extra ...string) []Unknown {
+	known := make([]string, 0, len(Settings)+len(extra))
+	for _, s := range Settings {
+		known = append(known, s.Env)
+	}
+	known = append(known, extra...)
+	var out []Unknown
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "MENTORSHIP_") || strings.HasPrefix(name, "MENTORSHIP_TEST_") || slices.Contains(known, name) {
+			continue
+		}
+		u := Unknown{Name: name}
+		best := -1
+		for _, k := range known {
+			if d := levenshtein.ComputeDistance(name, k); best < 0 || d < best {
+				best, u.DidYouMean = d, k
+			}
+		}
+		out = append(out, u)
+	}
+	return out
 }

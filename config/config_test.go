@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"github.com/google/go-cmp/cmp"
+
 	"errors"
 	"flag"
 	"io"
@@ -166,5 +168,23 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := config.Load("serve", []string{"--trusted-proxies", "10.0.0.0/8,proxy.example.org"}, envOf(nil), io.Discard); err == nil {
 		t.Fatal("a host name was accepted")
+	}
+}
+
+// A MENTORSHIP_* variable that matches no setting is reported with the
+// setting it is closest to; settings, extras, the tests' own variables
+// and other programs' variables are not.
+func TestUnknownVariables(t *testing.T) {
+	got := config.UnknownVariables([]string{
+		"MENTORSHIP_DATA_DIRR=/srv", "MENTORSHIP_DATA_DIR=/srv", "MENTORSHIP_REDISURL=redis://x",
+		"MENTORSHIP_ACCEPT_SHORTER_LOG=true", "MENTORSHIP_TEST_REDIS_URL=redis://x", "PATH=/bin", "MENTORSHIP_SMTP_PASWORD",
+	}, "MENTORSHIP_ACCEPT_SHORTER_LOG")
+	want := []config.Unknown{
+		{Name: "MENTORSHIP_DATA_DIRR", DidYouMean: "MENTORSHIP_DATA_DIR"},
+		{Name: "MENTORSHIP_REDISURL", DidYouMean: "MENTORSHIP_REDIS_URL"},
+		{Name: "MENTORSHIP_SMTP_PASWORD", DidYouMean: "MENTORSHIP_SMTP_PASSWORD"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("unknown variables (-want +got):\n%s", diff)
 	}
 }

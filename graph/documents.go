@@ -86,7 +86,7 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	ue, uerr := userErrors(err)
 	if uerr == nil && len(ue) > 0 {
 		if err := r.Blobs.Discard(context.WithoutCancel(ctx), stored); err != nil {
-			r.Log.Warn().Err(err).Str("sha256", stored.SHA256).Msg("refused upload's bytes not deleted")
+			logFor(ctx, r.Log).Warn().Err(err).Str("sha256", stored.SHA256).Msg("refused upload's bytes not deleted")
 		}
 	} else {
 		// Recorded, or perhaps recorded: an error after the append was
@@ -252,7 +252,7 @@ func DocumentHandler(r *Resolver) http.Handler {
 		}
 		rc, err := r.Blobs.Open(req.Context(), d.SHA256)
 		if err != nil {
-			r.Log.Error().Err(err).Str("document", d.ID.String()).Msg("document bytes missing")
+			logFor(req.Context(), r.Log).Error().Err(err).Str("document", d.ID.String()).Msg("document bytes missing")
 			http.Error(w, "not found", http.StatusNotFound)
 			return
 		}

@@ -86,13 +86,13 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
 		case errors.Is(err, auth.ErrUnavailable):
-			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the accounts store cannot be reached")
+			logFor(ctx, log).Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the accounts store cannot be reached")
 			gerr.Message, gerr.Extensions["code"] = "signing up and in cannot be done now; try again", CodeUnavailable
 		case errors.Is(err, eventstore.ErrUnavailable):
-			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the store cannot save changes")
+			logFor(ctx, log).Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the store cannot save changes")
 			gerr.Message, gerr.Extensions["code"] = "the server cannot save changes now; try again", CodeUnavailable
 		case errors.Is(err, projections.ErrUnavailable):
-			log.Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
+			logFor(ctx, log).Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("read models unavailable")
 			gerr.Message, gerr.Extensions["code"] = "the read models are unavailable; try again", CodeUnavailable
 		case errors.Is(err, context.DeadlineExceeded):
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
@@ -108,7 +108,7 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Message = shortMessage(gerr.Message)
 				return gerr
 			}
-			log.Error().Err(err).Str("correlation_id", requestIDFrom(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
+			logFor(ctx, log).Error().Err(err).Str("correlation_id", requestIDFrom(ctx)).Str("path", gerr.Path.String()).Msg("internal error")
 			gerr.Message, gerr.Extensions["code"] = "internal error", CodeInternal
 		}
 		gerr.Message = shortMessage(gerr.Message)

@@ -48,6 +48,10 @@ type HandlerOptions struct {
 	// errors carry as extensions.correlationId and events as their
 	// correlation ID; nil keeps none.
 	RequestID func(context.Context) string
+	// Metrics, when set, counts and times the operations.
+	Metrics *Metrics
+	// Tracing gives each operation and root field an OpenTelemetry span.
+	Tracing bool
 }
 
 // NewHandler builds the GraphQL endpoint with only the transports the API
@@ -114,7 +118,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		if err, ok := v.(error); ok && errors.Is(err, projections.ErrUnavailable) {
 			return err
 		}
-		r.Log.Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
+		logFor(ctx, r.Log).Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
 		return &apiError{CodeInternal, "internal error"}
 	})
 	// Fresh batch loaders for every response, so that a subscription's
@@ -133,7 +137,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	if maxBody <= 0 {
 		maxBody = 1 << 20
 	}
-	return CORS(opts.OriginPatterns)(WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return CORS(opts.OriginPatterns)(observe(opts, srv.Use, WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The answer's media type follows the Accept header.
 		w.Header().Add("Vary", "Accept")
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
@@ -197,7 +201,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(cw, req)
-	})))))
+	}))))))
 }
 
 // writeTooLarge refuses a request body over limit bytes.

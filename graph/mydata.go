@@ -117,7 +117,7 @@ func MyDataHandler(r *Resolver) http.Handler {
 		}
 		doc, err := r.myData(req, a)
 		if err != nil {
-			r.Log.Warn().Err(err).Str("member_id", a.ID.String()).Msg("a member's data could not be gathered")
+			logFor(req.Context(), r.Log).Warn().Err(err).Str("member_id", a.ID.String()).Msg("a member's data could not be gathered")
 			WriteError(w, req, http.StatusServiceUnavailable, err)
 			return
 		}

@@ -112,14 +112,14 @@ func (r *Resolver) waitSeen(ctx context.Context, pos eventstore.Position) {
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.Waiter.WaitFor(wait, pos); err != nil {
-		r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
+		logFor(ctx, r.Log).Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
 	}
 }
 
 // notShown says in the response that the change saved at pos was not
 // shown by the read models when the answer was built.
 func (r *Resolver) notShown(ctx context.Context, pos eventstore.Position, err error) {
-	r.Log.Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
+	logFor(ctx, r.Log).Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a saved change was answered before the read models showed it")
 	if !graphql.HasOperationContext(ctx) {
 		return
 	}

@@ -877,7 +877,7 @@ func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Das
 		send := func() bool {
 			d, err := readSafely(func() projections.Dashboard { return r.Matches.Dashboard(r.program(), r.Clock.Now()) })
 			if err != nil {
-				r.Log.Warn().Err(err).Msg("dashboard subscription ended")
+				logFor(ctx, r.Log).Warn().Err(err).Msg("dashboard subscription ended")
 				return false
 			}
 			select {

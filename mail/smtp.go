@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 
@@ -165,6 +166,10 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // recipient for good, and another error (a relay that is down, busy or
 // refusing the sender for now) when a later try may succeed.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
+	return hideAddress(s.send(ctx, m), m.To)
+}
+
+func (s *SMTP) send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -194,4 +199,29 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("smtp: message %s: %w: %v", m.ID, ErrRejected, err)
 	}
 	return fmt.Errorf("smtp: message %s: %w", m.ID, err)
+}
+
+// addressHidden is an error whose message names the recipient's address
+// only as <recipient>: the relay's errors name it, and they reach the
+// logs, which carry member IDs, never personal data. Unwrap keeps the
+// original for errors.Is and errors.As.
+type addressHidden struct {
+	err  error
+	addr *regexp.Regexp
+}
+
+func (e addressHidden) Error() string { return e.addr.ReplaceAllString(e.err.Error(), "<recipient>") }
+
+func (e addressHidden) Unwrap() error { return e.err }
+
+// hideAddress hides to, and the address it holds, in err's message.
+func hideAddress(err error, to string) error {
+	if err == nil || strings.TrimSpace(to) == "" {
+		return err
+	}
+	names := []string{regexp.QuoteMeta(strings.TrimSpace(to))}
+	if a, perr := mail.ParseAddress(to); perr == nil && a.Address != "" {
+		names = append(names, regexp.QuoteMeta(a.Address))
+	}
+	return addressHidden{err: err, addr: regexp.MustCompile("(?i)" + strings.Join(names, "|"))}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	mailport "github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // Settings are what the emails say about the program.
@@ -138,6 +139,9 @@ type Notifier struct {
 	// failed holds why composing stopped for good: an event that does
 	// not decode, which the notifier never skips. Delivery goes on.
 	failed atomic.Pointer[error]
+	// position mirrors read.Pos for Position, which must not wait for a
+	// catch-up holding mu.
+	position atomic.Uint64
 }
 
 // Open opens the outbox in dir (the data directory) and returns a notifier
@@ -202,6 +206,12 @@ func (n *Notifier) Close() error {
 		_, err = n.outbox.Add(n.composed, nil)
 	}
 	return errors.Join(err, n.outbox.Close())
+}
+
+// Position is the global position of the last event the notifier
+// composed the emails of; 0 before its first catch-up. It never waits.
+func (n *Notifier) Position() eventstore.Position {
+	return eventstore.Position(n.position.Load())
 }
 
 // Healthy reports why the notifier stopped composing emails: an event
@@ -280,6 +290,7 @@ func (n *Notifier) load(ctx context.Context) error {
 		n.log.Warn().Err(err).Msg("saved directory not used; learning it from the whole log")
 	default:
 		n.composer, n.read, n.learnt, n.stateAt = c, cp, cp.Pos, cp.Pos
+		n.position.Store(uint64(cp.Pos))
 		n.log.Info().Int("members", len(c.members)).Int("matches", len(c.matches)).
 			Uint64("position", uint64(cp.Pos)).Dur("took", time.Since(started)).Msg("directory restored")
 	}
@@ -315,7 +326,11 @@ func (n *Notifier) saveState() error {
 // so the batch can be applied again. An event that does not decode ends
 // the batch before it and makes apply fail: skipping it would silently
 // drop its emails, and learning past it would leave the directory wrong.
-func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
+func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
+	if len(recs) > 0 {
+		_, span := tracing.Batch(context.Background(), "notifier", uint64(recs[0].Position), uint64(recs[len(recs)-1].Position), len(recs))
+		defer func() { tracing.End(span, err) }()
+	}
 	var entries []Entry
 	var bad error
 	now := n.clock.Now()
@@ -357,6 +372,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) error {
 	}
 	if last > n.read.Pos {
 		n.read = statecodec.CheckpointOf(recs[len(recs)-1])
+		n.position.Store(uint64(n.read.Pos))
 	}
 	n.composed = max(n.composed, last)
 	return bad

@@ -94,7 +94,8 @@ var (
 // event again (after a restart, a replay or a rebuilt read model) adds
 // nothing. It is safe for concurrent use.
 type Outbox struct {
-	db *bbolt.DB
+	db     *bbolt.DB
+	counts outboxCounts
 }
 
 // OpenOutbox opens (creating when missing) the outbox file in dir. Another
@@ -257,7 +258,9 @@ func (o *Outbox) NextAttempt() (time.Time, bool, error) {
 // key. An entry that is already final is left alone.
 func (o *Outbox) settle(id string, change func(*Entry)) (Entry, error) {
 	var out Entry
+	settled := false
 	err := o.db.Update(func(tx *bbolt.Tx) error {
+		settled = false
 		e, ok, err := get(tx, id)
 		if err != nil {
 			return err
@@ -274,6 +277,7 @@ func (o *Outbox) settle(id string, change func(*Entry)) (Entry, error) {
 		}
 		change(&e)
 		if e.Status == StatusSent || e.Status == StatusFailed {
+			settled = true
 			e.Text, e.HTML, e.NextAttemptAt = "", "", time.Time{}
 		}
 		out = e
@@ -281,6 +285,14 @@ func (o *Outbox) settle(id string, change func(*Entry)) (Entry, error) {
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("outbox: %w", err)
+	}
+	if settled {
+		switch out.Status {
+		case StatusSent:
+			o.counts.sent.Add(1)
+		case StatusFailed:
+			o.counts.failed.Add(1)
+		}
 	}
 	return out, nil
 }
@@ -333,4 +345,10 @@ func (o *Outbox) ForMatch(matchID uuid.UUID) ([]Entry, error) {
 		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+// CopyFile writes a consistent copy of the outbox file, as of one read
+// transaction, to path, while the outbox stays in use: for backups.
+func (o *Outbox) CopyFile(path string) error {
+	return o.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
 }

@@ -62,6 +62,7 @@ import (
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // Commands is what the manager asks of the command side;
@@ -312,6 +313,9 @@ type Manager struct {
 	// failed is the *PoisonError the manager stopped on. It is read
 	// without mu, so that /readyz never waits for a slow step.
 	failed atomic.Pointer[error]
+	// position mirrors read.Pos for Position, which must not wait for a
+	// step holding mu.
+	position atomic.Uint64
 }
 
 var keySettled = []byte("settled")
@@ -447,6 +451,12 @@ func (m *Manager) slot(matchID, memberID uuid.UUID, state domain.SlotState, crea
 		mt = m.get(matchID)
 	}
 	mt.setSlot(memberID, state)
+}
+
+// Position is the global position of the last event the manager applied;
+// 0 before its first catch-up. It never waits.
+func (m *Manager) Position() eventstore.Position {
+	return eventstore.Position(m.position.Load())
 }
 
 // Healthy reports the event the manager stopped on, or nil while it runs.
@@ -595,6 +605,7 @@ func (m *Manager) close(id, mentee, mentor uuid.UUID, status domain.MatchStatus,
 // follow-up waits.
 func (m *Manager) advance(rec eventstore.RecordedEvent) {
 	m.read = statecodec.CheckpointOf(rec)
+	m.position.Store(uint64(rec.Position))
 	if len(m.followUp) == 0 {
 		m.settled = max(m.settled, rec.Position)
 	}
@@ -954,13 +965,22 @@ func (m *Manager) follow(ctx context.Context) error {
 // applyBatch applies rec and whatever else the subscription already holds.
 func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, rec eventstore.RecordedEvent) error {
 	batch := eventstore.Drain(sub, rec, 1025)
+	ctx, span := tracing.Batch(ctx, "process_manager", uint64(batch[0].Position), uint64(batch[len(batch)-1].Position), len(batch))
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range batch {
 		if err := m.apply(ctx, r); err != nil {
+			tracing.End(span, err)
 			return err
 		}
 	}
 	m.saveIfDue()
+	span.End()
 	return nil
+}
+
+// CopyFile writes a consistent copy of the manager's file, as of one read
+// transaction, to path, while the manager runs: for backups.
+func (m *Manager) CopyFile(path string) error {
+	return m.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
 }

@@ -122,6 +122,7 @@ func (m *Manager) load(ctx context.Context) error {
 // some of its follow-ups after it was saved: those are done.
 func (m *Manager) restore(st savedState) {
 	m.matches, m.read, m.stateAt = st.matches, st.at, st.at.Pos
+	m.position.Store(uint64(st.at.Pos))
 	for _, f := range st.followUps {
 		if f.position > m.settled {
 			m.followUp = append(m.followUp, f)

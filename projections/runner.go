@@ -20,6 +20,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/tracing"
 )
 
 // Event is a stored event decoded once for every projection.
@@ -434,6 +435,8 @@ func (r *Runner) apply(batch []Event) {
 	if len(batch) == 0 {
 		return
 	}
+	_, span := tracing.Batch(context.Background(), "read_models", uint64(batch[0].Position), uint64(batch[len(batch)-1].Position), len(batch))
+	defer span.End()
 	for _, p := range r.projs {
 		r.applyTo(p, batch)
 	}

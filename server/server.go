@@ -3,11 +3,10 @@
 package server
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deps are what the HTTP surface needs.
@@ -45,6 +48,16 @@ type Deps struct {
 	// limits and logs see clients rather than the proxy. Empty trusts no
 	// header: the peer is the client.
 	TrustedProxies []netip.Prefix
+	// Registerer, when set, receives the HTTP metrics.
+	Registerer prometheus.Registerer
+	// AccessLogEvery makes one request in every AccessLogEvery write an
+	// access line (0: none), besides every request answered with a server
+	// error; nil writes one for every request.
+	AccessLogEvery *uint32
+	// Tracing gives every request an OpenTelemetry server span, continuing
+	// the caller's trace (W3C traceparent), and puts its trace and span IDs
+	// in the request's log lines. Off, no tracing code runs per request.
+	Tracing bool
 }
 
 // New returns the server's handler.
@@ -87,7 +100,15 @@ func New(d Deps) http.Handler {
 		mux.Handle("GET /{$}", d.Playground)
 		mux.Handle("GET /assets/", d.Playground)
 	}
-	return withClientAddr(d.TrustedProxies, withRequestLog(d.Logger, mux))
+	every := uint32(1)
+	if d.AccessLogEvery != nil {
+		every = *d.AccessLogEvery
+	}
+	h := withClientAddr(d.TrustedProxies, hlog.NewHandler(d.Logger)(withRequestID(withAccessLog(every, d.Registerer, mux))))
+	if d.Tracing {
+		h = otelhttp.NewHandler(h, "http", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	}
+	return h
 }
 
 // withClientAddr sets a request's RemoteAddr to its client's address when
@@ -158,57 +179,95 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// withRequestLog gives every request an ID (the caller's, when it is
-// valid), a logger carrying it, and an access log line.
-func withRequestLog(log zerolog.Logger, next http.Handler) http.Handler {
+// withRequestID gives every request an ID, the caller's when it is valid
+// and a fresh UUID otherwise, and adds it to the request's logger, which
+// hlog.NewHandler put in its context. hlog's own RequestIDHandler is not
+// used because its IDs are xids of its choosing: the caller's ID, which a
+// client sends to find its request's events by their correlation ID,
+// would be lost.
+func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
 		if !validRequestID(id) {
 			id = uuid.NewString()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		l := log.With().Str("request_id", id).Logger()
-		ctx := context.WithValue(l.WithContext(r.Context()), ctxKey{}, id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		l.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
-			Dur("took", time.Since(start)).Msg("request")
+		hlog.FromRequest(r).UpdateContext(func(c zerolog.Context) zerolog.Context {
+			c = c.Str("request_id", id)
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				c = c.Str("trace_id", sc.TraceID().String()).Str("span_id", sc.SpanID().String())
+			}
+			return c
+		})
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
 	})
 }
 
-// statusRecorder keeps the status a response was sent with: the first
-// final one, as the client sees it.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	sent   bool
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.sent && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		s.status, s.sent = code, true
+// withAccessLog writes one access line per request at info, through the
+// request's logger, for one request in every (every 0 writes none) and
+// for every request answered with a server error; and counts responses
+// by route and status.
+func withAccessLog(every uint32, reg prometheus.Registerer, next http.Handler) http.Handler {
+	responses := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mentorship_http_responses_total",
+		Help: "HTTP responses by route (the pattern that served the request; none for an unknown path) and status code.",
+	}, []string{"route", "code"})
+	if reg != nil {
+		reg.MustRegister(responses)
 	}
-	s.ResponseWriter.WriteHeader(code)
+	sampler := &zerolog.BasicSampler{N: every}
+	access := hlog.AccessHandler(func(r *http.Request, status, size int, took time.Duration) {
+		if status == 0 {
+			// The handler wrote nothing: net/http answered 200.
+			status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "none"
+		}
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			// The route is known once the mux chose it: name the
+			// server span after it (never after the path, whose IDs
+			// would make a name per document).
+			span.SetName(r.Method + " " + strings.TrimPrefix(route, r.Method+" "))
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		responses.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		l := hlog.FromRequest(r)
+		if status < http.StatusInternalServerError {
+			if every == 0 {
+				return
+			}
+			sampled := l.Sample(sampler)
+			l = &sampled
+		}
+		l.Info().Str("method", r.Method).Str("path", r.URL.Path).Str("route", route).Int("status", status).
+			Int("bytes", size).Dur("took", took).Msg("request")
+	})
+	// Informational answers (such as 103 Early Hints) go past the access
+	// recorder, which keeps the first status it sees as the final one.
+	return access(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(informational{w}, r)
+	}))
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.sent = true
-	return s.ResponseWriter.Write(b)
+// informational sends 1xx statuses other than 101 Switching Protocols
+// straight to the connection, so that the status the access line records
+// is the final one.
+type informational struct {
+	http.ResponseWriter
+}
+
+func (i informational) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if u, ok := i.ResponseWriter.(interface{ Unwrap() http.ResponseWriter }); ok {
+			u.Unwrap().WriteHeader(code)
+			return
+		}
+	}
+	i.ResponseWriter.WriteHeader(code)
 }
 
 // Unwrap lets http.ResponseController reach the connection, which WebSocket
 // upgrades and SSE flushing need.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// Flush passes flushes through for SSE.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Hijack passes WebSocket upgrades through.
-func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(s.ResponseWriter).Hijack()
-}
+func (i informational) Unwrap() http.ResponseWriter { return i.ResponseWriter }

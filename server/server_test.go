@@ -121,8 +121,8 @@ func TestRequestIDs(t *testing.T) {
 	}
 }
 
-// Every request gets one access log line, at debug level, with its method,
-// path, status, duration and request ID.
+// Every request gets one access log line, at info level, with its method,
+// path, route, status, duration and request ID.
 func TestAccessLog(t *testing.T) {
 	cases := []struct {
 		name, method, path string
@@ -157,7 +157,7 @@ func TestAccessLog(t *testing.T) {
 			if access == nil {
 				t.Fatalf("no access line: %s", log.String())
 			}
-			want := map[string]any{"level": "debug", "method": tc.method, "path": tc.path, "status": float64(tc.status), "request_id": "req-1"}
+			want := map[string]any{"level": "info", "method": tc.method, "path": tc.path, "status": float64(tc.status), "request_id": "req-1"}
 			for k, v := range want {
 				if access[k] != v {
 					t.Errorf("%s = %v, want %v (line %v)", k, access[k], v, access)
@@ -171,12 +171,67 @@ func TestAccessLog(t *testing.T) {
 			}
 		})
 	}
-	// The access line is debug: an info logger writes none.
-	var log bytes.Buffer
-	h := server.New(server.Deps{Logger: zerolog.New(&log).Level(zerolog.InfoLevel), GraphQL: echo, Ready: func(context.Context) error { return nil }, Gatherer: prometheus.NewRegistry()})
+}
+
+// AccessLogEvery samples the access lines: one request in N is written,
+// none with 0, and a request answered with a server error always is.
+func TestAccessLogSampling(t *testing.T) {
+	failing := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	for _, tc := range []struct {
+		every     uint32
+		ok, fails int
+		want      int
+	}{
+		{0, 10, 0, 0},
+		{0, 10, 3, 3},
+		{1, 10, 0, 10},
+		{5, 10, 0, 2},
+		{5, 10, 2, 4},
+	} {
+		var log bytes.Buffer
+		every := tc.every
+		h := server.New(server.Deps{
+			Logger: zerolog.New(&log).Level(zerolog.InfoLevel), GraphQL: failing, AccessLogEvery: &every,
+			Ready: func(context.Context) error { return nil }, Gatherer: prometheus.NewRegistry(),
+		})
+		for range tc.ok {
+			serve(h, http.MethodGet, "/livez", "")
+		}
+		for range tc.fails {
+			serve(h, http.MethodPost, "/graphql", "")
+		}
+		lines := logLines(t, &log)
+		if len(lines) != tc.want {
+			t.Errorf("every %d, %d ok and %d failing: %d access lines, want %d: %s", tc.every, tc.ok, tc.fails, len(lines), tc.want, log.String())
+		}
+		for _, l := range lines {
+			if l["level"] != "info" || l["message"] != "request" {
+				t.Errorf("line %v: want an info access line", l)
+			}
+		}
+	}
+}
+
+// The responses are counted by route pattern and status.
+func TestResponsesAreCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := server.New(server.Deps{
+		Logger: zerolog.Nop(), GraphQL: echo, Registerer: reg,
+		Ready: func(context.Context) error { return nil }, Gatherer: reg,
+	})
+	serve(h, http.MethodPost, "/graphql", "")
+	serve(h, http.MethodPost, "/graphql", "")
 	serve(h, http.MethodGet, "/livez", "")
-	if log.Len() != 0 {
-		t.Fatalf("an info logger wrote: %s", log.String())
+	serve(h, http.MethodGet, "/nowhere", "")
+	rec := serve(h, http.MethodGet, "/metrics", "")
+	for _, want := range []string{
+		`mentorship_http_responses_total{code="202",route="/graphql"} 2`,
+		`mentorship_http_responses_total{code="200",route="GET /livez"} 1`,
+		`mentorship_http_responses_total{code="404",route="none"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, rec.Body.String())
+		}
 	}
 }
 

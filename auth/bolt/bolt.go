@@ -337,3 +337,9 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 	}
 	return b.Put(key, data)
 }
+
+// CopyFile writes a consistent copy of auth.db, as of one read
+// transaction, to path, while the store stays in use: for backups.
+func (s *Store) CopyFile(path string) error {
+	return s.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
+}

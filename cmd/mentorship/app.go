@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
@@ -47,6 +48,9 @@ type api struct {
 	// learn), for /readyz; nil while it runs.
 	health  []func() error
 	closers []func() error
+	// copiers write consistent copies of the data directory's files that
+	// this process holds open, by file name, for backups.
+	copiers map[string]func(path string) error
 }
 
 // Close stops the accounts service, the outbox and the process managers and
@@ -109,7 +113,7 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 	if err != nil {
 		return nil, nil, err
 	}
-	return newAccountsSending(cfg, log, clk, commands, sender, nil)
+	return newAccountsSending(cfg, log, clk, commands, sender, nil, nil)
 }
 
 // newAccountsSending opens the accounts service, sending its emails
@@ -119,7 +123,8 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 // shared, when not nil, is the server's Redis client, which the caller
 // closes; without it a client of its own is opened when Redis is
 // configured.
-func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient) (_ *auth.Service, _ []func() error, err error) {
+// copiers, when not nil, receives the copier of auth.db for backups.
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient, copiers map[string]func(string) error) (_ *auth.Service, _ []func() error, err error) {
 	// closers are what is open so far, closed newest first on a failure.
 	var closers []func() error
 	defer func() {
@@ -138,6 +143,9 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 			return nil, nil, err
 		}
 		store, closers = bs, append(closers, bs.Close)
+		if copiers != nil {
+			copiers[authbolt.FileName] = bs.CopyFile
+		}
 	} else {
 		client := shared
 		if client == nil {
@@ -176,8 +184,8 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 
 // newAPI wires the command side, accounts, documents, email, the process
 // managers and the GraphQL endpoint over the store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels) (_ *api, err error) {
-	a := &api{}
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels, reg prometheus.Registerer, traced bool) (_ *api, err error) {
+	a := &api{copiers: map[string]func(string) error{}}
 	defer func() {
 		if err != nil {
 			_ = a.Close()
@@ -197,12 +205,13 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	if err != nil {
 		return nil, err
 	}
-	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender, models.redis)
+	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender, models.redis, a.copiers)
 	if err != nil {
 		return nil, err
 	}
 	a.accounts = accounts
 	a.closers = append(a.closers, closers...)
+	reg.MustRegister(accounts.RateLimited())
 
 	blobURL := cfg.BlobURL
 	if blobURL == "" {
@@ -238,6 +247,11 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		}
 		a.closers = append(a.closers, manager.Close)
 		a.background = append(a.background, notifier.Run, manager.Run, collectBlobs(store, blobs, log))
+		notifier.Register(reg)
+		registerFollower(reg, "notifier", store, notifier.Position, notifier.Healthy)
+		registerFollower(reg, "process_manager", store, manager.Position, manager.Healthy)
+		a.copiers[notify.FileName] = outbox.CopyFile
+		a.copiers[process.FileName] = manager.CopyFile
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
@@ -272,6 +286,8 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	a.graphql = graph.NewHandler(resolver, graph.HandlerOptions{
 		Production: cfg.Production(), OriginPatterns: cfg.AllowedOrigins, Auth: authn, ReadOnly: cfg.ReadOnly,
 		RequestID: server.RequestID,
+		Metrics:   graph.NewMetrics(reg, accounts.RateLimited()),
+		Tracing:   traced,
 		Limits: graph.Limits{
 			MaxDepth: cfg.QueryLimits.MaxDepth, MaxFields: cfg.QueryLimits.MaxFields,
 			MaxComplexity: cfg.QueryLimits.MaxComplexity, MaxDuration: cfg.QueryLimits.Timeout,

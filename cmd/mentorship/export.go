@@ -76,7 +76,7 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 		Personal: personal,
 		Progress: func(done, total eventstore.Position) {
 			if bar == nil {
-				bar = newProgress(stderr, uint64(total))
+				bar = newProgress(stderr, "export", uint64(total))
 			}
 			bar.set(uint64(done))
 		},

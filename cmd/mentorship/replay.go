@@ -64,7 +64,7 @@ func replay(ctx context.Context, args []string, env func(string) string, _ io.Re
 		return err
 	}
 	members, matches, reports := projections.NewMembers(), projections.NewMatches(), projections.NewReports(cfg.Program.Location)
-	bar := newProgress(stderr, uint64(head))
+	bar := newProgress(stderr, "replay", uint64(head))
 	started := time.Now()
 	n, err := projections.Rebuild(ctx, source, 0, func(p eventstore.Position) { bar.set(uint64(p)) }, members, matches, reports)
 	bar.done()
@@ -190,35 +190,3 @@ func copyFile(from, to string) error {
 	}
 	return dst.Close()
 }
-
-// progress draws a one-line progress bar on a terminal-like writer.
-type progress struct {
-	w     io.Writer
-	total uint64
-	last  time.Time
-}
-
-func newProgress(w io.Writer, total uint64) *progress { return &progress{w: w, total: total} }
-
-func (p *progress) set(n uint64) {
-	if time.Since(p.last) < 100*time.Millisecond && n < p.total {
-		return
-	}
-	p.last = time.Now()
-	pct := 100.0
-	if p.total > 0 {
-		pct = 100 * float64(min(n, p.total)) / float64(p.total)
-	}
-	const width = 30
-	filled := int(pct / 100 * width)
-	bar := make([]byte, width)
-	for i := range bar {
-		bar[i] = ' '
-		if i < filled {
-			bar[i] = '='
-		}
-	}
-	fmt.Fprintf(p.w, "\r[%s] %5.1f%% %d/%d", bar, pct, n, p.total)
-}
-
-func (p *progress) done() { fmt.Fprintln(p.w) }

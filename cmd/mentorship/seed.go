@@ -81,7 +81,7 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 
 	if bulk {
 		started := time.Now()
-		bar := newProgress(stderr, uint64(max(*events, 1)))
+		bar := newProgress(stderr, "seed", uint64(max(*events, 1)))
 		stats, err := seed.Generate(ctx, store, program, seed.Options{
 			Mentors: *mentors, Mentees: *mentees, Events: *events, Seed: *seedValue, Days: *days,
 			End: end, Workers: *workers,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -16,11 +17,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/dashboard"
+	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/bolt"
+	otelstore "github.com/mentorship/mentorship/eventstore/otel"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/server"
+	"github.com/mentorship/mentorship/tracing"
 )
+
+// traceExporter, when set, receives the server's spans in place of the
+// OTLP exporter; tests set it.
+var traceExporter sdktrace.SpanExporter
+
+// environ lists the process's environment variables, where serve looks
+// for misspelled settings.
+var environ = os.Environ
 
 // serve runs the API server until ctx is cancelled, then shuts down
 // gracefully: it stops accepting, closes WebSockets, waits for requests in
@@ -42,6 +58,25 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	for _, u := range config.UnknownVariables(environ(), acceptEnv) {
+		log.Warn().Str("variable", u.Name).Str("did_you_mean", u.DidYouMean).
+			Msgf("the environment variable %s matches no setting and is ignored; did you mean %s?", u.Name, u.DidYouMean)
+	}
+	// Tracing is on only when an OTLP endpoint is configured.
+	traces, err := tracing.Setup(ctx, env, tracing.Options{Exporter: traceExporter, Version: buildinfo.Read().Version})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := traces.Shutdown(flushCtx); err != nil {
+			log.Error().Err(err).Msg("exporting the last spans")
+		}
+	}()
+	if traces.Enabled() {
+		log.Info().Msg("tracing: exporting spans over OTLP")
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -50,12 +85,15 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	if err != nil {
 		return err
 	}
-	store := prom.Wrap(raw, reg)
+	var store eventstore.Store = prom.Wrap(raw, reg)
 	defer func() {
 		if err := store.Close(); err != nil {
 			log.Error().Err(err).Msg("closing the event store")
 		}
 	}()
+	if traces.Enabled() {
+		store = otelstore.Wrap(store, cfg.Engine())
+	}
 	head, _ := store.Head(ctx)
 	log.Info().Str("engine", cfg.Engine()).Str("data_dir", cfg.DataDir).Uint64("head", uint64(head)).Dur("took", time.Since(opened)).Msg("event store open")
 
@@ -70,6 +108,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Name: "mentorship_live_subscriptions", Help: "Open subscriptions to match changes on this instance.",
 	}, func() float64 { return float64(models.hub.Subscribers()) }))
 	runner := models.follower
+	registerFollower(reg, "read_models", store, runner.Reached, runner.Healthy)
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- models.run(runCtx) }()
@@ -86,7 +125,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	api, err := newAPI(cfg, log, store, models)
+	api, err := newAPI(cfg, log, store, models, reg, traces.Enabled())
 	if err != nil {
 		return err
 	}
@@ -108,6 +147,21 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			log.Error().Err(err).Msg("closing accounts, outbox and process managers")
 		}
 	}()
+	// A running server takes backups itself, through the data
+	// directory's control socket: only it can read the files it holds.
+	if embedded, ok := raw.(*bolt.Store); ok {
+		ctl, err := startControl(cfg.DataDir, func(ctx context.Context, dest string) (backupSummary, error) {
+			return writeBackup(ctx, embedded, cfg.DataDir, dest, api.copiers)
+		}, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := ctl.Close(); err != nil {
+				log.Error().Err(err).Msg("closing the control socket")
+			}
+		}()
+	}
 	handler := server.New(server.Deps{
 		Logger:        log,
 		GraphQL:       api.graphql,
@@ -135,7 +189,10 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			return nil
 		},
 		Gatherer:       reg,
+		Registerer:     reg,
 		TrustedProxies: cfg.TrustedProxies,
+		AccessLogEvery: &cfg.AccessLogEvery,
+		Tracing:        traces.Enabled(),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -78,7 +78,7 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 	var bar *progress
 	rep, err := store.Verify(ctx, func(done, total eventstore.Position) {
 		if bar == nil {
-			bar = newProgress(stderr, uint64(total))
+			bar = newProgress(stderr, "verify", uint64(total))
 		}
 		bar.set(uint64(done))
 	})
