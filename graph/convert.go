@@ -99,7 +99,15 @@ func matchModel(v *projections.MatchView) *model.Match {
 		MatchID:             v.ID,
 		MenteeID:            v.MenteeID,
 		MentorID:            v.MentorID,
+		EndAsk:              endAskModel(v.EndAsk),
 	}
+}
+
+func endAskModel(a *projections.EndAsk) *model.EndAsk {
+	if a == nil {
+		return nil
+	}
+	return &model.EndAsk{By: a.By, Reason: a.Reason, Note: strPtr(a.Note), At: a.At}
 }
 
 // matchAsOfModel shows a match's state computed from its history.

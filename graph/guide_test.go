@@ -385,3 +385,49 @@ func TestMatchEventsCarryTheMatchAsNewAsTheChange(t *testing.T) {
 		}
 	}
 }
+
+// "Ending early goes through staff, with a reason": a partner asks, the
+// request waits in the staff queue with its reason and note, and staff end
+// the match naming the partner who asked.
+func TestGuideEndingEarlyGoesThroughStaff(t *testing.T) {
+	e := newEnv(t)
+	mentee, _, menteeTok, mentorTok, matchID := newActiveMatch(t, e)
+	_, staffTok := e.user(domain.RoleStaff, "Sam Staff")
+	_, auditorTok := e.user(domain.RoleAuditor, "Ada Auditor")
+	_, otherTok := e.user(domain.RoleMentee, "Other Mentee")
+	const ask = `mutation($in: RequestMatchEndInput!) { requestMatchEnd(input: $in) { match { id status endRequest { reason note requestedBy { name } } } userErrors { code field } } }`
+	in := func(reason string) map[string]any {
+		return map[string]any{"in": map[string]any{"matchId": matchID, "reason": reason, "note": "We are not a good fit."}}
+	}
+	for tok, code := range map[string]string{otherTok: "NOT_A_PARTNER"} {
+		if r := e.do(tok, ask, in("GRACEFUL_EXIT")); r.str("requestMatchEnd", "userErrors", 0, "code") != code {
+			t.Fatalf("%s: %s", code, r.raw)
+		}
+	}
+	if r := e.do(staffTok, ask, in("GRACEFUL_EXIT")); r.code() != "FORBIDDEN" {
+		t.Fatalf("staff: %s", r.raw)
+	}
+	if r := e.do(menteeTok, ask, in("BORED")); r.str("requestMatchEnd", "userErrors", 0, "field") != "reason" {
+		t.Fatalf("a reason not in the program: %s", r.raw)
+	}
+	r := e.ok(menteeTok, ask, in("GRACEFUL_EXIT"))
+	if r.str("requestMatchEnd", "match", "endRequest", "reason") != "GRACEFUL_EXIT" || r.str("requestMatchEnd", "match", "endRequest", "requestedBy", "name") != "Mia Mentee" {
+		t.Fatalf("the request: %s", r.raw)
+	}
+	if r := e.do(mentorTok, ask, in("MOVED")); r.str("requestMatchEnd", "userErrors", 0, "code") != "END_ALREADY_REQUESTED" {
+		t.Fatalf("a second request: %s", r.raw)
+	}
+	const queue = `{ staffQueue { endRequests { id endRequest { reason note } } } }`
+	r = e.ok(staffTok, queue, nil)
+	if r.str("staffQueue", "endRequests", 0, "id") != matchID || r.str("staffQueue", "endRequests", 0, "endRequest", "note") != "We are not a good fit." {
+		t.Fatalf("the queue: %s", r.raw)
+	}
+	if r := e.ok(auditorTok, `query($id: ID!) { match(id: $id) { endRequest { reason note } } }`, map[string]any{"id": matchID}); r.get("match", "endRequest", "note") != nil || r.str("match", "endRequest", "reason") != "GRACEFUL_EXIT" {
+		t.Fatalf("an auditor: %s", r.raw)
+	}
+	e.ok(staffTok, `mutation($in: EndMatchInput!) { endMatch(input: $in) { match { status endRequest { reason } } } }`,
+		map[string]any{"in": map[string]any{"matchId": matchID, "reason": "GRACEFUL_EXIT", "requestedBy": gid(model.KindMember, mentee.ID), "note": "As asked."}})
+	if r := e.ok(staffTok, queue, nil); len(r.get("staffQueue", "endRequests").([]any)) != 0 {
+		t.Fatalf("the queue after the end: %s", r.raw)
+	}
+}

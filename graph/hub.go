@@ -170,6 +170,8 @@ func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
 	case domain.NudgeRequested:
 		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
+	case domain.MatchEndRequested:
+		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
 	case domain.MentorNudged:
 		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
 	case domain.ResponseWindowElapsed:

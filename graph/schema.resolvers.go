@@ -119,6 +119,19 @@ func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*mod
 	return out, nil
 }
 
+// EndRequest is the resolver for the endRequest field.
+func (r *matchResolver) EndRequest(ctx context.Context, obj *model.Match) (*model.MatchEndRequest, error) {
+	ask := obj.EndAsk
+	if ask == nil {
+		return nil, nil
+	}
+	by, err := r.partyOf(ctx, ask.By)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MatchEndRequest{RequestedBy: by, Reason: ask.Reason, Note: ask.Note, RequestedAt: ask.At}, nil
+}
+
 // Emails is the resolver for the emails field.
 func (r *matchResolver) Emails(ctx context.Context, obj *model.Match) ([]*model.Email, error) {
 	a, _ := ActorFrom(ctx)
@@ -363,6 +376,16 @@ func (r *mutationResolver) NudgeMentor(ctx context.Context, input model.NudgeMen
 		return nil, err
 	}
 	res, err := r.Commands.NudgeMentor(ctx, request(ctx, a, input.ClientMutationID), id, deref(input.Note))
+	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// RequestMatchEnd is the resolver for the requestMatchEnd field.
+func (r *mutationResolver) RequestMatchEnd(ctx context.Context, input model.RequestMatchEndInput) (*model.MatchPayload, error) {
+	a, id, err := r.matchInput(ctx, input.MatchID, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.RequestMatchEnd(ctx, request(ctx, a, input.ClientMutationID), id, input.Reason, deref(input.Note))
 	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
 }
 
@@ -741,7 +764,7 @@ func (r *queryResolver) StaffQueue(ctx context.Context, pendingOlderThanDays *in
 		}
 		return out
 	}
-	return &model.StaffQueue{ID: "staffQueue:" + strconv.Itoa(days), PendingOlderThan: conv(q.PendingOlderThan), NudgeRequests: conv(q.NudgeRequests), NoFirstSession: conv(q.NoFirstSession), EndingSoon: conv(q.EndingSoon)}, nil
+	return &model.StaffQueue{ID: "staffQueue:" + strconv.Itoa(days), EndRequests: conv(q.EndRequests), PendingOlderThan: conv(q.PendingOlderThan), NudgeRequests: conv(q.NudgeRequests), NoFirstSession: conv(q.NoFirstSession), EndingSoon: conv(q.EndingSoon)}, nil
 }
 
 // Dashboard is the resolver for the dashboard field.

@@ -108,6 +108,11 @@ func (r *Resolver) visibleMatch(a domain.Actor, id uuid.UUID) (*model.Match, err
 func asSeenBy(a domain.Actor, m *model.Match) *model.Match {
 	if a.Role == domain.RoleAuditor {
 		m.Message = nil
+		if m.EndAsk != nil {
+			ask := *m.EndAsk
+			ask.Note = nil
+			m.EndAsk = &ask
+		}
 	}
 	return m
 }

@@ -148,7 +148,7 @@ func EvolveMatches(t MatchTable, ev *Event) {
 	case domain.NudgeRequested:
 		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.NudgeRequestedAt = true, e.At })
 	case domain.MatchEndRequested:
-		edit(e.MatchID, func(m *MatchView) { m.EndAsk = &EndAsk{By: e.RequestedBy, Reason: e.Reason, At: e.At} })
+		edit(e.MatchID, func(m *MatchView) { m.EndAsk = &EndAsk{By: e.RequestedBy, Reason: e.Reason, Note: e.Note, At: e.At} })
 	case domain.MentorNudged:
 		edit(e.MatchID, func(m *MatchView) { m.NudgeRequested, m.LastNudgeAt = false, e.At })
 	case domain.ResponseWindowElapsed:

@@ -42,7 +42,9 @@ type MatchView struct {
 type EndAsk struct {
 	By     uuid.UUID
 	Reason string
-	At     time.Time
+	// Note is the partner's note for staff.
+	Note string
+	At   time.Time
 }
 
 // DocumentView is one version of a document shared on a match.

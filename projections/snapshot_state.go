@@ -187,6 +187,7 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		if m.EndAsk != nil {
 			e.uuid(m.EndAsk.By)
 			e.str(m.EndAsk.Reason)
+			e.str(m.EndAsk.Note)
 			e.time(m.EndAsk.At)
 		}
 		e.bool(m.ReminderDue)
@@ -309,7 +310,7 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		m.NudgeRequestedAt = d.time()
 		m.LastNudgeAt = d.time()
 		if d.bool() {
-			m.EndAsk = &EndAsk{By: d.uuid(), Reason: d.str(), At: d.time()}
+			m.EndAsk = &EndAsk{By: d.uuid(), Reason: d.str(), Note: d.str(), At: d.time()}
 		}
 		m.ReminderDue = d.bool()
 		m.SessionCount = d.int()

@@ -186,17 +186,27 @@ func TestDashboardInABrowser(t *testing.T) {
 	poll(ctx, t, "the queue shows the nudge", `document.querySelector('#q-pendingOlderThan').textContent.includes('mentor nudged')`, 5*time.Second)
 	_ = waiting
 
-	// Ada asked staff to end her match: staff find it by her name and
-	// close it with Graceful Exit; Grace, who did not ask, gets the
-	// program's standard email, and the figures move.
+	// Ada asks staff to end her match: the request shows in the queue
+	// live; staff end it with her reason, Graceful Exit, filled in; Grace,
+	// who did not ask, gets the program's standard email, and the figures
+	// move.
+	met.url = ts.URL
+	met.token = "" // fifteen days on, her session has lapsed
+	met.login("Mentee", "ada@example.org")
+	met.gql(`mutation($m: ID!) { requestMatchEnd(input: {matchId: $m, reason: "GRACEFUL_EXIT", note: "Not a good fit, Ada wrote."}) { userErrors { code } } }`, map[string]any{"m": metMatch})
+	poll(ctx, t, "the request shows in the queue", `document.querySelector('#q-endRequests').textContent.includes('Ada Lovelace asked')`, 2*time.Second)
 	before = len(relay.Messages())
 	err = chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#find-words"), "ada"+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(`#q-found button`)),
-		chromedp.Click(chromedp.CSS(`#q-found button`)),
+		chromedp.Click(chromedp.CSS(`#q-endRequests button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#end-dialog`)),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#end-reason').value = 'GRACEFUL_EXIT'`),
-		chromedp.SendKeys(chromedp.CSS("#end-note"), "Not a good fit, Ada wrote."),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](ctx, t, `document.querySelector('#end-reason').value + '|' + document.querySelector('input[name="end-by"]:checked').value + '|' + document.querySelector('#end-note').value`); got != "GRACEFUL_EXIT|mentee|Not a good fit, Ada wrote." {
+		t.Fatalf("the end dialog is not filled in from Ada's request: %q", got)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS("#end-send")),
 		chromedp.WaitNotVisible(chromedp.CSS(`#end-dialog`)),
 	)
@@ -204,7 +214,16 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll(ctx, t, "the ended match shows", `document.querySelector('[data-figure="active"]').textContent === '1' && document.querySelector('[data-figure="ended"]').textContent === '1'`, 2*time.Second)
-	poll(ctx, t, "the match leaves the list", `document.querySelector('#q-found').textContent.includes('No active match found')`, 2*time.Second)
+	poll(ctx, t, "the request leaves the queue", `!document.querySelector('#q-endRequests').textContent.includes('Ada Lovelace')`, 2*time.Second)
+	// Staff also find a partner's active matches by name, for a request
+	// made by phone or email.
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#find-words"), "nadia"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`#q-found button`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
 	closed := func() bool {
 		for _, m := range relay.Messages()[before:] {
 			if strings.Contains(strings.Join(m.To, ","), "grace@example.org") && strings.Contains(m.Subject, "Your match with Ada Lovelace has been closed") {

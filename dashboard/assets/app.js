@@ -44,9 +44,9 @@ const EVENTS = {
 const HEALTH = `{ programHealth { pending pendingPastWindow nudgeRequests active noFirstSession endingSoon declined cancelled ended
   sessionsThisMonth hoursThisMonth responseWindowDays position } }`;
 const QUEUE = `query($days: Int) { staffQueue(pendingOlderThanDays: $days) {
-  pendingOlderThan { ...Row } nudgeRequests { ...Row } noFirstSession { ...Row } endingSoon { ...Row } } }
+  pendingOlderThan { ...Row } nudgeRequests { ...Row } noFirstSession { ...Row } endingSoon { ...Row } endRequests { ...Row } } }
   fragment Row on Match { id status requestedAt acceptedAt daysPending termEndsAt lastNudgedAt nudgeRequested
-    mentee { id name } mentor { id name } }`;
+    mentee { id name } mentor { id name } endRequest { reason note requestedAt requestedBy { id name } } }`;
 const FIGURES = `requested made declined cancelled ended answered medianDaysToAnswer sessions sessionsWithoutLength cpdHours
   endedByReason { reason count } declinedByReason { reason count }`;
 const REPORT = `query($in: ProgramReportInput) { programReport(input: $in) { from to position
@@ -303,7 +303,7 @@ async function refreshQueue() {
   const days = state.options ? state.options.responseWindowDays : 14;
   const d = await request(QUEUE, { days }, state.token);
   state.queue = d.staffQueue;
-  for (const key of ['pendingOlderThan', 'nudgeRequests', 'noFirstSession', 'endingSoon']) {
+  for (const key of ['pendingOlderThan', 'nudgeRequests', 'noFirstSession', 'endingSoon', 'endRequests']) {
     renderQueue(key, d.staffQueue[key]);
   }
 }
@@ -325,6 +325,11 @@ function renderQueue(key, matches) {
     if (m.status === 'PENDING') {
       let s = `waiting ${m.daysPending} days, requested ${day(m.requestedAt)}`;
       if (m.lastNudgedAt) s += `; mentor nudged ${day(m.lastNudgedAt)}`;
+      text(what, s);
+    } else if (m.endRequest) {
+      const r = m.endRequest;
+      let s = `${r.requestedBy.name} asked ${day(r.requestedAt)}: ${reasonLabel(r.reason)}`;
+      if (r.note) s += ` — “${r.note}”`;
       text(what, s);
     } else {
       text(what, `matched ${day(m.acceptedAt)}, term ends ${day(m.termEndsAt)}`);
@@ -402,6 +407,14 @@ function openEnd(m) {
     return o;
   }));
   $('#end-note').value = '';
+  // A partner's request fills in their reason and who asked.
+  if (m.endRequest) {
+    select.value = m.endRequest.reason;
+    const asker = m.endRequest.requestedBy.id === m.mentor.id ? 'mentor' : 'mentee';
+    const radio = document.querySelector(`input[name="end-by"][value="${asker}"]`);
+    if (radio) radio.checked = true;
+    $('#end-note').value = m.endRequest.note || '';
+  }
   text($('#end-error'), '');
   $('#end-dialog').showModal();
 }

@@ -143,6 +143,7 @@ type ComplexityRoot struct {
 		Documents             func(childComplexity int) int
 		Emails                func(childComplexity int) int
 		EndReason             func(childComplexity int) int
+		EndRequest            func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		LastNudgedAt          func(childComplexity int) int
 		Mentee                func(childComplexity int) int
@@ -168,6 +169,13 @@ type ComplexityRoot struct {
 	MatchEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	MatchEndRequest struct {
+		Note        func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
 	}
 
 	MatchEvent struct {
@@ -295,6 +303,7 @@ type ComplexityRoot struct {
 		RegisterMentor       func(childComplexity int, input model.RegisterInput) int
 		RemoveDocument       func(childComplexity int, input model.RemoveDocumentInput) int
 		RequestMatch         func(childComplexity int, input model.RequestMatchInput) int
+		RequestMatchEnd      func(childComplexity int, input model.RequestMatchEndInput) int
 		RequestPasswordReset func(childComplexity int, input model.RequestPasswordResetInput) int
 		ResetPassword        func(childComplexity int, input model.ResetPasswordInput) int
 		RetireResource       func(childComplexity int, input model.RetireResourceInput) int
@@ -489,6 +498,7 @@ type ComplexityRoot struct {
 	}
 
 	StaffQueue struct {
+		EndRequests      func(childComplexity int) int
 		EndingSoon       func(childComplexity int) int
 		ID               func(childComplexity int) int
 		NoFirstSession   func(childComplexity int) int
@@ -543,6 +553,7 @@ type MatchResolver interface {
 	MySessions(ctx context.Context, obj *model.Match) ([]*model.Session, error)
 	Documents(ctx context.Context, obj *model.Match) ([]*model.Document, error)
 
+	EndRequest(ctx context.Context, obj *model.Match) (*model.MatchEndRequest, error)
 	Emails(ctx context.Context, obj *model.Match) ([]*model.Email, error)
 }
 type MatchMinutesResolver interface {
@@ -577,6 +588,7 @@ type MutationResolver interface {
 	DeclineMatch(ctx context.Context, input model.DeclineMatchInput) (*model.MatchPayload, error)
 	AskStaffToNudge(ctx context.Context, input model.MatchInput) (*model.MatchPayload, error)
 	NudgeMentor(ctx context.Context, input model.NudgeMentorInput) (*model.MatchPayload, error)
+	RequestMatchEnd(ctx context.Context, input model.RequestMatchEndInput) (*model.MatchPayload, error)
 	EndMatch(ctx context.Context, input model.EndMatchInput) (*model.MatchPayload, error)
 	AddSession(ctx context.Context, input model.AddSessionInput) (*model.SessionPayload, error)
 	EditSession(ctx context.Context, input model.EditSessionInput) (*model.SessionPayload, error)
@@ -1031,6 +1043,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Match.EndReason(childComplexity), true
+	case "Match.endRequest":
+		if e.ComplexityRoot.Match.EndRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Match.EndRequest(childComplexity), true
 	case "Match.id":
 		if e.ComplexityRoot.Match.ID == nil {
 			break
@@ -1147,6 +1165,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MatchEdge.Node(childComplexity), true
+
+	case "MatchEndRequest.note":
+		if e.ComplexityRoot.MatchEndRequest.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEndRequest.Note(childComplexity), true
+	case "MatchEndRequest.reason":
+		if e.ComplexityRoot.MatchEndRequest.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEndRequest.Reason(childComplexity), true
+	case "MatchEndRequest.requestedAt":
+		if e.ComplexityRoot.MatchEndRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEndRequest.RequestedAt(childComplexity), true
+	case "MatchEndRequest.requestedBy":
+		if e.ComplexityRoot.MatchEndRequest.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchEndRequest.RequestedBy(childComplexity), true
 
 	case "MatchEvent.actorId":
 		if e.ComplexityRoot.MatchEvent.ActorID == nil {
@@ -1749,6 +1792,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestMatch(childComplexity, args["input"].(model.RequestMatchInput)), true
+	case "Mutation.requestMatchEnd":
+		if e.ComplexityRoot.Mutation.RequestMatchEnd == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestMatchEnd_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestMatchEnd(childComplexity, args["input"].(model.RequestMatchEndInput)), true
 	case "Mutation.requestPasswordReset":
 		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
 			break
@@ -2630,6 +2684,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SkillRating.Skill(childComplexity), true
 
+	case "StaffQueue.endRequests":
+		if e.ComplexityRoot.StaffQueue.EndRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffQueue.EndRequests(childComplexity), true
 	case "StaffQueue.endingSoon":
 		if e.ComplexityRoot.StaffQueue.EndingSoon == nil {
 			break
@@ -2786,6 +2846,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PublishResourceInput", ec.unmarshalInputPublishResourceInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RemoveDocumentInput", ec.unmarshalInputRemoveDocumentInput),
+			graphql.NewInputUnmarshaler("RequestMatchEndInput", ec.unmarshalInputRequestMatchEndInput),
 			graphql.NewInputUnmarshaler("RequestMatchInput", ec.unmarshalInputRequestMatchInput),
 			graphql.NewInputUnmarshaler("RequestPasswordResetInput", ec.unmarshalInputRequestPasswordResetInput),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
@@ -3367,6 +3428,8 @@ type Match implements Node {
   documents: [Document!]
   "The position of the latest event that changed the match (the profile review prompt recorded after an end changes the partners, not the match)."
   position: Position!
+  "A partner's request that staff end this active match, while it waits (staff end it with endMatch); null otherwise, and for anyone but its partners, staff and auditors."
+  endRequest: MatchEndRequest
   "The emails the program sent or is sending about the match, oldest first: staff only (null for others)."
   emails: [Email!]
 }
@@ -3575,6 +3638,8 @@ type StaffQueue {
   noFirstSession: [Match!]!
   "Active matches whose term ends within 30 days, oldest request first."
   endingSoon: [Match!]!
+  "Active matches a partner asked staff to end (Match.endRequest), oldest request first."
+  endRequests: [Match!]!
 }
 
 "The program's counters, as of the read models' position. One per program: its id is always \"dashboard\", so a pushed dashboard updates a cached dashboard query."
@@ -4290,6 +4355,19 @@ type Mutation {
     input: NudgeMentorInput!
   ): MatchPayload!
   """
+  Asks staff to end an active match early, with one of the program's end
+  reasons (GRACEFUL_EXIT when it is not a good fit) and an optional note:
+  its partners only (other members get NOT_A_PARTNER; staff and auditors
+  FORBIDDEN: staff end matches with endMatch). The request waits in staffQueue.endRequests until staff end
+  the match. userErrors: INVALID_INPUT (reason, note), MATCH_NOT_ACTIVE,
+  TERMINAL_STATE, END_ALREADY_REQUESTED (one request waits at a time),
+  MATCH_NOT_FOUND.
+  """
+  requestMatchEnd(
+    "The match, the reason and the note."
+    input: RequestMatchEndInput!
+  ): MatchPayload!
+  """
   Ends an active match before its term, at a partner's request: staff only
   (others get FORBIDDEN). After a GRACEFUL_EXIT only the other partner gets
   the standardized closing email; after another reason both partners are
@@ -4398,6 +4476,30 @@ type Subscription {
   ): MatchStatusEvent!
   "The program's counters, first as they are, then pushed when they change (a burst of changes gives one push): staff only (others get FORBIDDEN)."
   dashboard: Dashboard!
+}
+
+"A partner's request that staff end an active match early."
+type MatchEndRequest {
+  "The partner who asked."
+  requestedBy: Member!
+  "One of programOptions.endReasons, such as GRACEFUL_EXIT (not a good fit)."
+  reason: String!
+  "The partner's note for staff: the partners and staff only (null for auditors)."
+  note: String
+  "When the partner asked."
+  requestedAt: Time!
+}
+
+"A partner's request that staff end an active match early."
+input RequestMatchEndInput {
+  "The active match."
+  matchId: ID!
+  "One of programOptions.endReasons, such as GRACEFUL_EXIT when it is not a good fit."
+  reason: String!
+  "A note for staff, at most 1000 characters; line breaks allowed."
+  note: String
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  clientMutationId: String
 }
 `, BuiltIn: false},
 	{Name: "../../reports.graphqls", Input: `extend type Query {
@@ -4750,6 +4852,8 @@ func (ec *executionContext) childFields_Match(ctx context.Context, field graphql
 		return ec.fieldContext_Match_documents(ctx, field)
 	case "position":
 		return ec.fieldContext_Match_position(ctx, field)
+	case "endRequest":
+		return ec.fieldContext_Match_endRequest(ctx, field)
 	case "emails":
 		return ec.fieldContext_Match_emails(ctx, field)
 	}
@@ -4776,6 +4880,20 @@ func (ec *executionContext) childFields_MatchEdge(ctx context.Context, field gra
 		return ec.fieldContext_MatchEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MatchEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MatchEndRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requestedBy":
+		return ec.fieldContext_MatchEndRequest_requestedBy(ctx, field)
+	case "reason":
+		return ec.fieldContext_MatchEndRequest_reason(ctx, field)
+	case "note":
+		return ec.fieldContext_MatchEndRequest_note(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_MatchEndRequest_requestedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchEndRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_MatchEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5330,6 +5448,8 @@ func (ec *executionContext) childFields_StaffQueue(ctx context.Context, field gr
 		return ec.fieldContext_StaffQueue_noFirstSession(ctx, field)
 	case "endingSoon":
 		return ec.fieldContext_StaffQueue_endingSoon(ctx, field)
+	case "endRequests":
+		return ec.fieldContext_StaffQueue_endRequests(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffQueue", field.Name)
 }
@@ -5748,6 +5868,20 @@ func (ec *executionContext) field_Mutation_removeDocument_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveDocumentInput, error) {
 			return ec.unmarshalNRemoveDocumentInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRemoveDocumentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestMatchEnd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestMatchEndInput, error) {
+			return ec.unmarshalNRequestMatchEndInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestMatchEndInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8129,6 +8263,38 @@ func (ec *executionContext) fieldContext_Match_position(_ context.Context, field
 	return graphql.NewScalarFieldContext("Match", field, false, false, "Position")
 }
 
+func (ec *executionContext) _Match_endRequest(ctx context.Context, field graphql.CollectedField, obj *model.Match) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Match_endRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Match().EndRequest(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchEndRequest) graphql.Marshaler {
+			return ec.marshalOMatchEndRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEndRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Match_endRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Match",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchEndRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Match_emails(ctx context.Context, field graphql.CollectedField, obj *model.Match) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8301,6 +8467,107 @@ func (ec *executionContext) fieldContext_MatchEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MatchEndRequest_requestedBy(ctx context.Context, field graphql.CollectedField, obj *model.MatchEndRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEndRequest_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEndRequest_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MatchEndRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MatchEndRequest_reason(ctx context.Context, field graphql.CollectedField, obj *model.MatchEndRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEndRequest_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEndRequest_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchEndRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchEndRequest_note(ctx context.Context, field graphql.CollectedField, obj *model.MatchEndRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEndRequest_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEndRequest_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchEndRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _MatchEndRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.MatchEndRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MatchEndRequest_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MatchEndRequest_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MatchEndRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _MatchEvent_position(ctx context.Context, field graphql.CollectedField, obj *model.MatchEvent) (ret graphql.Marshaler) {
@@ -10692,6 +10959,50 @@ func (ec *executionContext) fieldContext_Mutation_nudgeMentor(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_nudgeMentor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestMatchEnd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestMatchEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestMatchEnd(ctx, fc.Args["input"].(model.RequestMatchEndInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MatchPayload) graphql.Marshaler {
+			return ec.marshalNMatchPayload2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestMatchEnd(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestMatchEnd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14551,6 +14862,38 @@ func (ec *executionContext) fieldContext_StaffQueue_endingSoon(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _StaffQueue_endRequests(ctx context.Context, field graphql.CollectedField, obj *model.StaffQueue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaffQueue_endRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndRequests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Match) graphql.Marshaler {
+			return ec.marshalNMatch2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaffQueue_endRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StaffQueue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Match(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_matchUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -17162,6 +17505,69 @@ func UnmarshalRemoveDocumentInput(ctx context.Context, raw any) (model.RemoveDoc
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRequestMatchEndInput(ctx context.Context, obj any) (model.RequestMatchEndInput, error) {
+	var it model.RequestMatchEndInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"matchId", "reason", "note", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "matchId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestMatchEndInput unmarshals raw into the RequestMatchEndInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestMatchEndInput(ctx context.Context, raw any) (model.RequestMatchEndInput, error) {
+	var out model.RequestMatchEndInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestMatchEndInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRequestMatchInput(ctx context.Context, obj any) (model.RequestMatchInput, error) {
 	var it model.RequestMatchInput
 	if obj == nil {
@@ -18535,6 +18941,12 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "endRequest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_endRequest(ctx, field, obj)
+				})
 		case "emails":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -18619,6 +19031,54 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._MatchEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var matchEndRequestImplementors = []string{"MatchEndRequest"}
+
+func (ec *executionContext) _MatchEndRequest(ctx context.Context, sel ast.SelectionSet, obj *model.MatchEndRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, matchEndRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MatchEndRequest")
+		case "requestedBy":
+			out.Values[i] = ec._MatchEndRequest_requestedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._MatchEndRequest_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._MatchEndRequest_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._MatchEndRequest_requestedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19485,6 +19945,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "nudgeMentor":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_nudgeMentor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestMatchEnd":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestMatchEnd(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20835,6 +21302,11 @@ func (ec *executionContext) _StaffQueue(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "endRequests":
+			out.Values[i] = ec._StaffQueue_endRequests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22069,6 +22541,11 @@ func (ec *executionContext) marshalNReportMonth2ᚖgithubᚗcomᚋmentorshipᚋm
 	return ec._ReportMonth(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequestMatchEndInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestMatchEndInput(ctx context.Context, v any) (model.RequestMatchEndInput, error) {
+	res, err := ec.unmarshalInputRequestMatchEndInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRequestMatchInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestMatchInput(ctx context.Context, v any) (model.RequestMatchInput, error) {
 	res, err := ec.unmarshalInputRequestMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22713,6 +23190,13 @@ func (ec *executionContext) marshalOMatchConnection2ᚖgithubᚗcomᚋmentorship
 		return graphql.Null
 	}
 	return ec._MatchConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMatchEndRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEndRequest(ctx context.Context, sel ast.SelectionSet, v *model.MatchEndRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MatchEndRequest(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMatchGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchGroup(ctx context.Context, v any) (*model.MatchGroup, error) {

@@ -118,6 +118,16 @@ type Match struct {
 	MatchID  uuid.UUID `json:"-"`
 	MenteeID uuid.UUID `json:"-"`
 	MentorID uuid.UUID `json:"-"`
+	// EndAsk is a partner's waiting request that staff end the match.
+	EndAsk *EndAsk `json:"-"`
+}
+
+// EndAsk is a partner's request that staff end a match, as stored.
+type EndAsk struct {
+	By     uuid.UUID
+	Reason string
+	Note   *string
+	At     time.Time
 }
 
 // IsNode marks Match as a Node.

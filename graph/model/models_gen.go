@@ -273,6 +273,18 @@ type MatchEdge struct {
 	Node *Match `json:"node"`
 }
 
+// A partner's request that staff end an active match early.
+type MatchEndRequest struct {
+	// The partner who asked.
+	RequestedBy *Member `json:"requestedBy"`
+	// One of programOptions.endReasons, such as GRACEFUL_EXIT (not a good fit).
+	Reason string `json:"reason"`
+	// The partner's note for staff: the partners and staff only (null for auditors).
+	Note *string `json:"note,omitempty"`
+	// When the partner asked.
+	RequestedAt time.Time `json:"requestedAt"`
+}
+
 // One event of a match's history, as staff and auditors see it (session notes never shown).
 type MatchEvent struct {
 	// The event's position in the global log.
@@ -706,6 +718,18 @@ type ReportMonth struct {
 	Figures *ReportFigures `json:"figures"`
 }
 
+// A partner's request that staff end an active match early.
+type RequestMatchEndInput struct {
+	// The active match.
+	MatchID string `json:"matchId"`
+	// One of programOptions.endReasons, such as GRACEFUL_EXIT when it is not a good fit.
+	Reason string `json:"reason"`
+	// A note for staff, at most 1000 characters; line breaks allowed.
+	Note *string `json:"note,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
 // A mentee's request for a match with a mentor.
 type RequestMatchInput struct {
 	// The mentor's global ID.
@@ -887,6 +911,8 @@ type StaffQueue struct {
 	NoFirstSession []*Match `json:"noFirstSession"`
 	// Active matches whose term ends within 30 days, oldest request first.
 	EndingSoon []*Match `json:"endingSoon"`
+	// Active matches a partner asked staff to end (Match.endRequest), oldest request first.
+	EndRequests []*Match `json:"endRequests"`
 }
 
 // Live updates over WebSocket (graphql-transport-ws or graphql-ws) or SSE. Each

@@ -195,7 +195,7 @@ func (r *reference) match(ev projections.Event) {
 		}
 	case domain.MatchEndRequested:
 		if m != nil {
-			m.endAsk = &projections.EndAsk{By: e.RequestedBy, Reason: e.Reason, At: e.At}
+			m.endAsk = &projections.EndAsk{By: e.RequestedBy, Reason: e.Reason, Note: e.Note, At: e.At}
 		}
 	case domain.NudgeRequested:
 		if m != nil {
