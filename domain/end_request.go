@@ -42,17 +42,23 @@ func (MatchEndRequested) EventType() string { return "MatchEndRequested" }
 // is still waiting; uuid.Nil when no request waits.
 func (m Match) EndRequestedBy() uuid.UUID { return m.endRequestedBy }
 
+// cleanEndReason checks an early end's reason: one of the program's, and
+// never the term's end, which only the program records.
+func cleanEndReason(p Program, reason string) (string, error) {
+	switch reason {
+	case "":
+		return "", invalid("reason", "is required")
+	case EndReasonTermCompleted:
+		return "", invalid("reason", "%s is recorded by the program itself when the term is over", reason)
+	}
+	return cleanChoice("reason", reason, p.EndReasons)
+}
+
 func decideRequestEnd(p Program, m Match, c RequestMatchEnd) ([]Event, error) {
 	if err := checkBasics("matchId", c.MatchID, c.Actor, c.At); err != nil {
 		return nil, err
 	}
-	switch reason := c.Reason; {
-	case reason == "":
-		return nil, invalid("reason", "is required")
-	case reason == EndReasonTermCompleted:
-		return nil, invalid("reason", "%s is recorded by the program itself when the term is over", reason)
-	}
-	reason, err := cleanChoice("reason", c.Reason, p.EndReasons)
+	reason, err := cleanEndReason(p, c.Reason)
 	if err != nil {
 		return nil, err
 	}

@@ -480,13 +480,7 @@ func decideEnd(p Program, m Match, c EndMatch) ([]Event, error) {
 	if c.Actor.Role != RoleStaff {
 		return nil, refuse(CodeStaffOnly, "only staff end matches early")
 	}
-	switch reason := c.Reason; {
-	case reason == "":
-		return nil, invalid("reason", "is required")
-	case reason == EndReasonTermCompleted:
-		return nil, invalid("reason", "%s is recorded by the program itself when the term is over", reason)
-	}
-	reason, err := cleanChoice("reason", c.Reason, p.EndReasons)
+	reason, err := cleanEndReason(p, c.Reason)
 	if err != nil {
 		return nil, err
 	}
