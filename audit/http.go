@@ -7,8 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -53,27 +51,9 @@ var parameters = []string{"format", "match", "member", "type", "from", "to", "re
 // multi-line reason), then the export shows them.
 func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			w.Header().Set("Allow", http.MethodGet)
-			http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		actor, ok := graph.ActorFrom(r.Context())
+		actor, values, ok := graph.ExportRequest(w, r, "events", parameters)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			http.Error(w, "sign in as an auditor or staff member to export events", http.StatusUnauthorized)
 			return
-		}
-		if actor.Role != domain.RoleAuditor && actor.Role != domain.RoleStaff {
-			http.Error(w, "only auditors and staff may export events", http.StatusForbidden)
-			return
-		}
-		values := r.URL.Query()
-		for name := range values {
-			if !slices.Contains(parameters, name) {
-				http.Error(w, fmt.Sprintf("unknown parameter %q (known: %s)", name, strings.Join(parameters, ", ")), http.StatusBadRequest)
-				return
-			}
 		}
 		q := Query{
 			Format: values.Get("format"),

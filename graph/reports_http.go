@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,27 +28,9 @@ var reportParameters = []string{"format", "from", "to", "discipline", "province"
 // column per decline and end reason. Mount it behind Authenticate.
 func ReportsExportHandler(r *Resolver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodGet {
-			w.Header().Set("Allow", http.MethodGet)
-			http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		a, ok := ActorFrom(req.Context())
+		_, values, ok := ExportRequest(w, req, "the reports", reportParameters)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			http.Error(w, "sign in as a staff member or an auditor to export the reports", http.StatusUnauthorized)
 			return
-		}
-		if a.Role != domain.RoleStaff && a.Role != domain.RoleAuditor {
-			http.Error(w, "only staff and auditors may export the reports", http.StatusForbidden)
-			return
-		}
-		values := req.URL.Query()
-		for name := range values {
-			if !slices.Contains(reportParameters, name) {
-				http.Error(w, fmt.Sprintf("unknown parameter %q (known: %s)", name, strings.Join(reportParameters, ", ")), http.StatusBadRequest)
-				return
-			}
 		}
 		if f := values.Get("format"); f != "" && f != "csv" {
 			http.Error(w, fmt.Sprintf("unknown format %q (known: csv)", f), http.StatusBadRequest)
@@ -167,4 +150,35 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// ExportRequest checks a request for one of the exports that staff and
+// auditors download (what names it in the answers): GET only (405), signed
+// in (401), staff or auditor (403), and only the known query parameters
+// (400). It answers a refused request itself and reports false; otherwise
+// it returns the caller and the parameters.
+func ExportRequest(w http.ResponseWriter, req *http.Request, what string, known []string) (domain.Actor, url.Values, bool) {
+	if req.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "only GET is allowed", http.StatusMethodNotAllowed)
+		return domain.Actor{}, nil, false
+	}
+	a, ok := ActorFrom(req.Context())
+	if !ok {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		http.Error(w, "sign in as a staff member or an auditor to export "+what, http.StatusUnauthorized)
+		return a, nil, false
+	}
+	if a.Role != domain.RoleStaff && a.Role != domain.RoleAuditor {
+		http.Error(w, "only staff and auditors may export "+what, http.StatusForbidden)
+		return a, nil, false
+	}
+	values := req.URL.Query()
+	for name := range values {
+		if !slices.Contains(known, name) {
+			http.Error(w, fmt.Sprintf("unknown parameter %q (known: %s)", name, strings.Join(known, ", ")), http.StatusBadRequest)
+			return a, nil, false
+		}
+	}
+	return a, values, true
 }
