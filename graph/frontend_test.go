@@ -72,6 +72,9 @@ func TestRefusalsAreGraphQLErrorsWithCodes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != gqlJSON || out["data"] == nil {
 		t.Fatalf("an answer: %d %s %v", resp.StatusCode, resp.Header.Get("Content-Type"), out)
 	}
+	if got := resp.Header.Get("Cache-Control"); got != "private, no-store" {
+		t.Fatalf("a signed-in answer may be cached: Cache-Control %q", got)
+	}
 	// A mutation over GET.
 	req, _ := http.NewRequest(http.MethodGet, e.url+"?query="+strings.ReplaceAll("mutation { logout { ok } }", " ", "%20"), nil)
 	req.Header.Set("Accept", apollo)

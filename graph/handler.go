@@ -140,6 +140,10 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	return CORS(opts.OriginPatterns)(observe(opts, srv.Use, WithRequestID(opts.RequestID, Authenticate(opts.Auth, requirePreflight(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The answer's media type follows the Accept header.
 		w.Header().Add("Vary", "Accept")
+		if _, signedIn := ActorFrom(req.Context()); signedIn {
+			// A signed-in answer is the caller's: no cache keeps it.
+			w.Header().Set("Cache-Control", "private, no-store")
+		}
 		if !slices.ContainsFunc(transports, func(t graphql.Transport) bool { return t.Supports(req) }) {
 			WriteError(w, req, http.StatusBadRequest, badInput("send GraphQL as a POST of JSON or a multipart form, a GET for queries, or over a WebSocket"))
 			return

@@ -32,6 +32,12 @@ func ReportsExportHandler(r *Resolver) http.Handler {
 		if !ok {
 			return
 		}
+		for _, name := range []string{"format", "from", "to"} {
+			if len(values[name]) > 1 {
+				http.Error(w, fmt.Sprintf("%s is given more than once", name), http.StatusBadRequest)
+				return
+			}
+		}
 		if f := values.Get("format"); f != "" && f != "csv" {
 			http.Error(w, fmt.Sprintf("unknown format %q (known: csv)", f), http.StatusBadRequest)
 			return

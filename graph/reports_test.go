@@ -181,6 +181,7 @@ func TestReportsExportAsCSV(t *testing.T) {
 		{staff, "format=xml", 400, "unknown format"},
 		{staff, "from=2026-4", 400, "YYYY-MM"},
 		{staff, "month=2026-04", 400, "unknown parameter"},
+		{staff, "from=2026-01&from=2025-01", 400, "more than once"},
 		{staff, "from=2026-05&to=2026-04", 400, "before it starts"},
 		{staff, "province=ON,Atlantis", 400, "not one of the program's provinces"},
 	} {

@@ -165,6 +165,10 @@ func writeBackup(ctx context.Context, store *bolt.Store, dataDir, dest string, c
 	if dest == src || strings.HasPrefix(src, dest+string(filepath.Separator)) {
 		return fail(fmt.Errorf("%s would hold the data directory itself", dest))
 	}
+	if strings.HasPrefix(dest, src+string(filepath.Separator)) {
+		// Every later backup would copy this one again.
+		return fail(fmt.Errorf("%s is inside the data directory %s: write the backup elsewhere", dest, src))
+	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return fail(err)
 	}

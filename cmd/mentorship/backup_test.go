@@ -156,6 +156,7 @@ func TestBackupRefusesBadRequests(t *testing.T) {
 		{[]string{"backup", "--data-dir", dir}, "--to is required"},
 		{[]string{"backup", "--data-dir", dir, "--to", full}, "not empty"},
 		{[]string{"backup", "--data-dir", dir, "--to", filepath.Dir(dir)}, "not empty"},
+		{[]string{"backup", "--data-dir", dir, "--to", filepath.Join(dir, "backups", "today")}, "inside the data directory"},
 		{[]string{"backup", "--data-dir", dir, "--to", t.TempDir(), "--kurrentdb-url", "esdb://127.0.0.1:1?tls=false"}, "KurrentDB"},
 		{[]string{"backup", "--data-dir", t.TempDir(), "--to", filepath.Join(t.TempDir(), "b")}, "no event log"},
 	} {
