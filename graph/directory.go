@@ -160,7 +160,11 @@ func (r *Resolver) memberMatches(ctx context.Context, obj *model.Member, group *
 	if a.Role != domain.RoleStaff {
 		return nil, nil
 	}
-	all := r.Matches.MatchesOf(obj.MemberID, groupOf(group))
+	return matchConnection(a, r.Matches.MatchesOf(obj.MemberID, groupOf(group)), first, after)
+}
+
+// matchConnection pages a member's matches as a must see them.
+func matchConnection(a domain.Actor, all []*projections.MatchView, first *int, after *string) (*model.MatchConnection, error) {
 	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
@@ -273,13 +277,7 @@ func (r *Resolver) matchOfStatusEvent(ctx context.Context, e *model.MatchStatusE
 	// matchEvents reads the log itself, ahead of the read models: wait
 	// until they show the change, so that a client's cached match never
 	// goes back to an older status.
-	timeout := r.WriteTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	wait, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := r.Waiter.WaitFor(wait, e.Position); err != nil {
+	if err := r.waitShown(ctx, e.Position); err != nil {
 		return nil, err
 	}
 	m, err := r.visibleMatch(a, id)

@@ -90,28 +90,28 @@ func (r *Resolver) settle(ctx context.Context, res command.Result) {
 		return
 	}
 	res.Position = max(res.Position, seen)
+	if err := r.waitShown(ctx, res.Position); err != nil {
+		r.notShown(ctx, res.Position, err)
+	}
+}
+
+// waitShown waits until the read models reach pos, for at most the write
+// timeout (5 s unless set).
+func (r *Resolver) waitShown(ctx context.Context, pos eventstore.Position) error {
 	timeout := r.WriteTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
 	wait, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := r.Waiter.WaitFor(wait, res.Position); err != nil {
-		r.notShown(ctx, res.Position, err)
-	}
+	return r.Waiter.WaitFor(wait, pos)
 }
 
 // waitSeen waits, within the write timeout, until the read models reach
 // what a command read. Nothing was saved, so a wait that fails is logged,
 // not reported as an unshown change.
 func (r *Resolver) waitSeen(ctx context.Context, pos eventstore.Position) {
-	timeout := r.WriteTimeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	wait, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := r.Waiter.WaitFor(wait, pos); err != nil {
+	if err := r.waitShown(ctx, pos); err != nil {
 		logFor(ctx, r.Log).Warn().Err(err).Uint64("position", uint64(pos)).Str("correlation_id", requestIDFrom(ctx)).Msg("a refusal was answered before the read models showed what it read")
 	}
 }

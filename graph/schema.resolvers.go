@@ -604,16 +604,7 @@ func (r *queryResolver) MyMatches(ctx context.Context, group *model.MatchGroup, 
 	if err != nil {
 		return nil, err
 	}
-	all := r.Matches.MatchesOf(a.ID, groupOf(group))
-	items, cursors, info, err := page(all, first, after, maxPage)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.MatchConnection{Edges: make([]*model.MatchEdge, len(items)), PageInfo: info, TotalCount: len(all)}
-	for i, m := range items {
-		conn.Edges[i] = &model.MatchEdge{Cursor: cursors[i], Node: matchModel(m)}
-	}
-	return conn, nil
+	return matchConnection(a, r.Matches.MatchesOf(a.ID, groupOf(group)), first, after)
 }
 
 // Match is the resolver for the match field.
