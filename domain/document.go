@@ -119,6 +119,6 @@ func decideRemoveDocument(m Match, c RemoveDocument) ([]Event, error) {
 		return nil, nil
 	}
 	return []Event{DocumentRemoved{
-		MatchID: m.id, DocumentID: c.DocumentID, RemovedBy: c.Actor.ID, Name: d.name, Version: d.version, At: c.At.UTC(),
+		MatchID: m.id, DocumentID: c.DocumentID, RemovedBy: c.Actor.ID, UploaderID: d.uploaderID, Name: d.name, Version: d.version, At: c.At.UTC(),
 	}}, nil
 }

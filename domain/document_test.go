@@ -84,7 +84,7 @@ func TestRemoveDocument(t *testing.T) {
 		ContentType: "application/pdf", SHA256: sum1, Version: 1, At: days(3),
 	}
 	remove := domain.RemoveDocument{MatchID: matchID, DocumentID: documentID, Actor: mentor, At: days(5)}
-	removed := domain.DocumentRemoved{MatchID: matchID, DocumentID: documentID, RemovedBy: mentorID, Name: "plan.pdf", Version: 1, At: days(5)}
+	removed := domain.DocumentRemoved{MatchID: matchID, DocumentID: documentID, RemovedBy: mentorID, UploaderID: menteeID, Name: "plan.pdf", Version: 1, At: days(5)}
 	withRemove := func(f func(*domain.RemoveDocument)) domain.RemoveDocument { c := remove; f(&c); return c }
 	runMatchCases(t, []matchCase{
 		{name: "the partner who did not upload removes a document", given: with(active(), added), when: remove, then: []domain.Event{removed}},

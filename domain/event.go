@@ -65,6 +65,8 @@ var decoders = newRegistry(
 	decoder[ResourceRetired],
 	decoder[PersonalDataRevealed],
 	decoder[MatchEndRequested],
+	decoder[AccountClosureRequested],
+	decoder[MemberErased],
 )
 
 type decodeFunc func(data []byte) (Event, error)

@@ -41,6 +41,8 @@ func sampleEvents(t *testing.T) []domain.Event {
 		domain.ResourceRetired{ResourceID: resourceID, RetiredBy: staffID, At: t0},
 		domain.PersonalDataRevealed{ActorID: staffID, ActorRole: domain.RoleStaff, Reason: "A member's complaint.", Scope: "match=x", At: t0},
 		domain.MatchEndRequested{MatchID: matchID, MenteeID: menteeID, MentorID: mentorID, RequestedBy: menteeID, Reason: "GRACEFUL_EXIT", Note: "Not a fit.", At: t0},
+		domain.AccountClosureRequested{MemberID: menteeID, Note: "Moving abroad.", At: t0},
+		domain.MemberErased{MemberID: menteeID, Role: domain.RoleMentee, ErasedBy: staffID, ActorRole: domain.RoleStaff, Reason: "Asked to close the account.", ClosureRequested: true, At: t0},
 	}
 }
 
@@ -66,9 +68,9 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	// The samples cover the registry exactly, and the registry's names
 	// are the stable ones.
 	want := []string{
-		"CapacitySlotReleased", "CapacitySlotReserved", "DocumentAdded", "DocumentRemoved",
+		"AccountClosureRequested", "CapacitySlotReleased", "CapacitySlotReserved", "DocumentAdded", "DocumentRemoved",
 		"FirstMeetingReminderDue", "MatchAccepted", "MatchCancelled", "MatchDeclined", "MatchEndRequested", "MatchEnded",
-		"MatchRequested", "MemberRegistered", "MentorAvailabilityChanged", "MentorCapacityChanged",
+		"MatchRequested", "MemberErased", "MemberRegistered", "MentorAvailabilityChanged", "MentorCapacityChanged",
 		"MentorNudged", "NudgeRequested", "PersonalDataRevealed", "ProfileReviewRequested", "ProfileUpdated",
 		"RequestSlotActivated", "RequestSlotReleased", "RequestSlotTaken", "ResourcePublished",
 		"ResourceRetired", "ResponseWindowElapsed", "SessionEdited", "SessionLogged",

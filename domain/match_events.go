@@ -150,6 +150,9 @@ type DocumentRemoved struct {
 	MatchID    uuid.UUID `json:"matchId"`
 	DocumentID uuid.UUID `json:"documentId"`
 	RemovedBy  uuid.UUID `json:"removedBy"`
+	// UploaderID is the partner who uploaded the version, whose personal
+	// data its name is; zero in events recorded before it was kept.
+	UploaderID uuid.UUID `json:"uploaderId,omitzero"`
 	Name       string    `json:"name"`
 	Version    int       `json:"version"`
 	At         time.Time `json:"at"`

@@ -51,6 +51,10 @@ type Member struct {
 	capacity     int
 	accepting    bool
 	slots        map[uuid.UUID]Slot
+	// erased is set by MemberErased; closureAskedAt by
+	// AccountClosureRequested, until the member is erased.
+	erased         bool
+	closureAskedAt time.Time
 }
 
 // ID returns the member's ID.
@@ -158,6 +162,14 @@ func EvolveMember(m Member, e Event) Member {
 		m = m.withSlot(Slot{MatchID: e.MatchID, PartnerID: e.MenteeID, State: SlotReserved})
 	case CapacitySlotReleased:
 		m = m.withSlotState(e.MatchID, SlotReleased)
+	case AccountClosureRequested:
+		m.closureAskedAt = e.At
+	case MemberErased:
+		m.erased = true
+		m.email = ""
+		m.profile = Profile{Name: ErasedName}
+		m.closureAskedAt = time.Time{}
+		m.accepting = false
 	}
 	return m
 }
@@ -281,7 +293,19 @@ func DecideMember(p Program, m Member, cmd MemberCommand) ([]Event, error) {
 	if m.Registered() && cmd.member() != uuid.Nil && m.id != cmd.member() {
 		return nil, fmt.Errorf("decide member: state of member %s given for member %s", m.id, cmd.member())
 	}
+	if m.erased {
+		if c, ok := cmd.(EraseMember); ok {
+			return decideErase(m, c)
+		}
+		if _, ok := cmd.(SyncSlot); !ok {
+			return nil, refuse(CodeMemberErased, "this member was erased")
+		}
+	}
 	switch c := cmd.(type) {
+	case RequestAccountClosure:
+		return decideRequestClosure(p, m, c)
+	case EraseMember:
+		return decideErase(m, c)
 	case RegisterMember:
 		return decideRegister(p, m, c)
 	case UpdateProfile:
@@ -489,6 +513,9 @@ func decideReserveRequestSlot(p Program, m Member, c ReserveRequestSlot) ([]Even
 	}
 	if mentor.role != RoleMentor {
 		return nil, &Error{Code: CodeNotAMentor, Field: "mentorId", Message: "only mentors can be requested"}
+	}
+	if mentor.erased {
+		return nil, &Error{Code: CodeMemberErased, Field: "mentorId", Message: "this mentor's account was closed"}
 	}
 	if !mentor.accepting {
 		return nil, refuse(CodeMentorNotAccepting, "this mentor is not accepting requests")

@@ -1,0 +1,144 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Erasure: a member may ask staff to close their account, and staff erase a
+// member who has no pending or active match. The log keeps every event, but
+// each member's personal texts are sealed under that member's own key (see
+// Personal); erasure records MemberErased and the key is deleted, so the
+// texts stay in the log as ciphertext nobody can read.
+
+// The refusals of erasure.
+const (
+	// CodeMemberErased refuses any command on an erased member.
+	CodeMemberErased Code = "MEMBER_ERASED"
+	// CodeMemberHasOpenMatch refuses to erase a member with a pending
+	// request or an active match: end or cancel it first, so that the
+	// partner's match is settled.
+	CodeMemberHasOpenMatch Code = "MEMBER_HAS_OPEN_MATCH"
+	// CodeClosureAlreadyRequested refuses a second request to close the
+	// account while the first one waits for staff.
+	CodeClosureAlreadyRequested Code = "CLOSURE_ALREADY_REQUESTED"
+	// CodeCannotEraseSelf refuses a staff member erasing their own account.
+	CodeCannotEraseSelf Code = "CANNOT_ERASE_SELF"
+)
+
+// ErasedName is how an erased member is shown in their partners' history.
+const ErasedName = "erased member"
+
+// RequestAccountClosure is a member asking staff to close their account and
+// erase their personal data, with an optional note for staff.
+type RequestAccountClosure struct {
+	MemberID uuid.UUID
+	Actor    Actor
+	Note     string
+	At       time.Time
+}
+
+// EraseMember erases a member: staff, for a reason that the record keeps
+// (it must not quote the member), or the program itself under the
+// retention rule.
+type EraseMember struct {
+	MemberID uuid.UUID
+	Actor    Actor
+	Reason   string
+	At       time.Time
+}
+
+func (c RequestAccountClosure) member() uuid.UUID { return c.MemberID }
+func (c EraseMember) member() uuid.UUID           { return c.MemberID }
+
+// AccountClosureRequested records a member's request that staff close the
+// account; it waits in the staff queue until the member is erased.
+type AccountClosureRequested struct {
+	MemberID uuid.UUID `json:"memberId"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// MemberErased records that a member's personal data was erased. It holds
+// no personal data: who was erased (by ID), who erased them and why.
+type MemberErased struct {
+	MemberID uuid.UUID `json:"memberId"`
+	Role     Role      `json:"role"`
+	// ErasedBy is the staff member; uuid.Nil when the program erased the
+	// member under its retention rule.
+	ErasedBy  uuid.UUID `json:"erasedBy,omitzero"`
+	ActorRole Role      `json:"actorRole"`
+	Reason    string    `json:"reason"`
+	// ClosureRequested tells whether the member had asked for it.
+	ClosureRequested bool      `json:"closureRequested,omitempty"`
+	At               time.Time `json:"at"`
+}
+
+// EventType names the event.
+func (AccountClosureRequested) EventType() string { return "AccountClosureRequested" }
+
+// EventType names the event.
+func (MemberErased) EventType() string { return "MemberErased" }
+
+// Erased reports whether the member was erased.
+func (m Member) Erased() bool { return m.erased }
+
+// ClosureRequestedAt returns when the member asked staff to close the
+// account; zero when no request waits.
+func (m Member) ClosureRequestedAt() time.Time { return m.closureAskedAt }
+
+// eraseReasonLength bounds the reason recorded with an erasure.
+const eraseReasonLength = 200
+
+func decideRequestClosure(p Program, m Member, c RequestAccountClosure) ([]Event, error) {
+	if err := checkBasics("memberId", c.MemberID, c.Actor, c.At); err != nil {
+		return nil, err
+	}
+	note, err := cleanNotes("note", c.Note, p.Limits.RequestMessageLength, false)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Registered() {
+		return nil, refuse(CodeMemberNotFound, "no such member")
+	}
+	if m.erased {
+		return nil, refuse(CodeMemberErased, "this member was erased")
+	}
+	if !c.Actor.is(m.id, m.role) {
+		return nil, refuse(CodeNotYourAccount, "members ask to close their own account")
+	}
+	if !m.closureAskedAt.IsZero() {
+		return nil, refuse(CodeClosureAlreadyRequested, "your request to close the account already waits for staff")
+	}
+	return []Event{AccountClosureRequested{MemberID: m.id, Note: note, At: c.At.UTC()}}, nil
+}
+
+func decideErase(m Member, c EraseMember) ([]Event, error) {
+	if err := checkBasics("memberId", c.MemberID, c.Actor, c.At); err != nil {
+		return nil, err
+	}
+	if c.Actor.Role != RoleStaff && !c.Actor.IsSystem() {
+		return nil, refuse(CodeStaffOnly, "only staff erase members")
+	}
+	reason, err := cleanLine("reason", c.Reason, eraseReasonLength, true)
+	if err != nil {
+		return nil, err
+	}
+	if !m.Registered() {
+		return nil, refuse(CodeMemberNotFound, "no such member")
+	}
+	if m.erased {
+		return nil, nil
+	}
+	if c.Actor.ID == m.id {
+		return nil, refuse(CodeCannotEraseSelf, "staff cannot erase their own account")
+	}
+	if open := m.PendingRequests() + m.ActiveMatches() + m.CapacityUsed(); open > 0 {
+		return nil, refuse(CodeMemberHasOpenMatch, "the member has %d pending or active match(es): end or cancel them first", open)
+	}
+	return []Event{MemberErased{
+		MemberID: m.id, Role: m.role, ErasedBy: c.Actor.ID, ActorRole: c.Actor.Role,
+		Reason: reason, ClosureRequested: !m.closureAskedAt.IsZero(), At: c.At.UTC(),
+	}}, nil
+}
