@@ -36,6 +36,8 @@ type Service struct {
 	// states keeps recently folded streams, so that a command on a busy
 	// stream (a match gathering sessions) reads only the events since.
 	states *lru.Cache[string, cachedState]
+	// erase holds the steps that run when a member is erased.
+	erase erasers
 }
 
 // cachedState is a stream's state folded up to a revision. States are

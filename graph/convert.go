@@ -68,8 +68,13 @@ func memberModel(v *projections.MemberView) *model.Member {
 			},
 		},
 		Available: v.Open(),
+		Erased:    v.Erased(),
 		MemberID:  v.ID,
 		Private:   pr.Contact,
+	}
+	if !v.ClosureRequested.IsZero() {
+		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested,
+			OpenMatches: v.PendingRequests() + v.ActiveMatches() + v.CapacityUsed()}
 	}
 	for skill, rating := range pr.Skills {
 		m.Skills = append(m.Skills, &model.SkillRating{Skill: skill, Rating: rating})

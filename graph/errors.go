@@ -85,6 +85,9 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message, gerr.Extensions["code"] = "not found", CodeNotFound
 		case errors.Is(err, command.ErrContention):
 			gerr.Message, gerr.Extensions["code"] = command.ErrContention.Error(), CodeConflict
+		case errors.Is(err, command.ErrErasureUnfinished):
+			logFor(ctx, log).Error().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("an erasure step failed")
+			gerr.Message, gerr.Extensions["code"] = command.ErrErasureUnfinished.Error(), CodeUnavailable
 		case errors.Is(err, auth.ErrUnavailable):
 			logFor(ctx, log).Warn().Err(err).Str("correlation_id", requestIDFrom(ctx)).Msg("the accounts store cannot be reached")
 			gerr.Message, gerr.Extensions["code"] = "signing up and in cannot be done now; try again", CodeUnavailable

@@ -198,6 +198,15 @@ func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model
 	return out, nil
 }
 
+// ClosureRequest is the resolver for the closureRequest field.
+func (r *memberResolver) ClosureRequest(ctx context.Context, obj *model.Member) (*model.ClosureRequest, error) {
+	a, _ := ActorFrom(ctx)
+	if a.Role != domain.RoleStaff && a.ID != obj.MemberID {
+		return nil, nil
+	}
+	return obj.Closure, nil
+}
+
 // Matches is the resolver for the matches field.
 func (r *memberResolver) Matches(ctx context.Context, obj *model.Member, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error) {
 	return r.memberMatches(ctx, obj, group, first, after)
@@ -387,6 +396,30 @@ func (r *mutationResolver) RequestMatchEnd(ctx context.Context, input model.Requ
 	}
 	res, err := r.Commands.RequestMatchEnd(ctx, request(ctx, a, input.ClientMutationID), id, input.Reason, deref(input.Note))
 	return r.matchPayload(ctx, id, res, err, input.ClientMutationID)
+}
+
+// RequestAccountClosure is the resolver for the requestAccountClosure field.
+func (r *mutationResolver) RequestAccountClosure(ctx context.Context, input model.RequestAccountClosureInput) (*model.AccountPayload, error) {
+	a, err := requireRole(ctx, domain.RoleMentee, domain.RoleMentor)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.RequestAccountClosure(ctx, request(ctx, a, input.ClientMutationID), a.ID, deref(input.Note))
+	return r.accountPayload(ctx, a, a.ID, res, err, input.ClientMutationID)
+}
+
+// EraseMember is the resolver for the eraseMember field.
+func (r *mutationResolver) EraseMember(ctx context.Context, input model.EraseMemberInput) (*model.AccountPayload, error) {
+	a, err := requireRole(ctx, domain.RoleStaff)
+	if err != nil {
+		return nil, err
+	}
+	id, err := model.ParseID(input.MemberID, model.KindMember)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Commands.EraseMember(ctx, request(ctx, a, input.ClientMutationID), id, input.Reason)
+	return r.accountPayload(ctx, a, id, res, err, input.ClientMutationID)
 }
 
 // EndMatch is the resolver for the endMatch field.
@@ -755,7 +788,11 @@ func (r *queryResolver) StaffQueue(ctx context.Context, pendingOlderThanDays *in
 		}
 		return out
 	}
-	return &model.StaffQueue{ID: "staffQueue:" + strconv.Itoa(days), EndRequests: conv(q.EndRequests), PendingOlderThan: conv(q.PendingOlderThan), NudgeRequests: conv(q.NudgeRequests), NoFirstSession: conv(q.NoFirstSession), EndingSoon: conv(q.EndingSoon)}, nil
+	closures, err := r.closureRequests()
+	if err != nil {
+		return nil, err
+	}
+	return &model.StaffQueue{ID: "staffQueue:" + strconv.Itoa(days), ClosureRequests: closures, EndRequests: conv(q.EndRequests), PendingOlderThan: conv(q.PendingOlderThan), NudgeRequests: conv(q.NudgeRequests), NoFirstSession: conv(q.NoFirstSession), EndingSoon: conv(q.EndingSoon)}, nil
 }
 
 // Dashboard is the resolver for the dashboard field.

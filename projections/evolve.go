@@ -2,6 +2,7 @@ package projections
 
 import (
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -100,6 +101,41 @@ func EvolveMembers(t MemberTable, ev *Event) {
 				m.ReviewRequested = e.At
 			}
 		}
+	case domain.AccountClosureRequested:
+		change(e.MemberID, func(m *MemberView) { m.ClosureRequested, m.ClosureNote = e.At, e.Note })
+	case domain.MemberErased:
+		if m := t.Get(e.MemberID); m != nil {
+			old := m.Profile
+			m.Email, m.Profile = "", domain.Profile{Name: domain.ErasedName}
+			m.Accepting = false
+			m.ClosureRequested, m.ClosureNote = time.Time{}, ""
+			m.ErasedAt = e.At
+			t.Reindex(m, &old)
+		}
+	}
+}
+
+// MemberEraser is implemented by match tables that can find a member's
+// matches and meeting logs, so that erasing the member also blanks the
+// texts that were theirs: the request message, the names of documents they
+// uploaded, their meeting notes, and notes about both partners. A rebuild
+// reads those texts as "" (their key is gone); the live model must agree.
+type MemberEraser interface {
+	EraseMember(id uuid.UUID)
+}
+
+// eraseTexts blanks the texts of member id in one match and its logs.
+func eraseTexts(m *MatchView, id uuid.UUID) {
+	if m.MenteeID == id {
+		m.Message = ""
+	}
+	if m.EndAsk != nil {
+		m.EndAsk.Note = ""
+	}
+	for i := range m.Documents {
+		if m.Documents[i].UploaderID == id {
+			m.Documents[i].Name = ""
+		}
 	}
 }
 
@@ -195,6 +231,10 @@ func EvolveMatches(t MatchTable, ev *Event) {
 	case domain.ResourceRetired:
 		if r := t.Resource(e.ResourceID); r != nil {
 			r.Retired = true
+		}
+	case domain.MemberErased:
+		if er, ok := t.(MemberEraser); ok {
+			er.EraseMember(e.MemberID)
 		}
 	}
 }

@@ -143,6 +143,20 @@ func (t matchesTable) InsertSession(s *SessionView) {
 
 func (t matchesTable) Resource(id uuid.UUID) *ResourceView { return t.p.resources[id] }
 
+// EraseMember implements MemberEraser.
+func (t matchesTable) EraseMember(id uuid.UUID) {
+	for _, mid := range t.p.byMember[id] {
+		if m := t.p.matches[mid]; m != nil {
+			eraseTexts(m, id)
+		}
+	}
+	for _, sid := range t.p.byAuthor[id] {
+		if s := t.p.sessions[sid]; s != nil {
+			s.Details.Notes = ""
+		}
+	}
+}
+
 func (t matchesTable) PutResource(r *ResourceView) { t.p.resources[r.ID] = r }
 
 // Match returns a copy of one match.

@@ -29,7 +29,17 @@ type MemberView struct {
 	// (staff editing it do not count); zero when never. A review is due
 	// while ReviewRequested is later.
 	ProfileSaved time.Time
+	// ClosureRequested is when the member asked staff to close the
+	// account, with ClosureNote; zero when no request waits.
+	ClosureRequested time.Time
+	ClosureNote      string
+	// ErasedAt is when the member's personal data was erased; zero while
+	// the member is not.
+	ErasedAt time.Time
 }
+
+// Erased reports whether the member's personal data was erased.
+func (m *MemberView) Erased() bool { return !m.ErasedAt.IsZero() }
 
 // ReviewDue reports whether the member was asked to review the profile
 // after a match ended and has not saved it since.
@@ -112,7 +122,6 @@ func (t membersTable) Reindex(m *MemberView, old *domain.Profile) {
 	}
 	if old != nil {
 		t.p.index.reprofile(m, old)
-		return
 	}
 	t.p.index.setOpen(m)
 }

@@ -188,7 +188,7 @@ func (ix *searchIndex) termNumbers(pr *domain.Profile, create bool) []uint32 {
 
 // add indexes a new mentor.
 func (ix *searchIndex) add(m *MemberView) {
-	if _, ok := ix.num[m.ID]; ok {
+	if _, ok := ix.num[m.ID]; ok || m.Erased() {
 		return
 	}
 	n := uint32(len(ix.docs))
@@ -227,6 +227,10 @@ func (ix *searchIndex) setOpen(m *MemberView) {
 		ix.open.Add(n)
 	} else {
 		ix.open.Remove(n)
+	}
+	if m.Erased() {
+		// An erased mentor is found by no search.
+		ix.all.Remove(n)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // The layouts of the projections' states in snapshots. Change the layout,
 // change the number: older snapshots are then refused and rebuilt.
 const (
-	membersStateVersion = 2
+	membersStateVersion = 3
 	matchesStateVersion = 2
 )
 
@@ -40,6 +40,9 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 		}
 		e.time(m.ReviewRequested)
 		e.time(m.ProfileSaved)
+		e.time(m.ClosureRequested)
+		e.str(m.ClosureNote)
+		e.time(m.ErasedAt)
 	}
 	return p.pos
 }
@@ -136,6 +139,9 @@ func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		}
 		m.ReviewRequested = d.time()
 		m.ProfileSaved = d.time()
+		m.ClosureRequested = d.time()
+		m.ClosureNote = d.str()
+		m.ErasedAt = d.time()
 		if d.err != nil {
 			break
 		}

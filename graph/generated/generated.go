@@ -48,6 +48,12 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccountPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Member           func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
+	}
+
 	AckPayload struct {
 		ClientMutationID func(childComplexity int) int
 		Ok               func(childComplexity int) int
@@ -67,6 +73,13 @@ type ComplexityRoot struct {
 		GoVersion   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Version     func(childComplexity int) int
+	}
+
+	ClosureRequest struct {
+		Member      func(childComplexity int) int
+		Note        func(childComplexity int) int
+		OpenMatches func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
 	}
 
 	Contact struct {
@@ -239,9 +252,11 @@ type ComplexityRoot struct {
 		Available         func(childComplexity int) int
 		Biography         func(childComplexity int) int
 		Capacity          func(childComplexity int) int
+		ClosureRequest    func(childComplexity int) int
 		Contact           func(childComplexity int) int
 		Designation       func(childComplexity int) int
 		Discipline        func(childComplexity int) int
+		Erased            func(childComplexity int) int
 		Focus             func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Industry          func(childComplexity int) int
@@ -284,31 +299,33 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptMatch          func(childComplexity int, input model.MatchInput) int
-		AddSession           func(childComplexity int, input model.AddSessionInput) int
-		AskStaffToNudge      func(childComplexity int, input model.MatchInput) int
-		CancelMatchRequest   func(childComplexity int, input model.MatchInput) int
-		ChangePassword       func(childComplexity int, input model.ChangePasswordInput) int
-		DeclineMatch         func(childComplexity int, input model.DeclineMatchInput) int
-		EditSession          func(childComplexity int, input model.EditSessionInput) int
-		EndMatch             func(childComplexity int, input model.EndMatchInput) int
-		LoginAuditor         func(childComplexity int, input model.LoginInput) int
-		LoginMentee          func(childComplexity int, input model.LoginInput) int
-		LoginMentor          func(childComplexity int, input model.LoginInput) int
-		LoginStaff           func(childComplexity int, input model.LoginInput) int
-		Logout               func(childComplexity int) int
-		NudgeMentor          func(childComplexity int, input model.NudgeMentorInput) int
-		PublishResource      func(childComplexity int, input model.PublishResourceInput) int
-		RegisterMentee       func(childComplexity int, input model.RegisterInput) int
-		RegisterMentor       func(childComplexity int, input model.RegisterInput) int
-		RemoveDocument       func(childComplexity int, input model.RemoveDocumentInput) int
-		RequestMatch         func(childComplexity int, input model.RequestMatchInput) int
-		RequestMatchEnd      func(childComplexity int, input model.RequestMatchEndInput) int
-		RequestPasswordReset func(childComplexity int, input model.RequestPasswordResetInput) int
-		ResetPassword        func(childComplexity int, input model.ResetPasswordInput) int
-		RetireResource       func(childComplexity int, input model.RetireResourceInput) int
-		UpdateProfile        func(childComplexity int, input model.UpdateProfileInput) int
-		UploadDocument       func(childComplexity int, input model.UploadDocumentInput) int
+		AcceptMatch           func(childComplexity int, input model.MatchInput) int
+		AddSession            func(childComplexity int, input model.AddSessionInput) int
+		AskStaffToNudge       func(childComplexity int, input model.MatchInput) int
+		CancelMatchRequest    func(childComplexity int, input model.MatchInput) int
+		ChangePassword        func(childComplexity int, input model.ChangePasswordInput) int
+		DeclineMatch          func(childComplexity int, input model.DeclineMatchInput) int
+		EditSession           func(childComplexity int, input model.EditSessionInput) int
+		EndMatch              func(childComplexity int, input model.EndMatchInput) int
+		EraseMember           func(childComplexity int, input model.EraseMemberInput) int
+		LoginAuditor          func(childComplexity int, input model.LoginInput) int
+		LoginMentee           func(childComplexity int, input model.LoginInput) int
+		LoginMentor           func(childComplexity int, input model.LoginInput) int
+		LoginStaff            func(childComplexity int, input model.LoginInput) int
+		Logout                func(childComplexity int) int
+		NudgeMentor           func(childComplexity int, input model.NudgeMentorInput) int
+		PublishResource       func(childComplexity int, input model.PublishResourceInput) int
+		RegisterMentee        func(childComplexity int, input model.RegisterInput) int
+		RegisterMentor        func(childComplexity int, input model.RegisterInput) int
+		RemoveDocument        func(childComplexity int, input model.RemoveDocumentInput) int
+		RequestAccountClosure func(childComplexity int, input model.RequestAccountClosureInput) int
+		RequestMatch          func(childComplexity int, input model.RequestMatchInput) int
+		RequestMatchEnd       func(childComplexity int, input model.RequestMatchEndInput) int
+		RequestPasswordReset  func(childComplexity int, input model.RequestPasswordResetInput) int
+		ResetPassword         func(childComplexity int, input model.ResetPasswordInput) int
+		RetireResource        func(childComplexity int, input model.RetireResourceInput) int
+		UpdateProfile         func(childComplexity int, input model.UpdateProfileInput) int
+		UploadDocument        func(childComplexity int, input model.UploadDocumentInput) int
 	}
 
 	PageInfo struct {
@@ -498,6 +515,7 @@ type ComplexityRoot struct {
 	}
 
 	StaffQueue struct {
+		ClosureRequests  func(childComplexity int) int
 		EndRequests      func(childComplexity int) int
 		EndingSoon       func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -568,6 +586,8 @@ type MatchUpdateResolver interface {
 type MemberResolver interface {
 	Contact(ctx context.Context, obj *model.Member) (*model.Contact, error)
 
+	ClosureRequest(ctx context.Context, obj *model.Member) (*model.ClosureRequest, error)
+
 	Matches(ctx context.Context, obj *model.Member, group *model.MatchGroup, first *int, after *string) (*model.MatchConnection, error)
 }
 type MutationResolver interface {
@@ -589,6 +609,8 @@ type MutationResolver interface {
 	AskStaffToNudge(ctx context.Context, input model.MatchInput) (*model.MatchPayload, error)
 	NudgeMentor(ctx context.Context, input model.NudgeMentorInput) (*model.MatchPayload, error)
 	RequestMatchEnd(ctx context.Context, input model.RequestMatchEndInput) (*model.MatchPayload, error)
+	RequestAccountClosure(ctx context.Context, input model.RequestAccountClosureInput) (*model.AccountPayload, error)
+	EraseMember(ctx context.Context, input model.EraseMemberInput) (*model.AccountPayload, error)
 	EndMatch(ctx context.Context, input model.EndMatchInput) (*model.MatchPayload, error)
 	AddSession(ctx context.Context, input model.AddSessionInput) (*model.SessionPayload, error)
 	EditSession(ctx context.Context, input model.EditSessionInput) (*model.SessionPayload, error)
@@ -648,6 +670,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccountPayload.clientMutationId":
+		if e.ComplexityRoot.AccountPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountPayload.ClientMutationID(childComplexity), true
+	case "AccountPayload.member":
+		if e.ComplexityRoot.AccountPayload.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountPayload.Member(childComplexity), true
+	case "AccountPayload.userErrors":
+		if e.ComplexityRoot.AccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountPayload.UserErrors(childComplexity), true
 
 	case "AckPayload.clientMutationId":
 		if e.ComplexityRoot.AckPayload.ClientMutationID == nil {
@@ -723,6 +764,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BuildInfo.Version(childComplexity), true
+
+	case "ClosureRequest.member":
+		if e.ComplexityRoot.ClosureRequest.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClosureRequest.Member(childComplexity), true
+	case "ClosureRequest.note":
+		if e.ComplexityRoot.ClosureRequest.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClosureRequest.Note(childComplexity), true
+	case "ClosureRequest.openMatches":
+		if e.ComplexityRoot.ClosureRequest.OpenMatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClosureRequest.OpenMatches(childComplexity), true
+	case "ClosureRequest.requestedAt":
+		if e.ComplexityRoot.ClosureRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClosureRequest.RequestedAt(childComplexity), true
 
 	case "Contact.email":
 		if e.ComplexityRoot.Contact.Email == nil {
@@ -1415,6 +1481,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Capacity(childComplexity), true
+	case "Member.closureRequest":
+		if e.ComplexityRoot.Member.ClosureRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ClosureRequest(childComplexity), true
 	case "Member.contact":
 		if e.ComplexityRoot.Member.Contact == nil {
 			break
@@ -1433,6 +1505,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.Discipline(childComplexity), true
+	case "Member.erased":
+		if e.ComplexityRoot.Member.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Erased(childComplexity), true
 	case "Member.focus":
 		if e.ComplexityRoot.Member.Focus == nil {
 			break
@@ -1676,6 +1754,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndMatch(childComplexity, args["input"].(model.EndMatchInput)), true
+	case "Mutation.eraseMember":
+		if e.ComplexityRoot.Mutation.EraseMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseMember(childComplexity, args["input"].(model.EraseMemberInput)), true
 	case "Mutation.loginAuditor":
 		if e.ComplexityRoot.Mutation.LoginAuditor == nil {
 			break
@@ -1781,6 +1870,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveDocument(childComplexity, args["input"].(model.RemoveDocumentInput)), true
+	case "Mutation.requestAccountClosure":
+		if e.ComplexityRoot.Mutation.RequestAccountClosure == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestAccountClosure_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestAccountClosure(childComplexity, args["input"].(model.RequestAccountClosureInput)), true
 	case "Mutation.requestMatch":
 		if e.ComplexityRoot.Mutation.RequestMatch == nil {
 			break
@@ -2684,6 +2784,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SkillRating.Skill(childComplexity), true
 
+	case "StaffQueue.closureRequests":
+		if e.ComplexityRoot.StaffQueue.ClosureRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffQueue.ClosureRequests(childComplexity), true
 	case "StaffQueue.endRequests":
 		if e.ComplexityRoot.StaffQueue.EndRequests == nil {
 			break
@@ -2835,6 +2941,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeclineMatchInput", ec.unmarshalInputDeclineMatchInput),
 			graphql.NewInputUnmarshaler("EditSessionInput", ec.unmarshalInputEditSessionInput),
 			graphql.NewInputUnmarshaler("EndMatchInput", ec.unmarshalInputEndMatchInput),
+			graphql.NewInputUnmarshaler("EraseMemberInput", ec.unmarshalInputEraseMemberInput),
 			graphql.NewInputUnmarshaler("LocationInput", ec.unmarshalInputLocationInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MatchInput", ec.unmarshalInputMatchInput),
@@ -2846,6 +2953,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PublishResourceInput", ec.unmarshalInputPublishResourceInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("RemoveDocumentInput", ec.unmarshalInputRemoveDocumentInput),
+			graphql.NewInputUnmarshaler("RequestAccountClosureInput", ec.unmarshalInputRequestAccountClosureInput),
 			graphql.NewInputUnmarshaler("RequestMatchEndInput", ec.unmarshalInputRequestMatchEndInput),
 			graphql.NewInputUnmarshaler("RequestMatchInput", ec.unmarshalInputRequestMatchInput),
 			graphql.NewInputUnmarshaler("RequestPasswordResetInput", ec.unmarshalInputRequestPasswordResetInput),
@@ -3238,6 +3346,10 @@ type Member implements Node {
   acceptingRequests: Boolean
   "Whether a mentor can be requested now: accepting, with free capacity (active matches use it, pending requests do not); false for mentees."
   available: Boolean!
+  "Whether the member's personal data was erased: the member is then shown as \"erased member\" with no profile, and their partners' history keeps the matches."
+  erased: Boolean!
+  "The member's request that staff close the account: the member and staff only (null for everyone else, and when none waits)."
+  closureRequest: ClosureRequest
   "How well the mentor fits the searching member: 3 points per focus area the two share, 1 per skill the searcher assessed that the mentor rates 4 or 5. Set in searchMentors results only; null elsewhere."
   affinity: Int
   "The member's matches, newest request first: staff only (null for everyone else)."
@@ -3640,6 +3752,48 @@ type StaffQueue {
   endingSoon: [Match!]!
   "Active matches a partner asked staff to end (Match.endRequest), oldest request first."
   endRequests: [Match!]!
+  "Members who asked staff to close their account (requestAccountClosure), oldest request first: erase them with eraseMember once their matches are over."
+  closureRequests: [ClosureRequest!]!
+}
+
+"A member's request that staff close the account and erase their personal data."
+type ClosureRequest {
+  "The member who asked."
+  member: Member!
+  "The member's note for staff; null when none."
+  note: String
+  "When the member asked."
+  requestedAt: Time!
+  "The member's pending requests and active matches: eraseMember refuses (MEMBER_HAS_OPEN_MATCH) until they are over."
+  openMatches: Int!
+}
+
+"A member's request that staff close the account."
+input RequestAccountClosureInput {
+  "A note for staff, at most 1000 characters; line breaks allowed."
+  note: String
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  clientMutationId: String
+}
+
+"Staff erasing a member's personal data."
+input EraseMemberInput {
+  "The member to erase."
+  memberId: ID!
+  "Why, at most 200 characters, kept in the audit record: do not quote the member's personal data."
+  reason: String!
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  clientMutationId: String
+}
+
+"The result of requestAccountClosure or eraseMember."
+type AccountPayload {
+  "The member as stored after the change (as it was, when refused)."
+  member: Member
+  "The refusals; empty when done."
+  userErrors: [UserError!]!
+  "The input's clientMutationId."
+  clientMutationId: String
 }
 
 "The program's counters, as of the read models' position. One per program: its id is always \"dashboard\", so a pushed dashboard updates a cached dashboard query."
@@ -4368,6 +4522,31 @@ type Mutation {
     input: RequestMatchEndInput!
   ): MatchPayload!
   """
+  Asks staff to close the signed-in mentee's or mentor's account and erase
+  their personal data (staff and auditors get FORBIDDEN). The request waits
+  in staffQueue.closureRequests until staff erase the member. userErrors:
+  INVALID_INPUT (note), CLOSURE_ALREADY_REQUESTED.
+  """
+  requestAccountClosure(
+    "An optional note for staff."
+    input: RequestAccountClosureInput!
+  ): AccountPayload!
+  """
+  Erases a member's personal data: staff only (others get FORBIDDEN). The
+  log keeps every event, but the member's personal texts in it were sealed
+  under the member's own key, which is deleted; the member's credentials and
+  sessions, uploaded documents' bytes and emails kept by the program are
+  removed too. Partners keep their history, sessions and CPD hours, and see
+  the member as "erased member". userErrors: MEMBER_HAS_OPEN_MATCH (end or
+  cancel the member's pending and active matches first), CANNOT_ERASE_SELF,
+  INVALID_INPUT (reason), MEMBER_NOT_FOUND. Erasing again succeeds and
+  finishes an erasure that was interrupted.
+  """
+  eraseMember(
+    "The member and the reason."
+    input: EraseMemberInput!
+  ): AccountPayload!
+  """
   Ends an active match before its term, at a partner's request: staff only
   (others get FORBIDDEN). After a GRACEFUL_EXIT only the other partner gets
   the standardized closing email; after another reason both partners are
@@ -4636,6 +4815,18 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_AccountPayload_member(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AccountPayload_userErrors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_AccountPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_AckPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ok":
@@ -4676,6 +4867,20 @@ func (ec *executionContext) childFields_BuildInfo(ctx context.Context, field gra
 		return ec.fieldContext_BuildInfo_environment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BuildInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ClosureRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_ClosureRequest_member(ctx, field)
+	case "note":
+		return ec.fieldContext_ClosureRequest_note(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ClosureRequest_requestedAt(ctx, field)
+	case "openMatches":
+		return ec.fieldContext_ClosureRequest_openMatches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClosureRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5042,6 +5247,10 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_acceptingRequests(ctx, field)
 	case "available":
 		return ec.fieldContext_Member_available(ctx, field)
+	case "erased":
+		return ec.fieldContext_Member_erased(ctx, field)
+	case "closureRequest":
+		return ec.fieldContext_Member_closureRequest(ctx, field)
 	case "affinity":
 		return ec.fieldContext_Member_affinity(ctx, field)
 	case "matches":
@@ -5450,6 +5659,8 @@ func (ec *executionContext) childFields_StaffQueue(ctx context.Context, field gr
 		return ec.fieldContext_StaffQueue_endingSoon(ctx, field)
 	case "endRequests":
 		return ec.fieldContext_StaffQueue_endRequests(ctx, field)
+	case "closureRequests":
+		return ec.fieldContext_StaffQueue_closureRequests(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffQueue", field.Name)
 }
@@ -5750,6 +5961,20 @@ func (ec *executionContext) field_Mutation_endMatch_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_eraseMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EraseMemberInput, error) {
+			return ec.unmarshalNEraseMemberInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEraseMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_loginAuditor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5868,6 +6093,20 @@ func (ec *executionContext) field_Mutation_removeDocument_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveDocumentInput, error) {
 			return ec.unmarshalNRemoveDocumentInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRemoveDocumentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestAccountClosure_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestAccountClosureInput, error) {
+			return ec.unmarshalNRequestAccountClosureInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestAccountClosureInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6384,6 +6623,93 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _AccountPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountPayload_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountPayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.AccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AccountPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _AckPayload_ok(ctx context.Context, field graphql.CollectedField, obj *model.AckPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6685,6 +7011,107 @@ func (ec *executionContext) _BuildInfo_environment(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_BuildInfo_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BuildInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClosureRequest_member(ctx context.Context, field graphql.CollectedField, obj *model.ClosureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClosureRequest_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClosureRequest_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClosureRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClosureRequest_note(ctx context.Context, field graphql.CollectedField, obj *model.ClosureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClosureRequest_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ClosureRequest_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClosureRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClosureRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.ClosureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClosureRequest_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClosureRequest_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClosureRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ClosureRequest_openMatches(ctx context.Context, field graphql.CollectedField, obj *model.ClosureRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClosureRequest_openMatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenMatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClosureRequest_openMatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClosureRequest", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *model.Contact) (ret graphql.Marshaler) {
@@ -9791,6 +10218,61 @@ func (ec *executionContext) fieldContext_Member_available(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Member", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Member_erased(ctx context.Context, field graphql.CollectedField, obj *model.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Member_closureRequest(ctx context.Context, field graphql.CollectedField, obj *model.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_closureRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().ClosureRequest(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClosureRequest) graphql.Marshaler {
+			return ec.marshalOClosureRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_closureRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Member",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClosureRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Member_affinity(ctx context.Context, field graphql.CollectedField, obj *model.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11003,6 +11485,94 @@ func (ec *executionContext) fieldContext_Mutation_requestMatchEnd(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_requestMatchEnd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestAccountClosure(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestAccountClosure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestAccountClosure(ctx, fc.Args["input"].(model.RequestAccountClosureInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountPayload) graphql.Marshaler {
+			return ec.marshalNAccountPayload2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestAccountClosure(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestAccountClosure_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eraseMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseMember(ctx, fc.Args["input"].(model.EraseMemberInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountPayload) graphql.Marshaler {
+			return ec.marshalNAccountPayload2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14894,6 +15464,38 @@ func (ec *executionContext) fieldContext_StaffQueue_endRequests(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _StaffQueue_closureRequests(ctx context.Context, field graphql.CollectedField, obj *model.StaffQueue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaffQueue_closureRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosureRequests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ClosureRequest) graphql.Marshaler {
+			return ec.marshalNClosureRequest2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaffQueue_closureRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StaffQueue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClosureRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_matchUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -16833,6 +17435,62 @@ func UnmarshalEndMatchInput(ctx context.Context, raw any) (model.EndMatchInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEraseMemberInput(ctx context.Context, obj any) (model.EraseMemberInput, error) {
+	var it model.EraseMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"memberId", "reason", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "memberId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("memberId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MemberID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEraseMemberInput unmarshals raw into the EraseMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEraseMemberInput(ctx context.Context, raw any) (model.EraseMemberInput, error) {
+	var out model.EraseMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EraseMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj any) (model.LocationInput, error) {
 	var it model.LocationInput
 	if obj == nil {
@@ -17502,6 +18160,55 @@ func (ec *executionContext) unmarshalInputRemoveDocumentInput(ctx context.Contex
 func UnmarshalRemoveDocumentInput(ctx context.Context, raw any) (model.RemoveDocumentInput, error) {
 	var out model.RemoveDocumentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveDocumentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRequestAccountClosureInput(ctx context.Context, obj any) (model.RequestAccountClosureInput, error) {
+	var it model.RequestAccountClosureInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"note", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestAccountClosureInput unmarshals raw into the RequestAccountClosureInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestAccountClosureInput(ctx context.Context, raw any) (model.RequestAccountClosureInput, error) {
+	var out model.RequestAccountClosureInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestAccountClosureInput", raw, &out)
 	return out, err
 }
 
@@ -18255,6 +18962,49 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var accountPayloadImplementors = []string{"AccountPayload"}
+
+func (ec *executionContext) _AccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountPayload")
+		case "member":
+			out.Values[i] = ec._AccountPayload_member(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._AccountPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var ackPayloadImplementors = []string{"AckPayload"}
 
 func (ec *executionContext) _AckPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AckPayload) graphql.Marshaler {
@@ -18379,6 +19129,54 @@ func (ec *executionContext) _BuildInfo(ctx context.Context, sel ast.SelectionSet
 			}
 		case "environment":
 			out.Values[i] = ec._BuildInfo_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var closureRequestImplementors = []string{"ClosureRequest"}
+
+func (ec *executionContext) _ClosureRequest(ctx context.Context, sel ast.SelectionSet, obj *model.ClosureRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, closureRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClosureRequest")
+		case "member":
+			out.Values[i] = ec._ClosureRequest_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._ClosureRequest_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._ClosureRequest_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openMatches":
+			out.Values[i] = ec._ClosureRequest_openMatches(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19578,6 +20376,17 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "erased":
+			out.Values[i] = ec._Member_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closureRequest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Member_closureRequest(ctx, field, obj)
+				})
 		case "affinity":
 			out.Values[i] = ec._Member_affinity(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19952,6 +20761,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "requestMatchEnd":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestMatchEnd(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestAccountClosure":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestAccountClosure(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eraseMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseMember(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21307,6 +22130,11 @@ func (ec *executionContext) _StaffQueue(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "closureRequests":
+			out.Values[i] = ec._StaffQueue_closureRequests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21848,6 +22676,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAccountPayload2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.AccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AccountPayload!")
+		return graphql.Null
+	}
+	return ec._AccountPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAckPayload2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐAckPayload(ctx context.Context, sel ast.SelectionSet, v *model.AckPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AckPayload!")
@@ -21904,6 +22740,30 @@ func (ec *executionContext) marshalNBuildInfo2ᚖgithubᚗcomᚋmentorshipᚋmen
 func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNClosureRequest2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ClosureRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClosureRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNClosureRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequest(ctx context.Context, sel ast.SelectionSet, v *model.ClosureRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ClosureRequest!")
+		return graphql.Null
+	}
+	return ec._ClosureRequest(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCpdSummary2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐCpdSummary(ctx context.Context, sel ast.SelectionSet, v *model.CpdSummary) graphql.Marshaler {
@@ -21993,6 +22853,11 @@ func (ec *executionContext) unmarshalNEndedMatchDocuments2githubᚗcomᚋmentors
 
 func (ec *executionContext) marshalNEndedMatchDocuments2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEndedMatchDocuments(ctx context.Context, sel ast.SelectionSet, v model.EndedMatchDocuments) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNEraseMemberInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEraseMemberInput(ctx context.Context, v any) (model.EraseMemberInput, error) {
+	res, err := ec.unmarshalInputEraseMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -22541,6 +23406,11 @@ func (ec *executionContext) marshalNReportMonth2ᚖgithubᚗcomᚋmentorshipᚋm
 	return ec._ReportMonth(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequestAccountClosureInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestAccountClosureInput(ctx context.Context, v any) (model.RequestAccountClosureInput, error) {
+	res, err := ec.unmarshalInputRequestAccountClosureInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRequestMatchEndInput2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRequestMatchEndInput(ctx context.Context, v any) (model.RequestMatchEndInput, error) {
 	res, err := ec.unmarshalInputRequestMatchEndInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23021,6 +23891,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOClosureRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequest(ctx context.Context, sel ast.SelectionSet, v *model.ClosureRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ClosureRequest(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐContact(ctx context.Context, sel ast.SelectionSet, v *model.Contact) graphql.Marshaler {

@@ -83,12 +83,16 @@ type Member struct {
 	AcceptingRequests *bool               `json:"acceptingRequests"`
 	Available         bool                `json:"available"`
 	Affinity          *int                `json:"affinity"`
+	Erased            bool                `json:"erased"`
 
 	// MemberID is the member's UUID.
 	MemberID uuid.UUID `json:"-"`
 	// Private is the member's contact information, shown only to those
 	// allowed to see it.
 	Private domain.Contact `json:"-"`
+	// Closure is the member's waiting request to close the account, shown
+	// only to the member and staff.
+	Closure *ClosureRequest `json:"-"`
 }
 
 // IsNode marks Member as a Node.

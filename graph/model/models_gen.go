@@ -21,6 +21,16 @@ type Node interface {
 	GetID() string
 }
 
+// The result of requestAccountClosure or eraseMember.
+type AccountPayload struct {
+	// The member as stored after the change (as it was, when refused).
+	Member *Member `json:"member,omitempty"`
+	// The refusals; empty when done.
+	UserErrors []*UserError `json:"userErrors"`
+	// The input's clientMutationId.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
 // An answer that says only whether the input was accepted.
 type AckPayload struct {
 	// True when accepted (userErrors is then empty).
@@ -89,6 +99,18 @@ type ChangePasswordInput struct {
 	NewPassword string `json:"newPassword"`
 	// Any string, returned as is.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// A member's request that staff close the account and erase their personal data.
+type ClosureRequest struct {
+	// The member who asked.
+	Member *Member `json:"member"`
+	// The member's note for staff; null when none.
+	Note *string `json:"note,omitempty"`
+	// When the member asked.
+	RequestedAt time.Time `json:"requestedAt"`
+	// The member's pending requests and active matches: eraseMember refuses (MEMBER_HAS_OPEN_MATCH) until they are over.
+	OpenMatches int `json:"openMatches"`
 }
 
 // Preferred contact information: visible only to the member, staff, and the partner of an ACTIVE match.
@@ -225,6 +247,16 @@ type EndMatchInput struct {
 	RequestedBy string `json:"requestedBy"`
 	// A staff note for the record: required, at most 2000 characters; line breaks allowed.
 	Note string `json:"note"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+// Staff erasing a member's personal data.
+type EraseMemberInput struct {
+	// The member to erase.
+	MemberID string `json:"memberId"`
+	// Why, at most 200 characters, kept in the audit record: do not quote the member's personal data.
+	Reason string `json:"reason"`
 	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
@@ -718,6 +750,14 @@ type ReportMonth struct {
 	Figures *ReportFigures `json:"figures"`
 }
 
+// A member's request that staff close the account.
+type RequestAccountClosureInput struct {
+	// A note for staff, at most 1000 characters; line breaks allowed.
+	Note *string `json:"note,omitempty"`
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
 // A partner's request that staff end an active match early.
 type RequestMatchEndInput struct {
 	// The active match.
@@ -913,6 +953,8 @@ type StaffQueue struct {
 	EndingSoon []*Match `json:"endingSoon"`
 	// Active matches a partner asked staff to end (Match.endRequest), oldest request first.
 	EndRequests []*Match `json:"endRequests"`
+	// Members who asked staff to close their account (requestAccountClosure), oldest request first: erase them with eraseMember once their matches are over.
+	ClosureRequests []*ClosureRequest `json:"closureRequests"`
 }
 
 // Live updates over WebSocket (graphql-transport-ws or graphql-ws) or SSE. Each

@@ -293,6 +293,10 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 				o.srem(p.open(), id.String())
 			}
 		}
+		if r.view.Erased() {
+			// An erased mentor is found by no search.
+			o.srem(p.all(), id.String())
+		}
 	}
 	return o.run(ctx, &p.base, token, from, events[len(events)-1])
 }

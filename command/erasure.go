@@ -1,0 +1,88 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/domain"
+)
+
+// EraseStep removes an erased member's personal data from one place the
+// program keeps it (the member's key, credentials, uploaded documents, the
+// outbox, ...). Steps are idempotent: a step that finds nothing to remove
+// succeeds.
+type EraseStep struct {
+	// Name says what the step erases, in errors.
+	Name string
+	// Erase removes the member's data.
+	Erase func(ctx context.Context, member uuid.UUID) error
+}
+
+// erasers holds the steps registered with OnErase.
+type erasers struct {
+	mu    sync.Mutex
+	steps []EraseStep
+}
+
+// OnErase adds steps that run, in the order added, each time a member is
+// erased, after MemberErased is recorded.
+func (s *Service) OnErase(steps ...EraseStep) {
+	s.erase.mu.Lock()
+	defer s.erase.mu.Unlock()
+	s.erase.steps = append(s.erase.steps, steps...)
+}
+
+// ErrErasureUnfinished wraps the failure of an erasure step: the erasure is
+// recorded, and erasing the member again finishes it.
+var ErrErasureUnfinished = errors.New("the erasure is recorded but not finished; erase the member again to finish it")
+
+// RequestAccountClosure records a member's request that staff close the
+// account and erase their personal data.
+func (s *Service) RequestAccountClosure(ctx context.Context, req Request, id uuid.UUID, note string) (Result, error) {
+	req = req.normalized()
+	cmd := domain.RequestAccountClosure{MemberID: id, Actor: req.Actor, Note: note, At: s.clock.Now()}
+	return s.onMember(ctx, req, "close", id, cmd)
+}
+
+// EraseMember records MemberErased on the member's stream and then runs
+// every erase step. Erasing an erased member again records nothing and
+// runs the steps again, which finishes an erasure that a failure or a
+// crash interrupted.
+func (s *Service) EraseMember(ctx context.Context, req Request, id uuid.UUID, reason string) (Result, error) {
+	req = req.normalized()
+	cmd := domain.EraseMember{MemberID: id, Actor: req.Actor, Reason: reason, At: s.clock.Now()}
+	res, err := s.onMember(ctx, req, "erase", id, cmd)
+	if err != nil {
+		return res, err
+	}
+	return res, s.FinishErasure(ctx, id)
+}
+
+// FinishErasure runs every erase step for a member whose erasure is
+// recorded; it refuses a member who is not erased.
+func (s *Service) FinishErasure(ctx context.Context, id uuid.UUID) error {
+	m, err := s.Member(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !m.Erased() {
+		return fmt.Errorf("finish erasure: member %s is not erased", id)
+	}
+	// Folded states may hold the member's texts in the clear.
+	if s.states != nil {
+		s.states.Purge()
+	}
+	s.erase.mu.Lock()
+	steps := append([]EraseStep(nil), s.erase.steps...)
+	s.erase.mu.Unlock()
+	for _, st := range steps {
+		if err := st.Erase(ctx, id); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrErasureUnfinished, st.Name, err)
+		}
+	}
+	return nil
+}

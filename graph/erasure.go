@@ -1,0 +1,49 @@
+package graph
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/projections"
+)
+
+// accountPayload answers requestAccountClosure and eraseMember with the
+// member as the read models hold it once they reached the change.
+func (r *Resolver) accountPayload(ctx context.Context, a domain.Actor, id uuid.UUID, res command.Result, err error, cmid *string) (*model.AccountPayload, error) {
+	ue, err := userErrors(err)
+	if err != nil {
+		return nil, err
+	}
+	r.settle(ctx, res)
+	p := &model.AccountPayload{UserErrors: ue, ClientMutationID: cmid}
+	r.readBack(ctx, res.Position, func() error {
+		if v, ok := r.Members.Member(id); ok {
+			p.Member = r.showMember(a, v)
+		}
+		return nil
+	})
+	return p, nil
+}
+
+// closureRequests lists the members waiting for staff to close their
+// account, oldest request first.
+func (r *Resolver) closureRequests() ([]*model.ClosureRequest, error) {
+	found, err := r.Members.Scan(func(v *projections.MemberView) bool { return !v.ClosureRequested.IsZero() && !v.Erased() })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b *projections.MemberView) int {
+		return cmp.Or(a.ClosureRequested.Compare(b.ClosureRequested), cmp.Compare(a.ID.String(), b.ID.String()))
+	})
+	out := make([]*model.ClosureRequest, 0, len(found))
+	for _, v := range found {
+		out = append(out, memberModel(v).Closure)
+	}
+	return out, nil
+}
