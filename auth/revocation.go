@@ -43,6 +43,9 @@ const (
 	RevokedPasswordChange RevocationReason = "PASSWORD_CHANGED"
 	// RevokedPasswordReset is RevokedPasswordChange after a reset.
 	RevokedPasswordReset RevocationReason = "PASSWORD_RESET"
+	// RevokedAccountClosed ends every session of Revocation.Member, whose
+	// account was deleted when the member was erased.
+	RevokedAccountClosed RevocationReason = "ACCOUNT_CLOSED"
 )
 
 // Revocation is one revocation made through an instance of the service, as

@@ -227,7 +227,7 @@ func relevant(typ string) bool {
 	case "MemberRegistered", "ProfileUpdated",
 		"MatchRequested", "MatchAccepted", "MatchDeclined", "MatchCancelled",
 		"ResponseWindowElapsed", "NudgeRequested", "MentorNudged",
-		"FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested":
+		"FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested", "MemberErased":
 		return true
 	}
 	return false
@@ -245,6 +245,8 @@ func (c *composer) learn(ev domain.Event) {
 		p := c.members[e.MemberID]
 		p.name, p.contact = e.Profile.Name, e.Profile.Contact
 		c.members[e.MemberID] = p
+	case domain.MemberErased:
+		delete(c.members, e.MemberID)
 	case domain.MatchRequested:
 		c.matches[e.MatchID] = matchDates{requestedAt: e.At}
 	case domain.MatchAccepted:

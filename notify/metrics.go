@@ -23,7 +23,7 @@ type OutboxStats struct {
 // read: the outbox indexes them by their next attempt.
 func (o *Outbox) Stats() (OutboxStats, error) {
 	var st OutboxStats
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if len(k) < 8 {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/google/uuid"
 	"github.com/mentorship/mentorship/clock"
+
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/internal/background"
@@ -296,6 +298,29 @@ func (n *Notifier) load(ctx context.Context) error {
 	}
 	n.loaded = true
 	return nil
+}
+
+// EraseMember removes an erased member from what the notifier keeps, once
+// it has read the log up to upTo (where the erasure is recorded): the
+// member leaves the saved directory, the emails to the member leave the
+// outbox, and the emails about their matches lose the subject and bodies
+// that quote them. The outbox file is then compacted.
+func (n *Notifier) EraseMember(ctx context.Context, member uuid.UUID, matches []uuid.UUID, upTo eventstore.Position) error {
+	for n.Position() < upTo && n.Healthy() == nil {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("notifier: erase member: waiting for the log: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	n.mu.Lock()
+	delete(n.composer.members, member)
+	err := n.saveState()
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return n.outbox.EraseMember(member, matches)
 }
 
 // saveIfDue saves the composer's state once enough events passed since

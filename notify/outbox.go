@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/boltfile"
 )
 
 // FileName is the outbox's file inside the data directory.
@@ -94,8 +96,108 @@ var (
 // event again (after a restart, a replay or a rebuilt read model) adds
 // nothing. It is safe for concurrent use.
 type Outbox struct {
+	// mu keeps every transaction out while Compact replaces db.
+	mu     sync.RWMutex
 	db     *bbolt.DB
 	counts outboxCounts
+}
+
+var outboxOptions = &bbolt.Options{Timeout: time.Second}
+
+func (o *Outbox) view(fn func(*bbolt.Tx) error) error {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.db == nil {
+		return errors.New("outbox: closed")
+	}
+	return o.db.View(fn)
+}
+
+func (o *Outbox) update(fn func(*bbolt.Tx) error) error {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.db == nil {
+		return errors.New("outbox: closed")
+	}
+	return o.db.Update(fn)
+}
+
+// EraseMember removes an erased member's personal data from the outbox:
+// the emails to the member go, and the emails about the member's matches
+// to their partners or staff lose their subject and bodies, which quote
+// the member's name. The records of what was sent, when, stay. The file is
+// then compacted, so the removed bytes leave it.
+func (o *Outbox) EraseMember(member uuid.UUID, matches []uuid.UUID) error {
+	err := o.update(func(tx *bbolt.Tx) error {
+		all, due, byMatch := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketMatches)
+		var drop, blank [][]byte
+		err := all.ForEach(func(k, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			switch {
+			case e.RecipientID == member:
+				drop = append(drop, k)
+			case slices.Contains(matches, e.MatchID):
+				blank = append(blank, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range drop {
+			var e Entry
+			if err := json.Unmarshal(all.Get(k), &e); err != nil {
+				return err
+			}
+			if err := due.Delete(dueKey(e.NextAttemptAt, e.ID)); err != nil {
+				return err
+			}
+			if err := byMatch.Delete(matchKey(e.MatchID, e.ID)); err != nil {
+				return err
+			}
+			if err := all.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range blank {
+			var e Entry
+			if err := json.Unmarshal(all.Get(k), &e); err != nil {
+				return err
+			}
+			e.Subject, e.Text, e.HTML = "", "", ""
+			data, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := all.Put(k, data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: erase member: %w", err)
+	}
+	return o.Compact()
+}
+
+// Compact rewrites the file without its free pages, where bbolt leaves the
+// bytes of deleted and replaced records.
+func (o *Outbox) Compact() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.db == nil {
+		return errors.New("outbox: closed")
+	}
+	db, err := boltfile.Compact(o.db, outboxOptions)
+	o.db = db
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
 }
 
 // OpenOutbox opens (creating when missing) the outbox file in dir. Another
@@ -104,7 +206,7 @@ func OpenOutbox(dir string) (*Outbox, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, outboxOptions)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("outbox: %s is in use by another process", FileName)
 	}
@@ -127,14 +229,23 @@ func OpenOutbox(dir string) (*Outbox, error) {
 }
 
 // Close closes the file.
-func (o *Outbox) Close() error { return o.db.Close() }
+func (o *Outbox) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.db == nil {
+		return nil
+	}
+	err := o.db.Close()
+	o.db = nil
+	return err
+}
 
 // Position returns the position of the last event whose emails the outbox
 // holds, and false when the outbox never recorded one (a new file).
 func (o *Outbox) Position() (eventstore.Position, bool, error) {
 	var pos eventstore.Position
 	var ok bool
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyPosition); len(v) == 8 {
 			pos, ok = eventstore.Position(binary.BigEndian.Uint64(v)), true
 		}
@@ -149,7 +260,7 @@ func (o *Outbox) Position() (eventstore.Position, bool, error) {
 // moves forward.
 func (o *Outbox) Add(pos eventstore.Position, entries []Entry) (int, error) {
 	added := 0
-	err := o.db.Update(func(tx *bbolt.Tx) error {
+	err := o.update(func(tx *bbolt.Tx) error {
 		added = 0
 		all := tx.Bucket(bucketEntries)
 		for _, e := range entries {
@@ -218,7 +329,7 @@ func matchKey(matchID uuid.UUID, id string) []byte {
 func (o *Outbox) Due(now time.Time, limit int) ([]Entry, error) {
 	var out []Entry
 	end := binary.BigEndian.AppendUint64(nil, uint64(max(now.UnixNano(), 0)))
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
 			if bytes.Compare(k[:8], end) > 0 {
@@ -245,7 +356,7 @@ func (o *Outbox) Due(now time.Time, limit int) ([]Entry, error) {
 func (o *Outbox) NextAttempt() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		if k, _ := tx.Bucket(bucketDue).Cursor().First(); k != nil {
 			at, ok = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(), true
 		}
@@ -259,7 +370,7 @@ func (o *Outbox) NextAttempt() (time.Time, bool, error) {
 func (o *Outbox) settle(id string, change func(*Entry)) (Entry, error) {
 	var out Entry
 	settled := false
-	err := o.db.Update(func(tx *bbolt.Tx) error {
+	err := o.update(func(tx *bbolt.Tx) error {
 		settled = false
 		e, ok, err := get(tx, id)
 		if err != nil {
@@ -324,7 +435,7 @@ func (o *Outbox) MarkFailed(id string, at time.Time, cause error, next time.Time
 func (o *Outbox) ForMatch(matchID uuid.UUID) ([]Entry, error) {
 	var out []Entry
 	prefix := matchID[:]
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketMatches).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			e, ok, err := get(tx, string(k[len(prefix):]))
@@ -350,5 +461,5 @@ func (o *Outbox) ForMatch(matchID uuid.UUID) ([]Entry, error) {
 // CopyFile writes a consistent copy of the outbox file, as of one read
 // transaction, to path, while the outbox stays in use: for backups.
 func (o *Outbox) CopyFile(path string) error {
-	return o.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
+	return o.view(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
 }

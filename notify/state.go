@@ -58,7 +58,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // the outbox position up to composed, so that the file never holds a
 // state whose checkpoint is past the emails it recorded as composed.
 func (o *Outbox) saveState(state []byte, composed eventstore.Position) error {
-	err := o.db.Update(func(tx *bbolt.Tx) error {
+	err := o.update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyState, state); err != nil {
 			return err
@@ -78,7 +78,7 @@ func (o *Outbox) saveState(state []byte, composed eventstore.Position) error {
 // the call, and reports whether there was one.
 func (o *Outbox) loadState(decode func([]byte) error) (bool, error) {
 	found := false
-	err := o.db.View(func(tx *bbolt.Tx) error {
+	err := o.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyState)
 		if v == nil {
 			return nil

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/internal/boltfile"
 )
 
 // FileName is the store's file inside the data directory.
@@ -49,7 +51,10 @@ type Options struct {
 // Store keeps the auth records in a bbolt file. It is safe for concurrent
 // use.
 type Store struct {
-	db *bbolt.DB
+	// mu keeps every transaction out while Compact replaces db.
+	mu   sync.RWMutex
+	db   *bbolt.DB
+	opts *bbolt.Options
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -63,7 +68,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("auth store: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, &bbolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync})
+	bopts := &bbolt.Options{Timeout: opts.LockTimeout, NoSync: opts.NoSync}
+	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, bopts)
 	if err != nil {
 		return nil, fmt.Errorf("auth store: open %s: %w", FileName, err)
 	}
@@ -86,15 +92,48 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("auth store: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, opts: bopts}, nil
 }
 
 // Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// Compact rewrites auth.db without its free pages, where bbolt leaves the
+// bytes of deleted records: after an account is deleted for an erasure,
+// its email must leave the file too.
+func (s *Store) Compact(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, err := boltfile.Compact(s.db, s.opts)
+	if db != nil {
+		s.db = db
+	} else {
+		s.db = nil
+	}
+	if err != nil {
+		return fmt.Errorf("auth store: %w", err)
+	}
+	return nil
+}
 
 func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return fmt.Errorf("auth store: %w", auth.ErrUnavailable)
 	}
 	return s.db.View(fn)
 }
@@ -102,6 +141,11 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return fmt.Errorf("auth store: %w", auth.ErrUnavailable)
 	}
 	return s.db.Update(fn)
 }
@@ -341,5 +385,5 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 // CopyFile writes a consistent copy of auth.db, as of one read
 // transaction, to path, while the store stays in use: for backups.
 func (s *Store) CopyFile(path string) error {
-	return s.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
+	return s.view(context.Background(), func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
 }
