@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 )
 
 // EraseStep removes an erased member's personal data from one place the
@@ -85,4 +87,37 @@ func (s *Service) FinishErasure(ctx context.Context, id uuid.UUID) error {
 		}
 	}
 	return nil
+}
+
+// PersonalTexts returns what identifies a member in the clear (name, login
+// and contact emails, phone), as recorded before the erasure, for the
+// erase steps that find the member's data by content (the development
+// mailbox). Once the member's key is gone they read as "" and are left out.
+func (s *Service) PersonalTexts(ctx context.Context, id uuid.UUID) ([]string, error) {
+	recs, err := s.store.ReadStream(ctx, domain.MemberStream(id), eventstore.ReadStreamOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m domain.Member
+	for _, rec := range recs {
+		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := ev.(domain.MemberErased); ok {
+			continue
+		}
+		m = domain.EvolveMember(m, ev)
+	}
+	p := m.Profile()
+	var out []string
+	for _, t := range []string{m.Email(), p.Name, p.Contact.Email, p.Contact.Phone} {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }

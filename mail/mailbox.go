@@ -314,3 +314,31 @@ func decodeBody(r io.Reader, enc string) (string, error) {
 	}
 	return strings.TrimSuffix(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n"), nil
 }
+
+// RemoveMentioning deletes every message whose recipient, subject or body
+// holds one of texts (empty texts are ignored), and returns how many went:
+// erasing a member removes the emails to and about them.
+func (b *Mailbox) RemoveMentioning(texts []string) (int, error) {
+	msgs, err := b.Messages()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range msgs {
+		hit := false
+		for _, t := range texts {
+			if t != "" && (strings.Contains(m.To, t) || strings.Contains(m.Subject, t) || strings.Contains(m.Text, t) || strings.Contains(m.HTML, t)) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		if err := os.Remove(filepath.Join(b.dir, m.ID+".eml")); err != nil && !os.IsNotExist(err) {
+			return n, fmt.Errorf("mailbox: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/graph/playground"
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/notify"
@@ -113,7 +114,7 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 	if err != nil {
 		return nil, nil, err
 	}
-	return newAccountsSending(cfg, log, clk, commands, sender, nil, nil)
+	return newAccountsSending(cfg, log, clk, commands, sender, nil, nil, nil)
 }
 
 // newAccountsSending opens the accounts service, sending its emails
@@ -124,7 +125,7 @@ func newAccounts(cfg config.Config, log zerolog.Logger, clk clock.Clock, command
 // closes; without it a client of its own is opened when Redis is
 // configured.
 // copiers, when not nil, receives the copier of auth.db for backups.
-func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient, copiers map[string]func(string) error) (_ *auth.Service, _ []func() error, err error) {
+func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, commands *command.Service, sender mail.Sender, shared goredis.UniversalClient, copiers map[string]func(string) error, compactAuth *func(context.Context) error) (_ *auth.Service, _ []func() error, err error) {
 	// closers are what is open so far, closed newest first on a failure.
 	var closers []func() error
 	defer func() {
@@ -145,6 +146,9 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 		store, closers = bs, append(closers, bs.Close)
 		if copiers != nil {
 			copiers[authbolt.FileName] = bs.CopyFile
+		}
+		if compactAuth != nil {
+			*compactAuth = bs.Compact
 		}
 	} else {
 		client := shared
@@ -184,7 +188,7 @@ func newAccountsSending(cfg config.Config, log zerolog.Logger, clk clock.Clock, 
 
 // newAPI wires the command side, accounts, documents, email, the process
 // managers and the GraphQL endpoint over the store and the read models.
-func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, models *readModels, reg prometheus.Registerer, traced bool) (_ *api, err error) {
+func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys *keyring.Keyring, models *readModels, reg prometheus.Registerer, traced bool) (_ *api, err error) {
 	a := &api{copiers: map[string]func(string) error{}}
 	defer func() {
 		if err != nil {
@@ -205,7 +209,8 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	if err != nil {
 		return nil, err
 	}
-	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender, models.redis, a.copiers)
+	var compactAuth func(context.Context) error
+	accounts, closers, err := newAccountsSending(cfg, log, clk, commands, sender, models.redis, a.copiers, &compactAuth)
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +236,9 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 	}
 
 	var outbox *notify.Outbox
+	var notifier *notify.Notifier
 	if !cfg.ReadOnly && cfg.Workers {
-		notifier, err := notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
+		notifier, err = notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
 			Settings: notify.Settings{ProgramName: cfg.ProgramName, StaffEmail: cfg.StaffEmail, FrontendURL: cfg.FrontendURL, Program: program},
 			Logger:   log,
 		})
@@ -254,6 +260,12 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, model
 		a.copiers[process.FileName] = manager.CopyFile
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
+
+	mailbox, _ := sender.(*mail.Mailbox)
+	commands.OnErase(erasure{
+		commands: commands, store: store, models: models, accounts: accounts, compactAuth: compactAuth,
+		blobs: blobs, notifier: notifier, mailbox: mailbox, keys: keys,
+	}.steps()...)
 
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
