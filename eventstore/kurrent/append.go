@@ -49,6 +49,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := eventstore.ValidateAppend(stream, expected, events, s.opts.MaxEventSize); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w", stream, err)
 	}
+	if err := reservedStream(stream); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w", stream, err)
+	}
 	loose := expected.Kind == eventstore.ExpectAny || expected.Kind == eventstore.ExpectStreamExists
 	for attempt := 1; ; attempt++ {
 		res, err := s.appendOnce(ctx, stream, expected, events, loose)

@@ -17,6 +17,8 @@
 //
 //   - Streams keep their names (after the namespace). Names starting with
 //     '$' are refused, as by every engine: KurrentDB keeps them for itself.
+//     So are names starting with KeyStreamPrefix, which the key store uses
+//     (see below).
 //   - An event is stored with its ID, its type and its data as JSON
 //     (content type application/json). The rest of the envelope (schema
 //     version, actor ID and role, correlation and causation IDs,
@@ -79,6 +81,19 @@
 // Options.Resubscribes of them the subscription ends with the error.
 // Refused credentials and undecodable events end it at once.
 //
+// # Members' keys
+//
+// KeyStore, from Store.Keys or OpenKeyStore, is the keyring.Store of this
+// engine, for the crypto-shredding of members' personal data: one stream
+// per member holding its wrapped data key, and one per named value (the
+// wrapped key-encryption key), under the store's namespace and named with
+// KeyStreamPrefix. ReadAll, SubscribeAll, Head and Verify never show these
+// streams. Erasing a member tombstones its stream: KurrentDB then refuses
+// to read it or to append to it ever again, so the erasure is permanent,
+// but the bytes of its events leave the server's disk only when the server
+// scavenges. Until then they remain in the database files, wrapped by the
+// key-encryption key. KeyStore's documentation has the details.
+//
 // # Connections
 //
 // Every attempt of an append or a read has its own deadline
@@ -116,9 +131,10 @@
 //   - KurrentDB refuses appends whose events total more than its maximum
 //     append size (1 MiB by default); keep Options.MaxEventSize and the
 //     server's setting in step.
-//   - Stream deletion and truncation are not part of the contract. A
-//     truncated or deleted stream reads as the server shows it, and Verify
-//     reports the missing start of its chain.
+//   - Stream deletion and truncation are not part of the contract (only
+//     the key store deletes, its own streams). A truncated or deleted
+//     stream reads as the server shows it, and Verify reports the missing
+//     start of its chain.
 //   - With a namespace on a database that holds much else, Head and ReadAll
 //     page through the other events; subscriptions do not.
 //   - When another writer stores the same event IDs in the same stream
@@ -136,7 +152,7 @@
 // in its documentation: expected revisions, deduplication by event ID only,
 // positions with gaps, the server's own events and category links in $all,
 // reads in both directions, filtered catch-up subscriptions with
-// checkpoints, server features and gossip.
+// checkpoints, tombstones, server features and gossip.
 //
 // Against it pass, with the race detector:
 //
@@ -153,7 +169,12 @@
 //   - the hash chain under concurrent writers, and its detection of changed
 //     data, type, ID, metadata and order;
 //   - namespaces sharing one server, events written by other programs, and
-//     plain, gossip-discovered and "kurrentdb" connection strings.
+//     plain, gossip-discovered and "kurrentdb" connection strings;
+//   - the keyring store conformance suite (keyringtest) on the key store,
+//     with a connection of its own and in namespaces on a shared server;
+//     the key streams hidden from ReadAll, SubscribeAll, Head and Verify
+//     and refused to the application; erasure as a tombstone; a key
+//     created again after a lost answer.
 //
 // A test server is only as faithful as its model. The real server may
 // differ on details the engine was built not to depend on, such as the
@@ -170,6 +191,9 @@
 //	docker run --rm -p 2113:2113 kurrentplatform/kurrentdb:latest --insecure
 //	KURRENTDB_URL='esdb://localhost:2113?tls=false' go test -race -run RealServer ./eventstore/kurrent/
 //
-// Until someone runs that, treat the engine as tested against the protocol
-// and not yet against KurrentDB.
+// That runs the keyring store suite on the key store there as well. Until
+// someone runs it, treat the engine and its key store as tested against the
+// protocol and not yet against KurrentDB. In particular, that a tombstone's
+// bytes leave the disk at a scavenge is KurrentDB's documented behaviour,
+// not something these tests can show.
 package kurrent

@@ -168,12 +168,17 @@ func (s *Store) Close() error {
 func (s *Store) serverName(stream string) string { return s.opts.Namespace + stream }
 
 // ownStream returns the contract name of a server stream and whether the
-// stream is one of the application's, under the store's namespace.
+// stream is one of the application's: under the store's namespace, and
+// neither the server's nor the key store's.
 func (s *Store) ownStream(serverStream, eventType string) (string, bool) {
 	if isSystem(serverStream, eventType) || !strings.HasPrefix(serverStream, s.opts.Namespace) {
 		return "", false
 	}
-	return serverStream[len(s.opts.Namespace):], true
+	stream := serverStream[len(s.opts.Namespace):]
+	if strings.HasPrefix(stream, KeyStreamPrefix) {
+		return "", false // the key store's
+	}
+	return stream, true
 }
 
 // do runs one operation against the server with a deadline per attempt,

@@ -73,6 +73,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	if err := eventstore.ValidateReadStream(stream, opts); err != nil {
 		return nil, err
 	}
+	if err := reservedStream(stream); err != nil {
+		return nil, fmt.Errorf("read stream: %w", err)
+	}
 	count := uint64(noLimit)
 	if opts.Limit > 0 {
 		count = uint64(opts.Limit)

@@ -54,6 +54,9 @@ func (s *Store) VerifyStream(ctx context.Context, stream string) error {
 	if err := eventstore.ValidateStreamName(stream); err != nil {
 		return fmt.Errorf("verify stream: %w", err)
 	}
+	if err := reservedStream(stream); err != nil {
+		return fmt.Errorf("verify stream: %w", err)
+	}
 	var c chain
 	for {
 		page, _, err := do(s, ctx, func(ctx context.Context, cl *esdb.Client) (streamPage, error) {

@@ -70,6 +70,11 @@ func (v *streamsService) Append(as streams.Streams_AppendServer) error {
 		return status.Error(codes.InvalidArgument, "empty stream name")
 	}
 	resp, stall, err := v.s.append(stream, opts, evs)
+	var t *trailed
+	if errors.As(err, &t) {
+		as.SetTrailer(t.trailer)
+		return t.err
+	}
 	if err != nil {
 		return err
 	}
@@ -90,6 +95,9 @@ func (s *Server) append(stream string, opts *streams.AppendReq_Options, evs []pr
 		c := s.failures[0]
 		s.failures = s.failures[1:]
 		return nil, false, status.Error(c, "injected failure")
+	}
+	if s.tombstoned[stream] {
+		return nil, false, streamDeleted(stream)
 	}
 	if s.interleave > 0 {
 		s.interleave--

@@ -139,6 +139,11 @@ func (v *streamsService) Read(req *streams.ReadReq, out streams.Streams_ReadServ
 	if err != nil {
 		return err
 	}
+	if !q.all && v.s.Tombstoned(q.stream) {
+		t := streamDeleted(q.stream)
+		out.SetTrailer(t.trailer)
+		return t.err
+	}
 	if o.GetSubscription() != nil {
 		return v.s.subscribe(q, out)
 	}
@@ -362,6 +367,7 @@ func (featuresService) GetSupportedMethods(context.Context, *shared.Empty) (*ser
 		Methods: []*serverfeatures.SupportedMethod{
 			{MethodName: "read", ServiceName: service},
 			{MethodName: "append", ServiceName: service},
+			{MethodName: "tombstone", ServiceName: service},
 		},
 	}, nil
 }

@@ -29,13 +29,21 @@
 //     position, send the confirmation first, deliver stored events, report
 //     that they caught up, then deliver new events live. Filtered
 //     subscriptions send checkpoints.
+//   - Tombstones (hard deletes) check the expected revision, write a
+//     "$streamDeleted" event into $all, and make every later read, append,
+//     subscription or tombstone of the stream fail as KurrentDB's do:
+//     FailedPrecondition with the "stream-deleted" exception and the stream
+//     name in the trailers, which the client reports as
+//     esdb.ErrorCodeStreamDeleted. Tombstoning a stream that never existed
+//     is allowed with "any" or "no stream". The stream's earlier events stay
+//     in $all, as on KurrentDB until a scavenge (not modelled).
 //   - The server features and gossip services answer what a client asks on
 //     connecting, so "esdb://" and "esdb+discover://" connection strings
 //     both work.
 //
-// It leaves out what the engine does not use: deletion, tombstones, batch
-// appends, persistent subscriptions, projections other than the category
-// links, access control and durability.
+// It leaves out what the engine does not use: soft deletion, scavenging,
+// batch appends, persistent subscriptions, projections other than the
+// category links, access control and durability.
 //
 // Faults can be injected to test recovery: appends that are stored but
 // never answered (the client times out), appends refused with a gRPC code,
@@ -78,11 +86,12 @@ type Server struct {
 	grpc *grpc.Server  // nil while stopped
 	done chan struct{} // closed when the gRPC server's Serve returns
 
-	mu      sync.Mutex
-	log     []*record            // every record in position order
-	streams map[string][]*record // each stream's records in revision order
-	next    uint64               // the position of the next record
-	changed chan struct{}        // closed and replaced after every append
+	mu         sync.Mutex
+	log        []*record            // every record in position order
+	streams    map[string][]*record // each stream's records in revision order
+	tombstoned map[string]bool      // streams deleted for good
+	next       uint64               // the position of the next record
+	changed    chan struct{}        // closed and replaced after every append
 
 	drop       chan struct{} // closed by DropSubscriptions
 	dropAfter  int           // events after which new subscriptions end
@@ -114,12 +123,13 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("start test server: %w", err)
 	}
 	s := &Server{
-		addr:    lis.Addr().String(),
-		id:      uuid.New(),
-		streams: map[string][]*record{},
-		next:    firstPosition,
-		changed: make(chan struct{}),
-		drop:    make(chan struct{}),
+		addr:       lis.Addr().String(),
+		id:         uuid.New(),
+		streams:    map[string][]*record{},
+		tombstoned: map[string]bool{},
+		next:       firstPosition,
+		changed:    make(chan struct{}),
+		drop:       make(chan struct{}),
 	}
 	s.seed()
 	s.serve(lis)

@@ -260,3 +260,92 @@ func next(t *testing.T, sub *esdb.Subscription) *esdb.RecordedEvent {
 		}
 	}
 }
+
+// esdbCode is the client's error code of err.
+func esdbCode(err error) esdb.ErrorCode {
+	var e *esdb.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return esdb.ErrorCodeUnknown
+}
+
+// readErr reads a stream to its end and returns the error that ended it.
+func readErr(c *esdb.Client, stream string) error {
+	rs, err := c.ReadStream(context.Background(), stream, esdb.ReadStreamOptions{}, 10)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for {
+		if _, err := rs.Recv(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func TestTombstonedStreamsAreDeletedForGood(t *testing.T) {
+	srv := kurrenttest.New(t)
+	c := client(t, srv)
+	ctx := context.Background()
+	if _, err := c.AppendToStream(ctx, "key-1", esdb.AppendToStreamOptions{}, event("KeyCreated", `{"k":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	// A wrong expectation is refused and deletes nothing.
+	if _, err := c.TombstoneStream(ctx, "key-1", esdb.TombstoneStreamOptions{ExpectedRevision: esdb.NoStream{}}); err == nil || esdbCode(err) == esdb.ErrorCodeStreamDeleted {
+		t.Fatalf("tombstone expecting no stream on an existing one: %v", err)
+	}
+	if err := readErr(c, "key-1"); err != nil {
+		t.Fatalf("read after a refused tombstone: %v", err)
+	}
+	res, err := c.TombstoneStream(ctx, "key-1", esdb.TombstoneStreamOptions{ExpectedRevision: esdb.Revision(0)})
+	if err != nil || res.Position.Commit == 0 {
+		t.Fatalf("tombstone: %+v, %v", res, err)
+	}
+	if !srv.Tombstoned("key-1") {
+		t.Fatal("the server does not report the stream as tombstoned")
+	}
+	// Tombstoning a stream that never existed deletes it too.
+	if _, err := c.TombstoneStream(ctx, "never-1", esdb.TombstoneStreamOptions{}); err != nil {
+		t.Fatalf("tombstone a stream that never existed: %v", err)
+	}
+	for _, stream := range []string{"key-1", "never-1"} {
+		if err := readErr(c, stream); esdbCode(err) != esdb.ErrorCodeStreamDeleted {
+			t.Fatalf("read %s: %v, want ErrorCodeStreamDeleted", stream, err)
+		}
+		for _, expected := range []esdb.ExpectedRevision{esdb.Any{}, esdb.NoStream{}, esdb.StreamExists{}} {
+			_, err := c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: expected}, event("KeyCreated", `{}`))
+			if esdbCode(err) != esdb.ErrorCodeStreamDeleted {
+				t.Fatalf("append to %s expecting %T: %v, want ErrorCodeStreamDeleted", stream, expected, err)
+			}
+		}
+		if _, err := c.TombstoneStream(ctx, stream, esdb.TombstoneStreamOptions{}); esdbCode(err) != esdb.ErrorCodeStreamDeleted {
+			t.Fatalf("tombstone %s again: %v, want ErrorCodeStreamDeleted", stream, err)
+		}
+		sub, err := c.SubscribeToStream(ctx, stream, esdb.SubscribeToStreamOptions{})
+		if err == nil {
+			ev := sub.Recv()
+			if ev.SubscriptionDropped == nil {
+				t.Fatalf("subscribe to %s: got %+v, want it dropped", stream, ev)
+			}
+			_ = sub.Close()
+		}
+	}
+	// $all keeps the stream's events, as KurrentDB does until a scavenge,
+	// and shows the tombstones.
+	var created, tombstones int
+	for _, e := range drainer(t)(c.ReadAll(ctx, esdb.ReadAllOptions{}, 100)) {
+		switch {
+		case e.Event.StreamID == "key-1" && e.Event.EventType == "KeyCreated":
+			created++
+		case e.Event.EventType == "$streamDeleted":
+			tombstones++
+		}
+	}
+	if created != 1 || tombstones != 2 {
+		t.Fatalf("$all holds %d created events and %d tombstones, want 1 and 2", created, tombstones)
+	}
+}
