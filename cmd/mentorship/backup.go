@@ -234,6 +234,14 @@ func writeBackup(ctx context.Context, store *bolt.Store, dataDir, dest string, c
 	if sum.Position, err = store.CopyTo(ctx, tmp, 0); err != nil {
 		return fail(err)
 	}
+	// The members' keys are copied again after the log, so that every
+	// event in the copy has its key: a key is stored before its first
+	// event, and erasing one only removes it.
+	if _, err := os.Stat(filepath.Join(dataDir, keysFileName)); err == nil {
+		if err := copyFile(filepath.Join(dataDir, keysFileName), filepath.Join(tmp, keysFileName)); err != nil {
+			return fail(err)
+		}
+	}
 	if err := copyTree(isBlobs); err != nil {
 		return fail(err)
 	}

@@ -56,6 +56,12 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
+	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer closeKeys()
+	store = sealStore(store, keys)
 	personal := false
 	fs.Visit(func(f *flag.Flag) { personal = personal || f.Name == "reason" })
 	if personal {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/eventstore/kurrent"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/keyring/filestore"
 	"github.com/mentorship/mentorship/sealed"
@@ -17,16 +18,18 @@ import (
 const keysFileName = "keys.db"
 
 // openKeys opens the members' data keys: in the data directory's key file
-// beside the embedded log, and the master key that wraps them (from the
+// beside the embedded log or in KurrentDB beside its events, and the master key that wraps them (from the
 // settings, or a development key kept in the data directory).
-func openKeys(ctx context.Context, cfg config.Config) (*keyring.Keyring, func() error, error) {
+func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store) (*keyring.Keyring, func() error, error) {
 	keeper, err := keyring.MasterKeeper(ctx, cfg.MasterKeyURL, cfg.DataDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("master key: %w", err)
 	}
 	var store keyring.Store
-	if cfg.KurrentDBURL != "" {
-		store, err = openKurrentKeys(ctx, cfg)
+	if k, ok := raw.(*kurrent.Store); ok {
+		// Shared by every instance: one key stream per member,
+		// tombstoned on erasure.
+		store = k.Keys()
 	} else {
 		var fs *filestore.Store
 		fs, err = filestore.Open(filepath.Join(cfg.DataDir, keysFileName))

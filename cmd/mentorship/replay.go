@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/projections"
 )
@@ -46,18 +47,25 @@ func replay(ctx context.Context, args []string, env func(string) string, _ io.Re
 		return fmt.Errorf("replay: %w", err)
 	}
 	defer store.Close()
+	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer closeKeys()
+	raw := store
+	store = sealStore(store, keys)
 	until, err := resolveUntil(ctx, store, *untilArg)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	source, snapshots := store, filepath.Join(cfg.DataDir, "snapshots")
 	if *out != "" {
-		copied, err := copyAsOf(ctx, store.(*bolt.Store), cfg.DataDir, *out, until)
+		copied, err := copyAsOf(ctx, raw.(*bolt.Store), cfg.DataDir, *out, until)
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
 		defer copied.Close()
-		source, snapshots = copied, filepath.Join(*out, "snapshots")
+		source, snapshots = sealStore(copied, keys), filepath.Join(*out, "snapshots")
 	}
 	head, err := source.Head(ctx)
 	if err != nil {
@@ -103,6 +111,14 @@ func copyAsOf(ctx context.Context, store *bolt.Store, dataDir, out string, until
 	}
 	if err := copyFile(filepath.Join(dataDir, "auth.db"), filepath.Join(out, "auth.db")); err != nil {
 		return nil, fmt.Errorf("copying the accounts: %w", err)
+	}
+	// The copy's events are sealed under the members' keys.
+	for _, name := range []string{keysFileName, keyring.MasterKeyFile} {
+		if _, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+			if err := copyFile(filepath.Join(dataDir, name), filepath.Join(out, name)); err != nil {
+				return nil, fmt.Errorf("copying the keys: %w", err)
+			}
+		}
 	}
 	// Blobs are content-addressed and never changed in place, so the copy
 	// links to the live folder rather than duplicating every document.

@@ -71,6 +71,13 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if head != 0 {
 		return fmt.Errorf("seed: %s already holds %d events; seed writes into an empty data directory", cfg.DataDir, head)
 	}
+	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	defer closeKeys()
+	// Members' personal texts are sealed under their keys from the start.
+	log := sealStore(store, keys)
 	program := cfg.Program
 	end := clock.System{Offset: cfg.ClockOffset}.Now()
 	if *until != "" {
@@ -82,7 +89,7 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if bulk {
 		started := time.Now()
 		bar := newProgress(stderr, "seed", uint64(max(*events, 1)))
-		stats, err := seed.Generate(ctx, store, program, seed.Options{
+		stats, err := seed.Generate(ctx, log, program, seed.Options{
 			Mentors: *mentors, Mentees: *mentees, Events: *events, Seed: *seedValue, Days: *days,
 			End: end, Workers: *workers,
 			Progress: func(n int) { bar.set(uint64(n)) },
@@ -96,7 +103,7 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	}
 	if *demo {
 		clk := clock.NewFake(clock.System{Offset: cfg.ClockOffset}.Now())
-		commands, err := command.New(store, program, clk, command.Options{})
+		commands, err := command.New(log, program, clk, command.Options{})
 		if err != nil {
 			return err
 		}

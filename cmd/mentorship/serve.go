@@ -91,6 +91,16 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			log.Error().Err(err).Msg("closing the event store")
 		}
 	}()
+	keys, closeKeys, err := openKeys(ctx, cfg, raw)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeKeys(); err != nil {
+			log.Error().Err(err).Msg("closing the key store")
+		}
+	}()
+	store = sealStore(store, keys)
 	if traces.Enabled() {
 		store = otelstore.Wrap(store, cfg.Engine())
 	}
@@ -125,7 +135,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		}
 	}()
 
-	api, err := newAPI(cfg, log, store, models, reg, traces.Enabled())
+	api, err := newAPI(cfg, log, store, keys, models, reg, traces.Enabled())
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 		return fmt.Errorf("users create: %w", err)
 	}
 	defer store.Close()
+	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	if err != nil {
+		return fmt.Errorf("users create: %w", err)
+	}
+	defer closeKeys()
+	store = sealStore(store, keys)
 	clk := clock.System{Offset: cfg.ClockOffset}
 	commands, err := command.New(store, cfg.Program, clk, command.Options{})
 	if err != nil {
