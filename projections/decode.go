@@ -108,7 +108,9 @@ var fastTypes = map[string]fastType{
 	"SessionLogged":             {kMatchID | kSessionID | kAuthorID | kDetails | kAt},
 	"SessionEdited":             {kMatchID | kSessionID | kAuthorID | kDetails | kAt},
 	"DocumentAdded":             {kMatchID | kDocumentID | kUploaderID | kName | kSize | kContentType | kSHA256 | kVersion | kAt},
-	"DocumentRemoved":           {kMatchID | kDocumentID | kRemovedBy | kName | kVersion | kAt},
+	"DocumentRemoved":           {kMatchID | kDocumentID | kRemovedBy | kUploaderID | kName | kVersion | kAt},
+	"MatchEndRequested":         {matchKeys | kRequestedBy | kReason | kNote},
+	"AccountClosureRequested":   {kMemberID | kNote | kAt},
 	"ResourcePublished":         {kResourceID | kPublishedBy | kTitle | kDescription | kURL | kText | kAudience | kAt},
 	"ResourceRetired":           {kResourceID | kRetiredBy | kAt},
 }
@@ -164,12 +166,17 @@ func build(typ string, f *fields) domain.Event {
 		return domain.DocumentAdded{MatchID: f.matchID, DocumentID: f.documentID, UploaderID: f.uploaderID, Name: f.name, Size: f.size,
 			ContentType: f.contentType, SHA256: f.sha256, Version: f.version, At: f.at}
 	case "DocumentRemoved":
-		return domain.DocumentRemoved{MatchID: f.matchID, DocumentID: f.documentID, RemovedBy: f.removedBy, Name: f.name, Version: f.version, At: f.at}
+		return domain.DocumentRemoved{MatchID: f.matchID, DocumentID: f.documentID, RemovedBy: f.removedBy, UploaderID: f.uploaderID, Name: f.name, Version: f.version, At: f.at}
 	case "ResourcePublished":
 		return domain.ResourcePublished{ResourceID: f.resourceID, PublishedBy: f.publishedBy, Title: f.title, Description: f.description,
 			URL: f.url, Text: f.text, Audience: domain.Audience(f.audience), At: f.at}
 	case "ResourceRetired":
 		return domain.ResourceRetired{ResourceID: f.resourceID, RetiredBy: f.retiredBy, At: f.at}
+	case "MatchEndRequested":
+		return domain.MatchEndRequested{MatchID: f.matchID, MenteeID: f.menteeID, MentorID: f.mentorID, RequestedBy: f.requestedBy,
+			Reason: f.reason, Note: f.note, At: f.at}
+	case "AccountClosureRequested":
+		return domain.AccountClosureRequested{MemberID: f.memberID, Note: f.note, At: f.at}
 	}
 	return nil
 }

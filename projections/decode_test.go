@@ -111,11 +111,14 @@ func randomEvents(r *rand.Rand) []domain.Event {
 		domain.SessionLogged{MatchID: id(), SessionID: id(), AuthorID: id(), Details: details, At: at},
 		domain.SessionEdited{MatchID: id(), SessionID: id(), AuthorID: id(), Details: details, At: at},
 		domain.DocumentAdded{MatchID: id(), DocumentID: id(), UploaderID: id(), Name: s(), Size: r.Int64N(1 << 40), ContentType: s(), SHA256: s(), Version: r.IntN(9), At: at},
+		domain.DocumentRemoved{MatchID: id(), DocumentID: id(), RemovedBy: id(), UploaderID: id(), Name: s(), Version: r.IntN(9), At: at},
 		domain.DocumentRemoved{MatchID: id(), DocumentID: id(), RemovedBy: id(), Name: s(), Version: r.IntN(9), At: at},
 		domain.ResourcePublished{ResourceID: id(), PublishedBy: id(), Title: s(), Description: s(), URL: s(), Text: s(), Audience: domain.Audience(s()), At: at},
 		domain.ResourceRetired{ResourceID: id(), RetiredBy: id(), At: at},
 		domain.PersonalDataRevealed{ActorID: id(), ActorRole: domain.Role(s()), Reason: s(), Scope: s(), At: at},
 		domain.MatchEndRequested{MatchID: id(), MenteeID: id(), MentorID: id(), RequestedBy: id(), Reason: s(), Note: s(), At: at},
+		domain.AccountClosureRequested{MemberID: id(), Note: s(), At: at},
+		domain.MemberErased{MemberID: id(), Role: domain.Role(s()), ErasedBy: id(), ActorRole: domain.Role(s()), Reason: s(), ClosureRequested: r.IntN(2) == 0, At: at},
 	}
 }
 
