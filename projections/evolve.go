@@ -124,8 +124,8 @@ type MemberEraser interface {
 	EraseMember(id uuid.UUID)
 }
 
-// eraseTexts blanks the texts of member id in one match and its logs.
-func eraseTexts(m *MatchView, id uuid.UUID) {
+// EraseTexts blanks the texts of member id in one of their matches.
+func EraseTexts(m *MatchView, id uuid.UUID) {
 	if m.MenteeID == id {
 		m.Message = ""
 	}

@@ -147,7 +147,7 @@ func (t matchesTable) Resource(id uuid.UUID) *ResourceView { return t.p.resource
 func (t matchesTable) EraseMember(id uuid.UUID) {
 	for _, mid := range t.p.byMember[id] {
 		if m := t.p.matches[mid]; m != nil {
-			eraseTexts(m, id)
+			EraseTexts(m, id)
 		}
 	}
 	for _, sid := range t.p.byAuthor[id] {

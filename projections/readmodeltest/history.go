@@ -192,6 +192,16 @@ func (h *walk) step(t *testing.T) {
 	n := h.r.IntN(100)
 	pending := func() (uuid.UUID, domain.Actor, domain.Actor) { return h.match(t, domain.StatusPending) }
 	active := func() (uuid.UUID, domain.Actor, domain.Actor) { return h.match(t, domain.StatusActive) }
+	// Now and then a member asks to close the account, or staff erase
+	// one (refused while the member has open matches).
+	if h.r.IntN(40) == 0 {
+		m := pickActor(slices.Concat(h.mentors, h.mentees))
+		if h.r.IntN(2) == 0 {
+			do(h.svc.RequestAccountClosure(h.ctx, as(m), m.ID, h.pick(bioPool)))
+		} else {
+			do(h.svc.EraseMember(h.ctx, staff, m.ID, "asked to close the account"))
+		}
+	}
 	switch {
 	case n < 14 || len(h.matches) == 0:
 		id, res, err := h.svc.RequestMatch(h.ctx, as(pickActor(h.mentees)), pickActor(h.mentors).ID, h.pick(bioPool))

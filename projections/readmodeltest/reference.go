@@ -55,6 +55,11 @@ type refMember struct {
 	slots       map[uuid.UUID]domain.SlotState
 	reviewAsked time.Time
 	saved       time.Time
+	// closureAsked and closureNote are a waiting request to close the
+	// account; erased is when the member was erased.
+	closureAsked time.Time
+	closureNote  string
+	erased       time.Time
 	// bio is the biography's words, split once the fold is done.
 	bio []string
 }
@@ -154,6 +159,41 @@ func (r *reference) member(ev projections.Event) {
 		for _, id := range []uuid.UUID{e.MenteeID, e.MentorID} {
 			if m := r.members[id]; m != nil {
 				m.reviewAsked = e.At
+			}
+		}
+	case domain.AccountClosureRequested:
+		if m := r.members[e.MemberID]; m != nil {
+			m.closureAsked, m.closureNote = e.At, e.Note
+		}
+	case domain.MemberErased:
+		// The program's rule: an erased member keeps their ID and role,
+		// and is shown by the erased name with nothing else of theirs.
+		if m := r.members[e.MemberID]; m != nil {
+			m.erased, m.email, m.profile, m.accepting = e.At, "", domain.Profile{Name: domain.ErasedName}, false
+			m.closureAsked, m.closureNote = time.Time{}, ""
+		}
+		// Their texts in matches and logs go with them: what they wrote
+		// (the request message, their meeting notes, the names of what
+		// they uploaded) and the notes about both partners.
+		for _, m := range r.matches {
+			if m.mentee != e.MemberID && m.mentor != e.MemberID {
+				continue
+			}
+			if m.mentee == e.MemberID {
+				m.message = ""
+			}
+			if m.endAsk != nil {
+				m.endAsk.Note = ""
+			}
+			for i := range m.docs {
+				if m.docs[i].UploaderID == e.MemberID {
+					m.docs[i].Name = ""
+				}
+			}
+		}
+		for _, s := range r.sessions {
+			if s.author == e.MemberID {
+				s.details.Notes = ""
 			}
 		}
 	}
@@ -291,7 +331,8 @@ func matchOf(data domain.Event) (uuid.UUID, bool) {
 
 func (m *refMember) view() *projections.MemberView {
 	v := &projections.MemberView{ID: m.id, Role: m.role, Email: m.email, RegisteredAt: m.registered, Profile: m.profile,
-		Capacity: m.capacity, Accepting: m.accepting, ReviewRequested: m.reviewAsked, ProfileSaved: m.saved}
+		Capacity: m.capacity, Accepting: m.accepting, ReviewRequested: m.reviewAsked, ProfileSaved: m.saved,
+		ClosureRequested: m.closureAsked, ClosureNote: m.closureNote, ErasedAt: m.erased}
 	for match, s := range m.slots {
 		if v.Slots == nil {
 			v.Slots = map[uuid.UUID]domain.SlotState{}
@@ -466,6 +507,9 @@ func anyOf(wanted []string, values ...string) bool {
 // finds reports whether a mentor passes every filter of the query and has
 // every word in its biography.
 func (r *reference) finds(m *refMember, q projections.SearchQuery, words []string) bool {
+	if !m.erased.IsZero() {
+		return false
+	}
 	pr := &m.profile
 	for _, w := range words {
 		if !slices.Contains(m.bio, w) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -232,6 +233,27 @@ type matchBatch struct {
 	sessions              rows[projections.SessionView]
 	resources             rows[projections.ResourceView]
 	newMatches, newSessns []uuid.UUID
+	// erase lists the members erased in the batch, whose matches and
+	// logs the batch loads to blank their texts.
+	erase []uuid.UUID
+}
+
+// EraseMember implements projections.MemberEraser.
+func (t *matchBatch) EraseMember(id uuid.UUID) {
+	if t.dry {
+		t.erase = append(t.erase, id)
+		return
+	}
+	for _, m := range t.matches.view {
+		if m.MenteeID == id || m.MentorID == id {
+			projections.EraseTexts(m, id)
+		}
+	}
+	for _, s := range t.sessions.view {
+		if s.AuthorID == id {
+			s.Details.Notes = ""
+		}
+	}
 }
 
 // rows are views loaded or created in a batch, with their stored bytes.
@@ -322,6 +344,30 @@ func (p *Matches) commit(ctx context.Context, token string, from eventstore.Posi
 	}
 	t.dry = false
 	t.matches, t.sessions, t.resources = newRows[projections.MatchView](), newRows[projections.SessionView](), newRows[projections.ResourceView]()
+	if len(t.erase) > 0 {
+		// An erased member's matches and logs are loaded too.
+		pipe := p.rm.c.Pipeline()
+		var lists []*goredis.StringSliceCmd
+		for _, id := range t.erase {
+			lists = append(lists, pipe.LRange(ctx, p.ofMember(id), 0, -1), pipe.LRange(ctx, p.ofAuthor(id), 0, -1))
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+			return fmt.Errorf("load an erased member's matches: %w", err)
+		}
+		for i, l := range lists {
+			for _, s := range l.Val() {
+				id, err := uuid.Parse(s)
+				if err != nil {
+					return fmt.Errorf("load an erased member's matches: %w", err)
+				}
+				if i%2 == 0 {
+					t.wantM = append(t.wantM, id)
+				} else {
+					t.wantS = append(t.wantS, id)
+				}
+			}
+		}
+	}
 	pipe := p.rm.c.Pipeline()
 	fm := load[projections.MatchView](ctx, pipe, p.views(), t.wantM)
 	fs := load[projections.SessionView](ctx, pipe, p.sessions(), t.wantS)
