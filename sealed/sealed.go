@@ -37,7 +37,27 @@ type Keys interface {
 	Open(ctx context.Context, sealed string) (text string, erased bool, err error)
 	// IsSealed reports whether s is a sealed text.
 	IsSealed(s string) bool
+	// Forget drops what is cached of member's key: another instance may
+	// have erased it.
+	Forget(member uuid.UUID)
 }
+
+// forgetErased drops the cached key of a member whose erasure rec
+// records, so that this instance stops opening their texts even when
+// another instance erased them.
+func (s *Store) forgetErased(rec *eventstore.RecordedEvent) {
+	if rec.Type != erasedType {
+		return
+	}
+	var e struct {
+		MemberID uuid.UUID `json:"memberId"`
+	}
+	if json.Unmarshal(rec.Data, &e) == nil && e.MemberID != uuid.Nil {
+		s.keys.Forget(e.MemberID)
+	}
+}
+
+var erasedType = domain.MemberErased{}.EventType()
 
 // Store is an event store whose personal texts are sealed at rest.
 type Store struct {
@@ -154,6 +174,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 func (s *Store) openAll(ctx context.Context, recs []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
 	var out []eventstore.RecordedEvent
 	for i := range recs {
+		s.forgetErased(&recs[i])
 		data, err := s.OpenData(ctx, recs[i].Data)
 		if err != nil {
 			return nil, fmt.Errorf("open event %s at %d: %w", recs[i].Type, recs[i].Position, err)
@@ -291,6 +312,7 @@ func (sub *subscription) run(ctx context.Context, s *Store) {
 	defer close(sub.events)
 	defer sub.inner.Close()
 	for rec := range sub.inner.Events() {
+		s.forgetErased(&rec)
 		data, err := s.OpenData(ctx, rec.Data)
 		if err != nil {
 			sub.err = fmt.Errorf("open event %s at %d: %w", rec.Type, rec.Position, err)

@@ -29,6 +29,7 @@ type fakeKeys struct {
 	mu     sync.Mutex
 	erased map[uuid.UUID]bool
 	fail   error
+	forgot []uuid.UUID
 }
 
 func (k *fakeKeys) Seal(_ context.Context, member uuid.UUID, text string) (string, error) {
@@ -60,6 +61,12 @@ func (k *fakeKeys) Open(_ context.Context, s string) (string, bool, error) {
 }
 
 func (k *fakeKeys) IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
+
+func (k *fakeKeys) Forget(member uuid.UUID) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.forgot = append(k.forgot, member)
+}
 
 func (k *fakeKeys) erase(id uuid.UUID) {
 	k.mu.Lock()
@@ -282,4 +289,40 @@ func TestConformance(t *testing.T) {
 			return open(t), open
 		},
 	})
+}
+
+// An instance that reads another instance's erasure drops its cached key
+// before it reads on.
+func TestReadingAnErasureForgetsTheCachedKey(t *testing.T) {
+	ctx := context.Background()
+	s, _, keys := open(t)
+	if _, err := s.Append(ctx, "member-a", eventstore.Any(), data(t, domain.MemberErased{MemberID: mentee, Role: domain.RoleMentee, Reason: "r", At: at})); err != nil {
+		t.Fatal(err)
+	}
+	for _, read := range []func() error{
+		func() error { _, err := s.ReadAll(ctx, eventstore.Start, 0); return err },
+		func() error { _, err := s.ReadStream(ctx, "member-a", eventstore.ReadStreamOptions{}); return err },
+		func() error {
+			sub, err := s.SubscribeAll(ctx, eventstore.Start)
+			if err != nil {
+				return err
+			}
+			<-sub.Events()
+			sub.Close()
+			return nil
+		},
+	} {
+		keys.mu.Lock()
+		keys.forgot = nil
+		keys.mu.Unlock()
+		if err := read(); err != nil {
+			t.Fatal(err)
+		}
+		keys.mu.Lock()
+		got := keys.forgot
+		keys.mu.Unlock()
+		if len(got) != 1 || got[0] != mentee {
+			t.Errorf("forgot %v, want the erased member", got)
+		}
+	}
 }
