@@ -24,10 +24,23 @@ type EraseStep struct {
 	Erase func(ctx context.Context, member uuid.UUID) error
 }
 
-// erasers holds the steps registered with OnErase.
+// erasers holds the steps registered with OnErase, and the read side's
+// count of a member's open matches.
 type erasers struct {
 	mu    sync.Mutex
 	steps []EraseStep
+	open  func(member uuid.UUID) int
+}
+
+// CountOpenMatches tells EraseMember how to count a member's pending and
+// active matches as the read models show them. A mentor's stream records
+// the capacity that accepted matches hold, but not the requests waiting
+// for an answer, which live on the match and the mentee's streams; the
+// read models know both.
+func (s *Service) CountOpenMatches(fn func(member uuid.UUID) int) {
+	s.erase.mu.Lock()
+	defer s.erase.mu.Unlock()
+	s.erase.open = fn
 }
 
 // OnErase adds steps that run, in the order added, each time a member is
@@ -57,6 +70,24 @@ func (s *Service) RequestAccountClosure(ctx context.Context, req Request, id uui
 func (s *Service) EraseMember(ctx context.Context, req Request, id uuid.UUID, reason string) (Result, error) {
 	req = req.normalized()
 	cmd := domain.EraseMember{MemberID: id, Actor: req.Actor, Reason: reason, At: s.clock.Now()}
+	s.erase.mu.Lock()
+	open := s.erase.open
+	s.erase.mu.Unlock()
+	if open != nil {
+		m, err := s.Member(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		// The domain's refusals (bad input, who may erase) come first.
+		if evs, err := domain.DecideMember(s.program, m, cmd); err != nil {
+			return Result{}, err
+		} else if len(evs) > 0 {
+			if n := open(id); n > 0 {
+				return Result{}, &domain.Error{Code: domain.CodeMemberHasOpenMatch,
+					Message: fmt.Sprintf("the member has %d pending or active match(es): end or cancel them first", n)}
+			}
+		}
+	}
 	res, err := s.onMember(ctx, req, "erase", id, cmd)
 	if err != nil {
 		return res, err

@@ -268,6 +268,8 @@ func TestAuthorizationMatrixMutations(t *testing.T) {
 		{"removeDocument", activeMatch, mutate(`mutation($document: ID!) { removeDocument(input: {documentId: $document}) { document { id } userErrors { code } } }`), []string{"mentee", "mentor"}},
 		{"publishResource", noMatch, mutate(`mutation { publishResource(input: {title: "Guide", url: "https://example.org/guide", audience: BOTH}) { resource { id } userErrors { code } } }`), []string{"staff"}},
 		{"retireResource", noMatch, mutate(`mutation($resource: ID!) { retireResource(input: {resourceId: $resource}) { resource { id } userErrors { code } } }`), []string{"staff"}},
+		{"requestAccountClosure", noMatch, mutate(`mutation { requestAccountClosure(input: {note: "n"}) { member { id } userErrors { code } } }`), members},
+		{"eraseMember", noMatch, mutate(`mutation($mentee: ID!) { eraseMember(input: {memberId: $mentee, reason: "asked to close the account"}) { member { id } userErrors { code } } }`), []string{"staff"}},
 	}
 	for _, tc := range cases {
 		shared := newCast(tc.state)

@@ -111,6 +111,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	}
 	members, matches, reports := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches(), projections.NewReports(time.UTC)
 	hub := graph.NewHub(0, matches)
+	svc.CountOpenMatches(func(id uuid.UUID) int { return projections.OpenMatches(matches, id) })
 	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, reports, hub.Notifier())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -58,6 +58,9 @@ type myMatch struct {
 type myPartner struct {
 	ID   uuid.UUID `json:"id"`
 	Name string    `json:"name"`
+	// Erased tells that the partner's personal data was erased: the
+	// match and its history stay, the partner is shown by the erased name.
+	Erased bool `json:"erased,omitempty"`
 }
 
 type myEvent struct {
@@ -210,7 +213,7 @@ func (r *Resolver) myMatch(req *http.Request, a domain.Actor, m *projections.Mat
 	}
 	out.Partner.ID = partner
 	if p, ok := r.Members.Member(partner); ok {
-		out.Partner.Name = p.Profile.Name
+		out.Partner.Name, out.Partner.Erased = p.Profile.Name, p.Erased()
 	}
 	hist, err := projections.MatchHistory(req.Context(), r.Store, m.ID)
 	if err != nil {

@@ -186,3 +186,8 @@ var (
 	_ MemberReader = (*Members)(nil)
 	_ MatchReader  = (*Matches)(nil)
 )
+
+// OpenMatches counts a member's pending and active matches.
+func OpenMatches(r MatchReader, member uuid.UUID) int {
+	return len(r.MatchesOf(member, PendingMatches)) + len(r.MatchesOf(member, ActiveMatches))
+}

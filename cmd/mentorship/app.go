@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/google/uuid"
 	"github.com/mentorship/mentorship/audit"
 	"github.com/mentorship/mentorship/auth"
 	authbolt "github.com/mentorship/mentorship/auth/bolt"
@@ -22,12 +23,14 @@ import (
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+
 	"github.com/mentorship/mentorship/graph"
-	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/graph/playground"
+	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/notify"
 	"github.com/mentorship/mentorship/process"
+	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
 
@@ -261,6 +264,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
+	commands.CountOpenMatches(func(id uuid.UUID) int { return projections.OpenMatches(models.matches, id) })
 	mailbox, _ := sender.(*mail.Mailbox)
 	commands.OnErase(erasure{
 		commands: commands, store: store, models: models, accounts: accounts, compactAuth: compactAuth,

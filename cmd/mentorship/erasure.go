@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/blob"
@@ -113,4 +114,31 @@ func (e erasure) steps() []command.EraseStep {
 		return nil
 	})
 	return steps
+}
+
+// finishErasures runs the erase steps again for every erased member whose
+// key is still kept: their erasure is recorded, but a crash or a failed
+// step stopped it before its last step (the key goes last). Each step is
+// idempotent.
+func finishErasures(ctx context.Context, members projections.MemberReader, keys *keyring.Keyring, commands *command.Service, log zerolog.Logger) {
+	erased, err := members.Scan(func(v *projections.MemberView) bool { return v.Erased() })
+	if err != nil {
+		log.Error().Err(err).Msg("listing erased members")
+		return
+	}
+	for _, v := range erased {
+		done, err := keys.Erased(ctx, v.ID)
+		if err != nil {
+			log.Error().Err(err).Str("member_id", v.ID.String()).Msg("checking an erasure")
+			continue
+		}
+		if done {
+			continue
+		}
+		if err := commands.FinishErasure(ctx, v.ID); err != nil {
+			log.Error().Err(err).Str("member_id", v.ID.String()).Msg("finishing an erasure")
+			continue
+		}
+		log.Info().Str("member_id", v.ID.String()).Msg("finished an interrupted erasure")
+	}
 }

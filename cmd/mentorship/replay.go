@@ -13,8 +13,8 @@ import (
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/projections"
 )
 

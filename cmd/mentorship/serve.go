@@ -150,6 +150,16 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			}
 		})
 	}
+	if !cfg.ReadOnly {
+		// An erasure that a crash or a failed step left unfinished is
+		// finished once the read models show who was erased.
+		background.Go(func() {
+			if err := runner.WaitFor(bgCtx, head); err != nil {
+				return
+			}
+			finishErasures(bgCtx, models.members, keys, api.commands, log)
+		})
+	}
 	defer func() {
 		stopBackground()
 		background.Wait()
