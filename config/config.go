@@ -55,8 +55,8 @@ type Config struct {
 	ProgramFile      string
 	// Program is what ProgramFile makes of the program guide's settings
 	// (the guide's own with no file), read and checked once at load.
-	Program      domain.Program
-	BlobURL      string
+	Program domain.Program
+	BlobURL string
 	// MasterKeyURL names the master key that wraps members' data keys
 	// (gocloud.dev/secrets); empty in development keeps one in DataDir.
 	MasterKeyURL string

@@ -28,5 +28,4 @@ func (a keyringKeys) Open(ctx context.Context, s string) (string, bool, error) {
 
 func (keyringKeys) IsSealed(s string) bool { return keyring.IsSealed(s) }
 
-
 func (a keyringKeys) Forget(member uuid.UUID) { a.k.Forget(member) }
