@@ -8,6 +8,11 @@ import (
 	"github.com/google/uuid"
 )
 
+// memberDeleter is a store that deletes a member's sessions and resets.
+type memberDeleter interface {
+	DeleteMember(ctx context.Context, member uuid.UUID) (int, error)
+}
+
 // DeleteAccount removes a member's credentials, for their erasure: the
 // login email and the password hash are deleted, and every session of the
 // member stops working at once (a session is valid only with its
@@ -17,6 +22,11 @@ import (
 func (s *Service) DeleteAccount(ctx context.Context, member uuid.UUID) error {
 	cred, err := s.store.CredentialByID(ctx, member)
 	if errors.Is(err, ErrNotFound) {
+		if d, ok := s.store.(memberDeleter); ok {
+			if _, err := d.DeleteMember(ctx, member); err != nil {
+				return wrapInternal("delete account", err)
+			}
+		}
 		s.revoke(ctx, Revocation{Reason: RevokedAccountClosed, Member: member, Generation: math.MaxUint64})
 		return nil
 	}
@@ -31,6 +41,14 @@ func (s *Service) DeleteAccount(ctx context.Context, member uuid.UUID) error {
 	})
 	if err != nil {
 		return wrapInternal("delete account", err)
+	}
+	// Sessions and reset links stop working without the credentials; a
+	// store that can also delete their records (the addresses signed in
+	// from) does. Elsewhere they expire.
+	if d, ok := s.store.(memberDeleter); ok {
+		if _, err := d.DeleteMember(ctx, member); err != nil {
+			return wrapInternal("delete account", err)
+		}
 	}
 	s.revoke(ctx, Revocation{Reason: RevokedAccountClosed, Member: member, Generation: math.MaxUint64})
 	s.logger(ctx).Info().Str("member_id", member.String()).Msg("account deleted; sessions ended")

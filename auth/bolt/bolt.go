@@ -387,3 +387,43 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 func (s *Store) CopyFile(path string) error {
 	return s.view(context.Background(), func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
 }
+
+// DeleteMember deletes every session and password-reset record of member,
+// for their erasure: the records hold no name or email, but the addresses
+// the member signed in from. It returns how many records went.
+func (s *Store) DeleteMember(ctx context.Context, member uuid.UUID) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		for _, name := range [][]byte{bucketSessions, bucketResets} {
+			b := tx.Bucket(name)
+			var dead [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				var r struct {
+					MemberID uuid.UUID
+				}
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("%s %x: %w", name, k, err)
+				}
+				if r.MemberID == member {
+					dead = append(dead, k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range dead {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(dead)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("auth store: delete member: %w", err)
+	}
+	return n, nil
+}
