@@ -357,6 +357,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
 		defer func() { tracing.End(span, err) }()
 	}
 	var entries []Entry
+	var erased []uuid.UUID
 	var bad error
 	now := n.clock.Now()
 	for i, rec := range recs {
@@ -377,6 +378,9 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
 			entries = append(entries, es...)
 		}
 		n.composer.learn(ev)
+		if e, ok := ev.(domain.MemberErased); ok {
+			erased = append(erased, e.MemberID)
+		}
 	}
 	if len(recs) == 0 {
 		return bad
@@ -400,6 +404,16 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
 		n.position.Store(uint64(n.read.Pos))
 	}
 	n.composed = max(n.composed, last)
+	// Whichever instance erased the member, the one that keeps the
+	// outbox removes what it holds of them.
+	for _, id := range erased {
+		if err := n.saveState(); err != nil {
+			return err
+		}
+		if err := n.outbox.EraseMember(id, nil); err != nil {
+			return fmt.Errorf("notifier: %w", err)
+		}
+	}
 	return bad
 }
 

@@ -124,14 +124,30 @@ func (o *Outbox) update(fn func(*bbolt.Tx) error) error {
 
 // EraseMember removes an erased member's personal data from the outbox:
 // the emails to the member go, and the emails about the member's matches
-// to their partners or staff lose their subject and bodies, which quote
-// the member's name. The records of what was sent, when, stay. The file is
+// (those given, and those of any email to the member) to their partners or
+// staff lose their subject and bodies, which quote the member's name. The records of what was sent, when, stay. The file is
 // then compacted, so the removed bytes leave it.
 func (o *Outbox) EraseMember(member uuid.UUID, matches []uuid.UUID) error {
 	err := o.update(func(tx *bbolt.Tx) error {
 		all, due, byMatch := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketMatches)
-		var drop, blank [][]byte
+		// The member's matches are those given and those of every email
+		// to the member.
+		matches := slices.Clone(matches)
 		err := all.ForEach(func(k, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.RecipientID == member && e.MatchID != uuid.Nil && !slices.Contains(matches, e.MatchID) {
+				matches = append(matches, e.MatchID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		var drop, blank [][]byte
+		err = all.ForEach(func(k, v []byte) error {
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
