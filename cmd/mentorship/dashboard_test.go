@@ -59,6 +59,25 @@ func poll(ctx context.Context, t *testing.T, what, expr string, within time.Dura
 	}
 }
 
+// signInToDashboard opens the dashboard, signs in through its form as the
+// staff member or auditor with the given email, and waits until the page is
+// live.
+func signInToDashboard(ctx context.Context, t *testing.T, url, role, email string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url+"/dashboard"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="role"][value=%q]`, role))),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), storyPassword+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#app")),
+	)
+	if err != nil {
+		t.Fatalf("signing in to the dashboard as %s: %v", email, err)
+	}
+	poll(ctx, t, "the page goes live", `document.querySelector('#live').dataset.state === 'live'`, 10*time.Second)
+}
+
 func eval[T any](ctx context.Context, t *testing.T, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
@@ -107,17 +126,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 
 	// Staff sign in through the form.
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/dashboard"),
-		chromedp.WaitVisible(chromedp.CSS("#email")),
-		chromedp.SendKeys(chromedp.CSS("#email"), "staff@example.org"),
-		chromedp.SendKeys(chromedp.CSS("#password"), storyPassword+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("#app")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	poll(ctx, t, "the page goes live", `document.querySelector('#live').dataset.state === 'live'`, 10*time.Second)
+	signInToDashboard(ctx, t, ts.URL, "STAFF", "staff@example.org")
 	for k, v := range wanted {
 		poll(ctx, t, "figure "+k, fmt.Sprintf(`document.querySelector('[data-figure=%q]').textContent === %q`, k, v), 5*time.Second)
 	}
@@ -154,7 +163,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	// A nudge from the page, by keyboard: focus the row's button, Enter,
 	// type a note, Tab to the send button, Enter.
 	before := len(relay.Messages())
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Focus(chromedp.CSS(`#q-pendingOlderThan button`)),
 		chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(`#nudge-dialog`)),
@@ -324,18 +333,11 @@ func screenshot(t *testing.T, ctx context.Context) {
 	runSeed(t, "--mentors", "80", "--mentees", "260", "--events", "16000", "--seed", "11", "--data-dir", dir)
 	createOperator(t, dir, "staff", "staff@example.org")
 	ts := startServer(t, dir)
-	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(ts.URL+"/dashboard"),
-		chromedp.WaitVisible(chromedp.CSS("#email")),
-		chromedp.SendKeys(chromedp.CSS("#email"), "staff@example.org"),
-		chromedp.SendKeys(chromedp.CSS("#password"), storyPassword+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("#app")),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "the page is ready", `document.querySelector('#live').dataset.state === 'live' && document.querySelectorAll('#c-matches rect').length > 10`, 10*time.Second)
+	signInToDashboard(ctx, t, ts.URL, "STAFF", "staff@example.org")
+	poll(ctx, t, "the page is ready", `document.querySelectorAll('#c-matches rect').length > 10`, 10*time.Second)
 	eval[bool](ctx, t, `(document.querySelectorAll('.changed').forEach((e) => e.classList.remove('changed')), true)`)
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

@@ -1,14 +1,17 @@
 // The staff dashboard. Figures come from programHealth and, for staff, the
 // dashboard subscription; the activity feed from matchEvents, resumed after
 // the last position seen whenever the connection comes back; queues from
-// staffQueue; reports from programReport. Everything members wrote
-// (names) is written with textContent.
+// staffQueue, refreshed on those pushes, and its closure requests also
+// polled while the page is visible (closures.js); reports from
+// programReport. Everything members wrote (names, notes) is written with
+// textContent.
 
 import { ApiError, Live, request } from './graphql.js';
 import { barChart, hbarChart, lineChart } from './charts.js';
+import { $, announce, day, make, text } from './dom.js';
+import { CLOSURE_FIELDS, Closures } from './closures.js';
 
 const TOKEN_KEY = 'mentorship-dashboard-token';
-const $ = (sel) => document.querySelector(sel);
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || '',
@@ -23,6 +26,10 @@ const state = {
   report: null,
   found: '',
 };
+
+// Members asking to close their account: a queue of its own, which polls
+// while the page is visible, since no push carries a closure request.
+const closures = new Closures({ token: () => state.token, refused });
 
 const REASONS = {
   GRACEFUL_EXIT: 'Graceful Exit (not a good fit)',
@@ -44,9 +51,11 @@ const EVENTS = {
 const HEALTH = `{ programHealth { pending pendingPastWindow nudgeRequests active noFirstSession endingSoon declined cancelled ended
   sessionsThisMonth hoursThisMonth responseWindowDays position } }`;
 const QUEUE = `query($days: Int) { staffQueue(pendingOlderThanDays: $days) {
-  pendingOlderThan { ...Row } nudgeRequests { ...Row } noFirstSession { ...Row } endingSoon { ...Row } endRequests { ...Row } } }
+  pendingOlderThan { ...Row } nudgeRequests { ...Row } noFirstSession { ...Row } endingSoon { ...Row } endRequests { ...Row }
+  closureRequests { ...Closure } } }
   fragment Row on Match { id status requestedAt acceptedAt daysPending termEndsAt lastNudgedAt nudgeRequested
-    mentee { id name } mentor { id name } endRequest { reason note requestedAt requestedBy { id name } } }`;
+    mentee { id name } mentor { id name } endRequest { reason note requestedAt requestedBy { id name } } }
+  ${CLOSURE_FIELDS}`;
 const FIGURES = `requested made declined cancelled ended answered medianDaysToAnswer sessions sessionsWithoutLength cpdHours
   endedByReason { reason count } declinedByReason { reason count }`;
 const REPORT = `query($in: ProgramReportInput) { programReport(input: $in) { from to position
@@ -56,22 +65,6 @@ const REPORT = `query($in: ProgramReportInput) { programReport(input: $in) { fro
   total { ${FIGURES} } } }`;
 
 // ---- small helpers -------------------------------------------------------
-
-function text(el, value) {
-  el.textContent = value;
-  return el;
-}
-
-function make(tag, cls, value) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (value !== undefined) e.textContent = value;
-  return e;
-}
-
-function announce(msg) {
-  text($('#announce'), msg);
-}
 
 function formatFigure(key, v) {
   if (key === 'hoursThisMonth') return v.toFixed(1);
@@ -141,6 +134,7 @@ async function signIn(ev) {
 }
 
 function stop() {
+  closures.stop();
   if (state.live) state.live.stop();
   state.live = null;
   clearInterval(state.poll);
@@ -208,6 +202,7 @@ async function start() {
   }
   state.since = state.health ? state.health.position : null;
   follow();
+  if (isStaff()) closures.start();
   $('#main').focus();
 }
 
@@ -301,15 +296,13 @@ function drawStatus() {
 
 async function refreshQueue() {
   const days = state.options ? state.options.responseWindowDays : 14;
+  const askedAt = performance.now();
   const d = await request(QUEUE, { days }, state.token);
   state.queue = d.staffQueue;
   for (const key of ['pendingOlderThan', 'nudgeRequests', 'noFirstSession', 'endingSoon', 'endRequests']) {
     renderQueue(key, d.staffQueue[key]);
   }
-}
-
-function day(t) {
-  return t ? t.slice(0, 10) : '';
+  closures.show(d.staffQueue.closureRequests, askedAt);
 }
 
 function renderQueue(key, matches) {
