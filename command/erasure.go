@@ -84,7 +84,7 @@ func (s *Service) EraseMember(ctx context.Context, req Request, id uuid.UUID, re
 		} else if len(evs) > 0 {
 			if n := open(id); n > 0 {
 				return Result{}, &domain.Error{Code: domain.CodeMemberHasOpenMatch,
-					Message: fmt.Sprintf("the member has %d pending or active match(es): end or cancel them first", n)}
+					Message: domain.OpenMatchesText(n) + ": end or cancel them first"}
 			}
 		}
 	}

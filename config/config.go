@@ -332,7 +332,7 @@ var Settings = []Setting{
 		set: func(c *Config, v string) error { c.MailFrom = v; return nonEmpty(v) }},
 	{Flag: "staff-email", Env: "MENTORSHIP_STAFF_EMAIL", Default: "", Usage: "the staff contact address shown in emails; it also receives nudge requests",
 		set: func(c *Config, v string) error { c.StaffEmail = v; return nil }},
-	{Flag: "master-key-url", Env: "MENTORSHIP_MASTER_KEY_URL", Default: "", Usage: "the master key that wraps each member's data key: awskms://, gcpkms://, hashivault:// (required in production); empty in development keeps a generated key in the data directory (prefer the environment variable to the flag)",
+	{Flag: "master-key-url", Env: "MENTORSHIP_MASTER_KEY_URL", Default: "", Usage: "the master key that wraps each member's data key: awskms://, gcpkms://, hashivault:// or base64key://KEY (required in production and with a KurrentDB URL, where every instance needs the same one); empty in development keeps a generated key in the data directory (prefer the environment variable to the flag)",
 		set: func(c *Config, v string) error { c.MasterKeyURL = v; return nil }},
 	{Flag: "demo", Env: "MENTORSHIP_DEMO", Default: "true", Bool: true, Usage: "load the demo program into an empty store at start and print its sign-in credentials (never in production); 0 or false turns it off",
 		set: func(c *Config, v string) (err error) {
@@ -417,9 +417,6 @@ func Parse(fs *flag.FlagSet, args []string, env func(string) string, flags ...st
 	}
 	if c.ReadOnly && (c.RedisURL != "" || c.KurrentDBURL != "") {
 		errs = append(errs, errors.New("read-only serves a data directory of its own (such as one made by replay --out); it does not go with a Redis or KurrentDB URL, which would show the live program"))
-	}
-	if c.Production() && (c.MasterKeyURL == "" || strings.HasPrefix(c.MasterKeyURL, "base64key:")) {
-		errs = append(errs, errors.New("production needs --master-key-url (MENTORSHIP_MASTER_KEY_URL) naming a key management service (awskms://, gcpkms://, hashivault://): a master key kept beside the data or in the configuration protects nothing"))
 	}
 	if c.Production() && c.ClockOffset != 0 {
 		errs = append(errs, errors.New("a clock offset is refused in production"))

@@ -1,7 +1,11 @@
 package domain
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -88,6 +92,47 @@ func (m Member) Erased() bool { return m.erased }
 // account; zero when no request waits.
 func (m Member) ClosureRequestedAt() time.Time { return m.closureAskedAt }
 
+// OpenMatchesText says how many pending or active matches a member has.
+func OpenMatchesText(n int) string {
+	if n == 1 {
+		return "the member has 1 pending or active match"
+	}
+	return fmt.Sprintf("the member has %d pending or active matches", n)
+}
+
+// quotesMember reports whether an erasure's reason holds the member's
+// name (whole, or a part of it of three letters or more, as a word), login
+// or contact email, or phone number, ignoring case.
+func quotesMember(reason string, m Member) bool {
+	lower := strings.ToLower(reason)
+	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' })
+	pr := m.profile
+	for _, s := range []string{m.email, pr.Contact.Email, pr.Contact.Phone, pr.Name} {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && strings.Contains(lower, s) {
+			return true
+		}
+	}
+	// A phone number quoted in any format: its last seven digits.
+	if digits := onlyDigits(pr.Contact.Phone); len(digits) >= 7 && strings.Contains(onlyDigits(reason), digits[len(digits)-7:]) {
+		return true
+	}
+	for _, part := range strings.Fields(strings.ToLower(pr.Name)) {
+		if len([]rune(part)) >= 3 && slices.Contains(words, strings.Trim(part, ".,")) {
+			return true
+		}
+	}
+	return false
+}
+
+func onlyDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 // eraseReasonLength bounds the reason recorded with an erasure.
 const eraseReasonLength = 200
 
@@ -135,7 +180,10 @@ func decideErase(m Member, c EraseMember) ([]Event, error) {
 		return nil, refuse(CodeCannotEraseSelf, "staff cannot erase their own account")
 	}
 	if open := m.PendingRequests() + m.ActiveMatches() + m.CapacityUsed(); open > 0 {
-		return nil, refuse(CodeMemberHasOpenMatch, "the member has %d pending or active match(es): end or cancel them first", open)
+		return nil, refuse(CodeMemberHasOpenMatch, "%s: end or cancel them first", OpenMatchesText(open))
+	}
+	if quotesMember(reason, m) {
+		return nil, invalid("reason", "must not quote the member's name, email or phone: the reason stays in the record after the erasure")
 	}
 	return []Event{MemberErased{
 		MemberID: m.id, Role: m.role, ErasedBy: c.Actor.ID, ActorRole: c.Actor.Role,

@@ -20,6 +20,9 @@ func TestAccountClosureAndErasure(t *testing.T) {
 	active := domain.RequestSlotActivated{MemberID: menteeID, MatchID: matchID, At: days(1)}
 	released := domain.RequestSlotReleased{MemberID: menteeID, MatchID: matchID, At: days(1)}
 	withErase := func(f func(*domain.EraseMember)) domain.EraseMember { c := erase; f(&c); return c }
+	zoe := domain.MemberRegistered{MemberID: menteeID, Role: domain.RoleMentee, Name: "Zoë O'Brien", Email: "zoe@example.org", At: t0}
+	zoeProfile := domain.ProfileUpdated{MemberID: menteeID, Profile: domain.Profile{Name: "Zoë O'Brien",
+		Contact: domain.Contact{Email: "zq.home@example.org", Phone: "+1 (613) 555-0199"}}, At: t0}
 
 	runMemberCases(t, []memberCase{
 		{name: "a member asks to close the account", given: []domain.Event{reg}, when: ask, then: []domain.Event{asked}},
@@ -52,6 +55,13 @@ func TestAccountClosureAndErasure(t *testing.T) {
 			when: domain.UpdateProfile{MemberID: menteeID, Actor: staff, Profile: domain.Profile{Name: "Back"}, At: days(4)}, err: refused(domain.CodeMemberErased)},
 		{name: "an erased member does not register again", given: []domain.Event{reg, erased},
 			when: domain.RegisterMember{MemberID: menteeID, Actor: system, Role: domain.RoleMentee, Name: "Ada", Email: "ada@example.org", At: days(4)}, err: refused(domain.CodeMemberErased)},
+		{name: "the reason does not quote the member's email", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Reason = "asked by " + reg.Email }), err: badInput("reason")},
+		{name: "the reason does not quote the member's name", given: []domain.Event{zoe}, when: withErase(func(c *domain.EraseMember) { c.Reason = "zoë o'brien asked" }), err: badInput("reason")},
+		{name: "the reason does not quote a part of the name", given: []domain.Event{zoe}, when: withErase(func(c *domain.EraseMember) { c.Reason = "Asked by O'Brien." }), err: badInput("reason")},
+		{name: "the reason does not quote the phone", given: []domain.Event{zoe, zoeProfile}, when: withErase(func(c *domain.EraseMember) { c.Reason = "called 613-555-0199" }), err: badInput("reason")},
+		{name: "the reason does not quote the contact email", given: []domain.Event{zoe, zoeProfile}, when: withErase(func(c *domain.EraseMember) { c.Reason = "wrote from ZQ.home@example.org" }), err: badInput("reason")},
+		{name: "a word of the name inside another word is no quote", given: []domain.Event{zoe}, when: withErase(func(c *domain.EraseMember) { c.Reason = "Zoëtrope policy" }),
+			then: []domain.Event{func() domain.Event { e := erased; e.Reason = "Zoëtrope policy"; return e }()}},
 		{name: "an erased member does not ask to close again", given: []domain.Event{reg, erased}, when: ask, err: refused(domain.CodeMemberErased)},
 	})
 }

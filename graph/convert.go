@@ -73,8 +73,7 @@ func memberModel(v *projections.MemberView) *model.Member {
 		Private:   pr.Contact,
 	}
 	if !v.ClosureRequested.IsZero() {
-		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested,
-			OpenMatches: v.PendingRequests() + v.ActiveMatches() + v.CapacityUsed()}
+		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested}
 	}
 	for skill, rating := range pr.Skills {
 		m.Skills = append(m.Skills, &model.SkillRating{Skill: skill, Rating: rating})

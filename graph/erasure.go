@@ -31,6 +31,18 @@ func (r *Resolver) accountPayload(ctx context.Context, a domain.Actor, id uuid.U
 	return p, nil
 }
 
+// closureRequest shows a member's waiting request to close the account to
+// the member and staff, with the open matches as the read models count
+// them: a mentor's stream holds no requests waiting for an answer.
+func (r *Resolver) closureRequest(a domain.Actor, m *model.Member) *model.ClosureRequest {
+	if m.Closure == nil || (a.Role != domain.RoleStaff && a.ID != m.MemberID) {
+		return nil
+	}
+	c := *m.Closure
+	c.OpenMatches = projections.OpenMatches(r.Matches, m.MemberID)
+	return &c
+}
+
 // closureRequests lists the members waiting for staff to close their
 // account, oldest request first.
 func (r *Resolver) closureRequests() ([]*model.ClosureRequest, error) {
@@ -43,7 +55,9 @@ func (r *Resolver) closureRequests() ([]*model.ClosureRequest, error) {
 	})
 	out := make([]*model.ClosureRequest, 0, len(found))
 	for _, v := range found {
-		out = append(out, memberModel(v).Closure)
+		c := memberModel(v).Closure
+		c.OpenMatches = projections.OpenMatches(r.Matches, v.ID)
+		out = append(out, c)
 	}
 	return out, nil
 }

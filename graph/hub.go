@@ -154,7 +154,8 @@ func (n notifier) Apply(events []projections.Event) error {
 	return nil
 }
 
-// changeOf picks the match events subscribers hear of.
+// changeOf picks the events subscribers hear of: the match events, and
+// the accounts' closure requests and erasures for the staff dashboard.
 func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 	c := Change{Position: ev.Position, Type: ev.Type, OccurredAt: ev.Meta.OccurredAt}
 	switch e := ev.Data.(type) {
@@ -188,6 +189,9 @@ func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 	case domain.DocumentRemoved:
 		c.MatchID = e.MatchID
 		c.MenteeID, c.MentorID = h.partners(e.MatchID)
+	case domain.AccountClosureRequested, domain.MemberErased:
+		// No match and no partner: only the dashboard, which shows the
+		// staff queue's closure requests, hears of it.
 	default:
 		return c, false
 	}

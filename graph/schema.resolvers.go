@@ -201,10 +201,7 @@ func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model
 // ClosureRequest is the resolver for the closureRequest field.
 func (r *memberResolver) ClosureRequest(ctx context.Context, obj *model.Member) (*model.ClosureRequest, error) {
 	a, _ := ActorFrom(ctx)
-	if a.Role != domain.RoleStaff && a.ID != obj.MemberID {
-		return nil, nil
-	}
-	return obj.Closure, nil
+	return r.closureRequest(a, obj), nil
 }
 
 // Matches is the resolver for the matches field.

@@ -238,6 +238,9 @@ func writeBackup(ctx context.Context, store *bolt.Store, dataDir, dest string, c
 	// event in the copy has its key: a key is stored before its first
 	// event, and erasing one only removes it.
 	if _, err := os.Stat(filepath.Join(dataDir, keysFileName)); err == nil {
+		if err := os.Remove(filepath.Join(tmp, keysFileName)); err != nil && !os.IsNotExist(err) {
+			return fail(err)
+		}
 		if err := copyFile(filepath.Join(dataDir, keysFileName), filepath.Join(tmp, keysFileName)); err != nil {
 			return fail(err)
 		}

@@ -114,6 +114,11 @@ func TestBackupUnderLoadIsRestoredAndVerifies(t *testing.T) {
 	if err := os.CopyFS(restored, os.DirFS(backup)); err != nil {
 		t.Fatal(err)
 	}
+	// os.CopyFS makes every file readable by all; the master key must
+	// stay its owner's (cp and rsync keep the mode).
+	if err := os.Chmod(filepath.Join(restored, "master.key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, _, err := runCommand("verify", "--data-dir", restored); err != nil {
 		t.Fatalf("verify the restored backup: %v\n%s", err, out)
 	}

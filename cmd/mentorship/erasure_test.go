@@ -199,3 +199,23 @@ func TestErasureLeavesNoPersonalDataInTheDataDirectory(t *testing.T) {
 		t.Fatalf("after a restart: %v", d)
 	}
 }
+
+// Production, and several instances on KurrentDB, refuse to start without
+// a master key given to the server: a key generated into each data
+// directory would sit beside the data, and differ between instances.
+func TestMasterKeyIsRequiredInProductionAndOnKurrentDB(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--env", "production", "--demo=false"}, "production needs --master-key-url"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--kurrentdb-url", "esdb://127.0.0.1:1?tls=false", "--demo=false"}, "share one master key"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := run(ctx, tc.args, func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func TestStaticBinaryServesAndProbesItsHealth(t *testing.T) {
 	_ = f.Close()
 
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--demo=false", "--log-format", "json")
-	cmd.Env = []string{"MENTORSHIP_ENV=production"}
+	cmd.Env = []string{"MENTORSHIP_ENV=production", "MENTORSHIP_MASTER_KEY_URL=" + testMasterKey}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,9 @@ const keysFileName = "keys.db"
 // beside the embedded log or in KurrentDB beside its events, and the master key that wraps them (from the
 // settings, or a development key kept in the data directory).
 func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store) (*keyring.Keyring, func() error, error) {
+	if err := checkMasterKey(cfg); err != nil {
+		return nil, nil, err
+	}
 	keeper, err := keyring.MasterKeeper(ctx, cfg.MasterKeyURL, cfg.DataDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("master key: %w", err)
@@ -46,6 +49,18 @@ func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store) (*ke
 		return nil, nil, err
 	}
 	return keys, func() error { return errors.Join(store.Close(), keeper.Close()) }, nil
+}
+
+// checkMasterKey refuses settings that would keep the master key beside
+// the data (production) or give each instance its own (KurrentDB).
+func checkMasterKey(cfg config.Config) error {
+	switch {
+	case cfg.MasterKeyURL == "" && cfg.Production():
+		return errors.New("production needs --master-key-url (MENTORSHIP_MASTER_KEY_URL): the master key that wraps the members' data keys, from a key service (awskms://, gcpkms://, hashivault://) or a secret given to the server (base64key://<32 random bytes in URL-safe base64>); a key generated into the data directory would sit beside the data it protects")
+	case cfg.MasterKeyURL == "" && cfg.KurrentDBURL != "":
+		return errors.New("on KurrentDB every instance must share one master key: set --master-key-url (MENTORSHIP_MASTER_KEY_URL), for example base64key://<32 random bytes in URL-safe base64> in development")
+	}
+	return nil
 }
 
 // sealStore wraps store so that members' personal texts are sealed at rest

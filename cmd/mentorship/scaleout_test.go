@@ -20,6 +20,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/kurrent"
@@ -61,7 +62,8 @@ type childServer struct {
 
 func startChild(t *testing.T, extra ...string) *childServer {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json", "--log-level", "info", "--demo=false"}, extra...)
+	// The instances share the master key of the members' data keys.
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json", "--log-level", "info", "--demo=false", "--master-key-url", testMasterKey}, extra...)
 	raw, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MENTORSHIP_TEST_CHILD_SERVE="+string(raw))
@@ -235,7 +237,12 @@ func TestTwoInstancesShareReadModelsAndLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	events := readmodeltest.Events(t, store)
+	keys, closeKeys, err := openKeys(context.Background(), config.Config{MasterKeyURL: testMasterKey}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeKeys()
+	events := readmodeltest.Events(t, sealStore(store, keys))
 	rm := redisrm.New(rc, redisrm.Options{Prefix: ns, Logger: zerolog.Nop()})
 	got := readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
 		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/seed"
@@ -92,13 +93,22 @@ func (c *client) loginWith(kind, email, password string) {
 	}
 }
 
+// readLog reads a data directory's log as its readers see it: with the
+// members' texts opened under the directory's keys (each seed makes keys
+// of its own, so the stored bytes differ between two seeds).
 func readLog(t *testing.T, dir string) map[string][]string {
 	t.Helper()
-	st, err := bolt.Open(dir, bolt.Options{})
+	raw, err := bolt.Open(dir, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer raw.Close()
+	keys, closeKeys, err := openKeys(context.Background(), config.Config{DataDir: dir}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeKeys()
+	st := sealStore(raw, keys)
 	out := map[string][]string{}
 	var from eventstore.Position
 	for {

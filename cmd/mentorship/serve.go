@@ -80,6 +80,9 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if err := checkMasterKey(cfg); err != nil {
+		return err
+	}
 	opened := time.Now()
 	raw, err := openServedStore(ctx, cfg, reg, accept, log)
 	if err != nil {

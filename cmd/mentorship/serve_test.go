@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,9 @@ type testServer struct {
 	done    chan error
 }
 
+// testMasterKey is a master key given to test servers that need one.
+const testMasterKey = "base64key://AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
 // startServer runs `mentorship serve` on a free port and waits until it
 // listens. The server stops when the test ends.
 func startServer(t *testing.T, dataDir string, extra ...string) *testServer {
@@ -45,6 +49,10 @@ func startServerLogging(t *testing.T, dataDir string, logs io.Writer, extra ...s
 	pr, pw := io.Pipe()
 	ts := &testServer{DataDir: dataDir, stop: cancel, done: make(chan error, 1)}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json", "--log-level", "warn", "--demo=false"}, extra...)
+	// Production and KurrentDB need a master key given to the server.
+	if (slices.Contains(extra, "production") || slices.Contains(extra, "--kurrentdb-url")) && !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--master-key-url") }) {
+		args = append(args, "--master-key-url", testMasterKey)
+	}
 	go func() {
 		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logs)
 		pw.CloseWithError(err)

@@ -28,7 +28,7 @@ const state = {
 };
 
 // Members asking to close their account: a queue of its own, which polls
-// while the page is visible, since no push carries a closure request.
+// while the page is visible, as a fallback for a missed push.
 const closures = new Closures({ token: () => state.token, refused });
 
 const REASONS = {

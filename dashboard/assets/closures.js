@@ -1,22 +1,23 @@
 // The queue of members asking staff to close their account
 // (staffQueue.closureRequests), and erasing them (eraseMember), for staff.
 //
-// A closure request is not a match event: neither the dashboard nor the
-// matchEvents subscription carries it. So while the page is visible the
-// queue asks for this one list every EVERY milliseconds, skipping a turn
-// when the whole staff queue, refreshed on every push, has just brought it;
-// a hidden tab asks nothing. The list is drawn again only when it changed,
-// so that polling never moves focus or the rows under the reader.
+// A closure request or an erasure makes the dashboard subscription push,
+// and every push refreshes the whole staff queue, this list with it. As a
+// fallback for a missed push, a visible page also asks for this one list
+// every EVERY milliseconds, skipping a turn when a push has just brought
+// it; a hidden tab asks nothing. The list is drawn again only when it
+// changed, so that a refresh never moves focus or the rows under the
+// reader.
 
 import { request } from './graphql.js';
 import { $, announce, day, make, text } from './dom.js';
 
 /**
- * How often a visible page asks for the list, in milliseconds: a request
- * shows within about a second (at most this plus one answer), at a cost of
- * one small query per visible staff tab.
+ * How often a visible page asks for the list without a push, in
+ * milliseconds: the fallback, at a cost of one small query per visible
+ * staff tab every so often.
  */
-const EVERY = 750;
+const EVERY = 15000;
 
 /** How long to wait after a failed poll before trying again. */
 const AFTER_FAILURE = 5000;
