@@ -23,12 +23,17 @@ import (
 // only the match streams show, and calls EraseUnderRetention once the
 // member falls due.
 //
-// The member's stream decides the erasure, so a manager that is behind the
-// log (the member signed in a moment ago, a request was just made) is
-// refused rather than obeyed. A refused member waits for the next event
-// about them, which moves their due time on, instead of being tried again
-// every tick. An erasure whose erase steps failed is recorded; the manager
-// tries it again after RetryAfter until the steps finish, as staff would.
+// The member's stream decides the erasure, and the read models count the
+// member's open matches, so a manager that is behind the log (the member
+// signed in a moment ago, a request was just made) is refused rather than
+// obeyed. The events it has yet to read move the member's due time on. A
+// refusal can also come from read models a moment behind the manager (a
+// request just cancelled), which no later event corrects, so a refused
+// member is tried again after RetryAfter, then twice as long after each
+// refusal, up to a day: never every tick, and any news of the member
+// starts over from their new due time. An erasure whose erase steps failed
+// is recorded; the manager tries it again after RetryAfter until the steps
+// finish, as staff would.
 // Once the manager learns MemberErased it forgets the member, so the rule
 // fires once per member, and a restart or a second manager that fires it
 // again finds the member erased and records nothing.
@@ -45,6 +50,9 @@ import (
 // batches, instead of holding everything else back until all are done.
 const retentionBatch = 16
 
+// maxRecheck bounds the wait before a refused member is tried again.
+const maxRecheck = 24 * time.Hour
+
 // member is what the manager knows of a mentee or mentor for the retention
 // rule.
 type member struct {
@@ -56,13 +64,15 @@ type member struct {
 	slots, asked int32
 
 	// What a run did, which is not saved. waiting is set once the rule
-	// ran or was refused, until the next event about the member;
-	// unfinished after an erasure whose steps failed, tried again at
-	// retryAt; erased once MemberErased of an unfinished erasure is read.
-	// scheduled is the due time of the member's live timer (zero for
-	// none): the schedule holds one per member, however often the member
-	// signs in.
+	// ran, until the next event about the member; refusals counts the
+	// refusals since that event; unfinished is set after an erasure
+	// whose steps failed; retryAt is the least due time after a failure
+	// or a refusal; erased is set once MemberErased of an unfinished
+	// erasure is read. scheduled is the due time of the member's live
+	// timer (zero for none): the schedule holds one per member, however
+	// often the member signs in.
 	waiting, unfinished, erased bool
+	refusals                    int
 	retryAt, scheduled          time.Time
 }
 
@@ -167,7 +177,7 @@ func (m *Manager) answered(matchID, mentor uuid.UUID) {
 // up, so that a member signing in every day adds nothing to the schedule.
 func (m *Manager) touch(id uuid.UUID) {
 	mb := m.members[id]
-	mb.waiting = false
+	mb.waiting, mb.refusals = false, 0
 	at, ok := mb.due(m.program)
 	if !ok || (!mb.scheduled.IsZero() && !at.Before(mb.scheduled)) {
 		return
@@ -215,10 +225,15 @@ func (m *Manager) retain(ctx context.Context, now time.Time, id uuid.UUID) error
 		log.Info().Msg("time rule ran")
 		return nil
 	case !errors.Is(err, command.ErrErasureUnfinished) && domain.ErrorCode(err) != "":
-		// The member's stream says otherwise: the manager is behind the
-		// log. The events it has yet to read will move the due time.
-		mb.waiting = true
-		log.Info().Err(err).Msg("time rule refused by the member's record; waiting for news of the member")
+		mb.refusals++
+		wait := m.opts.RetryAfter
+		for i := 1; i < mb.refusals && wait < maxRecheck; i++ {
+			wait *= 2
+		}
+		mb.retryAt = now.Add(min(wait, maxRecheck))
+		mb.scheduled = mb.retryAt
+		heap.Push(&m.timers, timer{at: mb.retryAt, id: id, rule: ruleRetention})
+		log.Info().Err(err).Time("retry_at", mb.retryAt).Msg("time rule refused; the manager or the read models are behind the log")
 		return nil
 	default:
 		mb.unfinished = mb.unfinished || errors.Is(err, command.ErrErasureUnfinished)

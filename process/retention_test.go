@@ -229,9 +229,10 @@ func (r *refusing) EraseUnderRetention(ctx context.Context, id uuid.UUID) (comma
 
 func (r *refusing) erasures() int { return len(r.sorted()) }
 
-// A member the stream refuses is not asked again every tick: only news of
-// the member (here a sign-in) makes them due again, later.
-func TestARefusedMemberWaitsForNews(t *testing.T) {
+// A member the stream refuses is not asked again every tick: after
+// RetryAfter, then twice as long after each refusal; news of the member
+// (here a sign-in) starts over from their new due time.
+func TestARefusedMemberIsTriedAgainLessAndLessOften(t *testing.T) {
 	s := newStory(t, 1)
 	s.join("ada", domain.RoleMentee)
 	cmds := &refusing{recorder: recorder{program: s.svc.Program()}, refuse: true}
@@ -240,31 +241,40 @@ func TestARefusedMemberWaitsForNews(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	s.clock.Set(t0.AddDate(1, 0, 0))
-	for range 3 {
+	due := t0.AddDate(1, 0, 0)
+	for _, step := range []struct {
+		at   time.Duration // after the due time
+		want int           // erasures asked for so far
+	}{
+		{0, 1}, {30 * time.Second, 1}, {time.Minute, 2}, {2 * time.Minute, 2}, {3 * time.Minute, 3},
+		{6 * time.Minute, 3}, {7 * time.Minute, 4},
+	} {
+		s.clock.Set(due.Add(step.at))
 		if err := m.Tick(s.ctx); err != nil {
 			t.Fatal(err)
 		}
-		s.clock.Advance(time.Hour)
-	}
-	if n := cmds.erasures(); n != 1 {
-		t.Fatalf("asked %d times, want once", n)
+		if n := cmds.erasures(); n != step.want {
+			t.Fatalf("%s after the due time: asked %d times, want %d", step.at, n, step.want)
+		}
 	}
 	s.signIn("ada")
 	signedIn := s.clock.Now()
-	if err := m.Tick(s.ctx); err != nil {
-		t.Fatal(err)
+	for _, d := range []time.Duration{0, 20 * time.Minute, 30 * day} {
+		s.clock.Set(signedIn.Add(d))
+		if err := m.Tick(s.ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := cmds.erasures(); n != 1 {
-		t.Fatalf("a sign-in made the member due at once: asked %d times", n)
+	if n := cmds.erasures(); n != 4 {
+		t.Fatalf("after the sign-in: asked %d times in all, want still 4", n)
 	}
 	cmds.refuse = false
 	s.clock.Set(signedIn.AddDate(1, 0, 1))
 	if err := m.Tick(s.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := cmds.erasures(); n != 2 {
-		t.Fatalf("a year after the sign-in: asked %d times in all, want 2", n)
+	if n := cmds.erasures(); n != 5 {
+		t.Fatalf("a year after the sign-in: asked %d times in all, want 5", n)
 	}
 }
 
