@@ -153,6 +153,11 @@ func (r *countingRegistrar) RegisterMember(ctx context.Context, req command.Requ
 	return res, err
 }
 
+// RecordSignIn passes sign-ins through; they are not counted.
+func (r *countingRegistrar) RecordSignIn(ctx context.Context, actor domain.Actor) (command.Result, error) {
+	return r.next.RecordSignIn(ctx, actor)
+}
+
 func TestWeakAndOverlongPasswordsAreRefusedWithNothingStored(t *testing.T) {
 	reg := &countingRegistrar{}
 	f := newFixture(t, fixtureOptions{registrar: func(next auth.Registrar) auth.Registrar { reg.next = next; return reg }})

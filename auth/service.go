@@ -19,10 +19,14 @@ import (
 	"github.com/mentorship/mentorship/mail"
 )
 
-// Registrar records a new account on the event log. *command.Service
-// implements it with RegisterMember.
+// Registrar records accounts on the event log: their registration, and
+// their sign-ins for the program's retention rule. *command.Service
+// implements it.
 type Registrar interface {
 	RegisterMember(ctx context.Context, req command.Request, id uuid.UUID, role domain.Role, name, email string) (command.Result, error)
+	// RecordSignIn records that the member signed in; the member's
+	// stream keeps the first sign-in of each day only.
+	RecordSignIn(ctx context.Context, actor domain.Actor) (command.Result, error)
 }
 
 var _ Registrar = (*command.Service)(nil)

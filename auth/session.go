@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/eventstore"
 )
 
 // Session describes a signed-in session. It never holds the token.
@@ -107,8 +108,25 @@ func (s *Service) Login(ctx context.Context, role domain.Role, email, password, 
 	fctx, cancel := detached(ctx)
 	defer cancel()
 	s.clearFailures(fctx, in, s.clock.Now(), false)
+	s.recordSignIn(fctx, sess.Actor)
 	log.Info().Str("member_id", cred.MemberID.String()).Str("session", sess.ID).Msg("signed in")
 	return token, sess, nil
+}
+
+// recordSignIn puts the sign-in on the member's stream, which the
+// retention rule counts from. The session is issued by then, so a failure
+// is logged and the sign-in still succeeds; the member's next sign-in
+// records the day again. A read-only server records nothing.
+func (s *Service) recordSignIn(ctx context.Context, actor domain.Actor) {
+	_, err := s.registrar.RecordSignIn(ctx, actor)
+	switch {
+	case err == nil, errors.Is(err, eventstore.ErrReadOnly):
+	case domain.ErrorCode(err) != "":
+		// Erased in the meantime: the session dies with the credentials.
+		s.logger(ctx).Info().Err(err).Str("member_id", actor.ID.String()).Msg("sign-in not recorded")
+	default:
+		s.logger(ctx).Error().Err(err).Str("member_id", actor.ID.String()).Msg("recording a sign-in for the retention rule")
+	}
 }
 
 // rehash stores a hash of password made with the current argon2id

@@ -15,6 +15,19 @@ func (s *Service) RegisterMember(ctx context.Context, req Request, id uuid.UUID,
 	return s.onMember(ctx, req, "register", id, cmd)
 }
 
+// RecordSignIn records that actor, a member, signed in: the first sign-in
+// of each day in the program's time zone becomes MemberSignedIn, which the
+// retention rule counts from; later ones record nothing. The command ID
+// names the member and the day, so that instances recording the same
+// day's sign-in at once write one event.
+func (s *Service) RecordSignIn(ctx context.Context, actor domain.Actor) (Result, error) {
+	now := s.clock.Now()
+	id := "signed-in:" + actor.ID.String() + ":" + s.program.Today(now).String()
+	req := Request{Actor: actor, CommandID: id, CorrelationID: id}
+	cmd := domain.RecordSignIn{MemberID: actor.ID, Actor: actor, At: now}
+	return s.onMember(ctx, req, "sign-in", actor.ID, cmd)
+}
+
 // UpdateProfile saves a member's whole profile.
 func (s *Service) UpdateProfile(ctx context.Context, req Request, id uuid.UUID, profile domain.Profile) (Result, error) {
 	return s.SaveProfile(ctx, req, domain.UpdateProfile{MemberID: id, Profile: profile})

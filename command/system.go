@@ -9,12 +9,12 @@ import (
 )
 
 // The program's own processes act through these, as the system actor. Each
-// derives its command ID from the match and the rule, so that running it
-// twice, after a restart or a replay, records nothing new.
+// derives its command ID from the match (or the member) and the rule, so
+// that running it twice, after a restart or a replay, records nothing new.
 
-func systemRequest(rule string, matchID uuid.UUID) Request {
-	id := rule + ":" + matchID.String()
-	return Request{Actor: domain.SystemActor(), CommandID: id, CorrelationID: id}
+func systemRequest(rule string, id uuid.UUID) Request {
+	cmd := rule + ":" + id.String()
+	return Request{Actor: domain.SystemActor(), CommandID: cmd, CorrelationID: cmd}
 }
 
 // MarkResponseWindowElapsed records that a pending match's response window
@@ -48,4 +48,14 @@ func (s *Service) RequestProfileReview(ctx context.Context, matchID uuid.UUID) (
 	req := systemRequest("profile-review", matchID)
 	cmd := domain.RequestProfileReview{MatchID: matchID, Actor: req.Actor, At: s.clock.Now()}
 	return s.onMatch(ctx, req, "review", matchID, cmd)
+}
+
+// EraseUnderRetention erases a member under the program's retention rule,
+// through EraseMember, so that every erase step runs. The member's stream
+// decides: it refuses (RETENTION_NOT_DUE) a member whom the rule does not
+// make due, such as one who signed in since the caller looked, and
+// MEMBER_HAS_OPEN_MATCH while a match is open; erasing an erased member
+// records nothing and runs the steps again.
+func (s *Service) EraseUnderRetention(ctx context.Context, memberID uuid.UUID) (Result, error) {
+	return s.EraseMember(ctx, systemRequest("retention", memberID), memberID, s.program.RetentionReason())
 }

@@ -39,6 +39,9 @@ type programFile struct {
 	NudgeSpacingDays         int `yaml:"nudgeSpacingDays"`
 	TermMonths               int `yaml:"termMonths"`
 	FirstMeetingReminderDays int `yaml:"firstMeetingReminderDays"`
+	// RetentionYears erases mentees and mentors that many years after
+	// their last match or sign-in; 0 is off.
+	RetentionYears int `yaml:"retentionYears"`
 
 	MaxPendingRequests    int `yaml:"maxPendingRequests"`
 	MaxActiveMatches      int `yaml:"maxActiveMatches"`
@@ -131,6 +134,7 @@ func parseProgram(raw []byte, def domain.Program) (domain.Program, error) {
 		NudgeSpacing:         time.Duration(f.NudgeSpacingDays) * day,
 		TermMonths:           f.TermMonths,
 		FirstMeetingReminder: time.Duration(f.FirstMeetingReminderDays) * day,
+		RetentionYears:       f.RetentionYears,
 
 		MaxPendingRequests: f.MaxPendingRequests, MaxActiveMatches: f.MaxActiveMatches,
 		DefaultMentorCapacity: f.DefaultMentorCapacity, MaxMentorCapacity: f.MaxMentorCapacity,
@@ -177,6 +181,7 @@ func fileOf(p domain.Program) (programFile, error) {
 		DeclineReasons: p.DeclineReasons, EndReasons: p.EndReasons, DocumentContentTypes: p.DocumentContentTypes,
 		EndedMatchDocuments: string(p.EndedMatchDocuments),
 		TermMonths:          p.TermMonths,
+		RetentionYears:      p.RetentionYears,
 		MaxPendingRequests:  p.MaxPendingRequests, MaxActiveMatches: p.MaxActiveMatches,
 		DefaultMentorCapacity: p.DefaultMentorCapacity, MaxMentorCapacity: p.MaxMentorCapacity,
 		TimeZone: p.Location.String(),

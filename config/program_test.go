@@ -41,6 +41,7 @@ responseWindowDays: 21
 nudgeSpacingDays: 10
 termMonths: 18
 firstMeetingReminderDays: 28
+retentionYears: 7
 maxActiveMatches: 2
 maxMentorCapacity: 3
 timeZone: America/Edmonton
@@ -59,6 +60,7 @@ limits:
 	want.NudgeSpacing = 10 * 24 * time.Hour
 	want.TermMonths = 18
 	want.FirstMeetingReminder = 28 * 24 * time.Hour
+	want.RetentionYears = 7
 	want.MaxActiveMatches = 2
 	want.MaxMentorCapacity = 3
 	want.FocusAreas = []string{"CAREER_PLANNING", "LICENSURE"}
@@ -97,6 +99,8 @@ func TestBadProgramFilesAreRefused(t *testing.T) {
 		"unknown ended-match documents":    {"endedMatchDocuments: DELETED\n", "EndedMatchDocuments"},
 		"lower-case ended-match documents": {"endedMatchDocuments: hidden\n", "EndedMatchDocuments"},
 		"empty ended-match documents":      {"endedMatchDocuments: \"\"\n", "EndedMatchDocuments"},
+		"retention beyond fifty years":     {"retentionYears: 51\n", "RetentionYears is 51, want 0 (off) or 1 to 50"},
+		"negative retention":               {"retentionYears: -2\n", "RetentionYears is -2"},
 	}
 	for name, tc := range cases {
 		path := writeProgram(t, tc.text)
@@ -141,6 +145,7 @@ func TestWrittenProgramReadsBack(t *testing.T) {
 	p := domain.DefaultProgram()
 	p.MaxActiveMatches = 3
 	p.EndedMatchDocuments = domain.EndedMatchDocumentsHidden
+	p.RetentionYears = 10
 	if err := config.WriteProgram(&b, p); err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ type RequestAccountClosure struct {
 
 // EraseMember erases a member: staff, for a reason that the record keeps
 // (it must not quote the member), or the program itself under the
-// retention rule.
+// retention rule, only once the member is due (Member.RetentionDue).
 type EraseMember struct {
 	MemberID uuid.UUID
 	Actor    Actor
@@ -159,7 +159,7 @@ func decideRequestClosure(p Program, m Member, c RequestAccountClosure) ([]Event
 	return []Event{AccountClosureRequested{MemberID: m.id, Note: note, At: c.At.UTC()}}, nil
 }
 
-func decideErase(m Member, c EraseMember) ([]Event, error) {
+func decideErase(p Program, m Member, c EraseMember) ([]Event, error) {
 	if err := checkBasics("memberId", c.MemberID, c.Actor, c.At); err != nil {
 		return nil, err
 	}
@@ -184,6 +184,11 @@ func decideErase(m Member, c EraseMember) ([]Event, error) {
 	}
 	if quotesMember(reason, m) {
 		return nil, invalid("reason", "must not quote the member's name, email or phone: the reason stays in the record after the erasure")
+	}
+	if c.Actor.IsSystem() {
+		if err := checkRetention(p, m, c.At); err != nil {
+			return nil, err
+		}
 	}
 	return []Event{MemberErased{
 		MemberID: m.id, Role: m.role, ErasedBy: c.Actor.ID, ActorRole: c.Actor.Role,

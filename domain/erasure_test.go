@@ -42,8 +42,15 @@ func TestAccountClosureAndErasure(t *testing.T) {
 		{name: "erasing again decides nothing", given: []domain.Event{reg, erased}, when: erase},
 		{name: "members do not erase", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Actor = mentee }), err: refused(domain.CodeStaffOnly)},
 		{name: "auditors do not erase", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Actor = auditor }), err: refused(domain.CodeStaffOnly)},
-		{name: "the program erases under its retention rule", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Actor = system }),
-			then: []domain.Event{func() domain.Event { e := erased; e.ErasedBy = uuid.Nil; e.ActorRole = domain.RoleSystem; return e }()}},
+		{name: "the program erases under its retention rule", given: []domain.Event{reg}, program: func(p *domain.Program) { p.RetentionYears = 1 },
+			when: withErase(func(c *domain.EraseMember) { c.Actor, c.At = system, reg.At.AddDate(1, 0, 0) }),
+			then: []domain.Event{func() domain.Event {
+				e := erased
+				e.ErasedBy, e.ActorRole, e.At = uuid.Nil, domain.RoleSystem, reg.At.AddDate(1, 0, 0)
+				return e
+			}()}},
+		{name: "the program erases nobody without the retention rule", given: []domain.Event{reg},
+			when: withErase(func(c *domain.EraseMember) { c.Actor, c.At = system, reg.At.AddDate(40, 0, 0) }), err: refused(domain.CodeRetentionNotDue)},
 		{name: "the reason is required", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Reason = " " }), err: badInput("reason")},
 		{name: "the reason has a length limit", given: []domain.Event{reg}, when: withErase(func(c *domain.EraseMember) { c.Reason = repeat("r", 201) }), err: badInput("reason")},
 		{name: "an unknown member is not erased", when: erase, err: refused(domain.CodeMemberNotFound)},

@@ -67,6 +67,7 @@ var decoders = newRegistry(
 	decoder[MatchEndRequested],
 	decoder[AccountClosureRequested],
 	decoder[MemberErased],
+	decoder[MemberSignedIn],
 )
 
 type decodeFunc func(data []byte) (Event, error)

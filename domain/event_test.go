@@ -43,6 +43,7 @@ func sampleEvents(t *testing.T) []domain.Event {
 		domain.MatchEndRequested{MatchID: matchID, MenteeID: menteeID, MentorID: mentorID, RequestedBy: menteeID, Reason: "GRACEFUL_EXIT", Note: "Not a fit.", At: t0},
 		domain.AccountClosureRequested{MemberID: menteeID, Note: "Moving abroad.", At: t0},
 		domain.MemberErased{MemberID: menteeID, Role: domain.RoleMentee, ErasedBy: staffID, ActorRole: domain.RoleStaff, Reason: "Asked to close the account.", ClosureRequested: true, At: t0},
+		domain.MemberSignedIn{MemberID: menteeID, At: t0},
 	}
 }
 
@@ -70,7 +71,7 @@ func TestEveryEventTypeRoundTrips(t *testing.T) {
 	want := []string{
 		"AccountClosureRequested", "CapacitySlotReleased", "CapacitySlotReserved", "DocumentAdded", "DocumentRemoved",
 		"FirstMeetingReminderDue", "MatchAccepted", "MatchCancelled", "MatchDeclined", "MatchEndRequested", "MatchEnded",
-		"MatchRequested", "MemberErased", "MemberRegistered", "MentorAvailabilityChanged", "MentorCapacityChanged",
+		"MatchRequested", "MemberErased", "MemberRegistered", "MemberSignedIn", "MentorAvailabilityChanged", "MentorCapacityChanged",
 		"MentorNudged", "NudgeRequested", "PersonalDataRevealed", "ProfileReviewRequested", "ProfileUpdated",
 		"RequestSlotActivated", "RequestSlotReleased", "RequestSlotTaken", "ResourcePublished",
 		"ResourceRetired", "ResponseWindowElapsed", "SessionEdited", "SessionLogged",
@@ -101,6 +102,10 @@ func TestStoredShape(t *testing.T) {
 		{
 			domain.SessionLogged{MatchID: matchID, SessionID: sessionID, AuthorID: menteeID, Details: domain.SessionDetails{Date: date(t, "2026-03-05"), Value: 2}, At: t0},
 			`{"matchId":"0000000e-0000-4000-8000-000000000001","sessionId":"0000000f-0000-4000-8000-000000000001","authorId":"0000000a-0000-4000-8000-000000000001","details":{"date":"2026-03-05","value":2},"at":"2026-03-02T15:00:00Z"}`,
+		},
+		{
+			domain.MemberSignedIn{MemberID: menteeID, At: t0},
+			`{"memberId":"0000000a-0000-4000-8000-000000000001","at":"2026-03-02T15:00:00Z"}`,
 		},
 	} {
 		enc, err := domain.Encode(tc.event)

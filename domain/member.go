@@ -55,6 +55,10 @@ type Member struct {
 	// AccountClosureRequested, until the member is erased.
 	erased         bool
 	closureAskedAt time.Time
+	// signedInAt is the last recorded sign-in (MemberSignedIn) and leftAt
+	// the last slot released, for the retention rule.
+	signedInAt time.Time
+	leftAt     time.Time
 }
 
 // ID returns the member's ID.
@@ -158,10 +162,14 @@ func EvolveMember(m Member, e Event) Member {
 		m = m.withSlotState(e.MatchID, SlotActive)
 	case RequestSlotReleased:
 		m = m.withSlotState(e.MatchID, SlotReleased)
+		m.leftAt = latest(m.leftAt, e.At)
 	case CapacitySlotReserved:
 		m = m.withSlot(Slot{MatchID: e.MatchID, PartnerID: e.MenteeID, State: SlotReserved})
 	case CapacitySlotReleased:
 		m = m.withSlotState(e.MatchID, SlotReleased)
+		m.leftAt = latest(m.leftAt, e.At)
+	case MemberSignedIn:
+		m.signedInAt = latest(m.signedInAt, e.At)
 	case AccountClosureRequested:
 		m.closureAskedAt = e.At
 	case MemberErased:
@@ -295,7 +303,7 @@ func DecideMember(p Program, m Member, cmd MemberCommand) ([]Event, error) {
 	}
 	if m.erased {
 		if c, ok := cmd.(EraseMember); ok {
-			return decideErase(m, c)
+			return decideErase(p, m, c)
 		}
 		if _, ok := cmd.(SyncSlot); !ok {
 			return nil, refuse(CodeMemberErased, "this member was erased")
@@ -305,7 +313,9 @@ func DecideMember(p Program, m Member, cmd MemberCommand) ([]Event, error) {
 	case RequestAccountClosure:
 		return decideRequestClosure(p, m, c)
 	case EraseMember:
-		return decideErase(m, c)
+		return decideErase(p, m, c)
+	case RecordSignIn:
+		return decideRecordSignIn(p, m, c)
 	case RegisterMember:
 		return decideRegister(p, m, c)
 	case UpdateProfile:

@@ -74,6 +74,12 @@ type Program struct {
 	// reminded, when neither has logged a session, to hold their first
 	// meeting.
 	FirstMeetingReminder time.Duration
+	// RetentionYears turns the retention rule on: a mentee or mentor is
+	// erased this many years after the latest of their registration, their
+	// last sign-in and the end of their last match, unless a match of
+	// theirs is pending or active (see Member.RetentionDue). 0, the
+	// default, turns the rule off; at most MaxRetentionYears.
+	RetentionYears int
 
 	// MaxPendingRequests is how many pending requests a mentee may have.
 	MaxPendingRequests int
@@ -137,6 +143,7 @@ type Limits struct {
 // response window, nudges at least 7 days apart, a one-year term, a
 // first-meeting reminder after 21 days, one pending request and one active
 // match per mentee, and mentors taking one mentee unless they say otherwise.
+// The guide sets no retention rule, so it is off.
 func DefaultProgram() Program {
 	return Program{
 		Designations: []string{"P.Eng.", "P.Geo.", "EIT", "GIT", "Eng.L.", "Geo.L."},
@@ -313,6 +320,9 @@ func (p Program) Validate() error {
 		if c.n < 1 {
 			bad("%s is %d, want at least 1", c.name, c.n)
 		}
+	}
+	if p.RetentionYears < 0 || p.RetentionYears > MaxRetentionYears {
+		bad("RetentionYears is %d, want 0 (off) or 1 to %d", p.RetentionYears, MaxRetentionYears)
 	}
 	if p.DefaultMentorCapacity > p.MaxMentorCapacity {
 		bad("DefaultMentorCapacity %d exceeds MaxMentorCapacity %d", p.DefaultMentorCapacity, p.MaxMentorCapacity)

@@ -47,6 +47,8 @@ func TestProgramValidate(t *testing.T) {
 		{"no time zone", func(p *domain.Program) { p.Location = nil }, "Location"},
 		{"no ended-match document setting", func(p *domain.Program) { p.EndedMatchDocuments = "" }, "EndedMatchDocuments"},
 		{"an unknown ended-match document setting", func(p *domain.Program) { p.EndedMatchDocuments = "DELETED" }, `EndedMatchDocuments is "DELETED"`},
+		{"a negative retention", func(p *domain.Program) { p.RetentionYears = -1 }, "RetentionYears is -1, want 0 (off) or 1 to 50"},
+		{"a retention beyond fifty years", func(p *domain.Program) { p.RetentionYears = 51 }, "RetentionYears is 51, want 0 (off) or 1 to 50"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := domain.DefaultProgram()
@@ -59,6 +61,19 @@ func TestProgramValidate(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestProgramValidateAcceptsTheRetentionRange(t *testing.T) {
+	for _, years := range []int{0, 1, 7, domain.MaxRetentionYears} {
+		p := domain.DefaultProgram()
+		p.RetentionYears = years
+		if err := p.Validate(); err != nil {
+			t.Errorf("RetentionYears %d: %v", years, err)
+		}
+	}
+	if domain.DefaultProgram().RetentionYears != 0 {
+		t.Error("the retention rule is on by default")
 	}
 }
 

@@ -9,7 +9,11 @@
 //   - the term: at program.TermEnd of the acceptance the match ends with
 //     TERM_COMPLETED (CompleteTerm);
 //   - the profile review: once a match ended, for whatever reason, both
-//     partners are asked to review their profiles (RequestProfileReview).
+//     partners are asked to review their profiles (RequestProfileReview);
+//   - the retention rule, when the program sets RetentionYears: a mentee
+//     or mentor with no open match is erased that many years after their
+//     registration, last sign-in or last match, whichever is latest
+//     (EraseUnderRetention; see retention.go).
 //
 // Every rule fires once. What was done is read back from the log (the
 // marks the rules append), so a restart or a replay fires nothing twice;
@@ -80,6 +84,9 @@ type Commands interface {
 	// RequestProfileReview asks both partners of an ended match to review
 	// their profiles.
 	RequestProfileReview(ctx context.Context, matchID uuid.UUID) (command.Result, error)
+	// EraseUnderRetention erases a member whom the retention rule makes
+	// due; the member's stream refuses one who is not.
+	EraseUnderRetention(ctx context.Context, memberID uuid.UUID) (command.Result, error)
 	// Reconcile finishes or compensates what a crash cut short after rec.
 	Reconcile(ctx context.Context, rec eventstore.RecordedEvent) error
 }
@@ -130,12 +137,15 @@ const (
 	ruleReminder
 	ruleTerm
 	ruleReview
+	// ruleCount counts the rules of a match, above.
 	ruleCount
+	// ruleRetention is the members' rule: its timers name a member.
+	ruleRetention = ruleCount
 )
 
 // String names the rule in logs and errors.
 func (r rule) String() string {
-	return [...]string{"response window", "first-meeting reminder", "term", "profile review"}[r]
+	return [...]string{"response window", "first-meeting reminder", "term", "profile review", "retention"}[r]
 }
 
 // match is what the manager knows of one match.
@@ -241,11 +251,12 @@ func (m *match) idle() bool {
 	return false
 }
 
-// timer is a rule's due time in the schedule.
+// timer is a rule's due time in the schedule. id names the match, or the
+// member for ruleRetention.
 type timer struct {
-	at      time.Time
-	matchID uuid.UUID
-	rule    rule
+	at   time.Time
+	id   uuid.UUID
+	rule rule
 }
 
 // schedule is a min-heap of due times. Entries may be stale: the manager
@@ -303,6 +314,9 @@ type Manager struct {
 	timers   schedule
 	followUp []followUp        // in log order
 	waiting  map[uuid.UUID]int // follow-ups per match
+	// members holds the mentees and mentors for the retention rule; nil
+	// while the rule is off, which spares the memory.
+	members map[uuid.UUID]*member
 	// loaded reports whether the saved state was looked for; stateAt is
 	// the position of the state process.db holds, and saveEvery the least
 	// number of events between two saves.
@@ -371,12 +385,16 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 		_ = db.Close()
 		return nil, fmt.Errorf("process: %w", err)
 	}
-	return &Manager{
+	m := &Manager{
 		store: store, cmds: cmds, clock: clk, program: program, opts: opts, db: db,
 		log:     opts.Logger.With().Str("component", "process").Logger(),
 		settled: settled, saved: settled, saveEvery: saveEvery,
 		matches: make(map[uuid.UUID]*match), waiting: make(map[uuid.UUID]int),
-	}, nil
+	}
+	if program.RetentionYears > 0 {
+		m.members = make(map[uuid.UUID]*member)
+	}
+	return m, nil
 }
 
 // Close records how far reconciliation is settled, saves what the
@@ -494,7 +512,7 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	if rec.Position <= m.read.Pos {
 		return nil
 	}
-	if !relevant(rec.Type) {
+	if !relevant(rec.Type) && (m.members == nil || !retentionRelevant(rec.Type)) {
 		m.advance(rec)
 		return nil
 	}
@@ -529,6 +547,9 @@ func (m *Manager) learnSafely(rec eventstore.RecordedEvent, ev domain.Event) (er
 // learn updates what the manager knows of the matches with a decoded
 // event, schedules its rules and notes a follow-up.
 func (m *Manager) learn(rec eventstore.RecordedEvent, ev domain.Event) {
+	// Before the matches change: it looks at a match's status before the
+	// event.
+	m.learnMember(ev)
 	var matchID, memberID uuid.UUID
 	switch e := ev.(type) {
 	case domain.MatchRequested:
@@ -625,7 +646,7 @@ func (m *Manager) tidy(id uuid.UUID) {
 func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
 	for _, r := range rules {
 		if at, ok := mt.due(m.program, r); ok {
-			heap.Push(&m.timers, timer{at: at, matchID: id, rule: r})
+			heap.Push(&m.timers, timer{at: at, id: id, rule: r})
 		}
 	}
 }
@@ -714,11 +735,37 @@ func (m *Manager) Tick(ctx context.Context) error {
 
 // runRules runs the time rules due at now.
 func (m *Manager) runRules(ctx context.Context, now time.Time) (int, error) {
-	ran := 0
+	ran, erasures := 0, 0
 	var errs []error
+	// Retention timers past the batch go back once the run is over.
+	var deferred []timer
+	defer func() {
+		for _, t := range deferred {
+			heap.Push(&m.timers, t)
+		}
+	}()
 	for m.timers.Len() > 0 && !m.timers[0].at.After(now) {
 		t := heap.Pop(&m.timers).(timer)
-		mt, ok := m.matches[t.matchID]
+		if t.rule == ruleRetention {
+			if !m.memberDue(t, now) {
+				continue
+			}
+			if erasures == retentionBatch {
+				deferred = append(deferred, t)
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				heap.Push(&m.timers, t)
+				return ran, err
+			}
+			ran++
+			erasures++
+			if err := m.retain(ctx, now, t.id); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		mt, ok := m.matches[t.id]
 		if !ok {
 			continue
 		}
@@ -727,7 +774,7 @@ func (m *Manager) runRules(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		if at.After(now) {
-			heap.Push(&m.timers, timer{at: at, matchID: t.matchID, rule: t.rule})
+			heap.Push(&m.timers, timer{at: at, id: t.id, rule: t.rule})
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -735,18 +782,18 @@ func (m *Manager) runRules(ctx context.Context, now time.Time) (int, error) {
 			return ran, err
 		}
 		ran++
-		err := m.fire(ctx, t.matchID, t.rule)
-		log := m.log.With().Str("match_id", t.matchID.String()).Str("rule", t.rule.String()).Logger()
+		err := m.fire(ctx, t.id, t.rule)
+		log := m.log.With().Str("match_id", t.id.String()).Str("rule", t.rule.String()).Logger()
 		if err != nil {
 			mt.retryAt[t.rule] = now.Add(m.opts.RetryAfter)
-			heap.Push(&m.timers, timer{at: mt.retryAt[t.rule], matchID: t.matchID, rule: t.rule})
+			heap.Push(&m.timers, timer{at: mt.retryAt[t.rule], id: t.id, rule: t.rule})
 			log.Warn().Err(err).Time("retry_at", mt.retryAt[t.rule]).Msg("time rule failed; will retry")
-			errs = append(errs, fmt.Errorf("%s of match %s: %w", t.rule, t.matchID, err))
+			errs = append(errs, fmt.Errorf("%s of match %s: %w", t.rule, t.id, err))
 			continue
 		}
 		mt.fired[t.rule] = true
 		log.Info().Msg("time rule ran")
-		m.tidy(t.matchID)
+		m.tidy(t.id)
 	}
 	return ran, errors.Join(errs...)
 }

@@ -71,6 +71,11 @@ func (c *counting) CompleteTerm(ctx context.Context, id uuid.UUID) (command.Resu
 	return c.Service.CompleteTerm(ctx, id)
 }
 
+func (c *counting) EraseUnderRetention(ctx context.Context, id uuid.UUID) (command.Result, error) {
+	c.count("EraseUnderRetention")
+	return c.Service.EraseUnderRetention(ctx, id)
+}
+
 func (c *counting) RequestProfileReview(ctx context.Context, id uuid.UUID) (command.Result, error) {
 	c.count("RequestProfileReview")
 	return c.Service.RequestProfileReview(ctx, id)
@@ -94,6 +99,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, domain.DefaultProgram())
+}
+
+// newFixtureWith is newFixture with the program's settings p.
+func newFixtureWith(t *testing.T, p domain.Program) *fixture {
+	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), clock: clock.NewFake(t0)}
 	store, err := bolt.Open(f.dir, bolt.Options{})
 	if err != nil {
@@ -101,7 +112,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	f.store = store
-	if f.svc, err = command.New(store, domain.DefaultProgram(), f.clock, command.Options{}); err != nil {
+	if f.svc, err = command.New(store, p, f.clock, command.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	f.cmds = &counting{Service: f.svc, calls: map[string]int{}}

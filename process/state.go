@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,17 +18,19 @@ import (
 	"github.com/mentorship/mentorship/internal/statecodec"
 )
 
-// What the manager learnt of the open matches, and the follow-ups still
-// waiting, is saved in process.db together with the last event it reflects,
-// so that a restart loads it and reads only the events after that one
-// instead of the whole log. The state, its checkpoint and the settled
-// position are written in one bbolt transaction: a crash leaves either the
-// old state or the new one, each with its own checkpoint.
+// What the manager learnt of the open matches, the follow-ups still
+// waiting and, with the retention rule on, the members, is saved in
+// process.db together with the last event it reflects, so that a restart
+// loads it and reads only the events after that one instead of the whole
+// log. The state, its checkpoint and the settled position are written in
+// one bbolt transaction: a crash leaves either the old state or the new
+// one, each with its own checkpoint.
 //
 // Only what the log decides is saved. What a run did (the rules it fired
 // whose marks it has not read, the retry times after failures) is not: a
 // restart learns the marks from the log, and a rule fired again finds its
-// mark and decides nothing. The schedule is rebuilt from the matches.
+// mark and decides nothing. The schedule is rebuilt from the matches and
+// the members.
 //
 // Layout of the value:
 //
@@ -36,13 +39,17 @@ import (
 //	matches: count, then ID, mentee, mentor, status, requested at,
 //	accepted at, ended at, marks (a byte of bits), and slots (count, then
 //	member and state) each | follow-ups: count, then position, event
-//	type, match, member, occurred at each | CRC-32C of everything before
-//	(4 bytes)
+//	type, match, member, occurred at each | members: a byte, 1 when the
+//	retention rule was on and 0 when it was off, then count, then ID,
+//	since, signed in, slots and requests asked each | CRC-32C of
+//	everything before (4 bytes)
 //
 // Integers are varints and strings length-prefixed. A state whose format
-// this build does not know, whose checksum fails, or whose checkpoint is
-// not in the log is ignored and the whole log read instead: losing the
-// state costs time, not correctness.
+// this build does not know, whose checksum fails, whose checkpoint is not
+// in the log, or that was saved with the retention rule on while it is off
+// now or the other way round (the members are followed only while it is
+// on) is ignored and the whole log read instead: losing the state costs
+// time, not correctness.
 
 const stateMagic = "MNTRPROC"
 
@@ -50,15 +57,15 @@ const stateMagic = "MNTRPROC"
 // from each event. A build that changes either, or that upcasts old events
 // differently, bumps it, so that a state learnt by another build is never
 // used.
-const stateFormat = 1
+const stateFormat = 2
 
 // saveEvery is the least number of events between two saves of the state.
 // A save encodes and writes every open match (some 50 ms and 7 MB for
-// 60,000), so the manager waits for saveEvery events, or for half as many
-// events as it knows matches when that is more: saving then costs a small
-// constant per event however large the program grows, and a restart after
-// a crash reads at most that many events again (Close saves, so a clean
-// restart reads none).
+// 60,000) and member, so the manager waits for saveEvery events, or for
+// half as many events as it knows matches and members when that is more:
+// saving then costs a small constant per event however large the program
+// grows, and a restart after a crash reads at most that many events again
+// (Close saves, so a clean restart reads none).
 const saveEvery = 4096
 
 var keyState = []byte("state") // in bucketMeta
@@ -78,6 +85,7 @@ type savedState struct {
 	at        statecodec.Checkpoint
 	matches   map[uuid.UUID]*match
 	followUps []followUp
+	members   map[uuid.UUID]*member
 }
 
 // load restores the matches, the follow-ups and the checkpoint from
@@ -137,8 +145,17 @@ func (m *Manager) restore(st savedState) {
 	for id, mt := range m.matches {
 		for r := range ruleCount {
 			if at, ok := mt.due(m.program, r); ok {
-				m.timers = append(m.timers, timer{at: at, matchID: id, rule: r})
+				m.timers = append(m.timers, timer{at: at, id: id, rule: r})
 			}
+		}
+	}
+	if st.members != nil {
+		m.members = st.members
+	}
+	for id, mb := range m.members {
+		if at, ok := mb.due(m.program); ok {
+			mb.scheduled = at
+			m.timers = append(m.timers, timer{at: at, id: id, rule: ruleRetention})
 		}
 	}
 	heap.Init(&m.timers)
@@ -148,7 +165,7 @@ func (m *Manager) restore(st savedState) {
 // save. A failed save is logged only: the manager goes on, and a restart
 // reads more of the log.
 func (m *Manager) saveIfDue() {
-	if m.read.Pos-m.stateAt < eventstore.Position(max(m.saveEvery, len(m.matches)/2)) || m.Healthy() != nil {
+	if m.read.Pos-m.stateAt < eventstore.Position(max(m.saveEvery, (len(m.matches)+len(m.members))/2)) || m.Healthy() != nil {
 		return
 	}
 	if err := m.saveState(); err != nil {
@@ -178,7 +195,7 @@ func (m *Manager) saveState() error {
 
 // encodeState returns the state with its checkpoint.
 func (m *Manager) encodeState() []byte {
-	e := statecodec.Encoder{B: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64)}
+	e := statecodec.Encoder{B: make([]byte, 0, 64+len(m.matches)*120+len(m.followUp)*64+len(m.members)*48)}
 	e.B = append(e.B, stateMagic...)
 	e.Uvarint(stateFormat)
 	e.Checkpoint(m.read)
@@ -207,6 +224,7 @@ func (m *Manager) encodeState() []byte {
 		e.UUID(f.memberID)
 		e.Time(f.at.Add(-m.opts.ReconcileAfter))
 	}
+	m.encodeMembers(&e)
 	return binary.BigEndian.AppendUint32(e.B, crc32.Checksum(e.B, castagnoli))
 }
 
@@ -253,6 +271,7 @@ func (m *Manager) decodeState(b []byte) (savedState, error) {
 		f.at = d.Time().Add(m.opts.ReconcileAfter)
 		st.followUps = append(st.followUps, f)
 	}
+	st.members = m.decodeMembers(&d)
 	if d.Err == nil && len(d.B) > 0 {
 		d.Err = errors.New("trailing bytes")
 	}
@@ -292,4 +311,63 @@ func known[S ~string](b []byte, values ...S) S {
 		}
 	}
 	return S(b)
+}
+
+// encodeMembers writes the members section of the state. A member kept
+// only until an unfinished erasure finishes is left out: what a run did is
+// not saved.
+func (m *Manager) encodeMembers(e *statecodec.Encoder) {
+	if m.members == nil {
+		e.B = append(e.B, 0)
+		return
+	}
+	e.B = append(e.B, 1)
+	n := 0
+	for _, mb := range m.members {
+		if !mb.erased {
+			n++
+		}
+	}
+	e.Uvarint(uint64(n))
+	for id, mb := range m.members {
+		if mb.erased {
+			continue
+		}
+		e.UUID(id)
+		e.Time(mb.since)
+		e.Time(mb.signedIn)
+		e.Uvarint(uint64(mb.slots))
+		e.Uvarint(uint64(mb.asked))
+	}
+}
+
+// decodeMembers reads the members section, failing d when the rule was on
+// and is off now, or the other way round.
+func (m *Manager) decodeMembers(d *statecodec.Decoder) map[uuid.UUID]*member {
+	b := d.Take(1)
+	if b == nil {
+		return nil
+	}
+	switch tracked := b[0] == 1; {
+	case b[0] > 1:
+		d.Fail(fmt.Errorf("members marked %d", b[0]))
+		return nil
+	case tracked && m.members == nil:
+		d.Fail(errors.New("saved with the retention rule on, which is off now"))
+		return nil
+	case !tracked && m.members != nil:
+		d.Fail(errors.New("saved with the retention rule off, which is on now"))
+		return nil
+	case !tracked:
+		return nil
+	}
+	n := d.Count(20)
+	members := make(map[uuid.UUID]*member, n)
+	for range n {
+		id := d.UUID()
+		mb := &member{since: d.Time(), signedIn: d.Time()}
+		mb.slots, mb.asked = int32(min(d.Uvarint(), math.MaxInt32)), int32(min(d.Uvarint(), math.MaxInt32))
+		members[id] = mb
+	}
+	return members
 }

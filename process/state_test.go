@@ -65,10 +65,12 @@ func crash(t *testing.T, m *Manager) {
 }
 
 // knowledge is what a manager knows that the log decides: the open
-// matches, when each rule falls due, and the follow-ups waiting.
+// matches, the members, when each rule falls due, and the follow-ups
+// waiting.
 type knowledge struct {
 	Read      eventstore.Position
 	Matches   map[uuid.UUID]match
+	Members   map[uuid.UUID]member
 	Due       map[string]time.Time
 	FollowUps []string
 }
@@ -90,6 +92,16 @@ func knows(m *Manager) knowledge {
 			}
 		}
 	}
+	if m.members != nil {
+		k.Members = map[uuid.UUID]member{}
+	}
+	for id, mb := range m.members {
+		c := member{since: mb.since, signedIn: mb.signedIn, slots: mb.slots, asked: mb.asked}
+		k.Members[id] = c
+		if at, ok := c.due(m.program); ok {
+			k.Due[fmt.Sprintf("%s %s", id, ruleRetention)] = at
+		}
+	}
 	for _, f := range m.followUp {
 		k.FollowUps = append(k.FollowUps, fmt.Sprintf("%d %s %s %s %s", f.position, f.typ, f.matchID, f.memberID, f.at))
 	}
@@ -103,9 +115,27 @@ func (w *world) sameAsAFullRead(m *Manager, what string) {
 	full := w.open(w.t.TempDir(), w.store, &recorder{program: m.program}, zerolog.Nop())
 	full.settled = m.settled
 	w.catchUp(full)
-	if diff := cmp.Diff(knows(full), knows(m), cmp.AllowUnexported(match{}, slot{})); diff != "" {
+	if diff := cmp.Diff(knows(full), knows(m), cmp.AllowUnexported(match{}, slot{}, member{})); diff != "" {
 		w.t.Fatalf("%s: the manager differs from a full read (-full +manager):\n%s", what, diff)
 	}
+}
+
+// strictCommands is the command service, failing the test when the
+// member's stream refuses an erasure the manager asked for: a manager
+// caught up with the log must agree with the domain on who is due.
+type strictCommands struct {
+	*command.Service
+	t *testing.T
+}
+
+func (w *world) strict() Commands { return strictCommands{Service: w.svc, t: w.t} }
+
+func (s strictCommands) EraseUnderRetention(ctx context.Context, id uuid.UUID) (command.Result, error) {
+	res, err := s.Service.EraseUnderRetention(ctx, id)
+	if code := domain.ErrorCode(err); code != "" {
+		s.t.Errorf("the erasure of member %s under the retention rule was refused: %v", id, err)
+	}
+	return res, err
 }
 
 // recorder is a Commands that records what the manager asks and changes
@@ -135,6 +165,9 @@ func (r *recorder) CompleteTerm(_ context.Context, id uuid.UUID) (command.Result
 }
 func (r *recorder) RequestProfileReview(_ context.Context, id uuid.UUID) (command.Result, error) {
 	return r.add("review", id)
+}
+func (r *recorder) EraseUnderRetention(_ context.Context, id uuid.UUID) (command.Result, error) {
+	return r.add("retention", id)
 }
 func (r *recorder) Reconcile(_ context.Context, rec eventstore.RecordedEvent) error {
 	_, err := r.add("reconcile", rec.Position)
@@ -182,7 +215,7 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			w := newWorld(t, seed)
 			dir := t.TempDir()
-			m := w.open(dir, w.store, w.svc, zerolog.Nop())
+			m := w.open(dir, w.store, w.strict(), zerolog.Nop())
 			const steps = 1000
 			crashAt := steps/4 + w.r.IntN(steps/2)
 			for i := range steps {
@@ -198,7 +231,7 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 					t.Fatalf("state saved at %d with the head at %d: want a tail to read", saved, w.head())
 				}
 				crash(t, m)
-				m = w.open(dir, w.store, w.svc, zerolog.Nop())
+				m = w.open(dir, w.store, w.strict(), zerolog.Nop())
 				if err := m.load(w.ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -214,7 +247,7 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 			if err := m.Close(); err != nil {
 				t.Fatal(err)
 			}
-			m = w.open(dir, w.store, w.svc, zerolog.Nop())
+			m = w.open(dir, w.store, w.strict(), zerolog.Nop())
 			w.catchUp(m)
 			if m.stateAt != w.head() {
 				t.Fatalf("after a clean restart the state is at %d, want the head %d", m.stateAt, w.head())
@@ -228,14 +261,23 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 			mine, theirs := &recorder{program: m.program}, &recorder{program: m.program}
 			m.cmds, full.cmds = mine, theirs
 			later := w.clock.Now().Add(3 * 365 * 24 * time.Hour)
-			if _, err := m.RunDue(w.ctx, later); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := full.RunDue(w.ctx, later); err != nil {
-				t.Fatal(err)
+			// The erasures go a batch per run.
+			for _, mgr := range []*Manager{m, full} {
+				for {
+					n, err := mgr.RunDue(w.ctx, later)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n == 0 {
+						break
+					}
+				}
 			}
 			w.covers("ResponseWindowElapsed", "FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested",
-				"SessionLogged", "MatchDeclined", "MatchCancelled", "CapacitySlotReleased")
+				"SessionLogged", "MatchDeclined", "MatchCancelled", "CapacitySlotReleased", "MemberSignedIn", "MemberErased")
+			if !slices.ContainsFunc(theirs.sorted(), func(c string) bool { return strings.HasPrefix(c, "retention ") }) {
+				t.Error("no member was due for the retention rule: the history tests little of it")
+			}
 			if len(theirs.sorted()) == 0 {
 				t.Fatal("nothing was due: the history tests little")
 			}
@@ -253,7 +295,7 @@ func TestRestartReadsOnlyTheTail(t *testing.T) {
 		w.step()
 	}
 	dir := t.TempDir()
-	m := w.open(dir, w.store, w.svc, zerolog.Nop())
+	m := w.open(dir, w.store, w.strict(), zerolog.Nop())
 	w.tick(m)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -266,7 +308,7 @@ func TestRestartReadsOnlyTheTail(t *testing.T) {
 		t.Fatal("no events after the save")
 	}
 	store := &countingStore{Store: w.store}
-	m = w.open(dir, store, w.svc, zerolog.Nop())
+	m = w.open(dir, store, w.strict(), zerolog.Nop())
 	w.catchUp(m)
 	events, first := store.read()
 	if first != saved+1 || events != int(w.head()-saved) {
@@ -316,7 +358,7 @@ func TestUnusableStateIsIgnored(t *testing.T) {
 		{"not a state", func([]byte) []byte { return []byte("{}") }, "not a saved state"},
 		{"of an older format", func(v []byte) []byte {
 			return resealed(v, func(body []byte) { body[len(stateMagic)] = stateFormat - 1 })
-		}, "format 0, this build reads 1"},
+		}, fmt.Sprintf("format %d, this build reads %d", stateFormat-1, stateFormat)},
 		{"of another log", func(v []byte) []byte {
 			return resealed(v, func(body []byte) { checkpointID(body)[0] ^= 0xff })
 		}, "the state is of another log"},
@@ -328,7 +370,7 @@ func TestUnusableStateIsIgnored(t *testing.T) {
 				w.step()
 			}
 			dir := t.TempDir()
-			m := w.open(dir, w.store, w.svc, zerolog.Nop())
+			m := w.open(dir, w.store, w.strict(), zerolog.Nop())
 			w.tick(m)
 			if err := m.Close(); err != nil {
 				t.Fatal(err)
@@ -341,7 +383,7 @@ func TestUnusableStateIsIgnored(t *testing.T) {
 			})
 			var logs bytes.Buffer
 			store := &countingStore{Store: w.store}
-			m = w.open(dir, store, w.svc, zerolog.New(&logs))
+			m = w.open(dir, store, w.strict(), zerolog.New(&logs))
 			w.catchUp(m)
 			if !strings.Contains(logs.String(), tc.log) || !strings.Contains(logs.String(), "from the whole log") {
 				t.Errorf("log lacks %q:\n%s", tc.log, logs.String())
@@ -355,12 +397,47 @@ func TestUnusableStateIsIgnored(t *testing.T) {
 				t.Fatal(err)
 			}
 			logs.Reset()
-			m = w.open(dir, w.store, w.svc, zerolog.New(&logs))
+			m = w.open(dir, w.store, w.strict(), zerolog.New(&logs))
 			w.catchUp(m)
 			if !strings.Contains(logs.String(), "state restored") {
 				t.Errorf("no state restored:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// A state saved with the retention rule on is not used once it is off,
+// nor the other way round: the members are followed only while it is on.
+func TestStateOfTheOtherRetentionSettingIsIgnored(t *testing.T) {
+	w := newWorld(t, 13)
+	for range 150 {
+		w.step()
+	}
+	off := w.svc.Program()
+	off.RetentionYears = 0
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		cmds Commands
+		log  string
+	}{
+		{w.strict(), "no saved state"},
+		{&recorder{program: off}, "saved with the retention rule on, which is off now"},
+		{w.strict(), "saved with the retention rule off, which is on now"},
+		{w.strict(), "state restored"},
+	} {
+		var logs bytes.Buffer
+		m := w.open(dir, w.store, tc.cmds, zerolog.New(&logs))
+		w.catchUp(m)
+		if !strings.Contains(logs.String(), tc.log) {
+			t.Errorf("log lacks %q:\n%s", tc.log, logs.String())
+		}
+		if (m.members != nil) != (m.program.RetentionYears > 0) {
+			t.Errorf("retention %d years, members followed: %v", m.program.RetentionYears, m.members != nil)
+		}
+		w.sameAsAFullRead(m, tc.log)
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -372,7 +449,7 @@ func TestRestoredManagerStopsAtAnUndecodableEvent(t *testing.T) {
 		w.step()
 	}
 	dir := t.TempDir()
-	m := w.open(dir, w.store, w.svc, zerolog.Nop())
+	m := w.open(dir, w.store, w.strict(), zerolog.Nop())
 	w.tick(m)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -388,7 +465,7 @@ func TestRestoredManagerStopsAtAnUndecodableEvent(t *testing.T) {
 	}
 	for restart := range 2 {
 		store := &countingStore{Store: w.store}
-		m = w.open(dir, store, w.svc, zerolog.Nop())
+		m = w.open(dir, store, w.strict(), zerolog.Nop())
 		var stopped *PoisonError
 		if err := m.Tick(w.ctx); !errors.As(err, &stopped) || stopped.Position != res.LastPosition {
 			t.Fatalf("restart %d: tick returned %v, want a stop at %d", restart, err, res.LastPosition)

@@ -18,9 +18,10 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-// world is the program on the real embedded store, driven by a seeded
-// random walk of commands, so that every event is one the program's rules
-// decide. Commands the rules refuse are part of the walk.
+// world is the program on the real embedded store, with the retention rule
+// on, driven by a seeded random walk of commands, so that every event is
+// one the program's rules decide. Commands the rules refuse are part of
+// the walk.
 type world struct {
 	t       *testing.T
 	r       *rand.Rand
@@ -50,7 +51,9 @@ func newWorld(t *testing.T, seed uint64) *world {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	w := &world{t: t, r: rand.New(rand.NewPCG(seed, 0x5eed)), ctx: context.Background(), store: store, clock: clock.NewFake(t0)}
-	if w.svc, err = command.New(store, domain.DefaultProgram(), w.clock, command.Options{}); err != nil {
+	program := domain.DefaultProgram()
+	program.RetentionYears = 1
+	if w.svc, err = command.New(store, program, w.clock, command.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	w.staff = domain.Actor{ID: uuid.New(), Role: domain.RoleStaff}
@@ -87,7 +90,7 @@ func (w *world) profile(a domain.Actor) {
 		contact.Phone, contact.PreferredMethod = fmt.Sprintf("+1 604 555 %04d", n), domain.ContactPhone
 	}
 	profile := domain.Profile{Name: fmt.Sprintf("Member %d", n), Contact: contact}
-	if _, err := w.svc.UpdateProfile(w.ctx, command.Request{Actor: a}, a.ID, profile); err != nil {
+	if _, err := w.svc.UpdateProfile(w.ctx, command.Request{Actor: a}, a.ID, profile); err != nil && domain.ErrorCode(err) != domain.CodeMemberErased {
 		w.t.Fatal(err)
 	}
 }
@@ -124,8 +127,11 @@ func (w *world) step() {
 	case k < 25 && m.id != uuid.Nil:
 		date := w.svc.Program().Today(w.clock.Now())
 		_, _ = w.svc.LogSession(ctx, command.Request{Actor: m.mentor}, m.id, uuid.New(), domain.SessionDetails{Date: date, Minutes: 45})
-	case k < 29:
+	case k < 28:
 		w.profile(pick(append(w.mentees[:len(w.mentees):len(w.mentees)], w.mentors...)))
+	case k < 29:
+		// Erased members' sign-ins are refused.
+		_, _ = w.svc.RecordSignIn(ctx, pick(append(w.mentees[:len(w.mentees):len(w.mentees)], w.mentors...)))
 	case k < 39:
 		w.clock.Advance(time.Duration(r.IntN(48)) * time.Hour)
 	default:

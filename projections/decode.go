@@ -111,6 +111,7 @@ var fastTypes = map[string]fastType{
 	"DocumentRemoved":           {kMatchID | kDocumentID | kRemovedBy | kUploaderID | kName | kVersion | kAt},
 	"MatchEndRequested":         {matchKeys | kRequestedBy | kReason | kNote},
 	"AccountClosureRequested":   {kMemberID | kNote | kAt},
+	"MemberSignedIn":            {kMemberID | kAt},
 	"ResourcePublished":         {kResourceID | kPublishedBy | kTitle | kDescription | kURL | kText | kAudience | kAt},
 	"ResourceRetired":           {kResourceID | kRetiredBy | kAt},
 }
@@ -177,6 +178,8 @@ func build(typ string, f *fields) domain.Event {
 			Reason: f.reason, Note: f.note, At: f.at}
 	case "AccountClosureRequested":
 		return domain.AccountClosureRequested{MemberID: f.memberID, Note: f.note, At: f.at}
+	case "MemberSignedIn":
+		return domain.MemberSignedIn{MemberID: f.memberID, At: f.at}
 	}
 	return nil
 }

@@ -118,6 +118,7 @@ func randomEvents(r *rand.Rand) []domain.Event {
 		domain.PersonalDataRevealed{ActorID: id(), ActorRole: domain.Role(s()), Reason: s(), Scope: s(), At: at},
 		domain.MatchEndRequested{MatchID: id(), MenteeID: id(), MentorID: id(), RequestedBy: id(), Reason: s(), Note: s(), At: at},
 		domain.AccountClosureRequested{MemberID: id(), Note: s(), At: at},
+		domain.MemberSignedIn{MemberID: id(), At: at},
 		domain.MemberErased{MemberID: id(), Role: domain.Role(s()), ErasedBy: id(), ActorRole: domain.Role(s()), Reason: s(), ClosureRequested: r.IntN(2) == 0, At: at},
 	}
 }

@@ -34,7 +34,7 @@ func TestProgramCommandPrintsTheEffectiveSettings(t *testing.T) {
 	if err := run(t.Context(), []string{"program", "--program-file", path}, func(string) string { return "" }, strings.NewReader(""), &out, &errs); err != nil {
 		t.Fatalf("%v: %s", err, errs.String())
 	}
-	for _, want := range []string{"maxActiveMatches: 2\n", "responseWindowDays: 14\n", "termMonths: 12\n", "timeZone: UTC\n"} {
+	for _, want := range []string{"maxActiveMatches: 2\n", "responseWindowDays: 14\n", "termMonths: 12\n", "timeZone: UTC\n", "retentionYears: 0\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
