@@ -336,31 +336,41 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			}},
 		}
 		for _, sw := range sweeps {
-			var dead [][]byte
-			b := tx.Bucket(sw.bucket)
-			err := b.ForEach(func(k, v []byte) error {
-				gone, err := sw.expired(v)
-				if err != nil {
-					return fmt.Errorf("%s %x: %w", sw.bucket, k, err)
-				}
-				if gone {
-					dead = append(dead, bytes.Clone(k))
-				}
-				return nil
-			})
+			gone, err := deleteWhere(tx, sw.bucket, sw.expired)
 			if err != nil {
 				return err
 			}
-			for _, k := range dead {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			n += len(dead)
+			n += gone
 		}
 		return nil
 	})
 	return n, err
+}
+
+// deleteWhere deletes the records of a bucket that gone picks, and
+// returns how many went.
+func deleteWhere(tx *bbolt.Tx, bucket []byte, gone func(v []byte) (bool, error)) (int, error) {
+	var dead [][]byte
+	b := tx.Bucket(bucket)
+	err := b.ForEach(func(k, v []byte) error {
+		g, err := gone(v)
+		if err != nil {
+			return fmt.Errorf("%s %x: %w", bucket, k, err)
+		}
+		if g {
+			dead = append(dead, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(dead), nil
 }
 
 func getJSON(b *bbolt.Bucket, key []byte, v any) error {
@@ -396,29 +406,17 @@ func (s *Store) DeleteMember(ctx context.Context, member uuid.UUID) (int, error)
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		n = 0
 		for _, name := range [][]byte{bucketSessions, bucketResets} {
-			b := tx.Bucket(name)
-			var dead [][]byte
-			err := b.ForEach(func(k, v []byte) error {
+			gone, err := deleteWhere(tx, name, func(v []byte) (bool, error) {
 				var r struct {
 					MemberID uuid.UUID
 				}
-				if err := json.Unmarshal(v, &r); err != nil {
-					return fmt.Errorf("%s %x: %w", name, k, err)
-				}
-				if r.MemberID == member {
-					dead = append(dead, k)
-				}
-				return nil
+				err := json.Unmarshal(v, &r)
+				return r.MemberID == member, err
 			})
 			if err != nil {
 				return err
 			}
-			for _, k := range dead {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			n += len(dead)
+			n += gone
 		}
 		return nil
 	})
