@@ -83,3 +83,23 @@ func dedent(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Every command has its row in the README's table of commands, which
+// starts with the command's name.
+func TestREADMEDocumentsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "\n## Commands\n")
+	if start < 0 {
+		t.Fatal("the README has no Commands section")
+	}
+	section := string(readme)[start+1:]
+	section = section[:strings.Index(section[3:], "\n## ")+3]
+	for _, c := range commands() {
+		if !strings.Contains(section, "\n| `mentorship "+c.name+" ") && !strings.Contains(section, "\n| `mentorship "+c.name+"`") {
+			t.Errorf("the README's table of commands lacks %s", c.name)
+		}
+	}
+}

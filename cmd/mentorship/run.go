@@ -33,6 +33,7 @@ func commands() []subcommand {
 		{"users", "create staff and auditor accounts (users create --role staff|auditor --email ...)", users},
 		{"seed", "fill an empty data directory with the demo program or a large simulated one", seedCmd},
 		{"backup", "copy the data directory consistently into a new directory, also while the server runs", backupCmd},
+		{"migrate", "copy a data directory written before sealing into a new one with members' personal texts sealed", migrateCmd},
 		{"health", "probe a running server's /readyz: exit 0 when ready, 1 otherwise (for container health checks)", health},
 		{"loadgen", "drive a running server on this machine and print throughput and latency percentiles", loadgenCmd},
 	}

@@ -114,6 +114,13 @@ func verifyLog(ctx context.Context, args []string, env func(string) string, _ io
 		}
 	}
 	fmt.Fprintf(stdout, "OK: %d events, head %d:%x\n", rep.Records, rep.Head, rep.HeadHash)
+	// A migrated log names the head of the log it was copied from, which
+	// links the two chains for whoever holds the old head.
+	if rec, pos, ok, err := migrationOf(ctx, store); err != nil {
+		return fmt.Errorf("verify: %w", err)
+	} else if ok {
+		fmt.Fprintf(stdout, "migrated at position %d from a log whose head was %d:%s\n", pos, rec.FromHead, rec.FromHeadHash)
+	}
 	return nil
 }
 

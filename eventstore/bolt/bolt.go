@@ -63,7 +63,9 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the file (100 ms when 0).
 	LockTimeout time.Duration
-	// NoSync skips fsync. Only for benchmarks of everything but the disk.
+	// NoSync skips fsync: for benchmarks of everything but the disk, and
+	// for commands that write a new store nobody uses until they have
+	// synced its files themselves (seed, migrate).
 	NoSync bool
 	// Now returns the recorded-at time; time.Now when nil.
 	Now func() time.Time
