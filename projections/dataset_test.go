@@ -2,13 +2,18 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/keyring"
+	"github.com/mentorship/mentorship/keyring/filestore"
+	"github.com/mentorship/mentorship/sealed"
 )
 
 // Generated data directories live for the whole test binary, so that
@@ -66,8 +71,18 @@ func fill(dir string, w workload) error {
 		return err
 	}
 	ctx := context.Background()
+	var log eventstore.Store = store
+	if w.Sealed {
+		keys, closeKeys, err := openKeys(dir)
+		if err != nil {
+			_ = store.Close()
+			return err
+		}
+		defer closeKeys()
+		log = sealed.Wrap(store, sealed.Keyring(keys), keyring.Prefix)
+	}
 	err = generate(w, func(stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) error {
-		_, err := store.Append(ctx, stream, expected, events...)
+		_, err := log.Append(ctx, stream, expected, events...)
 		return err
 	})
 	if err == nil {
@@ -81,4 +96,28 @@ func fill(dir string, w workload) error {
 		err = cerr
 	}
 	return err
+}
+
+// openKeys opens the members' keys of a sealed dataset in dir, making them
+// on first use, as the server keeps them in its data directory: keys.db
+// wrapped under a development master key. It returns the function that
+// closes them.
+func openKeys(dir string) (*keyring.Keyring, func() error, error) {
+	ctx := context.Background()
+	keeper, err := keyring.MasterKeeper(ctx, "", dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := filestore.Open(filepath.Join(dir, "keys.db"))
+	if err != nil {
+		_ = keeper.Close()
+		return nil, nil, err
+	}
+	keys, err := keyring.New(ctx, store, keeper)
+	if err != nil {
+		_ = store.Close()
+		_ = keeper.Close()
+		return nil, nil, err
+	}
+	return keys, func() error { return errors.Join(store.Close(), keeper.Close()) }, nil
 }

@@ -28,6 +28,10 @@ type workload struct {
 	// appends interleave in the log. One shard gives a deterministic log.
 	Shards int
 	Seed   uint64
+	// Sealed stores members' personal texts sealed under their keys, as
+	// the server does, with the keys in the directory (keys.db and a
+	// development master.key).
+	Sealed bool
 }
 
 // appendFunc stores one append; generate calls it from one goroutine per

@@ -16,6 +16,8 @@ BenchmarkRawFsync-2            7700     455756 ns/op
 BenchmarkAppendSerial-2        7492     571448 ns/op      1750 appends/s
 BenchmarkSearchMentors/in-process-2   35376   69787 ns/op  43.20 hits/query  50.48 p50-µs  285.4 p99-µs
 BenchmarkRestart/restart-2     1 2652534019 ns/op      2652 ms/restart
+BenchmarkRebuildSealed-2       1 9000000000 ns/op   1200000 unsealed-events/s   600000 sealed-events/s   0.5000 sealed/unsealed
+BenchmarkRestartSealed-2       1 1700000000 ns/op       800.0 unsealed-ms/restart   900.0 sealed-ms/restart   1.125 sealed/unsealed
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +45,11 @@ fan-out   10000 subscribers          -       -      391.40ms   -           120.5
 			got[strings.Join(f[:3], " ")] = f[len(f)-1]
 		}
 	}
+	for _, want := range []string{"unsealed 1200000 events/s (sealed 0.50 x)", "unsealed 800 ms (sealed 1.12 x)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q beside the sealed figures:\n%s", want, out.String())
+		}
+	}
 	if !strings.Contains(out.String(), "bare WebSocket broadcast p99 80 ms") {
 		t.Errorf("no fan-out baseline:\n%s", out.String())
 	}
@@ -55,6 +62,8 @@ fan-out   10000 subscribers          -       -      391.40ms   -           120.5
 		"one update to":              "yes", // p99 120.5 ms
 		"memory per idle":            "yes", // 12.5 KiB
 		"rebuild from 1,000,000":     "run", // not in the output
+		"sealed: rebuild from":       "no",  // 600,000 events/s
+		"sealed: restart to":         "yes", // 900 ms
 	} {
 		if got[prefix] != want {
 			t.Errorf("%s: %q, want %q\n%s", prefix, got[prefix], want, out.String())
