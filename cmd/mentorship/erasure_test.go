@@ -219,3 +219,19 @@ func TestMasterKeyIsRequiredInProductionAndOnKurrentDB(t *testing.T) {
 		}
 	}
 }
+
+// A log written before personal data was sealed is not served (its new
+// events would be sealed among old ones in the clear) but can still be
+// read: replay and export read it as it is.
+func TestALogWrittenBeforeSealingIsNotServed(t *testing.T) {
+	dir := writeOldDataDir(t).dir
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--demo=false"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "mentorship migrate") {
+		t.Fatalf("serving a log written before sealing: %v", err)
+	}
+	if out, _, err := runCommand("replay", "--data-dir", dir); err != nil {
+		t.Fatalf("replay of a log written before sealing: %v\n%s", err, out)
+	}
+}

@@ -56,7 +56,7 @@ func exportEvents(ctx context.Context, args []string, env func(string) string, _
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
-	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	keys, closeKeys, err := openKeys(ctx, cfg, store, false)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

@@ -20,7 +20,12 @@ const keysFileName = "keys.db"
 // openKeys opens the members' data keys: in the data directory's key file
 // beside the embedded log or in KurrentDB beside its events, and the master key that wraps them (from the
 // settings, or a development key kept in the data directory).
-func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store) (*keyring.Keyring, func() error, error) {
+//
+// A log written before sealing has events but no key-encryption key. A
+// command that writes (write) refuses it, since its new events would be
+// sealed among old ones in the clear; a command that only reads gets nil
+// keys, and sealStore leaves the store as it is (nothing in it is sealed).
+func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store, write bool) (*keyring.Keyring, func() error, error) {
 	if err := checkMasterKey(cfg); err != nil {
 		return nil, nil, err
 	}
@@ -41,6 +46,19 @@ func openKeys(ctx context.Context, cfg config.Config, raw eventstore.Store) (*ke
 	if err != nil {
 		_ = keeper.Close()
 		return nil, nil, fmt.Errorf("key store: %w", err)
+	}
+	// A log with events but a key store that never held the key-encryption
+	// key was written before personal data was sealed: serving it would
+	// mix texts in the clear with sealed ones.
+	if _, err := store.Meta(ctx, keyring.KEKMeta); errors.Is(err, keyring.ErrNotFound) {
+		if head, herr := raw.Head(ctx); herr == nil && head > eventstore.Start {
+			_ = store.Close()
+			_ = keeper.Close()
+			if !write {
+				return nil, func() error { return nil }, nil
+			}
+			return nil, nil, fmt.Errorf("the log holds %d events but no member keys: it was written before members' personal data was sealed; copy it into a new data directory with `mentorship migrate --from %s --to NEW` and serve that", head, cfg.DataDir)
+		}
 	}
 	keys, err := keyring.New(ctx, store, keeper)
 	if err != nil {
@@ -66,5 +84,8 @@ func checkMasterKey(cfg config.Config) error {
 // sealStore wraps store so that members' personal texts are sealed at rest
 // under their keys and opened for every reader.
 func sealStore(store eventstore.Store, keys *keyring.Keyring) eventstore.Store {
+	if keys == nil {
+		return store
+	}
 	return sealed.Wrap(store, sealed.Keyring(keys), keyring.Prefix)
 }

@@ -297,7 +297,7 @@ func sealedCopy(ctx context.Context, cfg config.Config, old *bolt.Store, dir str
 	}()
 	keysCfg := cfg
 	keysCfg.DataDir = dir
-	keys, closeKeys, err := openKeys(ctx, keysCfg, store)
+	keys, closeKeys, err := openKeys(ctx, keysCfg, store, true)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func openSealedLog(t *testing.T, dir string) (eventstore.Store, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, closeKeys, err := openKeys(context.Background(), cfg, raw)
+	keys, closeKeys, err := openKeys(context.Background(), cfg, raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func replay(ctx context.Context, args []string, env func(string) string, _ io.Re
 		return fmt.Errorf("replay: %w", err)
 	}
 	defer store.Close()
-	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	keys, closeKeys, err := openKeys(ctx, cfg, store, false)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

@@ -237,7 +237,7 @@ func TestTwoInstancesShareReadModelsAndLiveUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	keys, closeKeys, err := openKeys(context.Background(), config.Config{MasterKeyURL: testMasterKey}, store)
+	keys, closeKeys, err := openKeys(context.Background(), config.Config{MasterKeyURL: testMasterKey}, store, false)
 	if err != nil {
 		t.Fatal(err)
 	}

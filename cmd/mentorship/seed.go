@@ -71,7 +71,7 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if head != 0 {
 		return fmt.Errorf("seed: %s already holds %d events; seed writes into an empty data directory", cfg.DataDir, head)
 	}
-	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	keys, closeKeys, err := openKeys(ctx, cfg, store, true)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

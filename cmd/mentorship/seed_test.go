@@ -103,7 +103,7 @@ func readLog(t *testing.T, dir string) map[string][]string {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	keys, closeKeys, err := openKeys(context.Background(), config.Config{DataDir: dir}, raw)
+	keys, closeKeys, err := openKeys(context.Background(), config.Config{DataDir: dir}, raw, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			log.Error().Err(err).Msg("closing the event store")
 		}
 	}()
-	keys, closeKeys, err := openKeys(ctx, cfg, raw)
+	keys, closeKeys, err := openKeys(ctx, cfg, raw, !cfg.ReadOnly)
 	if err != nil {
 		return err
 	}

@@ -238,6 +238,9 @@ func TestGraphiQLIsServedFromEmbeddedAssets(t *testing.T) {
 // the instance out of service.
 func TestReadyzReportsAnEventThatDoesNotDecode(t *testing.T) {
 	dir := t.TempDir()
+	// A first start makes the data directory's member keys, as for any
+	// directory a server wrote.
+	startServer(t, dir).Stop(t)
 	s, err := bolt.Open(dir, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func users(ctx context.Context, args []string, env func(string) string, stdin io
 		return fmt.Errorf("users create: %w", err)
 	}
 	defer store.Close()
-	keys, closeKeys, err := openKeys(ctx, cfg, store)
+	keys, closeKeys, err := openKeys(ctx, cfg, store, true)
 	if err != nil {
 		return fmt.Errorf("users create: %w", err)
 	}
