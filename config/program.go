@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 	_ "time/tzdata" // the program's time zone must load on hosts without zoneinfo
 
@@ -161,6 +163,40 @@ func decodeYAML(raw []byte, f *programFile) (err error) {
 	}()
 	if err := yaml.UnmarshalWithOptions(raw, f, yaml.Strict()); err != nil {
 		return errors.New(yaml.FormatError(err, false, true))
+	}
+	return checkWholeNumbers(raw, reflect.TypeOf(*f), "")
+}
+
+// checkWholeNumbers refuses a fraction where the file wants a whole number:
+// the YAML library would cut "termMonths: 1.5" to 1 without a word.
+func checkWholeNumbers(raw []byte, t reflect.Type, path string) error {
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil // reported by the strict decoding
+	}
+	return wholeIn(doc, t, path)
+}
+
+func wholeIn(doc map[string]any, t reflect.Type, path string) error {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		v, ok := doc[name]
+		if name == "" || !ok {
+			continue
+		}
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			if x, isFloat := v.(float64); isFloat && x != math.Trunc(x) {
+				return fmt.Errorf("%s%s: %v is not a whole number", path, name, x)
+			}
+		case reflect.Struct:
+			if m, isMap := v.(map[string]any); isMap {
+				if err := wholeIn(m, f.Type, path+name+"."); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

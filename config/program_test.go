@@ -101,6 +101,8 @@ func TestBadProgramFilesAreRefused(t *testing.T) {
 		"empty ended-match documents":      {"endedMatchDocuments: \"\"\n", "EndedMatchDocuments"},
 		"retention beyond fifty years":     {"retentionYears: 51\n", "RetentionYears is 51, want 0 (off) or 1 to 50"},
 		"negative retention":               {"retentionYears: -2\n", "RetentionYears is -2"},
+		"a fraction of a month":            {"termMonths: 1.5\n", "termMonths: 1.5 is not a whole number"},
+		"a fraction of a limit":            {"limits: {nameLength: 100.5}\n", "limits.nameLength: 100.5 is not a whole number"},
 	}
 	for name, tc := range cases {
 		path := writeProgram(t, tc.text)
