@@ -17,6 +17,8 @@ import (
 	_ "gocloud.dev/secrets/gcpkms"     // gcpkms://
 	_ "gocloud.dev/secrets/hashivault" // hashivault://
 	"gocloud.dev/secrets/localsecrets"
+
+	"github.com/mentorship/mentorship/internal/durable"
 )
 
 // MasterKeyFile is the name of the development master key file that
@@ -129,7 +131,7 @@ func developmentKey(path string) ([32]byte, error) {
 			return key, fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return key, fmt.Errorf("write %s: %w", path, err)
 	}
 	return key, nil
@@ -155,17 +157,4 @@ func readKeyFile(path string) ([32]byte, error) {
 		return key, fmt.Errorf("%s does not hold a 32-byte key in URL-safe base64", path)
 	}
 	return key, nil
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

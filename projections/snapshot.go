@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/durable"
 )
 
 // A snapshot is one file holding a projection's whole state together with
@@ -138,7 +139,7 @@ func SaveSnapshot(dir string, p Projection) (SnapshotInfo, error) {
 		_ = os.Remove(tmp)
 		return info, fmt.Errorf("save snapshot %s: %w", p.Name(), err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return info, fmt.Errorf("save snapshot %s: %w", p.Name(), err)
 	}
 	info.Took = time.Since(started)
@@ -228,18 +229,6 @@ func checkCheckpoint(store eventstore.Store, pos eventstore.Position, id uuid.UU
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
-}
 
 // snapBuffer is how much encoded state is buffered before it goes to the
 // file.

@@ -26,6 +26,7 @@ import (
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/internal/durable"
 	"github.com/mentorship/mentorship/notify"
 	"github.com/mentorship/mentorship/process"
 )
@@ -248,7 +249,7 @@ func writeBackup(ctx context.Context, store *bolt.Store, dataDir, dest string, c
 	if err := copyTree(isBlobs); err != nil {
 		return fail(err)
 	}
-	if err := fsyncDir(tmp); err != nil {
+	if err := durable.SyncDir(tmp); err != nil {
 		return fail(err)
 	}
 	_ = os.Remove(dest) // an empty directory, if any
@@ -256,7 +257,7 @@ func writeBackup(ctx context.Context, store *bolt.Store, dataDir, dest string, c
 		return fail(err)
 	}
 	done = true
-	return sum, fsyncDir(filepath.Dir(dest))
+	return sum, durable.SyncDir(filepath.Dir(dest))
 }
 
 // copyBoltFile copies a bbolt file no process holds open through a read
@@ -269,16 +270,6 @@ func copyBoltFile(from, to string) error {
 	}
 	defer db.Close()
 	return db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(to, 0o600) })
-}
-
-// fsyncDir makes a directory's entries durable.
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // control serves backups on the data directory's control socket while the

@@ -24,6 +24,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/internal/durable"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/sealed"
 )
@@ -157,14 +158,14 @@ func migrateDir(ctx context.Context, cfg config.Config, from, to string, progres
 	if sum.copied, sum.undelivered, err = copyBeside(oldDir, tmp); err != nil {
 		return sum, err
 	}
-	if err := syncTree(tmp); err != nil {
+	if err := durable.SyncTree(tmp); err != nil {
 		return sum, fmt.Errorf("sync %s: %w", tmp, err)
 	}
 	_ = os.Remove(newDir) // an empty directory, if any
 	if err := os.Rename(tmp, newDir); err != nil {
 		return sum, err
 	}
-	return sum, fsyncDir(filepath.Dir(newDir))
+	return sum, durable.SyncDir(filepath.Dir(newDir))
 }
 
 // migratePaths makes from and to absolute and refuses the same directory

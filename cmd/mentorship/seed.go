@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/internal/durable"
 	"github.com/mentorship/mentorship/seed"
 )
 
@@ -124,7 +123,11 @@ func seedCmd(ctx context.Context, args []string, env func(string) string, _ io.R
 	if err := store.Close(); err != nil {
 		return err
 	}
-	return syncDir(cfg.DataDir)
+	// The store skipped fsync while seeding; the files reach the disk now.
+	if err := durable.SyncTree(cfg.DataDir); err != nil {
+		return fmt.Errorf("seed: sync: %w", err)
+	}
+	return nil
 }
 
 func printStats(w io.Writer, st seed.Stats, took time.Duration) {
@@ -154,26 +157,4 @@ func printCredentials(w io.Writer, creds seed.Credentials) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\tlogin%s\n", role, a.Email, a.Name, strings.ToUpper(role[:1])+role[1:])
 	}
 	_ = tw.Flush()
-}
-
-// syncDir flushes the data directory's files to disk, which the store
-// skipped while seeding.
-func syncDir(dir string) error {
-	return filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("seed: sync: %w", err)
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("seed: sync: %w", err)
-		}
-		return nil
-	})
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/durable"
 )
 
 // HeadFileName is the head record the store keeps beside its file: the last
@@ -123,7 +124,7 @@ func createHeadFile(dir string, rec headRecord, noSync bool) (*headFile, error) 
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err == nil && !noSync {
-		err = syncDir(dir)
+		err = durable.SyncDir(dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", HeadFileName, err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/internal/durable"
 )
 
 // The journal makes appends durable with one fdatasync per group commit.
@@ -154,7 +154,7 @@ func (j *journal) startSegment(first eventstore.Position) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := durable.SyncDir(j.dir); err != nil {
 		_ = f.Close()
 		return nil, err
 	}
@@ -239,17 +239,5 @@ func (j *journal) removeAll() error {
 	j.mu.Lock()
 	j.segs = nil
 	j.mu.Unlock()
-	return syncDir(j.dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
+	return durable.SyncDir(j.dir)
 }

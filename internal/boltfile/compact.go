@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/mentorship/mentorship/internal/durable"
 )
 
 // Compact copies db's live records into a new file, closes db, renames the
@@ -45,9 +47,8 @@ func Compact(db *bbolt.DB, opts *bbolt.Options) (*bbolt.DB, error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return reopen(path, opts, fmt.Errorf("compact %s: %w", filepath.Base(path), err))
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
+		return reopen(path, opts, fmt.Errorf("compact %s: %w", filepath.Base(path), err))
 	}
 	return reopen(path, opts, nil)
 }

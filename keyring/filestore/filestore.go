@@ -49,6 +49,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"github.com/mentorship/mentorship/internal/durable"
 	"github.com/mentorship/mentorship/keyring"
 )
 
@@ -654,7 +655,7 @@ func (s *Store) replace(data []byte) (f *os.File, renamed bool, err error) {
 		renamed = err == nil
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(s.path))
+		err = durable.SyncDir(filepath.Dir(s.path))
 	}
 	if err != nil {
 		_ = f.Close()
@@ -664,19 +665,6 @@ func (s *Store) replace(data []byte) (f *os.File, renamed bool, err error) {
 		return nil, renamed, err
 	}
 	return f, true, nil
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Close waits for writes in progress, then closes the file and releases
