@@ -406,11 +406,11 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
 	n.composed = max(n.composed, last)
 	// Whichever instance erased the member, the one that keeps the
 	// outbox removes what it holds of them.
-	for _, id := range erased {
+	if len(erased) > 0 {
 		if err := n.saveState(); err != nil {
 			return err
 		}
-		if err := n.outbox.EraseMember(id, nil); err != nil {
+		if err := n.outbox.EraseMembers(erased); err != nil {
 			return fmt.Errorf("notifier: %w", err)
 		}
 	}

@@ -125,9 +125,28 @@ func (o *Outbox) update(fn func(*bbolt.Tx) error) error {
 // EraseMember removes an erased member's personal data from the outbox:
 // the emails to the member go, and the emails about the member's matches
 // (those given, and those of any email to the member) to their partners or
-// staff lose their subject and bodies, which quote the member's name. The records of what was sent, when, stay. The file is
-// then compacted, so the removed bytes leave it.
+// staff lose their subject and bodies, which quote the member's name. The
+// records of what was sent, when, stay. The file is then compacted, so the
+// removed bytes leave it.
 func (o *Outbox) EraseMember(member uuid.UUID, matches []uuid.UUID) error {
+	if err := o.eraseMember(member, matches); err != nil {
+		return err
+	}
+	return o.Compact()
+}
+
+// EraseMembers is EraseMember for several members, with one compaction.
+func (o *Outbox) EraseMembers(members []uuid.UUID) error {
+	for _, id := range members {
+		if err := o.eraseMember(id, nil); err != nil {
+			return err
+		}
+	}
+	return o.Compact()
+}
+
+// eraseMember is EraseMember without the compaction.
+func (o *Outbox) eraseMember(member uuid.UUID, matches []uuid.UUID) error {
 	err := o.update(func(tx *bbolt.Tx) error {
 		all, due, byMatch := tx.Bucket(bucketEntries), tx.Bucket(bucketDue), tx.Bucket(bucketMatches)
 		// The member's matches are those given and those of every email
@@ -197,7 +216,7 @@ func (o *Outbox) EraseMember(member uuid.UUID, matches []uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("outbox: erase member: %w", err)
 	}
-	return o.Compact()
+	return nil
 }
 
 // Compact rewrites the file without its free pages, where bbolt leaves the
