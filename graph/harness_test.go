@@ -28,6 +28,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/mail"
@@ -81,7 +82,7 @@ type env struct {
 	clock    *clock.Fake
 	tokens   tokens
 	members  *countingMembers
-	runner   *projections.Runner
+	runner   *follow.Runner
 	accounts *auth.Service
 	mailbox  string
 	blobDir  string
@@ -112,7 +113,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	members, matches, reports := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches(), projections.NewReports(time.UTC)
 	hub := graph.NewHub(0, matches)
 	svc.CountOpenMatches(func(id uuid.UUID) int { return projections.OpenMatches(matches, id) })
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop()}, members.Members, matches, reports, hub.Notifier())
+	runner := follow.NewRunner(store, follow.Options{Logger: zerolog.Nop()}, members.Members, matches, reports, hub.Notifier())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = runner.Run(ctx); close(done) }()

@@ -63,9 +63,9 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/tracing"
 )
 
@@ -493,7 +493,7 @@ func (m *Manager) stop(pos eventstore.Position, cause error) error {
 		return m.Healthy()
 	}
 	log := m.log.Error().Err(err).Uint64("position", uint64(pos))
-	if pe := (*projections.PanicError)(nil); errors.As(cause, &pe) {
+	if pe := (*follow.PanicError)(nil); errors.As(cause, &pe) {
 		log = log.Bytes("stack", pe.Stack)
 	}
 	log.Msg("process manager stopped: an event it cannot learn")
@@ -519,8 +519,8 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
 	if err != nil {
 		m.log.Warn().Err(err).Uint64("position", uint64(rec.Position)).Int("retries", m.opts.DecodeRetries).Msg("event does not decode; reading it again")
-		var again projections.Event
-		if again, err = projections.RetryDecode(ctx, m.store, rec.Position, err, m.opts.DecodeRetries, m.opts.DecodeRetryWait); err != nil {
+		var again follow.Event
+		if again, err = follow.RetryDecode(ctx, m.store, rec.Position, err, m.opts.DecodeRetries, m.opts.DecodeRetryWait); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -537,9 +537,9 @@ func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error
 }
 
 // learnSafely learns a decoded event, turning a panic into a
-// *projections.PanicError.
+// *follow.PanicError.
 func (m *Manager) learnSafely(rec eventstore.RecordedEvent, ev domain.Event) (err error) {
-	defer projections.RecoverTo(&err)
+	defer follow.RecoverTo(&err)
 	m.learn(rec, ev)
 	return nil
 }

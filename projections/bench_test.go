@@ -23,6 +23,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/redistest"
 	"github.com/mentorship/mentorship/projections"
 	redisrm "github.com/mentorship/mentorship/projections/redis"
@@ -35,7 +36,7 @@ var million = workload{Mentors: 25_000, Mentees: 75_000, Events: 1_000_000, Shar
 
 // restartTail is how many events a restart finds after the snapshots: the
 // runner's default snapshot spacing, the most a crash leaves.
-const restartTail = projections.DefaultSnapshotEvery
+const restartTail = follow.DefaultSaveEvery
 
 func openStore(b *testing.B, dir string) *bolt.Store {
 	b.Helper()
@@ -79,7 +80,7 @@ func BenchmarkRebuild(b *testing.B) {
 	b.Run("rebuild", func(b *testing.B) {
 		n := 0
 		for b.Loop() {
-			got, err := projections.Rebuild(context.Background(), s, 0, nil, projections.NewMembers(), projections.NewMatches())
+			got, err := follow.Rebuild(context.Background(), s, 0, nil, projections.NewMembers(), projections.NewMatches())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -100,7 +101,7 @@ func snapshotsFor(b *testing.B, dir string, w workload) string {
 	s, closeLog := openLog(b, dir, w)
 	defer closeLog()
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	if _, err := projections.Rebuild(context.Background(), s, eventstore.Position(w.Events-restartTail), nil, members, matches); err != nil {
+	if _, err := follow.Rebuild(context.Background(), s, eventstore.Position(w.Events-restartTail), nil, members, matches); err != nil {
 		b.Fatal(err)
 	}
 	for _, p := range []projections.Projection{members, matches} {
@@ -153,8 +154,8 @@ func restartOnce(b *testing.B, dir, snaps string, w workload) time.Duration {
 	start := time.Now()
 	s, closeLog := openLog(b, dir, w)
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	runner := projections.NewRunner(s, projections.RunnerOptions{Logger: zerolog.Nop(), SnapshotDir: snaps}, members, matches)
-	if loaded := runner.LoadSnapshots(); len(loaded) != 2 {
+	runner := follow.NewRunner(s, follow.Options{Logger: zerolog.Nop()}, projections.WithSnapshots(s, snaps, members, matches)...)
+	if loaded := runner.Load(ctx); len(loaded) != 2 {
 		b.Fatalf("%d snapshots loaded, want 2", len(loaded))
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -199,7 +200,7 @@ var searchSetup = sync.OnceValue(func() *searchWorld {
 	_ = generate(workload{Mentors: mentors, Mentees: 1, Events: 2*mentors + 2, Seed: 4}, func(_ string, _ eventstore.ExpectedRevision, events ...eventstore.EventData) error {
 		for _, e := range events {
 			pos++
-			ev, err := projections.Decode(eventstore.RecordedEvent{Position: pos, ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data})
+			ev, err := follow.Decode(eventstore.RecordedEvent{Position: pos, ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: e.Data})
 			if err != nil {
 				panic(err)
 			}
@@ -303,7 +304,7 @@ func rssProbe() bool {
 			}
 		}
 	}
-	runner := projections.NewRunner(s, projections.RunnerOptions{Logger: zerolog.Nop()}, members, matches)
+	runner := follow.NewRunner(s, follow.Options{Logger: zerolog.Nop()}, members, matches)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()

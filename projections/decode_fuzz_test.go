@@ -8,7 +8,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/follow"
 )
 
 // FuzzDecodeAgreesWithDomain checks the decoder the read models use (the
@@ -57,7 +57,7 @@ func FuzzDecodeAgreesWithDomain(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, typ string, version int, data []byte) {
 		want, werr := domain.Decode(typ, version, data)
-		got, gerr := projections.Decode(eventstore.RecordedEvent{Type: typ, SchemaVersion: version, Data: data, Position: 1})
+		got, gerr := follow.Decode(eventstore.RecordedEvent{Type: typ, SchemaVersion: version, Data: data, Position: 1})
 		switch {
 		case errors.Is(werr, domain.ErrUnknownEventType):
 			if gerr != nil || got.Data != nil {

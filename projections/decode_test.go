@@ -11,14 +11,14 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/follow"
 )
 
 // checkFastDecode checks the fast decoder against domain.Decode, the
 // reference: whatever the fast one accepts, the reference reads the same.
 func checkFastDecode(t *testing.T, typ string, version int, data []byte) (accepted bool) {
 	t.Helper()
-	got, ok := projections.FastDecode(typ, version, data)
+	got, ok := follow.FastDecode(typ, version, data)
 	if !ok {
 		return false
 	}
@@ -232,7 +232,7 @@ func BenchmarkDecode(b *testing.B) {
 			for b.Loop() {
 				e := &data[i%len(data)]
 				if fast {
-					if _, ok := projections.FastDecode(e.Type, e.SchemaVersion, e.Data); !ok {
+					if _, ok := follow.FastDecode(e.Type, e.SchemaVersion, e.Data); !ok {
 						b.Fatalf("%s fell back", e.Type)
 					}
 				} else if _, err := domain.Decode(e.Type, e.SchemaVersion, e.Data); err != nil {

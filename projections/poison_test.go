@@ -13,6 +13,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 )
@@ -177,14 +178,14 @@ func (p *tail) reach(t *testing.T, pos eventstore.Position) {
 
 // running is a runner started in the background.
 type running struct {
-	*projections.Runner
+	*follow.Runner
 	done chan error
 }
 
 func start(t *testing.T, store eventstore.Store, projs ...projections.Projection) *running {
 	t.Helper()
 	r := &running{
-		Runner: projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop(), MaxRetries: 3, RetryWait: time.Millisecond}, projs...),
+		Runner: follow.NewRunner(store, follow.Options{Logger: zerolog.Nop(), MaxRetries: 3, RetryWait: time.Millisecond}, projs...),
 		done:   make(chan error, 1),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -200,17 +201,17 @@ func start(t *testing.T, store eventstore.Store, projs ...projections.Projection
 
 // stopsAt waits past pos and checks that the runner refuses, naming the
 // projection and the position it stopped at, and that Run goes on.
-func (r *running) stopsAt(t *testing.T, wait eventstore.Position, projection string, pos eventstore.Position) *projections.PoisonError {
+func (r *running) stopsAt(t *testing.T, wait eventstore.Position, projection string, pos eventstore.Position) *follow.PoisonError {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := r.WaitFor(ctx, wait)
-	var stopped *projections.PoisonError
+	var stopped *follow.PoisonError
 	if !errors.As(err, &stopped) {
 		t.Fatalf("waiting past a poison event: %v", err)
 	}
-	if stopped.Projection != projection || stopped.Position != pos {
-		t.Fatalf("stopped %s at %d, want %s at %d: %v", stopped.Projection, stopped.Position, projection, pos, err)
+	if stopped.Follower != projection || stopped.Position != pos {
+		t.Fatalf("stopped %s at %d, want %s at %d: %v", stopped.Follower, stopped.Position, projection, pos, err)
 	}
 	if h := r.Healthy(); h == nil || h.Error() != err.Error() {
 		t.Fatalf("Healthy reports %v, want %v", h, err)
@@ -251,7 +252,7 @@ func TestPanicStopsOnlyItsProjection(t *testing.T) {
 			}
 
 			stopped := r.stopsAt(t, h, "members", pos)
-			if !errors.As(stopped, new(*projections.PanicError)) {
+			if !errors.As(stopped, new(*follow.PanicError)) {
 				t.Fatalf("the cause is not the panic: %v", stopped)
 			}
 			end.reach(t, h)

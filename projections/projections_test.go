@@ -18,6 +18,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 )
@@ -285,7 +286,7 @@ func TestProjectionsMatchRecomputation(t *testing.T) {
 func TestRunnerGivesReadYourWrites(t *testing.T) {
 	w := newWorld(t)
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	runner := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop()}, members, matches)
+	runner := follow.NewRunner(w.store, follow.Options{Logger: zerolog.Nop()}, members, matches)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
@@ -326,7 +327,7 @@ func TestRunnerGivesReadYourWrites(t *testing.T) {
 func TestPoisonEventStopsProjections(t *testing.T) {
 	w := newWorld(t)
 	members := projections.NewMembers()
-	runner := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop()}, members)
+	runner := follow.NewRunner(w.store, follow.Options{Logger: zerolog.Nop()}, members)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()

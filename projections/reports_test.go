@@ -16,6 +16,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 	"github.com/mentorship/mentorship/seed"
@@ -234,7 +235,7 @@ func TestReportsMatchAnIndependentCountFromTheLog(t *testing.T) {
 	editSessions(t, store, svc)
 
 	reports := projections.NewReports(time.UTC)
-	n, err := projections.Rebuild(ctx, store, 0, nil, reports)
+	n, err := follow.Rebuild(ctx, store, 0, nil, reports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestReportsMatchAnIndependentCountFromTheLog(t *testing.T) {
 	if _, err := projections.LoadSnapshot(store, dir, projections.NewReports(time.FixedZone("UTC-5", -5*3600))); err == nil {
 		t.Fatal("a snapshot counted in UTC loaded into reports counting in another time zone")
 	}
-	if _, err := projections.Rebuild(ctx, store, 0, nil, loaded); err != nil {
+	if _, err := follow.Rebuild(ctx, store, 0, nil, loaded); err != nil {
 		t.Fatal(err)
 	}
 	check(loaded)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/sealed"
@@ -75,7 +76,7 @@ func BenchmarkRebuildSealed(b *testing.B) {
 		pair.each(i, func(which int, dir string, w workload) {
 			start := time.Now()
 			s, closeLog := openLog(b, dir, w)
-			n, err := projections.Rebuild(context.Background(), s, 0, nil, projections.NewMembers(), projections.NewMatches())
+			n, err := follow.Rebuild(context.Background(), s, 0, nil, projections.NewMembers(), projections.NewMatches())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -129,7 +130,7 @@ func randomWorld(t *testing.T, seed uint64, steps int) (*world, *rand.Rand) {
 func rebuilt(t *testing.T, store eventstore.Store, until eventstore.Position) (*projections.Members, *projections.Matches) {
 	t.Helper()
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	if _, err := projections.Rebuild(context.Background(), store, until, nil, members, matches); err != nil {
+	if _, err := follow.Rebuild(context.Background(), store, until, nil, members, matches); err != nil {
 		t.Fatal(err)
 	}
 	return members, matches
@@ -248,10 +249,10 @@ func TestBadSnapshotsAreIgnoredAndRebuilt(t *testing.T) {
 
 // runTo starts a runner with snapshots in dir, as the server does, and
 // waits until it has applied the whole log.
-func runTo(t *testing.T, store eventstore.Store, dir string, projs ...projections.Projection) *projections.Runner {
+func runTo(t *testing.T, store eventstore.Store, dir string, projs ...projections.Projection) *follow.Runner {
 	t.Helper()
-	runner := projections.NewRunner(store, projections.RunnerOptions{Logger: zerolog.Nop(), SnapshotDir: dir}, projs...)
-	runner.LoadSnapshots()
+	runner := follow.NewRunner(store, follow.Options{Logger: zerolog.Nop()}, projections.WithSnapshots(store, dir, projs...)...)
+	runner.Load(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
@@ -310,7 +311,7 @@ func TestSnapshotStateAndCheckpointAreOne(t *testing.T) {
 	}
 	events := make([]projections.Event, len(recs))
 	for i, rec := range recs {
-		if events[i], err = projections.Decode(rec); err != nil {
+		if events[i], err = follow.Decode(rec); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -349,8 +350,8 @@ func TestRunnerSavesSnapshots(t *testing.T) {
 	w, r := randomWorld(t, 30, 100)
 	dir := t.TempDir()
 	members, matches := projections.NewMembers(), projections.NewMatches()
-	runner := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop(), SnapshotDir: dir, SnapshotEvery: 25}, members, matches)
-	if got := runner.LoadSnapshots(); len(got) != 0 {
+	runner := follow.NewRunner(w.store, follow.Options{Logger: zerolog.Nop(), SaveEvery: 25}, projections.WithSnapshots(w.store, dir, members, matches)...)
+	if got := runner.Load(context.Background()); len(got) != 0 {
 		t.Fatalf("loaded %d snapshots from an empty directory", len(got))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -369,8 +370,8 @@ func TestRunnerSavesSnapshots(t *testing.T) {
 	}
 	// Stopping saved both projections at the head.
 	m2, ma2 := projections.NewMembers(), projections.NewMatches()
-	second := projections.NewRunner(w.store, projections.RunnerOptions{Logger: zerolog.Nop(), SnapshotDir: dir}, m2, ma2)
-	loaded := second.LoadSnapshots()
+	second := follow.NewRunner(w.store, follow.Options{Logger: zerolog.Nop()}, projections.WithSnapshots(w.store, dir, m2, ma2)...)
+	loaded := second.Load(context.Background())
 	if len(loaded) != 2 || m2.Position() != members.Position() || ma2.Position() != head || second.Reached() != head {
 		t.Fatalf("after a clean stop: loaded %d snapshots, positions %d %d, reached %d, head %d", len(loaded), m2.Position(), ma2.Position(), second.Reached(), head)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -57,7 +58,7 @@ func TestStaffQueueAndDashboard(t *testing.T) {
 	}
 
 	matches := projections.NewMatches()
-	if _, err := projections.Rebuild(ctx, w.store, 0, nil, matches); err != nil {
+	if _, err := follow.Rebuild(ctx, w.store, 0, nil, matches); err != nil {
 		t.Fatal(err)
 	}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
@@ -257,8 +258,8 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		a.closers = append(a.closers, manager.Close)
 		a.background = append(a.background, notifier.Run, manager.Run, collectBlobs(store, blobs, log))
 		notifier.Register(reg)
-		registerFollower(reg, "notifier", store, notifier.Position, notifier.Healthy)
-		registerFollower(reg, "process_manager", store, manager.Position, manager.Healthy)
+		follow.Register(reg, "notifier", store, notifier.Position, notifier.Healthy)
+		follow.Register(reg, "process_manager", store, manager.Position, manager.Healthy)
 		a.copiers[notify.FileName] = outbox.CopyFile
 		a.copiers[process.FileName] = manager.CopyFile
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)

@@ -48,8 +48,8 @@ func (e erasure) steps() []command.EraseStep {
 		}
 		// The snapshots on disk are rewritten from the models, which
 		// blanked the member's texts.
-		if s, ok := e.models.follower.(interface{ SaveSnapshots() error }); ok {
-			return s.SaveSnapshots()
+		if s, ok := e.models.follower.(interface{ Save() error }); ok {
+			return s.Save()
 		}
 		return nil
 	})

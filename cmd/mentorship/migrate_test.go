@@ -23,6 +23,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/mail"
@@ -219,7 +220,7 @@ func compareReadModels(t *testing.T, old oldDataDir, oldLog, newLog eventstore.S
 	}
 	build := func(s eventstore.Store) models {
 		m := models{s, projections.NewMembers(), projections.NewMatches(), projections.NewReports(program.Location)}
-		if _, err := projections.Rebuild(ctx, s, old.head, nil, m.members, m.matches, m.reports); err != nil {
+		if _, err := follow.Rebuild(ctx, s, old.head, nil, m.members, m.matches, m.reports); err != nil {
 			t.Fatal(err)
 		}
 		return m

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/projections"
 	redisrm "github.com/mentorship/mentorship/projections/redis"
@@ -52,9 +53,9 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	if cfg.RedisURL == "" {
 		members, matches, reports := projections.NewMembers(), projections.NewMatches(), projections.NewReports(cfg.Program.Location)
 		hub := graph.NewHub(head, matches)
-		runner := projections.NewRunner(store, projections.RunnerOptions{Logger: log, Registerer: reg,
-			SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, members, matches, reports, hub.Notifier())
-		runner.LoadSnapshots()
+		runner := follow.NewRunner(store, follow.Options{Name: "read_models", Logger: log},
+			projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), members, matches, reports, hub.Notifier())...)
+		runner.Load(context.Background())
 		return &readModels{members: members, matches: matches, reports: reports, follower: runner, hub: hub, run: runner.Run}, nil
 	}
 	client, err := newRedisClient(cfg)
@@ -62,7 +63,7 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 		return nil, err
 	}
 	rm := redisrm.New(client, redisrm.Options{Prefix: cfg.RedisPrefix, Logger: log})
-	rm.Register(reg, store)
+	rm.Register(reg)
 	// The hub hears of changes from the shared read models, whichever
 	// instance applied them; it starts at what they show now.
 	hub := graph.NewHub(0, rm.Matches)
@@ -73,9 +74,9 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	// They may trail the shared read models by the time the log takes to
 	// reach this instance; reports are never read back by a mutation.
 	reports := projections.NewReports(cfg.Program.Location)
-	reportsRunner := projections.NewRunner(store, projections.RunnerOptions{Logger: log,
-		SnapshotDir: filepath.Join(cfg.DataDir, "snapshots")}, reports)
-	reportsRunner.LoadSnapshots()
+	reportsRunner := follow.NewRunner(store, follow.Options{Name: "reports", Logger: log},
+		projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), reports)...)
+	reportsRunner.Load(context.Background())
 	run := func(ctx context.Context) error {
 		errc := make(chan error, 1)
 		go func() { errc <- reportsRunner.Run(ctx) }()

@@ -14,6 +14,7 @@ import (
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/projections"
 )
@@ -74,7 +75,7 @@ func replay(ctx context.Context, args []string, env func(string) string, _ io.Re
 	members, matches, reports := projections.NewMembers(), projections.NewMatches(), projections.NewReports(cfg.Program.Location)
 	bar := newProgress(stderr, "replay", uint64(head))
 	started := time.Now()
-	n, err := projections.Rebuild(ctx, source, 0, func(p eventstore.Position) { bar.set(uint64(p)) }, members, matches, reports)
+	n, err := follow.Rebuild(ctx, source, 0, func(p eventstore.Position) { bar.set(uint64(p)) }, members, matches, reports)
 	bar.done()
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)

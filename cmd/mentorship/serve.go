@@ -26,6 +26,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	otelstore "github.com/mentorship/mentorship/eventstore/otel"
 	"github.com/mentorship/mentorship/eventstore/prom"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/server"
 	"github.com/mentorship/mentorship/tracing"
 )
@@ -121,7 +122,7 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 		Name: "mentorship_live_subscriptions", Help: "Open subscriptions to match changes on this instance.",
 	}, func() float64 { return float64(models.hub.Subscribers()) }))
 	runner := models.follower
-	registerFollower(reg, "read_models", store, runner.Reached, runner.Healthy)
+	follow.Register(reg, "read_models", store, runner.Reached, runner.Healthy)
 	runCtx, stopRunner := context.WithCancel(ctx)
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- models.run(runCtx) }()

@@ -28,6 +28,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/seed"
 )
@@ -381,7 +382,7 @@ func Events(t *testing.T, store eventstore.Store) []projections.Event {
 	}
 	out := make([]projections.Event, len(recs))
 	for i, r := range recs {
-		if out[i], err = projections.Decode(r); err != nil {
+		if out[i], err = follow.Decode(r); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/redistest"
-	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
 	"github.com/mentorship/mentorship/projections/redis"
 )
@@ -112,7 +112,7 @@ func TestUndecodableEventStopsTheRedisProjections(t *testing.T) {
 
 			stopsAt(t, in.rm, h, pos)
 			for _, p := range []string{"members", "matches"} {
-				if msg := failure(t, c, ns, p); !strings.HasPrefix(msg, fmt.Sprintf("projection %s stopped at position %d: ", p, pos)) {
+				if msg := failure(t, c, ns, p); !strings.HasPrefix(msg, fmt.Sprintf("follower %s stopped at position %d: ", p, pos)) {
 					t.Errorf("%s recorded %q", p, msg)
 				}
 			}
@@ -159,7 +159,7 @@ func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
 			later, h := registerMentee(t, svc)
 			if !live {
 				// An offline rebuild refuses at the same event.
-				var stopped *projections.PoisonError
+				var stopped *follow.PoisonError
 				if err := writer.Apply(ctx, readmodeltest.Events(t, store)); !errors.As(err, &stopped) || stopped.Position != pos {
 					t.Fatalf("applying past the event: %v, want a stop at %d", err, pos)
 				}
@@ -167,7 +167,7 @@ func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
 			}
 
 			err = stopsAt(t, in.rm, h, pos)
-			if !strings.HasPrefix(err.Error(), "projection members ") || !strings.Contains(err.Error(), "panic: ") {
+			if !strings.HasPrefix(err.Error(), "follower members ") || !strings.Contains(err.Error(), "panic: ") {
 				t.Errorf("the failure does not name the projection and the panic: %v", err)
 			}
 			if got := in.rm.Members.Position(); got != pos-1 {

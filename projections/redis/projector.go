@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -192,113 +193,88 @@ const batchSize = 512
 // before the projection stops on the event.
 const attempts = 3
 
-// apply feeds a projection from its stored checkpoint while ctx lasts. An
-// event that does not decode, or that no commit can apply, stops the
-// projection at its position: never skipped, recorded in Redis for every
-// instance's /readyz, and nothing after it applied.
+// apply feeds a projection from its stored checkpoint while ctx lasts,
+// through the log-following runtime. An event that does not decode, or
+// that no commit can apply, stops the projection at its position: never
+// skipped, recorded in Redis for every instance's /readyz, and nothing
+// after it applied.
 func (rm *ReadModels) apply(ctx context.Context, store eventstore.Store, p committer, tok string) error {
-	from, failed, err := p.checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	if failed != "" {
-		// The projection stopped on an event: holding the lease keeps
-		// the other instances from repeating the failure.
-		<-ctx.Done()
-		return nil
-	}
-	sub, err := store.SubscribeAll(ctx, from)
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	for rec := range sub.Events() {
-		recs := eventstore.Drain(sub, rec, batchSize)
-		events := make([]projections.Event, 0, len(recs))
-		var bad *projections.PoisonError
-		for _, r := range recs {
-			ev, err := projections.Decode(r)
-			if err != nil {
-				rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("position", uint64(r.Position)).Msg("event does not decode; reading it again")
-				if ev, err = projections.RetryDecode(ctx, store, r.Position, err, attempts-1, 100*time.Millisecond); err != nil {
-					if ctx.Err() != nil {
-						return nil
-					}
-					bad = &projections.PoisonError{Projection: p.Name(), Position: r.Position, Err: err}
-					break
-				}
-			}
-			events = append(events, ev)
-		}
-		if len(events) > 0 {
-			to, err := rm.commit(ctx, p, tok, from, events)
-			if err != nil && !errors.As(err, &bad) {
-				return err
-			}
-			if to > from {
-				from = to
-				rm.note(p.Name(), from, "")
-				if err := rm.c.Publish(ctx, rm.channel(), p.Name()+" "+strconv.FormatUint(uint64(from), 10)).Err(); err != nil && ctx.Err() == nil {
-					rm.opts.Logger.Warn().Err(err).Msg("publish checkpoint")
-				}
-			}
-		}
-		if bad != nil {
-			// Never skip a poison event: the projection stops, and
-			// every instance's /readyz says where.
-			log := rm.opts.Logger.Error().Err(bad).Str("projection", p.Name()).Uint64("position", uint64(bad.Position))
-			if pe := (*projections.PanicError)(nil); errors.As(bad, &pe) {
-				log = log.Bytes("stack", pe.Stack)
-			}
-			log.Msg("projection stopped")
-			if err := rm.c.HSet(ctx, p.meta(), "failed", bad.Error()).Err(); err != nil {
-				return err
-			}
-			rm.note(p.Name(), from, bad.Error())
-			<-ctx.Done()
-			return nil
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return sub.Err()
+	l := &leased{rm: rm, p: p, tok: tok, ctx: ctx}
+	r := follow.NewRunner(store, follow.Options{MaxRetries: attempts - 1, RetryWait: 100 * time.Millisecond, Logger: rm.opts.Logger}, l)
+	err := r.Run(ctx)
+	return err
 }
 
-// commit commits a batch after from and returns the checkpoint it reached.
-// A failing commit is tried again after a pause, up to attempts times in
-// all. A commit writes nothing unless it succeeds, so retrying is safe even
-// after a panic. When the batch still fails on a panic (an event the
-// evolution cannot apply, or a stored view that cannot be read), the
-// events are committed one by one to find the one at fault: those before
-// it are committed, and a *projections.PoisonError names it. Any other
-// failure (Redis out of reach, a lost lease) is returned as it is, and the
-// caller starts again later from the stored checkpoint.
-func (rm *ReadModels) commit(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) (eventstore.Position, error) {
-	err := rm.commitRetrying(ctx, p, tok, from, events)
-	if err == nil {
-		return events[len(events)-1].Position, nil
+// leased is a Redis projection fed while this instance holds its lease.
+// Its commits are transactions checked against the lease's token, so that
+// a failed one writes nothing: the runtime may retry a batch that
+// panicked and find the event at fault.
+type leased struct {
+	rm  *ReadModels
+	p   committer
+	tok string
+	ctx context.Context
+	pos eventstore.Position
+}
+
+func (l *leased) Name() string                  { return l.p.Name() }
+func (l *leased) Position() eventstore.Position { return l.pos }
+func (l *leased) AtomicApply()                  {}
+
+// Open reads the checkpoint; a projection an earlier holder stopped stays
+// stopped, and holding its lease keeps the other instances from repeating
+// the failure.
+func (l *leased) Open(ctx context.Context) error {
+	from, failed, err := l.p.checkpoint(ctx)
+	if err != nil {
+		return err
 	}
-	if !errors.As(err, new(*projections.PanicError)) {
-		return from, err
+	l.pos = from
+	if failed != "" {
+		return &follow.PoisonError{Follower: l.p.Name(), Position: from + 1, Err: errors.New(failed)}
 	}
-	for i := range events {
-		if len(events) > 1 {
-			err = commitOnce(ctx, p, tok, from, events[i:i+1])
+	return nil
+}
+
+// Apply commits the events after the checkpoint, batchSize at a time, and
+// tells the other instances how far it got. A panic (an event the
+// evolution cannot apply, or a stored view that cannot be read) goes back
+// to the runtime, which retries and then stops the projection; a Redis
+// failure is tried again after a pause, and a lost lease, a moved
+// checkpoint or a failure that persists end the holding, so that this or
+// another instance starts again later from the stored checkpoint.
+func (l *leased) Apply(events []projections.Event) error {
+	i, _ := slices.BinarySearchFunc(events, l.pos, func(ev projections.Event, pos eventstore.Position) int {
+		return cmp.Compare(ev.Position, pos+1)
+	})
+	for rest := events[i:]; len(rest) > 0; {
+		n := min(len(rest), batchSize)
+		if err := l.rm.commitRetrying(l.ctx, l.p, l.tok, l.pos, rest[:n]); err != nil {
+			if errors.As(err, new(*follow.PanicError)) {
+				return err
+			}
+			return follow.Halt(err)
 		}
-		switch {
-		case errors.As(err, new(*projections.PanicError)):
-			return from, &projections.PoisonError{Projection: p.Name(), Position: events[i].Position, Err: err}
-		case err != nil:
-			return from, err
+		l.pos = rest[n-1].Position
+		rest = rest[n:]
+		l.rm.note(l.p.Name(), l.pos, "")
+		if err := l.rm.c.Publish(l.ctx, l.rm.channel(), l.p.Name()+" "+strconv.FormatUint(uint64(l.pos), 10)).Err(); err != nil && l.ctx.Err() == nil {
+			l.rm.opts.Logger.Warn().Err(err).Msg("publish checkpoint")
 		}
-		from = events[i].Position
 	}
-	return from, nil
+	return nil
+}
+
+// Stopped records the stop in Redis, where every instance's /readyz reads
+// it.
+func (l *leased) Stopped(ctx context.Context, pe *follow.PoisonError) error {
+	l.rm.note(l.p.Name(), l.pos, pe.Error())
+	return l.rm.c.HSet(ctx, l.p.meta(), "failed", pe.Error()).Err()
 }
 
 // commitRetrying commits a batch, trying a failure twice more after a
-// pause unless the lease was lost or the checkpoint moved.
+// pause unless the lease was lost, the checkpoint moved or the evolution
+// panicked (which the runtime retries and pins down).
 func (rm *ReadModels) commitRetrying(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) error {
 	var err error
 	for attempt := range attempts {
@@ -310,7 +286,7 @@ func (rm *ReadModels) commitRetrying(ctx context.Context, p committer, tok strin
 			}
 		}
 		err = commitOnce(ctx, p, tok, from, events)
-		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || errors.As(err, new(*follow.PanicError)) || ctx.Err() != nil {
 			return err
 		}
 		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("from", uint64(from)).Int("attempt", attempt+1).Msg("commit failed")
@@ -319,9 +295,9 @@ func (rm *ReadModels) commitRetrying(ctx context.Context, p committer, tok strin
 }
 
 // commitOnce commits a batch, turning a panic of the evolution or of
-// reading a stored view into a *projections.PanicError.
+// reading a stored view into a *follow.PanicError.
 func commitOnce(ctx context.Context, p committer, tok string, from eventstore.Position, events []projections.Event) (err error) {
-	defer projections.RecoverTo(&err)
+	defer follow.RecoverTo(&err)
 	return p.commit(ctx, tok, from, events)
 }
 
@@ -529,14 +505,14 @@ func (rm *ReadModels) feed(ctx context.Context, store eventstore.Store, from, to
 			if r.Position > to {
 				break
 			}
-			ev, err := projections.Decode(r)
+			ev, err := follow.Decode(r)
 			if err != nil {
 				return err
 			}
 			events = append(events, ev)
 		}
 		for _, p := range feed {
-			if err := projections.ApplySafely(p, events); err != nil {
+			if err := follow.ApplySafely(p, events); err != nil {
 				return fmt.Errorf("feed %s: %w", p.Name(), err)
 			}
 		}
@@ -567,26 +543,23 @@ func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []proje
 		return fmt.Errorf("lease of %s: %w", p.Name(), err)
 	}
 	defer rm.release(ctx, p, tok)
-	from, failed, err := p.checkpoint(ctx)
-	if err != nil {
+	l := &leased{rm: rm, p: p, tok: tok, ctx: ctx}
+	if err := l.Open(ctx); err != nil {
 		return err
 	}
-	if failed != "" {
-		return errors.New(failed)
-	}
-	i, _ := slices.BinarySearchFunc(events, from, func(ev projections.Event, pos eventstore.Position) int {
-		return cmp.Compare(ev.Position, pos+1)
-	})
-	for rest := events[i:]; len(rest) > 0; {
-		n := min(len(rest), batchSize)
-		to, err := rm.commit(ctx, p, tok, from, rest[:n])
-		if err != nil {
-			rm.note(p.Name(), to, "")
-			return err
+	err = l.Apply(events)
+	if errors.As(err, new(*follow.PanicError)) {
+		// Commit one event at a time to name the one at fault.
+		for i := range events {
+			if events[i].Position <= l.pos {
+				continue
+			}
+			if err = l.Apply(events[i : i+1]); err != nil {
+				err = &follow.PoisonError{Follower: p.Name(), Position: events[i].Position, Err: err}
+				break
+			}
 		}
-		from = to
-		rest = rest[n:]
 	}
-	rm.note(p.Name(), from, "")
-	return nil
+	rm.note(p.Name(), l.pos, "")
+	return err
 }

@@ -283,26 +283,15 @@ func isReply(err error, prefix string) bool {
 	return strings.HasPrefix(strings.TrimPrefix(re.Error(), "ERR "), prefix)
 }
 
-// Register adds the read models' metrics to reg: each projection's
-// position as this instance last heard it, whether this instance holds its
-// lease, and how far the slowest one is behind the head of store. They
-// carry the names the in-memory runner uses, so that one dashboard serves
-// both.
-func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store) {
+// Register adds the read models' metrics to reg: whether this instance
+// holds each projection's lease. Their position, lag and stops are the
+// follower metrics every follower of the log reports (follow.Register).
+func (rm *ReadModels) Register(reg prometheus.Registerer) {
 	for _, p := range rm.committers() {
-		name, held := p.Name(), p.holding()
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "mentorship_projection_position", Help: "Global position of the last event a projection applied.",
-			ConstLabels: prometheus.Labels{"projection": name},
-		}, func() float64 {
-			f := rm.followerState()
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			return float64(f.reached[name])
-		}))
+		held := p.holding()
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mentorship_projection_lease_held", Help: "1 while this instance holds the projection's lease and applies its events.",
-			ConstLabels: prometheus.Labels{"projection": name},
+			ConstLabels: prometheus.Labels{"projection": p.Name()},
 		}, func() float64 {
 			if held.Load() {
 				return 1
@@ -310,7 +299,6 @@ func (rm *ReadModels) Register(reg prometheus.Registerer, store eventstore.Store
 			return 0
 		}))
 	}
-	reg.MustRegister(projections.LagGauge(store, rm.Reached))
 }
 
 // Key returns the Redis key of a part of a projection ("members" or

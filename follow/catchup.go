@@ -1,4 +1,4 @@
-package projections
+package follow
 
 import (
 	"context"
@@ -11,17 +11,6 @@ import (
 // chunkSize is how many positions (events, on a dense log) one step of a
 // catch-up reads and decodes.
 const chunkSize = 4096
-
-// DecodeError is a stored event that cannot be decoded. Catching up stops
-// at it: no projection may skip an event.
-type DecodeError struct {
-	Position eventstore.Position
-	Err      error
-}
-
-func (e *DecodeError) Error() string { return e.Err.Error() }
-
-func (e *DecodeError) Unwrap() error { return e.Err }
 
 // chunk is one step of a catch-up: the events after lo up to hi, read and
 // decoded by a worker and then applied in order.
@@ -189,10 +178,10 @@ func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventsto
 	}
 }
 
-// stages applies batches to projections in a pipeline: a batch reaches a
-// projection only after every projection before it applied the batch (the
-// order the caller gave is kept), while those earlier projections already
-// work on the next batches. Catching up, the projections thus apply side by
+// stages applies batches to followers in a pipeline: a batch reaches a
+// follower only after every follower before it applied the batch (the
+// order the caller gave is kept), while those earlier followers already
+// work on the next batches. Catching up, the followers thus apply side by
 // side without ever seeing a batch out of order.
 type stages struct {
 	in   chan []Event
@@ -201,8 +190,8 @@ type stages struct {
 	err  error
 }
 
-// startStages starts one goroutine per projection; apply(i, batch) applies
-// a batch to projection i, and after runs once the last one applied it.
+// startStages starts one goroutine per follower; apply(i, batch) applies
+// a batch to follower i, and after runs once the last one applied it.
 // After the first error, batches are dropped and the error reported.
 func startStages(n int, apply func(i int, batch []Event) error, after func([]Event)) *stages {
 	s := &stages{in: make(chan []Event, 2), done: make(chan struct{})}

@@ -1,4 +1,0 @@
-package projections
-
-// FastDecode exposes the fast decoder to the tests.
-var FastDecode = fastDecode
