@@ -347,9 +347,14 @@ func (r *Runner) WaitForDefault(ctx context.Context, pos eventstore.Position) er
 // for ctx to end, so that the server stays up and /readyz says where. A
 // follower's Apply that returns a Halt error ends Run with that error.
 func (r *Runner) Run(ctx context.Context) error {
-	r.quit = ctx.Done()
 	if err := r.open(ctx); err != nil {
 		return err
+	}
+	if r.allStopped() {
+		// An earlier run stopped every follower: there is nothing to
+		// feed until the cause is fixed.
+		<-ctx.Done()
+		return nil
 	}
 	if r.savers() {
 		saveCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -444,6 +449,15 @@ func (r *Runner) open(ctx context.Context) error {
 	}
 	r.advance()
 	return nil
+}
+
+func (r *Runner) allStopped() bool {
+	for _, f := range r.followers {
+		if f.failed.Load() == nil {
+			return false
+		}
+	}
+	return len(r.followers) > 0
 }
 
 // decodeAgain reads the event at pos again and decodes it, with the

@@ -217,3 +217,44 @@ func TestSavesComeEveryNEventsWithAFollowerWithout(t *testing.T) {
 		t.Fatal("asked for saves again 3 events after the last ones")
 	}
 }
+
+// opened is a tally whose Open reports an earlier stop.
+type opened struct {
+	*tally
+	stopAt eventstore.Position
+}
+
+func (o opened) Open(context.Context) error {
+	if o.stopAt == 0 {
+		return nil
+	}
+	return &PoisonError{Follower: o.name, Position: o.stopAt, Err: errors.New("stopped by an earlier run")}
+}
+
+// A follower an earlier run stopped (its stop recorded in a shared store)
+// starts stopped: Healthy names it and Run feeds it nothing, but waits
+// rather than return, so that it keeps holding what it holds.
+func TestOpenerStoppedEarlierStaysStopped(t *testing.T) {
+	o := opened{tally: &tally{name: "shared"}, stopAt: 7}
+	r := testRunner(o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Healthy() == nil && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	var stopped *PoisonError
+	if err := r.Healthy(); !errors.As(err, &stopped) || stopped.Position != 7 {
+		t.Fatalf("Healthy: %v, want stopped at 7", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned %v while its context lasts", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
