@@ -29,15 +29,16 @@ type EraseStep struct {
 type erasers struct {
 	mu    sync.Mutex
 	steps []EraseStep
-	open  func(member uuid.UUID) int
+	open  func(member uuid.UUID) (int, error)
 }
 
 // CountOpenMatches tells EraseMember how to count a member's pending and
 // active matches as the read models show them. A mentor's stream records
 // the capacity that accepted matches hold, but not the requests waiting
 // for an answer, which live on the match and the mentee's streams; the
-// read models know both.
-func (s *Service) CountOpenMatches(fn func(member uuid.UUID) int) {
+// read models know both. An error of fn (read models that cannot answer)
+// refuses the erasure as it is, before anything is recorded.
+func (s *Service) CountOpenMatches(fn func(member uuid.UUID) (int, error)) {
 	s.erase.mu.Lock()
 	defer s.erase.mu.Unlock()
 	s.erase.open = fn
@@ -82,7 +83,11 @@ func (s *Service) EraseMember(ctx context.Context, req Request, id uuid.UUID, re
 		if evs, err := domain.DecideMember(s.program, m, cmd); err != nil {
 			return Result{}, err
 		} else if len(evs) > 0 {
-			if n := open(id); n > 0 {
+			n, err := open(id)
+			if err != nil {
+				return Result{}, fmt.Errorf("erase member: count open matches: %w", err)
+			}
+			if n > 0 {
 				return Result{}, &domain.Error{Code: domain.CodeMemberHasOpenMatch,
 					Message: domain.OpenMatchesText(n) + ": end or cancel them first"}
 			}

@@ -68,7 +68,11 @@ func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilt
 		now := r.Clock.Now()
 		kept := found[:0]
 		for _, m := range found {
-			if r.hasStatus(m.ID, *status, now, days) {
+			has, err := r.hasStatus(m.ID, *status, now, days)
+			if err != nil {
+				return nil, err
+			}
+			if has {
 				kept = append(kept, m)
 			}
 		}
@@ -102,7 +106,11 @@ func (r *Resolver) memberDirectory(ctx context.Context, filter *model.MemberFilt
 	conn := &model.MemberConnection{Edges: make([]*model.MemberEdge, 0, end-start), TotalCount: len(found),
 		PageInfo: &model.PageInfo{HasNextPage: end < len(found), HasPreviousPage: start > 0}}
 	for _, v := range found[start:end] {
-		conn.Edges = append(conn.Edges, &model.MemberEdge{Cursor: memberCursor(v), Node: r.showMember(a, v)})
+		m, err := r.showMember(a, v)
+		if err != nil {
+			return nil, err
+		}
+		conn.Edges = append(conn.Edges, &model.MemberEdge{Cursor: memberCursor(v), Node: m})
 	}
 	if k := len(conn.Edges); k > 0 {
 		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[k-1].Cursor
@@ -135,23 +143,27 @@ func parseMemberCursor(c string) (string, uuid.UUID, error) {
 // hasStatus reports whether a member stands where the directory's status
 // asks: a pending request (one that has waited days or more), an active
 // match, or neither.
-func (r *Resolver) hasStatus(id uuid.UUID, status model.MemberStatus, now time.Time, days int) bool {
+func (r *Resolver) hasStatus(id uuid.UUID, status model.MemberStatus, now time.Time, days int) (bool, error) {
 	switch status {
 	case model.MemberStatusPendingRequest:
-		return len(r.Matches.MatchesOf(id, projections.PendingMatches)) > 0
+		pending, err := r.Matches.MatchesOf(id, projections.PendingMatches)
+		return len(pending) > 0, err
 	case model.MemberStatusPendingOlderThan:
-		for _, m := range r.Matches.MatchesOf(id, projections.PendingMatches) {
+		pending, err := r.Matches.MatchesOf(id, projections.PendingMatches)
+		for _, m := range pending {
 			if now.Sub(m.RequestedAt) >= time.Duration(days)*24*time.Hour {
-				return true
+				return true, nil
 			}
 		}
-		return false
+		return false, err
 	case model.MemberStatusActiveMatch:
-		return len(r.Matches.MatchesOf(id, projections.ActiveMatches)) > 0
+		active, err := r.Matches.MatchesOf(id, projections.ActiveMatches)
+		return len(active) > 0, err
 	case model.MemberStatusNoMatch:
-		return len(r.Matches.MatchesOf(id, projections.PendingMatches)) == 0 && len(r.Matches.MatchesOf(id, projections.ActiveMatches)) == 0
+		open, err := projections.OpenMatches(r.Matches, id)
+		return open == 0, err
 	}
-	return false
+	return false, nil
 }
 
 // memberMatches lists a member's matches for staff; null for others.
@@ -160,7 +172,11 @@ func (r *Resolver) memberMatches(ctx context.Context, obj *model.Member, group *
 	if a.Role != domain.RoleStaff {
 		return nil, nil
 	}
-	return matchConnection(a, r.Matches.MatchesOf(obj.MemberID, groupOf(group)), first, after)
+	matches, err := r.Matches.MatchesOf(obj.MemberID, groupOf(group))
+	if err != nil {
+		return nil, err
+	}
+	return matchConnection(a, matches, first, after)
 }
 
 // matchConnection pages a member's matches as a must see them.
@@ -207,13 +223,20 @@ func (r *Resolver) recommendedMentors(ctx context.Context, menteeID *string, fir
 	case a.Role == domain.RoleStaff:
 		return nil, badInput("menteeId is required for staff")
 	}
-	mentee, ok := r.Members.Member(id)
+	mentee, ok, err := r.Members.Member(id)
+	if err != nil {
+		return nil, err
+	}
 	if !ok || mentee.Role != domain.RoleMentee {
 		return nil, errNotFound
 	}
 	taken := map[uuid.UUID]bool{}
 	for _, g := range []projections.MatchGroup{projections.PendingMatches, projections.ActiveMatches} {
-		for _, m := range r.Matches.MatchesOf(id, g) {
+		matches, err := r.Matches.MatchesOf(id, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range matches {
 			taken[m.MentorID] = true
 		}
 	}
@@ -223,15 +246,22 @@ func (r *Resolver) recommendedMentors(ctx context.Context, menteeID *string, fir
 	if _, err := r.Members.Scan(best.Consider); err != nil {
 		return nil, err
 	}
+	top, err := r.Members.MembersByID(best.Top())
+	if err != nil {
+		return nil, err
+	}
 	var recs []projections.Recommendation
-	for _, v := range r.Members.MembersByID(best.Top()) {
+	for _, v := range top {
 		if v != nil {
 			recs = append(recs, projections.Score(mentee, v))
 		}
 	}
 	out := make([]*model.MentorRecommendation, 0, len(recs))
 	for _, rec := range recs {
-		m := r.showMember(a, rec.Mentor)
+		m, err := r.showMember(a, rec.Mentor)
+		if err != nil {
+			return nil, err
+		}
 		if m == nil {
 			continue
 		}

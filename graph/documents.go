@@ -99,10 +99,11 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
 	r.readBack(ctx, res.Position, func() error {
-		if d, m, ok := r.Matches.Document(docID); ok {
+		d, m, ok, err := r.Matches.Document(docID)
+		if ok {
 			p.Document = r.showDocument(a, d, m)
 		}
-		return nil
+		return err
 	})
 	return p, nil
 }
@@ -116,7 +117,10 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 	if err != nil {
 		return nil, err
 	}
-	d, m, ok := r.Matches.Document(docID)
+	d, m, ok, err := r.Matches.Document(docID)
+	if err != nil {
+		return nil, err
+	}
 	if !ok || !r.documentsVisible(a, m) {
 		f := "documentId"
 		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeDocumentNotFound), Field: &f, Message: "no such document"}}, ClientMutationID: in.ClientMutationID}, nil
@@ -129,10 +133,11 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 	r.settle(ctx, res)
 	p := &model.DocumentPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}
 	r.readBack(ctx, res.Position, func() error {
-		if nd, nm, ok := r.Matches.Document(d.ID); ok {
+		nd, nm, ok, err := r.Matches.Document(d.ID)
+		if ok {
 			p.Document = r.showDocument(a, nd, nm)
 		}
-		return nil
+		return err
 	})
 	return p, nil
 }
@@ -154,12 +159,12 @@ func (r *Resolver) documentsVisible(a domain.Actor, m *projections.MatchView) bo
 
 // documentNode resolves node(id:) for a document, as match.documents shows
 // it; a removed version still resolves, marked removed.
-func (r *Resolver) documentNode(a domain.Actor, id uuid.UUID) *model.Document {
-	d, m, ok := r.Matches.Document(id)
-	if !ok {
-		return nil
+func (r *Resolver) documentNode(a domain.Actor, id uuid.UUID) (*model.Document, error) {
+	d, m, ok, err := r.Matches.Document(id)
+	if err != nil || !ok {
+		return nil, err
 	}
-	return r.showDocument(a, d, m)
+	return r.showDocument(a, d, m), nil
 }
 
 // DocumentBlobsGrace is how old stored bytes must be before
@@ -245,7 +250,11 @@ func DocumentHandler(r *Resolver) http.Handler {
 			http.Error(w, "invalid document ID", http.StatusBadRequest)
 			return
 		}
-		d, m, ok := r.Matches.Document(id)
+		d, m, ok, err := r.Matches.Document(id)
+		if err != nil {
+			WriteError(w, req, http.StatusServiceUnavailable, err)
+			return
+		}
 		if !ok || !r.documentsVisible(a, m) || d.Removed || r.Blobs == nil {
 			http.Error(w, "not found", http.StatusNotFound)
 			return

@@ -22,11 +22,13 @@ func (r *Resolver) accountPayload(ctx context.Context, a domain.Actor, id uuid.U
 	}
 	r.settle(ctx, res)
 	p := &model.AccountPayload{UserErrors: ue, ClientMutationID: cmid}
-	r.readBack(ctx, res.Position, func() error {
-		if v, ok := r.Members.Member(id); ok {
-			p.Member = r.showMember(a, v)
+	r.readBack(ctx, res.Position, func() (err error) {
+		v, ok, err := r.Members.Member(id)
+		if err != nil || !ok {
+			return err
 		}
-		return nil
+		p.Member, err = r.showMember(a, v)
+		return err
 	})
 	return p, nil
 }
@@ -34,13 +36,17 @@ func (r *Resolver) accountPayload(ctx context.Context, a domain.Actor, id uuid.U
 // closureRequest shows a member's waiting request to close the account to
 // the member and staff, with the open matches as the read models count
 // them: a mentor's stream holds no requests waiting for an answer.
-func (r *Resolver) closureRequest(a domain.Actor, m *model.Member) *model.ClosureRequest {
+func (r *Resolver) closureRequest(a domain.Actor, m *model.Member) (*model.ClosureRequest, error) {
 	if m.Closure == nil || (a.Role != domain.RoleStaff && a.ID != m.MemberID) {
-		return nil
+		return nil, nil
 	}
 	c := *m.Closure
-	c.OpenMatches = projections.OpenMatches(r.Matches, m.MemberID)
-	return &c
+	open, err := projections.OpenMatches(r.Matches, m.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	c.OpenMatches = open
+	return &c, nil
 }
 
 // closureRequests lists the members waiting for staff to close their
@@ -56,7 +62,9 @@ func (r *Resolver) closureRequests() ([]*model.ClosureRequest, error) {
 	out := make([]*model.ClosureRequest, 0, len(found))
 	for _, v := range found {
 		c := memberModel(v).Closure
-		c.OpenMatches = projections.OpenMatches(r.Matches, v.ID)
+		if c.OpenMatches, err = projections.OpenMatches(r.Matches, v.ID); err != nil {
+			return nil, err
+		}
 		out = append(out, c)
 	}
 	return out, nil

@@ -23,7 +23,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/mentorship/mentorship/graph/generated"
-	"github.com/mentorship/mentorship/projections"
 )
 
 // HandlerOptions tune the GraphQL endpoint.
@@ -112,12 +111,6 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	srv.SetErrorPresenter(ErrorPresenter(r.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		// A shared read-model store that cannot answer panics with
-		// projections.ErrUnavailable; the error presenter turns it into
-		// UNAVAILABLE, as it does the same error returned.
-		if err, ok := v.(error); ok && errors.Is(err, projections.ErrUnavailable) {
-			return err
-		}
 		logFor(ctx, r.Log).Error().Interface("panic", v).Str("correlation_id", requestIDFrom(ctx)).Msg("resolver panicked")
 		return &apiError{CodeInternal, "internal error"}
 	})
@@ -211,21 +204,4 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 // writeTooLarge refuses a request body over limit bytes.
 func writeTooLarge(w http.ResponseWriter, req *http.Request, limit int64) {
 	WriteError(w, req, http.StatusRequestEntityTooLarge, badInput(fmt.Sprintf("the request body is larger than %d bytes", limit)))
-}
-
-// readSafely runs a read outside a resolver, in a subscription's own
-// goroutine, where the GraphQL server does not recover panics: a shared
-// read-model store that cannot answer becomes an error that ends the
-// subscription instead of the process.
-func readSafely[T any](read func() T) (v T, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			e, ok := p.(error)
-			if !ok || !errors.Is(e, projections.ErrUnavailable) {
-				panic(p)
-			}
-			err = e
-		}
-	}()
-	return read(), nil
 }

@@ -64,12 +64,12 @@ type countingMembers struct {
 	calls atomic.Int64
 }
 
-func (c *countingMembers) Member(id uuid.UUID) (*projections.MemberView, bool) {
+func (c *countingMembers) Member(id uuid.UUID) (*projections.MemberView, bool, error) {
 	c.calls.Add(1)
 	return c.Members.Member(id)
 }
 
-func (c *countingMembers) MembersByID(ids []uuid.UUID) []*projections.MemberView {
+func (c *countingMembers) MembersByID(ids []uuid.UUID) ([]*projections.MemberView, error) {
 	c.calls.Add(1)
 	return c.Members.MembersByID(ids)
 }
@@ -112,7 +112,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	}
 	members, matches, reports := &countingMembers{Members: projections.NewMembers()}, projections.NewMatches(), projections.NewReports(time.UTC)
 	hub := graph.NewHub(0, matches)
-	svc.CountOpenMatches(func(id uuid.UUID) int { return projections.OpenMatches(matches, id) })
+	svc.CountOpenMatches(func(id uuid.UUID) (int, error) { return projections.OpenMatches(matches, id) })
 	runner := follow.NewRunner(store, follow.Options{Logger: zerolog.Nop()}, members.Members, matches, reports, hub.Notifier())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

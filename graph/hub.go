@@ -36,7 +36,7 @@ func (c Change) heardBy(member uuid.UUID) bool {
 // MatchLookup finds a match's partners for the changes whose events do not
 // name both (documents); the matches read model is one.
 type MatchLookup interface {
-	Match(id uuid.UUID) (*projections.MatchView, bool)
+	Match(id uuid.UUID) (*projections.MatchView, bool, error)
 }
 
 // Hub is the in-process pub/sub of match changes. A subscriber that does
@@ -198,18 +198,15 @@ func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 	return c, true
 }
 
-// partners looks a match's partners up. A shared read model that cannot
-// answer panics with projections.ErrUnavailable; the change then reaches
-// only the match's own followers rather than stopping the feed.
+// partners looks a match's partners up. When a shared read model cannot
+// answer, the change reaches only the match's own followers rather than
+// stopping the feed.
 func (h *Hub) partners(id uuid.UUID) (mentee, mentor uuid.UUID) {
 	if h.matches == nil {
 		return uuid.Nil, uuid.Nil
 	}
-	m, err := readSafely(func() *projections.MatchView {
-		m, _ := h.matches.Match(id)
-		return m
-	})
-	if err != nil || m == nil {
+	m, ok, err := h.matches.Match(id)
+	if err != nil || !ok {
 		return uuid.Nil, uuid.Nil
 	}
 	return m.MenteeID, m.MentorID

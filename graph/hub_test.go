@@ -52,12 +52,12 @@ func TestHubDropsSlowSubscribers(t *testing.T) {
 
 type oneMatch projections.MatchView
 
-func (m *oneMatch) Match(id uuid.UUID) (*projections.MatchView, bool) {
+func (m *oneMatch) Match(id uuid.UUID) (*projections.MatchView, bool, error) {
 	if id != m.ID {
-		return nil, false
+		return nil, false, nil
 	}
 	v := projections.MatchView(*m)
-	return &v, true
+	return &v, true, nil
 }
 
 // Document changes name both partners, from the matches read model, so

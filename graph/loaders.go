@@ -18,16 +18,15 @@ type loaders struct {
 
 	partnersOnce sync.Once
 	partners     map[uuid.UUID]bool // the viewer's partners in active matches
+	partnersErr  error              // why partners could not be read
 }
 
 type loadersKey struct{}
 
 func (r *Resolver) newLoaders() *loaders {
 	return &loaders{
-		// The batch runs on the loader's own goroutine: a shared store's
-		// failure is taken as an error here, not as a panic.
 		members: dataloadgen.NewLoader(func(_ context.Context, ids []uuid.UUID) ([]*projections.MemberView, []error) {
-			views, err := readSafely(func() []*projections.MemberView { return r.Members.MembersByID(ids) })
+			views, err := r.Members.MembersByID(ids)
 			if err != nil {
 				return nil, []error{err}
 			}
@@ -58,14 +57,19 @@ func (r *Resolver) member(ctx context.Context, id uuid.UUID) (*projections.Membe
 
 // activePartners is the set of members the viewer is matched with now,
 // computed once per response.
-func (r *Resolver) activePartners(ctx context.Context, viewer domain.Actor) map[uuid.UUID]bool {
+func (r *Resolver) activePartners(ctx context.Context, viewer domain.Actor) (map[uuid.UUID]bool, error) {
 	l := r.loadersFrom(ctx)
 	l.partnersOnce.Do(func() {
+		active, err := r.Matches.MatchesOf(viewer.ID, projections.ActiveMatches)
+		if err != nil {
+			l.partnersErr = err
+			return
+		}
 		l.partners = map[uuid.UUID]bool{}
-		for _, m := range r.Matches.MatchesOf(viewer.ID, projections.ActiveMatches) {
+		for _, m := range active {
 			l.partners[m.MenteeID], l.partners[m.MentorID] = true, true
 		}
 		delete(l.partners, viewer.ID)
 	})
-	return l.partners
+	return l.partners, l.partnersErr
 }

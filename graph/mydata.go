@@ -140,12 +140,15 @@ func MyDataHandler(r *Resolver) http.Handler {
 
 func (r *Resolver) myData(req *http.Request, a domain.Actor) (doc myData, err error) {
 	ctx := req.Context()
-	failed, err := readSafely(func() error {
+	err = func() error {
 		doc = myData{GeneratedAt: r.Clock.Now().UTC(), Matches: []myMatch{}, Sessions: []mySession{}, Documents: []myDocument{}, Emails: []myEmail{}}
 		if doc.Position, err = r.Store.Head(ctx); err != nil {
 			return err
 		}
-		v, ok := r.Members.Member(a.ID)
+		v, ok, err := r.Members.Member(a.ID)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			doc.Account = myAccount{ID: a.ID, Role: a.Role}
 			return nil
@@ -163,7 +166,11 @@ func (r *Resolver) myData(req *http.Request, a domain.Actor) (doc myData, err er
 		}
 		profile := v.Profile
 		doc.Profile = &profile
-		for _, m := range r.Matches.MatchesOf(a.ID, projections.AllMatches) {
+		matches, err := r.Matches.MatchesOf(a.ID, projections.AllMatches)
+		if err != nil {
+			return err
+		}
+		for _, m := range matches {
 			mm, err := r.myMatch(req, a, m)
 			if err != nil {
 				return err
@@ -189,15 +196,16 @@ func (r *Resolver) myData(req *http.Request, a domain.Actor) (doc myData, err er
 				}
 			}
 		}
-		for _, s := range r.Matches.SessionsOf(a.ID, uuid.Nil) {
+		sessions, err := r.Matches.SessionsOf(a.ID, uuid.Nil)
+		if err != nil {
+			return err
+		}
+		for _, s := range sessions {
 			doc.Sessions = append(doc.Sessions, mySession{ID: s.ID, MatchID: s.MatchID, Details: s.Details, LoggedAt: s.LoggedAt,
 				EditedAt: timePtr(s.EditedAt), Revisions: s.Revisions})
 		}
 		return nil
-	})
-	if err == nil {
-		err = failed
-	}
+	}()
 	return doc, err
 }
 
@@ -212,7 +220,11 @@ func (r *Resolver) myMatch(req *http.Request, a domain.Actor, m *projections.Mat
 		partner, out.MyRole = m.MenteeID, domain.RoleMentor
 	}
 	out.Partner.ID = partner
-	if p, ok := r.Members.Member(partner); ok {
+	p, ok, err := r.Members.Member(partner)
+	if err != nil {
+		return out, err
+	}
+	if ok {
 		out.Partner.Name, out.Partner.Erased = p.Profile.Name, p.Erased()
 	}
 	hist, err := projections.MatchHistory(req.Context(), r.Store, m.ID)

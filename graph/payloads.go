@@ -66,11 +66,12 @@ func (r *Resolver) sessionPayload(ctx context.Context, id uuid.UUID, pos eventst
 	r.settle(ctx, command.Result{Position: pos})
 	p := &model.SessionPayload{UserErrors: ue, ClientMutationID: cmid}
 	r.readBack(ctx, pos, func() error {
-		if s, ok := r.Matches.Session(id); ok {
+		s, ok, err := r.Matches.Session(id)
+		if ok {
 			a, _ := ActorFrom(ctx)
 			p.Session = showSession(a, s)
 		}
-		return nil
+		return err
 	})
 	return p, nil
 }
@@ -83,11 +84,12 @@ func (r *Resolver) resourcePayload(ctx context.Context, id uuid.UUID, pos events
 	r.settle(ctx, command.Result{Position: pos})
 	p := &model.ResourcePayload{UserErrors: ue, ClientMutationID: cmid}
 	r.readBack(ctx, pos, func() error {
-		if res, ok := r.Matches.Resource(id); ok {
+		res, ok, err := r.Matches.Resource(id)
+		if ok {
 			a, _ := ActorFrom(ctx)
 			p.Resource = showResource(a, res)
 		}
-		return nil
+		return err
 	})
 	return p, nil
 }

@@ -39,8 +39,14 @@ func (r *queryResolver) ProgramHealth(ctx context.Context) (*model.ProgramHealth
 	}
 	program, now := r.program(), r.Clock.Now()
 	days := int(program.ResponseWindow / (24 * time.Hour))
-	d := r.Matches.Dashboard(program, now)
-	q := r.Matches.Queue(program, now, days)
+	d, err := r.Matches.Dashboard(program, now)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.Matches.Queue(program, now, days)
+	if err != nil {
+		return nil, err
+	}
 	return &model.ProgramHealth{
 		Pending: d.Pending, PendingPastWindow: len(q.PendingOlderThan), NudgeRequests: len(q.NudgeRequests),
 		Active: d.Active, NoFirstSession: len(q.NoFirstSession), EndingSoon: len(q.EndingSoon),

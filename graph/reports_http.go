@@ -58,10 +58,7 @@ func ReportsExportHandler(r *Resolver) http.Handler {
 			http.Error(w, errReportsOff.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		rep, err := readSafely(func() projections.Report {
-			rep, _ := r.Reports.Report(q)
-			return rep
-		})
+		rep, err := r.Reports.Report(q)
 		if err != nil {
 			http.Error(w, "the reports cannot be read now; try again", http.StatusServiceUnavailable)
 			return

@@ -139,11 +139,7 @@ func (r *Resolver) notShown(ctx context.Context, pos eventstore.Position, err er
 // than turning a change saved at pos into an error, and the answer says
 // so; a refusal (pos 0) just goes without it.
 func (r *Resolver) readBack(ctx context.Context, pos eventstore.Position, read func() error) {
-	failed, err := readSafely(read)
-	if err == nil {
-		err = failed
-	}
-	if err != nil && pos != 0 {
+	if err := read(); err != nil && pos != 0 {
 		r.notShown(ctx, pos, err)
 	}
 }

@@ -95,7 +95,11 @@ func (r *matchResolver) MySessions(ctx context.Context, obj *model.Match) ([]*mo
 	if a.ID != obj.MenteeID && a.ID != obj.MentorID {
 		return out, nil
 	}
-	for _, s := range r.Matches.SessionsOf(a.ID, obj.MatchID) {
+	sessions, err := r.Matches.SessionsOf(a.ID, obj.MatchID)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sessions {
 		out = append(out, sessionModel(s))
 	}
 	return out, nil
@@ -106,9 +110,9 @@ func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*mod
 	a, _ := ActorFrom(ctx)
 	// The match as it is now decides, even for a match shown as of a past
 	// moment: an ended match's documents may be hidden from its partners.
-	v, ok := r.Matches.Match(obj.MatchID)
-	if !ok || !r.documentsVisible(a, v) {
-		return nil, nil
+	v, ok, err := r.Matches.Match(obj.MatchID)
+	if err != nil || !ok || !r.documentsVisible(a, v) {
+		return nil, err
 	}
 	out := make([]*model.Document, 0, len(v.Documents))
 	for _, d := range v.Documents {
@@ -184,8 +188,14 @@ func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model
 	if !ok {
 		return nil, nil
 	}
-	allowed := a.Role == domain.RoleStaff || a.ID == obj.MemberID ||
-		(a.Role == domain.RoleMentee || a.Role == domain.RoleMentor) && r.activePartners(ctx, a)[obj.MemberID]
+	allowed := a.Role == domain.RoleStaff || a.ID == obj.MemberID
+	if !allowed && (a.Role == domain.RoleMentee || a.Role == domain.RoleMentor) {
+		partners, err := r.activePartners(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		allowed = partners[obj.MemberID]
+	}
 	if !allowed {
 		return nil, nil
 	}
@@ -201,7 +211,7 @@ func (r *memberResolver) Contact(ctx context.Context, obj *model.Member) (*model
 // ClosureRequest is the resolver for the closureRequest field.
 func (r *memberResolver) ClosureRequest(ctx context.Context, obj *model.Member) (*model.ClosureRequest, error) {
 	a, _ := ActorFrom(ctx)
-	return r.closureRequest(a, obj), nil
+	return r.closureRequest(a, obj)
 }
 
 // Matches is the resolver for the matches field.
@@ -312,11 +322,13 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	}
 	r.settle(ctx, res)
 	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
-	r.readBack(ctx, res.Position, func() error {
-		if v, ok := r.Members.Member(id); ok {
-			payload.Member = r.showMember(a, v)
+	r.readBack(ctx, res.Position, func() (err error) {
+		v, ok, err := r.Members.Member(id)
+		if err != nil || !ok {
+			return err
 		}
-		return nil
+		payload.Member, err = r.showMember(a, v)
+		return err
 	})
 	return payload, nil
 }
@@ -461,7 +473,10 @@ func (r *mutationResolver) EditSession(ctx context.Context, input model.EditSess
 	if err != nil {
 		return nil, err
 	}
-	s, ok := r.Matches.Session(sessionID)
+	s, ok, err := r.Matches.Session(sessionID)
+	if err != nil {
+		return nil, err
+	}
 	if !ok || s.AuthorID != a.ID {
 		// Another member's session is as invisible as a missing one.
 		return &model.SessionPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeSessionNotFound), Message: "no such session", Field: strPtr("sessionId")}}, ClientMutationID: input.ClientMutationID}, nil
@@ -524,24 +539,29 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	case model.KindMatch:
 		return r.visibleMatch(a, uid)
 	case model.KindSession:
-		if s, ok := r.Matches.Session(uid); ok {
-			if m := showSession(a, s); m != nil {
-				return m, nil
-			}
+		s, ok, err := r.Matches.Session(uid)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if m := showSession(a, s); m != nil {
+			return m, nil
 		}
 		return nil, nil
 	case model.KindResource:
-		if res, ok := r.Matches.Resource(uid); ok {
-			if m := showResource(a, res); m != nil && !res.Retired {
-				return m, nil
-			}
+		res, ok, err := r.Matches.Resource(uid)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if m := showResource(a, res); m != nil && !res.Retired {
+			return m, nil
 		}
 		return nil, nil
 	case model.KindDocument:
-		if d := r.documentNode(a, uid); d != nil {
-			return d, nil
+		d, err := r.documentNode(a, uid)
+		if err != nil || d == nil {
+			return nil, err
 		}
-		return nil, nil
+		return d, nil
 	}
 	return nil, fmt.Errorf("%w: unknown kind %q", model.ErrBadID, kind)
 }
@@ -587,7 +607,10 @@ func (r *queryResolver) SearchMentors(ctx context.Context, input *model.SearchMe
 	}
 	conn := &model.MentorConnection{Edges: make([]*model.MentorEdge, 0, len(res.Hits)), TotalCount: res.Total, PageInfo: &model.PageInfo{HasNextPage: res.HasNextPage, HasPreviousPage: q.After != ""}}
 	for _, h := range res.Hits {
-		m := r.showMember(a, h.Mentor)
+		m, err := r.showMember(a, h.Mentor)
+		if err != nil {
+			return nil, err
+		}
 		if m == nil {
 			continue
 		}
@@ -611,11 +634,11 @@ func (r *queryResolver) Mentor(ctx context.Context, id string) (*model.Member, e
 	if err != nil {
 		return nil, err
 	}
-	v, ok := r.Members.Member(uid)
-	if !ok || v.Role != domain.RoleMentor {
-		return nil, nil
+	v, ok, err := r.Members.Member(uid)
+	if err != nil || !ok || v.Role != domain.RoleMentor {
+		return nil, err
 	}
-	return r.showMember(a, v), nil
+	return r.showMember(a, v)
 }
 
 // RecommendedMentors is the resolver for the recommendedMentors field.
@@ -634,7 +657,11 @@ func (r *queryResolver) MyMatches(ctx context.Context, group *model.MatchGroup, 
 	if err != nil {
 		return nil, err
 	}
-	return matchConnection(a, r.Matches.MatchesOf(a.ID, groupOf(group)), first, after)
+	matches, err := r.Matches.MatchesOf(a.ID, groupOf(group))
+	if err != nil {
+		return nil, err
+	}
+	return matchConnection(a, matches, first, after)
 }
 
 // Match is the resolver for the match field.
@@ -714,7 +741,10 @@ func (r *queryResolver) MySessions(ctx context.Context, matchID *string, first *
 			return nil, err
 		}
 	}
-	all := r.Matches.SessionsOf(a.ID, mid)
+	all, err := r.Matches.SessionsOf(a.ID, mid)
+	if err != nil {
+		return nil, err
+	}
 	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
@@ -735,7 +765,10 @@ func (r *queryResolver) CpdSummary(ctx context.Context, from *domain.Date, to *d
 	if from != nil && to != nil && to.Before(*from) {
 		return nil, badInput("the reporting period ends before it starts")
 	}
-	c := r.Matches.CPDSummary(a.ID, deref(from), deref(to))
+	c, err := r.Matches.CPDSummary(a.ID, deref(from), deref(to))
+	if err != nil {
+		return nil, err
+	}
 	out := &model.CpdSummary{
 		TotalHours: float64(c.TotalMinutes) / 60, HoursInRange: float64(c.InRangeMinutes) / 60, ByMatch: []*model.MatchMinutes{},
 		SessionsWithoutLength: c.WithoutLength, SessionsWithoutLengthInRange: c.InRangeWithoutLength,
@@ -753,7 +786,10 @@ func (r *queryResolver) Resources(ctx context.Context, first *int, after *string
 	if err != nil {
 		return nil, err
 	}
-	all := r.Matches.Resources(a.Role)
+	all, err := r.Matches.Resources(a.Role)
+	if err != nil {
+		return nil, err
+	}
 	items, cursors, info, err := page(all, first, after, maxPage)
 	if err != nil {
 		return nil, err
@@ -777,7 +813,10 @@ func (r *queryResolver) StaffQueue(ctx context.Context, pendingOlderThanDays *in
 		}
 		days = *pendingOlderThanDays
 	}
-	q := r.Matches.Queue(r.program(), r.Clock.Now(), days)
+	q, err := r.Matches.Queue(r.program(), r.Clock.Now(), days)
+	if err != nil {
+		return nil, err
+	}
 	conv := func(vs []*projections.MatchView) []*model.Match {
 		out := make([]*model.Match, len(vs))
 		for i, v := range vs {
@@ -797,7 +836,11 @@ func (r *queryResolver) Dashboard(ctx context.Context) (*model.Dashboard, error)
 	if _, err := requireRole(ctx, domain.RoleStaff); err != nil {
 		return nil, err
 	}
-	return dashboardModel(r.Matches.Dashboard(r.program(), r.Clock.Now())), nil
+	d, err := r.Matches.Dashboard(r.program(), r.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	return dashboardModel(d), nil
 }
 
 // ProgramOptions is the resolver for the programOptions field.
@@ -838,7 +881,10 @@ func (r *subscriptionResolver) MatchUpdated(ctx context.Context, matchID string)
 	if err != nil {
 		return nil, err
 	}
-	m, ok := r.Matches.Match(id)
+	m, ok, err := r.Matches.Match(id)
+	if err != nil {
+		return nil, err
+	}
 	if !ok || !canSeeMatch(a, m.MenteeID, m.MentorID) || a.Role == domain.RoleAuditor {
 		return nil, errNotFound
 	}
@@ -923,7 +969,7 @@ func (r *subscriptionResolver) Dashboard(ctx context.Context) (<-chan *model.Das
 		defer close(out)
 		defer sub.Close()
 		send := func() bool {
-			d, err := readSafely(func() projections.Dashboard { return r.Matches.Dashboard(r.program(), r.Clock.Now()) })
+			d, err := r.Matches.Dashboard(r.program(), r.Clock.Now())
 			if err != nil {
 				logFor(ctx, r.Log).Warn().Err(err).Msg("dashboard subscription ended")
 				return false

@@ -21,21 +21,26 @@ import (
 // showMember returns what a may see of member v: the whole profile for
 // the member, staff, those who may look up mentors (mentees and mentors)
 // and the member's partners; the audit view for auditors; nil for anyone
-// else, as if the member did not exist.
-func (r *Resolver) showMember(a domain.Actor, v *projections.MemberView) *model.Member {
+// else, as if the member did not exist. It fails only when the read
+// models cannot tell whether a is v's partner.
+func (r *Resolver) showMember(a domain.Actor, v *projections.MemberView) (*model.Member, error) {
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	member := a.Role == domain.RoleMentee || a.Role == domain.RoleMentor
 	switch {
-	case a.Role == domain.RoleStaff, a.ID == v.ID,
-		member && v.Role == domain.RoleMentor,
-		member && r.isPartner(a.ID, v.ID):
-		return memberModel(v)
+	case a.Role == domain.RoleStaff, a.ID == v.ID, member && v.Role == domain.RoleMentor:
+		return memberModel(v), nil
 	case a.Role == domain.RoleAuditor:
-		return auditedMember(v)
+		return auditedMember(v), nil
+	case member:
+		partner, err := r.isPartner(a.ID, v.ID)
+		if err != nil || !partner {
+			return nil, err
+		}
+		return memberModel(v), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // auditedMember is what an auditor sees of a member: who they are and
@@ -55,7 +60,7 @@ func (r *Resolver) visibleMember(ctx context.Context, a domain.Actor, id uuid.UU
 	if err != nil || v == nil {
 		return nil, err
 	}
-	return r.showMember(a, v), nil
+	return r.showMember(a, v)
 }
 
 // partyOf shows a partner of a match the viewer may see, through the
@@ -73,13 +78,17 @@ func (r *Resolver) partyOf(ctx context.Context, id uuid.UUID) (*model.Member, er
 }
 
 // isPartner reports whether two members share a match, in any state.
-func (r *Resolver) isPartner(a, b uuid.UUID) bool {
-	for _, m := range r.Matches.MatchesOf(a, 0) {
+func (r *Resolver) isPartner(a, b uuid.UUID) (bool, error) {
+	matches, err := r.Matches.MatchesOf(a, projections.AllMatches)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range matches {
 		if m.MenteeID == b || m.MentorID == b {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // canSeeMatch: its partners, staff and auditors.
@@ -96,9 +105,9 @@ func canSeeMatch(a domain.Actor, menteeID, mentorID uuid.UUID) bool {
 // visibleMatch returns a match its partners, staff and auditors may see;
 // nil for anyone else, as if it did not exist.
 func (r *Resolver) visibleMatch(a domain.Actor, id uuid.UUID) (*model.Match, error) {
-	v, ok := r.Matches.Match(id)
-	if !ok || !canSeeMatch(a, v.MenteeID, v.MentorID) {
-		return nil, nil
+	v, ok, err := r.Matches.Match(id)
+	if err != nil || !ok || !canSeeMatch(a, v.MenteeID, v.MentorID) {
+		return nil, err
 	}
 	return asSeenBy(a, matchModel(v)), nil
 }

@@ -373,7 +373,7 @@ func BenchmarkMemory(b *testing.B) {
 // mentors, then the explained score of each.
 func BenchmarkRecommendMentors(b *testing.B) {
 	sw := searchSetup()
-	viewer, ok := sw.members.Member(sw.queries[0].Viewer)
+	viewer, ok, _ := sw.members.Member(sw.queries[0].Viewer)
 	if !ok {
 		b.Fatal("no mentee")
 	}
@@ -382,8 +382,12 @@ func BenchmarkRecommendMentors(b *testing.B) {
 		if _, err := sw.members.Scan(best.Consider); err != nil {
 			b.Fatal(err)
 		}
+		top, err := sw.members.MembersByID(best.Top())
+		if err != nil {
+			b.Fatal(err)
+		}
 		var recs []projections.Recommendation
-		for _, v := range sw.members.MembersByID(best.Top()) {
+		for _, v := range top {
 			recs = append(recs, projections.Score(viewer, v))
 		}
 		if len(recs) != 10 {

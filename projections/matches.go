@@ -160,14 +160,14 @@ func (t matchesTable) EraseMember(id uuid.UUID) {
 func (t matchesTable) PutResource(r *ResourceView) { t.p.resources[r.ID] = r }
 
 // Match returns a copy of one match.
-func (p *Matches) Match(id uuid.UUID) (*MatchView, bool) {
+func (p *Matches) Match(id uuid.UUID) (*MatchView, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	m, ok := p.matches[id]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	return m.clone(), true
+	return m.clone(), true, nil
 }
 
 // MatchGroup selects matches by stage, as "My Pending Matches", "My Active
@@ -198,7 +198,7 @@ func (g MatchGroup) Has(s domain.MatchStatus) bool {
 
 // MatchesOf returns copies of a member's matches in a group, newest request
 // first.
-func (p *Matches) MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView {
+func (p *Matches) MatchesOf(member uuid.UUID, group MatchGroup) ([]*MatchView, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	var out []*MatchView
@@ -208,12 +208,12 @@ func (p *Matches) MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView {
 			out = append(out, m.clone())
 		}
 	}
-	return out
+	return out, nil
 }
 
 // SessionsOf returns an author's sessions, optionally of one match (nil for
 // all), ordered by session date then log time.
-func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) []SessionView {
+func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) ([]SessionView, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	var out []SessionView
@@ -224,7 +224,7 @@ func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) []SessionView {
 		}
 	}
 	SortSessions(out)
-	return out
+	return out, nil
 }
 
 // CPD is a member's continuing-professional-development hours from their
@@ -244,16 +244,17 @@ type CPD struct {
 
 // CPDSummary sums an author's logged minutes, in total, per match and for
 // sessions dated from..to inclusive (zero dates leave that end open).
-func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) CPD {
-	return SumCPD(p.SessionsOf(author, uuid.Nil), from, to)
+func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) (CPD, error) {
+	sessions, err := p.SessionsOf(author, uuid.Nil)
+	return SumCPD(sessions, from, to), err
 }
 
 // Resources returns the live resources for a role's audience (all for
 // staff), newest first.
-func (p *Matches) Resources(role domain.Role) []ResourceView {
+func (p *Matches) Resources(role domain.Role) ([]ResourceView, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return ResourcesFor(maps.Values(p.resources), role)
+	return ResourcesFor(maps.Values(p.resources), role), nil
 }
 
 // StaffQueue lists what needs staff attention at a moment.
@@ -272,10 +273,10 @@ type StaffQueue struct {
 }
 
 // Queue computes the staff queue at now.
-func (p *Matches) Queue(program domain.Program, now time.Time, pendingDays int) StaffQueue {
+func (p *Matches) Queue(program domain.Program, now time.Time, pendingDays int) (StaffQueue, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return QueueOf(maps.Values(p.matches), program, now, pendingDays)
+	return QueueOf(maps.Values(p.matches), program, now, pendingDays), nil
 }
 
 // Dashboard are the program's counters.
@@ -294,26 +295,26 @@ type Dashboard struct {
 }
 
 // Dashboard computes the counters at now.
-func (p *Matches) Dashboard(program domain.Program, now time.Time) Dashboard {
+func (p *Matches) Dashboard(program domain.Program, now time.Time) (Dashboard, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return DashboardOf(maps.Values(p.matches), maps.Values(p.sessions), program, now, p.pos)
+	return DashboardOf(maps.Values(p.matches), maps.Values(p.sessions), program, now, p.pos), nil
 }
 
 // Session returns one meeting log by ID.
-func (p *Matches) Session(id uuid.UUID) (SessionView, bool) {
+func (p *Matches) Session(id uuid.UUID) (SessionView, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s, ok := p.sessions[id]
 	if !ok {
-		return SessionView{}, false
+		return SessionView{}, false, nil
 	}
-	return *s, true
+	return *s, true, nil
 }
 
 // MatchesByID returns copies of the given matches in order; unknown IDs
 // give nil. It takes the lock once for the whole list.
-func (p *Matches) MatchesByID(ids []uuid.UUID) []*MatchView {
+func (p *Matches) MatchesByID(ids []uuid.UUID) ([]*MatchView, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	out := make([]*MatchView, len(ids))
@@ -322,16 +323,16 @@ func (p *Matches) MatchesByID(ids []uuid.UUID) []*MatchView {
 			out[i] = m.clone()
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Resource returns one resource by ID, retired or not.
-func (p *Matches) Resource(id uuid.UUID) (ResourceView, bool) {
+func (p *Matches) Resource(id uuid.UUID) (ResourceView, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	r, ok := p.resources[id]
 	if !ok {
-		return ResourceView{}, false
+		return ResourceView{}, false, nil
 	}
-	return *r, true
+	return *r, true, nil
 }

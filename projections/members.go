@@ -143,20 +143,20 @@ func (m *MemberView) dropSlot(match uuid.UUID) {
 }
 
 // Member returns a copy of a member's view.
-func (p *Members) Member(id uuid.UUID) (*MemberView, bool) {
+func (p *Members) Member(id uuid.UUID) (*MemberView, bool, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	m, ok := p.members[id]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	return m.clone(), true
+	return m.clone(), true, nil
 }
 
 // MembersByID returns copies of the views of the given members, in order;
 // unknown IDs give nil. It takes the lock once for the whole list, which
 // the GraphQL layer's batch loader relies on.
-func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
+func (p *Members) MembersByID(ids []uuid.UUID) ([]*MemberView, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	out := make([]*MemberView, len(ids))
@@ -165,7 +165,7 @@ func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
 			out[i] = m.clone()
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Count returns how many members hold each role.

@@ -260,7 +260,7 @@ func TestPanicStopsOnlyItsProjection(t *testing.T) {
 				t.Errorf("members at %d, want %d, just before the poison event", got, pos-1)
 			}
 			for _, m := range []uuid.UUID{bad, later} {
-				if _, ok := members.Member(m); ok {
+				if _, ok, _ := members.Member(m); ok {
 					t.Errorf("member %s of an event at or after the poison one was applied", m)
 				}
 			}
@@ -307,7 +307,7 @@ func TestUndecodableEventStopsEveryProjection(t *testing.T) {
 					t.Errorf("%s at %d, want %d, just before the poison event", p.Name(), got, pos-1)
 				}
 			}
-			if _, ok := members.Member(later); ok {
+			if _, ok, _ := members.Member(later); ok {
 				t.Error("a member registered after the poison event was applied")
 			}
 		})
@@ -343,7 +343,7 @@ func TestFailingProjectionIsRetriedThenStopped(t *testing.T) {
 				if err := r.WaitForDefault(context.Background(), h); err != nil {
 					t.Fatal(err)
 				}
-				if _, ok := members.Member(later); !ok {
+				if _, ok, _ := members.Member(later); !ok {
 					t.Error("the events after a passing failure are missing")
 				}
 			} else {
@@ -457,7 +457,7 @@ func TestBadReadIsReadAgain(t *testing.T) {
 				t.Fatal("the read was never garbled")
 			}
 			for _, m := range []uuid.UUID{member, later} {
-				if _, ok := members.Member(m); !ok {
+				if _, ok, _ := members.Member(m); !ok {
 					t.Errorf("member %s is missing", m)
 				}
 			}

@@ -179,7 +179,7 @@ func feed(t *testing.T, store eventstore.Store, program domain.Program, now time
 // models are the in-memory read models as the read-model suite sees them.
 func models(members *projections.Members, matches *projections.Matches) readmodeltest.Models {
 	return readmodeltest.Models{Members: members, Matches: matches,
-		Position: func() eventstore.Position { return min(members.Position(), matches.Position()) }}
+		Position: func() (eventstore.Position, error) { return min(members.Position(), matches.Position()), nil }}
 }
 
 // The read models agree with readmodeltest.Reference, the independent
@@ -238,7 +238,7 @@ func TestProjectionsMatchRecomputation(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, ok := members.Member(a.ID)
+				got, ok, _ := members.Member(a.ID)
 				if !ok {
 					t.Fatalf("member %s missing", a.ID)
 				}
@@ -254,7 +254,7 @@ func TestProjectionsMatchRecomputation(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, ok := matches.Match(id)
+				got, ok, _ := matches.Match(id)
 				if !ok {
 					t.Fatalf("match %s missing", id)
 				}
@@ -274,8 +274,12 @@ func TestProjectionsMatchRecomputation(t *testing.T) {
 				}
 			}
 			for author, want := range minutes {
-				if got := matches.CPDSummary(author, domain.Date{}, domain.Date{}).TotalMinutes; got != want {
-					t.Fatalf("CPD of %s: %d minutes, want %d", author, got, want)
+				got, err := matches.CPDSummary(author, domain.Date{}, domain.Date{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.TotalMinutes != want {
+					t.Fatalf("CPD of %s: %d minutes, want %d", author, got.TotalMinutes, want)
 				}
 			}
 		})
@@ -301,7 +305,7 @@ func TestRunnerGivesReadYourWrites(t *testing.T) {
 		if err := runner.WaitForDefault(ctx, res.Position); err != nil {
 			t.Fatal(err)
 		}
-		if m, ok := matches.Match(id); !ok || m.Status != domain.StatusPending {
+		if m, ok, _ := matches.Match(id); !ok || m.Status != domain.StatusPending {
 			t.Fatalf("round %d: the request is not visible after waiting", i)
 		}
 		res, err = w.svc.CancelMatch(ctx, command.Request{Actor: mentee}, id)
@@ -311,7 +315,7 @@ func TestRunnerGivesReadYourWrites(t *testing.T) {
 		if err := runner.WaitForDefault(ctx, res.Position); err != nil {
 			t.Fatal(err)
 		}
-		if m, _ := members.Member(mentee.ID); m.PendingRequests() != 0 {
+		if m, _, _ := members.Member(mentee.ID); m.PendingRequests() != 0 {
 			t.Fatalf("round %d: the cancel is not visible after waiting", i)
 		}
 	}

@@ -150,17 +150,18 @@ func DashboardOf(matches iter.Seq[*MatchView], sessions iter.Seq[*SessionView], 
 }
 
 // ErrUnavailable marks a read that a shared read-model store could not
-// answer (Redis down or too slow). The reader interfaces return no errors,
-// because the in-memory store cannot fail; a store that can panics with an
-// error wrapping ErrUnavailable, and the API turns it into an UNAVAILABLE
-// error rather than a wrong "not found".
+// answer (Redis down or too slow). Every read of the reader interfaces
+// returns an error so that such a store can say so; the in-memory store
+// never fails. The API answers an error wrapping ErrUnavailable as
+// UNAVAILABLE rather than as a wrong "not found".
 var ErrUnavailable = errors.New("read models unavailable")
 
 // MemberReader is what the API reads of members. Every read-model store
-// implements it and passes projections/readmodeltest.
+// implements it and passes projections/readmodeltest. A read that fails
+// returns an error and nothing else: a missing member is (nil, false, nil).
 type MemberReader interface {
-	Member(id uuid.UUID) (*MemberView, bool)
-	MembersByID(ids []uuid.UUID) []*MemberView
+	Member(id uuid.UUID) (*MemberView, bool, error)
+	MembersByID(ids []uuid.UUID) ([]*MemberView, error)
 	SearchMentors(q SearchQuery) (SearchResult, error)
 	// Scan returns the members keep accepts, in no order; it reads every
 	// member, for staff's directory and for recommendations.
@@ -168,18 +169,19 @@ type MemberReader interface {
 }
 
 // MatchReader is what the API reads of matches, sessions and resources.
+// Like MemberReader, every read returns an error when the store fails.
 type MatchReader interface {
-	Match(id uuid.UUID) (*MatchView, bool)
-	MatchesByID(ids []uuid.UUID) []*MatchView
-	MatchesOf(member uuid.UUID, group MatchGroup) []*MatchView
-	SessionsOf(author, match uuid.UUID) []SessionView
-	Session(id uuid.UUID) (SessionView, bool)
-	CPDSummary(author uuid.UUID, from, to domain.Date) CPD
-	Resources(role domain.Role) []ResourceView
-	Resource(id uuid.UUID) (ResourceView, bool)
-	Document(id uuid.UUID) (DocumentView, *MatchView, bool)
-	Queue(program domain.Program, now time.Time, pendingDays int) StaffQueue
-	Dashboard(program domain.Program, now time.Time) Dashboard
+	Match(id uuid.UUID) (*MatchView, bool, error)
+	MatchesByID(ids []uuid.UUID) ([]*MatchView, error)
+	MatchesOf(member uuid.UUID, group MatchGroup) ([]*MatchView, error)
+	SessionsOf(author, match uuid.UUID) ([]SessionView, error)
+	Session(id uuid.UUID) (SessionView, bool, error)
+	CPDSummary(author uuid.UUID, from, to domain.Date) (CPD, error)
+	Resources(role domain.Role) ([]ResourceView, error)
+	Resource(id uuid.UUID) (ResourceView, bool, error)
+	Document(id uuid.UUID) (DocumentView, *MatchView, bool, error)
+	Queue(program domain.Program, now time.Time, pendingDays int) (StaffQueue, error)
+	Dashboard(program domain.Program, now time.Time) (Dashboard, error)
 }
 
 var (
@@ -188,6 +190,11 @@ var (
 )
 
 // OpenMatches counts a member's pending and active matches.
-func OpenMatches(r MatchReader, member uuid.UUID) int {
-	return len(r.MatchesOf(member, PendingMatches)) + len(r.MatchesOf(member, ActiveMatches))
+func OpenMatches(r MatchReader, member uuid.UUID) (int, error) {
+	pending, err := r.MatchesOf(member, PendingMatches)
+	if err != nil {
+		return 0, err
+	}
+	active, err := r.MatchesOf(member, ActiveMatches)
+	return len(pending) + len(active), err
 }

@@ -20,7 +20,7 @@ func TestReadModelConformance(t *testing.T) {
 				}
 				return matches.Apply(events)
 			},
-			Position: func() eventstore.Position { return min(members.Position(), matches.Position()) },
+			Position: func() (eventstore.Position, error) { return min(members.Position(), matches.Position()), nil },
 		}
 	}})
 }

@@ -66,17 +66,17 @@ func viewOf(t *testing.T, store eventstore.Store, members *projections.Members, 
 		MatchesOf: map[uuid.UUID][]*projections.MatchView{}, Sessions: map[uuid.UUID][]projections.SessionView{}}
 	var viewer uuid.UUID
 	for id := range ids {
-		if m, ok := members.Member(id); ok {
+		if m, ok, _ := members.Member(id); ok {
 			v.Members[id] = m
 			if m.Role == domain.RoleMentee {
 				viewer = id
 			}
 		}
-		v.MatchesOf[id] = matches.MatchesOf(id, projections.AllMatches)
-		v.Sessions[id] = matches.SessionsOf(id, uuid.Nil)
+		v.MatchesOf[id], _ = matches.MatchesOf(id, projections.AllMatches)
+		v.Sessions[id], _ = matches.SessionsOf(id, uuid.Nil)
 	}
 	for _, id := range matchIDs {
-		if m, ok := matches.Match(id); ok {
+		if m, ok, _ := matches.Match(id); ok {
 			v.Matches[id] = m
 		}
 	}
@@ -92,9 +92,9 @@ func viewOf(t *testing.T, store eventstore.Store, members *projections.Members, 
 	}
 	program := domain.DefaultProgram()
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	v.Resources = matches.Resources(domain.RoleStaff)
-	v.Dashboard = matches.Dashboard(program, now)
-	v.Queue = matches.Queue(program, now, 7)
+	v.Resources, _ = matches.Resources(domain.RoleStaff)
+	v.Dashboard, _ = matches.Dashboard(program, now)
+	v.Queue, _ = matches.Queue(program, now, 7)
 	return v
 }
 

@@ -63,7 +63,7 @@ func TestStaffQueueAndDashboard(t *testing.T) {
 	}
 
 	now := w.clock.Now()
-	q := matches.Queue(p, now, 14)
+	q, _ := matches.Queue(p, now, 14)
 	if got := matchIDSet(q.PendingOlderThan); len(got) != 1 || !got[waiting] {
 		t.Fatalf("pending older than 14 days: %v", got)
 	}
@@ -73,16 +73,16 @@ func TestStaffQueueAndDashboard(t *testing.T) {
 	if len(q.NoFirstSession) != 0 {
 		t.Fatalf("no first session before three weeks: %v", matchIDSet(q.NoFirstSession))
 	}
-	q = matches.Queue(p, start.Add(23*24*time.Hour), 14)
+	q, _ = matches.Queue(p, start.Add(23*24*time.Hour), 14)
 	if got := matchIDSet(q.NoFirstSession); len(got) != 1 || !got[silent] {
 		t.Fatalf("no first session after three weeks: %v", got)
 	}
-	q = matches.Queue(p, p.TermEnd(start.Add(24*time.Hour)).Add(-10*24*time.Hour), 14)
+	q, _ = matches.Queue(p, p.TermEnd(start.Add(24*time.Hour)).Add(-10*24*time.Hour), 14)
 	if got := matchIDSet(q.EndingSoon); !got[silent] {
 		t.Fatalf("ending within 30 days: %v", got)
 	}
 
-	d := matches.Dashboard(p, now)
+	d, _ := matches.Dashboard(p, now)
 	if d.Pending != 1 || d.Active != 2 || d.Declined != 1 {
 		t.Fatalf("dashboard counts: %+v", d)
 	}

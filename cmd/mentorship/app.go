@@ -265,7 +265,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
-	commands.CountOpenMatches(func(id uuid.UUID) int { return projections.OpenMatches(models.matches, id) })
+	commands.CountOpenMatches(func(id uuid.UUID) (int, error) { return projections.OpenMatches(models.matches, id) })
 	mailbox, _ := sender.(*mail.Mailbox)
 	commands.OnErase(erasure{
 		commands: commands, store: store, models: models, accounts: accounts, compactAuth: compactAuth,

@@ -63,9 +63,13 @@ func (e erasure) steps() []command.EraseStep {
 		return nil
 	})
 	add("the uploaded documents", func(ctx context.Context, id uuid.UUID) error {
+		matches, err := e.models.matches.MatchesOf(id, projections.AllMatches)
+		if err != nil {
+			return err
+		}
 		keep := map[string]bool{}
 		var drop []string
-		for _, m := range e.models.matches.MatchesOf(id, projections.AllMatches) {
+		for _, m := range matches {
 			for _, d := range m.Documents {
 				if d.UploaderID == id {
 					drop = append(drop, d.SHA256)
@@ -90,8 +94,12 @@ func (e erasure) steps() []command.EraseStep {
 			if err != nil {
 				return err
 			}
-			var matches []uuid.UUID
-			for _, m := range e.models.matches.MatchesOf(id, projections.AllMatches) {
+			all, err := e.models.matches.MatchesOf(id, projections.AllMatches)
+			if err != nil {
+				return err
+			}
+			matches := make([]uuid.UUID, 0, len(all))
+			for _, m := range all {
 				matches = append(matches, m.ID)
 			}
 			return e.notifier.EraseMember(ctx, id, matches, head)

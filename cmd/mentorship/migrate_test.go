@@ -232,6 +232,13 @@ func compareReadModels(t *testing.T, old oldDataDir, oldLog, newLog eventstore.S
 			t.Errorf("%s differs after the migration:\n%+v\nwant\n%+v", what, b, a)
 		}
 	}
+	answer := func(v any, err error) any {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 	all := func(m models) []*projections.MemberView {
 		l, err := m.members.Scan(func(*projections.MemberView) bool { return true })
 		if err != nil {
@@ -246,7 +253,7 @@ func compareReadModels(t *testing.T, old oldDataDir, oldLog, newLog eventstore.S
 	}
 	same("the members", members, all(is))
 	for _, m := range members {
-		same("the matches of "+m.ID.String(), was.matches.MatchesOf(m.ID, projections.AllMatches), is.matches.MatchesOf(m.ID, projections.AllMatches))
+		same("the matches of "+m.ID.String(), answer(was.matches.MatchesOf(m.ID, projections.AllMatches)), answer(is.matches.MatchesOf(m.ID, projections.AllMatches)))
 	}
 	for _, id := range old.matches {
 		a, err := projections.MatchHistory(ctx, was.store, id)
@@ -258,10 +265,10 @@ func compareReadModels(t *testing.T, old oldDataDir, oldLog, newLog eventstore.S
 			t.Fatal(err)
 		}
 		same("the history of match "+id.String(), a, b)
-		same("the sessions", was.matches.SessionsOf(old.ana, id), is.matches.SessionsOf(old.ana, id))
+		same("the sessions", answer(was.matches.SessionsOf(old.ana, id)), answer(is.matches.SessionsOf(old.ana, id)))
 	}
 	now := time.Now()
-	same("the dashboard", was.matches.Dashboard(program, now), is.matches.Dashboard(program, now))
+	same("the dashboard", answer(was.matches.Dashboard(program, now)), answer(is.matches.Dashboard(program, now)))
 	q := projections.ReportQuery{From: projections.MonthOf(now.AddDate(0, -2, 0), program.Location), To: projections.MonthOf(now, program.Location)}
 	ra, err := was.reports.Report(q)
 	if err != nil {

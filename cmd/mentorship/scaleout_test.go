@@ -245,7 +245,14 @@ func TestTwoInstancesShareReadModelsAndLiveUpdates(t *testing.T) {
 	events := readmodeltest.Events(t, sealStore(store, keys))
 	rm := redisrm.New(rc, redisrm.Options{Prefix: ns, Logger: zerolog.Nop()})
 	got := readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
-		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
+		Position: func() (eventstore.Position, error) {
+			members, err := rm.Members.Position()
+			if err != nil {
+				return 0, err
+			}
+			matches, err := rm.Matches.Position()
+			return min(members, matches), err
+		}}
 	readmodeltest.Compare(t, domain.DefaultProgram(), time.Now(), events, readmodeltest.Reference(t, events), got)
 }
 

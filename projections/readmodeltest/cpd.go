@@ -99,10 +99,10 @@ func testCPDRanges(t *testing.T, h Harness) {
 	ref := Reference(t, events)
 	for _, tc := range cases {
 		what := fmt.Sprintf("CPD of %s from %v to %v", tc.who.ID, tc.from, tc.to)
-		if diff := cmp.Diff(tc.want, m.Matches.CPDSummary(tc.who.ID, tc.from, tc.to)); diff != "" {
+		if diff := cmp.Diff(tc.want, strict(t, m).Matches.CPDSummary(tc.who.ID, tc.from, tc.to)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", what, diff)
 		}
-		if diff := cmp.Diff(tc.want, ref.Matches.CPDSummary(tc.who.ID, tc.from, tc.to)); diff != "" {
+		if diff := cmp.Diff(tc.want, strict(t, ref).Matches.CPDSummary(tc.who.ID, tc.from, tc.to)); diff != "" {
 			t.Errorf("reference, %s (-want +reference):\n%s", what, diff)
 		}
 	}

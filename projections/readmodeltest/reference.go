@@ -28,7 +28,7 @@ import (
 func Reference(t *testing.T, events []projections.Event) Models {
 	t.Helper()
 	r := recompute(events)
-	return Models{Members: r, Matches: r, Position: func() eventstore.Position { return r.pos }}
+	return Models{Members: r, Matches: r, Position: func() (eventstore.Position, error) { return r.pos, nil }}
 }
 
 // reference holds the fold.
@@ -373,21 +373,21 @@ func (s *refSession) view() projections.SessionView {
 }
 
 // Member implements projections.MemberReader.
-func (r *reference) Member(id uuid.UUID) (*projections.MemberView, bool) {
+func (r *reference) Member(id uuid.UUID) (*projections.MemberView, bool, error) {
 	m := r.members[id]
 	if m == nil {
-		return nil, false
+		return nil, false, nil
 	}
-	return m.view(), true
+	return m.view(), true, nil
 }
 
 // MembersByID implements projections.MemberReader.
-func (r *reference) MembersByID(ids []uuid.UUID) []*projections.MemberView {
+func (r *reference) MembersByID(ids []uuid.UUID) ([]*projections.MemberView, error) {
 	out := make([]*projections.MemberView, len(ids))
 	for i, id := range ids {
-		out[i], _ = r.Member(id)
+		out[i], _, _ = r.Member(id)
 	}
-	return out
+	return out, nil
 }
 
 // Scan implements projections.MemberReader: every member keep accepts.
@@ -589,26 +589,26 @@ func (r *reference) SearchMentors(q projections.SearchQuery) (projections.Search
 }
 
 // Match implements projections.MatchReader.
-func (r *reference) Match(id uuid.UUID) (*projections.MatchView, bool) {
+func (r *reference) Match(id uuid.UUID) (*projections.MatchView, bool, error) {
 	m := r.matches[id]
 	if m == nil {
-		return nil, false
+		return nil, false, nil
 	}
-	return m.view(), true
+	return m.view(), true, nil
 }
 
 // MatchesByID implements projections.MatchReader.
-func (r *reference) MatchesByID(ids []uuid.UUID) []*projections.MatchView {
+func (r *reference) MatchesByID(ids []uuid.UUID) ([]*projections.MatchView, error) {
 	out := make([]*projections.MatchView, len(ids))
 	for i, id := range ids {
-		out[i], _ = r.Match(id)
+		out[i], _, _ = r.Match(id)
 	}
-	return out
+	return out, nil
 }
 
 // MatchesOf implements projections.MatchReader: a partner's matches of a
 // stage, the latest request first.
-func (r *reference) MatchesOf(member uuid.UUID, group projections.MatchGroup) []*projections.MatchView {
+func (r *reference) MatchesOf(member uuid.UUID, group projections.MatchGroup) ([]*projections.MatchView, error) {
 	var out []*projections.MatchView
 	for i := len(r.matchOrder) - 1; i >= 0; i-- {
 		m := r.matches[r.matchOrder[i]]
@@ -630,13 +630,13 @@ func (r *reference) MatchesOf(member uuid.UUID, group projections.MatchGroup) []
 			out = append(out, m.view())
 		}
 	}
-	return out
+	return out, nil
 }
 
 // SessionsOf implements projections.MatchReader: an author's meeting logs,
 // of one match unless match is nil, by session date then log time (then
 // ID, which the read models need not follow).
-func (r *reference) SessionsOf(author, match uuid.UUID) []projections.SessionView {
+func (r *reference) SessionsOf(author, match uuid.UUID) ([]projections.SessionView, error) {
 	var out []projections.SessionView
 	for _, s := range r.sessions {
 		if s.author == author && (match == uuid.Nil || s.match == match) {
@@ -644,7 +644,7 @@ func (r *reference) SessionsOf(author, match uuid.UUID) []projections.SessionVie
 		}
 	}
 	sortSessions(out)
-	return out
+	return out, nil
 }
 
 // sortSessions orders meeting logs by session date, log time and ID.
@@ -663,18 +663,18 @@ func sortSessions(l []projections.SessionView) {
 }
 
 // Session implements projections.MatchReader.
-func (r *reference) Session(id uuid.UUID) (projections.SessionView, bool) {
+func (r *reference) Session(id uuid.UUID) (projections.SessionView, bool, error) {
 	s := r.sessions[id]
 	if s == nil {
-		return projections.SessionView{}, false
+		return projections.SessionView{}, false, nil
 	}
-	return s.view(), true
+	return s.view(), true, nil
 }
 
 // CPDSummary implements projections.MatchReader: an author's logged
 // minutes in total, per match, and of the sessions dated from..to, both
 // days included, a zero date leaving its end open.
-func (r *reference) CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD {
+func (r *reference) CPDSummary(author uuid.UUID, from, to domain.Date) (projections.CPD, error) {
 	c := projections.CPD{ByMatch: map[uuid.UUID]int{}}
 	for _, s := range r.sessions {
 		if s.author != author {
@@ -694,12 +694,12 @@ func (r *reference) CPDSummary(author uuid.UUID, from, to domain.Date) projectio
 			}
 		}
 	}
-	return c
+	return c, nil
 }
 
 // Resources implements projections.MatchReader: the live resources a role
 // sees (staff see all), the latest published first.
-func (r *reference) Resources(role domain.Role) []projections.ResourceView {
+func (r *reference) Resources(role domain.Role) ([]projections.ResourceView, error) {
 	var out []projections.ResourceView
 	for _, res := range r.resources {
 		if !res.view.Retired && (role == domain.RoleStaff || res.view.Audience.Includes(role)) {
@@ -712,29 +712,29 @@ func (r *reference) Resources(role domain.Role) []projections.ResourceView {
 		}
 		return strings.Compare(a.ID.String(), b.ID.String())
 	})
-	return out
+	return out, nil
 }
 
 // Resource implements projections.MatchReader.
-func (r *reference) Resource(id uuid.UUID) (projections.ResourceView, bool) {
+func (r *reference) Resource(id uuid.UUID) (projections.ResourceView, bool, error) {
 	res := r.resources[id]
 	if res == nil {
-		return projections.ResourceView{}, false
+		return projections.ResourceView{}, false, nil
 	}
-	return res.view, true
+	return res.view, true, nil
 }
 
 // Document implements projections.MatchReader.
-func (r *reference) Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool) {
+func (r *reference) Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool, error) {
 	for _, mid := range r.matchOrder {
 		m := r.matches[mid]
 		for _, d := range m.docs {
 			if d.ID == id {
-				return d, m.view(), true
+				return d, m.view(), true, nil
 			}
 		}
 	}
-	return projections.DocumentView{}, nil, false
+	return projections.DocumentView{}, nil, false, nil
 }
 
 const oneDay = 24 * time.Hour
@@ -745,7 +745,7 @@ const oneDay = 24 * time.Hour
 // with no meeting log once the first-meeting reminder (three weeks) is
 // due; active matches whose term ends within 30 days from now. Each list
 // runs from the oldest request.
-func (r *reference) Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue {
+func (r *reference) Queue(program domain.Program, now time.Time, pendingDays int) (projections.StaffQueue, error) {
 	var q projections.StaffQueue
 	for _, id := range r.matchOrder {
 		m := r.matches[id]
@@ -778,7 +778,7 @@ func (r *reference) Queue(program domain.Program, now time.Time, pendingDays int
 			return strings.Compare(a.ID.String(), b.ID.String())
 		})
 	}
-	return q
+	return q, nil
 }
 
 // Dashboard implements projections.MatchReader from the staff's counters:
@@ -786,7 +786,7 @@ func (r *reference) Queue(program domain.Program, now time.Time, pendingDays int
 // of the match since, or declined) the shares accepted and declined, and
 // the median days from request to answer; the meeting logs dated in the
 // current calendar month of the program's time zone and their minutes.
-func (r *reference) Dashboard(program domain.Program, now time.Time) projections.Dashboard {
+func (r *reference) Dashboard(program domain.Program, now time.Time) (projections.Dashboard, error) {
 	d := projections.Dashboard{Position: r.pos}
 	var waits []float64
 	accepted := 0
@@ -830,7 +830,7 @@ func (r *reference) Dashboard(program domain.Program, now time.Time) projections
 			d.MinutesThisMonth += s.details.Minutes
 		}
 	}
-	return d
+	return d, nil
 }
 
 var (

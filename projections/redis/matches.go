@@ -15,6 +15,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -31,162 +32,225 @@ func (p *Matches) ofMember(id uuid.UUID) string               { return p.key("bm
 func (p *Matches) ofAuthor(id uuid.UUID) string               { return p.key("ba", id.String()) }
 func (p *Matches) ctx() (context.Context, context.CancelFunc) { return p.rm.queryContext() }
 
-func decode[T any](s string) *T {
+// decode reads a stored view. A query answers a view that does not decode
+// as unavailable, like any other failed read; a commit stops on it (see
+// damaged).
+func decode[T any](s string) (*T, error) {
 	var v T
 	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		panic(unavailable(fmt.Errorf("stored view: %w", err)))
+		return nil, fmt.Errorf("stored view: %w", err)
 	}
-	return &v
+	return &v, nil
 }
 
-// must panics with an unavailable error when a read failed.
-func must[T any](v T, err error) T {
-	if err != nil && err != goredis.Nil {
-		panic(unavailable(err))
+// damaged reports a stored view that a commit cannot read. The projector
+// and the runtime treat it as they treat an event the evolution cannot
+// apply: the batch's events are committed one by one and the projection
+// stops at the exact event that needs the view, rather than trying again
+// for ever.
+func damaged(err error) error {
+	return &follow.PanicError{Value: err}
+}
+
+// decodeAll decodes the values of an HMGET in order; a missing value
+// gives nil.
+func decodeAll[T any](vals []any) ([]*T, error) {
+	out := make([]*T, len(vals))
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		d, err := decode[T](s)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		out[i] = d
 	}
-	return v
+	return out, nil
+}
+
+// hget reads one stored view of a hash: ok is false when there is none.
+func hget[T any](p *base, key, field string) (*T, bool, error) {
+	ctx, cancel := p.rm.queryContext()
+	defer cancel()
+	s, err := p.rm.c.HGet(ctx, key, field).Result()
+	if err == goredis.Nil {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, unavailable(err)
+	}
+	v, err := decode[T](s)
+	if err != nil {
+		return nil, false, unavailable(err)
+	}
+	return v, true, nil
 }
 
 // Match returns one match.
-func (p *Matches) Match(id uuid.UUID) (*projections.MatchView, bool) {
-	ctx, cancel := p.ctx()
-	defer cancel()
-	s, err := p.rm.c.HGet(ctx, p.views(), id.String()).Result()
-	if err == goredis.Nil {
-		return nil, false
-	}
-	return decode[projections.MatchView](must(s, err)), true
+func (p *Matches) Match(id uuid.UUID) (*projections.MatchView, bool, error) {
+	return hget[projections.MatchView](&p.base, p.views(), id.String())
 }
 
 // MatchesByID returns the given matches in order; unknown IDs give nil.
-func (p *Matches) MatchesByID(ids []uuid.UUID) []*projections.MatchView {
-	out := make([]*projections.MatchView, len(ids))
+func (p *Matches) MatchesByID(ids []uuid.UUID) ([]*projections.MatchView, error) {
 	if len(ids) == 0 {
-		return out
+		return make([]*projections.MatchView, 0), nil
 	}
 	ctx, cancel := p.ctx()
 	defer cancel()
-	for i, v := range must(p.rm.c.HMGet(ctx, p.views(), idStrings(ids)...).Result()) {
-		if s, ok := v.(string); ok {
-			out[i] = decode[projections.MatchView](s)
-		}
+	vals, err := p.rm.c.HMGet(ctx, p.views(), idStrings(ids)...).Result()
+	if err != nil {
+		return nil, unavailable(err)
 	}
-	return out
+	return decodeAll[projections.MatchView](vals)
+}
+
+// listed reads the views of hash key whose IDs list holds, in the list's
+// order, skipping IDs without a view.
+func listed[T any](p *base, list, key string) ([]*T, error) {
+	ctx, cancel := p.rm.queryContext()
+	defer cancel()
+	ids, err := p.rm.c.LRange(ctx, list, 0, -1).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	vals, err := p.rm.c.HMGet(ctx, key, ids...).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	views, err := decodeAll[T](vals)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(views, func(v *T) bool { return v == nil }), nil
 }
 
 // MatchesOf returns a member's matches in a group, newest request first.
-func (p *Matches) MatchesOf(member uuid.UUID, group projections.MatchGroup) []*projections.MatchView {
-	ctx, cancel := p.ctx()
-	defer cancel()
-	ids := must(p.rm.c.LRange(ctx, p.ofMember(member), 0, -1).Result())
-	if len(ids) == 0 {
-		return nil
+func (p *Matches) MatchesOf(member uuid.UUID, group projections.MatchGroup) ([]*projections.MatchView, error) {
+	all, err := listed[projections.MatchView](&p.base, p.ofMember(member), p.views())
+	if err != nil {
+		return nil, err
 	}
-	vals := must(p.rm.c.HMGet(ctx, p.views(), ids...).Result())
 	var out []*projections.MatchView
-	for i := len(vals) - 1; i >= 0; i-- {
-		if s, ok := vals[i].(string); ok {
-			if m := decode[projections.MatchView](s); group.Has(m.Status) {
-				out = append(out, m)
-			}
+	for i := len(all) - 1; i >= 0; i-- {
+		if group.Has(all[i].Status) {
+			out = append(out, all[i])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // SessionsOf returns an author's sessions, optionally of one match (nil
 // for all), ordered by session date then log time.
-func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) []projections.SessionView {
-	ctx, cancel := p.ctx()
-	defer cancel()
-	ids := must(p.rm.c.LRange(ctx, p.ofAuthor(author), 0, -1).Result())
-	if len(ids) == 0 {
-		return nil
+func (p *Matches) SessionsOf(author uuid.UUID, match uuid.UUID) ([]projections.SessionView, error) {
+	all, err := listed[projections.SessionView](&p.base, p.ofAuthor(author), p.sessions())
+	if err != nil {
+		return nil, err
 	}
 	var out []projections.SessionView
-	for _, v := range must(p.rm.c.HMGet(ctx, p.sessions(), ids...).Result()) {
-		if s, ok := v.(string); ok {
-			if sv := decode[projections.SessionView](s); match == uuid.Nil || sv.MatchID == match {
-				out = append(out, *sv)
-			}
+	for _, sv := range all {
+		if match == uuid.Nil || sv.MatchID == match {
+			out = append(out, *sv)
 		}
 	}
 	projections.SortSessions(out)
-	return out
+	return out, nil
 }
 
 // Session returns one meeting log by ID.
-func (p *Matches) Session(id uuid.UUID) (projections.SessionView, bool) {
-	ctx, cancel := p.ctx()
-	defer cancel()
-	s, err := p.rm.c.HGet(ctx, p.sessions(), id.String()).Result()
-	if err == goredis.Nil {
-		return projections.SessionView{}, false
+func (p *Matches) Session(id uuid.UUID) (projections.SessionView, bool, error) {
+	s, ok, err := hget[projections.SessionView](&p.base, p.sessions(), id.String())
+	if !ok {
+		return projections.SessionView{}, false, err
 	}
-	return *decode[projections.SessionView](must(s, err)), true
+	return *s, true, nil
 }
 
 // CPDSummary sums an author's logged minutes.
-func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) projections.CPD {
-	return projections.SumCPD(p.SessionsOf(author, uuid.Nil), from, to)
+func (p *Matches) CPDSummary(author uuid.UUID, from, to domain.Date) (projections.CPD, error) {
+	sessions, err := p.SessionsOf(author, uuid.Nil)
+	if err != nil {
+		return projections.CPD{}, err
+	}
+	return projections.SumCPD(sessions, from, to), nil
 }
 
 // Resources returns the live resources for a role's audience, newest
 // first.
-func (p *Matches) Resources(role domain.Role) []projections.ResourceView {
+func (p *Matches) Resources(role domain.Role) ([]projections.ResourceView, error) {
 	ctx, cancel := p.ctx()
 	defer cancel()
-	all := must(p.rm.c.HGetAll(ctx, p.resources()).Result())
-	return projections.ResourcesFor(func(yield func(*projections.ResourceView) bool) {
-		for _, s := range all {
-			if !yield(decode[projections.ResourceView](s)) {
-				return
-			}
+	all, err := p.rm.c.HGetAll(ctx, p.resources()).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	views := make([]*projections.ResourceView, 0, len(all))
+	for _, s := range all {
+		v, err := decode[projections.ResourceView](s)
+		if err != nil {
+			return nil, unavailable(err)
 		}
-	}, role)
+		views = append(views, v)
+	}
+	return projections.ResourcesFor(slices.Values(views), role), nil
 }
 
 // Resource returns one resource by ID, retired or not.
-func (p *Matches) Resource(id uuid.UUID) (projections.ResourceView, bool) {
-	ctx, cancel := p.ctx()
-	defer cancel()
-	s, err := p.rm.c.HGet(ctx, p.resources(), id.String()).Result()
-	if err == goredis.Nil {
-		return projections.ResourceView{}, false
+func (p *Matches) Resource(id uuid.UUID) (projections.ResourceView, bool, error) {
+	r, ok, err := hget[projections.ResourceView](&p.base, p.resources(), id.String())
+	if !ok {
+		return projections.ResourceView{}, false, err
 	}
-	return *decode[projections.ResourceView](must(s, err)), true
+	return *r, true, nil
 }
 
 // Document finds a shared document by ID, with the match it belongs to.
-func (p *Matches) Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool) {
+func (p *Matches) Document(id uuid.UUID) (projections.DocumentView, *projections.MatchView, bool, error) {
 	ctx, cancel := p.ctx()
 	defer cancel()
 	matchID, err := p.rm.c.HGet(ctx, p.documents(), id.String()).Result()
 	if err == goredis.Nil {
-		return projections.DocumentView{}, nil, false
+		return projections.DocumentView{}, nil, false, nil
 	}
-	s, err := p.rm.c.HGet(ctx, p.views(), must(matchID, err)).Result()
-	if err == goredis.Nil {
-		return projections.DocumentView{}, nil, false
+	if err != nil {
+		return projections.DocumentView{}, nil, false, unavailable(err)
 	}
-	m := decode[projections.MatchView](must(s, err))
+	m, ok, err := hget[projections.MatchView](&p.base, p.views(), matchID)
+	if !ok {
+		return projections.DocumentView{}, nil, false, err
+	}
 	for _, d := range m.Documents {
 		if d.ID == id {
-			return d, m, true
+			return d, m, true, nil
 		}
 	}
-	return projections.DocumentView{}, nil, false
+	return projections.DocumentView{}, nil, false, nil
 }
 
 // scan yields every value of a hash, reading it in pages so that a large
-// program does not arrive in one reply.
-func scan[T any](p *Matches, ctx context.Context, key string) iter.Seq[*T] {
+// program does not arrive in one reply. A failed read ends the sequence
+// and is kept in *failed.
+func scan[T any](p *Matches, ctx context.Context, key string, failed *error) iter.Seq[*T] {
 	return func(yield func(*T) bool) {
 		var cursor uint64
-		for {
-			kv, next := must2(p.rm.c.HScan(ctx, key, cursor, "*", 1000).Result())
+		for *failed == nil {
+			kv, next, err := p.rm.c.HScan(ctx, key, cursor, "*", 1000).Result()
+			if err != nil {
+				*failed = unavailable(err)
+				return
+			}
 			for i := 1; i < len(kv); i += 2 {
-				if !yield(decode[T](kv[i])) {
+				v, err := decode[T](kv[i])
+				if err != nil {
+					*failed = unavailable(err)
+					return
+				}
+				if !yield(v) {
 					return
 				}
 			}
@@ -198,30 +262,32 @@ func scan[T any](p *Matches, ctx context.Context, key string) iter.Seq[*T] {
 	}
 }
 
-func must2[A, B any](a A, b B, err error) (A, B) {
-	if err != nil {
-		panic(unavailable(err))
-	}
-	return a, b
-}
-
 // Queue computes the staff queue at now. It reads every match: the queue
 // depends on the time, so there is nothing to keep ready.
-func (p *Matches) Queue(program domain.Program, now time.Time, pendingDays int) projections.StaffQueue {
+func (p *Matches) Queue(program domain.Program, now time.Time, pendingDays int) (projections.StaffQueue, error) {
 	ctx, cancel := p.ctx()
 	defer cancel()
-	return projections.QueueOf(scan[projections.MatchView](p, ctx, p.views()), program, now, pendingDays)
+	var err error
+	q := projections.QueueOf(scan[projections.MatchView](p, ctx, p.views(), &err), program, now, pendingDays)
+	if err != nil {
+		return projections.StaffQueue{}, err
+	}
+	return q, nil
 }
 
 // Dashboard computes the counters at now from every match and session.
-func (p *Matches) Dashboard(program domain.Program, now time.Time) projections.Dashboard {
+func (p *Matches) Dashboard(program domain.Program, now time.Time) (projections.Dashboard, error) {
 	ctx, cancel := p.ctx()
 	defer cancel()
 	pos, _, err := p.checkpoint(ctx)
 	if err != nil {
-		panic(unavailable(err))
+		return projections.Dashboard{}, unavailable(err)
 	}
-	return projections.DashboardOf(scan[projections.MatchView](p, ctx, p.views()), scan[projections.SessionView](p, ctx, p.sessions()), program, now, pos)
+	d := projections.DashboardOf(scan[projections.MatchView](p, ctx, p.views(), &err), scan[projections.SessionView](p, ctx, p.sessions(), &err), program, now, pos)
+	if err != nil {
+		return projections.Dashboard{}, err
+	}
+	return d, nil
 }
 
 // matchBatch is the projections.MatchTable of one commit; like memberBatch
@@ -319,19 +385,24 @@ func (t *matchBatch) PutResource(r *projections.ResourceView) {
 }
 
 // load reads the rows the dry run asked for, in one round trip.
-func load[T any](ctx context.Context, pipe goredis.Pipeliner, key string, ids []uuid.UUID) func(*rows[T]) {
+func load[T any](ctx context.Context, pipe goredis.Pipeliner, key string, ids []uuid.UUID) func(*rows[T]) error {
 	ids = uniqueIDs(ids)
 	if len(ids) == 0 {
-		return func(*rows[T]) {}
+		return func(*rows[T]) error { return nil }
 	}
 	cmd := pipe.HMGet(ctx, key, idStrings(ids)...)
-	return func(r *rows[T]) {
+	return func(r *rows[T]) error {
 		for i, v := range cmd.Val() {
 			if s, ok := v.(string); ok {
+				d, err := decode[T](s)
+				if err != nil {
+					return damaged(err)
+				}
 				r.stored[ids[i]] = []byte(s)
-				r.put(ids[i], decode[T](s))
+				r.put(ids[i], d)
 			}
 		}
+		return nil
 	}
 }
 
@@ -377,9 +448,11 @@ func (p *Matches) commit(ctx context.Context, token string, from eventstore.Posi
 			return fmt.Errorf("load matches: %w", err)
 		}
 	}
-	fm(&t.matches)
-	fs(&t.sessions)
-	fr(&t.resources)
+	for _, err := range []error{fm(&t.matches), fs(&t.sessions), fr(&t.resources)} {
+		if err != nil {
+			return err
+		}
+	}
 	for i := range events {
 		projections.EvolveMatches(t, &events[i])
 	}
@@ -403,7 +476,11 @@ func (p *Matches) commit(ctx context.Context, token string, from eventstore.Posi
 		}
 		var had []projections.DocumentView
 		if b := t.matches.stored[id]; b != nil {
-			had = decode[projections.MatchView](string(b)).Documents
+			old, err := decode[projections.MatchView](string(b))
+			if err != nil {
+				return damaged(err)
+			}
+			had = old.Documents
 		}
 		for _, d := range m.Documents {
 			if !slices.ContainsFunc(had, func(h projections.DocumentView) bool { return h.ID == d.ID }) {

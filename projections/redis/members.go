@@ -32,38 +32,23 @@ func (p *Members) scratch() string      { return p.key("tmp", uuid.NewString()) 
 type MemberView = projections.MemberView
 
 // Member returns one member's view.
-func (p *Members) Member(id uuid.UUID) (*MemberView, bool) {
-	ctx, cancel := p.rm.queryContext()
-	defer cancel()
-	s, err := p.rm.c.HGet(ctx, p.views(), id.String()).Result()
-	if err == goredis.Nil {
-		return nil, false
-	}
-	if err != nil {
-		panic(unavailable(err))
-	}
-	return decode[MemberView](s), true
+func (p *Members) Member(id uuid.UUID) (*MemberView, bool, error) {
+	return hget[MemberView](&p.base, p.views(), id.String())
 }
 
 // MembersByID returns the views of the given members in order; unknown IDs
 // give nil.
-func (p *Members) MembersByID(ids []uuid.UUID) []*MemberView {
-	out := make([]*MemberView, len(ids))
+func (p *Members) MembersByID(ids []uuid.UUID) ([]*MemberView, error) {
 	if len(ids) == 0 {
-		return out
+		return make([]*MemberView, 0), nil
 	}
 	ctx, cancel := p.rm.queryContext()
 	defer cancel()
 	vals, err := p.rm.c.HMGet(ctx, p.views(), idStrings(ids)...).Result()
 	if err != nil {
-		panic(unavailable(err))
+		return nil, unavailable(err)
 	}
-	for i, v := range vals {
-		if s, ok := v.(string); ok {
-			out[i] = decode[MemberView](s)
-		}
-	}
-	return out
+	return decodeAll[MemberView](vals)
 }
 
 // SearchMentors runs a Find a Mentor search: Redis intersects the term
@@ -121,7 +106,7 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 		}
 	}
 	if err != nil && err != goredis.Nil {
-		panic(unavailable(err))
+		return projections.SearchResult{}, unavailable(err)
 	}
 	if len(ids) == 0 {
 		return pl.Result(nil, 0), nil
@@ -136,16 +121,18 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 		return nil
 	})
 	if err != nil && err != goredis.Nil {
-		panic(unavailable(err))
+		return projections.SearchResult{}, unavailable(err)
 	}
 	if err := cards.Err(); err != nil {
-		panic(unavailable(err))
+		return projections.SearchResult{}, unavailable(err)
 	}
 	var viewer *MemberView
 	if s, err := viewerView.Result(); err == nil {
-		viewer = decode[MemberView](s)
+		if viewer, err = decode[MemberView](s); err != nil {
+			return projections.SearchResult{}, unavailable(err)
+		}
 	} else if err != goredis.Nil {
-		panic(unavailable(err))
+		return projections.SearchResult{}, unavailable(err)
 	}
 	hits := make([]projections.SearchHit, 0, min(len(ids), 1024))
 	for i, v := range cards.Val() {
@@ -159,7 +146,7 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 		}
 		var card projections.RankCard
 		if err := json.Unmarshal([]byte(s), &card); err != nil {
-			panic(unavailable(fmt.Errorf("rank card: %w", err)))
+			return projections.SearchResult{}, unavailable(fmt.Errorf("rank card: %w", err))
 		}
 		if h, ok := pl.Hit(viewer, card.View(id)); ok {
 			hits = append(hits, h)
@@ -173,7 +160,10 @@ func (p *Members) SearchMentors(q projections.SearchQuery) (projections.SearchRe
 	for i, h := range res.Hits {
 		page[i] = h.Mentor.ID
 	}
-	full := p.MembersByID(page)
+	full, err := p.MembersByID(page)
+	if err != nil {
+		return projections.SearchResult{}, err
+	}
 	for i := range res.Hits {
 		if full[i] != nil {
 			res.Hits[i].Mentor = full[i]
@@ -240,7 +230,11 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		}
 		for i, v := range vals {
 			if s, ok := v.(string); ok {
-				t.rows[ids[i]] = &memberRow{stored: []byte(s), view: decode[MemberView](s)}
+				view, err := decode[MemberView](s)
+				if err != nil {
+					return damaged(err)
+				}
+				t.rows[ids[i]] = &memberRow{stored: []byte(s), view: view}
 				t.ids = append(t.ids, ids[i])
 			}
 		}
@@ -264,7 +258,10 @@ func (p *Members) commit(ctx context.Context, token string, from eventstore.Posi
 		if r.stored == nil {
 			o.sadd(p.all(), id.String())
 		} else {
-			old := decode[MemberView](string(r.stored))
+			old, err := decode[MemberView](string(r.stored))
+			if err != nil {
+				return damaged(err)
+			}
 			oldTerms, wasOpen = termsOf(&old.Profile), old.Open()
 			oldCard, _ = json.Marshal(projections.CardOf(old))
 		}

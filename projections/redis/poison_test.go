@@ -116,10 +116,10 @@ func TestUndecodableEventStopsTheRedisProjections(t *testing.T) {
 					t.Errorf("%s recorded %q", p, msg)
 				}
 			}
-			if got := min(in.rm.Members.Position(), in.rm.Matches.Position()); got != pos-1 {
+			if got := min(checkpoint(t, in.rm.Members), checkpoint(t, in.rm.Matches)); got != pos-1 {
 				t.Errorf("a projection is at %d, want %d, just before the poison event", got, pos-1)
 			}
-			if _, ok := in.rm.Members.Member(later); ok {
+			if _, ok, _ := in.rm.Members.Member(later); ok {
 				t.Error("a member registered after the poison event was applied")
 			}
 		})
@@ -170,19 +170,19 @@ func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "follower members ") || !strings.Contains(err.Error(), "panic: ") {
 				t.Errorf("the failure does not name the projection and the panic: %v", err)
 			}
-			if got := in.rm.Members.Position(); got != pos-1 {
+			if got := checkpoint(t, in.rm.Members); got != pos-1 {
 				t.Errorf("members at %d, want %d, just before the poison event", got, pos-1)
 			}
-			if _, ok := in.rm.Members.Member(before); !ok {
+			if _, ok, _ := in.rm.Members.Member(before); !ok {
 				t.Error("a member registered before the poison event is missing")
 			}
-			if _, ok := in.rm.Members.Member(later); ok {
+			if _, ok, _ := in.rm.Members.Member(later); ok {
 				t.Error("a member registered after the poison event was applied")
 			}
 			deadline := time.Now().Add(15 * time.Second)
-			for in.rm.Matches.Position() < h {
+			for checkpoint(t, in.rm.Matches) < h {
 				if time.Now().After(deadline) {
-					t.Fatalf("matches at %d of %d: the projection the event did not break stopped too", in.rm.Matches.Position(), h)
+					t.Fatalf("matches at %d of %d: the projection the event did not break stopped too", checkpoint(t, in.rm.Matches), h)
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -287,7 +287,7 @@ func TestRedisOutageIsRetriedNotStopped(t *testing.T) {
 	if err := rm.Healthy(); err != nil {
 		t.Fatalf("unhealthy after catching up: %v", err)
 	}
-	if _, ok := rm.Members.Member(later); !ok {
+	if _, ok, _ := rm.Members.Member(later); !ok {
 		t.Fatal("the member registered while Redis was out of reach is missing")
 	}
 }

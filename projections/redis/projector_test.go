@@ -71,7 +71,7 @@ func waitFor(t *testing.T, rm *redis.ReadModels, pos eventstore.Position) {
 
 func models(rm *redis.ReadModels) readmodeltest.Models {
 	return readmodeltest.Models{Members: rm.Members, Matches: rm.Matches,
-		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }}
+		Position: lowest(rm)}
 }
 
 // Two instances share the read models: one projects, the other follows.
@@ -259,7 +259,7 @@ func TestLostReadModelsAreWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, follower, head)
-	if _, ok := follower.Members.Member(events[0].Data.(domain.MemberRegistered).MemberID); !ok {
+	if _, ok, _ := follower.Members.Member(events[0].Data.(domain.MemberRegistered).MemberID); !ok {
 		t.Fatal("the rebuilt read models lack the first member")
 	}
 }

@@ -160,16 +160,16 @@ func (b *base) checkpoint(ctx context.Context) (eventstore.Position, string, err
 	return pos, failed, nil
 }
 
-// Position is the projection's stored checkpoint. It reads Redis; on
-// failure it panics like a query.
-func (b *base) Position() eventstore.Position {
+// Position is the projection's stored checkpoint. It reads Redis, and
+// fails like a query when Redis does not answer.
+func (b *base) Position() (eventstore.Position, error) {
 	ctx, cancel := b.rm.queryContext()
 	defer cancel()
 	pos, _, err := b.checkpoint(ctx)
 	if err != nil {
-		panic(unavailable(err))
+		return 0, unavailable(err)
 	}
-	return pos
+	return pos, nil
 }
 
 func (rm *ReadModels) queryContext() (context.Context, context.CancelFunc) {

@@ -21,15 +21,38 @@ func open(t *testing.T) *redis.ReadModels {
 	return redis.New(c, redis.Options{Prefix: ns, Logger: zerolog.Nop()})
 }
 
+// lowest is the read models' position: the lower of their checkpoints.
+func lowest(rm *redis.ReadModels) func() (eventstore.Position, error) {
+	return func() (eventstore.Position, error) {
+		members, err := rm.Members.Position()
+		if err != nil {
+			return 0, err
+		}
+		matches, err := rm.Matches.Position()
+		return min(members, matches), err
+	}
+}
+
+// checkpoint is a projection's stored position; it fails the test when
+// Redis does not answer.
+func checkpoint(t testing.TB, p interface {
+	Position() (eventstore.Position, error)
+}) eventstore.Position {
+	t.Helper()
+	pos, err := p.Position()
+	if err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	return pos
+}
+
 func TestConformance(t *testing.T) {
 	readmodeltest.Run(t, readmodeltest.Harness{Open: func(t *testing.T) readmodeltest.Models {
 		rm := open(t)
 		return readmodeltest.Models{
 			Members: rm.Members, Matches: rm.Matches,
-			Apply: func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
-			Position: func() eventstore.Position {
-				return min(rm.Members.Position(), rm.Matches.Position())
-			},
+			Apply:    func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
+			Position: lowest(rm),
 		}
 	}})
 }
@@ -42,10 +65,8 @@ func TestConformanceOnCluster(t *testing.T) {
 		rm := redis.New(c, redis.Options{Prefix: "test-" + uuid.NewString()[:8], Logger: zerolog.Nop()})
 		return readmodeltest.Models{
 			Members: rm.Members, Matches: rm.Matches,
-			Apply: func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
-			Position: func() eventstore.Position {
-				return min(rm.Members.Position(), rm.Matches.Position())
-			},
+			Apply:    func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
+			Position: lowest(rm),
 		}
 	}})
 }
@@ -58,10 +79,8 @@ func TestConformanceOnAClusterOfThreePrimaries(t *testing.T) {
 		rm := redis.New(nodes.Client, redis.Options{Prefix: "test-" + uuid.NewString()[:8], Logger: zerolog.Nop()})
 		return readmodeltest.Models{
 			Members: rm.Members, Matches: rm.Matches,
-			Apply: func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
-			Position: func() eventstore.Position {
-				return min(rm.Members.Position(), rm.Matches.Position())
-			},
+			Apply:    func(events []projections.Event) error { return rm.Apply(context.Background(), events) },
+			Position: lowest(rm),
 		}
 	}})
 }
@@ -112,7 +131,7 @@ func TestReadModelsSurviveAPrimaryFailover(t *testing.T) {
 	}
 	readmodeltest.Compare(t, hist.Program, hist.Now, events, readmodeltest.Reference(t, events), readmodeltest.Models{
 		Members: rm.Members, Matches: rm.Matches,
-		Position: func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) },
+		Position: lowest(rm),
 	})
 	t.Logf("%d commits failed during the failover", failures)
 }
