@@ -13,6 +13,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // HandlerOptions tune Handler.
@@ -75,7 +76,7 @@ func Handler(store eventstore.Store, opts HandlerOptions) http.Handler {
 				return
 			}
 			err := opts.Reveal(r.Context(), actor, values.Get("reason"), scopeOf(values))
-			var derr *domain.Error
+			var derr *refusal.Error
 			switch {
 			case errors.As(err, &derr) && derr.Code == domain.CodeStaffOnly:
 				http.Error(w, "only staff may be shown personal data, with a reason", http.StatusForbidden)

@@ -94,10 +94,10 @@
 // context.Cause. The CLI's "users create --role staff|auditor" calls
 // CreateOperatorAccount and then Close.
 //
-// Refusals are *Error values with a stable Code (ErrorCode(err) extracts
-// it), a Field when one input is at fault, a user-fit Message and, when
-// rate limited, RetryAfter: map them to userErrors, or TOKEN_* codes to
+// Refusals are *refusal.Error values with a stable code (refusal.CodeOf
+// extracts it), a Field when one input is at fault, a user-fit Message and,
+// when rate limited, RetryAfter: map them to userErrors, or TOKEN_* codes to
 // UNAUTHENTICATED. Registration may also return the registrar's
-// *domain.Error (a bad name). Anything else is an infrastructure failure
+// *refusal.Error (a bad name). Anything else is an infrastructure failure
 // to log and hide.
 package auth

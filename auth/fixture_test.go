@@ -22,6 +22,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	eventbolt "github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/mail"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -186,10 +187,10 @@ func resetTokenIn(t *testing.T, m mail.Delivered) string {
 	return ""
 }
 
-// wantCode fails the test unless err is an *auth.Error with code.
-func wantCode(t *testing.T, err error, code auth.Code) *auth.Error {
+// wantCode fails the test unless err is an *refusal.Error with code.
+func wantCode(t *testing.T, err error, code refusal.Code) *refusal.Error {
 	t.Helper()
-	var ae *auth.Error
+	var ae *refusal.Error
 	if !errors.As(err, &ae) || ae.Code != code {
 		t.Fatalf("got error %v, want code %s", err, code)
 	}

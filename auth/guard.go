@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // The sign-in guard limits password guesses (sign-ins, and current
@@ -88,8 +89,8 @@ func (in signIn) judge(states []RateState, now time.Time) (wait time.Duration, t
 	return wait, trusted
 }
 
-// allowGuess refuses a guess with a rate-limited *Error while a count that
-// applies to it is full, and writes nothing.
+// allowGuess refuses a guess with a rate-limited *refusal.Error while a
+// count that applies to it is full, and writes nothing.
 func (s *Service) allowGuess(ctx context.Context, in signIn, now time.Time) error {
 	err := s.store.UpdateRates(ctx, in.keys, func(states []RateState) error {
 		if wait, _ := in.judge(states, now); wait > 0 {
@@ -105,7 +106,7 @@ func (s *Service) allowGuess(ctx context.Context, in signIn, now time.Time) erro
 
 // countFailure records a wrong password at now, or, when a count filled up while
 // the password was checked, records nothing and refuses with a
-// rate-limited *Error, so that no more guesses are answered than the
+// rate-limited *refusal.Error, so that no more guesses are answered than the
 // limits allow however many run at once.
 func (s *Service) countFailure(ctx context.Context, in signIn, now time.Time) error {
 	err := s.store.UpdateRates(ctx, in.keys, func(states []RateState) error {
@@ -154,7 +155,7 @@ func (s *Service) clearFailures(ctx context.Context, in signIn, now time.Time, p
 
 // wrapRate prefixes a store failure and passes refusals through.
 func wrapRate(op string, err error) error {
-	if err != nil && ErrorCode(err) == "" {
+	if err != nil && refusal.CodeOf(err) == "" {
 		return fmt.Errorf("sign-in rate: %s: %w", op, err)
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/internal/redistest"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // onEachStore runs fn with a fixture over auth.db and one over Redis, the
@@ -32,16 +33,16 @@ func onEachStore(t *testing.T, opts auth.Options, fn func(t *testing.T, f *fixtu
 
 // logins signs in n times at once with pw from the addresses addr(i) and
 // tallies the outcomes by code ("" for success).
-func logins(f *fixture, n int, email, pw string, addr func(i int) string) map[auth.Code]int {
+func logins(f *fixture, n int, email, pw string, addr func(i int) string) map[refusal.Code]int {
 	var mu sync.Mutex
-	codes := map[auth.Code]int{}
+	codes := map[refusal.Code]int{}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			_, _, err := f.svc.Login(context.Background(), domain.RoleMentee, email, pw, addr(i))
 			mu.Lock()
 			defer mu.Unlock()
-			codes[auth.ErrorCode(err)]++
+			codes[refusal.CodeOf(err)]++
 		})
 	}
 	wg.Wait()
@@ -82,14 +83,14 @@ func TestConcurrentWrongSignInsAreLimitedExactly(t *testing.T) {
 			t.Errorf("40 guesses at one account from 40 addresses: %v, want 10 answered", codes)
 		}
 		var mu sync.Mutex
-		codes := map[auth.Code]int{}
+		codes := map[refusal.Code]int{}
 		var wg sync.WaitGroup
 		for i := range 70 {
 			wg.Go(func() {
 				_, _, err := f.svc.Login(context.Background(), domain.RoleMentee, fmt.Sprintf("m%d@example.org", i), "a wrong guess!!", "203.0.113.9")
 				mu.Lock()
 				defer mu.Unlock()
-				codes[auth.ErrorCode(err)]++
+				codes[refusal.CodeOf(err)]++
 			})
 		}
 		wg.Wait()
@@ -108,7 +109,7 @@ func TestGuessFloodDoesNotLockTheOwnerOut(t *testing.T) {
 		f.register(t, domain.RoleMentee, "ada@example.org", password)
 		f.login(t, domain.RoleMentee, "ada@example.org", password) // from 192.0.2.1
 		var wg sync.WaitGroup
-		var flood map[auth.Code]int
+		var flood map[refusal.Code]int
 		wg.Go(func() { flood = logins(f, 200, "ada@example.org", "a wrong guess!!", manyAddresses) })
 		for i := range 20 {
 			if _, _, err := f.svc.Login(ctx, domain.RoleMentee, "ada@example.org", password, "192.0.2.1"); err != nil {

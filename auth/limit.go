@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Rate is a sliding-window limit: at most Attempts counted attempts in any
@@ -93,7 +94,7 @@ func (l *limiter) counters(role domain.Role, emailKey, clientAddr string) []coun
 }
 
 // take counts one attempt at now on every counter, or on none and returns
-// a rate-limited *Error when any counter is full. Checking and counting
+// a rate-limited *refusal.Error when any counter is full. Checking and counting
 // happen in one transaction, so concurrent attempts (one per alias of a
 // GraphQL request) cannot slip through together.
 func (l *limiter) take(ctx context.Context, now time.Time, cs []counter) error {
@@ -118,7 +119,7 @@ func (l *limiter) take(ctx context.Context, now time.Time, cs []counter) error {
 		}
 		return nil
 	})
-	if err != nil && ErrorCode(err) == "" {
+	if err != nil && refusal.CodeOf(err) == "" {
 		return fmt.Errorf("%s rate: %w", l.kind, err)
 	}
 	return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestLoginLimitPerAccount(t *testing.T) {
@@ -73,14 +74,14 @@ func TestConcurrentAttemptsEachCount(t *testing.T) {
 	f.register(t, domain.RoleMentee, "ada@example.org", password)
 	const n = 30
 	var mu sync.Mutex
-	counts := map[auth.Code]int{}
+	counts := map[refusal.Code]int{}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
 			_, _, err := f.svc.Login(context.Background(), domain.RoleMentee, "ada@example.org", "a wrong guess", "192.0.2.1")
 			mu.Lock()
 			defer mu.Unlock()
-			counts[auth.ErrorCode(err)]++
+			counts[refusal.CodeOf(err)]++
 		})
 	}
 	wg.Wait()

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // The limits whose refusals the metrics count, as their limit label.
@@ -31,7 +33,7 @@ func newRefusals() *prometheus.CounterVec {
 // limited counts err against limit when it is a rate-limit refusal, and
 // returns it.
 func (s *Service) limited(limit string, err error) error {
-	var e *Error
+	var e *refusal.Error
 	if errors.As(err, &e) && e.Code == CodeRateLimited {
 		s.refusals.WithLabelValues(limit).Inc()
 	}

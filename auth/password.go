@@ -75,7 +75,7 @@ const (
 )
 
 // CheckPassword applies the password rules to a new password and returns
-// a *Error with CodeWeakPassword naming the broken rule. field names the
+// a *refusal.Error with CodeWeakPassword naming the broken rule. field names the
 // input in the error ("password", "newPassword").
 func CheckPassword(field, password string) error {
 	switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // registrationTimeout is how long pending credentials belong to the
@@ -39,7 +40,7 @@ type Registered struct {
 // event log with the new member as the actor. It returns ErrEmailTaken
 // when an account of that role already uses the email (compared without
 // regard to case), ErrWeakPassword when the password breaks a rule, and
-// the registrar's *domain.Error when the member is refused (a bad name).
+// the registrar's *refusal.Error when the member is refused (a bad name).
 // SignUp also signs the new member in.
 //
 // ErrEmailTaken tells whoever asks that an account uses the email, which
@@ -120,7 +121,7 @@ func (s *Service) CreateOperatorAccount(ctx context.Context, role domain.Role, n
 var errSuperseded = errors.New("registration superseded")
 
 // takeRegistration counts a registration from clientAddr, or refuses it
-// with a rate-limited *Error when the address used up its allowance. It
+// with a rate-limited *refusal.Error when the address used up its allowance. It
 // counts under keys of its own, so that sign-ups and sign-ins do not use
 // up each other's allowance. An empty clientAddr is not limited.
 func (s *Service) takeRegistration(ctx context.Context, clientAddr string) error {
@@ -189,7 +190,7 @@ func (s *Service) register(ctx context.Context, role domain.Role, name, email, p
 		// A refusal appended nothing, so fresh credentials can go; after
 		// any other failure the event may have landed, so the member ID
 		// is kept for the retry.
-		s.withdraw(fctx, role, key, attempt, domain.ErrorCode(err) != "" && !takeover)
+		s.withdraw(fctx, role, key, attempt, refusal.CodeOf(err) != "" && !takeover)
 		return Registered{}, Credential{}, fmt.Errorf("register: %w", err)
 	}
 	var active Credential
@@ -251,10 +252,10 @@ func cleanEmail(email string) (string, string, error) {
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // wrapInternal prefixes infrastructure errors with the operation and
-// passes refusals (*Error) through as they are, so that sentinels such as
-// ErrInvalidCredentials keep their identity.
+// passes refusals (*refusal.Error) through as they are, so that sentinels
+// such as ErrInvalidCredentials keep their identity.
 func wrapInternal(op string, err error) error {
-	if err == nil || ErrorCode(err) != "" {
+	if err == nil || refusal.CodeOf(err) != "" {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // A sign-up email holding a character that is invisible or moves the text
@@ -21,11 +22,11 @@ func TestRegistrationEmailsHoldOnlyVisibleText(t *testing.T) {
 		"eve4@exa\u2028mple.org", "eve4@exa\u0085mple.org", "eve4@exa\u009bmple.org", "eve4\x00@example.org",
 	} {
 		_, err := f.svc.Register(ctx, domain.RoleMentee, "Eve", email, password)
-		if ae := wantCode(t, err, auth.CodeInvalidInput); ae.Field != "email" {
+		if ae := wantCode(t, err, refusal.CodeInvalidInput); ae.Field != "email" {
 			t.Errorf("%q: refusal blamed field %q", email, ae.Field)
 		}
 		err = f.svc.RequestPasswordReset(ctx, domain.RoleMentee, email, "")
-		if ae := wantCode(t, err, auth.CodeInvalidInput); ae.Field != "email" {
+		if ae := wantCode(t, err, refusal.CodeInvalidInput); ae.Field != "email" {
 			t.Errorf("%q: reset refusal blamed field %q", email, ae.Field)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Registrations from one client address are limited: every attempt
@@ -41,7 +42,7 @@ func TestRegistrationsAreLimitedPerClientAddress(t *testing.T) {
 				won.Add(1)
 			case errors.Is(err, auth.ErrEmailTaken):
 				taken.Add(1)
-			case auth.ErrorCode(err) == auth.CodeRateLimited:
+			case refusal.CodeOf(err) == auth.CodeRateLimited:
 				limited.Add(1)
 			default:
 				t.Error(err)
@@ -79,13 +80,13 @@ func TestSignupLimitSettings(t *testing.T) {
 	own := newFixture(t, fixtureOptions{opts: auth.Options{SignupsPerAddress: auth.Rate{Attempts: 2, Per: time.Hour}}})
 	for i := range 3 {
 		_, err := own.svc.RegisterFrom(ctx, domain.RoleMentee, "Member", fmt.Sprintf("m%d@example.org", i), "short", "192.0.2.9")
-		if want := i == 2; want != (auth.ErrorCode(err) == auth.CodeRateLimited) {
+		if want := i == 2; want != (refusal.CodeOf(err) == auth.CodeRateLimited) {
 			t.Errorf("sign-up %d with 2 an hour: %v", i+1, err)
 		}
 	}
 	off := newFixture(t, fixtureOptions{opts: auth.Options{NoSignupLimit: true, SignupsPerAddress: auth.Rate{Attempts: 1, Per: time.Hour}}})
 	for i := range 5 {
-		if _, err := off.svc.RegisterFrom(ctx, domain.RoleMentee, "Member", fmt.Sprintf("m%d@example.org", i), "short", "192.0.2.9"); auth.ErrorCode(err) == auth.CodeRateLimited {
+		if _, err := off.svc.RegisterFrom(ctx, domain.RoleMentee, "Member", fmt.Sprintf("m%d@example.org", i), "short", "192.0.2.9"); refusal.CodeOf(err) == auth.CodeRateLimited {
 			t.Fatalf("sign-up %d was limited with the limit off", i+1)
 		}
 	}

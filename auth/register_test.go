@@ -15,6 +15,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // memberEvents reads a member's stream.
@@ -70,16 +71,16 @@ func TestRegisterChecksTheRole(t *testing.T) {
 	ctx := context.Background()
 	for _, role := range []domain.Role{domain.RoleStaff, domain.RoleAuditor, domain.RoleSystem, "ADMIN"} {
 		_, err := f.svc.Register(ctx, role, "X", "x@example.org", password)
-		if ae := wantCode(t, err, auth.CodeInvalidInput); ae.Field != "role" {
+		if ae := wantCode(t, err, refusal.CodeInvalidInput); ae.Field != "role" {
 			t.Errorf("Register(%s) blamed field %q", role, ae.Field)
 		}
 	}
 	for _, role := range []domain.Role{domain.RoleMentee, domain.RoleMentor, domain.RoleSystem} {
 		_, err := f.svc.CreateOperatorAccount(ctx, role, "X", "x@example.org", password)
-		wantCode(t, err, auth.CodeInvalidInput)
+		wantCode(t, err, refusal.CodeInvalidInput)
 	}
 	_, err := f.svc.Register(ctx, domain.RoleMentee, "X", "not an email", password)
-	if ae := wantCode(t, err, auth.CodeInvalidInput); ae.Field != "email" {
+	if ae := wantCode(t, err, refusal.CodeInvalidInput); ae.Field != "email" {
 		t.Errorf("bad email blamed field %q", ae.Field)
 	}
 }
@@ -249,7 +250,7 @@ func TestRefusedRegistrationRemovesItsCredentials(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	ctx := context.Background()
 	_, err := f.svc.Register(ctx, domain.RoleMentor, "   ", "blank@example.org", password)
-	if domain.ErrorCode(err) != domain.CodeInvalidInput {
+	if refusal.CodeOf(err) != refusal.CodeInvalidInput {
 		t.Fatalf("blank name: %v, want the domain's INVALID_INPUT", err)
 	}
 	if _, err := f.store.Credential(ctx, domain.RoleMentor, "blank@example.org"); !errors.Is(err, auth.ErrNotFound) {

@@ -16,6 +16,7 @@ import (
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/mail/smtptest"
 	"github.com/mentorship/mentorship/notify"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestResetEmailLinksToTheFrontendAndResetsOnce(t *testing.T) {
@@ -123,10 +124,10 @@ func TestResetRequestsForNoAccountSendNothing(t *testing.T) {
 	if ms := f.messages(t); len(ms) != 0 {
 		t.Errorf("%d emails sent for accounts that do not exist", len(ms))
 	}
-	if err := f.svc.RequestPasswordReset(ctx, domain.RoleMentee, "not an email", ""); auth.ErrorCode(err) != auth.CodeInvalidInput {
+	if err := f.svc.RequestPasswordReset(ctx, domain.RoleMentee, "not an email", ""); refusal.CodeOf(err) != refusal.CodeInvalidInput {
 		t.Errorf("malformed email: %v, want INVALID_INPUT", err)
 	}
-	if err := f.svc.RequestPasswordReset(ctx, "ROOT", "ada@example.org", ""); auth.ErrorCode(err) != auth.CodeInvalidInput {
+	if err := f.svc.RequestPasswordReset(ctx, "ROOT", "ada@example.org", ""); refusal.CodeOf(err) != refusal.CodeInvalidInput {
 		t.Errorf("unknown role: %v, want INVALID_INPUT", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Revocations carries revocations between the instances of the service
@@ -150,7 +152,7 @@ func (s *Service) recheckLive() {
 			_, err := s.check(ctx, w.hash, now)
 			switch {
 			case err == nil:
-			case ErrorCode(err) != "":
+			case refusal.CodeOf(err) != "":
 				s.hub.endWatcher(w, err)
 				ended++
 			default:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Session describes a signed-in session. It never holds the token.
@@ -62,7 +63,7 @@ func validRole(role domain.Role) bool {
 // ErrInvalidCredentials itself, after the same argon2id work, and count as
 // a failure against the sign-in limits (see Limits); a correct password
 // never counts. Once a limit that applies is full, every call gets
-// ErrRateLimited (a *Error with RetryAfter), whatever the password.
+// ErrRateLimited (a *refusal.Error with RetryAfter), whatever the password.
 func (s *Service) Login(ctx context.Context, role domain.Role, email, password, clientAddr string) (string, Session, error) {
 	if !validRole(role) {
 		return "", Session{}, invalidInput("role", "must be %s, %s, %s or %s", domain.RoleMentee, domain.RoleMentor, domain.RoleStaff, domain.RoleAuditor)
@@ -121,7 +122,7 @@ func (s *Service) recordSignIn(ctx context.Context, actor domain.Actor) {
 	_, err := s.registrar.RecordSignIn(ctx, actor)
 	switch {
 	case err == nil, errors.Is(err, eventstore.ErrReadOnly):
-	case domain.ErrorCode(err) != "":
+	case refusal.CodeOf(err) != "":
 		// Erased in the meantime: the session dies with the credentials.
 		s.logger(ctx).Info().Err(err).Str("member_id", actor.ID.String()).Msg("sign-in not recorded")
 	default:

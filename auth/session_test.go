@@ -9,6 +9,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestMenteeCredentialsNeverOpenAMentorSession(t *testing.T) {
@@ -25,7 +26,7 @@ func TestMenteeCredentialsNeverOpenAMentorSession(t *testing.T) {
 	if err != nil || actor != (domain.Actor{ID: mentee, Role: domain.RoleMentee}) || sess.Actor != actor {
 		t.Fatalf("mentee token authenticates as %+v (%v), session %+v", actor, err, sess.Actor)
 	}
-	if _, _, err := f.svc.Login(ctx, "ADMIN", "ada@example.org", password, ""); auth.ErrorCode(err) != auth.CodeInvalidInput {
+	if _, _, err := f.svc.Login(ctx, "ADMIN", "ada@example.org", password, ""); refusal.CodeOf(err) != refusal.CodeInvalidInput {
 		t.Errorf("unknown role: %v, want INVALID_INPUT", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Two services on one store, as two API instances on one KurrentDB: each
@@ -36,7 +37,7 @@ func TestCachedStatesSeeOtherWriters(t *testing.T) {
 	}
 	// A decision on the cached state uses the newer events: cancelling
 	// the request is refused now, and a session may be logged.
-	if _, err := f.svc.CancelMatch(ctx, Request{Actor: mentee}, id); domain.ErrorCode(err) == "" {
+	if _, err := f.svc.CancelMatch(ctx, Request{Actor: mentee}, id); refusal.CodeOf(err) == "" {
 		t.Fatalf("cancelling an accepted match: %v", err)
 	}
 	day := f.svc.Program().Today(f.clock.Now())

@@ -20,6 +20,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 	"github.com/mentorship/mentorship/tracing"
 )
 
@@ -203,7 +204,7 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream string, st step, decide func(S) ([]domain.Event, error)) (pos eventstore.Position, err error) {
 	ctx, span := tracing.Tracer().Start(ctx, "command "+st.name, trace.WithAttributes(attribute.String("mentorship.stream", stream)))
 	defer func() {
-		if refusal := (*domain.Error)(nil); errors.As(err, &refusal) {
+		if refusal := (*refusal.Error)(nil); errors.As(err, &refusal) {
 			// A refusal by the program's rules is an answer, not a failure.
 			span.SetAttributes(attribute.String("mentorship.refused", string(refusal.Code)))
 			span.End()

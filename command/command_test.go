@@ -15,6 +15,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -86,9 +87,9 @@ func (f *fixture) match(t *testing.T, id uuid.UUID) domain.Match {
 	return m
 }
 
-func wantCode(t *testing.T, err error, code domain.Code) {
+func wantCode(t *testing.T, err error, code refusal.Code) {
 	t.Helper()
-	if got := domain.ErrorCode(err); got != code {
+	if got := refusal.CodeOf(err); got != code {
 		t.Fatalf("got error %v (code %q), want code %s", err, got, code)
 	}
 }
@@ -189,12 +190,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 	cases := []struct {
 		name string
 		run  func() error
-		code domain.Code
+		code refusal.Code
 	}{
 		{"oversized message", func() error {
 			_, _, err := f.svc.RequestMatch(ctx, Request{Actor: mentee}, mentor.ID, strings.Repeat("x", 100_000))
 			return err
-		}, domain.CodeInvalidInput},
+		}, refusal.CodeInvalidInput},
 		{"mentor requests", func() error {
 			_, _, err := f.svc.RequestMatch(ctx, Request{Actor: mentor}, mentee.ID, "")
 			return err
@@ -220,12 +221,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"capacity out of range", func() error {
 			_, err := f.svc.SetMentorCapacity(ctx, Request{Actor: mentor}, mentor.ID, 1000)
 			return err
-		}, domain.CodeInvalidInput},
+		}, refusal.CodeInvalidInput},
 		{"a good profile with a capacity out of range", func() error {
 			capacity := 0
 			_, err := f.svc.SaveProfile(ctx, Request{Actor: mentor}, domain.UpdateProfile{MemberID: mentor.ID, Profile: domain.Profile{Name: "Max"}, Capacity: &capacity})
 			return err
-		}, domain.CodeInvalidInput},
+		}, refusal.CodeInvalidInput},
 		{"a good profile with a mentee's switch", func() error {
 			accepting := true
 			_, err := f.svc.SaveProfile(ctx, Request{Actor: mentee}, domain.UpdateProfile{MemberID: mentee.ID, Profile: domain.Profile{Name: "Mia"}, AcceptingRequests: &accepting})
@@ -234,7 +235,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		err := tc.run()
-		if got := domain.ErrorCode(err); got != tc.code {
+		if got := refusal.CodeOf(err); got != tc.code {
 			t.Errorf("%s: got %v (code %q), want %s", tc.name, err, got, tc.code)
 		}
 		if h := f.head(t); h != before {
@@ -270,7 +271,7 @@ func TestRaceOnePendingRequestPerMentee(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case domain.ErrorCode(err) == domain.CodePendingRequestExists:
+		case refusal.CodeOf(err) == domain.CodePendingRequestExists:
 		default:
 			t.Fatalf("unexpected error: %v", err)
 		}
@@ -308,7 +309,7 @@ func TestRaceMentorCapacity(t *testing.T) {
 			<-start
 			matchID, _, err := f.svc.RequestMatch(ctx, Request{Actor: mentees[i]}, mentor.ID, "")
 			if err != nil {
-				if c := domain.ErrorCode(err); c != domain.CodeMentorAtCapacity {
+				if c := refusal.CodeOf(err); c != domain.CodeMentorAtCapacity {
 					t.Errorf("request: %v", err)
 				}
 				return
@@ -317,7 +318,7 @@ func TestRaceMentorCapacity(t *testing.T) {
 			switch {
 			case err == nil:
 				accepted <- matchID
-			case domain.ErrorCode(err) == domain.CodeCapacityReached:
+			case refusal.CodeOf(err) == domain.CodeCapacityReached:
 			default:
 				t.Errorf("accept: %v", err)
 			}
@@ -388,7 +389,7 @@ func TestRaceAcceptVersusCancel(t *testing.T) {
 			}
 		case cancelErr[i] == nil && acceptErr[i] != nil:
 			cancels++
-			if c := domain.ErrorCode(acceptErr[i]); c != domain.CodeTerminalState && c != domain.CodeMatchNotPending {
+			if c := refusal.CodeOf(acceptErr[i]); c != domain.CodeTerminalState && c != domain.CodeMatchNotPending {
 				t.Fatalf("pair %d: accept lost with %v", i, acceptErr[i])
 			}
 			if m.Status() != domain.StatusCancelled || mentee.PendingRequests() != 0 || mentor.CapacityUsed() != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // EraseStep removes an erased member's personal data from one place the
@@ -88,7 +89,7 @@ func (s *Service) EraseMember(ctx context.Context, req Request, id uuid.UUID, re
 				return Result{}, fmt.Errorf("erase member: count open matches: %w", err)
 			}
 			if n > 0 {
-				return Result{}, &domain.Error{Code: domain.CodeMemberHasOpenMatch,
+				return Result{}, &refusal.Error{Code: domain.CodeMemberHasOpenMatch,
 					Message: domain.OpenMatchesText(n) + ": end or cancel them first"}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // MatchIDFor derives the match ID of a request from its command ID, so that
@@ -182,7 +183,7 @@ func (s *Service) decideOnMatch(ctx context.Context, req Request, name string, m
 // reservation to release.
 func (s *Service) onMatchThenSync(ctx context.Context, req Request, name string, matchID uuid.UUID, cmd domain.MatchCommand) (eventstore.Position, error) {
 	pos, err := s.decideOnMatch(ctx, req, name, matchID, cmd)
-	var refused *domain.Error
+	var refused *refusal.Error
 	if err != nil && !errors.As(err, &refused) {
 		return pos, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // retentionFixture is the fixture with the retention rule on for a year.
@@ -121,12 +122,12 @@ func TestRaceRetentionErasureAndSignIn(t *testing.T) {
 		wg.Wait()
 		types := f.typesOf(t, mentee.ID)
 		switch {
-		case eraseErr == nil && domain.ErrorCode(signErr) == domain.CodeMemberErased:
+		case eraseErr == nil && refusal.CodeOf(signErr) == domain.CodeMemberErased:
 			erasedFirst++
 			if count(types, "MemberSignedIn") != 0 || count(types, "MemberErased") != 1 {
 				t.Fatalf("round %d: erased first, yet the stream holds %v", round, types)
 			}
-		case signErr == nil && domain.ErrorCode(eraseErr) == domain.CodeRetentionNotDue:
+		case signErr == nil && refusal.CodeOf(eraseErr) == domain.CodeRetentionNotDue:
 			signedInFirst++
 			if count(types, "MemberSignedIn") != 1 || count(types, "MemberErased") != 0 {
 				t.Fatalf("round %d: signed in first, yet the stream holds %v", round, types)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // syncSlots brings the slots that the match's partners hold for it in line
@@ -94,7 +95,7 @@ func (s *Service) Reconcile(ctx context.Context, rec eventstore.RecordedEvent) e
 // ignoreRefusal drops the domain's refusals: a process manager that finds
 // its work refused has nothing left to do.
 func ignoreRefusal(err error) error {
-	if domain.ErrorCode(err) != "" {
+	if refusal.CodeOf(err) != "" {
 		return nil
 	}
 	return err

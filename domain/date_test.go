@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestNewDate(t *testing.T) {
@@ -21,7 +22,7 @@ func TestNewDate(t *testing.T) {
 		m time.Month
 		d int
 	}{{2027, time.February, 29}, {2026, time.April, 31}, {2026, 13, 1}, {2026, 1, 0}, {0, 1, 1}, {10000, 1, 1}} {
-		if _, err := domain.NewDate(bad.y, bad.m, bad.d); domain.ErrorCode(err) != domain.CodeInvalidInput {
+		if _, err := domain.NewDate(bad.y, bad.m, bad.d); refusal.CodeOf(err) != refusal.CodeInvalidInput {
 			t.Errorf("NewDate(%d, %d, %d): %v, want INVALID_INPUT", bad.y, bad.m, bad.d, err)
 		}
 	}
@@ -29,7 +30,7 @@ func TestNewDate(t *testing.T) {
 
 func TestParseDate(t *testing.T) {
 	for _, bad := range []string{"", "2026-3-5", "05/03/2026", "2026-02-30", "2026-03-05T00:00:00Z"} {
-		if _, err := domain.ParseDate(bad); domain.ErrorCode(err) != domain.CodeInvalidInput {
+		if _, err := domain.ParseDate(bad); refusal.CodeOf(err) != refusal.CodeInvalidInput {
 			t.Errorf("ParseDate(%q): %v, want INVALID_INPUT", bad, err)
 		}
 	}

@@ -2,11 +2,11 @@
 // functions, in the decider style: each aggregate's state is folded from its
 // events by an Evolve function (EvolveMember, EvolveMatch, EvolveResource),
 // and a Decide function (DecideMember, DecideMatch, DecideResource) turns a
-// command and the current state into new events or a refusal, a *Error with
-// a stable Code. Nothing here reads the clock, draws random numbers or
-// touches storage: time and IDs arrive in commands, and the command side
-// loads a stream, decides, and appends the decided events to that one stream
-// with the exact revision it loaded.
+// command and the current state into new events or a refusal, a
+// *refusal.Error with a stable code. Nothing here reads the clock, draws
+// random numbers or touches storage: time and IDs arrive in commands, and
+// the command side loads a stream, decides, and appends the decided events
+// to that one stream with the exact revision it loaded.
 //
 // # Streams
 //

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Every file name is either refused as bad input on the name field or
@@ -58,8 +59,8 @@ func TestDocumentNames(t *testing.T) {
 
 func checkNameRefusal(t *testing.T, in string, err error) {
 	t.Helper()
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Code != domain.CodeInvalidInput || de.Field != "name" || de.Message == "" {
+	var de *refusal.Error
+	if !errors.As(err, &de) || de.Code != refusal.CodeInvalidInput || de.Field != "name" || de.Message == "" {
 		t.Fatalf("%q: refused with %v, want INVALID_INPUT on name with a message", in, err)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // CodeEndAlreadyRequested reports a request to end a match while the
 // partner's earlier request still waits for staff.
-const CodeEndAlreadyRequested Code = "END_ALREADY_REQUESTED"
+const CodeEndAlreadyRequested refusal.Code = "END_ALREADY_REQUESTED"
 
 // RequestMatchEnd is a partner asking staff to end an active match early,
 // with one of the program's end reasons ("Graceful Exit" when it is not a

@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Erasure: a member may ask staff to close their account, and staff erase a
@@ -19,16 +21,16 @@ import (
 // The refusals of erasure.
 const (
 	// CodeMemberErased refuses any command on an erased member.
-	CodeMemberErased Code = "MEMBER_ERASED"
+	CodeMemberErased refusal.Code = "MEMBER_ERASED"
 	// CodeMemberHasOpenMatch refuses to erase a member with a pending
 	// request or an active match: end or cancel it first, so that the
 	// partner's match is settled.
-	CodeMemberHasOpenMatch Code = "MEMBER_HAS_OPEN_MATCH"
+	CodeMemberHasOpenMatch refusal.Code = "MEMBER_HAS_OPEN_MATCH"
 	// CodeClosureAlreadyRequested refuses a second request to close the
 	// account while the first one waits for staff.
-	CodeClosureAlreadyRequested Code = "CLOSURE_ALREADY_REQUESTED"
+	CodeClosureAlreadyRequested refusal.Code = "CLOSURE_ALREADY_REQUESTED"
 	// CodeCannotEraseSelf refuses a staff member erasing their own account.
-	CodeCannotEraseSelf Code = "CANNOT_ERASE_SELF"
+	CodeCannotEraseSelf refusal.Code = "CANNOT_ERASE_SELF"
 )
 
 // ErasedName is how an erased member is shown in their partners' history.

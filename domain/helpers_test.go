@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Fixed IDs and times keep the tables readable and the decisions
@@ -60,30 +61,30 @@ func date(t *testing.T, s string) domain.Date {
 	return d
 }
 
-// refusal is the part of a *domain.Error that a rule fixes: its code and
-// the field it names.
-type refusal struct {
-	Code  domain.Code
+// wantRefusal is the part of a *refusal.Error that a rule fixes: its code
+// and the field it names.
+type wantRefusal struct {
+	Code  refusal.Code
 	Field string
 }
 
-func refused(code domain.Code) *refusal { return &refusal{Code: code} }
+func refused(code refusal.Code) *wantRefusal { return &wantRefusal{Code: code} }
 
-func badInput(field string) *refusal {
-	return &refusal{Code: domain.CodeInvalidInput, Field: field}
+func badInput(field string) *wantRefusal {
+	return &wantRefusal{Code: refusal.CodeInvalidInput, Field: field}
 }
 
 // checkDecision compares a decision with the expected events or refusal.
 // A refusal must come with no events, so that bad input changes nothing.
 // Decided events must survive the trip through their stored form.
-func checkDecision(t *testing.T, got []domain.Event, err error, want []domain.Event, wantErr *refusal) {
+func checkDecision(t *testing.T, got []domain.Event, err error, want []domain.Event, wantErr *wantRefusal) {
 	t.Helper()
 	if wantErr != nil {
-		var de *domain.Error
+		var de *refusal.Error
 		if !errors.As(err, &de) {
 			t.Fatalf("got events %v and error %v, want refusal %+v", got, err, *wantErr)
 		}
-		if diff := cmp.Diff(*wantErr, refusal{Code: de.Code, Field: de.Field}); diff != "" {
+		if diff := cmp.Diff(*wantErr, wantRefusal{Code: de.Code, Field: de.Field}); diff != "" {
 			t.Errorf("refusal mismatch (-want +got):\n%s\nmessage: %s", diff, de.Message)
 		}
 		if strings.TrimSpace(de.Message) == "" {
@@ -124,7 +125,7 @@ type matchCase struct {
 	given   []domain.Event
 	when    domain.MatchCommand
 	then    []domain.Event
-	err     *refusal
+	err     *wantRefusal
 }
 
 func runMatchCases(t *testing.T, cases []matchCase) {
@@ -149,7 +150,7 @@ type memberCase struct {
 	given   []domain.Event
 	when    domain.MemberCommand
 	then    []domain.Event
-	err     *refusal
+	err     *wantRefusal
 }
 
 func runMemberCases(t *testing.T, cases []memberCase) {

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestEventID(t *testing.T) {
@@ -60,13 +61,13 @@ func TestActorMetadataID(t *testing.T) {
 	}
 }
 
-func TestErrorCode(t *testing.T) {
+func TestRefusalCode(t *testing.T) {
 	_, err := domain.DecideMatch(domain.DefaultProgram(), domain.Match{}, domain.AcceptMatch{MatchID: matchID, Actor: mentor, At: t0})
-	if got := domain.ErrorCode(err); got != domain.CodeMatchNotFound {
-		t.Errorf("ErrorCode = %q", got)
+	if got := refusal.CodeOf(err); got != domain.CodeMatchNotFound {
+		t.Errorf("refusal.CodeOf = %q", got)
 	}
-	if got := domain.ErrorCode(nil); got != "" {
-		t.Errorf("ErrorCode(nil) = %q", got)
+	if got := refusal.CodeOf(nil); got != "" {
+		t.Errorf("refusal.CodeOf(nil) = %q", got)
 	}
 	if err.Error() != "MATCH_NOT_FOUND: no such match" {
 		t.Errorf("Error() = %q", err.Error())

@@ -10,24 +10,44 @@ import (
 	"testing"
 )
 
+// refusalPath is the one package of this module the domain imports: the
+// refusal error type it shares with the accounts service, itself plain Go
+// that imports only the standard library.
+const refusalPath = "github.com/mentorship/mentorship/refusal"
+
 // allowedImport reports whether production code of the domain may import
 // path: the standard library (whose paths have no dot in their first
-// element), github.com/google/uuid and the persistent collections of
+// element), github.com/google/uuid, the persistent collections of
 // github.com/benbjohnson/immutable (plain data structures, which let states
-// be shared without copying), nothing of infrastructure.
+// be shared without copying) and the refusal error type, nothing of
+// infrastructure.
 func allowedImport(path string) bool {
 	switch path {
-	case "github.com/google/uuid", "github.com/benbjohnson/immutable":
+	case "github.com/google/uuid", "github.com/benbjohnson/immutable", refusalPath:
 		return true
 	}
+	return standard(path)
+}
+
+// standard reports whether path is of the standard library, whose paths
+// have no dot in their first element.
+func standard(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".") && path != "C"
 }
 
 func TestDomainImportsOnlyStandardLibraryAndUUID(t *testing.T) {
+	checkImports(t, ".", allowedImport)
+	checkImports(t, filepath.Join("..", "refusal"), standard)
+}
+
+// checkImports fails the test for every import of the production code in
+// dir that allowed refuses.
+func checkImports(t *testing.T, dir string, allowed func(string) bool) {
+	t.Helper()
 	fset := token.NewFileSet()
 	checked := 0
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -44,8 +64,8 @@ func TestDomainImportsOnlyStandardLibraryAndUUID(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !allowedImport(imp) {
-				t.Errorf("%s imports %q; the domain may import only the standard library, github.com/google/uuid and github.com/benbjohnson/immutable", path, imp)
+			if !allowed(imp) {
+				t.Errorf("%s imports %q; the domain may import only the standard library, github.com/google/uuid, github.com/benbjohnson/immutable and %s, which imports only the standard library", path, imp, refusalPath)
 			}
 		}
 		return nil
@@ -54,7 +74,7 @@ func TestDomainImportsOnlyStandardLibraryAndUUID(t *testing.T) {
 		t.Fatal(err)
 	}
 	if checked == 0 {
-		t.Fatal("found no Go files to check")
+		t.Fatalf("found no Go files to check in %s", dir)
 	}
 }
 

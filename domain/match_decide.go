@@ -179,8 +179,8 @@ func (c RemoveDocument) match() uuid.UUID            { return c.MatchID }
 
 // DecideMatch decides cmd against the state of the match's stream. It
 // returns the events to append to that stream (none when the command changes
-// nothing), a *Error when a rule refuses the command, or another error when
-// the caller passed the state of a different match.
+// nothing), a *refusal.Error when a rule refuses the command, or another
+// error when the caller passed the state of a different match.
 func DecideMatch(p Program, m Match, cmd MatchCommand) ([]Event, error) {
 	if m.Exists() && cmd.match() != uuid.Nil && m.id != cmd.match() {
 		return nil, fmt.Errorf("decide match: state of match %s given for match %s", m.id, cmd.match())

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestRequestMatch(t *testing.T) {
@@ -163,12 +164,12 @@ func TestAcceptRacingCancel(t *testing.T) {
 
 	afterAccept := domain.Fold(loaded, domain.EvolveMatch, accEvents...)
 	_, err = domain.DecideMatch(p, afterAccept, cancel)
-	if got := domain.ErrorCode(err); got != domain.CodeMatchNotPending {
+	if got := refusal.CodeOf(err); got != domain.CodeMatchNotPending {
 		t.Errorf("cancel after the accept won: code %q, want %q", got, domain.CodeMatchNotPending)
 	}
 	afterCancel := domain.Fold(loaded, domain.EvolveMatch, cancelEvents...)
 	_, err = domain.DecideMatch(p, afterCancel, acc)
-	if got := domain.ErrorCode(err); got != domain.CodeTerminalState {
+	if got := refusal.CodeOf(err); got != domain.CodeTerminalState {
 		t.Errorf("accept after the cancel won: code %q, want %q", got, domain.CodeTerminalState)
 	}
 }
@@ -369,10 +370,10 @@ func TestRequestProfileReview(t *testing.T) {
 func TestDecideMatchRefusesStateOfAnotherMatch(t *testing.T) {
 	state := matchState(pending()...)
 	_, err := domain.DecideMatch(domain.DefaultProgram(), state, domain.AcceptMatch{MatchID: otherMatchID, Actor: mentor, At: days(1)})
-	if err == nil || domain.ErrorCode(err) != "" {
+	if err == nil || refusal.CodeOf(err) != "" {
 		t.Fatalf("got %v, want an error that is not a refusal", err)
 	}
-	var de *domain.Error
+	var de *refusal.Error
 	if errors.As(err, &de) {
 		t.Fatalf("a caller's mistake came back as a refusal: %v", err)
 	}

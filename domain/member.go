@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // SlotState is where a match's claim on a member's limits stands.
@@ -295,7 +297,7 @@ func (c SyncSlot) member() uuid.UUID             { return c.MemberID }
 
 // DecideMember decides cmd against the state of the member's stream. It
 // returns the events to append to that stream (none when the command
-// changes nothing), a *Error when a rule refuses the command, or another
+// changes nothing), a *refusal.Error when a rule refuses the command, or another
 // error when the caller passed the state of a different member.
 func DecideMember(p Program, m Member, cmd MemberCommand) ([]Event, error) {
 	if m.Registered() && cmd.member() != uuid.Nil && m.id != cmd.member() {
@@ -432,14 +434,14 @@ func decideUpdateProfile(p Program, m Member, c UpdateProfile) ([]Event, error) 
 	if c.Capacity != nil {
 		evs, err := decideSetCapacity(p, m, SetMentorCapacity{MemberID: c.MemberID, Actor: c.Actor, Capacity: *c.Capacity, At: c.At})
 		if err != nil {
-			return nil, onField(err, "capacity")
+			return nil, refusal.OnField(err, "capacity")
 		}
 		out = append(out, evs...)
 	}
 	if c.AcceptingRequests != nil {
 		evs, err := decideSetAccepting(m, SetAcceptingRequests{MemberID: c.MemberID, Actor: c.Actor, Accepting: *c.AcceptingRequests, At: c.At})
 		if err != nil {
-			return nil, onField(err, "acceptingRequests")
+			return nil, refusal.OnField(err, "acceptingRequests")
 		}
 		out = append(out, evs...)
 	}
@@ -516,16 +518,16 @@ func decideReserveRequestSlot(p Program, m Member, c ReserveRequestSlot) ([]Even
 	}
 	mentor := c.Mentor
 	if !mentor.Registered() {
-		return nil, &Error{Code: CodeMemberNotFound, Field: "mentorId", Message: "no such mentor"}
+		return nil, &refusal.Error{Code: CodeMemberNotFound, Field: "mentorId", Message: "no such mentor"}
 	}
 	if mentor.id != req.MentorID {
 		return nil, fmt.Errorf("decide member: state of member %s given for mentor %s", mentor.id, req.MentorID)
 	}
 	if mentor.role != RoleMentor {
-		return nil, &Error{Code: CodeNotAMentor, Field: "mentorId", Message: "only mentors can be requested"}
+		return nil, &refusal.Error{Code: CodeNotAMentor, Field: "mentorId", Message: "only mentors can be requested"}
 	}
 	if mentor.erased {
-		return nil, &Error{Code: CodeMemberErased, Field: "mentorId", Message: "this mentor's account was closed"}
+		return nil, &refusal.Error{Code: CodeMemberErased, Field: "mentorId", Message: "this mentor's account was closed"}
 	}
 	if !mentor.accepting {
 		return nil, refuse(CodeMentorNotAccepting, "this mentor is not accepting requests")

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestRegisterMember(t *testing.T) {
@@ -207,10 +208,10 @@ func TestUpdateProfileWithMentorSettings(t *testing.T) {
 		{name: "a capacity over the maximum refuses the whole update", given: reg, when: save(mentor, mentorID, n(999), nil), err: badInput("capacity")},
 		{
 			name: "a capacity below the mentees held refuses the whole update", given: with(reg, capacity(2), reserved(matchID, menteeID), reserved(otherMatchID, otherMenteeID)),
-			when: save(mentor, mentorID, n(1), no), err: &refusal{Code: domain.CodeCapacityBelowActive, Field: "capacity"},
+			when: save(mentor, mentorID, n(1), no), err: &wantRefusal{Code: domain.CodeCapacityBelowActive, Field: "capacity"},
 		},
-		{name: "a mentee's capacity refuses the whole update", given: menteeReg, when: save(mentee, menteeID, n(2), nil), err: &refusal{Code: domain.CodeNotAMentor, Field: "capacity"}},
-		{name: "a mentee's switch refuses the whole update", given: menteeReg, when: save(mentee, menteeID, nil, yes), err: &refusal{Code: domain.CodeNotAMentor, Field: "acceptingRequests"}},
+		{name: "a mentee's capacity refuses the whole update", given: menteeReg, when: save(mentee, menteeID, n(2), nil), err: &wantRefusal{Code: domain.CodeNotAMentor, Field: "capacity"}},
+		{name: "a mentee's switch refuses the whole update", given: menteeReg, when: save(mentee, menteeID, nil, yes), err: &wantRefusal{Code: domain.CodeNotAMentor, Field: "acceptingRequests"}},
 		{
 			name: "a bad profile refuses good settings", given: reg,
 			when: func() domain.UpdateProfile { c := save(mentor, mentorID, n(2), no); c.Profile.Name = " "; return c }(), err: badInput("name"),
@@ -354,7 +355,7 @@ func TestReserveRequestSlot(t *testing.T) {
 		{
 			name: "a mentor who never registered is not found", given: reg,
 			when: reserve(func(c *domain.ReserveRequestSlot) { c.Mentor = domain.Member{} }),
-			err:  &refusal{Code: domain.CodeMemberNotFound, Field: "mentorId"},
+			err:  &wantRefusal{Code: domain.CodeMemberNotFound, Field: "mentorId"},
 		},
 		{
 			name: "a mentee account is not a mentor", given: reg,
@@ -362,7 +363,7 @@ func TestReserveRequestSlot(t *testing.T) {
 				c.Request.MentorID = otherMenteeID
 				c.Mentor = memberState(registered(otherMenteeID, domain.RoleMentee))
 			}),
-			err: &refusal{Code: domain.CodeNotAMentor, Field: "mentorId"},
+			err: &wantRefusal{Code: domain.CodeNotAMentor, Field: "mentorId"},
 		},
 		{
 			name: "a staff account is not a mentor", given: reg,
@@ -370,7 +371,7 @@ func TestReserveRequestSlot(t *testing.T) {
 				c.Request.MentorID = staffID
 				c.Mentor = memberState(registered(staffID, domain.RoleStaff))
 			}),
-			err: &refusal{Code: domain.CodeNotAMentor, Field: "mentorId"},
+			err: &wantRefusal{Code: domain.CodeNotAMentor, Field: "mentorId"},
 		},
 		{
 			name: "a mentor who is not accepting is not requested", given: reg,
@@ -411,7 +412,7 @@ func TestReserveRequestSlotRefusesStateOfAnotherMentor(t *testing.T) {
 		Mentor:  memberState(registered(otherMentorID, domain.RoleMentor)),
 	}
 	_, err := domain.DecideMember(domain.DefaultProgram(), mentee, cmd)
-	var de *domain.Error
+	var de *refusal.Error
 	if err == nil || errors.As(err, &de) {
 		t.Fatalf("got %v, want an error that is not a refusal", err)
 	}
@@ -498,7 +499,7 @@ func TestSyncSlot(t *testing.T) {
 func TestSyncSlotRefusesStateOfAnotherMatch(t *testing.T) {
 	m := memberState(registered(menteeID, domain.RoleMentee))
 	_, err := domain.DecideMember(domain.DefaultProgram(), m, domain.SyncSlot{MemberID: menteeID, MatchID: otherMatchID, Match: matchState(pending()...), At: t0})
-	var de *domain.Error
+	var de *refusal.Error
 	if err == nil || errors.As(err, &de) {
 		t.Fatalf("got %v, want an error that is not a refusal", err)
 	}

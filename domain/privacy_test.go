@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 func TestRevealPersonalData(t *testing.T) {
@@ -27,18 +28,18 @@ func TestRevealPersonalData(t *testing.T) {
 	}
 	for name, tc := range map[string]struct {
 		change func(*domain.RevealPersonalData)
-		code   domain.Code
+		code   refusal.Code
 	}{
 		"an auditor":        {func(c *domain.RevealPersonalData) { c.Actor = auditor }, domain.CodeStaffOnly},
 		"a mentee":          {func(c *domain.RevealPersonalData) { c.Actor = mentee }, domain.CodeStaffOnly},
-		"no reason":         {func(c *domain.RevealPersonalData) { c.Reason = "  " }, domain.CodeInvalidInput},
-		"a reason too long": {func(c *domain.RevealPersonalData) { c.Reason = strings.Repeat("r", 501) }, domain.CodeInvalidInput},
-		"two lines":         {func(c *domain.RevealPersonalData) { c.Reason = "a\nb" }, domain.CodeInvalidInput},
+		"no reason":         {func(c *domain.RevealPersonalData) { c.Reason = "  " }, refusal.CodeInvalidInput},
+		"a reason too long": {func(c *domain.RevealPersonalData) { c.Reason = strings.Repeat("r", 501) }, refusal.CodeInvalidInput},
+		"two lines":         {func(c *domain.RevealPersonalData) { c.Reason = "a\nb" }, refusal.CodeInvalidInput},
 	} {
 		c := ask
 		tc.change(&c)
 		_, err := domain.DecideRevealPersonalData(c)
-		var derr *domain.Error
+		var derr *refusal.Error
 		if !errors.As(err, &derr) || derr.Code != tc.code {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // The tests in this file run the two-step protocols of doc.go the way the
@@ -120,7 +121,7 @@ func (s *sim) refusedOnly(err error) {
 	if err == nil {
 		return
 	}
-	code := domain.ErrorCode(err)
+	code := refusal.CodeOf(err)
 	if code == "" {
 		s.t.Errorf("unexpected error: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 type resourceCase struct {
@@ -13,7 +14,7 @@ type resourceCase struct {
 	given []domain.Event
 	when  domain.ResourceCommand
 	then  []domain.Event
-	err   *refusal
+	err   *wantRefusal
 }
 
 func runResourceCases(t *testing.T, cases []resourceCase) {
@@ -97,7 +98,7 @@ func TestResourceState(t *testing.T) {
 		t.Error("the resource is not retired")
 	}
 	_, err := domain.DecideResource(domain.DefaultProgram(), r, domain.RetireResource{ResourceID: otherMatchID, Actor: staff, At: t0})
-	if err == nil || domain.ErrorCode(err) != "" {
+	if err == nil || refusal.CodeOf(err) != "" {
 		t.Errorf("state of another resource: got %v, want an error that is not a refusal", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Retention: when Program.RetentionYears is set, the program erases a
@@ -28,7 +30,7 @@ const MaxRetentionYears = 50
 
 // CodeRetentionNotDue refuses the program's own erasure of a member whom
 // the retention rule does not (yet) make due.
-const CodeRetentionNotDue Code = "RETENTION_NOT_DUE"
+const CodeRetentionNotDue refusal.Code = "RETENTION_NOT_DUE"
 
 // RecordSignIn records that a member signed in. The accounts service
 // decides it, with the member as the actor, after each successful

@@ -28,10 +28,10 @@ const blackFlag = '\U0001F3F4'
 // at most seven letters and digits ("gbsct" is five).
 const maxFlagTags = 7
 
-// CheckText refuses, with an INVALID_INPUT *Error naming field, text that a
-// field of the kind must not hold: text that is not valid UTF-8, control
-// characters (but the line breaks and tabs of multi-line text), line and
-// paragraph separators, bidirectional formatting characters, and tag
+// CheckText refuses, with an INVALID_INPUT *refusal.Error naming field,
+// text that a field of the kind must not hold: text that is not valid
+// UTF-8, control characters (but the line breaks and tabs of multi-line
+// text), line and paragraph separators, bidirectional formatting characters, and tag
 // characters outside an emoji flag. All of them are invisible or move the
 // text around them, so that what a reader sees is not what was written:
 // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf", a name with a

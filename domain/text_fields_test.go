@@ -29,7 +29,7 @@ type textRow[C any] struct {
 	given []domain.Event
 	when  C
 	then  []domain.Event
-	err   *refusal
+	err   *wantRefusal
 }
 
 func (f textField[C]) rows() []textRow[C] {

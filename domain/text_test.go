@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // scotland is the flag of Scotland: a black flag, the tag letters "gbsct"
@@ -89,8 +90,8 @@ func TestCheckText(t *testing.T) {
 
 func checkTextRefusal(t *testing.T, name string, err error, field string) {
 	t.Helper()
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Code != domain.CodeInvalidInput || de.Field != field || de.Message == "" {
+	var de *refusal.Error
+	if !errors.As(err, &de) || de.Code != refusal.CodeInvalidInput || de.Field != field || de.Message == "" {
 		t.Errorf("%s: got %v, want INVALID_INPUT on %s with a message", name, err, field)
 	}
 }

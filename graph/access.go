@@ -12,6 +12,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // signedIn returns the actor or UNAUTHENTICATED.
@@ -205,7 +206,7 @@ func checkSkills(in graphql.Omittable[[]*model.SkillRatingInput]) error {
 	seen := map[string]bool{}
 	for _, s := range in.Value() {
 		if seen[s.Skill] {
-			return &domain.Error{Code: domain.CodeInvalidInput, Field: "skills", Message: s.Skill + " is rated more than once"}
+			return &refusal.Error{Code: refusal.CodeInvalidInput, Field: "skills", Message: s.Skill + " is rated more than once"}
 		}
 		seen[s.Skill] = true
 	}

@@ -2,13 +2,13 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // SessionAuth signs requests in with the accounts service, tying each
@@ -23,37 +23,13 @@ var _ Authenticator = SessionAuth{}
 func (a SessionAuth) Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error) {
 	actor, sess, err := a.Accounts.Authenticate(ctx, token)
 	if err != nil {
-		switch auth.ErrorCode(err) {
-		case auth.CodeTokenInvalid, auth.CodeTokenExpired, auth.CodeTokenRevoked:
+		if ref, ok := refusal.As(err); ok && refusalCode(ref.Code) == CodeUnauthenticated {
 			err = fmt.Errorf("%w: %w", ErrBadToken, err)
 		}
 		return ctx, func() {}, actor, err
 	}
 	wctx, cancel := a.Accounts.Watch(ctx, sess)
 	return wctx, cancel, actor, nil
-}
-
-// authUserErrors turns the accounts service's refusals into userErrors;
-// other errors are returned to be raised.
-func authUserErrors(err error) ([]*model.UserError, error) {
-	if err == nil {
-		return []*model.UserError{}, nil
-	}
-	var aerr *auth.Error
-	if errors.As(err, &aerr) {
-		switch aerr.Code {
-		case auth.CodeTokenInvalid, auth.CodeTokenExpired, auth.CodeTokenRevoked:
-			return nil, errUnauthenticated
-		}
-		// A rate-limited refusal's message already says when to retry.
-		ue := &model.UserError{Code: string(aerr.Code), Message: aerr.Message}
-		if aerr.Field != "" {
-			f := aerr.Field
-			ue.Field = &f
-		}
-		return []*model.UserError{ue}, nil
-	}
-	return userErrors(err)
 }
 
 func (r *Resolver) accounts() (*auth.Service, error) {
@@ -73,7 +49,7 @@ func (r *Resolver) register(ctx context.Context, role domain.Role, in model.Regi
 		return nil, err
 	}
 	reg, token, sess, err := acc.SignUp(ctx, role, in.Name, in.Email, in.Password, clientAddrFrom(ctx))
-	if ue, err := authUserErrors(err); err != nil || len(ue) > 0 {
+	if ue, err := userErrors(err); err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: in.ClientMutationID}, err
 	}
 	r.settle(ctx, command.Result{Position: reg.Position})
@@ -92,7 +68,7 @@ func (r *Resolver) login(ctx context.Context, role domain.Role, in model.LoginIn
 // sessionPayload answers a call that signs in: the token and viewer, or
 // the refusal.
 func sessionPayload(token string, sess auth.Session, err error, cmid *string) (*model.AuthPayload, error) {
-	ue, err := authUserErrors(err)
+	ue, err := userErrors(err)
 	if err != nil || len(ue) > 0 {
 		return &model.AuthPayload{UserErrors: ue, ClientMutationID: cmid}, err
 	}
@@ -110,7 +86,7 @@ func sessionPayload(token string, sess auth.Session, err error, cmid *string) (*
 }
 
 func ackPayload(err error, cmid *string) (*model.AckPayload, error) {
-	ue, err := authUserErrors(err)
+	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err
 	}

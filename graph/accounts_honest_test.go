@@ -11,6 +11,7 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 const changePassword = `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { token viewer { role } userErrors { code message } } }`
@@ -52,17 +53,17 @@ func TestChangePasswordAnswersWithTheNewToken(t *testing.T) {
 // addresses of 198.51.100.0/24, straight through the accounts service, as
 // clients elsewhere would; the test server sees every HTTP client at one
 // address.
-func (e *env) guessFrom(n int, email string) map[auth.Code]int {
+func (e *env) guessFrom(n int, email string) map[refusal.Code]int {
 	e.t.Helper()
 	var mu sync.Mutex
-	codes := map[auth.Code]int{}
+	codes := map[refusal.Code]int{}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			_, _, err := e.accounts.Login(context.Background(), domain.RoleMentee, email, fmt.Sprintf("guess number %d!!", i), fmt.Sprintf("198.51.100.%d", i+1))
 			mu.Lock()
 			defer mu.Unlock()
-			codes[auth.ErrorCode(err)]++
+			codes[refusal.CodeOf(err)]++
 		})
 	}
 	wg.Wait()
@@ -156,7 +157,7 @@ func TestGuessesFromElsewhereDoNotLockTheOwnerOut(t *testing.T) {
 	if codes := e.guessFrom(30, "ada@example.org"); codes[auth.CodeInvalidCredentials] != 10 || codes[auth.CodeRateLimited] != 20 {
 		t.Fatalf("outcomes of 30 guesses from 30 addresses: %v, want 10 answered and 20 limited", codes)
 	}
-	if _, _, err := e.accounts.Login(context.Background(), domain.RoleMentee, "ada@example.org", password, "203.0.113.1"); auth.ErrorCode(err) != auth.CodeRateLimited {
+	if _, _, err := e.accounts.Login(context.Background(), domain.RoleMentee, "ada@example.org", password, "203.0.113.1"); refusal.CodeOf(err) != auth.CodeRateLimited {
 		t.Fatalf("the right password from a new address while the account is held: %v", err)
 	}
 	r := e.do("", loginMentee, map[string]any{"in": map[string]any{"email": "ada@example.org", "password": password}})

@@ -19,6 +19,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // DocumentsPath is where documents are downloaded from: GET
@@ -42,7 +43,7 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	if r.Blobs == nil {
 		return nil, &apiError{CodeUnavailable, "document storage is not configured on this server"}
 	}
-	refuse := func(code domain.Code, field, msg string) (*model.DocumentPayload, error) {
+	refuse := func(code refusal.Code, field, msg string) (*model.DocumentPayload, error) {
 		f := field
 		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(code), Field: &f, Message: msg}}, ClientMutationID: in.ClientMutationID}, nil
 	}
@@ -71,7 +72,7 @@ func (r *Resolver) uploadDocument(ctx context.Context, in model.UploadDocumentIn
 	stored, err := r.Blobs.Put(ctx, in.File.File, name)
 	switch {
 	case errors.Is(err, blob.ErrTooLarge), errors.Is(err, blob.ErrNotAllowed), errors.Is(err, blob.ErrEmpty):
-		return refuse(domain.CodeInvalidInput, "file", err.Error())
+		return refuse(refusal.CodeInvalidInput, "file", err.Error())
 	case err != nil:
 		return nil, err
 	}

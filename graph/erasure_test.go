@@ -7,6 +7,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 const (
@@ -71,7 +72,7 @@ func TestEraseMemberRefusals(t *testing.T) {
 		{"a member with a pending request", gid(model.KindMember, mentor.ID), "asked", string(domain.CodeMemberHasOpenMatch), ""},
 		{"staff themselves", gid(model.KindMember, staff.ID), "asked", string(domain.CodeCannotEraseSelf), ""},
 		{"an unknown member", gid(model.KindMember, uuid.New()), "asked", string(domain.CodeMemberNotFound), ""},
-		{"without a reason", gid(model.KindMember, mentor.ID), "  ", string(domain.CodeInvalidInput), "reason"},
+		{"without a reason", gid(model.KindMember, mentor.ID), "  ", string(refusal.CodeInvalidInput), "reason"},
 	} {
 		before := e.head()
 		r := e.do(staffTok, eraseQuery, map[string]any{"id": tc.id, "reason": tc.reason})

@@ -16,10 +16,10 @@ import (
 
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/command"
-	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Error codes of GraphQL errors, in extensions.code.
@@ -75,7 +75,7 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		var api *apiError
-		var derr *domain.Error
+		ref, refused := refusal.As(err)
 		switch {
 		case errors.As(err, &api):
 			gerr.Message, gerr.Extensions["code"] = api.msg, api.code
@@ -99,10 +99,10 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message, gerr.Extensions["code"] = "the read models are unavailable; try again", CodeUnavailable
 		case errors.Is(err, context.DeadlineExceeded):
 			gerr.Message, gerr.Extensions["code"] = "the server is busy; the change was saved but may not show yet", CodeUnavailable
-		case errors.As(err, &derr):
-			gerr.Message, gerr.Extensions["code"] = derr.Message, CodeBadUserInput
-			if derr.Field != "" {
-				gerr.Extensions["field"] = derr.Field
+		case refused:
+			gerr.Message, gerr.Extensions["code"] = ref.Message, refusalCode(ref.Code)
+			if ref.Field != "" {
+				gerr.Extensions["field"] = ref.Field
 			}
 		case isArgumentError(ctx, gerr):
 			gerr.Extensions["code"] = CodeBadUserInput
@@ -213,19 +213,42 @@ func unwrapMessage(err error) string {
 	return err.Error()
 }
 
-// userErrors turns the domain's refusal into the payload's userErrors, or
-// returns the error to be raised when it is not a refusal.
+// The refusals, whoever refused (the domain, the accounts service, the
+// document uploads), reach clients here only: as a payload's userErrors
+// { code field message } with the refusal's own code, or, raised as a
+// GraphQL error, with the extensions.code of refusalCode and the field in
+// extensions.field.
+
+// refusalCode is the GraphQL error code of a refusal raised as an error: a
+// token that signs nobody in is UNAUTHENTICATED, any other refusal is the
+// client's input.
+func refusalCode(code refusal.Code) string {
+	switch code {
+	case auth.CodeTokenInvalid, auth.CodeTokenExpired, auth.CodeTokenRevoked:
+		return CodeUnauthenticated
+	}
+	return CodeBadUserInput
+}
+
+// userErrors turns a refusal into the payload's userErrors, or returns the
+// error to be raised: any error that is not a refusal, and a refused token,
+// which is no mistake in the input but a session to start again
+// (UNAUTHENTICATED). A rate-limited refusal's message already says when to
+// retry.
 func userErrors(err error) ([]*model.UserError, error) {
 	if err == nil {
 		return []*model.UserError{}, nil
 	}
-	var derr *domain.Error
-	if !errors.As(err, &derr) {
+	ref, ok := refusal.As(err)
+	if !ok {
 		return nil, err
 	}
-	ue := &model.UserError{Code: string(derr.Code), Message: derr.Message}
-	if derr.Field != "" {
-		f := derr.Field
+	if refusalCode(ref.Code) == CodeUnauthenticated {
+		return nil, errUnauthenticated
+	}
+	ue := &model.UserError{Code: string(ref.Code), Message: ref.Message}
+	if ref.Field != "" {
+		f := ref.Field
 		ue.Field = &f
 	}
 	return []*model.UserError{ue}, nil

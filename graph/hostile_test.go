@@ -110,7 +110,7 @@ func TestHostileDocumentsAreRefusedCheaply(t *testing.T) {
 		started := cpuTime(t)
 		r := e.send(req, tok, true)
 		spent := cpuTime(t) - started
-		if code := refusal(r); code != tc.code {
+		if code := refusedWith(r); code != tc.code {
 			t.Errorf("%s: want %s, got %d %s", tc.name, tc.code, r.Status, truncate(r.raw))
 		}
 		if spent > budget {
@@ -156,9 +156,9 @@ func TestHostileBodiesAreRefused(t *testing.T) {
 	}
 }
 
-// refusal returns the code a response refused with: its first error's, or
+// refusedWith returns the code a response refused with: its first error's, or
 // its payload's first user error's.
-func refusal(r response) string {
+func refusedWith(r response) string {
 	if c := r.code(); c != "" {
 		return c
 	}

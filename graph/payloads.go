@@ -9,6 +9,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/model"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // matchInput authorizes a match mutation and parses its match ID.
@@ -46,14 +47,14 @@ func (r *Resolver) matchPayload(ctx context.Context, id uuid.UUID, res command.R
 // optional, and when given it is 1 to 600 minutes.
 func checkSessionMinutes(v *int) error {
 	if v != nil && *v == 0 {
-		return &domain.Error{Code: domain.CodeInvalidInput, Field: "minutes", Message: "must be at least 1 minute; leave it out when the length is not known yet"}
+		return &refusal.Error{Code: refusal.CodeInvalidInput, Field: "minutes", Message: "must be at least 1 minute; leave it out when the length is not known yet"}
 	}
 	return nil
 }
 
 func checkSessionValue(v *int) error {
 	if v != nil && *v == 0 {
-		return &domain.Error{Code: domain.CodeInvalidInput, Field: "value", Message: "must be from 1 to 5; leave it out when the meeting was not rated"}
+		return &refusal.Error{Code: refusal.CodeInvalidInput, Field: "value", Message: "must be from 1 to 5; leave it out when the meeting was not rated"}
 	}
 	return nil
 }

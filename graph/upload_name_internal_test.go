@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // FuzzUploadFileName checks the name an upload is stored under, from the
@@ -25,7 +26,7 @@ func FuzzUploadFileName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, filename string) {
 		name, err := domain.CleanDocumentName(p, baseName(filename))
 		if err != nil {
-			if domain.ErrorCode(err) != domain.CodeInvalidInput || err.Error() == "" {
+			if refusal.CodeOf(err) != refusal.CodeInvalidInput || err.Error() == "" {
 				t.Fatalf("%q: refused with %v, want bad input", filename, err)
 			}
 			return

@@ -66,6 +66,7 @@ import (
 	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
+	"github.com/mentorship/mentorship/refusal"
 	"github.com/mentorship/mentorship/tracing"
 )
 
@@ -887,7 +888,7 @@ func (m *Manager) reconcileLogged(ctx context.Context, f followUp) error {
 	case err == nil:
 		log.Info().Msg("unfinished command reconciled")
 		return nil
-	case domain.ErrorCode(err) != "":
+	case refusal.CodeOf(err) != "":
 		// The domain refuses the second step for good (the match ID
 		// belongs to another request): nothing more can be done.
 		log.Warn().Err(err).Msg("unfinished command refused; left as it is")

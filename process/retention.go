@@ -11,6 +11,7 @@ import (
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // The retention rule (domain.Program.RetentionYears) erases a mentee or
@@ -224,7 +225,7 @@ func (m *Manager) retain(ctx context.Context, now time.Time, id uuid.UUID) error
 		}
 		log.Info().Msg("time rule ran")
 		return nil
-	case !errors.Is(err, command.ErrErasureUnfinished) && domain.ErrorCode(err) != "":
+	case !errors.Is(err, command.ErrErasureUnfinished) && refusal.CodeOf(err) != "":
 		mb.refusals++
 		wait := m.opts.RetryAfter
 		for i := 1; i < mb.refusals && wait < maxRecheck; i++ {

@@ -18,6 +18,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // story writes a history through the real command service on a fake
@@ -220,7 +221,7 @@ func (r *refusing) EraseUnderRetention(ctx context.Context, id uuid.UUID) (comma
 	res, _ := r.recorder.EraseUnderRetention(ctx, id)
 	switch {
 	case r.refuse:
-		return res, &domain.Error{Code: domain.CodeRetentionNotDue, Message: "not yet"}
+		return res, &refusal.Error{Code: domain.CodeRetentionNotDue, Message: "not yet"}
 	case r.fail:
 		return res, fmt.Errorf("%w: the member's key: %w", command.ErrErasureUnfinished, errors.New("key store down"))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/internal/statecodec"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // testSaveEvery makes the managers of these tests save their state every
@@ -132,7 +133,7 @@ func (w *world) strict() Commands { return strictCommands{Service: w.svc, t: w.t
 
 func (s strictCommands) EraseUnderRetention(ctx context.Context, id uuid.UUID) (command.Result, error) {
 	res, err := s.Service.EraseUnderRetention(ctx, id)
-	if code := domain.ErrorCode(err); code != "" {
+	if code := refusal.CodeOf(err); code != "" {
 		s.t.Errorf("the erasure of member %s under the retention rule was refused: %v", id, err)
 	}
 	return res, err

@@ -14,6 +14,7 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -90,7 +91,7 @@ func (w *world) profile(a domain.Actor) {
 		contact.Phone, contact.PreferredMethod = fmt.Sprintf("+1 604 555 %04d", n), domain.ContactPhone
 	}
 	profile := domain.Profile{Name: fmt.Sprintf("Member %d", n), Contact: contact}
-	if _, err := w.svc.UpdateProfile(w.ctx, command.Request{Actor: a}, a.ID, profile); err != nil && domain.ErrorCode(err) != domain.CodeMemberErased {
+	if _, err := w.svc.UpdateProfile(w.ctx, command.Request{Actor: a}, a.ID, profile); err != nil && refusal.CodeOf(err) != domain.CodeMemberErased {
 		w.t.Fatal(err)
 	}
 }

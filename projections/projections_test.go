@@ -21,6 +21,7 @@ import (
 	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/projections/readmodeltest"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 type world struct {
@@ -101,7 +102,7 @@ func (w *world) randomStep(t *testing.T, r *rand.Rand) {
 		m := pick(w.mentors)
 		_, err = w.svc.SetAcceptingRequests(ctx, command.Request{Actor: m}, m.ID, r.IntN(3) > 0)
 	}
-	if err != nil && domain.ErrorCode(err) == "" {
+	if err != nil && refusal.CodeOf(err) == "" {
 		t.Fatalf("command failed: %v", err)
 	}
 	w.clock.Advance(time.Duration(r.IntN(48)) * time.Hour)

@@ -278,7 +278,7 @@ const termNoWord = termWord
 // PlanSearch checks a search and turns it into a plan. The words and the
 // city are single lines of visible text, as profiles hold them (see
 // domain.CheckText); other text is refused with the domain's INVALID_INPUT
-// *domain.Error naming the field.
+// *refusal.Error naming the field.
 func PlanSearch(q SearchQuery) (SearchPlan, error) {
 	if err := domain.CheckText("words", q.Words, domain.SingleLine); err != nil {
 		return SearchPlan{}, err

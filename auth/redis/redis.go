@@ -37,6 +37,7 @@ import (
 	"github.com/mentorship/mentorship/auth"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // Options configure a Store and Revocations.
@@ -586,11 +587,11 @@ func decode(value any, v any) error {
 // errors of the store's contract and context errors, which callers match
 // as they are.
 //
-// Any other error but a refusal of the accounts' own (an *auth.Error from
+// Any other error but a refusal of the accounts' own (an *refusal.Error from
 // a callback) is Redis failing to answer, and is marked
 // auth.ErrUnavailable so that the API answers it as a temporary failure.
 func wrap(op string, err error) error {
-	var refusal *auth.Error
+	var refusal *refusal.Error
 	switch {
 	case err == nil,
 		errors.Is(err, auth.ErrNotFound), errors.Is(err, auth.ErrExists), errors.Is(err, auth.ErrKeyMismatch),

@@ -16,6 +16,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // History is a program history written through the command service.
@@ -140,7 +141,7 @@ func (h *walk) join(t *testing.T, role domain.Role, i int) domain.Actor {
 func (h *walk) do(t *testing.T) func(command.Result, error) {
 	return func(_ command.Result, err error) {
 		t.Helper()
-		if err != nil && domain.ErrorCode(err) == "" {
+		if err != nil && refusal.CodeOf(err) == "" {
 			t.Fatalf("command failed: %v", err)
 		}
 	}

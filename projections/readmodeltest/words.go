@@ -8,6 +8,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/projections"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // The biography search matches words of any script as whole words: an
@@ -75,8 +76,8 @@ func testSearchWordsOfAnyScript(t *testing.T, h Harness) {
 			reader projections.MemberReader
 		}{{"read models", m.Members}, {"reference", Reference(t, l.events).Members}} {
 			_, err := r.reader.SearchMentors(tc.q)
-			var de *domain.Error
-			if !errors.As(err, &de) || de.Code != domain.CodeInvalidInput || de.Field != tc.field {
+			var de *refusal.Error
+			if !errors.As(err, &de) || de.Code != refusal.CodeInvalidInput || de.Field != tc.field {
 				t.Errorf("%s, search %+q: got %v, want INVALID_INPUT on %s", r.name, tc.q.Words+tc.q.City, err, tc.field)
 			}
 		}
