@@ -59,8 +59,6 @@ type ResetMailer interface {
 	SendPasswordReset(ctx context.Context, r notify.PasswordReset) error
 }
 
-var _ ResetMailer = (*notify.Resets)(nil)
-
 // deliverReset issues a reset token for the account of role and key, if
 // there is one, and emails the link. Failures are logged: the requester
 // already had the answer and can ask again.

@@ -29,8 +29,6 @@ type Registrar interface {
 	RecordSignIn(ctx context.Context, actor domain.Actor) (command.Result, error)
 }
 
-var _ Registrar = (*command.Service)(nil)
-
 // Options tune a Service. Only ResetURL is required; zero values take the
 // defaults named on each field.
 type Options struct {

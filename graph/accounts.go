@@ -17,8 +17,6 @@ type SessionAuth struct {
 	Accounts *auth.Service
 }
 
-var _ Authenticator = SessionAuth{}
-
 // Authenticate implements Authenticator.
 func (a SessionAuth) Authenticate(ctx context.Context, token string) (context.Context, context.CancelFunc, domain.Actor, error) {
 	actor, sess, err := a.Accounts.Authenticate(ctx, token)

@@ -11,11 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/graph"
@@ -422,44 +420,5 @@ func TestRefusedUploadCleansUpOnlyItsOwnBytes(t *testing.T) {
 	}
 	if code, _, body := e.download(d.mentorTok, url); code != 200 || !bytes.Equal(body, other) {
 		t.Fatalf("the other document's bytes: %d", code)
-	}
-}
-
-// Bytes a crash left between storing them and recording their document are
-// collected; recorded documents' bytes, removed or not, stay.
-func TestCollectDocumentBlobs(t *testing.T) {
-	d := newDocumentsEnv(t, newEnv(t))
-	e := d.env
-	ctx := context.Background()
-	kept := e.upload(d.menteeTok, d.mid, "kept.pdf", pdf, true)
-	removed := e.upload(d.mentorTok, d.mid, "removed.pdf", append(append([]byte{}, pdf...), 'r'), true)
-	e.ok(d.mentorTok, removeQuery, map[string]any{"id": removed.str("uploadDocument", "document", "id")})
-
-	blobs, err := blob.Open(ctx, blob.DefaultURL(e.blobDir), []string{"application/pdf"}, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = blobs.Close() })
-	orphan, err := blobs.Put(ctx, bytes.NewReader(append(append([]byte{}, pdf...), 'o')), "orphan.pdf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs.Keep(orphan) // the server stopped before recording the document
-	if n := e.blobCount(); n != 3 {
-		t.Fatalf("%d files stored, want 3", n)
-	}
-
-	if n, err := graph.CollectDocumentBlobs(ctx, e.store, blobs, time.Now().Add(-graph.DocumentBlobsGrace)); err != nil || n != 0 {
-		t.Fatalf("within the grace period: collected %d, %v", n, err)
-	}
-	n, err := graph.CollectDocumentBlobs(ctx, e.store, blobs, time.Now().Add(time.Minute))
-	if err != nil || n != 1 || e.blobCount() != 2 {
-		t.Fatalf("collected %d (%v), %d files left; want the orphan only", n, err, e.blobCount())
-	}
-	if _, err := blobs.Open(ctx, orphan.SHA256); err == nil {
-		t.Fatal("the orphan is still stored")
-	}
-	if code, _, body := e.download(d.menteeTok, kept.str("uploadDocument", "document", "downloadUrl")); code != 200 || !bytes.Equal(body, pdf) {
-		t.Fatalf("a recorded document after collecting: %d", code)
 	}
 }

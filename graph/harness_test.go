@@ -25,6 +25,7 @@ import (
 	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/documents"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/eventstore/bolt"
@@ -125,7 +126,7 @@ func buildEnvWith(t *testing.T, accounts bool, change func(*graph.Resolver)) *en
 	}
 	t.Cleanup(func() { _ = blobs.Close() })
 	e.blobDir = blobDir
-	r := &graph.Resolver{Commands: svc, Blobs: blobs, Members: members, Matches: matches, Reports: reports, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
+	r := &graph.Resolver{Commands: svc, Documents: documents.New(svc, blobs, zerolog.Nop()), Members: members, Matches: matches, Reports: reports, Store: store, Waiter: runner, Hub: hub, Clock: clk, Log: zerolog.Nop()}
 	if change != nil {
 		change(r)
 	}

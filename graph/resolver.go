@@ -16,10 +16,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/auth"
-	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/buildinfo"
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
+	"github.com/mentorship/mentorship/documents"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/notify"
@@ -43,8 +43,9 @@ type Resolver struct {
 	Environment string
 
 	Commands *command.Service
-	// Blobs stores documents' bytes; nil turns uploads off.
-	Blobs *blob.Store
+	// Documents uploads documents and opens their bytes; nil turns
+	// uploads and downloads off.
+	Documents *documents.Service
 	// Accounts signs members up and in; nil turns those mutations off.
 	Accounts *auth.Service
 	Members  projections.MemberReader

@@ -26,8 +26,6 @@ import (
 	"github.com/mentorship/mentorship/process"
 )
 
-var _ process.Commands = (*command.Service)(nil)
-
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 const day = 24 * time.Hour

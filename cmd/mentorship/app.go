@@ -21,6 +21,7 @@ import (
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/documents"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/follow"
@@ -85,7 +86,7 @@ func collectBlobs(store eventstore.Store, blobs *blob.Store, log zerolog.Logger)
 				return nil
 			case <-t.C:
 			}
-			n, err := graph.CollectDocumentBlobs(ctx, store, blobs, time.Now().Add(-graph.DocumentBlobsGrace))
+			n, err := documents.CollectBlobs(ctx, store, blobs, time.Now().Add(-documents.BlobsGrace))
 			if err != nil && ctx.Err() == nil {
 				log.Error().Err(err).Msg("collecting unreferenced document bytes")
 			} else if n > 0 {
@@ -274,7 +275,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 
 	resolver := &graph.Resolver{
 		Build: buildinfo.Read(), Environment: cfg.Env,
-		Commands: commands, Accounts: accounts, Blobs: blobs, Members: models.members, Matches: models.matches, Reports: models.reports, Store: store,
+		Commands: commands, Accounts: accounts, Documents: documents.New(commands, blobs, log), Members: models.members, Matches: models.matches, Reports: models.reports, Store: store,
 		Waiter: models.follower, Hub: models.hub, Clock: clk, Log: log, WriteTimeout: cfg.WriteWait,
 		MaxSubscriptions: cfg.MaxSubscriptions,
 	}
