@@ -22,7 +22,7 @@ func (r *Resolver) accountPayload(ctx context.Context, a domain.Actor, id uuid.U
 	}
 	r.settle(ctx, res)
 	p := &model.AccountPayload{UserErrors: ue, ClientMutationID: cmid}
-	r.readBack(ctx, res.Position, func() (err error) {
+	r.readBack(ctx, res.Position, func() error {
 		v, ok, err := r.Members.Member(id)
 		if err != nil || !ok {
 			return err

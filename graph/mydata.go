@@ -138,75 +138,73 @@ func MyDataHandler(r *Resolver) http.Handler {
 	})
 }
 
-func (r *Resolver) myData(req *http.Request, a domain.Actor) (doc myData, err error) {
+func (r *Resolver) myData(req *http.Request, a domain.Actor) (myData, error) {
 	ctx := req.Context()
-	err = func() error {
-		doc = myData{GeneratedAt: r.Clock.Now().UTC(), Matches: []myMatch{}, Sessions: []mySession{}, Documents: []myDocument{}, Emails: []myEmail{}}
-		if doc.Position, err = r.Store.Head(ctx); err != nil {
-			return err
-		}
-		v, ok, err := r.Members.Member(a.ID)
+	doc := myData{GeneratedAt: r.Clock.Now().UTC(), Matches: []myMatch{}, Sessions: []mySession{}, Documents: []myDocument{}, Emails: []myEmail{}}
+	var err error
+	if doc.Position, err = r.Store.Head(ctx); err != nil {
+		return doc, err
+	}
+	v, ok, err := r.Members.Member(a.ID)
+	if err != nil {
+		return doc, err
+	}
+	if !ok {
+		doc.Account = myAccount{ID: a.ID, Role: a.Role}
+		return doc, nil
+	}
+	doc.Account = myAccount{ID: v.ID, Role: v.Role, LoginEmail: v.Email, RegisteredAt: v.RegisteredAt}
+	if v.Role == domain.RoleMentor {
+		capacity, accepting := v.Capacity, v.Accepting
+		doc.Account.Capacity, doc.Account.AcceptingRequests = &capacity, &accepting
+	}
+	if !v.ReviewRequested.IsZero() {
+		doc.Account.ReviewRequestedAt = &v.ReviewRequested
+	}
+	if v.Role != domain.RoleMentee && v.Role != domain.RoleMentor {
+		return doc, nil
+	}
+	profile := v.Profile
+	doc.Profile = &profile
+	matches, err := r.Matches.MatchesOf(a.ID, projections.AllMatches)
+	if err != nil {
+		return doc, err
+	}
+	for _, m := range matches {
+		mm, err := r.myMatch(req, a, m)
 		if err != nil {
-			return err
+			return doc, err
 		}
-		if !ok {
-			doc.Account = myAccount{ID: a.ID, Role: a.Role}
-			return nil
+		doc.Matches = append(doc.Matches, mm)
+		for _, d := range m.Documents {
+			if d.UploaderID == a.ID {
+				doc.Documents = append(doc.Documents, myDocument{ID: d.ID, MatchID: m.ID, Name: d.Name, Version: d.Version, Size: d.Size,
+					ContentType: d.ContentType, SHA256: d.SHA256, UploadedAt: d.AddedAt, Removed: d.Removed})
+			}
 		}
-		doc.Account = myAccount{ID: v.ID, Role: v.Role, LoginEmail: v.Email, RegisteredAt: v.RegisteredAt}
-		if v.Role == domain.RoleMentor {
-			capacity, accepting := v.Capacity, v.Accepting
-			doc.Account.Capacity, doc.Account.AcceptingRequests = &capacity, &accepting
+		if r.Outbox == nil {
+			continue
 		}
-		if !v.ReviewRequested.IsZero() {
-			doc.Account.ReviewRequestedAt = &v.ReviewRequested
-		}
-		if v.Role != domain.RoleMentee && v.Role != domain.RoleMentor {
-			return nil
-		}
-		profile := v.Profile
-		doc.Profile = &profile
-		matches, err := r.Matches.MatchesOf(a.ID, projections.AllMatches)
+		emails, err := r.Outbox.ForMatch(m.ID)
 		if err != nil {
-			return err
+			return doc, err
 		}
-		for _, m := range matches {
-			mm, err := r.myMatch(req, a, m)
-			if err != nil {
-				return err
-			}
-			doc.Matches = append(doc.Matches, mm)
-			for _, d := range m.Documents {
-				if d.UploaderID == a.ID {
-					doc.Documents = append(doc.Documents, myDocument{ID: d.ID, MatchID: m.ID, Name: d.Name, Version: d.Version, Size: d.Size,
-						ContentType: d.ContentType, SHA256: d.SHA256, UploadedAt: d.AddedAt, Removed: d.Removed})
-				}
-			}
-			if r.Outbox == nil {
-				continue
-			}
-			emails, err := r.Outbox.ForMatch(m.ID)
-			if err != nil {
-				return err
-			}
-			for _, e := range emails {
-				if e.RecipientID == a.ID {
-					doc.Emails = append(doc.Emails, myEmail{ID: e.ID, MatchID: e.MatchID, Kind: string(e.Kind), To: e.To, Subject: e.Subject,
-						Status: string(e.Status), CreatedAt: e.CreatedAt, SentAt: timePtr(e.SentAt)})
-				}
+		for _, e := range emails {
+			if e.RecipientID == a.ID {
+				doc.Emails = append(doc.Emails, myEmail{ID: e.ID, MatchID: e.MatchID, Kind: string(e.Kind), To: e.To, Subject: e.Subject,
+					Status: string(e.Status), CreatedAt: e.CreatedAt, SentAt: timePtr(e.SentAt)})
 			}
 		}
-		sessions, err := r.Matches.SessionsOf(a.ID, uuid.Nil)
-		if err != nil {
-			return err
-		}
-		for _, s := range sessions {
-			doc.Sessions = append(doc.Sessions, mySession{ID: s.ID, MatchID: s.MatchID, Details: s.Details, LoggedAt: s.LoggedAt,
-				EditedAt: timePtr(s.EditedAt), Revisions: s.Revisions})
-		}
-		return nil
-	}()
-	return doc, err
+	}
+	sessions, err := r.Matches.SessionsOf(a.ID, uuid.Nil)
+	if err != nil {
+		return doc, err
+	}
+	for _, s := range sessions {
+		doc.Sessions = append(doc.Sessions, mySession{ID: s.ID, MatchID: s.MatchID, Details: s.Details, LoggedAt: s.LoggedAt,
+			EditedAt: timePtr(s.EditedAt), Revisions: s.Revisions})
+	}
+	return doc, nil
 }
 
 // myMatch is one of the member's matches with its history: the member's

@@ -322,7 +322,7 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	}
 	r.settle(ctx, res)
 	payload := &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}
-	r.readBack(ctx, res.Position, func() (err error) {
+	r.readBack(ctx, res.Position, func() error {
 		v, ok, err := r.Members.Member(id)
 		if err != nil || !ok {
 			return err
