@@ -69,8 +69,7 @@ func (r *Resolver) removeDocument(ctx context.Context, in model.RemoveDocumentIn
 		return nil, err
 	}
 	if !ok || !r.documentsVisible(a, m) {
-		f := "documentId"
-		return &model.DocumentPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeDocumentNotFound), Field: &f, Message: "no such document"}}, ClientMutationID: in.ClientMutationID}, nil
+		return &model.DocumentPayload{UserErrors: refused(domain.CodeDocumentNotFound, "documentId", "no such document"), ClientMutationID: in.ClientMutationID}, nil
 	}
 	res, err := r.Commands.RemoveDocument(ctx, request(ctx, a, in.ClientMutationID), m.ID, docID)
 	ue, err := userErrors(err)

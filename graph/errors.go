@@ -246,10 +246,20 @@ func userErrors(err error) ([]*model.UserError, error) {
 	if refusalCode(ref.Code) == CodeUnauthenticated {
 		return nil, errUnauthenticated
 	}
+	return []*model.UserError{userError(ref)}, nil
+}
+
+// refused is the userErrors of a refusal the API makes itself, such as a
+// document the caller may not see, answered as one that does not exist.
+func refused(code refusal.Code, field, message string) []*model.UserError {
+	return []*model.UserError{userError(&refusal.Error{Code: code, Field: field, Message: message})}
+}
+
+func userError(ref *refusal.Error) *model.UserError {
 	ue := &model.UserError{Code: string(ref.Code), Message: ref.Message}
 	if ref.Field != "" {
 		f := ref.Field
 		ue.Field = &f
 	}
-	return []*model.UserError{ue}, nil
+	return ue
 }

@@ -479,7 +479,7 @@ func (r *mutationResolver) EditSession(ctx context.Context, input model.EditSess
 	}
 	if !ok || s.AuthorID != a.ID {
 		// Another member's session is as invisible as a missing one.
-		return &model.SessionPayload{UserErrors: []*model.UserError{{Code: string(domain.CodeSessionNotFound), Message: "no such session", Field: strPtr("sessionId")}}, ClientMutationID: input.ClientMutationID}, nil
+		return &model.SessionPayload{UserErrors: refused(domain.CodeSessionNotFound, "sessionId", "no such session"), ClientMutationID: input.ClientMutationID}, nil
 	}
 	if err := cmp.Or(checkSessionMinutes(input.Minutes), checkSessionValue(input.Value)); err != nil {
 		return r.sessionPayload(ctx, sessionID, 0, err, input.ClientMutationID)
