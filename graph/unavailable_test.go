@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,12 @@ func TestUnavailableMatchesGiveUnavailableErrors(t *testing.T) {
 		if r.Status != http.StatusOK || r.code() != graph.CodeUnavailable {
 			t.Fatalf("%s: %d %s", c.query, r.Status, r.raw)
 		}
+	}
+	// A download that cannot look its document up is unavailable too, not
+	// "not found".
+	code, _, body := e.download(mentee, graph.DocumentsPath+model.GlobalID(model.KindDocument, uuid.New()))
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), graph.CodeUnavailable) {
+		t.Fatalf("a download: %d %s", code, body)
 	}
 	if r := e.do(mentee, `{ viewer { role } }`, nil); r.code() != "" || r.get("viewer", "role") != "MENTEE" {
 		t.Fatalf("after the failures: %s", r.raw)
