@@ -131,6 +131,21 @@ func ApplySafely(f Follower, batch []Event) (err error) {
 	return f.Apply(batch)
 }
 
+// Unappliable is an error a follower's Apply returns when an event itself
+// cannot be applied (a state it needs does not read), so that trying again
+// cannot help: the runner treats it as it treats a panic.
+type Unappliable struct{ Err error }
+
+func (e *Unappliable) Error() string { return e.Err.Error() }
+
+func (e *Unappliable) Unwrap() error { return e.Err }
+
+// Unapplied reports a panic or an Unappliable error: a failure of the
+// event rather than of something that may come back.
+func Unapplied(err error) bool {
+	return errors.As(err, new(*PanicError)) || errors.As(err, new(*Unappliable))
+}
+
 // errHalt marks an error that ends Run rather than stop a follower.
 type errHalt struct{ error }
 
@@ -528,8 +543,8 @@ func (r *Runner) apply(batch []Event, halt context.CancelCauseFunc) {
 // applyTo applies a batch to one follower unless it is stopped. A failing
 // batch is applied again up to MaxRetries times, after growing pauses,
 // since Apply changes nothing when it returns an error; then the follower
-// stops at the event it could not get past. A panic stops it at once,
-// unless the follower is Atomic: the panic may have left part of the event
+// stops at the event it could not get past. A panic, or an Unappliable
+// error, stops it at once unless the follower is Atomic: the panic may have left part of the event
 // applied to the state, which neither a retry nor a save may build on. An
 // Atomic follower that still fails on a batch of several events is given
 // them one at a time, so that it stops at the exact event at fault.
@@ -549,8 +564,7 @@ func (r *Runner) applyTo(f *fed, batch []Event, halt context.CancelCauseFunc) {
 			return
 		}
 		pos := failingAt(batch, f.Position())
-		panicked := errors.As(err, new(*PanicError))
-		if (panicked && !atomicApply) || attempt == r.opts.MaxRetries {
+		if (Unapplied(err) && !atomicApply) || attempt == r.opts.MaxRetries {
 			if atomicApply && len(batch) > 1 {
 				r.bisect(f, batch, halt)
 				return

@@ -258,3 +258,36 @@ func TestOpenerStoppedEarlierStaysStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// refusing fails with an Unappliable error on one event and counts the
+// tries.
+type refusing struct {
+	*tally
+	at    eventstore.Position
+	tries int
+}
+
+func (r *refusing) Apply(events []Event) error {
+	for _, ev := range events {
+		if ev.Position == r.at {
+			r.tries++
+			return &Unappliable{Err: errors.New("stored view does not read")}
+		}
+	}
+	return r.tally.Apply(events)
+}
+
+// An event a follower reports it cannot apply is not retried: the
+// follower stops at it at once.
+func TestUnappliableEventStopsAtOnce(t *testing.T) {
+	f := &refusing{tally: &tally{name: "refusing"}, at: 2}
+	r := testRunner(f)
+	r.apply(events(2, 3), noHalt)
+	var stopped *PoisonError
+	if err := r.Healthy(); !errors.As(err, &stopped) || stopped.Position != 2 {
+		t.Fatalf("Healthy: %v, want stopped at 2", err)
+	}
+	if f.tries != 1 {
+		t.Fatalf("tried %d times, want once", f.tries)
+	}
+}

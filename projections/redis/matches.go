@@ -43,13 +43,12 @@ func decode[T any](s string) (*T, error) {
 	return &v, nil
 }
 
-// damaged reports a stored view that a commit cannot read. The projector
-// and the runtime treat it as they treat an event the evolution cannot
-// apply: the batch's events are committed one by one and the projection
-// stops at the exact event that needs the view, rather than trying again
-// for ever.
+// damaged reports a stored view that a commit cannot read: the event that
+// needs it cannot be applied, so the runtime commits the batch's events
+// one by one and stops the projection at that exact event, rather than
+// trying again for ever.
 func damaged(err error) error {
-	return &follow.PanicError{Value: err}
+	return &follow.Unappliable{Err: err}
 }
 
 // decodeAll decodes the values of an HMGET in order; a missing value

@@ -126,12 +126,12 @@ func TestUndecodableEventStopsTheRedisProjections(t *testing.T) {
 	}
 }
 
-// A commit that panics (here on a stored view that no longer reads) is
-// tried again and then stops its projection at the exact event it cannot
-// apply, whether the projector meets it catching up or live: the process
+// A commit that meets a stored view that no longer reads stops its
+// projection at the exact event that needs the view, without retrying
+// what cannot succeed, whether the projector meets it catching up or live: the process
 // survives, the events before it in the batch are committed, nothing after
 // it is, and the other projection goes on.
-func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
+func TestUnreadableViewInACommitStopsOnlyItsProjection(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		t.Run(mode(live), func(t *testing.T) {
 			c, ns := redistest.Client(t)
@@ -167,8 +167,8 @@ func TestPanicInACommitStopsOnlyItsProjection(t *testing.T) {
 			}
 
 			err = stopsAt(t, in.rm, h, pos)
-			if !strings.HasPrefix(err.Error(), "follower members ") || !strings.Contains(err.Error(), "panic: ") {
-				t.Errorf("the failure does not name the projection and the panic: %v", err)
+			if !strings.HasPrefix(err.Error(), "follower members ") || !strings.Contains(err.Error(), "stored view: ") {
+				t.Errorf("the failure does not name the projection and the view it cannot read: %v", err)
 			}
 			if got := checkpoint(t, in.rm.Members); got != pos-1 {
 				t.Errorf("members at %d, want %d, just before the poison event", got, pos-1)

@@ -250,7 +250,7 @@ func (l *leased) Apply(events []projections.Event) error {
 	for rest := events[i:]; len(rest) > 0; {
 		n := min(len(rest), batchSize)
 		if err := l.rm.commitRetrying(l.ctx, l.p, l.tok, l.pos, rest[:n]); err != nil {
-			if errors.As(err, new(*follow.PanicError)) {
+			if follow.Unapplied(err) {
 				return err
 			}
 			return follow.Halt(err)
@@ -286,7 +286,7 @@ func (rm *ReadModels) commitRetrying(ctx context.Context, p committer, tok strin
 			}
 		}
 		err = commitOnce(ctx, p, tok, from, events)
-		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || errors.As(err, new(*follow.PanicError)) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, errMoved) || follow.Unapplied(err) || ctx.Err() != nil {
 			return err
 		}
 		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Uint64("from", uint64(from)).Int("attempt", attempt+1).Msg("commit failed")
@@ -548,7 +548,7 @@ func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []proje
 		return err
 	}
 	err = l.Apply(events)
-	if errors.As(err, new(*follow.PanicError)) {
+	if follow.Unapplied(err) {
 		// Commit one event at a time to name the one at fault.
 		for i := range events {
 			if events[i].Position <= l.pos {
