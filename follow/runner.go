@@ -543,11 +543,12 @@ func (r *Runner) apply(batch []Event, halt context.CancelCauseFunc) {
 // applyTo applies a batch to one follower unless it is stopped. A failing
 // batch is applied again up to MaxRetries times, after growing pauses,
 // since Apply changes nothing when it returns an error; then the follower
-// stops at the event it could not get past. A panic, or an Unappliable
-// error, stops it at once unless the follower is Atomic: the panic may have left part of the event
-// applied to the state, which neither a retry nor a save may build on. An
-// Atomic follower that still fails on a batch of several events is given
-// them one at a time, so that it stops at the exact event at fault.
+// stops at the event it could not get past. An Unappliable error stops it
+// at once; so does a panic, unless the follower is Atomic: the panic may
+// have left part of the event applied to the state, which neither a retry
+// nor a save may build on. An Atomic follower that still fails on a batch
+// of several events is given them one at a time, so that it stops at the
+// exact event at fault.
 func (r *Runner) applyTo(f *fed, batch []Event, halt context.CancelCauseFunc) {
 	if f.failed.Load() != nil || r.quitting() {
 		return
@@ -564,7 +565,9 @@ func (r *Runner) applyTo(f *fed, batch []Event, halt context.CancelCauseFunc) {
 			return
 		}
 		pos := failingAt(batch, f.Position())
-		if (Unapplied(err) && !atomicApply) || attempt == r.opts.MaxRetries {
+		permanent := errors.As(err, new(*Unappliable))
+		panicked := errors.As(err, new(*PanicError))
+		if permanent || (panicked && !atomicApply) || attempt == r.opts.MaxRetries {
 			if atomicApply && len(batch) > 1 {
 				r.bisect(f, batch, halt)
 				return
