@@ -40,6 +40,14 @@ type MatchEndRequested struct {
 // EventType names the event.
 func (MatchEndRequested) EventType() string { return "MatchEndRequested" }
 
+// MatchOf implements MatchEvent.
+func (e MatchEndRequested) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchEndRequested) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (MatchEndRequested) changesMatch() {}
+
 // EndRequestedBy returns the partner who asked staff to end the match and
 // is still waiting; uuid.Nil when no request waits.
 func (m Match) EndRequestedBy() uuid.UUID { return m.endRequestedBy }

@@ -87,6 +87,18 @@ func (AccountClosureRequested) EventType() string { return "AccountClosureReques
 // EventType names the event.
 func (MemberErased) EventType() string { return "MemberErased" }
 
+// MemberOf implements MemberEvent.
+func (e AccountClosureRequested) MemberOf() uuid.UUID { return e.MemberID }
+
+func (AccountClosureRequested) closure() {}
+
+// MemberOf implements MemberEvent.
+func (e MemberErased) MemberOf() uuid.UUID { return e.MemberID }
+
+func (MemberErased) directory() {}
+func (MemberErased) closure()   {}
+func (MemberErased) retention() {}
+
 // Erased reports whether the member was erased.
 func (m Member) Erased() bool { return m.erased }
 

@@ -199,3 +199,162 @@ func (DocumentAdded) EventType() string { return "DocumentAdded" }
 
 // EventType names the event.
 func (DocumentRemoved) EventType() string { return "DocumentRemoved" }
+
+// What the match events are, for routing: see the interfaces in event.go.
+
+// MatchOf implements MatchEvent.
+func (e MatchRequested) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchRequested) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+// MatchStatus implements StatusEvent.
+func (MatchRequested) MatchStatus() MatchStatus { return StatusPending }
+
+func (MatchRequested) changesMatch() {}
+
+func (MatchRequested) notice() {}
+
+func (MatchRequested) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e MatchAccepted) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchAccepted) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+// MatchStatus implements StatusEvent.
+func (MatchAccepted) MatchStatus() MatchStatus { return StatusActive }
+
+func (MatchAccepted) changesMatch() {}
+
+func (MatchAccepted) notice() {}
+
+func (MatchAccepted) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e MatchDeclined) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchDeclined) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+// MatchStatus implements StatusEvent.
+func (MatchDeclined) MatchStatus() MatchStatus { return StatusDeclined }
+
+func (MatchDeclined) changesMatch() {}
+
+func (MatchDeclined) notice() {}
+
+func (MatchDeclined) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e MatchCancelled) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchCancelled) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+// MatchStatus implements StatusEvent.
+func (MatchCancelled) MatchStatus() MatchStatus { return StatusCancelled }
+
+func (MatchCancelled) changesMatch() {}
+
+func (MatchCancelled) notice() {}
+
+func (MatchCancelled) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e NudgeRequested) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e NudgeRequested) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (NudgeRequested) changesMatch() {}
+
+func (NudgeRequested) notice() {}
+
+// MatchOf implements MatchEvent.
+func (e MentorNudged) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MentorNudged) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (MentorNudged) changesMatch() {}
+
+func (MentorNudged) notice() {}
+
+// MatchOf implements MatchEvent.
+func (e ResponseWindowElapsed) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e ResponseWindowElapsed) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (ResponseWindowElapsed) changesMatch() {}
+
+func (ResponseWindowElapsed) notice() {}
+
+func (ResponseWindowElapsed) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e FirstMeetingReminderDue) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e FirstMeetingReminderDue) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (FirstMeetingReminderDue) changesMatch() {}
+
+func (FirstMeetingReminderDue) notice() {}
+
+func (FirstMeetingReminderDue) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e MatchEnded) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e MatchEnded) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+// MatchStatus implements StatusEvent.
+func (MatchEnded) MatchStatus() MatchStatus { return StatusEnded }
+
+func (MatchEnded) changesMatch() {}
+
+func (MatchEnded) notice() {}
+
+func (MatchEnded) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e ProfileReviewRequested) MatchOf() uuid.UUID { return e.MatchID }
+
+// Partners implements PartnerEvent.
+func (e ProfileReviewRequested) Partners() (mentee, mentor uuid.UUID) { return e.MenteeID, e.MentorID }
+
+func (ProfileReviewRequested) notice() {}
+
+func (ProfileReviewRequested) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e SessionLogged) MatchOf() uuid.UUID { return e.MatchID }
+
+// Author implements PrivateEvent.
+func (e SessionLogged) Author() uuid.UUID { return e.AuthorID }
+
+func (SessionLogged) changesMatch() {}
+
+func (SessionLogged) timeRule() {}
+
+// MatchOf implements MatchEvent.
+func (e SessionEdited) MatchOf() uuid.UUID { return e.MatchID }
+
+// Author implements PrivateEvent.
+func (e SessionEdited) Author() uuid.UUID { return e.AuthorID }
+
+func (SessionEdited) changesMatch() {}
+
+// MatchOf implements MatchEvent.
+func (e DocumentAdded) MatchOf() uuid.UUID { return e.MatchID }
+
+func (DocumentAdded) changesMatch() {}
+
+// MatchOf implements MatchEvent.
+func (e DocumentRemoved) MatchOf() uuid.UUID { return e.MatchID }
+
+func (DocumentRemoved) changesMatch() {}

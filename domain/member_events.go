@@ -117,3 +117,68 @@ func (CapacitySlotReserved) EventType() string { return "CapacitySlotReserved" }
 
 // EventType names the event.
 func (CapacitySlotReleased) EventType() string { return "CapacitySlotReleased" }
+
+// What the member events are, for routing: see the interfaces in event.go.
+
+// MemberOf implements MemberEvent.
+func (e MemberRegistered) MemberOf() uuid.UUID { return e.MemberID }
+
+func (MemberRegistered) directory() {}
+
+func (MemberRegistered) retention() {}
+
+// MemberOf implements MemberEvent.
+func (e ProfileUpdated) MemberOf() uuid.UUID { return e.MemberID }
+
+func (ProfileUpdated) directory() {}
+
+// MemberOf implements MemberEvent.
+func (e MentorCapacityChanged) MemberOf() uuid.UUID { return e.MemberID }
+
+// MemberOf implements MemberEvent.
+func (e MentorAvailabilityChanged) MemberOf() uuid.UUID { return e.MemberID }
+
+// MatchOf implements MatchEvent.
+func (e RequestSlotTaken) MatchOf() uuid.UUID { return e.MatchID }
+
+// MemberOf implements MemberEvent.
+func (e RequestSlotTaken) MemberOf() uuid.UUID { return e.MemberID }
+
+// SlotState implements SlotEvent.
+func (RequestSlotTaken) SlotState() SlotState { return SlotPending }
+
+// MatchOf implements MatchEvent.
+func (e RequestSlotActivated) MatchOf() uuid.UUID { return e.MatchID }
+
+// MemberOf implements MemberEvent.
+func (e RequestSlotActivated) MemberOf() uuid.UUID { return e.MemberID }
+
+// SlotState implements SlotEvent.
+func (RequestSlotActivated) SlotState() SlotState { return SlotActive }
+
+// MatchOf implements MatchEvent.
+func (e RequestSlotReleased) MatchOf() uuid.UUID { return e.MatchID }
+
+// MemberOf implements MemberEvent.
+func (e RequestSlotReleased) MemberOf() uuid.UUID { return e.MemberID }
+
+// SlotState implements SlotEvent.
+func (RequestSlotReleased) SlotState() SlotState { return SlotReleased }
+
+// MatchOf implements MatchEvent.
+func (e CapacitySlotReserved) MatchOf() uuid.UUID { return e.MatchID }
+
+// MemberOf implements MemberEvent.
+func (e CapacitySlotReserved) MemberOf() uuid.UUID { return e.MemberID }
+
+// SlotState implements SlotEvent.
+func (CapacitySlotReserved) SlotState() SlotState { return SlotReserved }
+
+// MatchOf implements MatchEvent.
+func (e CapacitySlotReleased) MatchOf() uuid.UUID { return e.MatchID }
+
+// MemberOf implements MemberEvent.
+func (e CapacitySlotReleased) MemberOf() uuid.UUID { return e.MemberID }
+
+// SlotState implements SlotEvent.
+func (CapacitySlotReleased) SlotState() SlotState { return SlotReleased }

@@ -53,6 +53,11 @@ type MemberSignedIn struct {
 // EventType names the event.
 func (MemberSignedIn) EventType() string { return "MemberSignedIn" }
 
+// MemberOf implements MemberEvent.
+func (e MemberSignedIn) MemberOf() uuid.UUID { return e.MemberID }
+
+func (MemberSignedIn) retention() {}
+
 // LastSignIn returns when the member's last recorded sign-in was: the
 // first of its day. It is zero when none was recorded.
 func (m Member) LastSignIn() time.Time { return m.signedInAt }
