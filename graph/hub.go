@@ -23,6 +23,9 @@ type Change struct {
 	// Author, when set, is the only partner who hears of the change: a
 	// session is private to whoever logged it.
 	Author uuid.UUID
+	// Status is the status the change moves its match to; "" when it
+	// leaves the status as it was.
+	Status domain.MatchStatus
 }
 
 // heardBy reports whether member hears of c among their own matches.
@@ -154,42 +157,26 @@ func (n notifier) Apply(events []projections.Event) error {
 	return nil
 }
 
-// changeOf picks the events subscribers hear of: the match events, and
-// the accounts' closure requests and erasures for the staff dashboard.
+// changeOf picks the events subscribers hear of: the changes of a match,
+// and the accounts' closure requests and erasures for the staff dashboard.
 func (h *Hub) changeOf(ev *projections.Event) (Change, bool) {
 	c := Change{Position: ev.Position, Type: ev.Type, OccurredAt: ev.Meta.OccurredAt}
 	switch e := ev.Data.(type) {
-	case domain.MatchRequested:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MatchAccepted:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MatchDeclined:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MatchCancelled:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MatchEnded:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.NudgeRequested:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MatchEndRequested:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.MentorNudged:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.ResponseWindowElapsed:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.FirstMeetingReminderDue:
-		c.MatchID, c.MenteeID, c.MentorID = e.MatchID, e.MenteeID, e.MentorID
-	case domain.SessionLogged:
-		c.MatchID, c.Author = e.MatchID, e.AuthorID
-	case domain.SessionEdited:
-		c.MatchID, c.Author = e.MatchID, e.AuthorID
-	case domain.DocumentAdded:
-		c.MatchID = e.MatchID
-		c.MenteeID, c.MentorID = h.partners(e.MatchID)
-	case domain.DocumentRemoved:
-		c.MatchID = e.MatchID
-		c.MenteeID, c.MentorID = h.partners(e.MatchID)
-	case domain.AccountClosureRequested, domain.MemberErased:
+	case domain.MatchChange:
+		c.MatchID = e.MatchOf()
+		if s, ok := e.(domain.StatusEvent); ok {
+			c.Status = s.MatchStatus()
+		}
+		switch p := e.(type) {
+		case domain.PrivateEvent:
+			c.Author = p.Author()
+		case domain.PartnerEvent:
+			c.MenteeID, c.MentorID = p.Partners()
+		default:
+			// Documents name neither partner.
+			c.MenteeID, c.MentorID = h.partners(c.MatchID)
+		}
+	case domain.ClosureEvent:
 		// No match and no partner: only the dashboard, which shows the
 		// staff queue's closure requests, hears of it.
 	default:
@@ -212,19 +199,13 @@ func (h *Hub) partners(id uuid.UUID) (mentee, mentor uuid.UUID) {
 	return m.MenteeID, m.MentorID
 }
 
-// statusOf maps a status-changing event type to the status it leads to.
+// statusOf returns the status that events of type typ move their match
+// to, as the domain says.
 func statusOf(typ string) (domain.MatchStatus, bool) {
-	switch typ {
-	case "MatchRequested":
-		return domain.StatusPending, true
-	case "MatchAccepted":
-		return domain.StatusActive, true
-	case "MatchDeclined":
-		return domain.StatusDeclined, true
-	case "MatchCancelled":
-		return domain.StatusCancelled, true
-	case "MatchEnded":
-		return domain.StatusEnded, true
+	e, _ := domain.ZeroEvent(typ)
+	s, ok := e.(domain.StatusEvent)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	return s.MatchStatus(), true
 }

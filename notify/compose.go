@@ -221,16 +221,11 @@ func newComposer(s Settings) *composer {
 	return &composer{settings: s, members: make(map[uuid.UUID]person), matches: make(map[uuid.UUID]matchDates)}
 }
 
-// relevant reports whether events of type typ feed the composer.
+// relevant reports whether events of type typ feed the composer: those the
+// program writes to members about, and those that change how it names and
+// reaches a member.
 func relevant(typ string) bool {
-	switch typ {
-	case "MemberRegistered", "ProfileUpdated",
-		"MatchRequested", "MatchAccepted", "MatchDeclined", "MatchCancelled",
-		"ResponseWindowElapsed", "NudgeRequested", "MentorNudged",
-		"FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested", "MemberErased":
-		return true
-	}
-	return false
+	return domain.Is[domain.Notice](typ) || domain.Is[domain.DirectoryEvent](typ)
 }
 
 // learn updates the directory and the match dates with ev. Applying an
@@ -407,29 +402,10 @@ func (c *composer) compose(rec eventstore.RecordedEvent, ev domain.Event, now ti
 	return out, errs
 }
 
-// matchOf returns the match an event is about.
+// matchOf returns the match an event is about; uuid.Nil for a member's.
 func matchOf(ev domain.Event) uuid.UUID {
-	switch e := ev.(type) {
-	case domain.MatchRequested:
-		return e.MatchID
-	case domain.MatchAccepted:
-		return e.MatchID
-	case domain.MatchDeclined:
-		return e.MatchID
-	case domain.MatchCancelled:
-		return e.MatchID
-	case domain.ResponseWindowElapsed:
-		return e.MatchID
-	case domain.NudgeRequested:
-		return e.MatchID
-	case domain.MentorNudged:
-		return e.MatchID
-	case domain.FirstMeetingReminderDue:
-		return e.MatchID
-	case domain.MatchEnded:
-		return e.MatchID
-	case domain.ProfileReviewRequested:
-		return e.MatchID
+	if e, ok := ev.(domain.MatchEvent); ok {
+		return e.MatchOf()
 	}
 	return uuid.Nil
 }

@@ -426,25 +426,22 @@ func (m *Manager) save() error {
 	return nil
 }
 
-// relevant reports whether events of type typ concern the manager.
+// relevant reports whether events of type typ concern the manager: those
+// of the program's time rules, and the slots of two-step commands.
 func relevant(typ string) bool {
-	switch typ {
-	case "MatchRequested", "MatchAccepted", "MatchDeclined", "MatchCancelled",
-		"ResponseWindowElapsed", "FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested",
-		"SessionLogged",
-		"RequestSlotTaken", "RequestSlotActivated", "RequestSlotReleased",
-		"CapacitySlotReserved", "CapacitySlotReleased":
-		return true
-	}
-	return false
+	return domain.Is[domain.TimeRuleEvent](typ) || domain.Is[domain.SlotEvent](typ)
 }
 
 // needsFollowUp reports whether an event of type typ starts or ends a
-// two-step command that Reconcile may have to finish.
+// two-step command that Reconcile may have to finish: a slot taken or
+// reserved starts one (the match's own event follows), and the mentor's
+// answer and the end of a match end one (the slots follow).
 func needsFollowUp(typ string) bool {
-	switch typ {
-	case "RequestSlotTaken", "CapacitySlotReserved", "MatchAccepted", "MatchDeclined", "MatchCancelled", "MatchEnded":
-		return true
+	switch e, _ := domain.ZeroEvent(typ); e := e.(type) {
+	case domain.SlotEvent:
+		return e.SlotState() == domain.SlotPending || e.SlotState() == domain.SlotReserved
+	case domain.StatusEvent:
+		return e.MatchStatus() != domain.StatusPending
 	}
 	return false
 }
@@ -824,12 +821,12 @@ func (m *Manager) finished(f followUp) bool {
 		// Forgotten: the match was over and its slots released.
 		return true
 	}
-	switch f.typ {
-	case "RequestSlotTaken":
+	switch e, _ := domain.ZeroEvent(f.typ); e.(type) {
+	case domain.RequestSlotTaken:
 		return mt.status != "" && mt.mentee == f.memberID
-	case "CapacitySlotReserved":
+	case domain.CapacitySlotReserved:
 		return mt.status == domain.StatusActive || mt.slotOf(f.memberID) == domain.SlotReleased
-	case "MatchAccepted":
+	case domain.MatchAccepted:
 		return mt.slotOf(mt.mentee) != domain.SlotPending
 	default:
 		return !mt.held()

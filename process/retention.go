@@ -96,11 +96,7 @@ func (mb *member) due(p domain.Program) (time.Time, bool) {
 // retentionRelevant reports whether events of type typ concern the
 // retention rule and no other rule of the manager.
 func retentionRelevant(typ string) bool {
-	switch typ {
-	case "MemberRegistered", "MemberSignedIn", "MemberErased":
-		return true
-	}
-	return false
+	return domain.Is[domain.RetentionEvent](typ)
 }
 
 // learnMember updates what the manager knows of the members with ev. It

@@ -291,40 +291,14 @@ func (r *reference) match(ev projections.Event) {
 	}
 }
 
-// matchOf names the match whose view an event changes. Slot events name a
-// match too, but belong to a member's stream; ProfileReviewRequested,
-// though recorded on the match's stream after it ended, changes the
-// partners' views and leaves the match's (and its position) as it was.
+// matchOf names the match whose view an event changes: the domain's
+// MatchChange. Slot events name a match too, but belong to a member's
+// stream; ProfileReviewRequested, though recorded on the match's stream
+// after it ended, changes the partners' views and leaves the match's (and
+// its position) as it was.
 func matchOf(data domain.Event) (uuid.UUID, bool) {
-	switch e := data.(type) {
-	case domain.MatchRequested:
-		return e.MatchID, true
-	case domain.MatchAccepted:
-		return e.MatchID, true
-	case domain.MatchDeclined:
-		return e.MatchID, true
-	case domain.MatchCancelled:
-		return e.MatchID, true
-	case domain.MatchEnded:
-		return e.MatchID, true
-	case domain.MatchEndRequested:
-		return e.MatchID, true
-	case domain.NudgeRequested:
-		return e.MatchID, true
-	case domain.MentorNudged:
-		return e.MatchID, true
-	case domain.ResponseWindowElapsed:
-		return e.MatchID, true
-	case domain.FirstMeetingReminderDue:
-		return e.MatchID, true
-	case domain.SessionLogged:
-		return e.MatchID, true
-	case domain.SessionEdited:
-		return e.MatchID, true
-	case domain.DocumentAdded:
-		return e.MatchID, true
-	case domain.DocumentRemoved:
-		return e.MatchID, true
+	if e, ok := data.(domain.MatchChange); ok {
+		return e.MatchOf(), true
 	}
 	return uuid.Nil, false
 }
