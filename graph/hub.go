@@ -94,11 +94,21 @@ func (h *Hub) Subscribe(keep func(Change) bool, size int) *HubSubscription {
 // drops it. done runs once, when the subscription ends (closed, or dropped
 // for being slow); after it, send is not called again.
 func (h *Hub) Forward(keep, send func(Change) bool, done func()) *HubSubscription {
+	s, _ := h.Join(keep, send, done)
+	return s
+}
+
+// Join registers a subscriber as Forward does and returns the hub's
+// position at that moment: the subscriber hears of every change after it
+// and of none at or before it, so that one catching up from the log reads
+// up to it and joins without a gap or a duplicate.
+func (h *Hub) Join(keep, send func(Change) bool, done func()) (*HubSubscription, eventstore.Position) {
 	s := &HubSubscription{keep: keep, send: send, done: done, hub: h}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
+	pos := eventstore.Position(h.pos.Load())
 	h.mu.Unlock()
-	return s
+	return s, pos
 }
 
 // Close unregisters the subscriber.
@@ -116,6 +126,9 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
+// publish hands c to the subscribers that keep it and moves the hub's
+// position to c's under the same lock, so that Join sees either both or
+// neither.
 func (h *Hub) publish(c Change) {
 	var slow []*HubSubscription
 	h.mu.RLock()
@@ -127,6 +140,7 @@ func (h *Hub) publish(c Change) {
 			slow = append(slow, s)
 		}
 	}
+	h.pos.Store(uint64(c.Position))
 	h.mu.RUnlock()
 	for _, s := range slow {
 		s.Close()
@@ -151,6 +165,7 @@ func (n notifier) Apply(events []projections.Event) error {
 		}
 		if c, ok := n.h.changeOf(ev); ok {
 			n.h.publish(c)
+			continue
 		}
 		n.h.pos.Store(uint64(ev.Position))
 	}
@@ -197,15 +212,4 @@ func (h *Hub) partners(id uuid.UUID) (mentee, mentor uuid.UUID) {
 		return uuid.Nil, uuid.Nil
 	}
 	return m.MenteeID, m.MentorID
-}
-
-// statusOf returns the status that events of type typ move their match
-// to, as the domain says.
-func statusOf(typ string) (domain.MatchStatus, bool) {
-	e, _ := domain.ZeroEvent(typ)
-	s, ok := e.(domain.StatusEvent)
-	if !ok {
-		return "", false
-	}
-	return s.MatchStatus(), true
 }

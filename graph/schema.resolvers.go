@@ -8,7 +8,6 @@ package graph
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"slices"
@@ -917,42 +916,7 @@ func (r *subscriptionResolver) MatchEvents(ctx context.Context, since *eventstor
 	if err := r.holdSubscription(ctx); err != nil {
 		return nil, err
 	}
-	from := deref(since)
-	if since == nil {
-		head, err := r.Store.Head(ctx)
-		if err != nil {
-			return nil, err
-		}
-		from = head
-	}
-	sub, err := r.Store.SubscribeAll(ctx, from)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *model.MatchStatusEvent, 64)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		for rec := range sub.Events() {
-			status, ok := statusOf(rec.Type)
-			if !ok {
-				continue
-			}
-			var ids struct {
-				MatchID uuid.UUID `json:"matchId"`
-			}
-			if json.Unmarshal(rec.Data, &ids) != nil {
-				continue
-			}
-			ev := &model.MatchStatusEvent{ID: "matchStatusEvent:" + strconv.FormatUint(uint64(rec.Position), 10), Position: rec.Position, Type: rec.Type, MatchID: model.GlobalID(model.KindMatch, ids.MatchID), Status: model.MatchStatus(status), OccurredAt: rec.Metadata.OccurredAt}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return r.matchEvents(ctx, since)
 }
 
 // Dashboard is the resolver for the dashboard field.
