@@ -215,32 +215,3 @@ func FuzzFastDecode(f *testing.F) {
 		checkFastDecode(t, typ, 1, []byte(data))
 	})
 }
-
-// The fast decoder reads the events of the history about four times as
-// fast as domain.Decode.
-func BenchmarkDecode(b *testing.B) {
-	var data []eventstore.EventData
-	_ = generate(workload{Mentors: 500, Mentees: 1500, Events: 20_000, Seed: 9}, func(_ string, _ eventstore.ExpectedRevision, events ...eventstore.EventData) error {
-		data = append(data, events...)
-		return nil
-	})
-	for _, fast := range []bool{true, false} {
-		name := map[bool]string{true: "fast", false: "encoding-json"}[fast]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				e := &data[i%len(data)]
-				if fast {
-					if _, ok := follow.FastDecode(e.Type, e.SchemaVersion, e.Data); !ok {
-						b.Fatalf("%s fell back", e.Type)
-					}
-				} else if _, err := domain.Decode(e.Type, e.SchemaVersion, e.Data); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}
