@@ -9,13 +9,6 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 )
 
-// privateTypes are the event types that hold what only their author may
-// read: a session log's notes and perceived value.
-var privateTypes = map[string]bool{
-	domain.SessionLogged{}.EventType(): true,
-	domain.SessionEdited{}.EventType(): true,
-}
-
 // withheld is the data of a private event that cannot be summarised.
 var withheld = []byte("null")
 
@@ -35,7 +28,9 @@ var withheld = []byte("null")
 // several microseconds per event, which made redaction cost more than
 // reading the log.
 func exportData(ev *eventstore.RecordedEvent) ([]byte, bool) {
-	if !privateTypes[ev.Type] {
+	// The private events hold what only their author may read: a session
+	// log's notes and perceived value. One of another shape is withheld.
+	if !domain.Is[domain.PrivateEvent](ev.Type) {
 		return ev.Data, false
 	}
 	out, ok := sessionSummary(ev.Data)
