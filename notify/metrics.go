@@ -78,7 +78,7 @@ var (
 
 // outboxCollector reads the outbox at each scrape.
 type outboxCollector struct {
-	outbox *Outbox
+	outbox OutboxStore
 	now    func() time.Time
 }
 
@@ -91,8 +91,9 @@ func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads the outbox once and sends every outbox metric.
 func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(outboxSentDesc, prometheus.CounterValue, float64(c.outbox.counts.sent.Load()))
-	ch <- prometheus.MustNewConstMetric(outboxGivenUpDesc, prometheus.CounterValue, float64(c.outbox.counts.failed.Load()))
+	sent, givenUp := c.outbox.Settled()
+	ch <- prometheus.MustNewConstMetric(outboxSentDesc, prometheus.CounterValue, float64(sent))
+	ch <- prometheus.MustNewConstMetric(outboxGivenUpDesc, prometheus.CounterValue, float64(givenUp))
 	st, err := c.outbox.Stats()
 	if err != nil {
 		ch <- prometheus.MustNewConstMetric(outboxUpDesc, prometheus.GaugeValue, 0)
@@ -112,5 +113,12 @@ func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
 // age of the oldest, by the notifier's clock, and the emails sent and
 // given up.
 func (n *Notifier) Register(reg prometheus.Registerer) {
-	reg.MustRegister(outboxCollector{outbox: n.outbox, now: n.clock.Now})
+	RegisterOutbox(reg, n.outbox, n.clock.Now)
+}
+
+// RegisterOutbox adds the metrics of an outbox store to reg, read at each
+// scrape with now as the clock: for an instance that shares the store
+// without running the notifier itself.
+func RegisterOutbox(reg prometheus.Registerer, outbox OutboxStore, now func() time.Time) {
+	reg.MustRegister(outboxCollector{outbox: outbox, now: now})
 }

@@ -109,7 +109,7 @@ type Notifier struct {
 	clock  clock.Clock
 	opts   Options
 	log    zerolog.Logger
-	outbox *Outbox
+	outbox OutboxStore
 
 	mu       sync.Mutex
 	composer *composer
@@ -147,11 +147,27 @@ type Notifier struct {
 }
 
 // Open opens the outbox in dir (the data directory) and returns a notifier
-// that composes from store and delivers through sender. A new outbox starts
-// at the log's head: emails are for what happens from now on, not for a
-// history that predates them. The saved directory is loaded by the first
-// catch-up rather than here, so that opening stays quick.
+// that composes from store and delivers through sender; see New.
 func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.Clock, opts Options) (*Notifier, error) {
+	outbox, err := OpenOutbox(dir)
+	if err != nil {
+		return nil, err
+	}
+	n, err := New(outbox, store, sender, clk, opts)
+	if err != nil {
+		_ = outbox.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// New returns a notifier that keeps its emails and its directory in
+// outbox, composes from store and delivers through sender. A new outbox
+// starts at the log's head: emails are for what happens from now on, not
+// for a history that predates them. The saved directory is loaded by the
+// first catch-up rather than here, so that starting stays quick. Close
+// closes outbox.
+func New(outbox OutboxStore, store eventstore.Store, sender mailport.Sender, clk clock.Clock, opts Options) (*Notifier, error) {
 	settings, err := opts.Settings.normalized()
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
@@ -169,10 +185,6 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 3
 	}
-	outbox, err := OpenOutbox(dir)
-	if err != nil {
-		return nil, err
-	}
 	pos, ok, err := outbox.Position()
 	if err == nil && !ok {
 		if pos, err = store.Head(context.Background()); err == nil {
@@ -180,7 +192,6 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 		}
 	}
 	if err != nil {
-		_ = outbox.Close()
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
 	return &Notifier{
@@ -193,7 +204,7 @@ func Open(dir string, store eventstore.Store, sender mailport.Sender, clk clock.
 
 // Outbox returns the notifier's outbox, where staff see how the emails of
 // a match fared.
-func (n *Notifier) Outbox() *Outbox { return n.outbox }
+func (n *Notifier) Outbox() OutboxStore { return n.outbox }
 
 // Close records how far the notifier composed, saves what it learnt when
 // that moved, and closes the outbox. Stop Run first.
@@ -269,7 +280,7 @@ func (n *Notifier) load(ctx context.Context) error {
 	started := time.Now()
 	var c *composer
 	var cp statecodec.Checkpoint
-	found, err := n.outbox.loadState(func(b []byte) error {
+	found, err := n.outbox.LoadState(func(b []byte) error {
 		var err error
 		c, cp, err = decodeState(b, n.opts.Settings)
 		return err
@@ -339,7 +350,7 @@ func (n *Notifier) saveIfDue() {
 // saveState writes the composer's state at the read position, together
 // with the composed position.
 func (n *Notifier) saveState() error {
-	if err := n.outbox.saveState(encodeState(n.composer, n.read), n.composed); err != nil {
+	if err := n.outbox.SaveState(encodeState(n.composer, n.read), n.composed); err != nil {
 		return fmt.Errorf("notifier: %w", err)
 	}
 	n.stateAt, n.saved = n.read.Pos, max(n.saved, n.composed)
@@ -474,7 +485,20 @@ func (n *Notifier) DeliverDue(ctx context.Context, now time.Time) error {
 func (n *Notifier) deliver(ctx context.Context, e Entry, now time.Time) (bool, error) {
 	log := n.log.With().Str("message_id", e.ID).Str("kind", string(e.Kind)).
 		Str("match_id", e.MatchID.String()).Str("recipient_id", e.RecipientID.String()).Logger()
-	err := n.sender.Send(ctx, mailport.Message{To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, ID: e.ID})
+	// The claim is the last word of the store before the relay: a
+	// notifier that lost its lease, or an email settled or erased since
+	// Due read it, sends nothing.
+	e, ok, err := n.outbox.Claim(e.ID)
+	if err != nil {
+		return true, err
+	}
+	if !ok {
+		return false, nil
+	}
+	if e.InDoubt {
+		log.Warn().Int("attempts", e.Attempts).Msg("email sent again after an attempt that was cut short; it keeps its Message-ID")
+	}
+	err = n.sender.Send(ctx, mailport.Message{To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, ID: e.ID})
 	if err == nil {
 		sent, err := n.outbox.MarkSent(e.ID, n.clock.Now())
 		if err != nil {

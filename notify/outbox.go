@@ -81,6 +81,11 @@ type Entry struct {
 	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
 	// SentAt is when the relay accepted the email; zero until then.
 	SentAt time.Time `json:"sentAt,omitzero"`
+	// InDoubt is set by OutboxStore.Claim when an earlier attempt was
+	// claimed and never settled: its sender died or lost its lease while
+	// sending, so the relay may hold the email already. The attempt about
+	// to be made carries the same Message-ID. It is not stored.
+	InDoubt bool `json:"-"`
 }
 
 var (
@@ -441,6 +446,32 @@ func (o *Outbox) settle(id string, change func(*Entry)) (Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// Claim returns a pending or failing entry with its bodies for one
+// attempt, and false when the entry is final or gone. The file has one
+// process at a time, which holds it locked, so a claim writes nothing:
+// an attempt cut short by a crash is made again after the restart.
+func (o *Outbox) Claim(id string) (Entry, bool, error) {
+	var out Entry
+	var ok bool
+	err := o.view(func(tx *bbolt.Tx) error {
+		e, found, err := get(tx, id)
+		if err != nil || !found {
+			return err
+		}
+		out, ok = e, e.Status == StatusPending || e.Status == StatusFailing
+		return nil
+	})
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("outbox: claim: %w", err)
+	}
+	return out, ok, nil
+}
+
+// Settled counts the emails sent and given up since the outbox opened.
+func (o *Outbox) Settled() (sent, givenUp uint64) {
+	return o.counts.sent.Load(), o.counts.failed.Load()
 }
 
 // MarkSent records that the relay accepted the entry at at.

@@ -54,10 +54,10 @@ var keyState = []byte("composer") // in bucketMeta: the composer's state
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// saveState stores the encoded state and, in the same transaction, moves
+// SaveState stores the encoded state and, in the same transaction, moves
 // the outbox position up to composed, so that the file never holds a
 // state whose checkpoint is past the emails it recorded as composed.
-func (o *Outbox) saveState(state []byte, composed eventstore.Position) error {
+func (o *Outbox) SaveState(state []byte, composed eventstore.Position) error {
 	err := o.update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keyState, state); err != nil {
@@ -74,9 +74,9 @@ func (o *Outbox) saveState(state []byte, composed eventstore.Position) error {
 	return nil
 }
 
-// loadState calls decode with the saved state, which is valid only during
+// LoadState calls decode with the saved state, which is valid only during
 // the call, and reports whether there was one.
-func (o *Outbox) loadState(decode func([]byte) error) (bool, error) {
+func (o *Outbox) LoadState(decode func([]byte) error) (bool, error) {
 	found := false
 	err := o.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyState)

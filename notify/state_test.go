@@ -360,7 +360,7 @@ func BenchmarkDirectory(b *testing.B) {
 	})
 	b.Run("load", func(b *testing.B) {
 		for b.Loop() {
-			_, err := n.outbox.loadState(func(v []byte) error {
+			_, err := n.outbox.LoadState(func(v []byte) error {
 				_, _, err := decodeState(v, n.composer.settings)
 				return err
 			})

@@ -240,7 +240,7 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		}
 	}
 
-	var outbox *notify.Outbox
+	var outbox notify.OutboxStore
 	var notifier *notify.Notifier
 	if !cfg.ReadOnly && cfg.Workers {
 		notifier, err = notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
@@ -261,7 +261,9 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		notifier.Register(reg)
 		follow.Register(reg, "notifier", store, notifier.Position, notifier.Healthy)
 		follow.Register(reg, "process_manager", store, manager.Position, manager.Healthy)
-		a.copiers[notify.FileName] = outbox.CopyFile
+		if file, ok := outbox.(*notify.Outbox); ok {
+			a.copiers[notify.FileName] = file.CopyFile
+		}
 		a.copiers[process.FileName] = manager.CopyFile
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
