@@ -45,19 +45,14 @@ package process
 import (
 	"container/heap"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
-	bbolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/command"
@@ -305,7 +300,7 @@ type Manager struct {
 	program domain.Program
 	opts    Options
 	log     zerolog.Logger
-	db      *bbolt.DB
+	st      StateStore
 
 	mu       sync.Mutex
 	read     statecodec.Checkpoint // the last event applied
@@ -333,15 +328,30 @@ type Manager struct {
 	position atomic.Uint64
 }
 
-var keySettled = []byte("settled")
-
-var bucketMeta = []byte("meta")
-
 // Open opens (creating when missing) the manager's file in dir, the data
-// directory, and returns a manager over store that acts through cmds. It
-// reads nothing yet, not even its saved state, so that opening stays
-// quick: Tick, RunDue and Run catch up with the log first.
+// directory, and returns a manager over store that acts through cmds; see
+// New.
 func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, opts Options) (*Manager, error) {
+	if err := cmds.Program().Validate(); err != nil {
+		return nil, fmt.Errorf("process: %w", err)
+	}
+	f, err := OpenFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(f, store, cmds, clk, opts)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// New returns a manager that keeps its state in st, over store, acting
+// through cmds. It reads nothing of the log yet, not even its saved state,
+// so that starting stays quick: Tick, RunDue and Run catch up with the log
+// first. Close closes st.
+func New(st StateStore, store eventstore.Store, cmds Commands, clk clock.Clock, opts Options) (*Manager, error) {
 	program := cmds.Program()
 	if err := program.Validate(); err != nil {
 		return nil, fmt.Errorf("process: %w", err)
@@ -361,33 +371,12 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 	if opts.DecodeRetryWait <= 0 {
 		opts.DecodeRetryWait = 100 * time.Millisecond
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("process: %w", err)
-	}
-	db, err := bbolt.Open(filepath.Join(dir, FileName), 0o600, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("process: %s is in use by another process", FileName)
-	}
+	settled, err := st.Settled()
 	if err != nil {
-		return nil, fmt.Errorf("process: %w", err)
-	}
-	var settled eventstore.Position
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if v := b.Get(keySettled); len(v) == 8 {
-			settled = eventstore.Position(binary.BigEndian.Uint64(v))
-		}
-		return nil
-	})
-	if err != nil {
-		_ = db.Close()
 		return nil, fmt.Errorf("process: %w", err)
 	}
 	m := &Manager{
-		store: store, cmds: cmds, clock: clk, program: program, opts: opts, db: db,
+		store: store, cmds: cmds, clock: clk, program: program, opts: opts, st: st,
 		log:     opts.Logger.With().Str("component", "process").Logger(),
 		settled: settled, saved: settled, saveEvery: saveEvery,
 		matches: make(map[uuid.UUID]*match), waiting: make(map[uuid.UUID]int),
@@ -399,7 +388,7 @@ func Open(dir string, store eventstore.Store, cmds Commands, clk clock.Clock, op
 }
 
 // Close records how far reconciliation is settled, saves what the
-// manager learnt when that moved, and closes the file. Stop Run first.
+// manager learnt when that moved, and closes its store. Stop Run first.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -407,7 +396,7 @@ func (m *Manager) Close() error {
 	if m.read.Pos > m.stateAt && m.Healthy() == nil {
 		err = m.saveState()
 	}
-	return errors.Join(err, m.save(), m.db.Close())
+	return errors.Join(err, m.save(), m.st.Close())
 }
 
 // save writes the settled position when it moved.
@@ -416,11 +405,8 @@ func (m *Manager) save() error {
 		return nil
 	}
 	pos := m.settled
-	err := m.db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keySettled, binary.BigEndian.AppendUint64(nil, uint64(pos)))
-	})
-	if err != nil {
-		return fmt.Errorf("process: save position: %w", err)
+	if err := m.st.SaveSettled(pos); err != nil {
+		return err
 	}
 	m.saved = pos
 	return nil
@@ -1025,7 +1011,3 @@ func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, r
 }
 
 // CopyFile writes a consistent copy of the manager's file, as of one read
-// transaction, to path, while the manager runs: for backups.
-func (m *Manager) CopyFile(path string) error {
-	return m.db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) })
-}

@@ -534,6 +534,54 @@ func TestTwoManagersRacingFireEachRuleOnce(t *testing.T) {
 	}
 }
 
+// Two managers racing, as an instance that lost its lease and the one
+// that took it over do for a moment, fire the reminder, the end of term
+// and the profile review of each match once: the commands derive their
+// IDs from the match and the domain decides nothing once the mark exists.
+func TestTwoManagersRacingFireEveryTimeRuleOnce(t *testing.T) {
+	f := newFixture(t)
+	var ids []uuid.UUID
+	for range 5 {
+		mentee := f.register(domain.RoleMentee, "Mentee Number")
+		mentor := f.register(domain.RoleMentor, "Mentor Number")
+		id := f.request(mentee, mentor)
+		f.accept(mentor, id)
+		ids = append(ids, id)
+	}
+	other, err := process.Open(t.TempDir(), f.store, f.cmds, f.clock, process.Options{Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	race := func() {
+		t.Helper()
+		for range 2 {
+			var wg sync.WaitGroup
+			errs := make(chan error, 2)
+			for _, m := range []*process.Manager{f.mgr, other} {
+				wg.Go(func() { errs <- m.Tick(context.Background()) })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	f.clock.Advance(21 * day)
+	race()
+	f.clock.Advance(400 * day)
+	race()
+	want := []string{"MatchRequested", "MatchAccepted", "FirstMeetingReminderDue", "MatchEnded", "ProfileReviewRequested"}
+	for _, id := range ids {
+		if got := f.matchTypes(id); !slices.Equal(got, want) {
+			t.Errorf("match %s: %v, want %v", id, got, want)
+		}
+	}
+}
+
 // appendRaw writes a domain event as a crashed command would have left it.
 func (f *fixture) appendRaw(stream string, ev domain.Event) {
 	f.t.Helper()

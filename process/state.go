@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bbolt "go.etcd.io/bbolt"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
@@ -96,13 +95,7 @@ type savedState struct {
 func (m *Manager) load(ctx context.Context) error {
 	started := time.Now()
 	var st savedState
-	found := false
-	err := m.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketMeta).Get(keyState)
-		if v == nil {
-			return nil
-		}
-		found = true
+	found, err := m.st.Load(func(v []byte) error {
 		var err error
 		st, err = m.decodeState(v)
 		return err
@@ -179,15 +172,8 @@ func (m *Manager) saveIfDue() {
 func (m *Manager) saveState() error {
 	state := m.encodeState()
 	settled := max(m.settled, m.saved)
-	err := m.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketMeta)
-		if err := b.Put(keyState, state); err != nil {
-			return err
-		}
-		return b.Put(keySettled, binary.BigEndian.AppendUint64(nil, uint64(settled)))
-	})
-	if err != nil {
-		return fmt.Errorf("process: save state: %w", err)
+	if err := m.st.Save(state, settled); err != nil {
+		return err
 	}
 	m.stateAt, m.saved = m.read.Pos, settled
 	return nil

@@ -60,7 +60,7 @@ func (w *world) catchUp(m *Manager) {
 // Close makes.
 func crash(t *testing.T, m *Manager) {
 	t.Helper()
-	if err := m.db.Close(); err != nil {
+	if err := m.st.(*File).db.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -495,7 +495,7 @@ func benchManager(b *testing.B, n int) *Manager {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = m.db.Close() })
+	b.Cleanup(func() { _ = m.st.(*File).db.Close() })
 	at := t0
 	for i := range n {
 		mt := &match{mentee: uuid.New(), mentor: uuid.New(), status: domain.StatusPending, requestedAt: at}
@@ -543,7 +543,7 @@ func BenchmarkState(b *testing.B) {
 	})
 	b.Run("load", func(b *testing.B) {
 		for b.Loop() {
-			err := m.db.View(func(tx *bbolt.Tx) error {
+			err := m.st.(*File).db.View(func(tx *bbolt.Tx) error {
 				_, err := m.decodeState(tx.Bucket(bucketMeta).Get(keyState))
 				return err
 			})

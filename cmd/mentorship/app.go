@@ -264,7 +264,6 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		if file, ok := outbox.(*notify.Outbox); ok {
 			a.copiers[notify.FileName] = file.CopyFile
 		}
-		a.copiers[process.FileName] = manager.CopyFile
 		a.health = append(a.health, notifier.Healthy, manager.Healthy)
 	}
 
