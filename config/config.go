@@ -64,15 +64,18 @@ type Config struct {
 	RedisURL     string
 	RedisPrefix  string
 	Workers      bool
-	ReadOnly     bool
-	SMTPHost     string
-	SMTPPort     int
-	SMTPTLS      string
-	SMTPUsername string
-	SMTPPassword string
-	MailFrom     string
-	StaffEmail   string
-	Demo         bool
+	// WorkerLeaseTTL is how long a worker's lease in Redis outlives its
+	// holder's last renewal: how soon another instance takes over.
+	WorkerLeaseTTL time.Duration
+	ReadOnly       bool
+	SMTPHost       string
+	SMTPPort       int
+	SMTPTLS        string
+	SMTPUsername   string
+	SMTPPassword   string
+	MailFrom       string
+	StaffEmail     string
+	Demo           bool
 }
 
 // QueryLimits are the settings of the GraphQL cost model; see
@@ -295,9 +298,17 @@ var Settings = []Setting{
 		}},
 	{Flag: "redis-prefix", Env: "MENTORSHIP_REDIS_PREFIX", Default: "mentorship", Usage: "the namespace of every Redis key and channel; instances of one program share it",
 		set: func(c *Config, v string) error { c.RedisPrefix = v; return nonEmpty(v) }},
-	{Flag: "workers", Env: "MENTORSHIP_WORKERS", Default: "true", Bool: true, Usage: "run the email outbox and the time-driven rules here; with several instances, exactly one should (they keep their state in its data directory)",
+	{Flag: "workers", Env: "MENTORSHIP_WORKERS", Default: "true", Bool: true, Usage: "run the email outbox and the time-driven rules here; with Redis, every instance that does competes for each worker's lease and runs it while it holds it, with its state in Redis",
 		set: func(c *Config, v string) (err error) {
 			c.Workers, err = strconv.ParseBool(v)
+			return err
+		}},
+	{Flag: "worker-lease-ttl", Env: "MENTORSHIP_WORKER_LEASE_TTL", Default: "5s", Usage: "with Redis, how long a worker's lease outlives its holder's last renewal: another instance takes the worker over within about this long after the holder dies",
+		set: func(c *Config, v string) (err error) {
+			c.WorkerLeaseTTL, err = positiveDuration(v)
+			if err == nil && c.WorkerLeaseTTL < 100*time.Millisecond {
+				err = errors.New("want at least 100ms")
+			}
 			return err
 		}},
 	{Flag: "read-only", Env: "MENTORSHIP_READ_ONLY", Default: "false", Bool: true, Usage: "serve a data directory for inspection only (such as one made by replay --out): every change is refused",

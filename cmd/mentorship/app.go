@@ -24,14 +24,12 @@ import (
 	"github.com/mentorship/mentorship/documents"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
-	"github.com/mentorship/mentorship/follow"
 
 	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/graph/playground"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/mail"
 	"github.com/mentorship/mentorship/notify"
-	"github.com/mentorship/mentorship/process"
 	"github.com/mentorship/mentorship/projections"
 	"github.com/mentorship/mentorship/server"
 )
@@ -240,38 +238,16 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 		}
 	}
 
-	var outbox notify.OutboxStore
-	var notifier *notify.Notifier
-	if !cfg.ReadOnly && cfg.Workers {
-		notifier, err = notify.Open(cfg.DataDir, store, sender, clk, notify.Options{
-			Settings: notify.Settings{ProgramName: cfg.ProgramName, StaffEmail: cfg.StaffEmail, FrontendURL: cfg.FrontendURL, Program: program},
-			Logger:   log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, notifier.Close)
-		outbox = notifier.Outbox()
-		manager, err := process.Open(cfg.DataDir, store, commands, clk, process.Options{Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, manager.Close)
-		a.background = append(a.background, notifier.Run, manager.Run, collectBlobs(store, blobs, log))
-		notifier.Register(reg)
-		follow.Register(reg, "notifier", store, notifier.Position, notifier.Healthy)
-		follow.Register(reg, "process_manager", store, manager.Position, manager.Healthy)
-		if file, ok := outbox.(*notify.Outbox); ok {
-			a.copiers[notify.FileName] = file.CopyFile
-		}
-		a.health = append(a.health, notifier.Healthy, manager.Healthy)
+	outbox, outboxErase, err := a.openWorkers(cfg, log, store, sender, clk, commands, blobs, models, reg)
+	if err != nil {
+		return nil, err
 	}
 
 	commands.CountOpenMatches(func(id uuid.UUID) (int, error) { return projections.OpenMatches(models.matches, id) })
 	mailbox, _ := sender.(*mail.Mailbox)
 	commands.OnErase(erasure{
 		commands: commands, store: store, models: models, accounts: accounts, compactAuth: compactAuth,
-		blobs: blobs, notifier: notifier, mailbox: mailbox, keys: keys,
+		blobs: blobs, outbox: outboxErase, mailbox: mailbox, keys: keys,
 	}.steps()...)
 
 	resolver := &graph.Resolver{

@@ -13,7 +13,6 @@ import (
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/keyring"
 	"github.com/mentorship/mentorship/mail"
-	"github.com/mentorship/mentorship/notify"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -26,7 +25,7 @@ type erasure struct {
 	accounts    *auth.Service
 	compactAuth func(context.Context) error
 	blobs       *blob.Store
-	notifier    *notify.Notifier
+	outbox      outboxEraser
 	mailbox     *mail.Mailbox
 	keys        *keyring.Keyring
 }
@@ -88,7 +87,7 @@ func (e erasure) steps() []command.EraseStep {
 		}
 		return nil
 	})
-	if e.notifier != nil {
+	if e.outbox != nil {
 		add("the outbox", func(ctx context.Context, id uuid.UUID) error {
 			head, err := e.store.Head(ctx)
 			if err != nil {
@@ -102,7 +101,7 @@ func (e erasure) steps() []command.EraseStep {
 			for _, m := range all {
 				matches = append(matches, m.ID)
 			}
-			return e.notifier.EraseMember(ctx, id, matches, head)
+			return e.outbox.EraseMember(ctx, id, matches, head)
 		})
 	}
 	if e.mailbox != nil {
