@@ -70,6 +70,10 @@ type Options struct {
 	// RejectRecipient, when set, refuses RCPT TO for that address with a
 	// permanent 550.
 	RejectRecipient string
+	// Delay holds each message this long after its DATA before accepting
+	// it, as a slow relay does, so that a test can act while deliveries
+	// are under way.
+	Delay time.Duration
 }
 
 // Server is an SMTP server on a loopback port.
@@ -301,6 +305,7 @@ func (ss *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
 	}
 	rec.From, rec.To, rec.User = ss.from, append([]string(nil), ss.to...), ss.user
+	time.Sleep(ss.server.opts.Delay)
 	_, rec.TLS = ss.conn.TLSConnectionState()
 	ss.server.mu.Lock()
 	ss.server.received = append(ss.server.received, rec)
