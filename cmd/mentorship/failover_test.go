@@ -193,10 +193,10 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 	if status, body := get(t, b.URL+"/readyz"); status != 200 {
 		t.Fatalf("the standby is not ready: %d %s", status, body)
 	}
-	if got := metricLine(t, b.URL, `mentorship_worker_lease_held{worker="notifier"}`); !strings.HasSuffix(got, " 0") {
+	if got := metricLine(t, b.URL, `mentorship_worker_lease_held{follower="notifier"}`); !strings.HasSuffix(got, " 0") {
 		t.Errorf("the standby's lease metric: %q", got)
 	}
-	if got := metricLine(t, a.URL, `mentorship_worker_lease_held{worker="notifier"}`); !strings.HasSuffix(got, " 1") {
+	if got := metricLine(t, a.URL, `mentorship_worker_lease_held{follower="notifier"}`); !strings.HasSuffix(got, " 1") {
 		t.Errorf("the holder's lease metric: %q", got)
 	}
 
@@ -230,7 +230,7 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 	if limit := ttl + ttl/3 + 500*time.Millisecond; took > limit {
 		t.Errorf("the takeover took %s, more than the TTL and one poll (%s)", took, limit)
 	}
-	if got := metricLine(t, b.URL, `mentorship_worker_lease_held{worker="process_manager"}`); !strings.HasSuffix(got, " 1") {
+	if got := metricLine(t, b.URL, `mentorship_worker_lease_held{follower="process_manager"}`); !strings.HasSuffix(got, " 1") {
 		t.Errorf("the survivor's lease metric: %q", got)
 	}
 

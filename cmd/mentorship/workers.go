@@ -100,10 +100,7 @@ func (a *api) openWorkers(cfg config.Config, log zerolog.Logger, store eventstor
 	}
 	states := processredis.New(models.redis, processLease)
 
-	notifierSlot := &leasedWorker{name: "notifier", standbyAt: func() eventstore.Position {
-		pos, _, _ := outbox.Position()
-		return pos
-	}}
+	notifierSlot := &leasedWorker{name: "notifier", store: store}
 	a.background = append(a.background, func(ctx context.Context) error {
 		return notifierLease.Run(ctx, func(ctx context.Context, tok string) error {
 			ctx, lost := context.WithCancel(ctx)
@@ -117,10 +114,7 @@ func (a *api) openWorkers(cfg config.Config, log zerolog.Logger, store eventstor
 			return notifierSlot.run(ctx, log, notifier, notifier.Run, notifier.Close)
 		})
 	})
-	processSlot := &leasedWorker{name: "process_manager", standbyAt: func() eventstore.Position {
-		pos, _ := states.Settled()
-		return pos
-	}}
+	processSlot := &leasedWorker{name: "process_manager", store: store}
 	a.background = append(a.background, func(ctx context.Context) error {
 		return processLease.Run(ctx, func(ctx context.Context, tok string) error {
 			ctx, lost := context.WithCancel(ctx)
@@ -138,7 +132,7 @@ func (a *api) openWorkers(cfg config.Config, log zerolog.Logger, store eventstor
 	for _, w := range []*leasedWorker{notifierSlot, processSlot} {
 		follow.Register(reg, w.name, store, w.Position, w.Healthy)
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "mentorship_worker_lease_held", ConstLabels: prometheus.Labels{"worker": w.name},
+			Name: "mentorship_worker_lease_held", ConstLabels: prometheus.Labels{"follower": w.name},
 			Help: "1 while this instance holds a worker's lease and runs it, 0 while it stands by.",
 		}, func() float64 {
 			if w.holding() {
@@ -151,18 +145,19 @@ func (a *api) openWorkers(cfg config.Config, log zerolog.Logger, store eventstor
 	return outbox, eraser, nil
 }
 
-// follower is a worker as the server reports it.
+// workerView is a running worker as the server reports it.
 type workerView interface {
 	Position() eventstore.Position
 	Healthy() error
 }
 
 // leasedWorker is a worker that this instance runs only while it holds
-// the worker's lease. While it stands by it is healthy, and it reports
-// the position its holder saved in Redis.
+// the worker's lease. While it stands by it is healthy and follows
+// nothing, so it reports the log's head as its position: no lag of its
+// own. The holder reports the worker's real position and lag.
 type leasedWorker struct {
-	name      string
-	standbyAt func() eventstore.Position
+	name  string
+	store eventstore.Store
 
 	mu  sync.Mutex
 	cur workerView
@@ -194,12 +189,16 @@ func (w *leasedWorker) current() workerView {
 
 func (w *leasedWorker) holding() bool { return w.current() != nil }
 
-// Position is the running worker's position, or the one its holder saved.
+// Position is the running worker's position; the log's head on a
+// standby.
 func (w *leasedWorker) Position() eventstore.Position {
 	if v := w.current(); v != nil {
 		return v.Position()
 	}
-	return w.standbyAt()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	head, _ := w.store.Head(ctx)
+	return head
 }
 
 // Healthy is the running worker's health; a standby is healthy.
