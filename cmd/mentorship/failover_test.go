@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,6 +139,15 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 		return append(slices.Clone(shared), "--clock-offset", offset.String())
 	}
 
+	var out strings.Builder
+	settings := map[string]string{"MENTORSHIP_MASTER_KEY_URL": testMasterKey, "MENTORSHIP_REDIS_URL": redistest.URL(), "MENTORSHIP_REDIS_PREFIX": ns}
+	err := run(context.Background(), []string{"users", "create", "--role", "staff", "--email", "staff@example.org", "--name", "Staff Person",
+		"--data-dir", t.TempDir(), "--kurrentdb-url", kdb.ConnectionString()},
+		func(k string) string { return settings[k] }, strings.NewReader(storyPassword+"\n"), &out, io.Discard)
+	if err != nil {
+		t.Fatalf("users create: %v\n%s", err, out.String())
+	}
+
 	// 22 days ago: every member registers; two requests stay pending and
 	// two are accepted.
 	past := startChild(t, withClock(-22*day)...)
@@ -202,8 +212,12 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 
 	// The burst through a: six requests, three accepted, one declined,
 	// two left pending.
+	var introduced string
 	for i := 4; i < 10; i++ {
 		id := request(a.URL, i)
+		if i == 4 {
+			introduced = id
+		}
 		switch {
 		case i <= 6:
 			answer(a.URL, i, id, "acceptMatch")
@@ -346,6 +360,15 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 	}
 	got := readmodeltest.Models{Members: rm.Members, Matches: rm.Matches, Position: position}
 	readmodeltest.Compare(t, domain.DefaultProgram(), time.Now(), events, readmodeltest.Reference(t, events), got)
+
+	// Staff see a match's emails, from Redis, on the survivor.
+	staff := &client{t: t, url: b.URL}
+	staff.login("Staff", "staff@example.org")
+	d := staff.gql(`query($id: ID!) { match(id: $id) { emails { kind status } } }`, map[string]any{"id": introduced})
+	if es, _ := dig(d, "match", "emails").([]any); len(es) != 6 || !strings.Contains(fmt.Sprint(es), "MATCH_MADE") || !strings.Contains(fmt.Sprint(es), "FIRST_MEETING_REMINDER") ||
+		strings.Contains(fmt.Sprint(es), "PENDING") || strings.Contains(fmt.Sprint(es), "FAILING") {
+		t.Errorf("staff see the accepted match's emails as %v; want the request, the acceptance, two introductions and two reminders, all sent", es)
+	}
 
 	// Only the attempt the kill cut short may have reached the relay
 	// twice, and the survivor said so.
