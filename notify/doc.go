@@ -11,11 +11,17 @@
 //
 // Each email's ID derives from its event, its kind and its recipient. It
 // is the outbox's idempotency key and the local part of the Message-ID:
-// the outbox (a bbolt file, outbox.db, in the data directory) keeps every
-// ID it has taken, so a restart, a replay of the log or a rebuilt read
-// model composes nothing twice. Delivery is at least once: an email stays
-// pending until the mail.Sender accepts it, with exponential backoff while
-// the relay is down, and staff see each match's emails with Outbox.ForMatch.
+// the outbox (an OutboxStore: a bbolt file, outbox.db, in the data
+// directory, or notify/redis, shared by instances that run the notifier in
+// turn under a fenced lease) keeps every ID it has taken, so a restart, a
+// replay of the log or a rebuilt read model composes nothing twice. Each
+// email is claimed in the outbox just before it is sent, so a notifier
+// that lost its lease sends nothing. Delivery is at least once: an email
+// stays pending until the mail.Sender accepts it, with exponential backoff
+// while the relay is down, and staff see each match's emails with
+// ForMatch. An attempt cut short between the relay's acceptance and its
+// record is made again with the same Message-ID, which the receiving side
+// can drop.
 //
 // Subjects and bodies, plain text and HTML, come from the embedded
 // templates in templates/: layout.txt and layout.html frame every email,

@@ -25,11 +25,13 @@
 // start or end a two-step command (RequestSlotTaken, CapacitySlotReserved,
 // and the events that end a pending or active match) when, a grace period
 // later, the log does not show the second step done. Reconcile is
-// idempotent; the manager keeps in process.db the position up to which
-// this is settled, so a restart does not look at the whole history again.
-// It also saves there what it learnt of the open matches, with the last
-// event that reflects, so a restart reads only the log after that event
-// (state.go). Losing that file costs time, not correctness.
+// idempotent; the manager keeps in its StateStore (process.db in the data
+// directory, or process/redis, shared by instances that run the manager in
+// turn under a fenced lease) the position up to which this is settled, so
+// a restart does not look at the whole history again. It also saves there
+// what it learnt of the open matches, with the last event that reflects,
+// so a restart reads only the log after that event (state.go). Losing that
+// state costs time, not correctness.
 //
 // An event the manager cannot learn (a relevant event that does not decode,
 // even when read again a few times) stops it at that event's position: it
