@@ -18,10 +18,10 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	mailport "github.com/mentorship/mentorship/mail"
-	"github.com/mentorship/mentorship/tracing"
 )
 
 // Settings are what the emails say about the program.
@@ -92,9 +92,13 @@ type Options struct {
 	// GiveUpAfter is how long after it was composed an email that keeps
 	// failing is given up (72 h when 0).
 	GiveUpAfter time.Duration
-	// MaxRetries is how often an event that does not decode is read again
-	// before the notifier stops composing at it (3 when 0).
+	// MaxRetries is how often an event that does not decode is read
+	// again, or a batch that panicked applied again, before the notifier
+	// stops composing at it (3 when 0).
 	MaxRetries int
+	// RetryWait is the pause before the first of those retries; each
+	// further one waits twice as long (100 ms when 0).
+	RetryWait time.Duration
 }
 
 // Notifier turns the program's events into emails: it follows the event
@@ -133,14 +137,12 @@ type Notifier struct {
 	// email's wait does.
 	holdUntil time.Time
 	streak    int
-	// badAt is the position of an event that did not decode and tries
-	// counts the reads that failed on it in a row.
-	badAt eventstore.Position
-	tries int
-
-	// failed holds why composing stopped for good: an event that does
-	// not decode, which the notifier never skips. Delivery goes on.
-	failed atomic.Pointer[error]
+	// runner feeds the notifier the log: catch-up, live delivery and the
+	// poison policy (an event that does not decode stops composing at its
+	// position, never skipped; delivery goes on).
+	runner *follow.Runner
+	// composedSome wakes delivery when new emails entered the outbox.
+	composedSome chan struct{}
 	// position mirrors read.Pos for Position, which must not wait for a
 	// catch-up holding mu.
 	position atomic.Uint64
@@ -194,13 +196,19 @@ func New(outbox OutboxStore, store eventstore.Store, sender mailport.Sender, clk
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
-	return &Notifier{
+	n := &Notifier{
 		store: store, sender: sender, clock: clk, opts: opts,
 		log:    opts.Logger.With().Str("component", "notifier").Logger(),
 		outbox: outbox, composer: newComposer(settings),
 		composed: pos, saved: pos, saveEvery: saveEvery,
-	}, nil
+		composedSome: make(chan struct{}, 1),
+	}
+	n.runner = follow.NewRunner(store, follow.Options{MaxRetries: opts.MaxRetries, RetryWait: opts.RetryWait, Logger: n.log}, n)
+	return n, nil
 }
+
+// Name identifies the notifier among the followers of the log.
+func (n *Notifier) Name() string { return "notifier" }
 
 // Outbox returns the notifier's outbox, where staff see how the emails of
 // a match fared.
@@ -228,47 +236,62 @@ func (n *Notifier) Position() eventstore.Position {
 }
 
 // Healthy reports why the notifier stopped composing emails: an event
-// that does not decode, named by its global position. It is nil while
-// the notifier composes.
+// that does not decode, or that composing panicked on, named by its global
+// position. It is nil while the notifier composes.
 func (n *Notifier) Healthy() error {
-	if err := n.failed.Load(); err != nil {
-		return *err
-	}
-	return nil
+	return n.runner.Healthy()
 }
 
-// CatchUp reads the log from where the notifier stands to its head and
-// composes the emails of new events into the outbox. The first call loads
-// the members' names and addresses that the outbox file saved, and reads
-// the log after them; without a usable saved state it reads the whole
-// log. Once the notifier stopped at an event that does not decode, it
-// returns the error of Healthy.
+// CatchUp feeds the notifier the log up to its head as it is now, through
+// the runner that Run uses, and returns once the emails of every event
+// up to there are in the outbox. The first call loads the members' names
+// and addresses that the outbox saved, and reads the log after them;
+// without a usable saved state it reads the whole log. Once the notifier
+// stopped at an event, it returns the error of Healthy.
 func (n *Notifier) CatchUp(ctx context.Context) error {
+	if err := n.Open(ctx); err != nil {
+		return err
+	}
+	head, err := n.store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("notifier: %w", err)
+	}
+	if err := n.Healthy(); err != nil || n.Position() >= head {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- n.runner.Run(rctx) }()
+	reached := make(chan error, 1)
+	go func() { reached <- n.runner.WaitFor(rctx, head) }()
+	select {
+	case err = <-reached:
+		cancel()
+		<-ran
+	case err = <-ran:
+		// The runner ended before the head: an outbox failure.
+		cancel()
+		<-reached
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	if herr := n.Healthy(); herr != nil {
+		return herr
+	}
+	return err
+}
+
+// Open loads the composer and its checkpoint that the outbox saved, once;
+// the runner calls it before feeding the notifier.
+func (n *Notifier) Open(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.loaded {
-		if err := n.load(ctx); err != nil {
-			return err
-		}
+	if n.loaded {
+		return nil
 	}
-	// The state is saved once caught up rather than after each page, so
-	// that a long first read saves once.
-	defer n.saveIfDue()
-	for {
-		if err := n.Healthy(); err != nil {
-			return err
-		}
-		recs, err := n.store.ReadAll(ctx, n.read.Pos, 1024)
-		if err != nil {
-			return fmt.Errorf("notifier: %w", err)
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		if err := n.apply(recs); err != nil {
-			return err
-		}
-	}
+	return n.load(ctx)
 }
 
 // load restores the composer and its checkpoint from the outbox file. A
@@ -357,61 +380,71 @@ func (n *Notifier) saveState() error {
 	return nil
 }
 
+// Apply learns and composes a batch of events in log order and adds their
+// emails to the outbox in one step, for the runner. When the outbox
+// refuses (it is out of reach, or its lease was lost) nothing moves, and
+// the error halts the runner: Run starts over after a pause and applies
+// the batch again.
+func (n *Notifier) Apply(events []follow.Event) error {
+	n.mu.Lock()
+	err := n.apply(events)
+	if err == nil {
+		n.saveIfDue()
+	}
+	n.mu.Unlock()
+	if err != nil {
+		return follow.Halt(err)
+	}
+	return nil
+}
+
 // apply learns and composes a batch of events in log order and adds the
 // emails to the outbox in one transaction. When that fails nothing moves,
-// so the batch can be applied again. An event that does not decode ends
-// the batch before it and makes apply fail: skipping it would silently
-// drop its emails, and learning past it would leave the directory wrong.
-func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
-	if len(recs) > 0 {
-		_, span := tracing.Batch(context.Background(), "notifier", uint64(recs[0].Position), uint64(recs[len(recs)-1].Position), len(recs))
-		defer func() { tracing.End(span, err) }()
-	}
+// so the batch can be applied again; learning an event twice changes
+// nothing.
+func (n *Notifier) apply(events []follow.Event) error {
 	var entries []Entry
 	var erased []uuid.UUID
-	var bad error
 	now := n.clock.Now()
-	for i, rec := range recs {
-		if rec.Position <= n.read.Pos || !relevant(rec.Type) {
+	for _, ev := range events {
+		if ev.Position <= n.read.Pos || !relevant(ev.Type) || ev.Data == nil {
 			continue
 		}
-		ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
-		if err != nil {
-			bad = n.undecodable(rec.Position, err)
-			recs = recs[:i]
-			break
-		}
-		if rec.Position > n.composed {
-			es, errs := n.composer.compose(rec, ev, now)
+		if ev.Position > n.composed {
+			es, errs := n.composer.compose(eventstore.RecordedEvent{ID: ev.ID, Position: ev.Position}, ev.Data, now)
 			for _, err := range errs {
-				n.log.Error().Err(err).Uint64("position", uint64(rec.Position)).Msg("email left out")
+				n.log.Error().Err(err).Uint64("position", uint64(ev.Position)).Msg("email left out")
 			}
 			entries = append(entries, es...)
 		}
-		n.composer.learn(ev)
-		if e, ok := ev.(domain.MemberErased); ok {
+		n.composer.learn(ev.Data)
+		if e, ok := ev.Data.(domain.MemberErased); ok {
 			erased = append(erased, e.MemberID)
 		}
 	}
-	if len(recs) == 0 {
-		return bad
+	if len(events) == 0 {
+		return nil
 	}
-	last := recs[len(recs)-1].Position
+	lastEvent := events[len(events)-1]
+	last := lastEvent.Position
 	n.learnt = max(n.learnt, last)
 	if len(entries) > 0 {
 		added, err := n.outbox.Add(last, entries)
 		if err != nil {
-			// n.read stays, so the batch is read and composed again;
-			// learning an event twice changes nothing.
+			// n.read stays, so the batch is applied again.
 			return fmt.Errorf("notifier: %w", err)
 		}
 		n.saved = max(n.saved, last)
 		if added > 0 {
 			n.log.Debug().Int("emails", added).Uint64("position", uint64(last)).Msg("emails composed")
+			select {
+			case n.composedSome <- struct{}{}:
+			default:
+			}
 		}
 	}
 	if last > n.read.Pos {
-		n.read = statecodec.CheckpointOf(recs[len(recs)-1])
+		n.read = statecodec.Checkpoint{Pos: last, ID: lastEvent.ID, Stream: lastEvent.Stream, Revision: lastEvent.Revision}
 		n.position.Store(uint64(n.read.Pos))
 	}
 	n.composed = max(n.composed, last)
@@ -425,30 +458,7 @@ func (n *Notifier) apply(recs []eventstore.RecordedEvent) (err error) {
 			return fmt.Errorf("notifier: %w", err)
 		}
 	}
-	return bad
-}
-
-// undecodable counts one failed read of the event at pos and returns the
-// error that ends the batch. The event is read again on the next try (Run
-// starts over after a pause); once MaxRetries tries in a row failed, the
-// notifier stops composing for good and Healthy reports the event's
-// position. It never moves past the event: an operator fixes the cause
-// (an upcaster in a new release) and restarts, and the outbox, which
-// holds the position before the event, composes from there.
-func (n *Notifier) undecodable(pos eventstore.Position, cause error) error {
-	if pos != n.badAt {
-		n.badAt, n.tries = pos, 0
-	}
-	n.tries++
-	log := n.log.With().Uint64("position", uint64(pos)).Int("tries", n.tries).Logger()
-	if n.tries <= n.opts.MaxRetries {
-		log.Warn().Err(cause).Msg("event does not decode; will read it again")
-		return fmt.Errorf("notifier: event at position %d does not decode: %w", pos, cause)
-	}
-	err := fmt.Errorf("notifier stopped at position %d: the event does not decode: %w", pos, cause)
-	n.failed.CompareAndSwap(nil, &err)
-	log.Error().Err(cause).Msg("notifier stopped composing emails: an event does not decode")
-	return err
+	return nil
 }
 
 // DeliverDue sends every email due at now, oldest first. A failed attempt
@@ -575,59 +585,48 @@ func (n *Notifier) nextWake() (time.Time, bool, error) {
 // is noticed.
 const maxSleep = time.Minute
 
-// Run composes and delivers until ctx ends: it follows the log with a
-// catch-up subscription and wakes for the next attempt due. The clock tells
-// the time; the timer only wakes the loop. A failure (the store, the
-// outbox file, an event that does not decode) is logged and the loop
-// starts over after a pause. Once composing stopped for good (see
-// Healthy), the loop only delivers what the outbox holds.
+// Run composes and delivers until ctx ends: the runner feeds it the log
+// (catching up, then live), and delivery wakes for the next attempt due
+// or for new emails. The clock tells the time; the timer only wakes the
+// loop. A failure (the store, the outbox) is logged and both start over
+// after a pause. Once composing stopped at an event (see Healthy),
+// delivery goes on with what the outbox holds.
 func (n *Notifier) Run(ctx context.Context) error {
-	return background.Restart(ctx, n.log, "notifier", 5*time.Second, n.follow)
+	return background.Restart(ctx, n.log, "notifier", 5*time.Second, n.run)
 }
 
-func (n *Notifier) follow(ctx context.Context) error {
-	// events stays nil once composing stopped, so that only the timer
-	// wakes the loop.
-	var events <-chan eventstore.RecordedEvent
-	var sub eventstore.Subscription
-	if err := n.CatchUp(ctx); err != nil && n.Healthy() == nil {
-		return err
-	}
-	if n.Healthy() == nil {
-		n.mu.Lock()
-		from := n.read.Pos
-		n.mu.Unlock()
-		var err error
-		if sub, err = n.store.SubscribeAll(ctx, from); err != nil {
-			return fmt.Errorf("notifier: %w", err)
+func (n *Notifier) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fed := make(chan error, 1)
+	go func() {
+		err := n.runner.Run(ctx)
+		if err != nil {
+			cancel()
 		}
-		defer sub.Close()
-		events = sub.Events()
-	}
+		fed <- err
+	}()
+	err := n.deliverLoop(ctx)
+	cancel()
+	return errors.Join(<-fed, err)
+}
+
+// deliverLoop delivers what falls due until ctx ends or the outbox fails.
+func (n *Notifier) deliverLoop(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case rec, ok := <-events:
-			if !ok {
-				return fmt.Errorf("notifier: subscription ended: %w", sub.Err())
-			}
-			batch := eventstore.Drain(sub, rec, 1024)
-			n.mu.Lock()
-			err := n.apply(batch)
-			n.saveIfDue()
-			n.mu.Unlock()
-			if err != nil {
-				// Run starts over, and without the subscription
-				// once composing stopped.
-				return err
-			}
+			return nil
+		case <-n.composedSome:
 		case <-timer.C:
-			if err := n.DeliverDue(ctx, n.clock.Now()); err != nil {
-				return err
+		}
+		if err := n.DeliverDue(ctx, n.clock.Now()); err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
+			return err
 		}
 		at, ok, err := n.nextWake()
 		if err != nil {
@@ -636,6 +635,12 @@ func (n *Notifier) follow(ctx context.Context) error {
 		wait := maxSleep
 		if ok {
 			wait = min(max(at.Sub(n.clock.Now()), 0), maxSleep)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
 		}
 		timer.Reset(wait)
 	}

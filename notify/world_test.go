@@ -227,6 +227,52 @@ func (s *countingStore) ReadAll(ctx context.Context, from eventstore.Position, l
 	return recs, err
 }
 
+// SubscribeAll counts the events the subscription delivers, as ReadAll
+// counts those it reads: the runner catches up with either.
+func (s *countingStore) SubscribeAll(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	sub, err := s.Store.SubscribeAll(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	c := &countingSub{Subscription: sub, ch: make(chan eventstore.RecordedEvent), done: make(chan struct{}), stop: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		defer close(c.ch)
+		for r := range sub.Events() {
+			s.mu.Lock()
+			if s.events == 0 || r.Position < s.first {
+				s.first = r.Position
+			}
+			s.events++
+			s.mu.Unlock()
+			select {
+			case c.ch <- r:
+			case <-ctx.Done():
+				return
+			case <-c.stop:
+				return
+			}
+		}
+	}()
+	return c, nil
+}
+
+type countingSub struct {
+	eventstore.Subscription
+	ch   chan eventstore.RecordedEvent
+	done chan struct{}
+	stop chan struct{}
+	once sync.Once
+}
+
+func (c *countingSub) Events() <-chan eventstore.RecordedEvent { return c.ch }
+
+func (c *countingSub) Close() {
+	c.once.Do(func() { close(c.stop) })
+	c.Subscription.Close()
+	<-c.done
+}
+
 func (s *countingStore) read() (int, eventstore.Position) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
