@@ -64,7 +64,6 @@ import (
 	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	"github.com/mentorship/mentorship/refusal"
-	"github.com/mentorship/mentorship/tracing"
 )
 
 // Commands is what the manager asks of the command side;
@@ -106,26 +105,13 @@ type Options struct {
 	// Resolution is the least time between two runs of Run's loop, which
 	// batches the work that falls due close together (1 s when 0).
 	Resolution time.Duration
-	// DecodeRetries is how often a relevant event that does not decode is
-	// read again before the manager stops on it (3 when 0).
+	// DecodeRetries is how often an event that does not decode is read
+	// again before the manager stops on it (3 when 0).
 	DecodeRetries int
 	// DecodeRetryWait is the pause before the first read again; each
 	// further one waits twice as long (100 ms when 0).
 	DecodeRetryWait time.Duration
 }
-
-// PoisonError is why the manager stopped: the event at Position could not
-// be learnt, even after the bounded retries.
-type PoisonError struct {
-	Position eventstore.Position
-	Err      error
-}
-
-func (e *PoisonError) Error() string {
-	return fmt.Sprintf("process manager stopped at position %d: %v", e.Position, e.Err)
-}
-
-func (e *PoisonError) Unwrap() error { return e.Err }
 
 // rule is one of the time rules.
 type rule uint8
@@ -322,9 +308,10 @@ type Manager struct {
 	stateAt   eventstore.Position
 	saveEvery int
 
-	// failed is the *PoisonError the manager stopped on. It is read
-	// without mu, so that /readyz never waits for a slow step.
-	failed atomic.Pointer[error]
+	// runner feeds the manager the log: catch-up, live delivery and the
+	// poison policy. learnt wakes Run's timer when events were learnt.
+	runner *follow.Runner
+	learnt chan struct{}
 	// position mirrors read.Pos for Position, which must not wait for a
 	// step holding mu.
 	position atomic.Uint64
@@ -386,6 +373,8 @@ func New(st StateStore, store eventstore.Store, cmds Commands, clk clock.Clock, 
 	if program.RetentionYears > 0 {
 		m.members = make(map[uuid.UUID]*member)
 	}
+	m.learnt = make(chan struct{}, 1)
+	m.runner = follow.NewRunner(store, follow.Options{MaxRetries: opts.DecodeRetries, RetryWait: opts.DecodeRetryWait, Logger: m.log}, m)
 	return m, nil
 }
 
@@ -463,71 +452,56 @@ func (m *Manager) Position() eventstore.Position {
 	return eventstore.Position(m.position.Load())
 }
 
-// Healthy reports the event the manager stopped on, or nil while it runs.
+// Healthy reports the event the manager stopped on, as a
+// *follow.PoisonError: one that does not decode even when read again, or
+// that learning panicked on. It is nil while the manager runs.
 func (m *Manager) Healthy() error {
-	if err := m.failed.Load(); err != nil {
-		return *err
-	}
-	return nil
+	return m.runner.Healthy()
 }
 
-// stop records the event the manager stopped on and returns the
-// *PoisonError; the first one stays.
-func (m *Manager) stop(pos eventstore.Position, cause error) error {
-	var err error = &PoisonError{Position: pos, Err: cause}
-	if !m.failed.CompareAndSwap(nil, &err) {
-		return m.Healthy()
+// Name identifies the manager among the followers of the log.
+func (m *Manager) Name() string { return "process_manager" }
+
+// Open loads the manager's saved state, once; the runner calls it before
+// feeding the manager.
+func (m *Manager) Open(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.loaded {
+		return nil
 	}
-	log := m.log.Error().Err(err).Uint64("position", uint64(pos))
-	if pe := (*follow.PanicError)(nil); errors.As(cause, &pe) {
-		log = log.Bytes("stack", pe.Stack)
-	}
-	log.Msg("process manager stopped: an event it cannot learn")
-	return err
+	return m.load(ctx)
 }
 
-// apply learns one stored event. Events at or before the last applied one
-// are skipped, so a page read twice changes nothing. A relevant event that
-// does not decode is read again, up to DecodeRetries times; then, or when
-// learning it panics, the manager stops at it and apply returns the
-// *PoisonError, now and for every later event.
-func (m *Manager) apply(ctx context.Context, rec eventstore.RecordedEvent) error {
-	if err := m.Healthy(); err != nil {
-		return err
-	}
-	if rec.Position <= m.read.Pos {
-		return nil
-	}
-	if !relevant(rec.Type) && (m.members == nil || !retentionRelevant(rec.Type)) {
-		m.advance(rec)
-		return nil
-	}
-	ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
-	if err != nil {
-		m.log.Warn().Err(err).Uint64("position", uint64(rec.Position)).Int("retries", m.opts.DecodeRetries).Msg("event does not decode; reading it again")
-		var again follow.Event
-		if again, err = follow.RetryDecode(ctx, m.store, rec.Position, err, m.opts.DecodeRetries, m.opts.DecodeRetryWait); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return m.stop(rec.Position, err)
+// Apply learns a batch of decoded events, for the runner. Events at or
+// before the last applied one are skipped, so a batch delivered twice
+// changes nothing. A panic while learning leaves part of an event learnt,
+// so the runner stops the manager at that event rather than retry it.
+func (m *Manager) Apply(events []follow.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ev := range events {
+		if ev.Position <= m.read.Pos {
+			continue
 		}
-		ev = again.Data
+		rec := recordOf(ev)
+		if ev.Data == nil || (!relevant(ev.Type) && (m.members == nil || !retentionRelevant(ev.Type))) {
+			m.advance(rec)
+			continue
+		}
+		m.learn(rec, ev.Data)
 	}
-	if err := m.learnSafely(rec, ev); err != nil {
-		// Part of the event may have been learnt: a retry could count
-		// it twice, so the manager stops at once.
-		return m.stop(rec.Position, err)
+	m.saveIfDue()
+	select {
+	case m.learnt <- struct{}{}:
+	default:
 	}
 	return nil
 }
 
-// learnSafely learns a decoded event, turning a panic into a
-// *follow.PanicError.
-func (m *Manager) learnSafely(rec eventstore.RecordedEvent, ev domain.Event) (err error) {
-	defer follow.RecoverTo(&err)
-	m.learn(rec, ev)
-	return nil
+// recordOf is the stored event that ev was decoded from, without its data.
+func recordOf(ev follow.Event) eventstore.RecordedEvent {
+	return eventstore.RecordedEvent{ID: ev.ID, Stream: ev.Stream, Revision: ev.Revision, Position: ev.Position, Type: ev.Type, Metadata: ev.Meta}
 }
 
 // learn updates what the manager knows of the matches with a decoded
@@ -637,43 +611,43 @@ func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
 	}
 }
 
-// catchUp applies the log from the last applied event to its head. The
-// first call loads the state process.db saved and applies the log after
-// it. The state is saved once caught up rather than after each page, so
-// that a long first read saves once.
-func (m *Manager) catchUp(ctx context.Context) error {
-	if err := m.Healthy(); err != nil {
+// CatchUp feeds the manager the log up to its head as it is now, through
+// the runner that Run uses. The first call loads what the manager saved of
+// the open matches and reads the log after it; without a usable saved
+// state it reads the whole log, to learn every open match. Once the
+// manager stopped at an event, it returns the error of Healthy.
+func (m *Manager) CatchUp(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	if !m.loaded {
-		if err := m.load(ctx); err != nil {
-			return err
+	head, err := m.store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("process: %w", err)
+	}
+	if err := m.Healthy(); err != nil || m.Position() >= head {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- m.runner.Run(rctx) }()
+	reached := make(chan error, 1)
+	go func() { reached <- m.runner.WaitFor(rctx, head) }()
+	select {
+	case err = <-reached:
+		cancel()
+		<-ran
+	case err = <-ran:
+		cancel()
+		<-reached
+		if err == nil {
+			err = ctx.Err()
 		}
 	}
-	for {
-		recs, err := m.store.ReadAll(ctx, m.read.Pos, 1024)
-		if err != nil {
-			return fmt.Errorf("process: %w", err)
-		}
-		if len(recs) == 0 {
-			m.saveIfDue()
-			return nil
-		}
-		for _, rec := range recs {
-			if err := m.apply(ctx, rec); err != nil {
-				return err
-			}
-		}
+	if herr := m.Healthy(); herr != nil {
+		return herr
 	}
-}
-
-// CatchUp applies the log up to its head. The first call loads what the
-// manager saved of the open matches and reads the log after it; without a
-// usable saved state it reads the whole log, to learn every open match.
-func (m *Manager) CatchUp(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.catchUp(ctx)
+	return err
 }
 
 // RunDue runs everything due at now among the events applied so far: the
@@ -701,14 +675,12 @@ func (m *Manager) runDue(ctx context.Context, now time.Time) (int, error) {
 // end of a term makes the profile review due). It stops after a few
 // rounds, so that a rule that keeps failing cannot hold it.
 func (m *Manager) Tick(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	var errs []error
 	for range 8 {
-		if err := m.catchUp(ctx); err != nil {
+		if err := m.CatchUp(ctx); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
-		n, err := m.runDue(ctx, m.clock.Now())
+		n, err := m.RunDue(ctx, m.clock.Now())
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -924,37 +896,37 @@ func (m *Manager) next() (time.Time, bool) {
 // is noticed.
 const maxSleep = time.Minute
 
-// Run applies the log as it grows and runs what falls due, until ctx ends.
-// It catches up first, then follows a catch-up subscription and sleeps on a
-// timer until the next due time, at most maxSleep and at least Resolution
-// after the last run. A failure (the store, the file) is logged and the
-// loop starts over after a pause. An event the manager cannot learn stops
-// it: Run then waits for ctx to end, and Healthy says where it stopped.
+// Run applies the log as it grows and runs what falls due, until ctx ends:
+// the runner feeds it the log (catching up, then live), and a timer wakes
+// it for the next due time, at most maxSleep and at least Resolution after
+// the last run. A failure of the store is logged and both start over after
+// a pause. An event the manager cannot learn stops it: Run then waits for
+// ctx to end, and Healthy says where it stopped.
 func (m *Manager) Run(ctx context.Context) error {
-	return background.Restart(ctx, m.log, "process manager", 5*time.Second, func(ctx context.Context) error {
-		err := m.follow(ctx)
-		if errors.As(err, new(*PoisonError)) {
-			<-ctx.Done()
-		}
-		return err
-	})
+	return background.Restart(ctx, m.log, "process manager", 5*time.Second, m.run)
 }
 
-func (m *Manager) follow(ctx context.Context) error {
-	if err := m.CatchUp(ctx); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	from := m.read.Pos
-	m.mu.Unlock()
-	sub, err := m.store.SubscribeAll(ctx, from)
-	if err != nil {
-		return fmt.Errorf("process: %w", err)
-	}
-	defer sub.Close()
-	// The timer only paces the loop; the clock tells the program's time.
-	// After a run the loop cools down for Resolution, so that work falling
-	// due close together runs in one batch.
+func (m *Manager) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fed := make(chan error, 1)
+	go func() {
+		err := m.runner.Run(ctx)
+		if err != nil {
+			cancel()
+		}
+		fed <- err
+	}()
+	m.runLoop(ctx)
+	cancel()
+	return <-fed
+}
+
+// runLoop runs what falls due until ctx ends. The timer only paces the
+// loop; the clock tells the program's time. After a run the loop cools
+// down for Resolution, so that work falling due close together runs in
+// one batch.
+func (m *Manager) runLoop(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	cooling := false
@@ -964,25 +936,28 @@ func (m *Manager) follow(ctx context.Context) error {
 		}
 		return maxSleep
 	}
+	reset := func(d time.Duration) {
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(d)
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case rec, ok := <-sub.Events():
-			if !ok {
-				return fmt.Errorf("process: subscription ended: %w", sub.Err())
-			}
-			if err := m.applyBatch(ctx, sub, rec); err != nil {
-				return err
-			}
+			return
+		case <-m.learnt:
 			if !cooling {
-				t.Reset(wait())
+				reset(wait())
 			}
 		case <-t.C:
 			if cooling {
 				cooling = false
 				if d := wait(); d > 0 {
-					t.Reset(d)
+					reset(d)
 					continue
 				}
 			}
@@ -990,26 +965,9 @@ func (m *Manager) follow(ctx context.Context) error {
 				m.log.Debug().Err(err).Msg("some due steps failed")
 			}
 			cooling = true
-			t.Reset(m.opts.Resolution)
+			reset(m.opts.Resolution)
 		}
 	}
-}
-
-// applyBatch applies rec and whatever else the subscription already holds.
-func (m *Manager) applyBatch(ctx context.Context, sub eventstore.Subscription, rec eventstore.RecordedEvent) error {
-	batch := eventstore.Drain(sub, rec, 1025)
-	ctx, span := tracing.Batch(ctx, "process_manager", uint64(batch[0].Position), uint64(batch[len(batch)-1].Position), len(batch))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range batch {
-		if err := m.apply(ctx, r); err != nil {
-			tracing.End(span, err)
-			return err
-		}
-	}
-	m.saveIfDue()
-	span.End()
-	return nil
 }
 
 // CopyFile writes a consistent copy of the manager's file, as of one read

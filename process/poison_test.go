@@ -12,6 +12,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/process"
 )
 
@@ -45,7 +46,7 @@ func (f *fixture) appendUndecodable() eventstore.Position {
 
 func stoppedAt(t *testing.T, err error, pos eventstore.Position) {
 	t.Helper()
-	var stopped *process.PoisonError
+	var stopped *follow.PoisonError
 	if !errors.As(err, &stopped) || stopped.Position != pos {
 		t.Fatalf("%v, want the manager stopped at position %d", err, pos)
 	}
@@ -145,11 +146,25 @@ type garbling struct {
 func (s *garbling) ReadAll(ctx context.Context, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
 	recs, err := s.Store.ReadAll(ctx, from, limit)
 	for i := range recs {
-		if recs[i].Position == s.at && s.done.CompareAndSwap(false, true) {
-			recs[i].Data = []byte(`{"matchId": 42}`)
-		}
+		s.garble(&recs[i])
 	}
 	return recs, err
+}
+
+// SubscribeAll garbles the live events too, since the runner reads the
+// log through either.
+func (s *garbling) SubscribeAll(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	sub, err := s.Store.SubscribeAll(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	return process.Tap(ctx, sub, s.garble), nil
+}
+
+func (s *garbling) garble(r *eventstore.RecordedEvent) {
+	if r.Position == s.at && s.done.CompareAndSwap(false, true) {
+		r.Data = []byte(`{"matchId": 42}`)
+	}
 }
 
 // An event that did not decode is read again before the manager stops:

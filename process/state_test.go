@@ -22,6 +22,7 @@ import (
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	"github.com/mentorship/mentorship/refusal"
 )
@@ -200,6 +201,23 @@ func (s *countingStore) ReadAll(ctx context.Context, from eventstore.Position, l
 		s.events++
 	}
 	return recs, err
+}
+
+// SubscribeAll counts the events the subscription delivers, as ReadAll
+// counts those it reads: the runner catches up with either.
+func (s *countingStore) SubscribeAll(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	sub, err := s.Store.SubscribeAll(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	return tap(ctx, sub, func(r *eventstore.RecordedEvent) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.events == 0 || r.Position < s.first {
+			s.first = r.Position
+		}
+		s.events++
+	}), nil
 }
 
 func (s *countingStore) read() (int, eventstore.Position) {
@@ -467,7 +485,7 @@ func TestRestoredManagerStopsAtAnUndecodableEvent(t *testing.T) {
 	for restart := range 2 {
 		store := &countingStore{Store: w.store}
 		m = w.open(dir, store, w.strict(), zerolog.Nop())
-		var stopped *PoisonError
+		var stopped *follow.PoisonError
 		if err := m.Tick(w.ctx); !errors.As(err, &stopped) || stopped.Position != res.LastPosition {
 			t.Fatalf("restart %d: tick returned %v, want a stop at %d", restart, err, res.LastPosition)
 		}
