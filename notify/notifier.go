@@ -203,7 +203,7 @@ func New(outbox OutboxStore, store eventstore.Store, sender mailport.Sender, clk
 		composed: pos, saved: pos, saveEvery: saveEvery,
 		composedSome: make(chan struct{}, 1),
 	}
-	n.runner = follow.NewRunner(store, follow.Options{MaxRetries: opts.MaxRetries, RetryWait: opts.RetryWait, Logger: n.log}, n)
+	n.runner = follow.NewRunner(store, follow.Options{Name: "notifier", MaxRetries: opts.MaxRetries, RetryWait: opts.RetryWait, Logger: n.log}, n)
 	return n, nil
 }
 

@@ -374,7 +374,7 @@ func New(st StateStore, store eventstore.Store, cmds Commands, clk clock.Clock, 
 		m.members = make(map[uuid.UUID]*member)
 	}
 	m.learnt = make(chan struct{}, 1)
-	m.runner = follow.NewRunner(store, follow.Options{MaxRetries: opts.DecodeRetries, RetryWait: opts.DecodeRetryWait, Logger: m.log}, m)
+	m.runner = follow.NewRunner(store, follow.Options{Name: "process_manager", MaxRetries: opts.DecodeRetries, RetryWait: opts.DecodeRetryWait, Logger: m.log}, m)
 	return m, nil
 }
 
