@@ -351,10 +351,24 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 	defer closeKeys()
 	events := readmodeltest.Events(t, sealStore(store, keys))
 	rm := redisrm.New(rc, redisrm.Options{Prefix: ns, Logger: zerolog.Nop()})
-	position := func() eventstore.Position { return min(rm.Members.Position(), rm.Matches.Position()) }
-	for position() < events[len(events)-1].Position {
+	position := func() (eventstore.Position, error) {
+		members, err := rm.Members.Position()
+		if err != nil {
+			return 0, err
+		}
+		matches, err := rm.Matches.Position()
+		return min(members, matches), err
+	}
+	for {
+		pos, err := position()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pos >= events[len(events)-1].Position {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the read models stand at %d of %d", position(), events[len(events)-1].Position)
+			t.Fatalf("the read models stand at %d of %d", pos, events[len(events)-1].Position)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
