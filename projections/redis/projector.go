@@ -12,10 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/follow"
+	"github.com/mentorship/mentorship/lease"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -24,7 +23,7 @@ type committer interface {
 	Name() string
 	checkpoint(ctx context.Context) (eventstore.Position, string, error)
 	commit(ctx context.Context, token string, from eventstore.Position, events []projections.Event) error
-	lease() string
+	leaseOf() *lease.Lease
 	meta() string
 	holding() *atomic.Bool
 	key(parts ...string) string
@@ -32,61 +31,12 @@ type committer interface {
 
 func (rm *ReadModels) committers() []committer { return []committer{rm.Members, rm.Matches} }
 
-// acquireScript takes a free lease: it draws the next fencing number and
-// stores "<owner>#<number>" with the lease's time to live. KEYS[1] is the
-// lease, KEYS[2] the fencing counter; ARGV[1] the owner, ARGV[2] the TTL in
-// milliseconds. It returns the token, or nil when the lease is held.
-var acquireScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return false
-end
-local token = ARGV[1] .. '#' .. redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
-return token
-`)
-
-// renewScript extends the lease while token holds it; it returns 0 when
-// the lease was lost.
-var renewScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-`)
-
-// releaseScript frees the lease if token still holds it, so that another
-// instance takes over at once after a clean shutdown.
-var releaseScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-`)
-
-// acquire takes a projection's lease if it is free; goredis.Nil says it
-// is held.
-func (rm *ReadModels) acquire(ctx context.Context, p committer) (string, error) {
-	return acquireScript.Run(ctx, rm.c, []string{p.lease(), p.key("fence")}, rm.opts.Owner, rm.opts.LeaseTTL.Milliseconds()).Text()
-}
-
-// release frees a lease token still holds, even as ctx ends, so that
-// another instance takes over at once.
-func (rm *ReadModels) release(ctx context.Context, p committer, tok string) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	_ = releaseScript.Run(rctx, rm.c, []string{p.lease()}, tok).Err()
-}
-
 // Holder returns the token of the lease holder of a projection ("" when
 // none), for operators and tests.
 func (rm *ReadModels) Holder(ctx context.Context, projection string) (string, error) {
 	for _, p := range rm.committers() {
 		if p.Name() == projection {
-			tok, err := rm.c.Get(ctx, p.lease()).Result()
-			if errors.Is(err, goredis.Nil) {
-				return "", nil
-			}
-			return tok, err
+			return p.leaseOf().Holder(ctx)
 		}
 	}
 	return "", fmt.Errorf("no projection %q", projection)
@@ -118,72 +68,20 @@ func (rm *ReadModels) Run(ctx context.Context, store eventstore.Store, opts RunO
 	return nil
 }
 
-// project competes for a projection's lease for as long as ctx lasts.
+// project competes for a projection's lease for as long as ctx lasts and
+// applies events while it holds it. A failure (Redis or the store out of
+// reach) pauses before the next try, rather than spin on it.
 func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p committer) {
-	log := rm.opts.Logger.With().Str("projection", p.Name()).Logger()
-	poll := rm.opts.LeaseTTL / 3
-	for ctx.Err() == nil {
-		tok, err := rm.acquire(ctx, p)
-		switch {
-		case err == nil:
-			log.Info().Str("token", tok).Msg("projecting: took the lease")
-			failed := rm.hold(ctx, store, p, tok)
-			log.Info().Str("token", tok).Msg("stopped projecting")
-			if !failed {
-				continue
-			}
-			// A failure (Redis or the store out of reach) pauses before
-			// the next try, rather than spin on it.
-		case errors.Is(err, goredis.Nil):
-		case ctx.Err() == nil:
-			log.Warn().Err(err).Msg("lease")
+	_ = p.leaseOf().Run(ctx, func(hctx context.Context, tok string) error {
+		p.holding().Store(true)
+		defer p.holding().Store(false)
+		err := rm.apply(hctx, store, p, tok)
+		if err != nil && hctx.Err() == nil && !errors.Is(err, ErrFenced) && !errors.Is(err, errMoved) {
+			rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("projecting failed; trying again")
+			return err
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(poll):
-		}
-	}
-}
-
-// hold applies events while the lease lasts: a renewer extends it every
-// third of its TTL and ends the holding when it is lost or cannot be
-// renewed before it would lapse. It reports whether the holding ended on a
-// failure rather than a lost lease or ctx.
-func (rm *ReadModels) hold(ctx context.Context, store eventstore.Store, p committer, tok string) (failed bool) {
-	p.holding().Store(true)
-	defer p.holding().Store(false)
-	hctx, cancel := context.WithCancelCause(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		ttl := rm.opts.LeaseTTL
-		t := time.NewTicker(ttl / 3)
-		defer t.Stop()
-		renewed := time.Now()
-		for {
-			select {
-			case <-hctx.Done():
-				return
-			case <-t.C:
-			}
-			n, err := renewScript.Run(hctx, rm.c, []string{p.lease()}, tok, ttl.Milliseconds()).Int()
-			switch {
-			case err == nil && n == 1:
-				renewed = time.Now()
-			case err == nil || time.Since(renewed) > ttl-ttl/3:
-				cancel(ErrFenced)
-				return
-			}
-		}
+		return nil
 	})
-	err := rm.apply(hctx, store, p, tok)
-	cancel(nil)
-	wg.Wait()
-	failed = err != nil && ctx.Err() == nil && !errors.Is(err, ErrFenced) && !errors.Is(err, errMoved) && !errors.Is(context.Cause(hctx), ErrFenced)
-	if failed {
-		rm.opts.Logger.Warn().Err(err).Str("projection", p.Name()).Msg("projecting failed; trying again")
-	}
-	rm.release(ctx, p, tok)
-	return failed
 }
 
 // batchSize is how many events one commit takes at most.
@@ -535,14 +433,18 @@ func (rm *ReadModels) Apply(ctx context.Context, events []projections.Event) err
 }
 
 func (rm *ReadModels) applyHeld(ctx context.Context, p committer, events []projections.Event) error {
-	tok, err := rm.acquire(ctx, p)
-	if errors.Is(err, goredis.Nil) {
+	tok, err := p.leaseOf().Acquire(ctx)
+	if errors.Is(err, lease.ErrHeld) {
 		return fmt.Errorf("projection %s: another instance holds its lease", p.Name())
 	}
 	if err != nil {
 		return fmt.Errorf("lease of %s: %w", p.Name(), err)
 	}
-	defer rm.release(ctx, p, tok)
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = p.leaseOf().Release(rctx, tok)
+	}()
 	l := &leased{rm: rm, p: p, tok: tok, ctx: ctx}
 	if err := l.Open(ctx); err != nil {
 		return err

@@ -28,6 +28,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/lease"
 	"github.com/mentorship/mentorship/projections"
 )
 
@@ -105,6 +106,9 @@ type base struct {
 	rm   *ReadModels
 	name string
 	tag  string // "{prefix:name}", the hash tag of every key
+	// lease is the projection's fenced lease, under the same hash tag:
+	// its key is what every commit checks the writer's token against.
+	lease *lease.Lease
 	// held is set while this instance holds the lease and applies events.
 	held atomic.Bool
 }
@@ -120,10 +124,13 @@ const (
 
 func (b *base) init(rm *ReadModels, name string, layout int) {
 	b.rm, b.name = rm, name
-	b.tag = "{" + rm.opts.Prefix + ":" + name + "}"
+	tagName := rm.opts.Prefix + ":" + name
 	if layout > 1 {
-		b.tag = "{" + rm.opts.Prefix + ":" + name + ":v" + strconv.Itoa(layout) + "}"
+		tagName += ":v" + strconv.Itoa(layout)
 	}
+	b.tag = "{" + tagName + "}"
+	// The name comes from the prefix, which New checks has no braces.
+	b.lease, _ = lease.New(rm.c, tagName, lease.Options{Owner: rm.opts.Owner, TTL: rm.opts.LeaseTTL, Logger: rm.opts.Logger})
 }
 
 func (b *base) key(parts ...string) string {
@@ -136,7 +143,7 @@ func (b *base) key(parts ...string) string {
 
 func (b *base) meta() string          { return b.key("meta") }
 func (b *base) holding() *atomic.Bool { return &b.held }
-func (b *base) lease() string         { return b.key("lease") }
+func (b *base) leaseOf() *lease.Lease { return b.lease }
 
 // Name implements projections.Projection.
 func (b *base) Name() string { return b.name }
@@ -234,7 +241,7 @@ type ops struct {
 
 func newOps(b *base) *ops {
 	o := &ops{index: map[string]int{}}
-	o.key(b.lease())
+	o.key(b.lease.Key("lease"))
 	o.key(b.meta())
 	return o
 }
