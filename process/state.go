@@ -285,8 +285,11 @@ func slotState(b []byte) domain.SlotState {
 	return known(b, domain.SlotPending, domain.SlotActive, domain.SlotReserved, domain.SlotReleased)
 }
 
+// eventTypes are the domain's event type names, which followUpType shares.
+var eventTypes = domain.EventTypes()
+
 func followUpType(b []byte) string {
-	return known(b, "RequestSlotTaken", "CapacitySlotReserved", "MatchAccepted", "MatchDeclined", "MatchCancelled", "MatchEnded")
+	return known(b, eventTypes...)
 }
 
 // known returns the value among values that b spells, or a new string.
