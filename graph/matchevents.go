@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/mentorship/mentorship/domain"
@@ -15,10 +16,6 @@ import (
 // reads what it missed from the log and joins again, so a slow dashboard
 // never holds the hub up and still misses nothing.
 const matchEventsBuffer = 256
-
-// catchUpPage bounds each read of the log while a matchEvents subscriber
-// catches up.
-const catchUpPage = 1024
 
 // matchEvents streams the status changes of every match after since, or
 // from the hub's position when since is nil. It opens no subscription on
@@ -106,36 +103,22 @@ func (f *statusFollower) run(ctx context.Context, last, target eventstore.Positi
 // catchUp delivers the status changes the log holds after from up to and
 // including to, and returns the position delivered up to.
 func (f *statusFollower) catchUp(ctx context.Context, from, to eventstore.Position) (eventstore.Position, bool) {
-	for from < to {
-		page, err := f.r.Store.ReadAll(ctx, from, catchUpPage)
-		if err != nil {
-			if ctx.Err() == nil {
-				logFor(ctx, f.r.Log).Warn().Err(err).Uint64("position", uint64(from)).Msg("matchEvents subscription ended")
-			}
-			return from, false
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, rec := range page {
-			if rec.Position > to {
-				return to, true
-			}
-			from = rec.Position
-			if !domain.Is[domain.StatusEvent](rec.Type) {
-				continue
-			}
-			ev, err := follow.Decode(rec)
-			if err != nil {
-				logFor(ctx, f.r.Log).Warn().Err(err).Msg("matchEvents: an event does not decode; left out")
-				continue
-			}
-			if c, ok := f.r.Hub.changeOf(&ev); ok && !f.emit(ctx, c) {
-				return from, false
+	errStopped := errors.New("matchEvents subscriber gone")
+	at, err := follow.Read(ctx, f.r.Store, from, to, domain.Is[domain.StatusEvent], func(batch []follow.Event) error {
+		for i := range batch {
+			if c, ok := f.r.Hub.changeOf(&batch[i]); ok && !f.emit(ctx, c) {
+				return errStopped
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errStopped) {
+			logFor(ctx, f.r.Log).Warn().Err(err).Uint64("position", uint64(at)).Msg("matchEvents subscription ended")
+		}
+		return at, false
 	}
-	return max(from, to), true
+	return at, true
 }
 
 // follow delivers the hub's changes after last until the hub drops the

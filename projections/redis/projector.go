@@ -390,33 +390,15 @@ func (rm *ReadModels) follow(ctx context.Context, store eventstore.Store, feed [
 
 // feed reads the events after from up to to and hands them to feed.
 func (rm *ReadModels) feed(ctx context.Context, store eventstore.Store, from, to eventstore.Position, feed []projections.Projection) error {
-	for from < to {
-		recs, err := store.ReadAll(ctx, from, batchSize)
-		if err != nil {
-			return err
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		events := make([]projections.Event, 0, len(recs))
-		for _, r := range recs {
-			if r.Position > to {
-				break
-			}
-			ev, err := follow.Decode(r)
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
+	_, err := follow.Read(ctx, store, from, to, nil, func(events []follow.Event) error {
 		for _, p := range feed {
 			if err := follow.ApplySafely(p, events); err != nil {
 				return fmt.Errorf("feed %s: %w", p.Name(), err)
 			}
 		}
-		from = recs[len(recs)-1].Position
-	}
-	return nil
+		return nil
+	})
+	return err
 }
 
 // Apply applies events directly, holding each projection's lease while it
