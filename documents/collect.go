@@ -8,6 +8,7 @@ import (
 	"github.com/mentorship/mentorship/blob"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 )
 
 // BlobsGrace is how old stored bytes must be before CollectBlobs may
@@ -30,25 +31,17 @@ func CollectBlobs(ctx context.Context, store eventstore.Store, blobs *blob.Store
 		return 0, fmt.Errorf("collect document blobs: %w", err)
 	}
 	referenced := map[string]bool{}
-	for from := eventstore.Start; from < head; {
-		recs, err := store.ReadAll(ctx, from, 0)
-		if err != nil {
-			return 0, fmt.Errorf("collect document blobs: %w", err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, rec := range recs {
-			if rec.Type != (domain.DocumentAdded{}).EventType() {
-				continue
+	added := (domain.DocumentAdded{}).EventType()
+	_, err = follow.Read(ctx, store, eventstore.Start, head, func(typ string) bool { return typ == added }, func(batch []follow.Event) error {
+		for _, ev := range batch {
+			if doc, ok := ev.Data.(domain.DocumentAdded); ok {
+				referenced[doc.SHA256] = true
 			}
-			ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
-			if err != nil {
-				return 0, fmt.Errorf("collect document blobs: %w", err)
-			}
-			referenced[ev.(domain.DocumentAdded).SHA256] = true
 		}
-		from = recs[len(recs)-1].Position
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("collect document blobs: %w", err)
 	}
 	n, err := blobs.Collect(ctx, func(sum string) bool { return referenced[sum] }, before)
 	if err != nil {
