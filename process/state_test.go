@@ -246,8 +246,14 @@ func TestRestoredStateEqualsAFullRead(t *testing.T) {
 					continue
 				}
 				saved := m.stateAt
-				if saved == 0 || saved == w.head() {
-					t.Fatalf("state saved at %d with the head at %d: want a tail to read", saved, w.head())
+				if saved == 0 {
+					t.Fatalf("no state saved after %d steps", i)
+				}
+				// The save may have come at the head: the crash then
+				// leaves events the manager has not read yet, so that the
+				// restored manager has a tail to read.
+				for w.head() == saved {
+					w.step()
 				}
 				crash(t, m)
 				m = w.open(dir, w.store, w.strict(), zerolog.Nop())
