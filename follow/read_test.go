@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -92,5 +93,49 @@ func TestReadHandsOnTheRangeAndStopsAtAnUndecodableEvent(t *testing.T) {
 	var de *follow.DecodeError
 	if !errors.As(err, &de) || de.Position != bad.LastPosition || n != 0 || to != positions[len(positions)-1] {
 		t.Fatalf("Read over an undecodable event: at %d, %d handed on, %v", to, n, err)
+	}
+}
+
+// counter is a follower that counts what it applied. Its position is read
+// while it applies, so it is atomic.
+type counter struct {
+	pos atomic.Uint64
+	n   int
+}
+
+func (c *counter) Name() string                  { return "counter" }
+func (c *counter) Position() eventstore.Position { return eventstore.Position(c.pos.Load()) }
+func (c *counter) Apply(events []follow.Event) error {
+	for _, ev := range events {
+		if ev.Position > c.Position() {
+			c.pos.Store(uint64(ev.Position))
+			c.n++
+		}
+	}
+	return nil
+}
+
+// CatchUp brings the followers to the head as it was when called, and
+// again from where they are after more events.
+func TestCatchUpReachesTheHead(t *testing.T) {
+	s := openStore(t)
+	for range 5000 {
+		appendEvent(t, s, domain.MemberSignedIn{MemberID: uuid.New()})
+	}
+	c := &counter{}
+	r := follow.NewRunner(s, follow.Options{}, c)
+	if err := r.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := s.Head(context.Background())
+	if c.Position() != head || c.n != 5000 || r.Reached() != head {
+		t.Fatalf("after CatchUp: at %d with %d events, reached %d; head %d", c.Position(), c.n, r.Reached(), head)
+	}
+	last := appendEvent(t, s, domain.MemberSignedIn{MemberID: uuid.New()})
+	if err := r.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.Position() != last || c.n != 5001 {
+		t.Fatalf("after a second CatchUp: at %d with %d events, want %d with 5001", c.Position(), c.n, last)
 	}
 }

@@ -22,7 +22,9 @@ import (
 type Follower interface {
 	// Name identifies the follower in metrics, logs and saved states.
 	Name() string
-	// Position is the global position of the last event applied.
+	// Position is the global position of the last event applied. The
+	// runner reads it from other goroutines while Apply runs, so it must
+	// be safe for concurrent use.
 	Position() eventstore.Position
 	// Apply applies events in order. Events at or before Position are
 	// skipped, so a batch delivered twice changes nothing. The state and
@@ -436,6 +438,48 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		r.apply(batch, halt)
 	}
+}
+
+// CatchUp feeds the followers the log up to its head as it is now, as Run
+// would, and returns once every follower reached it: the way a worker
+// driven by its own clock, or a test, brings its followers up to date
+// without a Run of its own. It returns Healthy's error once a follower
+// stopped at an event, and the error that ended the feeding otherwise.
+// Opener followers are opened first, and may be opened again by a later
+// Run or CatchUp: Open must be idempotent.
+func (r *Runner) CatchUp(ctx context.Context) error {
+	if err := r.open(ctx); err != nil {
+		return err
+	}
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.label(), err)
+	}
+	if err := r.Healthy(); err != nil || r.Reached() >= head {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(rctx) }()
+	reached := make(chan error, 1)
+	go func() { reached <- r.WaitFor(rctx, head) }()
+	select {
+	case err = <-reached:
+		cancel()
+		<-ran
+	case err = <-ran:
+		// Run ended before the head: a follower halted it.
+		cancel()
+		<-reached
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	if herr := r.Healthy(); herr != nil {
+		return herr
+	}
+	return err
 }
 
 func (r *Runner) label() string {

@@ -249,38 +249,7 @@ func (n *Notifier) Healthy() error {
 // without a usable saved state it reads the whole log. Once the notifier
 // stopped at an event, it returns the error of Healthy.
 func (n *Notifier) CatchUp(ctx context.Context) error {
-	if err := n.Open(ctx); err != nil {
-		return err
-	}
-	head, err := n.store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("notifier: %w", err)
-	}
-	if err := n.Healthy(); err != nil || n.Position() >= head {
-		return err
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- n.runner.Run(rctx) }()
-	reached := make(chan error, 1)
-	go func() { reached <- n.runner.WaitFor(rctx, head) }()
-	select {
-	case err = <-reached:
-		cancel()
-		<-ran
-	case err = <-ran:
-		// The runner ended before the head: an outbox failure.
-		cancel()
-		<-reached
-		if err == nil {
-			err = ctx.Err()
-		}
-	}
-	if herr := n.Healthy(); herr != nil {
-		return herr
-	}
-	return err
+	return n.runner.CatchUp(ctx)
 }
 
 // Open loads the composer and its checkpoint that the outbox saved, once;

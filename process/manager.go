@@ -617,37 +617,7 @@ func (m *Manager) schedule(id uuid.UUID, mt *match, rules ...rule) {
 // state it reads the whole log, to learn every open match. Once the
 // manager stopped at an event, it returns the error of Healthy.
 func (m *Manager) CatchUp(ctx context.Context) error {
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
-	head, err := m.store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("process: %w", err)
-	}
-	if err := m.Healthy(); err != nil || m.Position() >= head {
-		return err
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- m.runner.Run(rctx) }()
-	reached := make(chan error, 1)
-	go func() { reached <- m.runner.WaitFor(rctx, head) }()
-	select {
-	case err = <-reached:
-		cancel()
-		<-ran
-	case err = <-ran:
-		cancel()
-		<-reached
-		if err == nil {
-			err = ctx.Err()
-		}
-	}
-	if herr := m.Healthy(); herr != nil {
-		return herr
-	}
-	return err
+	return m.runner.CatchUp(ctx)
 }
 
 // RunDue runs everything due at now among the events applied so far: the
