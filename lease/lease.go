@@ -367,3 +367,55 @@ func (s *Script) Run(ctx context.Context, l *Lease, tok string, keys []string, a
 	}
 	return v, nil
 }
+
+// Writer writes a worker's state under the lease this instance holds: its
+// writes carry the token given to Hold, and a write that finds the lease
+// taken calls the lost function given with it, so that the worker stops.
+// The zero Writer of a lease (see NewWriter) holds nothing and refuses
+// every write with ErrLost. It is safe for concurrent use.
+type Writer struct {
+	l *Lease
+
+	mu   sync.Mutex
+	tok  string
+	lost func()
+}
+
+// NewWriter returns a writer under l, holding nothing yet.
+func NewWriter(l *Lease) *Writer { return &Writer{l: l} }
+
+// Lease returns the lease the writer writes under.
+func (w *Writer) Lease() *Lease { return w.l }
+
+// Hold makes the writer write under tok, the token of the lease this
+// instance holds ("" to stop writing); lost is called when a write finds
+// the lease taken (nil to ignore).
+func (w *Writer) Hold(tok string, lost func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tok, w.lost = tok, lost
+}
+
+// Token returns the token writes carry; "" when not holding.
+func (w *Writer) Token() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tok
+}
+
+// Run runs a fenced script under the held token: ErrLost, with nothing
+// written, when the writer holds nothing or the lease no longer holds its
+// token, in which case the lost function is called.
+func (w *Writer) Run(ctx context.Context, s *Script, keys []string, args ...any) (any, error) {
+	w.mu.Lock()
+	tok, lost := w.tok, w.lost
+	w.mu.Unlock()
+	if tok == "" {
+		return nil, ErrLost
+	}
+	v, err := s.Run(ctx, w.l, tok, keys, args...)
+	if errors.Is(err, ErrLost) && lost != nil {
+		lost()
+	}
+	return v, err
+}

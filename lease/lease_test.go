@@ -337,3 +337,37 @@ func TestLeaseOnRedisCluster(t *testing.T) {
 		t.Fatalf("write after release: %v", err)
 	}
 }
+
+// A Writer refuses to write before it holds a token, writes under the one
+// it holds, and tells its worker once a write finds the lease taken.
+func TestWriterWritesUnderItsTokenAndReportsTheLoss(t *testing.T) {
+	c, ns := redistest.Client(t)
+	ctx := context.Background()
+	l := newLease(t, c, ns+":writer", "a:1", time.Minute)
+	w := lease.NewWriter(l)
+	if _, err := w.Run(ctx, appendScript, []string{l.Key("log")}, "early"); !errors.Is(err, lease.ErrLost) {
+		t.Fatalf("write before holding: %v", err)
+	}
+	tok, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	w.Hold(tok, func() { lost++ })
+	if _, err := w.Run(ctx, appendScript, []string{l.Key("log")}, "held"); err != nil || lost != 0 {
+		t.Fatalf("write while holding: %v (lost %d)", err, lost)
+	}
+	// Another instance takes over after the lease was freed.
+	if err := l.Release(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Run(ctx, appendScript, []string{l.Key("log")}, "stale"); !errors.Is(err, lease.ErrLost) || lost != 1 {
+		t.Fatalf("write after the takeover: %v (lost %d)", err, lost)
+	}
+	if got, err := c.LRange(ctx, l.Key("log"), 0, -1).Result(); err != nil || len(got) != 1 || got[0] != "held" {
+		t.Fatalf("log %v (%v): want only the held write", got, err)
+	}
+}

@@ -35,7 +35,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,10 +62,7 @@ const casAttempts = 50
 type Outbox struct {
 	c goredis.UniversalClient
 	l *lease.Lease
-
-	mu   sync.Mutex
-	tok  string
-	lost func()
+	w *lease.Writer
 
 	sent, givenUp atomic.Uint64
 }
@@ -76,41 +72,17 @@ var _ notify.OutboxStore = (*Outbox)(nil)
 // New returns the outbox whose keys share the hash tag of l, the
 // notifier's lease.
 func New(c goredis.UniversalClient, l *lease.Lease) *Outbox {
-	return &Outbox{c: c, l: l}
+	return &Outbox{c: c, l: l, w: lease.NewWriter(l)}
 }
 
-// Hold makes the outbox write under tok, the token of the notifier's
-// lease that this instance holds; lost is called when a write finds the
+// Hold makes the outbox write under tok, the token of the lease this
+// instance holds ("" to stop); lost is called when a write finds the
 // lease taken (nil to ignore).
-func (o *Outbox) Hold(tok string, lost func()) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.tok, o.lost = tok, lost
-}
-
-// token returns the token writes carry; "" when not holding.
-func (o *Outbox) token() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.tok
-}
+func (o *Outbox) Hold(tok string, lost func()) { o.w.Hold(tok, lost) }
 
 // fenced runs a fenced script under the held token.
 func (o *Outbox) fenced(ctx context.Context, s *lease.Script, keys []string, args ...any) (any, error) {
-	tok := o.token()
-	if tok == "" {
-		return nil, lease.ErrLost
-	}
-	v, err := s.Run(ctx, o.l, tok, keys, args...)
-	if errors.Is(err, lease.ErrLost) {
-		o.mu.Lock()
-		lost := o.lost
-		o.mu.Unlock()
-		if lost != nil {
-			lost()
-		}
-	}
-	return v, err
+	return o.w.Run(ctx, s, keys, args...)
 }
 
 func (o *Outbox) entries() string           { return o.l.Key("entries") }
@@ -314,7 +286,7 @@ return prev
 func (o *Outbox) Claim(id string) (notify.Entry, bool, error) {
 	c, cancel := ctx()
 	defer cancel()
-	tok := o.token()
+	tok := o.w.Token()
 	for range casAttempts {
 		es, raw, err := o.get(c, []string{id})
 		if err != nil {

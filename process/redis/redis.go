@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -41,10 +40,7 @@ const Timeout = 5 * time.Second
 type Store struct {
 	c goredis.UniversalClient
 	l *lease.Lease
-
-	mu   sync.Mutex
-	tok  string
-	lost func()
+	w *lease.Writer
 }
 
 var _ process.StateStore = (*Store)(nil)
@@ -52,16 +48,7 @@ var _ process.StateStore = (*Store)(nil)
 // New returns the store whose keys share the hash tag of l, the process
 // manager's lease.
 func New(c goredis.UniversalClient, l *lease.Lease) *Store {
-	return &Store{c: c, l: l}
-}
-
-// Hold makes the store write under tok, the token of the lease that this
-// instance holds; lost is called when a write finds the lease taken (nil
-// to ignore).
-func (s *Store) Hold(tok string, lost func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tok, s.lost = tok, lost
+	return &Store{c: c, l: l, w: lease.NewWriter(l)}
 }
 
 // moveUp sets the settled position to ARGV's when it is greater,
@@ -90,19 +77,15 @@ moveUp(KEYS[2], ARGV[2])
 return 1
 `)
 
+// Hold makes the store write under tok, the token of the lease this
+// instance holds ("" to stop); lost is called when a write finds the
+// lease taken (nil to ignore).
+func (s *Store) Hold(tok string, lost func()) { s.w.Hold(tok, lost) }
+
 func (s *Store) fenced(script *lease.Script, keys []string, args ...any) error {
-	s.mu.Lock()
-	tok, lost := s.tok, s.lost
-	s.mu.Unlock()
-	if tok == "" {
-		return lease.ErrLost
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	_, err := script.Run(ctx, s.l, tok, keys, args...)
-	if errors.Is(err, lease.ErrLost) && lost != nil {
-		lost()
-	}
+	_, err := s.w.Run(ctx, script, keys, args...)
 	return err
 }
 
