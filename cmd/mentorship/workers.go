@@ -100,34 +100,11 @@ func (a *api) openWorkers(cfg config.Config, log zerolog.Logger, store eventstor
 	}
 	states := processredis.New(models.redis, processLease)
 
-	notifierSlot := &leasedWorker{name: "notifier", store: store}
-	a.background = append(a.background, func(ctx context.Context) error {
-		return notifierLease.Run(ctx, func(ctx context.Context, tok string) error {
-			ctx, lost := context.WithCancel(ctx)
-			defer lost()
-			outbox.Hold(tok, lost)
-			notifier, err := notify.New(outbox, store, sender, clk, nopts)
-			if err != nil {
-				outbox.Hold("", nil)
-				return err
-			}
-			return notifierSlot.run(ctx, log, notifier, notifier.Run, notifier.Close)
-		})
-	})
-	processSlot := &leasedWorker{name: "process_manager", store: store}
-	a.background = append(a.background, func(ctx context.Context) error {
-		return processLease.Run(ctx, func(ctx context.Context, tok string) error {
-			ctx, lost := context.WithCancel(ctx)
-			defer lost()
-			states.Hold(tok, lost)
-			manager, err := process.New(states, store, commands, clk, popts)
-			if err != nil {
-				states.Hold("", nil)
-				return err
-			}
-			return processSlot.run(ctx, log, manager, manager.Run, manager.Close)
-		})
-	}, collectBlobs(store, blobs, log))
+	notifierSlot := &leasedWorker{name: "notifier", store: store, log: log, lease: notifierLease, hold: outbox.Hold,
+		open: func() (worker, error) { return notify.New(outbox, store, sender, clk, nopts) }}
+	processSlot := &leasedWorker{name: "process_manager", store: store, log: log, lease: processLease, hold: states.Hold,
+		open: func() (worker, error) { return process.New(states, store, commands, clk, popts) }}
+	a.background = append(a.background, notifierSlot.loop, processSlot.loop, collectBlobs(store, blobs, log))
 	notify.RegisterOutbox(reg, outbox, clk.Now)
 	for _, w := range []*leasedWorker{notifierSlot, processSlot} {
 		follow.Register(reg, w.name, store, w.Position, w.Healthy)
@@ -151,6 +128,13 @@ type workerView interface {
 	Healthy() error
 }
 
+// worker is what a leased worker runs while it holds the lease.
+type worker interface {
+	workerView
+	Run(context.Context) error
+	Close() error
+}
+
 // leasedWorker is a worker that this instance runs only while it holds
 // the worker's lease. While it stands by it is healthy and follows
 // nothing, so it reports the log's head as its position: no lag of its
@@ -158,26 +142,49 @@ type workerView interface {
 type leasedWorker struct {
 	name  string
 	store eventstore.Store
+	log   zerolog.Logger
+	lease *lease.Lease
+	// hold makes the worker's state store write under a token, and
+	// calls lost when a write finds the lease taken; open makes the
+	// worker over that store for one holding.
+	hold func(tok string, lost func())
+	open func() (worker, error)
 
 	mu  sync.Mutex
 	cur workerView
 }
 
+// loop competes for the worker's lease until ctx ends, and runs the
+// worker for each holding.
+func (w *leasedWorker) loop(ctx context.Context) error {
+	return w.lease.Run(ctx, func(ctx context.Context, tok string) error {
+		ctx, lost := context.WithCancel(ctx)
+		defer lost()
+		w.hold(tok, lost)
+		v, err := w.open()
+		if err != nil {
+			w.hold("", nil)
+			return err
+		}
+		return w.run(ctx, v)
+	})
+}
+
 // run runs a worker for one holding of its lease and closes it after,
 // which saves its state under the token while the lease still holds it.
-func (w *leasedWorker) run(ctx context.Context, log zerolog.Logger, v workerView, run func(context.Context) error, closeFn func() error) error {
+func (w *leasedWorker) run(ctx context.Context, v worker) error {
 	w.mu.Lock()
 	w.cur = v
 	w.mu.Unlock()
-	log.Info().Str("worker", w.name).Msg("running the worker: this instance holds its lease")
-	err := run(ctx)
+	w.log.Info().Str("worker", w.name).Msg("running the worker: this instance holds its lease")
+	err := v.Run(ctx)
 	w.mu.Lock()
 	w.cur = nil
 	w.mu.Unlock()
-	if cerr := closeFn(); cerr != nil && !errors.Is(cerr, lease.ErrLost) {
-		log.Warn().Err(cerr).Str("worker", w.name).Msg("closing the worker")
+	if cerr := v.Close(); cerr != nil && !errors.Is(cerr, lease.ErrLost) {
+		w.log.Warn().Err(cerr).Str("worker", w.name).Msg("closing the worker")
 	}
-	log.Info().Str("worker", w.name).Msg("standing by: this instance no longer holds the worker's lease")
+	w.log.Info().Str("worker", w.name).Msg("standing by: this instance no longer holds the worker's lease")
 	return err
 }
 
