@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -137,5 +138,31 @@ func TestCatchUpReachesTheHead(t *testing.T) {
 	}
 	if c.Position() != last || c.n != 5001 {
 		t.Fatalf("after a second CatchUp: at %d with %d events, want %d with 5001", c.Position(), c.n, last)
+	}
+}
+
+// RunWith starts the runner and the effect over after a failure, feeding
+// the follower all along, and returns nil once its context ends.
+func TestRunWithStartsOverUntilTheContextEnds(t *testing.T) {
+	s := openStore(t)
+	head := appendEvent(t, s, domain.MemberSignedIn{MemberID: uuid.New()})
+	c := &counter{}
+	r := follow.NewRunner(s, follow.Options{RestartPause: time.Millisecond}, c)
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := 0
+	err := r.RunWith(ctx, func(ctx context.Context) error {
+		runs++
+		if runs < 3 {
+			return errors.New("outbox unavailable")
+		}
+		if err := r.WaitFor(ctx, head); err != nil {
+			return err
+		}
+		cancel()
+		<-ctx.Done()
+		return nil
+	})
+	if err != nil || runs != 3 || c.Position() != head {
+		t.Fatalf("returned %v after %d runs at %d, want nil after 3 at %d", err, runs, c.Position(), head)
 	}
 }

@@ -77,6 +77,9 @@ type Options struct {
 	// (DefaultSaveInterval when 0). Run saves once more when it stops.
 	SaveEvery    int
 	SaveInterval time.Duration
+	// RestartPause is how long RunWith waits before it starts again
+	// after a failure (5 s when 0).
+	RestartPause time.Duration
 }
 
 // Save defaults: at 1,000,000 events a second, a restart replays at most a
@@ -245,6 +248,9 @@ func NewRunner(store eventstore.Store, opts Options, followers ...Follower) *Run
 	}
 	if opts.SaveInterval <= 0 {
 		opts.SaveInterval = DefaultSaveInterval
+	}
+	if opts.RestartPause <= 0 {
+		opts.RestartPause = 5 * time.Second
 	}
 	r := &Runner{store: store, opts: opts, changed: make(chan struct{}), saved: make([]eventstore.Position, len(followers)), kick: make(chan struct{}, 1)}
 	for _, f := range followers {
@@ -438,6 +444,42 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		r.apply(batch, halt)
 	}
+}
+
+// RunWith runs the runner and, beside it, effect, the side of a follower
+// that acts on what it learnt (sending the emails it composed, firing the
+// rules that fall due), until ctx ends. Both stop as soon as either ends;
+// when that happens while ctx lives (the store or the follower's own store
+// failed), the failure is logged and both start over after RestartPause,
+// so that a transient failure pauses a worker instead of ending it. It
+// returns nil once ctx ends.
+func (r *Runner) RunWith(ctx context.Context, effect func(context.Context) error) error {
+	for {
+		err := r.runOnceWith(ctx, effect)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.opts.Logger.Error().Err(err).Str("follower", r.label()).Msg("interrupted; starting over")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(r.opts.RestartPause):
+		}
+	}
+}
+
+func (r *Runner) runOnceWith(ctx context.Context, effect func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fed := make(chan error, 1)
+	go func() {
+		err := r.Run(ctx)
+		cancel()
+		fed <- err
+	}()
+	err := effect(ctx)
+	cancel()
+	return errors.Join(<-fed, err)
 }
 
 // CatchUp feeds the followers the log up to its head as it is now, as Run

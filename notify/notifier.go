@@ -19,7 +19,6 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/follow"
-	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	mailport "github.com/mentorship/mentorship/mail"
 )
@@ -561,23 +560,7 @@ const maxSleep = time.Minute
 // after a pause. Once composing stopped at an event (see Healthy),
 // delivery goes on with what the outbox holds.
 func (n *Notifier) Run(ctx context.Context) error {
-	return background.Restart(ctx, n.log, "notifier", 5*time.Second, n.run)
-}
-
-func (n *Notifier) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	fed := make(chan error, 1)
-	go func() {
-		err := n.runner.Run(ctx)
-		if err != nil {
-			cancel()
-		}
-		fed <- err
-	}()
-	err := n.deliverLoop(ctx)
-	cancel()
-	return errors.Join(<-fed, err)
+	return n.runner.RunWith(ctx, n.deliverLoop)
 }
 
 // deliverLoop delivers what falls due until ctx ends or the outbox fails.

@@ -61,7 +61,6 @@ import (
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/follow"
-	"github.com/mentorship/mentorship/internal/background"
 	"github.com/mentorship/mentorship/internal/statecodec"
 	"github.com/mentorship/mentorship/refusal"
 )
@@ -873,23 +872,10 @@ const maxSleep = time.Minute
 // a pause. An event the manager cannot learn stops it: Run then waits for
 // ctx to end, and Healthy says where it stopped.
 func (m *Manager) Run(ctx context.Context) error {
-	return background.Restart(ctx, m.log, "process manager", 5*time.Second, m.run)
-}
-
-func (m *Manager) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	fed := make(chan error, 1)
-	go func() {
-		err := m.runner.Run(ctx)
-		if err != nil {
-			cancel()
-		}
-		fed <- err
-	}()
-	m.runLoop(ctx)
-	cancel()
-	return <-fed
+	return m.runner.RunWith(ctx, func(ctx context.Context) error {
+		m.runLoop(ctx)
+		return nil
+	})
 }
 
 // runLoop runs what falls due until ctx ends. The timer only paces the
