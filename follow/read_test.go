@@ -166,3 +166,25 @@ func TestRunWithStartsOverUntilTheContextEnds(t *testing.T) {
 		t.Fatalf("returned %v after %d runs at %d, want nil after 3 at %d", err, runs, c.Position(), head)
 	}
 }
+
+// A second Run of a runner that runs is refused: it would hand the
+// followers every batch twice.
+func TestASecondRunIsRefused(t *testing.T) {
+	s := openStore(t)
+	appendEvent(t, s, domain.MemberSignedIn{MemberID: uuid.New()})
+	r := follow.NewRunner(s, follow.Options{}, &counter{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	head, _ := s.Head(ctx)
+	if err := r.WaitForDefault(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(ctx); !errors.Is(err, follow.ErrRunning) {
+		t.Fatalf("second Run: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

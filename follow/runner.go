@@ -225,7 +225,14 @@ type Runner struct {
 	// quit is Run's ctx.Done(): it ends a retry's pause when the runner
 	// stops, and nothing is applied after it.
 	quit <-chan struct{}
+	// running refuses a second Run while one feeds the followers, which
+	// would hand them every batch twice.
+	running atomic.Bool
 }
+
+// ErrRunning is Run's answer while another Run of the same runner feeds
+// its followers.
+var ErrRunning = errors.New("follow: the runner is already running")
 
 type fed struct {
 	Follower
@@ -370,6 +377,10 @@ func (r *Runner) WaitForDefault(ctx context.Context, pos eventstore.Position) er
 // for ctx to end, so that the server stays up and /readyz says where. A
 // follower's Apply that returns a Halt error ends Run with that error.
 func (r *Runner) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer r.running.Store(false)
 	if err := r.open(ctx); err != nil {
 		return err
 	}
