@@ -14,6 +14,8 @@ func TestTableReadsBothOutputs(t *testing.T) {
 	if err := os.WriteFile(bench, []byte(`goos: linux
 BenchmarkRawFsync-2            7700     455756 ns/op
 BenchmarkAppendSerial-2        7492     571448 ns/op      1750 appends/s
+BenchmarkAppendConcurrent/writers=64-2   20000   25223 ns/op   43167 appends/s
+BenchmarkAppendConcurrentRawBolt-2       20000   34250 ns/op   29197 appends/s
 BenchmarkSearchMentors/in-process-2   35376   69787 ns/op  43.20 hits/query  50.48 p50-µs  285.4 p99-µs
 BenchmarkRestart/restart-2     1 2652534019 ns/op      2652 ms/restart
 BenchmarkRebuildSealed-2       1 9000000000 ns/op   1200000 unsealed-events/s   600000 sealed-events/s   0.5000 sealed/unsealed
@@ -50,6 +52,9 @@ fan-out   10000 subscribers          -       -      391.40ms   -           120.5
 			t.Errorf("no %q beside the sealed figures:\n%s", want, out.String())
 		}
 	}
+	if !strings.Contains(out.String(), "raw bbolt group commit 29197/s (store 1.48 x)") {
+		t.Errorf("no raw bbolt baseline beside the appends:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "bare WebSocket broadcast p99 80 ms") {
 		t.Errorf("no fan-out baseline:\n%s", out.String())
 	}
@@ -58,6 +63,7 @@ fan-out   10000 subscribers          -       -      391.40ms   -           120.5
 		"searchMentors in process,":  "yes", // 285 µs
 		"restart to ready,":          "no",  // 2.65 s
 		"serial append latency":      "yes", // 1.25 x fsync
+		"store appends, 64":          "yes", // 1.48 x the raw group commit
 		"searchMentors over HTTP,":   "run", // no search row: "not run"
 		"one update to":              "yes", // p99 120.5 ms
 		"memory per idle":            "yes", // 12.5 KiB
