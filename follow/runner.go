@@ -56,8 +56,7 @@ type Recorder interface {
 
 // Options tune a Runner.
 type Options struct {
-	// Name labels the runner's metrics (follower="<Name>"); the runner
-	// registers none when it is empty.
+	// Name names the runner in logs, errors and traces.
 	Name string
 	// MaxRetries is how often a batch a follower failed on is applied
 	// again, and an event that did not decode read again, before the
@@ -69,8 +68,6 @@ type Options struct {
 	RetryWait time.Duration
 	// Logger receives the runner's reports.
 	Logger zerolog.Logger
-	// Registerer, when set with Name, receives the runner's metrics.
-	Registerer prometheus.Registerer
 	// SaveEvery is how many events may pass between two saves of the
 	// Saver followers (DefaultSaveEvery when 0); SaveInterval is the
 	// longest time between them while events arrive
@@ -214,8 +211,6 @@ type Runner struct {
 	reached eventstore.Position // every healthy follower has applied up to here
 	changed chan struct{}       // closed and replaced whenever reached moves
 
-	applied prometheus.Counter
-
 	// saved is the position of each follower's last save; kick asks for
 	// saves early once enough events passed.
 	saving sync.Mutex
@@ -262,14 +257,6 @@ func NewRunner(store eventstore.Store, opts Options, followers ...Follower) *Run
 	r := &Runner{store: store, opts: opts, changed: make(chan struct{}), saved: make([]eventstore.Position, len(followers)), kick: make(chan struct{}, 1)}
 	for _, f := range followers {
 		r.followers = append(r.followers, &fed{Follower: f})
-	}
-	r.applied = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "mentorship_follower_events_total", Help: "Events a follower of the log applied.",
-		ConstLabels: prometheus.Labels{"follower": opts.Name},
-	})
-	if opts.Registerer != nil && opts.Name != "" {
-		opts.Registerer.MustRegister(r.applied)
-		Register(opts.Registerer, opts.Name, store, r.Reached, r.Healthy)
 	}
 	r.reached = r.lowest()
 	return r
@@ -679,7 +666,6 @@ func (r *Runner) applyTo(f *fed, batch []Event, halt context.CancelCauseFunc) {
 		}
 		wait *= 2
 	}
-	r.applied.Add(float64(len(batch)))
 }
 
 // bisect gives an Atomic follower a batch it keeps failing on one event at
