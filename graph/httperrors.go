@@ -43,10 +43,12 @@ func (w *codedWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Flush lets streaming transports (SSE) flush through the wrapper.
+// Flush lets streaming transports (SSE) flush through the wrapper and
+// through whatever wraps it in turn: http.ResponseController follows the
+// Unwrap methods of the server's own writers down to the connection.
 func (w *codedWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status == 0 {
-		f.Flush()
+	if w.status == 0 {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
 	}
 }
 
