@@ -172,13 +172,13 @@ func failingAt(batch []Event, pos eventstore.Position) eventstore.Position {
 	return batch[len(batch)-1].Position
 }
 
-// RetryDecode reads the event at pos from store again and decodes it, up to
+// retryDecode reads the event at pos from store again and decodes it, up to
 // retries times, pausing before each try for wait and then twice as long
 // each time. A decode failure may come from a bad read rather than from
 // the stored event, so it is worth a few tries before a follower stops on
 // it. It returns the event, or the last decode failure (err when no try
 // decoded anything); a read that fails counts as a failed try.
-func RetryDecode(ctx context.Context, store eventstore.Store, pos eventstore.Position, err error, retries int, wait time.Duration) (Event, error) {
+func retryDecode(ctx context.Context, store eventstore.Store, pos eventstore.Position, err error, retries int, wait time.Duration) (Event, error) {
 	for range retries {
 		t := time.NewTimer(wait)
 		select {
@@ -563,7 +563,7 @@ func (r *Runner) allStopped() bool {
 // runner's bounded retries.
 func (r *Runner) decodeAgain(ctx context.Context, pos eventstore.Position, err error) (Event, error) {
 	r.opts.Logger.Warn().Err(err).Uint64("position", uint64(pos)).Int("retries", r.opts.MaxRetries).Msg("event does not decode; reading it again")
-	return RetryDecode(ctx, r.store, pos, err, r.opts.MaxRetries, r.opts.RetryWait)
+	return retryDecode(ctx, r.store, pos, err, r.opts.MaxRetries, r.opts.RetryWait)
 }
 
 // catchUpGap is how far behind the head the runner may be when it switches
