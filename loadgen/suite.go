@@ -2,9 +2,11 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -111,8 +113,14 @@ func PrintTable(w io.Writer, rows []Row) error {
 type SuiteOptions struct {
 	// Clients is the closed loops' client count (64 when 0).
 	Clients int
-	// Rate is the open-loop mutation rate (5000 when 0).
+	// Rate is the open-loop mutation rate. When it is 0 the rate is
+	// Share of the closed-loop mutation throughput just measured, so that
+	// the open loop's latency is read at a load the server carries on
+	// any machine.
 	Rate float64
+	// Share is the open loop's share of the closed loop's throughput when
+	// Rate is 0 (a quarter when 0).
+	Share float64
 	// Duration and Warmup time each load (10 s and 2 s when 0).
 	Duration, Warmup time.Duration
 	// Subscribers is the fan-out's subscriber count (10,000 when 0;
@@ -126,15 +134,16 @@ type SuiteOptions struct {
 
 // RunSuite sets up a fixture and runs the benchmark loads one after the
 // other: the raw HTTP baseline, searches and durable mutations with
-// Clients clients, mutations at Rate per second, and the fan-out to
+// Clients clients, mutations at Rate per second (or at Share of the
+// closed loop's throughput), and the fan-out to
 // Subscribers. It returns one row per load, and the first error; the rows
 // measured before it are kept.
 func RunSuite(ctx context.Context, t *Target, opts SuiteOptions) ([]Row, error) {
 	if opts.Clients <= 0 {
 		opts.Clients = 64
 	}
-	if opts.Rate <= 0 {
-		opts.Rate = 5000
+	if opts.Share <= 0 {
+		opts.Share = 0.25
 	}
 	if opts.Duration <= 0 {
 		opts.Duration = 10 * time.Second
@@ -159,14 +168,28 @@ func RunSuite(ctx context.Context, t *Target, opts SuiteOptions) ([]Row, error) 
 		{Workload: Mutation, Clients: opts.Clients, Rate: opts.Rate},
 	}
 	var rows []Row
+	closed := 0.0
 	for i, cfg := range loads {
 		cfg.Duration, cfg.Warmup, cfg.Seed = opts.Duration, opts.Warmup, uint64(i)
+		share := ""
+		if cfg.Workload == Mutation && cfg.Rate == 0 && i == len(loads)-1 {
+			if closed <= 0 {
+				return rows, errors.New("loadgen: no closed-loop mutation throughput to take the open loop's rate from")
+			}
+			cfg.Rate = math.Round(opts.Share * closed)
+			share = fmt.Sprintf(" (%s of the closed loop's %.0f/s)", shareWord(opts.Share), closed)
+		}
 		fmt.Fprintf(opts.Log, "running %s with %s for %v\n", cfg.Workload, RowOf(Result{Config: cfg}).Load, cfg.Warmup+cfg.Duration)
 		res, err := Run(ctx, fx, cfg)
 		if err != nil {
 			return rows, err
 		}
-		rows = append(rows, RowOf(res))
+		row := RowOf(res)
+		row.Load += share
+		rows = append(rows, row)
+		if cfg.Workload == Mutation && cfg.Rate == 0 {
+			closed = res.Throughput
+		}
 	}
 	if bad, err := fx.Verify(ctx); err != nil {
 		return rows, err
@@ -188,6 +211,14 @@ func RunSuite(ctx context.Context, t *Target, opts SuiteOptions) ([]Row, error) 
 		rows = append(rows, SubscriberRow(res))
 	}
 	return rows, nil
+}
+
+// shareWord names a share of the closed loop: "1/4" for 0.25.
+func shareWord(s float64) string {
+	if inv := 1 / s; math.Abs(inv-math.Round(inv)) < 1e-9 {
+		return fmt.Sprintf("1/%.0f", inv)
+	}
+	return fmt.Sprintf("%.0f%%", s*100)
 }
 
 func ms(d time.Duration) string {

@@ -23,12 +23,12 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 	url := fs.String("url", "http://127.0.0.1:8080", "the running server (loopback addresses only)")
 	workload := fs.String("workload", loadgen.Mixed, "raw, search, mutation, mixed, or none (with --subscribers)")
 	clients := fs.Int("clients", 64, "clients sending at once; with --rate, requests in flight at most")
-	rate := fs.String("rate", "", "send this many requests per second whatever the answers' pace (open loop), such as 5000 or 5000/s")
+	rate := fs.String("rate", "", "send this many requests per second whatever the answers' pace (open loop), such as 5000 or 5000/s; with --suite also a share of the closed loop's mutation throughput such as 25% (the default)")
 	duration := fs.Duration("duration", 10*time.Second, "how long to measure")
 	warmup := fs.Duration("warmup", 2*time.Second, "how long to run before measuring")
 	subscribers := fs.Int("subscribers", 0, "hold this many idle WebSocket subscribers to one match and time updates reaching them all")
 	updates := fs.Int("updates", 20, "how many updates the subscribers time")
-	suite := fs.Bool("suite", false, "run the benchmark set: raw, search and mutation with --clients, mutation at --rate (5000/s by default), and --subscribers (10000 by default)")
+	suite := fs.Bool("suite", false, "run the benchmark set: raw, search and mutation with --clients, mutation at --rate (a quarter of the closed loop's throughput by default), and --subscribers (10000 by default)")
 	soak := fs.Duration("soak", 0, "run the mixed workload this long with --subscribers (1000 by default) listening, sampling the server's memory, goroutines and open files every --sample-every; fails on any error or lost subscriber")
 	sampleEvery := fs.Duration("sample-every", time.Minute, "how often a soak samples the server")
 	seedValue := fs.Uint64("seed", 1, "seed of the operations' random choices")
@@ -39,9 +39,12 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 	if fs.NArg() > 0 {
 		return fmt.Errorf("loadgen: unexpected argument %q", fs.Arg(0))
 	}
-	perSecond, err := parseRate(*rate)
+	perSecond, share, err := parseRate(*rate)
 	if err != nil {
 		return err
+	}
+	if share > 0 && !*suite {
+		return fmt.Errorf("loadgen: --rate %q is a share of the closed loop's throughput, which only --suite measures; give a rate such as 5000/s", *rate)
 	}
 	if *clients < 1 || *duration <= 0 || *warmup < 0 || *subscribers < 0 || *updates < 1 {
 		return errors.New("loadgen: --clients, --duration and --updates must be positive, --warmup and --subscribers not negative")
@@ -69,7 +72,7 @@ func loadgenCmd(ctx context.Context, args []string, _ func(string) string, _ io.
 			subs = 10000
 		}
 		rows, err := loadgen.RunSuite(ctx, target, loadgen.SuiteOptions{
-			Clients: *clients, Rate: perSecond, Duration: *duration, Warmup: *warmup,
+			Clients: *clients, Rate: perSecond, Share: share, Duration: *duration, Warmup: *warmup,
 			Subscribers: subs, Updates: *updates, Log: stderr,
 		})
 		if perr := loadgen.PrintTable(stdout, rows); err == nil {
@@ -134,14 +137,22 @@ func soakCmd(ctx context.Context, target *loadgen.Target, cfg loadgen.SoakConfig
 	return err
 }
 
-// parseRate reads "5000" or "5000/s"; empty means no rate.
-func parseRate(s string) (float64, error) {
+// parseRate reads "5000" or "5000/s" as a rate, and "25%" as a share of
+// the closed loop's throughput; empty means neither.
+func parseRate(s string) (rate, share float64, err error) {
 	if s == "" {
-		return 0, nil
+		return 0, 0, nil
+	}
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(pct, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return 0, 0, fmt.Errorf("loadgen: --rate %q is not a share between 0 and 100%% such as 25%%", s)
+		}
+		return 0, v / 100, nil
 	}
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("loadgen: --rate %q is not a rate such as 5000 or 5000/s", s)
+		return 0, 0, fmt.Errorf("loadgen: --rate %q is not a rate such as 5000 or 5000/s, or a share such as 25%%", s)
 	}
-	return v, nil
+	return v, 0, nil
 }

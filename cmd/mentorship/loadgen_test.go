@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -90,13 +92,51 @@ func TestLoadgenRefusesOtherHostsAndBadFlags(t *testing.T) {
 		{[]string{"--rate", "fast"}, "--rate"},
 		{[]string{"--workload", "everything"}, "unknown workload"},
 		{[]string{"--clients", "0"}, "--clients"},
+		{[]string{"--rate", "150%", "--suite"}, "share"},
+		{[]string{"--rate", "25%", "--workload", "mutation"}, "only --suite"},
 	} {
 		err := run(context.Background(), append([]string{"loadgen"}, c.args...), func(string) string { return "" }, nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error about %s", c.args, err, c.want)
 		}
 	}
-	if r, err := parseRate("5000/s"); err != nil || r != 5000 {
-		t.Fatalf("5000/s: %v %v", r, err)
+	if r, share, err := parseRate("5000/s"); err != nil || r != 5000 || share != 0 {
+		t.Fatalf("5000/s: %v %v %v", r, share, err)
+	}
+	if r, share, err := parseRate("25%"); err != nil || r != 0 || share != 0.25 {
+		t.Fatalf("25%%: %v %v %v", r, share, err)
+	}
+}
+
+// The suite offers its open loop a quarter of the throughput its closed
+// loop of mutations just reached, and says so in the row.
+func TestLoadgenSuiteOpensAtAQuarterOfTheClosedLoop(t *testing.T) {
+	ts := startServer(t, "")
+	ctx := context.Background()
+	target, err := loadgen.NewTarget(ts.URL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	if err := target.WaitReady(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := loadgen.RunSuite(ctx, target, loadgen.SuiteOptions{Clients: 2, Duration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond, Subscribers: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("want raw, search and two mutation rows, got %+v", rows)
+	}
+	closed, open := rows[2], rows[3]
+	if closed.Name != loadgen.Mutation || open.Name != loadgen.Mutation || closed.Throughput <= 0 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	want := fmt.Sprintf("%.0f/s open, 2 in flight (1/4 of the closed loop's %.0f/s)", math.Round(closed.Throughput/4), closed.Throughput)
+	if open.Load != want {
+		t.Fatalf("open loop %q, want %q", open.Load, want)
+	}
+	if open.Errors != 0 || open.Ops == 0 {
+		t.Fatalf("the open loop at a quarter of the closed loop's pace failed: %+v", open)
 	}
 }
