@@ -1,7 +1,8 @@
 // Command benchtable prints the one table `make bench` ends with: each
 // performance target of the design beside its measured value and the
 // baseline measured in the same run, read from the Go benchmarks' output
-// and the load generator's table.
+// and what internal/benchserve printed: the load generator's table and
+// the table of the real server's starts.
 //
 //	go run ./internal/benchtable bench.out load.out
 package main
@@ -32,7 +33,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	write(os.Stdout, rows(bench, load))
+	starts, err := readStarts(os.Args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	write(os.Stdout, rows(bench, load, starts))
 }
 
 // benchResults are the metrics of each Go benchmark by name (without the
@@ -95,7 +101,7 @@ func readLoad(path string) ([]loadRow, error) {
 			continue
 		}
 		switch cols[0] {
-		case "raw", "search", "mutation", "fan-out", "raw-ws":
+		case "raw", "search", "mutation", "fan-out", "raw-ws", "search-redis":
 		default:
 			continue
 		}
@@ -141,7 +147,50 @@ type row struct {
 
 var perSubscriber = regexp.MustCompile(`([\d.]+) KiB RSS per idle subscriber`)
 
-func rows(b benchResults, load []loadRow) []row {
+// start is one line of benchserve's table of starts.
+type start struct {
+	name, data      string
+	readyMS, rssMiB float64
+	heapMiB         float64
+}
+
+func readStarts(path string) ([]start, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []start
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		cols := columns.Split(strings.TrimSpace(sc.Text()), -1)
+		if len(cols) != 5 || !strings.HasSuffix(cols[2], " ms") {
+			continue
+		}
+		s := start{name: cols[0], data: cols[1], rssMiB: -1, heapMiB: -1}
+		s.readyMS, _ = strconv.ParseFloat(strings.TrimSuffix(cols[2], " ms"), 64)
+		if v, err := strconv.ParseFloat(strings.TrimSuffix(cols[3], " MiB"), 64); err == nil {
+			s.rssMiB = v
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSuffix(cols[4], " MiB"), 64); err == nil {
+			s.heapMiB = v
+		}
+		out = append(out, s)
+	}
+	return out, sc.Err()
+}
+
+// findStart is the first start of that name whose data contains data.
+func findStart(starts []start, name, data string) (start, bool) {
+	for _, s := range starts {
+		if s.name == name && strings.Contains(s.data, data) {
+			return s, true
+		}
+	}
+	return start{}, false
+}
+
+func rows(b benchResults, load []loadRow, starts []start) []row {
 	var out []row
 	add := func(what, target, measured, baseline string, met bool, known bool) {
 		verdict := "no"
@@ -153,71 +202,73 @@ func rows(b benchResults, load []loadRow) []row {
 		}
 		out = append(out, row{what, target, measured, baseline, verdict})
 	}
+	// Throughput over HTTP is judged against raw loopback HTTP answered
+	// by the same machine in the same run: absolute figures drift 4x
+	// between runs of this shared machine, the ratios do not.
 	raw, rawOK := find(load, "raw", "")
 	rawBase := "-"
 	if rawOK {
 		rawBase = fmt.Sprintf("raw loopback HTTP %.0f/s, p99 %.2f ms", raw.opsPerSec, raw.p99)
 	}
+	ratio := func(v float64) float64 {
+		if !rawOK || raw.opsPerSec <= 0 {
+			return 0
+		}
+		return v / raw.opsPerSec
+	}
 	m, ok := find(load, "mutation", "64 clients")
-	add("durable GraphQL mutations, 64 clients", ">= 20,000/s", fmt.Sprintf("%.0f/s, p99 %.2f ms", m.opsPerSec, m.p99), rawBase, ok && m.opsPerSec >= 20000, ok)
-	m, ok = find(load, "mutation", "5000/s")
-	add("mutation p99 at 5,000/s offered", "< 5 ms", fmt.Sprintf("p99 %.2f ms, answered %.0f/s", m.p99, m.opsPerSec), rawBase, ok && m.p99 >= 0 && m.p99 < 5 && m.opsPerSec >= 4900, ok)
+	add("durable GraphQL mutations, 64 clients", ">= 0.35 x raw HTTP", fmt.Sprintf("%.0f/s (%.2f x), p99 %.2f ms", m.opsPerSec, ratio(m.opsPerSec), m.p99), rawBase, ok && ratio(m.opsPerSec) >= 0.35, ok && rawOK)
 	s, ok := find(load, "search", "")
-	add("searchMentors over HTTP, 64 clients", ">= 15,000/s", fmt.Sprintf("%.0f/s, p99 %.2f ms", s.opsPerSec, s.p99), rawBase, ok && s.opsPerSec >= 15000, ok)
+	add("searchMentors over HTTP, 64 clients", ">= 0.35 x raw HTTP", fmt.Sprintf("%.0f/s (%.2f x), p99 %.2f ms", s.opsPerSec, ratio(s.opsPerSec), s.p99), rawBase, ok && ratio(s.opsPerSec) >= 0.35, ok && rawOK)
+	o, ok := findOpen(load)
+	closedBase := "-"
+	if m.opsPerSec > 0 {
+		closedBase = fmt.Sprintf("closed loop %.0f/s", m.opsPerSec)
+	}
+	add("mutation p99, open loop at 1/4 of the closed loop", "< 5 ms", fmt.Sprintf("p99 %.2f ms at %s, answered %.0f/s", o.p99, strings.SplitN(o.load, ",", 2)[0], o.opsPerSec), closedBase, ok && o.p99 >= 0 && o.p99 < 5 && !strings.Contains(o.notes, "overloaded"), ok)
 	p99, ok := b.get("BenchmarkSearchMentors/in-process", "p99-µs")
 	pg := "-"
 	if v, ok := b.get("BenchmarkSearchMentors/baseline=postgresql", "p99-µs"); ok {
 		pg = fmt.Sprintf("PostgreSQL full-text p99 %.0f µs", v)
 	}
-	add("searchMentors in process, 100,000 mentors", "p99 < 1 ms", fmt.Sprintf("p99 %.0f µs", p99), pg, ok && p99 < 1000, ok)
-	if v, ok := b.get("BenchmarkSearchMentors/redis", "p99-µs"); ok {
-		add("searchMentors on the Redis read models", "(reported)", fmt.Sprintf("p99 %.0f µs", v), "in process above", true, true)
-		out[len(out)-1].met = "-"
-	}
+	add("searchMentors in process, 100,000 mentors", "p99 <= 0.5 ms", fmt.Sprintf("p99 %.0f µs", p99), pg, ok && p99 <= 500, ok)
 	rb, ok := b.get("BenchmarkRebuild/rebuild", "events/s")
+	rawRead, rrOK := b.get("BenchmarkRebuild/baseline=read-raw", "events/s")
 	base := "-"
-	if v, ok := b.get("BenchmarkRebuild/baseline=read-raw", "events/s"); ok {
-		base = fmt.Sprintf("raw read %.0f events/s", v)
+	if rrOK && rawRead > 0 {
+		base = fmt.Sprintf("raw read %.0f events/s (rebuild %.2f x)", rawRead, rb/rawRead)
 	}
-	add("rebuild from 1,000,000 events", ">= 1,000,000 events/s", fmt.Sprintf("%.0f events/s", rb), base, ok && rb >= 1e6, ok)
-	rs, ok := b.get("BenchmarkRestart/restart", "ms/restart")
+	add("rebuild from 1,000,000 events", ">= 0.5 x the raw read", fmt.Sprintf("%.0f events/s", rb), base, ok && rrOK && rb >= 0.5*rawRead, ok && rrOK)
+	empty, emptyOK := findStart(starts, "empty", "")
+	rs, ok := findStart(starts, "embedded-restart", "")
 	base = "-"
-	if v, ok := b.get("BenchmarkRestart/baseline=open-store", "ms/restart"); ok {
-		base = fmt.Sprintf("opening the store %.0f ms", v)
+	if emptyOK {
+		base = fmt.Sprintf("empty data directory ready in %.0f ms", empty.readyMS)
+		if rrOK && rawRead > 0 {
+			base += fmt.Sprintf("; raw read of 1,000,000 events %.0f ms", 1e6/rawRead*1e3)
+		}
 	}
-	add("restart to ready, 1,000,000 events", "< 1 s", fmt.Sprintf("%.0f ms", rs), base, ok && rs < 1000, ok)
-	// The server reads the log through the members' keys, so the same
-	// targets hold with the personal texts sealed; the unsealed figures,
-	// measured alternately with them, are the baselines.
-	rb, ok = b.get("BenchmarkRebuildSealed", "sealed-events/s")
-	base = "-"
-	if v, bok := b.get("BenchmarkRebuildSealed", "unsealed-events/s"); bok && v > 0 {
-		base = fmt.Sprintf("unsealed %.0f events/s (sealed %.2f x)", v, rb/v)
-	}
-	add("sealed: rebuild from 1,000,000 events", ">= 1,000,000 events/s", fmt.Sprintf("%.0f events/s", rb), base, ok && rb >= 1e6, ok)
-	rs, ok = b.get("BenchmarkRestartSealed", "sealed-ms/restart")
-	base = "-"
-	if v, bok := b.get("BenchmarkRestartSealed", "unsealed-ms/restart"); bok && v > 0 {
-		base = fmt.Sprintf("unsealed %.0f ms (sealed %.2f x)", v, rs/v)
-	}
-	add("sealed: restart to ready, 1,000,000 events", "< 1 s", fmt.Sprintf("%.0f ms", rs), base, ok && rs < 1000, ok)
+	add("the real server ready after a restart on 1,000,000 events", "< 1 s", fmt.Sprintf("%.0f ms", rs.readyMS), base, ok && rs.readyMS < 1000, ok)
 	f, ok := find(load, "fan-out", "")
 	kib := -1.0
 	if mm := perSubscriber.FindStringSubmatch(f.notes); mm != nil {
 		kib, _ = strconv.ParseFloat(mm[1], 64)
 	}
+	rw, rwOK := find(load, "raw-ws", "")
 	wsBase := "-"
-	if rw, ok := find(load, "raw-ws", ""); ok {
+	if rwOK {
 		wsBase = fmt.Sprintf("bare WebSocket broadcast p99 %.0f ms", rw.p99)
+		if rw.p99 > 0 && ok {
+			wsBase += fmt.Sprintf(" (%.2f x)", f.p99/rw.p99)
+		}
 	}
-	add("one update to 10,000 WebSocket subscribers", "p99 < 250 ms", fmt.Sprintf("p99 %.0f ms", f.p99), wsBase, ok && f.p99 >= 0 && f.p99 < 250, ok)
+	add("one update to 10,000 WebSocket subscribers", "p99 <= 1.5 x a bare broadcast", fmt.Sprintf("p99 %.0f ms", f.p99), wsBase, ok && rwOK && f.p99 >= 0 && rw.p99 > 0 && f.p99 <= 1.5*rw.p99, ok && rwOK)
 	add("memory per idle subscriber", "< 16 KiB", fmt.Sprintf("%.1f KiB", kib), "-", ok && kib >= 0 && kib < 16, ok && kib >= 0)
-	rss, ok := b.get("BenchmarkMemory/restart", "VmRSS-MiB")
 	base = "-"
-	if v, ok := b.get("BenchmarkMemory/rebuilt", "VmRSS-MiB"); ok {
-		base = fmt.Sprintf("right after a rebuild %.0f MiB", v)
+	if emptyOK && empty.rssMiB >= 0 {
+		base = fmt.Sprintf("empty data directory %.0f MiB", empty.rssMiB)
 	}
-	add("memory, 100,000 profiles + 1,000,000 events", "< 400 MiB RSS", fmt.Sprintf("%.0f MiB after a restart", rss), base, ok && rss < 400, ok)
+	add("the real server's memory, 100,000 profiles + 1,000,000 events", "< 400 MiB RSS", fmt.Sprintf("%.0f MiB RSS, Go heap %.0f MiB", rs.rssMiB, rs.heapMiB), base, ok && rs.rssMiB >= 0 && rs.rssMiB < 400, ok && rs.rssMiB >= 0)
 	// Appends are measured against the fastest group commit on bbolt
 	// with the same 64 writers on the same disk, in the same run.
 	ap, ok := b.get("BenchmarkAppendConcurrent/writers=64", "appends/s")
@@ -227,14 +278,40 @@ func rows(b benchResults, load []loadRow) []row {
 		base = fmt.Sprintf("raw bbolt group commit %.0f/s (store %.2f x)", rawBolt, ap/rawBolt)
 	}
 	add("store appends, 64 appenders", ">= 0.8 x raw bbolt group commit", fmt.Sprintf("%.0f/s", ap), base, ok && rok && ap >= 0.8*rawBolt, ok && rok)
+	rs2, ok := find(load, "search-redis", "")
 	base = "-"
+	if s.opsPerSec > 0 {
+		base = fmt.Sprintf("embedded search over HTTP %.0f/s (Redis %.2f x)", s.opsPerSec, rs2.opsPerSec/s.opsPerSec)
+	}
+	add("Redis read models: searchMentors over HTTP", ">= 0.5 x the embedded search", fmt.Sprintf("%.0f/s, p99 %.2f ms", rs2.opsPerSec, rs2.p99), base, ok && s.opsPerSec > 0 && rs2.opsPerSec >= 0.5*s.opsPerSec, ok && s.opsPerSec > 0)
+	cold, ok := findStart(starts, "redis-cold", "")
+	base = "-"
+	if first, fok := findStart(starts, "embedded-first", cold.data[:max(0, strings.Index(cold.data, ", empty Redis"))]); ok && fok {
+		base = fmt.Sprintf("embedded, same log, no snapshot: %.0f ms", first.readyMS)
+	}
+	measured := fmt.Sprintf("%.0f ms (%s)", cold.readyMS, cold.data)
+	if warm, wok := findStart(starts, "redis-warm", ""); wok {
+		measured += fmt.Sprintf("; %.0f ms again with Redis kept", warm.readyMS)
+	}
+	add("Redis read models: ready on 400,000 events", "< 5 s", measured, base, ok && cold.readyMS < 5000, ok)
 	fsync, fok := b.get("BenchmarkRawFsync", "ns/op")
+	base = "-"
 	if fok {
 		base = fmt.Sprintf("one fsync %.3f ms", fsync/1e6)
 	}
 	serial, ok := b.get("BenchmarkAppendSerial", "ns/op")
 	add("serial append latency", "<= 1.5 x one fsync", fmt.Sprintf("%.3f ms", serial/1e6), base, ok && fok && serial <= 1.5*fsync, ok && fok)
 	return out
+}
+
+// findOpen is the open loop's mutation row.
+func findOpen(rows []loadRow) (loadRow, bool) {
+	for _, r := range rows {
+		if r.workload == "mutation" && strings.Contains(r.load, "open") {
+			return r, true
+		}
+	}
+	return loadRow{}, false
 }
 
 func write(w io.Writer, rows []row) {
