@@ -67,10 +67,13 @@
 //
 // A Keyring keeps unwrapped data keys in memory as 64 raw bytes per member
 // (about 100 bytes per member with the map, so 100,000 members take about
-// 10 MB) and builds the cipher for each call. Erase drops the cached key
-// before it returns; from then on Seal and Open of the member in that
-// Keyring fail with ErrErased, also when they had fetched the key from
-// the store before. Where several processes share one store, a process
+// 10 MB), and the ciphers (AES-GCM and HMAC) of the CachedCiphers members
+// used last, about a kilobyte each, since building them cost more than
+// sealing a short text. A cipher serves only while its member's key is
+// cached, and leaves the cache with the key. Erase drops the cached key
+// and cipher before it returns; from then on Seal and Open of the member
+// in that Keyring fail with ErrErased, also when they had fetched the key
+// from the store before. Where several processes share one store, a process
 // that did not erase the member keeps its cached key until it calls
 // Forget (for example on seeing the erasure in the event log) or
 // restarts; Erased always asks the store.

@@ -10,10 +10,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"strings"
 	"sync"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"gocloud.dev/secrets"
 )
 
@@ -66,6 +69,39 @@ type Keyring struct {
 	// cache holds unwrapped data keys by member; a nil value marks a member
 	// known to be erased (or being erased by this Keyring).
 	cache map[uuid.UUID]*dataKey
+	// ciphers holds the ciphers of the members used most recently, built
+	// from their keys in cache: building AES-GCM and the HMAC for every
+	// text cost more than sealing it. An entry is used only while cache
+	// still holds the very key it was built from, and every change of a
+	// member's entry in cache (erase, forget) drops it under mu.
+	ciphers *lru.Cache[uuid.UUID, *memberCipher]
+}
+
+// CachedCiphers is how many members' ciphers a Keyring keeps ready (about
+// a kilobyte each); the raw keys of every member used stay cached as
+// well, at about a tenth of that.
+const CachedCiphers = 1024
+
+// memberCipher is a member's data key made ready for use.
+type memberCipher struct {
+	key  *dataKey // the cached key it was built from
+	aead cipher.AEAD
+
+	mu  sync.Mutex // guards mac and sum
+	mac hash.Hash  // HMAC-SHA256 under the key's HMAC half
+	sum []byte
+}
+
+// nonce returns the synthetic nonce of text: the first bytes of its HMAC.
+func (c *memberCipher) nonce(text string) [nonceSize]byte {
+	var nonce [nonceSize]byte
+	c.mu.Lock()
+	c.mac.Reset()
+	_, _ = io.WriteString(c.mac, text)
+	c.sum = c.mac.Sum(c.sum[:0])
+	copy(nonce[:], c.sum)
+	c.mu.Unlock()
+	return nonce
 }
 
 // New returns a Keyring over store. It unwraps the store's key-encryption
@@ -96,7 +132,15 @@ func New(ctx context.Context, store Store, keeper *secrets.Keeper) (*Keyring, er
 	if err != nil {
 		return nil, fmt.Errorf("keyring: new: %w", err)
 	}
-	return &Keyring{store: store, kek: aead, cache: map[uuid.UUID]*dataKey{}}, nil
+	return newKeyring(store, aead), nil
+}
+
+func newKeyring(store Store, kek cipher.AEAD) *Keyring {
+	ciphers, err := lru.New[uuid.UUID, *memberCipher](CachedCiphers)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &Keyring{store: store, kek: kek, cache: map[uuid.UUID]*dataKey{}, ciphers: ciphers}
 }
 
 // newKEK makes a key-encryption key, wraps it with the master key and
@@ -131,19 +175,16 @@ func (k *Keyring) Seal(ctx context.Context, member uuid.UUID, text string) (stri
 	if err != nil {
 		return "", fmt.Errorf("keyring: seal for member %s: %w", member, err)
 	}
-	aead, err := newGCM(key[:aesKeySize])
+	c, err := k.cipher(member, key)
 	if err != nil {
 		return "", fmt.Errorf("keyring: seal for member %s: %w", member, err)
 	}
-	var nonce [nonceSize]byte
-	mac := hmac.New(sha256.New, key[aesKeySize:])
-	_, _ = mac.Write([]byte(text))
-	copy(nonce[:], mac.Sum(nil))
+	nonce := c.nonce(text)
 
 	raw := make([]byte, memberSize+nonceSize, memberSize+nonceSize+len(text)+tagSize)
 	copy(raw, member[:])
 	copy(raw[memberSize:], nonce[:])
-	raw = aead.Seal(raw, nonce[:], []byte(text), member[:])
+	raw = c.aead.Seal(raw, nonce[:], []byte(text), member[:])
 
 	out := make([]byte, len(Prefix)+encoding.EncodedLen(len(raw)))
 	copy(out, Prefix)
@@ -178,11 +219,13 @@ func (k *Keyring) Open(ctx context.Context, sealed string) (uuid.UUID, string, e
 	case err != nil:
 		return uuid.Nil, "", fmt.Errorf("keyring: open a string sealed for member %s: %w", member, err)
 	}
-	aead, err := newGCM(key[:aesKeySize])
+	c, err := k.cipher(member, key)
 	if err != nil {
 		return uuid.Nil, "", fmt.Errorf("keyring: open: %w", err)
 	}
-	text, err := aead.Open(nil, raw[memberSize:memberSize+nonceSize], raw[memberSize+nonceSize:], raw[:memberSize])
+	// The text is opened in place: raw is this call's own copy.
+	ciphertext := raw[memberSize+nonceSize:]
+	text, err := c.aead.Open(ciphertext[:0], raw[memberSize:memberSize+nonceSize], ciphertext, raw[:memberSize])
 	if err != nil {
 		return uuid.Nil, "", fmt.Errorf("keyring: open a string sealed for member %s: %w", member, ErrTampered)
 	}
@@ -198,6 +241,7 @@ func (k *Keyring) Erase(ctx context.Context, member uuid.UUID) error {
 	k.mu.Lock()
 	prev, had := k.cache[member]
 	k.cache[member] = nil
+	k.ciphers.Remove(member)
 	k.mu.Unlock()
 	if err := k.store.Erase(ctx, member); err != nil {
 		if !had || prev != nil {
@@ -229,6 +273,7 @@ func (k *Keyring) Erased(ctx context.Context, member uuid.UUID) (bool, error) {
 	case errors.Is(err, ErrErased):
 		k.mu.Lock()
 		k.cache[member] = nil
+		k.ciphers.Remove(member)
 		k.mu.Unlock()
 		return true, nil
 	}
@@ -244,6 +289,27 @@ func (k *Keyring) Forget(member uuid.UUID) {
 	if key, ok := k.cache[member]; ok && key != nil {
 		delete(k.cache, member)
 	}
+	k.ciphers.Remove(member)
+}
+
+// cipher returns the cipher of member's key, which dataKey just returned,
+// from the cipher cache or built anew. A cipher built while the key left
+// the cache (erased or forgotten meanwhile) serves this call only.
+func (k *Keyring) cipher(member uuid.UUID, key *dataKey) (*memberCipher, error) {
+	if c, ok := k.ciphers.Get(member); ok && c.key == key {
+		return c, nil
+	}
+	aead, err := newGCM(key[:aesKeySize])
+	if err != nil {
+		return nil, err
+	}
+	c := &memberCipher{key: key, aead: aead, mac: hmac.New(sha256.New, key[aesKeySize:])}
+	k.mu.RLock()
+	if cur, ok := k.cache[member]; ok && cur == key {
+		k.ciphers.Add(member, c)
+	}
+	k.mu.RUnlock()
+	return c, nil
 }
 
 // dataKey returns member's unwrapped data key from the cache or the store,
