@@ -26,6 +26,7 @@ import (
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/follow"
 )
 
 // Keys seals and opens texts; *keyring.Keyring is one (through Keyring).
@@ -117,7 +118,7 @@ func (s *Store) SealData(ctx context.Context, typ string, schemaVersion int, dat
 		// a shape this program writes.
 		return data, nil
 	}
-	ev, err := domain.Decode(typ, schemaVersion, data)
+	ev, err := decode(typ, schemaVersion, data)
 	if err != nil {
 		return nil, fmt.Errorf("seal event: %w", err)
 	}
@@ -149,6 +150,17 @@ func (s *Store) SealData(ctx context.Context, typ string, schemaVersion int, dat
 		return nil, fmt.Errorf("seal %s: %w", typ, err)
 	}
 	return b, nil
+}
+
+// decode decodes an event to seal with the fast decoder the read models
+// use, and with domain.Decode, the reference, for what the fast one leaves
+// to it. The fast decoder is tested to read whatever it accepts exactly as
+// the reference does.
+func decode(typ string, schemaVersion int, data []byte) (domain.Event, error) {
+	if ev, ok := follow.FastDecode(typ, schemaVersion, data); ok {
+		return ev, nil
+	}
+	return domain.Decode(typ, schemaVersion, data)
 }
 
 // ReadStream implements eventstore.Store.
