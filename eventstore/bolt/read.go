@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sort"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -42,17 +43,26 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		return nil, err
 	}
 	snap, memPos := s.snapshot(stream)
-	var mem []eventstore.RecordedEvent
-	for _, p := range memPos {
-		mem = append(mem, snap.at(p))
-	}
+	// The memtable holds the stream's newest revisions, in order; only
+	// those the read returns are copied out of it, so that reading the
+	// few events after a revision costs the same however many the
+	// memtable holds.
+	memRev := func(i int) eventstore.Revision { return snap.events[memPos[i]-snap.base-1].ev.Revision }
 	var out []eventstore.RecordedEvent
 	full := func() bool { return opts.Limit > 0 && len(out) >= opts.Limit }
+	if opts.Direction != eventstore.Backwards && len(memPos) > 0 && opts.From >= memRev(0) {
+		// Everything asked for is in the memtable: bbolt has nothing to
+		// add, and the stream exists.
+		for i := sort.Search(len(memPos), func(i int) bool { return memRev(i) >= opts.From }); i < len(memPos) && !full(); i++ {
+			out = append(out, snap.at(memPos[i]))
+		}
+		return out, nil
+	}
 	err := s.view(func(tx *bbolt.Tx) error {
-		exists := len(mem) > 0
+		exists := len(memPos) > 0
 		var last eventstore.Revision
-		if len(mem) > 0 {
-			last = mem[len(mem)-1].Revision
+		if len(memPos) > 0 {
+			last = memRev(len(memPos) - 1)
 		} else if h := tx.Bucket(bucketHeads).Get([]byte(stream)); h != nil {
 			exists, last = true, eventstore.Revision(binary.BigEndian.Uint64(h))
 		}
@@ -61,17 +71,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		}
 		// bbolt holds the revisions below firstMem; the memtable the rest.
 		firstMem := last + 1
-		if len(mem) > 0 {
-			firstMem = mem[0].Revision
+		if len(memPos) > 0 {
+			firstMem = memRev(0)
 		}
 		if opts.Direction == eventstore.Backwards {
 			from := opts.From
 			if opts.FromEnd || from > last {
 				from = last
 			}
-			for i := len(mem) - 1; i >= 0 && !full(); i-- {
-				if mem[i].Revision <= from {
-					out = append(out, mem[i])
+			for i := len(memPos) - 1; i >= 0 && !full(); i-- {
+				if memRev(i) <= from {
+					out = append(out, snap.at(memPos[i]))
 				}
 			}
 			if full() || firstMem == 0 {
@@ -84,12 +94,12 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				return err
 			}
 		}
-		for _, e := range mem {
+		for i := range memPos {
 			if full() {
 				break
 			}
-			if e.Revision >= opts.From {
-				out = append(out, e)
+			if memRev(i) >= opts.From {
+				out = append(out, snap.at(memPos[i]))
 			}
 		}
 		return nil
