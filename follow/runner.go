@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -209,7 +210,13 @@ type Runner struct {
 
 	mu      sync.Mutex
 	reached eventstore.Position // every healthy follower has applied up to here
-	changed chan struct{}       // closed and replaced whenever reached moves
+	// waiters are the WaitFor calls waiting for a position past reached,
+	// lowest first: moving reached wakes only the ones it passes, not
+	// every waiter on every batch.
+	waiters waitHeap
+	// stopped is closed and replaced whenever a follower stops, which
+	// wakes every waiter to report it.
+	stopped chan struct{}
 
 	// saved is the position of each follower's last save; kick asks for
 	// saves early once enough events passed.
@@ -254,7 +261,7 @@ func NewRunner(store eventstore.Store, opts Options, followers ...Follower) *Run
 	if opts.RestartPause <= 0 {
 		opts.RestartPause = 5 * time.Second
 	}
-	r := &Runner{store: store, opts: opts, changed: make(chan struct{}), saved: make([]eventstore.Position, len(followers)), kick: make(chan struct{}, 1)}
+	r := &Runner{store: store, opts: opts, stopped: make(chan struct{}), saved: make([]eventstore.Position, len(followers)), kick: make(chan struct{}, 1)}
 	for _, f := range followers {
 		r.followers = append(r.followers, &fed{Follower: f})
 	}
@@ -330,20 +337,71 @@ func (r *Runner) Healthy() error {
 func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	for {
 		r.mu.Lock()
-		reached, changed := r.reached, r.changed
-		r.mu.Unlock()
+		reached, stopped := r.reached, r.stopped
 		if reached >= pos {
+			r.mu.Unlock()
 			return nil
 		}
+		w := &waiter{pos: pos, done: make(chan struct{})}
+		heap.Push(&r.waiters, w)
+		r.mu.Unlock()
+		// A follower that stops after this check closes stopped.
 		if err := r.Healthy(); err != nil {
+			r.forget(w)
 			return err
 		}
 		select {
-		case <-changed:
+		case <-w.done:
+			return nil
+		case <-stopped:
+			r.forget(w)
 		case <-ctx.Done():
+			r.forget(w)
 			return fmt.Errorf("waiting for read models to reach position %d (at %d): %w", pos, reached, ctx.Err())
 		}
 	}
+}
+
+// forget removes a waiter that stops waiting, unless advance released it
+// already.
+func (r *Runner) forget(w *waiter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w.index >= 0 {
+		heap.Remove(&r.waiters, w.index)
+	}
+}
+
+// waiter is a WaitFor call: done is closed once reached passes pos.
+type waiter struct {
+	pos   eventstore.Position
+	done  chan struct{}
+	index int // in the heap; -1 once released or removed
+}
+
+// waitHeap is a min-heap of waiters by position (container/heap).
+type waitHeap []*waiter
+
+func (h waitHeap) Len() int           { return len(h) }
+func (h waitHeap) Less(i, j int) bool { return h[i].pos < h[j].pos }
+func (h waitHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+
+func (h *waitHeap) Push(x any) {
+	w := x.(*waiter)
+	w.index = len(*h)
+	*h = append(*h, w)
+}
+
+func (h *waitHeap) Pop() any {
+	old := *h
+	w := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	w.index = -1
+	return w
 }
 
 // waitTimeout bounds WaitFor when the caller gives no deadline.
@@ -742,8 +800,8 @@ func (r *Runner) poison(ctx context.Context, f *fed, pos eventstore.Position, ca
 		}
 	}
 	r.mu.Lock()
-	close(r.changed)
-	r.changed = make(chan struct{})
+	close(r.stopped)
+	r.stopped = make(chan struct{})
 	r.mu.Unlock()
 }
 
@@ -756,8 +814,9 @@ func (r *Runner) advance() {
 	defer r.mu.Unlock()
 	if low > r.reached {
 		r.reached = low
-		close(r.changed)
-		r.changed = make(chan struct{})
+		for len(r.waiters) > 0 && r.waiters[0].pos <= low {
+			close(heap.Pop(&r.waiters).(*waiter).done)
+		}
 	}
 }
 
