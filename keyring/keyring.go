@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 
@@ -93,11 +92,11 @@ type memberCipher struct {
 }
 
 // nonce returns the synthetic nonce of text: the first bytes of its HMAC.
-func (c *memberCipher) nonce(text string) [nonceSize]byte {
+func (c *memberCipher) nonce(text []byte) [nonceSize]byte {
 	var nonce [nonceSize]byte
 	c.mu.Lock()
 	c.mac.Reset()
-	_, _ = io.WriteString(c.mac, text)
+	_, _ = c.mac.Write(text)
 	c.sum = c.mac.Sum(c.sum[:0])
 	copy(nonce[:], c.sum)
 	c.mu.Unlock()
@@ -179,12 +178,13 @@ func (k *Keyring) Seal(ctx context.Context, member uuid.UUID, text string) (stri
 	if err != nil {
 		return "", fmt.Errorf("keyring: seal for member %s: %w", member, err)
 	}
-	nonce := c.nonce(text)
+	plain := []byte(text)
+	nonce := c.nonce(plain)
 
 	raw := make([]byte, memberSize+nonceSize, memberSize+nonceSize+len(text)+tagSize)
 	copy(raw, member[:])
 	copy(raw[memberSize:], nonce[:])
-	raw = c.aead.Seal(raw, nonce[:], []byte(text), member[:])
+	raw = c.aead.Seal(raw, nonce[:], plain, member[:])
 
 	out := make([]byte, len(Prefix)+encoding.EncodedLen(len(raw)))
 	copy(out, Prefix)
