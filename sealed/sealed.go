@@ -306,10 +306,16 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (eve
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	sub := &subscription{inner: inner, events: make(chan eventstore.RecordedEvent), cancel: cancel, done: make(chan struct{})}
+	sub := &subscription{inner: inner, events: make(chan eventstore.RecordedEvent, subscriptionBuffer), cancel: cancel, done: make(chan struct{})}
 	go sub.run(ctx, s)
 	return sub, nil
 }
+
+// subscriptionBuffer is how many opened events a subscription holds for
+// its reader, as the engines' own subscriptions do: a reader that drains
+// what arrived (eventstore.Drain) then applies a group commit's events in
+// one batch rather than one at a time.
+const subscriptionBuffer = 256
 
 type subscription struct {
 	inner  eventstore.Subscription

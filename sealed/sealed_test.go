@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -323,6 +324,44 @@ func TestReadingAnErasureForgetsTheCachedKey(t *testing.T) {
 		keys.mu.Unlock()
 		if len(got) != 1 || got[0] != mentee {
 			t.Errorf("forgot %v, want the erased member", got)
+		}
+	}
+}
+
+// A subscription opens the events ahead of its reader, so that a reader
+// draining what arrived gets a group commit's events in one batch, in
+// order and opened.
+func TestSubscriptionHoldsOpenedEventsForItsReader(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := open(t)
+	const n = 50
+	evs := make([]eventstore.EventData, n)
+	for i := range evs {
+		evs[i] = data(t, domain.MatchEnded{MatchID: match, MenteeID: mentee, MentorID: mentor, Reason: "MOVED", Note: fmt.Sprint("note ", i), At: at})
+	}
+	if _, err := s.Append(ctx, "match-c", eventstore.Any(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.SubscribeAll(ctx, eventstore.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	first := <-sub.Events()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sub.Events()) < n-1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events waiting for the reader, want %d", len(sub.Events()), n-1)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	batch := eventstore.Drain(sub, first, 1024)
+	if len(batch) != n {
+		t.Fatalf("drained %d events, want %d", len(batch), n)
+	}
+	for i, rec := range batch {
+		if got := decode(t, rec).(domain.MatchEnded).Note; got != fmt.Sprint("note ", i) {
+			t.Fatalf("event %d: note %q", i, got)
 		}
 	}
 }
