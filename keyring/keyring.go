@@ -86,8 +86,11 @@ type memberCipher struct {
 	key  *dataKey // the cached key it was built from
 	aead cipher.AEAD
 
-	mu  sync.Mutex // guards mac and sum
-	mac hash.Hash  // HMAC-SHA256 under the key's HMAC half
+	mu sync.Mutex // guards mac and sum
+	// mac is HMAC-SHA256 under the key's HMAC half, made at the first
+	// Seal: opening, which reading the log does for every member, does
+	// not need it.
+	mac hash.Hash
 	sum []byte
 }
 
@@ -95,6 +98,9 @@ type memberCipher struct {
 func (c *memberCipher) nonce(text []byte) [nonceSize]byte {
 	var nonce [nonceSize]byte
 	c.mu.Lock()
+	if c.mac == nil {
+		c.mac = hmac.New(sha256.New, c.key[aesKeySize:])
+	}
 	c.mac.Reset()
 	_, _ = c.mac.Write(text)
 	c.sum = c.mac.Sum(c.sum[:0])
@@ -303,7 +309,7 @@ func (k *Keyring) cipher(member uuid.UUID, key *dataKey) (*memberCipher, error) 
 	if err != nil {
 		return nil, err
 	}
-	c := &memberCipher{key: key, aead: aead, mac: hmac.New(sha256.New, key[aesKeySize:])}
+	c := &memberCipher{key: key, aead: aead}
 	k.mu.RLock()
 	if cur, ok := k.cache[member]; ok && cur == key {
 		k.ciphers.Add(member, c)
