@@ -1,7 +1,9 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -191,5 +193,79 @@ func TestRawFanOutDeliversEveryUpdate(t *testing.T) {
 	}
 	if row := RawFanOutRow(res); row.Name != "raw-ws" || !strings.Contains(row.Note, "5 updates") {
 		t.Fatalf("row %+v", row)
+	}
+}
+
+// fakeMetrics serves /metrics whose collections count one more every
+// perGC reads, with a heap that is swept down to live over the reads after
+// each collection and grows by a little with every read.
+func fakeMetrics(t *testing.T, perGC int64, live int64) *Fixture {
+	t.Helper()
+	var reads atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := reads.Add(1)
+		gcs := int64(0)
+		if perGC > 0 {
+			gcs = n / perGC
+		}
+		// Unswept garbage goes as the reads since the collection go on;
+		// each read leaves 1 KiB.
+		since := n
+		if perGC > 0 {
+			since = n % perGC
+		}
+		heap := live + since<<10 + max(0, 3-since)*(50<<20)
+		fmt.Fprintf(w, "process_resident_memory_bytes %d\ngo_memstats_heap_alloc_bytes %d\ngo_memstats_stack_inuse_bytes %d\ngo_gc_duration_seconds_count %d\n", 1000+n, heap, 4096, gcs)
+	}))
+	t.Cleanup(srv.Close)
+	target, err := NewTarget(srv.URL, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Fixture{target: target}
+}
+
+// The memory of the idle subscribers is read after two collections and the
+// sweep that follows them, whatever garbage the heap held at the call; the
+// resident memory is the call's.
+func TestSettledMemoryWaitsForACollectionAndItsSweep(t *testing.T) {
+	const live = 100 << 20
+	fx := fakeMetrics(t, 200, live)
+	m, err := fx.settledMemory(context.Background(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.collected || m.gcs < 2 || m.rss != 1001 {
+		t.Fatalf("reading %+v, want one after two collections with the first read's RSS", m)
+	}
+	if garbage := m.live - live - 4096; garbage < 0 || garbage > 64<<10 {
+		t.Fatalf("reading %+v holds %d bytes of garbage, want what a few reads left", m, garbage)
+	}
+}
+
+func TestSettledMemoryGivesUpWithoutACollection(t *testing.T) {
+	fx := fakeMetrics(t, 0, 100<<20)
+	m, err := fx.settledMemory(context.Background(), 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.collected || m.live == 0 {
+		t.Fatalf("reading %+v, want the last one, not collected", m)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := fx.settledMemory(ctx, time.Second); err == nil {
+		t.Fatal("a cancelled measurement returned no error")
+	}
+}
+
+func TestParseMemoryNeedsEveryFigure(t *testing.T) {
+	body := []byte("process_resident_memory_bytes 5e+06\ngo_memstats_heap_alloc_bytes 3e+06\ngo_memstats_stack_inuse_bytes 1e+06\ngo_gc_duration_seconds_count 7\n")
+	m, err := parseMemory(body)
+	if err != nil || m != (memory{rss: 5e6, live: 4e6, gcs: 7}) {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+	if _, err := parseMemory(body[:bytes.LastIndex(body[:len(body)-1], []byte("\n"))+1]); err == nil {
+		t.Fatal("a body without the collections count was read")
 	}
 }

@@ -53,11 +53,13 @@ type SubscriberResult struct {
 	// BytesPerSubscriber is the growth of the server's resident memory
 	// divided by the subscribers. RSS grows only when the process needs
 	// pages it does not hold yet, so it undercounts on a server that was
-	// busier before.
+	// busier before, and it counts whatever garbage the heap held when it
+	// was read.
 	BytesPerSubscriber float64
-	// HeapPerSubscriber is the growth of the Go heap and stacks in use
-	// divided by the subscribers: what they hold whatever the process held
-	// before.
+	// HeapPerSubscriber is the growth of the Go heap and stacks divided by
+	// the subscribers, both read just after a garbage collection: what
+	// the subscribers keep alive, whatever the process held before and
+	// wherever the collector stood.
 	HeapPerSubscriber float64
 	// Note says what limited the measurement, when anything did.
 	Note string
@@ -106,7 +108,7 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 	res.Note = note
 	p := fx.pairs[0]
 
-	before, err := fx.memory(ctx)
+	before, err := fx.settledMemory(ctx, settleTimeout)
 	if err != nil {
 		return res, err
 	}
@@ -147,13 +149,16 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 	case <-ctx.Done():
 		return res, ctx.Err()
 	}
-	after, err := fx.memory(ctx)
+	after, err := fx.settledMemory(ctx, settleTimeout)
 	if err != nil {
 		return res, err
 	}
 	res.RSSAfter = after.rss
 	res.BytesPerSubscriber = float64(after.rss-before.rss) / float64(len(live))
-	res.HeapPerSubscriber = float64(after.inUse-before.inUse) / float64(len(live))
+	res.HeapPerSubscriber = float64(after.live-before.live) / float64(len(live))
+	if !before.collected || !after.collected {
+		res.Note = strings.TrimPrefix(res.Note+fmt.Sprintf("; the server did not collect its garbage within %s, so the Go heap figure counts garbage", settleTimeout), "; ")
+	}
 
 	err = timeUpdates(ctx, &res, live, 0, cfg.Updates, cfg.Timeout, func(u int) error {
 		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u + 1))}, false); err != nil {
@@ -413,8 +418,116 @@ func waitAll(ctx context.Context, subs []*subscriber, u int, sent time.Time, tim
 
 // memory is the server's memory as /metrics reports it.
 type memory struct {
-	rss   int64 // resident set size
-	inUse int64 // Go heap and stacks in use
+	rss int64 // resident set size
+	// live is the Go heap's allocated bytes, live or garbage not yet
+	// swept, and the goroutine stacks in use.
+	live int64
+	gcs  int64 // garbage collections completed
+	// collected says the reading was taken after a collection and its
+	// sweep, so that the heap held little garbage.
+	collected bool
+}
+
+// settleTimeout bounds the wait for the server to collect its garbage.
+const settleTimeout = 60 * time.Second
+
+// settleScrapes is how many reads of /metrics are in flight while waiting
+// for a collection; settleSweep is how long to wait between reads while
+// the collector sweeps, at most settleSweeps times.
+const (
+	settleScrapes = 4
+	settleSweep   = 200 * time.Millisecond
+	settleSweeps  = 25
+)
+
+// settledMemory reads the server's memory at the call (rss) and after a
+// garbage collection that started after it (live). Read at any moment,
+// the heap holds the garbage made since the last collection as well, from
+// nothing to as much as is live (GOGC=100), and that moved the
+// per-subscriber figure by tens of KiB between runs of the same code. An
+// idle server collects only when it allocates, so this reads /metrics,
+// which allocates a little on the server each time, until the count of
+// collections moved twice (one may have been under way at the call, and it
+// keeps what was allocated while it marked), then reads again until the
+// heap stops shrinking: the collector frees what it found dead as it
+// sweeps, after the collection. The garbage left is what the last few
+// reads made. Without a collection within timeout it returns the live
+// figure of the last reading, not collected.
+//
+// The resident memory is the call's: the reads themselves grow the heap
+// towards the collector's goal, and the pages it takes stay resident.
+func (fx *Fixture) settledMemory(ctx context.Context, timeout time.Duration) (memory, error) {
+	first, err := fx.memory(ctx)
+	if err != nil {
+		return memory{}, err
+	}
+	m, err := fx.afterCollection(ctx, first, timeout)
+	if err != nil {
+		return memory{}, err
+	}
+	m.rss = first.rss
+	return m, nil
+}
+
+// afterCollection reads /metrics until the collections counted are two
+// more than first's and the heap stops shrinking, or timeout.
+func (fx *Fixture) afterCollection(outer context.Context, first memory, timeout time.Duration) (memory, error) {
+	ctx, cancel := context.WithTimeout(outer, timeout)
+	defer cancel()
+	found := make(chan memory, 1)
+	var mu sync.Mutex
+	last := first
+	var wg sync.WaitGroup
+	for range settleScrapes {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				m, err := fx.memory(ctx)
+				if err != nil {
+					return
+				}
+				if m.gcs >= first.gcs+2 {
+					select {
+					case found <- m:
+					default:
+					}
+					cancel()
+					return
+				}
+				mu.Lock()
+				last = m
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	var m memory
+	select {
+	case m = <-found:
+	default:
+		// The caller's context ending is an error; the timeout is not.
+		if err := outer.Err(); err != nil {
+			return memory{}, err
+		}
+		return last, nil
+	}
+	for range settleSweeps {
+		select {
+		case <-time.After(settleSweep):
+		case <-outer.Done():
+			return memory{}, outer.Err()
+		}
+		next, err := fx.memory(outer)
+		if err != nil {
+			return memory{}, err
+		}
+		if next.gcs != m.gcs || next.live >= m.live {
+			m.collected = true
+			return m, nil
+		}
+		m = next
+	}
+	m.collected = true
+	return m, nil
 }
 
 // memory reads the server's memory from /metrics.
@@ -423,21 +536,28 @@ func (fx *Fixture) memory(ctx context.Context) (memory, error) {
 	if err != nil {
 		return memory{}, fmt.Errorf("loadgen: reading the server's memory: %w", err)
 	}
+	return parseMemory(body)
+}
+
+// parseMemory reads the server's memory from a /metrics body.
+func parseMemory(body []byte) (memory, error) {
 	var m memory
 	var heap, stack int64
+	var err error
 	for _, v := range []struct {
 		name string
 		into *int64
 	}{
 		{"process_resident_memory_bytes", &m.rss},
-		{"go_memstats_heap_inuse_bytes", &heap},
+		{"go_memstats_heap_alloc_bytes", &heap},
 		{"go_memstats_stack_inuse_bytes", &stack},
+		{"go_gc_duration_seconds_count", &m.gcs},
 	} {
 		if *v.into, err = metric(body, v.name); err != nil {
 			return memory{}, err
 		}
 	}
-	m.inUse = heap + stack
+	m.live = heap + stack
 	return m, nil
 }
 
