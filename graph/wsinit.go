@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -23,7 +25,7 @@ type initGuard struct {
 }
 
 func (g initGuard) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	c, err := g.WebsocketImplementation.Accept(w, r, opts)
+	c, err := g.WebsocketImplementation.Accept(leanHijack{w}, r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -80,4 +82,44 @@ func (c *guardedConn) SetReadDeadline(t time.Time) error {
 		return d.SetReadDeadline(t)
 	}
 	return nil
+}
+
+// The buffers a WebSocket keeps for as long as it is open. The server
+// reads and writes through 4 KiB buffers on every connection, and the
+// WebSocket library keeps them after the upgrade: 8 KiB for every idle
+// subscriber, most of what it costs besides its goroutines. What a
+// subscriber sends (pings, pongs, subscribe) is small, and what it is sent
+// is mostly a change of a few hundred bytes. A larger message costs no
+// more writes than with the server's buffers: bufio writes what does not
+// fit straight through, after flushing what it holds.
+const (
+	wsReadBuffer  = 512
+	wsWriteBuffer = 2048
+)
+
+// leanHijack hands the WebSocket library the connection with smaller
+// buffers than the server's.
+type leanHijack struct{ http.ResponseWriter }
+
+func (h leanHijack) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// Hijack takes the connection over and resizes its buffers in place: the
+// server's connection keeps pointing at the ones it returned until the
+// request ends, so that only new contents let the old arrays go.
+func (h leanHijack) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Bytes the client sent right behind its handshake stay where they
+	// are, in the server's reader.
+	if brw.Reader.Buffered() == 0 {
+		*brw.Reader = *bufio.NewReaderSize(conn, wsReadBuffer)
+	}
+	// Hijacking flushed the upgrade's answer, so the writer holds
+	// nothing.
+	if brw.Writer.Buffered() == 0 {
+		*brw.Writer = *bufio.NewWriterSize(conn, wsWriteBuffer)
+	}
+	return conn, brw, nil
 }
