@@ -4,7 +4,7 @@
 // field, because it depends on who asks.
 package graph
 
-//go:generate sh -c "cd .. && go run github.com/99designs/gqlgen generate --config gqlgen.yml"
+//go:generate sh -c "cd .. && go run ./graph/internal/generate"
 
 import (
 	"context"

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
+	"github.com/mentorship/mentorship/graph/internal/lists"
 	"github.com/mentorship/mentorship/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22743,7 +22744,7 @@ func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋmentors
 }
 
 func (ec *executionContext) marshalNClosureRequest2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ClosureRequest) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNClosureRequest2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐClosureRequest(ctx, sel, v[i])
@@ -22916,7 +22917,7 @@ func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋmentorshipᚋmen
 }
 
 func (ec *executionContext) marshalNMatch2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Match) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatch2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatch(ctx, sel, v[i])
@@ -22948,7 +22949,7 @@ func (ec *executionContext) marshalNMatchConnection2ᚖgithubᚗcomᚋmentorship
 }
 
 func (ec *executionContext) marshalNMatchEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEdge(ctx, sel, v[i])
@@ -22988,7 +22989,7 @@ func (ec *executionContext) marshalNMatchEventConnection2ᚖgithubᚗcomᚋmento
 }
 
 func (ec *executionContext) marshalNMatchEventEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchEventEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchEventEdge(ctx, sel, v[i])
@@ -23017,7 +23018,7 @@ func (ec *executionContext) unmarshalNMatchInput2githubᚗcomᚋmentorshipᚋmen
 }
 
 func (ec *executionContext) marshalNMatchMinutes2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchMinutesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MatchMinutes) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMatchMinutes2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMatchMinutes(ctx, sel, v[i])
@@ -23099,7 +23100,7 @@ func (ec *executionContext) marshalNMemberConnection2ᚖgithubᚗcomᚋmentorshi
 }
 
 func (ec *executionContext) marshalNMemberEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MemberEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMemberEdge(ctx, sel, v[i])
@@ -23131,7 +23132,7 @@ func (ec *executionContext) marshalNMentorConnection2ᚖgithubᚗcomᚋmentorshi
 }
 
 func (ec *executionContext) marshalNMentorEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MentorEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMentorEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorEdge(ctx, sel, v[i])
@@ -23155,7 +23156,7 @@ func (ec *executionContext) marshalNMentorEdge2ᚖgithubᚗcomᚋmentorshipᚋme
 }
 
 func (ec *executionContext) marshalNMentorRecommendation2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MentorRecommendation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMentorRecommendation2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐMentorRecommendation(ctx, sel, v[i])
@@ -23238,7 +23239,7 @@ func (ec *executionContext) unmarshalNProfileSection2ᚕgithubᚗcomᚋmentorshi
 }
 
 func (ec *executionContext) marshalNProfileSection2ᚕgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ProfileSection) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProfileSection2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐProfileSection(ctx, sel, v[i])
@@ -23283,7 +23284,7 @@ func (ec *executionContext) unmarshalNPublishResourceInput2githubᚗcomᚋmentor
 }
 
 func (ec *executionContext) marshalNReasonCount2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReasonCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReasonCount2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReasonCount(ctx, sel, v[i])
@@ -23307,7 +23308,7 @@ func (ec *executionContext) marshalNReasonCount2ᚖgithubᚗcomᚋmentorshipᚋm
 }
 
 func (ec *executionContext) marshalNRecommendationReason2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RecommendationReason) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecommendationReason2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRecommendationReason(ctx, sel, v[i])
@@ -23359,7 +23360,7 @@ func (ec *executionContext) marshalNReportFigures2ᚖgithubᚗcomᚋmentorship�
 }
 
 func (ec *executionContext) marshalNReportGroup2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportGroup) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportGroup2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportGroup(ctx, sel, v[i])
@@ -23383,7 +23384,7 @@ func (ec *executionContext) marshalNReportGroup2ᚖgithubᚗcomᚋmentorshipᚋm
 }
 
 func (ec *executionContext) marshalNReportMonth2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonthᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportMonth) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReportMonth2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐReportMonth(ctx, sel, v[i])
@@ -23448,7 +23449,7 @@ func (ec *executionContext) marshalNResourceConnection2ᚖgithubᚗcomᚋmentors
 }
 
 func (ec *executionContext) marshalNResourceEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐResourceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResourceEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResourceEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐResourceEdge(ctx, sel, v[i])
@@ -23495,7 +23496,7 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋmentorshipᚋmentorship�
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Session) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSession2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSession(ctx, sel, v[i])
@@ -23527,7 +23528,7 @@ func (ec *executionContext) marshalNSessionConnection2ᚖgithubᚗcomᚋmentorsh
 }
 
 func (ec *executionContext) marshalNSessionEdge2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSessionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SessionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionEdge2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSessionEdge(ctx, sel, v[i])
@@ -23564,7 +23565,7 @@ func (ec *executionContext) unmarshalNSkillFilterInput2ᚖgithubᚗcomᚋmentors
 }
 
 func (ec *executionContext) marshalNSkillRating2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSkillRatingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SkillRating) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSkillRating2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐSkillRating(ctx, sel, v[i])
@@ -23690,7 +23691,7 @@ func (ec *executionContext) unmarshalNUploadDocumentInput2githubᚗcomᚋmentors
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserError2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐUserError(ctx, sel, v[i])
@@ -23718,7 +23719,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -23762,7 +23763,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -23790,7 +23791,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -23818,7 +23819,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -23953,7 +23954,7 @@ func (ec *executionContext) marshalODocument2ᚕᚖgithubᚗcomᚋmentorshipᚋm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocument2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐDocument(ctx, sel, v[i])
@@ -23979,7 +23980,7 @@ func (ec *executionContext) marshalOEmail2ᚕᚖgithubᚗcomᚋmentorshipᚋment
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEmail2ᚖgithubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐEmail(ctx, sel, v[i])
@@ -24207,7 +24208,7 @@ func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋmentorshipᚋmentorsh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋmentorshipᚋmentorshipᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -24353,7 +24354,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -24372,7 +24373,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -24391,7 +24392,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -24410,7 +24411,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := lists.Marshal(ctx, sel, concurrentFields, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
