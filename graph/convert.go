@@ -40,50 +40,95 @@ func orEmpty(s []string) []string {
 
 // memberModel shows a member's public profile. Contact information travels
 // in Private, for the contact resolver to show or withhold.
+//
+// A page of search results converts a member per hit, so the member, the
+// objects it points to and the optional values are allocated together in
+// one block rather than one by one: the pointers into the block keep it
+// alive as long as any of them is in use.
 func memberModel(v *projections.MemberView) *model.Member {
 	pr := v.Profile
-	m := &model.Member{
+	b := &memberBlock{}
+	m := &b.member
+	*m = model.Member{
 		ID:                model.GlobalID(model.KindMember, v.ID),
 		Role:              model.Role(v.Role),
 		Name:              pr.Name,
-		Designation:       strPtr(pr.Designation),
-		Discipline:        strPtr(pr.Discipline),
-		Industry:          strPtr(pr.Industry),
-		Location:          &model.Location{City: strPtr(pr.Location.City), Province: strPtr(pr.Location.Province)},
-		YearsOfExperience: intPtr(pr.YearsOfExperience),
+		Designation:       b.str(0, pr.Designation),
+		Discipline:        b.str(1, pr.Discipline),
+		Industry:          b.str(2, pr.Industry),
+		Location:          &b.location,
+		YearsOfExperience: b.int(0, pr.YearsOfExperience),
 		Languages:         orEmpty(pr.Languages),
-		Biography:         strPtr(pr.Biography),
+		Biography:         b.str(3, pr.Biography),
 		Focus:             orEmpty(pr.Focus),
-		Skills:            []*model.SkillRating{},
-		Preferences: &model.MeetingPreferences{
-			MeetingFormats:   orEmpty(pr.Preferences.MeetingFormats),
-			MeetingFrequency: strPtr(pr.Preferences.MeetingFrequency),
-			Partner: &model.PartnerPreferences{
-				Disciplines:          orEmpty(pr.Preferences.Partner.Disciplines),
-				Industries:           orEmpty(pr.Preferences.Partner.Industries),
-				Provinces:            orEmpty(pr.Preferences.Partner.Provinces),
-				Languages:            orEmpty(pr.Preferences.Partner.Languages),
-				MinYearsOfExperience: intPtr(pr.Preferences.Partner.MinYearsOfExperience),
-				Notes:                strPtr(pr.Preferences.Partner.Notes),
-			},
-		},
-		Available: v.Open(),
-		Erased:    v.Erased(),
-		MemberID:  v.ID,
-		Private:   pr.Contact,
+		Preferences:       &b.preferences,
+		Available:         v.Open(),
+		Erased:            v.Erased(),
+		MemberID:          v.ID,
+		Private:           pr.Contact,
+	}
+	b.location = model.Location{City: b.str(4, pr.Location.City), Province: b.str(5, pr.Location.Province)}
+	b.preferences = model.MeetingPreferences{
+		MeetingFormats:   orEmpty(pr.Preferences.MeetingFormats),
+		MeetingFrequency: b.str(6, pr.Preferences.MeetingFrequency),
+		Partner:          &b.partner,
+	}
+	b.partner = model.PartnerPreferences{
+		Disciplines:          orEmpty(pr.Preferences.Partner.Disciplines),
+		Industries:           orEmpty(pr.Preferences.Partner.Industries),
+		Provinces:            orEmpty(pr.Preferences.Partner.Provinces),
+		Languages:            orEmpty(pr.Preferences.Partner.Languages),
+		MinYearsOfExperience: b.int(1, pr.Preferences.Partner.MinYearsOfExperience),
+		Notes:                b.str(7, pr.Preferences.Partner.Notes),
 	}
 	if !v.ClosureRequested.IsZero() {
 		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested}
 	}
+	ratings := make([]model.SkillRating, 0, len(pr.Skills))
 	for skill, rating := range pr.Skills {
-		m.Skills = append(m.Skills, &model.SkillRating{Skill: skill, Rating: rating})
+		ratings = append(ratings, model.SkillRating{Skill: skill, Rating: rating})
 	}
-	slices.SortFunc(m.Skills, func(a, b *model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
+	slices.SortFunc(ratings, func(a, b model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
+	m.Skills = make([]*model.SkillRating, len(ratings))
+	for i := range ratings {
+		m.Skills[i] = &ratings[i]
+	}
 	if v.Role == domain.RoleMentor {
-		c, a := v.Capacity, v.Accepting
-		m.Capacity, m.AcceptingRequests = &c, &a
+		b.capacity, b.accepting = v.Capacity, v.Accepting
+		m.Capacity, m.AcceptingRequests = &b.capacity, &b.accepting
 	}
 	return m
+}
+
+// memberBlock holds a member as the API shows it and everything its
+// fields point to, so that memberModel allocates them at once.
+type memberBlock struct {
+	member      model.Member
+	location    model.Location
+	preferences model.MeetingPreferences
+	partner     model.PartnerPreferences
+	strs        [8]string
+	ints        [2]int
+	capacity    int
+	accepting   bool
+}
+
+// str is strPtr with the string kept in the block's slot i.
+func (b *memberBlock) str(i int, s string) *string {
+	if s == "" {
+		return nil
+	}
+	b.strs[i] = s
+	return &b.strs[i]
+}
+
+// int is intPtr with the number kept in the block's slot i.
+func (b *memberBlock) int(i int, n int) *int {
+	if n == 0 {
+		return nil
+	}
+	b.ints[i] = n
+	return &b.ints[i]
 }
 
 func matchModel(v *projections.MatchView) *model.Match {
