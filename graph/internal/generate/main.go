@@ -8,8 +8,10 @@
 // marshals in the calling goroutine the lists whose selected fields cannot
 // wait, and writes beside the executor the table lists.Marshal decides
 // with: the fields gqlgen resolves concurrently, taken from gqlgen's own
-// model of the schema. It fails when the generated code no longer has the
-// shape it rewrites, so that a gqlgen upgrade cannot quietly drop it.
+// model of the schema. It also has every object build its group of
+// deferred fields only when one of its fields is deferred
+// (lists.NewDeferredGroup). It fails when the generated code no longer has
+// the shape it rewrites, so that a gqlgen upgrade cannot quietly drop it.
 //
 // Run it from the module's root: `go generate ./...` does (see
 // graph/resolver.go).
@@ -103,11 +105,15 @@ func (p *concurrentFields) GenerateCode(data *codegen.Data) error {
 }
 
 // call is the generated call rewritten, as gqlgen v0.17 writes it in every
-// marshaller of a list of objects, enums or interfaces.
+// marshaller of a list of objects, enums or interfaces; deferredGroup is
+// how it starts the group of deferred fields of every object.
 const (
 	call        = "graphql.MarshalSliceConcurrently(ctx, len(v), "
 	replacement = "lists.Marshal(ctx, sel, concurrentFields, len(v), "
 	listsImport = `"github.com/mentorship/mentorship/graph/internal/lists"`
+
+	deferredGroup            = "out := graphql.NewFieldSet(fields)\n\tdeferred := graphql.NewDeferredGroup(ctx)\n"
+	deferredGroupReplacement = "out := graphql.NewFieldSet(fields)\n\tdeferred := lists.NewDeferredGroup(ctx, fields)\n"
 )
 
 // rewrite routes the executor's list marshalling through lists.Marshal.
@@ -120,6 +126,13 @@ func rewrite(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%d of the %d calls of graphql.MarshalSliceConcurrently are not of the form %q: has gqlgen changed how it marshals lists?", n-m, n, call)
 	}
 	out := bytes.ReplaceAll(src, []byte(call), []byte(replacement))
+	// Every object builds a group for its deferred fields; lists.NewDeferredGroup
+	// builds it only when one of the fields is deferred.
+	groups := bytes.Count(out, []byte("graphql.NewDeferredGroup("))
+	if m := bytes.Count(out, []byte(deferredGroup)); m != groups || m == 0 {
+		return nil, fmt.Errorf("%d of the %d calls of graphql.NewDeferredGroup follow the fields they are for as %q: has gqlgen changed how it marshals objects?", m, groups, deferredGroup)
+	}
+	out = bytes.ReplaceAll(out, []byte(deferredGroup), []byte(deferredGroupReplacement))
 	const anchor = "\n\t\"github.com/99designs/gqlgen/graphql\"\n"
 	if !bytes.Contains(out, []byte(anchor)) {
 		return nil, fmt.Errorf("no import of gqlgen's graphql package to add the lists import beside")

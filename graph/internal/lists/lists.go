@@ -147,3 +147,19 @@ func (w *walker) selections(sel ast.SelectionSet) bool {
 func deferred(dirs ast.DirectiveList) bool {
 	return dirs.ForName("defer") != nil
 }
+
+// NewDeferredGroup is graphql.NewDeferredGroup for an object whose fields
+// are fields, built only when one of them is deferred. gqlgen builds the
+// group for every object it marshals, which computes the object's path
+// and allocates a field set and a map each time; only a field that
+// IsDeferred ever touches the group (FieldSet.ResolveConcurrently), and
+// the executor reads nothing else of it than the length of its Defers,
+// which is 0 for the empty group as for an unused one.
+func NewDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
+}

@@ -248,3 +248,25 @@ func TestMarshalPanicPath(t *testing.T) {
 		t.Fatalf("got %s %q", got, errs)
 	}
 }
+
+// TestNewDeferredGroup builds gqlgen's group when a field is deferred, and
+// an empty one otherwise, whose Defers are as empty as an unused group's.
+func TestNewDeferredGroup(t *testing.T) {
+	ctx := newCtx()
+	plain := graphql.CollectedField{Field: &ast.Field{Name: "id"}}
+	deferredField := graphql.CollectedField{Field: &ast.Field{Name: "partner"}, Deferrables: []*graphql.Deferrable{{Label: "p"}}}
+	undeferrable := deferredField
+	undeferrable.IsNonDeferrable = true
+
+	for _, fields := range [][]graphql.CollectedField{nil, {plain}, {plain, undeferrable}} {
+		g := NewDeferredGroup(ctx, fields)
+		if len(g.Defers) != len(graphql.NewDeferredGroup(ctx).Defers) || g.FieldSet != nil {
+			t.Errorf("%v: got a group %+v for fields none of which is deferred", fields, g)
+		}
+	}
+	g := NewDeferredGroup(ctx, []graphql.CollectedField{plain, deferredField})
+	want := graphql.NewDeferredGroup(ctx)
+	if g.FieldSet == nil || g.Defers == nil || g.Context != ctx || g.Path.String() != want.Path.String() {
+		t.Errorf("got %+v for a deferred field, gqlgen gives %+v", g, want)
+	}
+}
