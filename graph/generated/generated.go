@@ -19003,7 +19003,7 @@ func (ec *executionContext) _AccountPayload(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var ackPayloadImplementors = []string{"AckPayload"}
@@ -19046,7 +19046,7 @@ func (ec *executionContext) _AckPayload(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var authPayloadImplementors = []string{"AuthPayload"}
@@ -19099,7 +19099,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var buildInfoImplementors = []string{"BuildInfo"}
@@ -19147,7 +19147,7 @@ func (ec *executionContext) _BuildInfo(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var closureRequestImplementors = []string{"ClosureRequest"}
@@ -19195,7 +19195,7 @@ func (ec *executionContext) _ClosureRequest(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var contactImplementors = []string{"Contact"}
@@ -19238,7 +19238,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var cpdSummaryImplementors = []string{"CpdSummary"}
@@ -19291,7 +19291,7 @@ func (ec *executionContext) _CpdSummary(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var dashboardImplementors = []string{"Dashboard"}
@@ -19379,7 +19379,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var documentImplementors = []string{"Document", "Node"}
@@ -19458,7 +19458,7 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var documentPayloadImplementors = []string{"DocumentPayload"}
@@ -19501,7 +19501,7 @@ func (ec *executionContext) _DocumentPayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var emailImplementors = []string{"Email"}
@@ -19579,7 +19579,7 @@ func (ec *executionContext) _Email(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var locationImplementors = []string{"Location"}
@@ -19617,7 +19617,7 @@ func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchImplementors = []string{"Match", "Node"}
@@ -19766,7 +19766,7 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchConnectionImplementors = []string{"MatchConnection"}
@@ -19809,7 +19809,7 @@ func (ec *executionContext) _MatchConnection(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchEdgeImplementors = []string{"MatchEdge"}
@@ -19847,7 +19847,7 @@ func (ec *executionContext) _MatchEdge(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchEndRequestImplementors = []string{"MatchEndRequest"}
@@ -19895,7 +19895,7 @@ func (ec *executionContext) _MatchEndRequest(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchEventImplementors = []string{"MatchEvent"}
@@ -19963,7 +19963,7 @@ func (ec *executionContext) _MatchEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchEventConnectionImplementors = []string{"MatchEventConnection"}
@@ -20006,7 +20006,7 @@ func (ec *executionContext) _MatchEventConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchEventEdgeImplementors = []string{"MatchEventEdge"}
@@ -20044,7 +20044,7 @@ func (ec *executionContext) _MatchEventEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchMinutesImplementors = []string{"MatchMinutes"}
@@ -20083,7 +20083,7 @@ func (ec *executionContext) _MatchMinutes(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchPayloadImplementors = []string{"MatchPayload"}
@@ -20126,7 +20126,7 @@ func (ec *executionContext) _MatchPayload(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchStatusEventImplementors = []string{"MatchStatusEvent"}
@@ -20190,7 +20190,7 @@ func (ec *executionContext) _MatchStatusEvent(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var matchUpdateImplementors = []string{"MatchUpdate"}
@@ -20234,7 +20234,7 @@ func (ec *executionContext) _MatchUpdate(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var meetingPreferencesImplementors = []string{"MeetingPreferences"}
@@ -20277,7 +20277,7 @@ func (ec *executionContext) _MeetingPreferences(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var memberImplementors = []string{"Member", "Node"}
@@ -20413,7 +20413,7 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var memberConnectionImplementors = []string{"MemberConnection"}
@@ -20456,7 +20456,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var memberEdgeImplementors = []string{"MemberEdge"}
@@ -20494,7 +20494,7 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var mentorConnectionImplementors = []string{"MentorConnection"}
@@ -20537,7 +20537,7 @@ func (ec *executionContext) _MentorConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var mentorEdgeImplementors = []string{"MentorEdge"}
@@ -20575,7 +20575,7 @@ func (ec *executionContext) _MentorEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var mentorRecommendationImplementors = []string{"MentorRecommendation"}
@@ -20618,7 +20618,7 @@ func (ec *executionContext) _MentorRecommendation(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -20843,7 +20843,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -20891,7 +20891,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var partnerPreferencesImplementors = []string{"PartnerPreferences"}
@@ -20949,7 +20949,7 @@ func (ec *executionContext) _PartnerPreferences(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var profileReviewImplementors = []string{"ProfileReview"}
@@ -20987,7 +20987,7 @@ func (ec *executionContext) _ProfileReview(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var programHealthImplementors = []string{"ProgramHealth"}
@@ -21080,7 +21080,7 @@ func (ec *executionContext) _ProgramHealth(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var programOptionsImplementors = []string{"ProgramOptions"}
@@ -21188,7 +21188,7 @@ func (ec *executionContext) _ProgramOptions(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var programReportImplementors = []string{"ProgramReport"}
@@ -21251,7 +21251,7 @@ func (ec *executionContext) _ProgramReport(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var queryImplementors = []string{"Query"}
@@ -21409,7 +21409,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var reasonCountImplementors = []string{"ReasonCount"}
@@ -21447,7 +21447,7 @@ func (ec *executionContext) _ReasonCount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var recommendationReasonImplementors = []string{"RecommendationReason"}
@@ -21495,7 +21495,7 @@ func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var reportFiguresImplementors = []string{"ReportFigures"}
@@ -21583,7 +21583,7 @@ func (ec *executionContext) _ReportFigures(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var reportGroupImplementors = []string{"ReportGroup"}
@@ -21621,7 +21621,7 @@ func (ec *executionContext) _ReportGroup(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var reportMonthImplementors = []string{"ReportMonth"}
@@ -21659,7 +21659,7 @@ func (ec *executionContext) _ReportMonth(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var resourceImplementors = []string{"Resource", "Node"}
@@ -21727,7 +21727,7 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var resourceConnectionImplementors = []string{"ResourceConnection"}
@@ -21770,7 +21770,7 @@ func (ec *executionContext) _ResourceConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var resourceEdgeImplementors = []string{"ResourceEdge"}
@@ -21808,7 +21808,7 @@ func (ec *executionContext) _ResourceEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var resourcePayloadImplementors = []string{"ResourcePayload"}
@@ -21851,7 +21851,7 @@ func (ec *executionContext) _ResourcePayload(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var sessionImplementors = []string{"Session", "Node"}
@@ -21925,7 +21925,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var sessionConnectionImplementors = []string{"SessionConnection"}
@@ -21968,7 +21968,7 @@ func (ec *executionContext) _SessionConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var sessionEdgeImplementors = []string{"SessionEdge"}
@@ -22006,7 +22006,7 @@ func (ec *executionContext) _SessionEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var sessionPayloadImplementors = []string{"SessionPayload"}
@@ -22049,7 +22049,7 @@ func (ec *executionContext) _SessionPayload(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var skillRatingImplementors = []string{"SkillRating"}
@@ -22087,7 +22087,7 @@ func (ec *executionContext) _SkillRating(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var staffQueueImplementors = []string{"StaffQueue"}
@@ -22150,7 +22150,7 @@ func (ec *executionContext) _StaffQueue(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -22219,7 +22219,7 @@ func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var userErrorImplementors = []string{"UserError"}
@@ -22262,7 +22262,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -22312,7 +22312,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -22365,7 +22365,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
@@ -22413,7 +22413,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __FieldImplementors = []string{"__Field"}
@@ -22471,7 +22471,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
@@ -22529,7 +22529,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __SchemaImplementors = []string{"__Schema"}
@@ -22587,7 +22587,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 var __TypeImplementors = []string{"__Type"}
@@ -22670,7 +22670,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return lists.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************

@@ -10,8 +10,9 @@
 // with: the fields gqlgen resolves concurrently, taken from gqlgen's own
 // model of the schema. It also has every object build its group of
 // deferred fields only when one of its fields is deferred
-// (lists.NewDeferredGroup). It fails when the generated code no longer has
-// the shape it rewrites, so that a gqlgen upgrade cannot quietly drop it.
+// (lists.NewDeferredGroup), and write its objects through lists.Object.
+// It fails when the generated code no longer has the shape it rewrites,
+// so that a gqlgen upgrade cannot quietly drop it.
 //
 // Run it from the module's root: `go generate ./...` does (see
 // graph/resolver.go).
@@ -106,7 +107,8 @@ func (p *concurrentFields) GenerateCode(data *codegen.Data) error {
 
 // call is the generated call rewritten, as gqlgen v0.17 writes it in every
 // marshaller of a list of objects, enums or interfaces; deferredGroup is
-// how it starts the group of deferred fields of every object.
+// how it starts the group of deferred fields of every object, and
+// objectAnswer how it ends every object.
 const (
 	call        = "graphql.MarshalSliceConcurrently(ctx, len(v), "
 	replacement = "lists.Marshal(ctx, sel, concurrentFields, len(v), "
@@ -114,6 +116,9 @@ const (
 
 	deferredGroup            = "out := graphql.NewFieldSet(fields)\n\tdeferred := graphql.NewDeferredGroup(ctx)\n"
 	deferredGroupReplacement = "out := graphql.NewFieldSet(fields)\n\tdeferred := lists.NewDeferredGroup(ctx, fields)\n"
+
+	objectAnswer            = "\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}\n"
+	objectAnswerReplacement = "\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn lists.Object(fields, out.Values)\n}\n"
 )
 
 // rewrite routes the executor's list marshalling through lists.Marshal.
@@ -133,6 +138,12 @@ func rewrite(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%d of the %d calls of graphql.NewDeferredGroup follow the fields they are for as %q: has gqlgen changed how it marshals objects?", m, groups, deferredGroup)
 	}
 	out = bytes.ReplaceAll(out, []byte(deferredGroup), []byte(deferredGroupReplacement))
+	// Every object answers its field set; lists.Object writes the same
+	// JSON without the allocations of gqlgen's FieldSet.MarshalGQL.
+	if m := bytes.Count(out, []byte(objectAnswer)); m != groups {
+		return nil, fmt.Errorf("%d of the %d objects end as %q: has gqlgen changed how it marshals objects?", m, groups, objectAnswer)
+	}
+	out = bytes.ReplaceAll(out, []byte(objectAnswer), []byte(objectAnswerReplacement))
 	const anchor = "\n\t\"github.com/99designs/gqlgen/graphql\"\n"
 	if !bytes.Contains(out, []byte(anchor)) {
 		return nil, fmt.Errorf("no import of gqlgen's graphql package to add the lists import beside")

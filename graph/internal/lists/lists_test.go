@@ -270,3 +270,34 @@ func TestNewDeferredGroup(t *testing.T) {
 		t.Errorf("got %+v for a deferred field, gqlgen gives %+v", g, want)
 	}
 }
+
+// TestObjectWritesAsFieldSet compares the objects written by Object with
+// those gqlgen's FieldSet writes, over many sets of fields with repeated
+// aliases, aliases that need escaping, and values set after the object
+// was made.
+func TestObjectWritesAsFieldSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	aliases := []string{"id", "name", "location", "a", "b", "c", "__typename", "x\"y", "tab\there", "é", "ctl\x01"}
+	values := []graphql.Marshaler{graphql.Null, graphql.MarshalInt(7), graphql.MarshalString("Ada \"the\" \n Countess"), graphql.MarshalBoolean(true), graphql.Array{graphql.MarshalInt(1), graphql.Null}}
+	for n := range 3000 {
+		// Up to 40 fields, so that both ways of finding repeated aliases run.
+		fields := make([]graphql.CollectedField, r.IntN(41))
+		for i := range fields {
+			fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: aliases[r.IntN(len(aliases))]}}
+			if r.IntN(4) == 0 {
+				fields[i].Alias = fmt.Sprint("f", r.IntN(30))
+			}
+		}
+		fs := graphql.NewFieldSet(fields)
+		o := Object(fields, fs.Values)
+		for i := range fs.Values {
+			fs.Values[i] = values[r.IntN(len(values))]
+		}
+		var want, got bytes.Buffer
+		fs.MarshalGQL(&want)
+		o.MarshalGQL(&got)
+		if got.String() != want.String() {
+			t.Fatalf("object %d: got %s, gqlgen writes %s", n, got.String(), want.String())
+		}
+	}
+}
