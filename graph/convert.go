@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	"github.com/mentorship/mentorship/domain"
@@ -66,6 +64,7 @@ func memberModel(v *projections.MemberView) *model.Member {
 		Erased:            v.Erased(),
 		MemberID:          v.ID,
 		Private:           pr.Contact,
+		SkillRatings:      pr.Skills,
 	}
 	b.location = model.Location{City: b.str(4, pr.Location.City), Province: b.str(5, pr.Location.Province)}
 	b.preferences = model.MeetingPreferences{
@@ -83,15 +82,6 @@ func memberModel(v *projections.MemberView) *model.Member {
 	}
 	if !v.ClosureRequested.IsZero() {
 		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested}
-	}
-	ratings := make([]model.SkillRating, 0, len(pr.Skills))
-	for skill, rating := range pr.Skills {
-		ratings = append(ratings, model.SkillRating{Skill: skill, Rating: rating})
-	}
-	slices.SortFunc(ratings, func(a, b model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
-	m.Skills = make([]*model.SkillRating, len(ratings))
-	for i := range ratings {
-		m.Skills[i] = &ratings[i]
 	}
 	if v.Role == domain.RoleMentor {
 		b.capacity, b.accepting = v.Capacity, v.Accepting

@@ -16,9 +16,9 @@ import (
 )
 
 // memberModelOneByOne is memberModel as it was written before it
-// allocated a member in one block: the reference the block is checked
-// against.
-func memberModelOneByOne(v *projections.MemberView) *model.Member {
+// allocated a member in one block and listed its skills only when asked:
+// the reference both are checked against, with the skills it listed.
+func memberModelOneByOne(v *projections.MemberView) (*model.Member, []*model.SkillRating) {
 	pr := v.Profile
 	m := &model.Member{
 		ID:                model.GlobalID(model.KindMember, v.ID),
@@ -32,7 +32,6 @@ func memberModelOneByOne(v *projections.MemberView) *model.Member {
 		Languages:         orEmpty(pr.Languages),
 		Biography:         strPtr(pr.Biography),
 		Focus:             orEmpty(pr.Focus),
-		Skills:            []*model.SkillRating{},
 		Preferences: &model.MeetingPreferences{
 			MeetingFormats:   orEmpty(pr.Preferences.MeetingFormats),
 			MeetingFrequency: strPtr(pr.Preferences.MeetingFrequency),
@@ -49,19 +48,22 @@ func memberModelOneByOne(v *projections.MemberView) *model.Member {
 		Erased:    v.Erased(),
 		MemberID:  v.ID,
 		Private:   pr.Contact,
+		// Not in the reference: what the skills are listed from.
+		SkillRatings: pr.Skills,
 	}
 	if !v.ClosureRequested.IsZero() {
 		m.Closure = &model.ClosureRequest{Member: m, Note: strPtr(v.ClosureNote), RequestedAt: v.ClosureRequested}
 	}
+	skills := []*model.SkillRating{}
 	for skill, rating := range pr.Skills {
-		m.Skills = append(m.Skills, &model.SkillRating{Skill: skill, Rating: rating})
+		skills = append(skills, &model.SkillRating{Skill: skill, Rating: rating})
 	}
-	slices.SortFunc(m.Skills, func(a, b *model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
+	slices.SortFunc(skills, func(a, b *model.SkillRating) int { return cmp.Compare(a.Skill, b.Skill) })
 	if v.Role == domain.RoleMentor {
 		c, a := v.Capacity, v.Accepting
 		m.Capacity, m.AcceptingRequests = &c, &a
 	}
-	return m
+	return m, skills
 }
 
 // randomView is a member view whose every optional part is there or not
@@ -139,9 +141,13 @@ func TestMemberModelAsOneByOne(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 2000 {
 		v := randomView(r)
-		got, want := memberModel(v), memberModelOneByOne(v)
+		got := memberModel(v)
+		want, wantSkills := memberModelOneByOne(v)
 		if diff := gocmp.Diff(want, got); diff != "" {
 			t.Fatalf("member %+v (-one by one +block):\n%s", v, diff)
+		}
+		if diff := gocmp.Diff(wantSkills, got.Skills()); diff != "" {
+			t.Fatalf("skills of %+v (-one by one +listed when asked):\n%s", v, diff)
 		}
 		// An auditor's copy clears fields of its own member only.
 		a, b := auditedMember(v), memberModel(v)

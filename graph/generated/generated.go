@@ -10063,7 +10063,7 @@ func (ec *executionContext) _Member_skills(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Member_skills(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Skills, nil
+			return obj.Skills(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SkillRating) graphql.Marshaler {
@@ -10077,7 +10077,7 @@ func (ec *executionContext) fieldContext_Member_skills(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Member",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SkillRating(ctx, field)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,6 @@ type Member struct {
 	Languages         []string            `json:"languages"`
 	Biography         *string             `json:"biography"`
 	Focus             []string            `json:"focus"`
-	Skills            []*SkillRating      `json:"skills"`
 	Preferences       *MeetingPreferences `json:"preferences"`
 	Capacity          *int                `json:"capacity"`
 	AcceptingRequests *bool               `json:"acceptingRequests"`
@@ -93,6 +93,25 @@ type Member struct {
 	// Closure is the member's waiting request to close the account, shown
 	// only to the member and staff.
 	Closure *ClosureRequest `json:"-"`
+	// SkillRatings is the Skills Self-Assessment, skill to rating, which
+	// Skills lists.
+	SkillRatings map[string]int `json:"-"`
+}
+
+// Skills lists the member's skill ratings by skill. The list is built
+// when an answer asks for it, so that a page of members that does not (a
+// search's) does not sort every member's ratings.
+func (m *Member) Skills() []*SkillRating {
+	ratings := make([]SkillRating, 0, len(m.SkillRatings))
+	for skill, rating := range m.SkillRatings {
+		ratings = append(ratings, SkillRating{Skill: skill, Rating: rating})
+	}
+	slices.SortFunc(ratings, func(a, b SkillRating) int { return strings.Compare(a.Skill, b.Skill) })
+	list := make([]*SkillRating, len(ratings))
+	for i := range ratings {
+		list[i] = &ratings[i]
+	}
+	return list
 }
 
 // IsNode marks Member as a Node.
