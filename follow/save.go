@@ -3,6 +3,7 @@ package follow
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ func (r *Runner) savers() bool {
 // follower without a usable saved state is left empty, with a log line
 // saying why, and Run rebuilds it from the log.
 func (r *Runner) Load(ctx context.Context) []Saved {
+	defer relaxGC()()
 	infos := make([]Saved, len(r.followers))
 	errs := make([]error, len(r.followers))
 	var wg sync.WaitGroup
@@ -149,5 +151,44 @@ func (r *Runner) saveLoop(ctx context.Context) {
 		case <-r.kick:
 		}
 		_ = r.Save()
+	}
+}
+
+// loadGCPercent is the garbage collector's target while saved states load.
+// A load builds a heap of several hundred megabytes from nothing; at the
+// default target the collector runs again at every doubling and marks
+// what was just built, a third of the load's work, whereas nearly all of
+// it stays live. A higher target lets the heap grow in fewer steps.
+const loadGCPercent = 400
+
+// loading counts the loads under way, so that loads side by side (tests,
+// or two runners) raise the target once and the last one done restores
+// it.
+var loading struct {
+	sync.Mutex
+	n   int
+	old int
+}
+
+// relaxGC raises the collector's target for a load and returns the
+// function that restores it, unless the target is already higher or the
+// collector is off.
+func relaxGC() (restore func()) {
+	loading.Lock()
+	defer loading.Unlock()
+	if loading.n == 0 {
+		loading.old = debug.SetGCPercent(loadGCPercent)
+		if loading.old < 0 || loading.old >= loadGCPercent {
+			debug.SetGCPercent(loading.old)
+		}
+	}
+	loading.n++
+	return func() {
+		loading.Lock()
+		defer loading.Unlock()
+		loading.n--
+		if loading.n == 0 {
+			debug.SetGCPercent(loading.old)
+		}
 	}
 }
