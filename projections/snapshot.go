@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -32,7 +33,9 @@ import (
 //	position (uint64) | ID of the event at position (16 bytes) | state |
 //	CRC-32C of everything before (uint32) | "PANS"
 //
-// Integers in the state are varints, strings length-prefixed. A file whose
+// Integers in the state are varints, strings length-prefixed; a value of
+// a small set (a role, a discipline, a status) is written in full the first
+// time and by its number after that. A file whose
 // format or state version this build does not know, whose checksum fails,
 // or whose checkpoint is not in the log is refused, and the projection is
 // rebuilt from the log instead.
@@ -236,11 +239,12 @@ const snapBuffer = 1 << 20
 
 // snapEncoder writes a snapshot, computing its checksum on the way.
 type snapEncoder struct {
-	w   io.Writer
-	b   []byte
-	crc uint32
-	n   int64
-	err error
+	w    io.Writer
+	b    []byte
+	crc  uint32
+	n    int64
+	err  error
+	syms map[string]uint64 // values written with sym, by number
 }
 
 func (e *snapEncoder) flush() {
@@ -287,6 +291,35 @@ func (e *snapEncoder) str(s string) {
 	e.check()
 }
 
+// sym writes a value of a small set (a role, a discipline, a status):
+// the first time in full, after that as its number, so that loading
+// shares one copy of each value and looks nothing up.
+func (e *snapEncoder) sym(s string) {
+	if k, ok := e.syms[s]; ok {
+		e.uvarint(k)
+		return
+	}
+	if e.syms == nil {
+		e.syms = map[string]uint64{}
+	}
+	e.syms[s] = uint64(len(e.syms)) + 1
+	e.uvarint(0)
+	e.str(s)
+}
+
+// symList writes a list of values of small sets, keeping nil and empty
+// apart.
+func (e *snapEncoder) symList(l []string) {
+	if l == nil {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(uint64(len(l)) + 1)
+	for _, s := range l {
+		e.sym(s)
+	}
+}
+
 // strs writes a list, keeping nil and empty apart.
 func (e *snapEncoder) strs(l []string) {
 	if l == nil {
@@ -326,6 +359,8 @@ type snapDecoder struct {
 	b    []byte
 	err  error
 	strs map[string]string // short strings read once, shared
+	slab []byte            // the block strings are copied into
+	syms []string          // values read with sym, by number less one
 }
 
 var errSnapshotShort = errors.New("state is truncated")
@@ -422,17 +457,79 @@ func (d *snapDecoder) uuid() uuid.UUID {
 // are shared between the views that hold them.
 func (d *snapDecoder) str() string {
 	b := d.take(d.count())
+	if len(b) == 0 {
+		return ""
+	}
 	if len(b) > 32 {
-		return string(b)
+		return d.copyStr(b)
 	}
 	if s, ok := d.strs[string(b)]; ok {
 		return s
 	}
-	s := string(b)
+	s := d.copyStr(b)
 	if len(d.strs) < 1<<16 {
 		d.strs[s] = s
 	}
 	return s
+}
+
+// text reads a string of its own (a name, a biography, a note), which is
+// not worth looking up among the shared ones.
+func (d *snapDecoder) text() string {
+	return d.copyStr(d.take(d.count()))
+}
+
+// sym reads a value written by snapEncoder.sym.
+func (d *snapDecoder) sym() string {
+	k := d.uvarint()
+	if k == 0 {
+		s := d.text()
+		if d.err == nil {
+			d.syms = append(d.syms, s)
+		}
+		return s
+	}
+	if k > uint64(len(d.syms)) {
+		d.fail(errors.New("unknown value number"))
+		return ""
+	}
+	return d.syms[k-1]
+}
+
+func (d *snapDecoder) symList() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n-1)
+	for i := range out {
+		out[i] = d.sym()
+	}
+	return out
+}
+
+// strSlab is the size of the blocks the decoder copies strings into.
+const strSlab = 64 << 10
+
+// copyStr copies b into the decoder's current block of string bytes and
+// returns it as a string. A snapshot holds hundreds of thousands of
+// strings; one allocation each is most of the cost of loading it and
+// leaves the garbage collector as many objects to track, whereas blocks
+// hold only the strings' bytes, which no one ever writes again. Strings
+// longer than a block's quarter get their own allocation.
+func (d *snapDecoder) copyStr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > strSlab/4 {
+		return string(b)
+	}
+	if len(d.slab)+len(b) > cap(d.slab) {
+		d.slab = make([]byte, 0, strSlab)
+	}
+	start := len(d.slab)
+	d.slab = append(d.slab, b...)
+	return unsafe.String(&d.slab[start], len(b))
 }
 
 func (d *snapDecoder) strList() []string {

@@ -13,8 +13,8 @@ import (
 // The layouts of the projections' states in snapshots. Change the layout,
 // change the number: older snapshots are then refused and rebuilt.
 const (
-	membersStateVersion = 3
-	matchesStateVersion = 2
+	membersStateVersion = 4
+	matchesStateVersion = 3
 )
 
 func (p *Members) stateVersion() uint32 { return membersStateVersion }
@@ -27,7 +27,7 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 	e.uvarint(uint64(len(p.members)))
 	for _, m := range p.members {
 		e.uuid(m.ID)
-		e.str(string(m.Role))
+		e.sym(string(m.Role))
 		e.str(m.Email)
 		e.time(m.RegisteredAt)
 		encodeProfile(e, &m.Profile)
@@ -36,7 +36,7 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 		e.uvarint(uint64(len(m.Slots)))
 		for id, s := range m.Slots {
 			e.uuid(id)
-			e.str(string(s))
+			e.sym(string(s))
 		}
 		e.time(m.ReviewRequested)
 		e.time(m.ProfileSaved)
@@ -44,79 +44,79 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 		e.str(m.ClosureNote)
 		e.time(m.ErasedAt)
 	}
+	encodeIndex(e, p.index)
 	return p.pos
 }
 
 func encodeProfile(e *snapEncoder, pr *domain.Profile) {
 	e.str(pr.Name)
-	e.str(pr.Designation)
-	e.str(pr.Discipline)
-	e.str(pr.Industry)
-	e.str(pr.Location.City)
-	e.str(pr.Location.Province)
+	e.sym(pr.Designation)
+	e.sym(pr.Discipline)
+	e.sym(pr.Industry)
+	e.sym(pr.Location.City)
+	e.sym(pr.Location.Province)
 	e.varint(int64(pr.YearsOfExperience))
-	e.strs(pr.Languages)
+	e.symList(pr.Languages)
 	e.str(pr.Biography)
-	e.strs(pr.Focus)
+	e.symList(pr.Focus)
 	if pr.Skills == nil {
 		e.uvarint(0)
 	} else {
 		e.uvarint(uint64(len(pr.Skills)) + 1)
 		for k, v := range pr.Skills {
-			e.str(k)
+			e.sym(k)
 			e.varint(int64(v))
 		}
 	}
 	pf := &pr.Preferences
-	e.strs(pf.MeetingFormats)
-	e.str(pf.MeetingFrequency)
-	e.strs(pf.Partner.Disciplines)
-	e.strs(pf.Partner.Industries)
-	e.strs(pf.Partner.Provinces)
-	e.strs(pf.Partner.Languages)
+	e.symList(pf.MeetingFormats)
+	e.sym(pf.MeetingFrequency)
+	e.symList(pf.Partner.Disciplines)
+	e.symList(pf.Partner.Industries)
+	e.symList(pf.Partner.Provinces)
+	e.symList(pf.Partner.Languages)
 	e.varint(int64(pf.Partner.MinYearsOfExperience))
 	e.str(pf.Partner.Notes)
 	e.str(pr.Contact.Email)
 	e.str(pr.Contact.Phone)
-	e.str(string(pr.Contact.PreferredMethod))
+	e.sym(string(pr.Contact.PreferredMethod))
 }
 
 func decodeProfile(d *snapDecoder) domain.Profile {
 	var pr domain.Profile
-	pr.Name = d.str()
-	pr.Designation = d.str()
-	pr.Discipline = d.str()
-	pr.Industry = d.str()
-	pr.Location.City = d.str()
-	pr.Location.Province = d.str()
+	pr.Name = d.text()
+	pr.Designation = d.sym()
+	pr.Discipline = d.sym()
+	pr.Industry = d.sym()
+	pr.Location.City = d.sym()
+	pr.Location.Province = d.sym()
 	pr.YearsOfExperience = d.int()
-	pr.Languages = d.strList()
-	pr.Biography = d.str()
-	pr.Focus = d.strList()
+	pr.Languages = d.symList()
+	pr.Biography = d.text()
+	pr.Focus = d.symList()
 	if n := d.count(); n > 0 {
 		pr.Skills = make(map[string]int, n-1)
 		for range n - 1 {
-			k := d.str()
+			k := d.sym()
 			pr.Skills[k] = d.int()
 		}
 	}
 	pf := &pr.Preferences
-	pf.MeetingFormats = d.strList()
-	pf.MeetingFrequency = d.str()
-	pf.Partner.Disciplines = d.strList()
-	pf.Partner.Industries = d.strList()
-	pf.Partner.Provinces = d.strList()
-	pf.Partner.Languages = d.strList()
+	pf.MeetingFormats = d.symList()
+	pf.MeetingFrequency = d.sym()
+	pf.Partner.Disciplines = d.symList()
+	pf.Partner.Industries = d.symList()
+	pf.Partner.Provinces = d.symList()
+	pf.Partner.Languages = d.symList()
 	pf.Partner.MinYearsOfExperience = d.int()
-	pf.Partner.Notes = d.str()
-	pr.Contact.Email = d.str()
-	pr.Contact.Phone = d.str()
-	pr.Contact.PreferredMethod = domain.ContactMethod(d.str())
+	pf.Partner.Notes = d.text()
+	pr.Contact.Email = d.text()
+	pr.Contact.Phone = d.text()
+	pr.Contact.PreferredMethod = domain.ContactMethod(d.sym())
 	return pr
 }
 
-// decodeState reads the members and builds the search index afresh from
-// their profiles, which is fast enough that the index need not be saved.
+// decodeState reads the members and their search index.
 func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error {
 	n := d.count()
 	members := make(map[uuid.UUID]*MemberView, n)
@@ -124,8 +124,8 @@ func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 	for i := range views {
 		m := &views[i]
 		m.ID = d.uuid()
-		m.Role = domain.Role(d.str())
-		m.Email = d.str()
+		m.Role = domain.Role(d.sym())
+		m.Email = d.text()
 		m.RegisteredAt = d.time()
 		m.Profile = decodeProfile(d)
 		m.Capacity = d.int()
@@ -134,30 +134,28 @@ func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 			m.Slots = make(map[uuid.UUID]domain.SlotState, k)
 			for range k {
 				id := d.uuid()
-				m.Slots[id] = domain.SlotState(d.str())
+				m.Slots[id] = domain.SlotState(d.sym())
 			}
 		}
 		m.ReviewRequested = d.time()
 		m.ProfileSaved = d.time()
 		m.ClosureRequested = d.time()
-		m.ClosureNote = d.str()
+		m.ClosureNote = d.text()
 		m.ErasedAt = d.time()
 		if d.err != nil {
 			break
 		}
 		members[m.ID] = m
 	}
-	if err := d.done(); err != nil {
-		return err
-	}
-	if len(members) != n {
+	if d.err == nil && len(members) != n {
 		return fmt.Errorf("%d members under %d IDs", n, len(members))
 	}
-	index := newSearchIndex()
-	for i := range views {
-		if m := &views[i]; m.Role == domain.RoleMentor {
-			index.add(m)
-		}
+	index, err := decodeIndex(d, members)
+	if err != nil {
+		return err
+	}
+	if err := d.done(); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -177,13 +175,13 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.uuid(m.ID)
 		e.uuid(m.MenteeID)
 		e.uuid(m.MentorID)
-		e.str(string(m.Status))
+		e.sym(string(m.Status))
 		e.str(m.Message)
 		e.time(m.RequestedAt)
 		e.time(m.AcceptedAt)
 		e.time(m.ClosedAt)
-		e.str(m.DeclineReason)
-		e.str(m.EndReason)
+		e.sym(m.DeclineReason)
+		e.sym(m.EndReason)
 		e.uuid(m.EndRequestedBy)
 		e.bool(m.WindowElapsed)
 		e.bool(m.NudgeRequested)
@@ -192,7 +190,7 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.bool(m.EndAsk != nil)
 		if m.EndAsk != nil {
 			e.uuid(m.EndAsk.By)
-			e.str(m.EndAsk.Reason)
+			e.sym(m.EndAsk.Reason)
 			e.str(m.EndAsk.Note)
 			e.time(m.EndAsk.At)
 		}
@@ -210,7 +208,7 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 			e.str(doc.Name)
 			e.varint(int64(doc.Version))
 			e.varint(doc.Size)
-			e.str(doc.ContentType)
+			e.sym(doc.ContentType)
 			e.str(doc.SHA256)
 			e.uuid(doc.UploaderID)
 			e.time(doc.AddedAt)
@@ -240,7 +238,7 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.str(r.Description)
 		e.str(r.URL)
 		e.str(r.Text)
-		e.str(string(r.Audience))
+		e.sym(string(r.Audience))
 		e.time(r.PublishedAt)
 		e.bool(r.Retired)
 	}
@@ -296,27 +294,26 @@ func decodeDate(d *snapDecoder) domain.Date {
 
 func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error {
 	n := d.count()
-	matches := make(map[uuid.UUID]*MatchView, n)
 	views := make([]MatchView, n)
 	for i := range views {
 		m := &views[i]
 		m.ID = d.uuid()
 		m.MenteeID = d.uuid()
 		m.MentorID = d.uuid()
-		m.Status = domain.MatchStatus(d.str())
-		m.Message = d.str()
+		m.Status = domain.MatchStatus(d.sym())
+		m.Message = d.text()
 		m.RequestedAt = d.time()
 		m.AcceptedAt = d.time()
 		m.ClosedAt = d.time()
-		m.DeclineReason = d.str()
-		m.EndReason = d.str()
+		m.DeclineReason = d.sym()
+		m.EndReason = d.sym()
 		m.EndRequestedBy = d.uuid()
 		m.WindowElapsed = d.bool()
 		m.NudgeRequested = d.bool()
 		m.NudgeRequestedAt = d.time()
 		m.LastNudgeAt = d.time()
 		if d.bool() {
-			m.EndAsk = &EndAsk{By: d.uuid(), Reason: d.str(), Note: d.str(), At: d.time()}
+			m.EndAsk = &EndAsk{By: d.uuid(), Reason: d.sym(), Note: d.text(), At: d.time()}
 		}
 		m.ReminderDue = d.bool()
 		m.SessionCount = d.int()
@@ -326,11 +323,11 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 			for j := range m.Documents {
 				doc := &m.Documents[j]
 				doc.ID = d.uuid()
-				doc.Name = d.str()
+				doc.Name = d.text()
 				doc.Version = d.int()
 				doc.Size = d.varint()
-				doc.ContentType = d.str()
-				doc.SHA256 = d.str()
+				doc.ContentType = d.sym()
+				doc.SHA256 = d.text()
 				doc.UploaderID = d.uuid()
 				doc.AddedAt = d.time()
 				doc.Removed = d.bool()
@@ -340,11 +337,12 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		if d.err != nil {
 			break
 		}
-		matches[m.ID] = m
 	}
+	// Filling the maps is a large part of a load, spent waiting on memory
+	// rather than reading the file: it goes on beside the decoding.
+	matchesBuilt := indexViews(views, func(m *MatchView) uuid.UUID { return m.ID })
 	byMember := decodeLists(d)
 	k := d.count()
-	sessions := make(map[uuid.UUID]*SessionView, k)
 	sviews := make([]SessionView, k)
 	for i := range sviews {
 		s := &sviews[i]
@@ -353,7 +351,7 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		s.AuthorID = d.uuid()
 		s.Details.Date = decodeDate(d)
 		s.Details.Minutes = d.int()
-		s.Details.Notes = d.str()
+		s.Details.Notes = d.text()
 		s.Details.Value = d.int()
 		s.LoggedAt = d.time()
 		s.EditedAt = d.time()
@@ -361,22 +359,23 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 		if d.err != nil {
 			break
 		}
-		sessions[s.ID] = s
 	}
+	sessionsBuilt := indexViews(sviews, func(s *SessionView) uuid.UUID { return s.ID })
 	byAuthor := decodeLists(d)
 	resources := map[uuid.UUID]*ResourceView{}
 	for range d.count() {
 		r := &ResourceView{}
 		r.ID = d.uuid()
-		r.Title = d.str()
-		r.Description = d.str()
-		r.URL = d.str()
-		r.Text = d.str()
-		r.Audience = domain.Audience(d.str())
+		r.Title = d.text()
+		r.Description = d.text()
+		r.URL = d.text()
+		r.Text = d.text()
+		r.Audience = domain.Audience(d.sym())
 		r.PublishedAt = d.time()
 		r.Retired = d.bool()
 		resources[r.ID] = r
 	}
+	matches, sessions := <-matchesBuilt, <-sessionsBuilt
 	if err := d.done(); err != nil {
 		return err
 	}
@@ -403,4 +402,18 @@ func (p *Matches) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 	p.matches, p.byMember, p.sessions, p.byAuthor, p.resources = matches, byMember, sessions, byAuthor, resources
 	p.pos, p.last = pos, last
 	return nil
+}
+
+// indexViews maps views by ID in a goroutine of its own and sends the map
+// once built.
+func indexViews[V any](views []V, id func(*V) uuid.UUID) <-chan map[uuid.UUID]*V {
+	out := make(chan map[uuid.UUID]*V, 1)
+	go func() {
+		m := make(map[uuid.UUID]*V, len(views))
+		for i := range views {
+			m[id(&views[i])] = &views[i]
+		}
+		out <- m
+	}()
+	return out
 }

@@ -377,3 +377,71 @@ func TestRunnerSavesSnapshots(t *testing.T) {
 	}
 	sameModels(t, viewOf(t, w.store, members, matches), viewOf(t, w.store, m2, ma2))
 }
+
+// The search index a snapshot holds, loaded and then kept up to date by
+// the log after it, answers every search as the index a full rebuild
+// builds from the profiles.
+func TestLoadedSearchIndexAnswersAsRebuilt(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			w, r := randomWorld(t, 40+seed, 80)
+			head, err := w.store.Head(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			members, matches := rebuilt(t, w.store, 1+eventstore.Position(r.IntN(int(head))))
+			save(t, dir, members, matches)
+			for range 80 {
+				w.randomStep(t, r)
+			}
+			restarted := projections.NewMembers()
+			runTo(t, w.store, dir, restarted, projections.NewMatches())
+			full, _ := rebuilt(t, w.store, 0)
+			mentors, err := full.Scan(func(m *projections.MemberView) bool { return m.Role == domain.RoleMentor })
+			if err != nil || len(mentors) == 0 {
+				t.Fatalf("no mentors: %v", err)
+			}
+			everyone, _ := full.Scan(func(*projections.MemberView) bool { return true })
+			pick := func(l []string) []string {
+				if len(l) == 0 || r.IntN(3) == 0 {
+					return nil
+				}
+				return []string{l[r.IntN(len(l))]}
+			}
+			for range 400 {
+				m := mentors[r.IntN(len(mentors))]
+				var q projections.SearchQuery
+				if words := projections.Words(m.Profile.Biography); len(words) > 0 && r.IntN(2) == 0 {
+					q.Words = words[r.IntN(len(words))]
+				}
+				q.Disciplines = pick([]string{m.Profile.Discipline, "CIVIL", "MINING"})
+				q.Languages = pick(m.Profile.Languages)
+				if r.IntN(4) == 0 {
+					q.Skills = []projections.SkillFilter{{Skill: "COMMUNICATION", MinRating: 1 + r.IntN(5)}}
+				}
+				q.OnlyAvailable = r.IntN(3) == 0
+				if r.IntN(2) == 0 {
+					q.Viewer = everyone[r.IntN(len(everyone))].ID
+				}
+				q.First = 1 + r.IntN(8)
+				want, werr := full.SearchMentors(q)
+				got, gerr := restarted.SearchMentors(q)
+				if (werr == nil) != (gerr == nil) {
+					t.Fatalf("%+v: errors differ: %v, %v", q, werr, gerr)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("%+v: results differ (-rebuilt +loaded):\n%s", q, diff)
+				}
+				if want.HasNextPage && r.IntN(2) == 0 {
+					q.After = want.Hits[len(want.Hits)-1].Cursor
+					want, _ = full.SearchMentors(q)
+					got, _ = restarted.SearchMentors(q)
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Fatalf("%+v: next pages differ (-rebuilt +loaded):\n%s", q, diff)
+					}
+				}
+			}
+		})
+	}
+}
