@@ -84,8 +84,11 @@ func (rm *ReadModels) project(ctx context.Context, store eventstore.Store, p com
 	})
 }
 
-// batchSize is how many events one commit takes at most.
-const batchSize = 512
+// batchSize is how many events one commit takes at most: as many as the
+// log-following runtime hands over at once while it catches up, so that a
+// rebuild commits each chunk it reads in one script, where writes to the
+// same view and the same set are merged.
+const batchSize = 4096
 
 // attempts is how often a commit, or the decoding of an event, is tried
 // before the projection stops on the event.

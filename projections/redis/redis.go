@@ -194,8 +194,14 @@ func unavailable(err error) error {
 // lease, KEYS[2] the meta hash; ARGV[1] the token, ARGV[2] the expected
 // checkpoint, ARGV[3] the new one, ARGV[4] the last event's ID, ARGV[5] the
 // lease's time to live in milliseconds (a commit renews the lease, so a
-// long rebuild keeps it), then the operations: "h" key field value (HSET), "s" key member (SADD), "r" key
-// member (SREM), "p" key value (RPUSH), keys given as indexes into KEYS.
+// long rebuild keeps it), then the operations, each an opcode, a key
+// given as an index into KEYS, a count n and n values: "h" sets fields of
+// a hash (HSET, n/2 field and value pairs), "s" adds members to a set
+// (SADD), "r" removes members from a set (SREM), "p" appends to a list
+// (RPUSH). Each operation is one variadic command, cut into calls of at
+// most 4,000 values (Lua's unpack is bounded): a rebuild adds a new
+// mentor to hundreds of word sets, and one command per set and batch
+// rather than per mentor and word is most of what makes it fast.
 // Positions are compared as strings, since Lua numbers lose precision
 // above 2^53.
 var commitScript = goredis.NewScript(`
@@ -207,67 +213,146 @@ if cp ~= ARGV[2] then
   return redis.error_reply('MOVED ' .. cp)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local cmds = {h = 'HSET', s = 'SADD', r = 'SREM', p = 'RPUSH'}
 local i = 6
 local n = #ARGV
 while i <= n do
-  local op = ARGV[i]
-  local k = KEYS[tonumber(ARGV[i + 1])]
-  if op == 'h' then
-    redis.call('HSET', k, ARGV[i + 2], ARGV[i + 3])
-    i = i + 4
-  elseif op == 's' then
-    redis.call('SADD', k, ARGV[i + 2])
-    i = i + 3
-  elseif op == 'r' then
-    redis.call('SREM', k, ARGV[i + 2])
-    i = i + 3
-  elseif op == 'p' then
-    redis.call('RPUSH', k, ARGV[i + 2])
-    i = i + 3
-  else
-    return redis.error_reply('BADOP ' .. op)
+  local cmd = cmds[ARGV[i]]
+  if not cmd then
+    return redis.error_reply('BADOP ' .. ARGV[i])
   end
+  local k = KEYS[tonumber(ARGV[i + 1])]
+  local first = i + 3
+  local last = first + tonumber(ARGV[i + 2]) - 1
+  while first <= last do
+    local upto = math.min(first + 3999, last)
+    redis.call(cmd, k, unpack(ARGV, first, upto))
+    first = upto + 1
+  end
+  i = last + 1
 end
 redis.call('HSET', KEYS[2], 'pos', ARGV[3], 'last', ARGV[4])
 return 1
 `)
 
-// ops collects a batch's writes for commitScript.
+// ops collects a batch's writes for commitScript, grouped by key and
+// kind, so that each becomes one variadic command. Grouping keeps what
+// the batch means: a hash field written twice keeps its last value (HSET
+// sets fields in order), a list keeps its values in order, and a set
+// member added and removed in one batch gets only the last of the two
+// (see setOps).
 type ops struct {
 	keys  []string
 	index map[string]int
-	args  []any
+	// hashes and lists are the fields and values per key index, in order;
+	// sets is the last change asked for each member, per key index.
+	hashes map[int][]any
+	lists  map[int][]any
+	sets   map[int]*setOps
+	order  []group // the groups, in the order first asked for
+}
+
+// group is one key's operation of a kind.
+type group struct {
+	kind byte // 'h', 's' or 'p'
+	key  int
+}
+
+// setOps are the members a batch adds to a set and removes from it, each
+// member's last change winning: changes to different members commute, so
+// the set ends as if they ran one by one in order.
+type setOps struct {
+	add     map[string]bool // true to add, false to remove
+	members []string        // in first-change order, for deterministic writes
 }
 
 func newOps(b *base) *ops {
-	o := &ops{index: map[string]int{}}
+	o := &ops{index: map[string]int{}, hashes: map[int][]any{}, lists: map[int][]any{}, sets: map[int]*setOps{}}
 	o.key(b.lease.Key("lease"))
 	o.key(b.meta())
 	return o
 }
 
 // key returns the 1-based index of k in KEYS, adding it when new.
-func (o *ops) key(k string) string {
+func (o *ops) key(k string) int {
 	i, ok := o.index[k]
 	if !ok {
 		o.keys = append(o.keys, k)
 		i = len(o.keys)
 		o.index[k] = i
 	}
-	return strconv.Itoa(i)
+	return i
 }
 
 func (o *ops) hset(k, field string, value []byte) {
-	o.args = append(o.args, "h", o.key(k), field, value)
+	i := o.key(k)
+	if _, ok := o.hashes[i]; !ok {
+		o.order = append(o.order, group{'h', i})
+	}
+	o.hashes[i] = append(o.hashes[i], field, value)
 }
-func (o *ops) sadd(k, member string) { o.args = append(o.args, "s", o.key(k), member) }
-func (o *ops) srem(k, member string) { o.args = append(o.args, "r", o.key(k), member) }
-func (o *ops) rpush(k, value string) { o.args = append(o.args, "p", o.key(k), value) }
+
+func (o *ops) rpush(k, value string) {
+	i := o.key(k)
+	if _, ok := o.lists[i]; !ok {
+		o.order = append(o.order, group{'p', i})
+	}
+	o.lists[i] = append(o.lists[i], value)
+}
+
+func (o *ops) sadd(k, member string) { o.set(k, member, true) }
+func (o *ops) srem(k, member string) { o.set(k, member, false) }
+
+func (o *ops) set(k, member string, add bool) {
+	i := o.key(k)
+	s := o.sets[i]
+	if s == nil {
+		s = &setOps{add: map[string]bool{}}
+		o.sets[i] = s
+		o.order = append(o.order, group{'s', i})
+	}
+	if _, ok := s.add[member]; !ok {
+		s.members = append(s.members, member)
+	}
+	s.add[member] = add
+}
+
+// args lists the operations as commitScript reads them.
+func (o *ops) args() []any {
+	var out []any
+	op := func(code string, key int, values []any) {
+		if len(values) > 0 {
+			out = append(out, code, key, len(values))
+			out = append(out, values...)
+		}
+	}
+	for _, g := range o.order {
+		switch g.kind {
+		case 'h':
+			op("h", g.key, o.hashes[g.key])
+		case 'p':
+			op("p", g.key, o.lists[g.key])
+		case 's':
+			s := o.sets[g.key]
+			var add, rem []any
+			for _, m := range s.members {
+				if s.add[m] {
+					add = append(add, m)
+				} else {
+					rem = append(rem, m)
+				}
+			}
+			op("s", g.key, add)
+			op("r", g.key, rem)
+		}
+	}
+	return out
+}
 
 // run commits the operations with the checkpoint moving from from to to.
 func (o *ops) run(ctx context.Context, b *base, token string, from eventstore.Position, to projections.Event) error {
 	args := append([]any{token, strconv.FormatUint(uint64(from), 10), strconv.FormatUint(uint64(to.Position), 10), to.ID.String(),
-		b.rm.opts.LeaseTTL.Milliseconds()}, o.args...)
+		b.rm.opts.LeaseTTL.Milliseconds()}, o.args()...)
 	err := commitScript.Run(ctx, b.rm.c, o.keys, args...).Err()
 	switch {
 	case err == nil:
