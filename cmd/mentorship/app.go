@@ -259,9 +259,6 @@ func newAPI(cfg config.Config, log zerolog.Logger, store eventstore.Store, keys 
 	if outbox != nil {
 		resolver.Outbox = outbox
 	}
-	if models.health != nil {
-		a.health = append(a.health, models.health)
-	}
 	authn := graph.SessionAuth{Accounts: accounts}
 	// Browser pages of the allowed origins download documents and the
 	// audit export with the same bearer token as the GraphQL requests.

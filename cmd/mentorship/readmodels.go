@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/mentorship/mentorship/config"
+	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/follow"
 	"github.com/mentorship/mentorship/graph"
@@ -40,10 +42,6 @@ type readModels struct {
 	run      func(context.Context) error
 	// redis is the shared Redis client, nil when everything is in process.
 	redis goredis.UniversalClient
-	// health, when set, reports a read model that follower does not
-	// follow (the reports beside Redis) stopped on an event or still
-	// catching up with the log.
-	health func() error
 }
 
 // openReadModels builds the read models the settings choose: in this
@@ -67,35 +65,115 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	// The hub hears of changes from the shared read models, whichever
 	// instance applied them; it starts at what they show now.
 	hub := graph.NewHub(0, rm.Matches)
-	// The reports are a few counters per month, discipline and province,
-	// cheap to keep in every instance: each keeps its own, fed from the
-	// log by a runner of its own with snapshots in its data directory, so
-	// that they need no Redis structures, leases or scripts of their own.
-	// They may trail the shared read models by the time the log takes to
-	// reach this instance; reports are never read back by a mutation.
+	// The mentor search and the reports are answered in every instance
+	// from read models of its own, fed from the log by a runner of its own
+	// with snapshots in its data directory. A search over the shared sets
+	// costs several Redis round trips and decodes every candidate's rank
+	// card, where the in-memory index intersects bitmaps; the reports are
+	// a few counters per month, discipline and province that need no Redis
+	// structures, leases or scripts of their own. Both may trail the
+	// shared read models by the time the log takes to reach this instance,
+	// so a mutation's read-your-writes wait waits for them too (see
+	// scaleOut), and a search never misses what its client was promised.
+	search := projections.NewMembers()
 	reports := projections.NewReports(cfg.Program.Location)
-	reportsRunner := follow.NewRunner(store, follow.Options{Name: "reports", Logger: log},
-		projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), reports)...)
-	reportsRunner.Load(context.Background())
+	erased := make(chan struct{}, 1)
+	local := follow.NewRunner(store, follow.Options{Name: "local_read_models", Logger: log},
+		append(projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), search, reports), &erasures{saw: erased})...)
+	local.Load(context.Background())
 	run := func(ctx context.Context) error {
 		errc := make(chan error, 1)
-		go func() { errc <- reportsRunner.Run(ctx) }()
+		go func() { errc <- local.Run(ctx) }()
+		go saveOnErasure(ctx, local, erased, log)
 		err := rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
 		return errors.Join(err, <-errc)
 	}
-	// The server is ready once the reports too have caught up with the
-	// log as it was at start.
-	health := func() error {
-		if err := reportsRunner.Healthy(); err != nil {
-			return err
-		}
-		if reached := reportsRunner.Reached(); reached < head {
-			return fmt.Errorf("reports at position %d of %d", reached, head)
-		}
-		return nil
+	members := searchHere{MemberReader: rm.Members, local: search}
+	return &readModels{members: members, matches: rm.Matches, reports: reports, follower: scaleOut{ReadModels: rm, local: local}, hub: hub, run: run, redis: client}, nil
+}
+
+// scaleOut follows the shared Redis read models and this instance's own
+// (the search index and the reports) as one: a mutation waits for both to
+// show its change, and the server is ready and healthy when both are.
+type scaleOut struct {
+	*redisrm.ReadModels
+	local *follow.Runner
+}
+
+func (s scaleOut) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	if err := s.ReadModels.WaitFor(ctx, pos); err != nil {
+		return err
 	}
-	return &readModels{members: rm.Members, matches: rm.Matches, reports: reports, follower: rm, hub: hub, run: run, redis: client,
-		health: health}, nil
+	return s.local.WaitFor(ctx, pos)
+}
+
+func (s scaleOut) Healthy() error {
+	if err := s.ReadModels.Healthy(); err != nil {
+		return err
+	}
+	return s.local.Healthy()
+}
+
+func (s scaleOut) Reached() eventstore.Position {
+	return min(s.ReadModels.Reached(), s.local.Reached())
+}
+
+// Save rewrites this instance's snapshots, as an erasure asks: the search
+// index's snapshot holds the members' texts.
+func (s scaleOut) Save() error { return s.local.Save() }
+
+// searchHere answers the mentor search from this instance's members read
+// model, and every other member read from the shared one.
+type searchHere struct {
+	projections.MemberReader
+	local *projections.Members
+}
+
+func (s searchHere) SearchMentors(q projections.SearchQuery) (projections.SearchResult, error) {
+	return s.local.SearchMentors(q)
+}
+
+// erasures is a follower of the log that tells saw when it passes a
+// member's erasure. It comes after the search index in its runner, so
+// that the index has blanked the member's texts by then, and the snapshot
+// saved next holds none of them, whichever instance ran the erasure.
+type erasures struct {
+	saw chan<- struct{}
+	pos atomic.Uint64
+}
+
+func (e *erasures) Name() string                  { return "erasures" }
+func (e *erasures) Position() eventstore.Position { return eventstore.Position(e.pos.Load()) }
+
+func (e *erasures) Apply(events []projections.Event) error {
+	for i := range events {
+		if eventstore.Position(e.pos.Load()) >= events[i].Position {
+			continue
+		}
+		if _, ok := events[i].Data.(domain.MemberErased); ok {
+			select {
+			case e.saw <- struct{}{}:
+			default: // a save is already asked for
+			}
+		}
+		e.pos.Store(uint64(events[i].Position))
+	}
+	return nil
+}
+
+// saveOnErasure saves the runner's snapshots whenever an erasure passed,
+// until ctx ends.
+func saveOnErasure(ctx context.Context, r *follow.Runner, saw <-chan struct{}, log zerolog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-saw:
+			if err := r.Save(); err != nil {
+				log.Error().Err(err).Msg("rewriting the snapshots after an erasure")
+			}
+		}
+	}
 }
 
 // Close releases the Redis client, if any.

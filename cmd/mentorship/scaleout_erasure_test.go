@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mentorship/mentorship/config"
 	"github.com/mentorship/mentorship/domain"
@@ -12,6 +16,7 @@ import (
 	"github.com/mentorship/mentorship/eventstore/kurrent"
 	"github.com/mentorship/mentorship/eventstore/kurrent/kurrenttest"
 	"github.com/mentorship/mentorship/internal/redistest"
+	"github.com/mentorship/mentorship/projections"
 )
 
 // With two instances on one KurrentDB and one Redis, an erasure made
@@ -57,6 +62,25 @@ func TestErasureReachesEveryInstance(t *testing.T) {
 		_, res := postGraphQL(t, url, `{ viewer { id } }`, nil, map[string][]string{"Authorization": {"Bearer " + mentee.token}})
 		if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
 			t.Errorf("the erased member's token on %s: %s", url, res.Data)
+		}
+	}
+
+	// Each instance keeps a members read model of its own for the search,
+	// saved in its data directory: both rewrite it once the erasure
+	// reaches them, whichever instance ran it, and the saved copies hold
+	// none of the member's texts.
+	for _, s := range []*childServer{a, b} {
+		snapshot := projections.SnapshotPath(filepath.Join(s.dir, "snapshots"), projections.NewMembers())
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			data, err := os.ReadFile(snapshot)
+			if err == nil && !bytes.Contains(data, []byte("Zephyrine")) && !bytes.Contains(data, []byte("permafrost")) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the members snapshot of %s after the erasure: %v, holds the texts: %v", s.URL, err, err == nil)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 

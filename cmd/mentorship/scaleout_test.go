@@ -58,12 +58,15 @@ type childServer struct {
 	URL  string
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
+	// dir is the server's data directory.
+	dir string
 }
 
 func startChild(t *testing.T, extra ...string) *childServer {
 	t.Helper()
 	// The instances share the master key of the members' data keys.
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json", "--log-level", "info", "--demo=false", "--master-key-url", testMasterKey}, extra...)
+	dir := t.TempDir()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json", "--log-level", "info", "--demo=false", "--master-key-url", testMasterKey}, extra...)
 	raw, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MENTORSHIP_TEST_CHILD_SERVE="+string(raw))
@@ -76,7 +79,7 @@ func startChild(t *testing.T, extra ...string) *childServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &childServer{cmd: cmd, logs: logs}
+	c := &childServer{cmd: cmd, logs: logs, dir: dir}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -273,5 +276,63 @@ func TestServeOnRedisCluster(t *testing.T) {
 	}
 	if d := mentor.gql(`{ myMatches(group: PENDING) { totalCount } }`, nil); dig(d, "myMatches", "totalCount") != float64(1) {
 		t.Fatalf("the mentor's view on the cluster: %v", d)
+	}
+}
+
+// Each instance answers the mentor search from an index of its own that
+// follows the log. A profile change made through one instance is found
+// by that instance's search as soon as the mutation answers
+// (read-your-writes), and by the other's once its index reaches the
+// change; a change that removes the word is followed the same way.
+func TestSearchFollowsTheLogOnEveryInstance(t *testing.T) {
+	_, ns := redistest.Client(t)
+	kdb := kurrenttest.New(t)
+	shared := []string{"--kurrentdb-url", kdb.ConnectionString(), "--redis-url", redistest.URL(), "--redis-prefix", ns}
+	a := startChild(t, shared...)
+	b := startChild(t, append(shared, "--workers=false")...)
+
+	mentor := &client{t: t, url: a.URL}
+	d := mentor.gql(`mutation { registerMentor(input: {name: "Grace", email: "grace@example.org", password: "`+storyPassword+`"}) { token } }`, nil)
+	mentor.token = dig(d, "registerMentor", "token").(string)
+	mentee := &client{t: t, url: a.URL}
+	d = mentee.gql(`mutation { registerMentee(input: {name: "Ada", email: "ada@example.org", password: "`+storyPassword+`"}) { token } }`, nil)
+	mentee.token = dig(d, "registerMentee", "token").(string)
+
+	found := func(c *client, url, word string) float64 {
+		c.url = url
+		d := c.gql(`query($w: String) { searchMentors(input: {words: $w}) { totalCount } }`, map[string]any{"w": word})
+		n, _ := dig(d, "searchMentors", "totalCount").(float64)
+		return n
+	}
+	eventually := func(url, word string, want float64) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for found(mentee, url, word) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("search %q on %s: never %v", word, url, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, step := range []struct{ bio, gone, now string }{
+		{"Permafrost and glaciology.", "", "permafrost"},
+		{"Tunnels under rivers.", "permafrost", "tunnels"},
+	} {
+		mentor.url = a.URL
+		mentor.gql(`mutation($b: String) { updateProfile(input: {biography: $b}) { userErrors { code } } }`, map[string]any{"b": step.bio})
+		// A search through the instance that answered shows the change
+		// at once: the mutation waited for that instance's index.
+		if n := found(mentee, a.URL, step.now); n != 1 {
+			t.Fatalf("search %q on the instance that changed the profile: %v", step.now, n)
+		}
+		if step.gone != "" {
+			if n := found(mentee, a.URL, step.gone); n != 0 {
+				t.Fatalf("search %q after the word left the profile: %v", step.gone, n)
+			}
+		}
+		eventually(b.URL, step.now, 1)
+		if step.gone != "" {
+			eventually(b.URL, step.gone, 0)
+		}
 	}
 }
