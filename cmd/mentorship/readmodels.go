@@ -78,13 +78,18 @@ func openReadModels(cfg config.Config, log zerolog.Logger, store eventstore.Stor
 	search := projections.NewMembers()
 	reports := projections.NewReports(cfg.Program.Location)
 	erased := make(chan struct{}, 1)
+	watch := &erasures{saw: erased}
 	local := follow.NewRunner(store, follow.Options{Name: "local_read_models", Logger: log},
-		append(projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), search, reports), &erasures{saw: erased})...)
+		append(projections.WithSnapshots(store, filepath.Join(cfg.DataDir, "snapshots"), search, reports), watch)...)
 	local.Load(context.Background())
+	// The loaded index shows the erasures up to its position, so the
+	// watch starts there rather than hold the runner back to read the
+	// whole log again.
+	watch.pos.Store(uint64(search.Position()))
 	run := func(ctx context.Context) error {
 		errc := make(chan error, 1)
 		go func() { errc <- local.Run(ctx) }()
-		go saveOnErasure(ctx, local, erased, log)
+		go saveOnErasure(ctx, local, head, erased, log)
 		err := rm.Run(ctx, store, redisrm.RunOptions{Project: !cfg.ReadOnly, Feed: []projections.Projection{hub.Notifier()}})
 		return errors.Join(err, <-errc)
 	}
@@ -162,8 +167,15 @@ func (e *erasures) Apply(events []projections.Event) error {
 }
 
 // saveOnErasure saves the runner's snapshots whenever an erasure passed,
-// until ctx ends.
-func saveOnErasure(ctx context.Context, r *follow.Runner, saw <-chan struct{}, log zerolog.Logger) {
+// until ctx ends. While the runner catches up with the log as it was at
+// start (head), it waits: a rebuild passes many erasures, every save it
+// makes meanwhile is taken after the erasures before it, and one save once
+// it caught up covers those that came after the last.
+func saveOnErasure(ctx context.Context, r *follow.Runner, head eventstore.Position, saw <-chan struct{}, log zerolog.Logger) {
+	// A follower that stopped ends the wait too; Save skips it.
+	if err := r.WaitFor(ctx, head); err != nil && ctx.Err() != nil {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
