@@ -21,8 +21,9 @@
 // the read models are built from the log), redis-cold and redis-warm (the
 // load data with the Redis read models, first on an empty namespace, then
 // again on what the first start built), and on the million events
-// embedded-first again, then embedded-restart (the next start, after a
-// graceful stop saved the snapshots). RSS and the Go heap are read
+// embedded-first again, then embedded-restart (the next start, after
+// every follower of the first caught up and a graceful stop saved their
+// states). RSS and the Go heap are read
 // --settle after ready for the empty and embedded-restart starts, which
 // the memory target compares, and at ready for the others.
 package main
@@ -235,7 +236,15 @@ func restartPart(ctx context.Context, c config, work string) ([]startRow, error)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(c.log, "first start on %s ready in %d ms; stopping it to restart\n", c.restart, first.row.ready.Milliseconds())
+	// A restart follows a run: every follower of the log (the read
+	// models, the notifier, the process manager) has caught up and the
+	// time rules due on this data have fired, so that what the next start
+	// measures is the start and not the rest of the first one's work.
+	fmt.Fprintf(c.log, "first start on %s ready in %d ms; waiting for every follower to catch up before restarting\n", c.restart, first.row.ready.Milliseconds())
+	if err := first.waitSettled(ctx, 5*time.Minute); err != nil {
+		first.stop()
+		return []startRow{first.row}, err
+	}
 	first.stop()
 	again, err := measureStart(ctx, c, dir, nil, "embedded-restart", c.restart.String()+", after a graceful stop")
 	if err != nil {
@@ -422,6 +431,58 @@ func (s *server) loadgen(ctx context.Context, c config, stdout io.Writer, args .
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, c.log
 	return cmd.Run()
+}
+
+// waitSettled waits until every follower of the log reports no lag in
+// three reads of the server's metrics in a row, half a second apart.
+func (s *server) waitSettled(ctx context.Context, limit time.Duration) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(limit)
+	calm := 0
+	for calm < 3 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the followers did not catch up within %v", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		lag, seen, err := followerLag(client, s.url)
+		switch {
+		case err != nil:
+			return err
+		case seen && lag == 0:
+			calm++
+		default:
+			calm = 0
+		}
+	}
+	return nil
+}
+
+// followerLag sums mentorship_follower_lag_events over the followers;
+// seen is false when the server reports none.
+func followerLag(client *http.Client, url string) (lag float64, seen bool, err error) {
+	resp, err := client.Get(url + "/metrics")
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "mentorship_follower_lag_events{") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("reading %q: %w", line, err)
+		}
+		lag, seen = lag+v, true
+	}
+	return lag, seen, sc.Err()
 }
 
 // stop ends the server gracefully, as an operator would, and waits.
