@@ -4,20 +4,18 @@ package command
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/mentorship/mentorship/clock"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore/bolt"
 	"github.com/mentorship/mentorship/keyring"
-	"github.com/mentorship/mentorship/keyring/filestore"
+	"github.com/mentorship/mentorship/keyring/keyringtest"
 	"github.com/mentorship/mentorship/sealed"
 )
 
@@ -34,21 +32,7 @@ func BenchmarkLogSession(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = raw.Close() })
-	keyStore, err := filestore.Open(filepath.Join(dir, "keys.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = keyStore.Close() })
-	master, err := localsecrets.NewRandomKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	keeper := localsecrets.NewKeeper(master)
-	b.Cleanup(func() { _ = keeper.Close() })
-	keys, err := keyring.New(ctx, keyStore, keeper)
-	if err != nil {
-		b.Fatal(err)
-	}
+	keys := keyringtest.Local(b, dir)
 	store := sealed.Wrap(raw, sealed.Keyring(keys), keyring.Prefix)
 	clk := clock.NewFake(t0)
 	svc, err := New(store, domain.DefaultProgram(), clk, Options{})

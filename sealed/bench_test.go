@@ -2,15 +2,13 @@ package sealed_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/keyring"
-	"github.com/mentorship/mentorship/keyring/filestore"
+	"github.com/mentorship/mentorship/keyring/keyringtest"
 	"github.com/mentorship/mentorship/sealed"
 )
 
@@ -18,21 +16,7 @@ import (
 // addSession does, with the member's key cached.
 func BenchmarkSealData(b *testing.B) {
 	ctx := context.Background()
-	keyStore, err := filestore.Open(filepath.Join(b.TempDir(), "keys.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = keyStore.Close() })
-	master, err := localsecrets.NewRandomKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	keeper := localsecrets.NewKeeper(master)
-	b.Cleanup(func() { _ = keeper.Close() })
-	keys, err := keyring.New(ctx, keyStore, keeper)
-	if err != nil {
-		b.Fatal(err)
-	}
+	keys := keyringtest.Local(b, b.TempDir())
 	s := sealed.Wrap(nil, sealed.Keyring(keys), keyring.Prefix)
 	day, _ := domain.NewDate(2026, 3, 2)
 	enc, err := domain.Encode(domain.SessionLogged{MatchID: uuid.New(), SessionID: uuid.New(), AuthorID: uuid.New(),

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/mentorship/mentorship/keyring"
+	"github.com/mentorship/mentorship/keyring/filestore"
 )
 
 // Run runs the suite. open returns a store over the storage of the test t:
@@ -490,4 +492,27 @@ func testOpenErased(t *testing.T, open func(t *testing.T) keyring.Store) {
 	closeStore()
 	s, _ = opened(t, open)
 	check(newKeyring(t, s, kp))
+}
+
+// Local returns a keyring over a file store in dir and a random local
+// master key, all closed when tb ends: the keys of a test or benchmark
+// that needs members' keys but not a particular engine.
+func Local(tb testing.TB, dir string) *keyring.Keyring {
+	tb.Helper()
+	s, err := filestore.Open(filepath.Join(dir, "keys.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	master, err := localsecrets.NewRandomKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kp := localsecrets.NewKeeper(master)
+	tb.Cleanup(func() { _ = kp.Close() })
+	k, err := keyring.New(context.Background(), s, kp)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
 }
