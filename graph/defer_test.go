@@ -2,9 +2,6 @@ package graph_test
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -19,15 +16,7 @@ func TestDeferredFieldInAList(t *testing.T) {
 	e.user(domain.RoleMentor, "Max Mentor")
 	e.user(domain.RoleMentor, "Meg Mentor")
 	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
-	b, _ := json.Marshal(map[string]any{"query": `{ searchMentors { edges { node { name ... @defer(label: "more") { contact { email } } } } } }`})
-	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := e.stream(tok, `{ searchMentors { edges { node { name ... @defer(label: "more") { contact { email } } } } } }`)
 	defer res.Body.Close()
 	var payloads []string
 	sc := bufio.NewScanner(res.Body)

@@ -283,6 +283,22 @@ func (e *env) do(token, query string, vars map[string]any) response {
 	return e.doAt(e.url, nil, token, query, vars)
 }
 
+// stream posts an operation asking for an event stream (SSE), signed in
+// with token, and returns the open response; the caller closes its body.
+func (e *env) stream(token, query string) *http.Response {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res
+}
+
 // doAt posts an operation to url with the extra headers.
 func (e *env) doAt(url string, header http.Header, token, query string, vars map[string]any) response {
 	e.t.Helper()

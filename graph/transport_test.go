@@ -54,15 +54,7 @@ func TestPersistedQueries(t *testing.T) {
 func TestSubscriptionOverSSE(t *testing.T) {
 	e := newEnv(t)
 	_, tok := e.user(domain.RoleStaff, "Sam Staff")
-	b, _ := json.Marshal(map[string]any{"query": `subscription { dashboard { pending position } }`})
-	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := e.stream(tok, `subscription { dashboard { pending position } }`)
 	defer res.Body.Close()
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("content type %q", ct)
