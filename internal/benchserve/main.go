@@ -464,25 +464,37 @@ func (s *server) waitSettled(ctx context.Context, limit time.Duration) error {
 // followerLag sums mentorship_follower_lag_events over the followers;
 // seen is false when the server reports none.
 func followerLag(client *http.Client, url string) (lag float64, seen bool, err error) {
+	err = metrics(client, url, func(name string, v float64) {
+		if strings.HasPrefix(name, "mentorship_follower_lag_events{") {
+			lag, seen = lag+v, true
+		}
+	})
+	return lag, seen, err
+}
+
+// metrics reads the server's metrics and hands each sample's name (with
+// its labels) and value to fn.
+func metrics(client *http.Client, url string, fn func(name string, v float64)) error {
 	resp, err := client.Get(url + "/metrics")
 	if err != nil {
-		return 0, false, err
+		return err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "mentorship_follower_lag_events{") {
+		i := strings.LastIndexByte(line, ' ')
+		if strings.HasPrefix(line, "#") || i < 0 {
 			continue
 		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
-			return 0, false, fmt.Errorf("reading %q: %w", line, err)
+			return fmt.Errorf("reading the metric %q: %w", line, err)
 		}
-		lag, seen = lag+v, true
+		fn(line[:i], v)
 	}
-	return lag, seen, sc.Err()
+	return sc.Err()
 }
 
 // stop ends the server gracefully, as an operator would, and waits.
@@ -519,21 +531,16 @@ func rssMiB(pid int) float64 {
 // heapMiB reads the Go heap in use from the server's metrics; -1 when it
 // cannot.
 func heapMiB(client *http.Client, url string) float64 {
-	resp, err := client.Get(url + "/metrics")
+	heap := -1.0
+	err := metrics(client, url, func(name string, v float64) {
+		if name == "go_memstats_heap_inuse_bytes" {
+			heap = v / (1 << 20)
+		}
+	})
 	if err != nil {
 		return -1
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
-			if v, err := strconv.ParseFloat(rest, 64); err == nil {
-				return v / (1 << 20)
-			}
-		}
-	}
-	return -1
+	return heap
 }
 
 // dropPrefix deletes the keys of one namespace.
