@@ -200,9 +200,7 @@ func TestWorkersFailoverDeliversEveryEmailAndFiresEveryRuleOnce(t *testing.T) {
 	a := startChild(t, withClock(0)...)
 	waitWorkers(t, rc, ns, a.cmd.Process.Pid, 30*time.Second)
 	b := startChild(t, withClock(22*day)...)
-	if status, body := get(t, b.URL+"/readyz"); status != 200 {
-		t.Fatalf("the standby is not ready: %d %s", status, body)
-	}
+	waitReady(t, b.URL, 30*time.Second)
 	if got := metricLine(t, b.URL, `mentorship_worker_lease_held{follower="notifier"}`); !strings.HasSuffix(got, " 0") {
 		t.Errorf("the standby's lease metric: %q", got)
 	}

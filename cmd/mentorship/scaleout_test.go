@@ -121,6 +121,24 @@ func waitSubscribers(t *testing.T, url string, n int) {
 	}
 }
 
+// waitReady waits until a server answers 200 on /readyz: an instance that
+// joins keeps its own search index, which catches up with the shared log
+// after it listens.
+func waitReady(t *testing.T, url string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		status, body := get(t, url+"/readyz")
+		if status == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within %v: %d %s", within, status, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // leaseHolders returns the process IDs holding the projections' leases.
 func leaseHolders(t *testing.T, c *goredis.Client, ns string) map[string]int {
 	t.Helper()
