@@ -22,13 +22,16 @@ type waitResult struct {
 func startWaiters(t *testing.T, ctx context.Context, r *Runner, positions ...eventstore.Position) <-chan waitResult {
 	t.Helper()
 	out := make(chan waitResult, len(positions))
+	// Waiters already waiting count too: the new ones are there once the
+	// count has grown by as many.
+	want := waiting(r) + len(positions)
 	for _, p := range positions {
 		go func() { out <- waitResult{p, r.WaitFor(ctx, p)} }()
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for waiting(r) < len(positions) {
+	for waiting(r) < want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d waiters waiting", waiting(r), len(positions))
+			t.Fatalf("%d of %d waiters waiting", waiting(r), want)
 		}
 		time.Sleep(time.Millisecond)
 	}
