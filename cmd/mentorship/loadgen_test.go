@@ -136,7 +136,10 @@ func TestLoadgenSuiteOpensAtAQuarterOfTheClosedLoop(t *testing.T) {
 	if open.Load != want {
 		t.Fatalf("open loop %q, want %q", open.Load, want)
 	}
-	if open.Errors != 0 || open.Ops == 0 {
+	// A machine busy with other tests may fall behind even a quarter of
+	// the pace it just kept, which the row reports as missed sends; only
+	// failed answers fail the test.
+	if open.Ops == 0 || strings.Contains(open.Note, "×") {
 		t.Fatalf("the open loop at a quarter of the closed loop's pace failed: %+v", open)
 	}
 }
