@@ -1,8 +1,10 @@
 package domain_test
 
 import (
-	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/mentorship/mentorship/domain"
 )
@@ -11,6 +13,8 @@ import (
 // refuses with an error instead, and that whatever it reads is an event of
 // the type asked for that encodes and reads back to the same value, so a
 // stored event survives being written again (by a snapshot or an export).
+// An empty list or map and none are the same value: the stored form leaves
+// both out.
 func FuzzDecode(f *testing.F) {
 	const id = `"0b5d3a4c-7f57-4a53-9a0e-2f0d8f3a1c11"`
 	for _, typ := range domain.EventTypes() {
@@ -55,7 +59,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q %q: encoded again as %s, which does not read: %v", typ, data, enc.Data, err)
 		}
-		if !reflect.DeepEqual(again, e) {
+		if !cmp.Equal(again, e, cmpopts.EquateEmpty()) {
 			t.Fatalf("%q %q: read as\n%#v\nbut encoded and read again as\n%#v", typ, data, e, again)
 		}
 	})
