@@ -27,6 +27,7 @@ import (
 	otelstore "github.com/mentorship/mentorship/eventstore/otel"
 	"github.com/mentorship/mentorship/eventstore/prom"
 	"github.com/mentorship/mentorship/follow"
+	"github.com/mentorship/mentorship/graph"
 	"github.com/mentorship/mentorship/server"
 	"github.com/mentorship/mentorship/tracing"
 )
@@ -186,14 +187,24 @@ func serve(ctx context.Context, args []string, env func(string) string, _ io.Rea
 			}
 		}()
 	}
+	// The server listens while its read models catch up with the log it
+	// started with (/readyz says how far they are); until they have,
+	// requests for data wait for them rather than be answered from part
+	// of the log.
+	caughtUp := func(h http.Handler) http.Handler {
+		if h == nil {
+			return nil
+		}
+		return graph.CatchingUp(h, catchUpWait, func(ctx context.Context) error { return runner.WaitFor(ctx, head) })
+	}
 	handler := server.New(server.Deps{
 		Logger:        log,
-		GraphQL:       api.graphql,
+		GraphQL:       caughtUp(api.graphql),
 		Playground:    api.playground,
-		Documents:     api.documents,
-		AuditExport:   api.audit,
-		MyData:        api.myData,
-		ReportsExport: api.reports,
+		Documents:     caughtUp(api.documents),
+		AuditExport:   caughtUp(api.audit),
+		MyData:        caughtUp(api.myData),
+		ReportsExport: caughtUp(api.reports),
 		Dashboard:     dashboard.Handler(),
 		Ready: func(ctx context.Context) error {
 			if _, err := store.Head(ctx); err != nil {
@@ -301,3 +312,10 @@ func acceptShorterLog(fs *flag.FlagSet, flagValue bool, env func(string) string)
 	}
 	return b, nil
 }
+
+// catchUpWait is how long a request that comes while the read models
+// catch up with the log the server started with waits for them before it
+// is answered 503: long enough for a restart from snapshots (well under a
+// second), short enough that a client of a server rebuilding from the
+// whole log hears why rather than hangs.
+const catchUpWait = 5 * time.Second

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mentorship/mentorship/seed"
+)
+
+// A server started on a log its read models must rebuild listens at once,
+// so that /readyz can say how far they are; the first request, sent the
+// moment it listens, still gets the program as the whole log has it, not
+// as far as the read models had read.
+func TestFirstRequestSeesTheWholeLog(t *testing.T) {
+	dir := t.TempDir()
+	runSeed(t, "--demo", "--mentors", "4000", "--mentees", "2000", "--events", "40000", "--data-dir", dir)
+	const query = `{ dashboard { pending active declined cancelled ended } searchMentors(input: {}) { totalCount } }`
+
+	ts := startServer(t, dir)
+	staff := &client{t: t, url: ts.URL}
+	staff.loginWith("Staff", seed.DemoEmail("staff", 0), seed.DemoPassword)
+	want := staff.gql(query, nil)
+	ts.Stop(t)
+
+	// Without saved states, the next start rebuilds every read model.
+	for _, d := range []string{"snapshots", "states"} {
+		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts = startServer(t, dir)
+	code, res := postGraphQL(t, ts.URL, query, nil, http.Header{"Authorization": {"Bearer " + staff.token}})
+	if code != http.StatusOK || len(res.Errors) > 0 {
+		t.Fatalf("first request after the start: %d %+v", code, res.Errors)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(res.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("the first request saw what part of the log has (-whole log +first answer):\n%s", diff)
+	}
+}
