@@ -86,6 +86,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.SetQueryCache(newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(q string, _ *ast.QueryDocument) int { return len(q) }))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(h, q string) int { return len(h) + len(q) })})
 	srv.Use(newLimiter(limits, es.Schema(), opts.Production))
+	srv.Use(inlineDefer{})
 	if opts.ReadOnly {
 		srv.Use(readOnly{})
 	}
@@ -144,6 +145,10 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 		if strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
 			srv.ServeHTTP(w, req)
 			return
+		}
+		if !(transport.SSE{}).Supports(req) {
+			// One answer only: @defer is resolved in place (see inlineDefer).
+			req = req.WithContext(withOneAnswer(req.Context()))
 		}
 		cw := &codedWriter{ResponseWriter: w, req: req}
 		defer cw.finish()

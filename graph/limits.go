@@ -183,8 +183,14 @@ func (l *limiter) InterceptOperation(ctx context.Context, next graphql.Operation
 	ctx, cancel := context.WithTimeoutCause(ctx, l.MaxDuration, errTimeBudget)
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
-		defer cancel()
 		resp := h(ctx)
+		// A query with @defer answers more than once over SSE and
+		// WebSocket: its deferred fields resolve after the first answer
+		// under the same budget, which ends with the last answer (or at
+		// its deadline, if a transport stops asking).
+		if resp == nil || resp.HasNext == nil || !*resp.HasNext {
+			defer cancel()
+		}
 		if resp == nil && errors.Is(context.Cause(ctx), errTimeBudget) {
 			// The budget ran out before the first field: gqlgen answers
 			// nothing for a context already done, so say why here.
