@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -194,5 +195,30 @@ func TestErrorsDoNotEchoTheRequest(t *testing.T) {
 		if len(r.Errors) == 0 || r.code() != "BAD_USER_INPUT" || len(r.Errors[0].Message) > 310 || len(r.raw) > 2000 {
 			t.Errorf("%s: %d bytes: %s", name, len(r.raw), truncate(r.raw))
 		}
+	}
+}
+
+// A document of several operations sent without operationName is told to
+// name one; a name the document lacks is named back.
+func TestSeveralOperationsWithoutAName(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	doc := `query A { viewer { id } } query B { viewer { role } }`
+	r := e.do(tok, doc, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Message != "the document holds more than one operation: name the one to run in operationName" || r.code() != graph.CodeValidationFailed {
+		t.Fatalf("several operations without a name: %s", r.raw)
+	}
+	body, _ := json.Marshal(map[string]any{"query": doc, "operationName": "C"})
+	req, _ := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	r = e.send(req, tok, true)
+	if len(r.Errors) != 1 || r.Errors[0].Message != "operation C not found" {
+		t.Fatalf("an operation the document lacks: %s", r.raw)
+	}
+	body, _ = json.Marshal(map[string]any{"query": doc, "operationName": "B"})
+	req, _ = http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if r = e.send(req, tok, true); len(r.Errors) > 0 || r.str("viewer", "role") != "MENTEE" {
+		t.Fatalf("the named operation: %s", r.raw)
 	}
 }

@@ -71,6 +71,11 @@ func ErrorPresenter(log zerolog.Logger) graphql.ErrorPresenterFunc {
 			if _, ok := gerr.Extensions["code"]; !ok {
 				gerr.Extensions["code"] = CodeBadUserInput
 			}
+			if gerr.Message == "operation  not found" {
+				// gqlgen's words for a document of several operations
+				// sent without operationName.
+				gerr.Message = "the document holds more than one operation: name the one to run in operationName"
+			}
 			gerr.Message = shortMessage(gerr.Message)
 			return gerr
 		}
