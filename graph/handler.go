@@ -83,10 +83,12 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	}
 	// A parsed document is kept under its text, whose length stands for
 	// its size; a persisted query under its hash.
-	srv.SetQueryCache(newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(q string, _ *ast.QueryDocument) int { return len(q) }))
+	docs := newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(q string, _ *ast.QueryDocument) int { return len(q) })
+	srv.SetQueryCache(docs)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: newTextCache(cacheEntries, cacheBudget, cacheMaxEntry, func(h, q string) int { return len(h) + len(q) })})
 	srv.Use(newLimiter(limits, es.Schema(), opts.Production))
 	srv.Use(inlineDefer{})
+	srv.Use(strictVariables{schema: es.Schema(), docs: docs})
 	if opts.ReadOnly {
 		srv.Use(readOnly{})
 	}
