@@ -139,6 +139,7 @@ func matchModel(v *projections.MatchView) *model.Match {
 		MenteeID:            v.MenteeID,
 		MentorID:            v.MentorID,
 		EndAsk:              endAskModel(v.EndAsk),
+		HasSessions:         v.SessionCount > 0,
 	}
 }
 
@@ -165,6 +166,7 @@ func matchAsOfModel(m domain.Match, pos model.Position) *model.Match {
 		MatchID:        m.ID(),
 		MenteeID:       m.MenteeID(),
 		MentorID:       m.MentorID(),
+		HasSessions:    m.HasSessions(),
 	}
 }
 

@@ -8,6 +8,7 @@ package graph
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -120,6 +121,22 @@ func (r *matchResolver) Documents(ctx context.Context, obj *model.Match) ([]*mod
 		}
 	}
 	return out, nil
+}
+
+// Position is the resolver for the position field.
+func (r *matchResolver) Position(ctx context.Context, obj *model.Match) (eventstore.Position, error) {
+	a, _ := ActorFrom(ctx)
+	if !obj.HasSessions || !(a.ID == obj.MenteeID || a.ID == obj.MentorID) {
+		return obj.Position, nil
+	}
+	// A session is private to its author: the partner's position is that
+	// of the latest event they may see, so that it does not move when
+	// the other logs or edits one.
+	pos, err := projections.PositionSeenBy(ctx, r.Store, obj.MatchID, obj.Position, a.ID)
+	if errors.Is(err, projections.ErrNotFound) {
+		return obj.Position, nil
+	}
+	return pos, err
 }
 
 // EndRequest is the resolver for the endRequest field.

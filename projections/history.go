@@ -112,10 +112,49 @@ func MatchAsOf(ctx context.Context, store eventstore.Store, matchID uuid.UUID, a
 			return m, 0, fmt.Errorf("match as of: %w", err)
 		}
 		m = domain.EvolveMatch(m, ev)
-		last = rec.Position
+		// Only a MatchChange moves the match's position (the profile
+		// review prompted after an end changes the partners), as in
+		// the read models.
+		if domain.Is[domain.MatchChange](rec.Type) {
+			last = rec.Position
+		}
 	}
 	if !m.Exists() {
 		return m, 0, ErrNotFound
 	}
 	return m, last, nil
+}
+
+// PositionSeenBy is the position of the latest change of a match, up to
+// upTo, that a partner of it may hear of: the other partner's private
+// events (their sessions, logged or edited) are left out, as the
+// subscriptions leave them out.
+func PositionSeenBy(ctx context.Context, store eventstore.Store, matchID uuid.UUID, upTo eventstore.Position, partner uuid.UUID) (eventstore.Position, error) {
+	recs, err := store.ReadStream(ctx, domain.MatchStream(matchID), eventstore.ReadStreamOptions{})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("position seen by a partner: %w", err)
+	}
+	var last eventstore.Position
+	for _, rec := range recs {
+		if rec.Position > upTo {
+			break
+		}
+		if !domain.Is[domain.MatchChange](rec.Type) {
+			continue
+		}
+		if domain.Is[domain.PrivateEvent](rec.Type) {
+			ev, err := domain.Decode(rec.Type, rec.SchemaVersion, rec.Data)
+			if err != nil {
+				return 0, fmt.Errorf("position seen by a partner: %w", err)
+			}
+			if p, ok := ev.(domain.PrivateEvent); !ok || p.Author() != partner {
+				continue
+			}
+		}
+		last = rec.Position
+	}
+	return last, nil
 }

@@ -571,7 +571,7 @@ type MatchResolver interface {
 	TermEndsAt(ctx context.Context, obj *model.Match) (*time.Time, error)
 	MySessions(ctx context.Context, obj *model.Match) ([]*model.Session, error)
 	Documents(ctx context.Context, obj *model.Match) ([]*model.Document, error)
-
+	Position(ctx context.Context, obj *model.Match) (eventstore.Position, error)
 	EndRequest(ctx context.Context, obj *model.Match) (*model.MatchEndRequest, error)
 	Emails(ctx context.Context, obj *model.Match) ([]*model.Email, error)
 }
@@ -3539,7 +3539,7 @@ type Match implements Node {
   mySessions: [Session!]!
   "Documents shared on the match, without removed versions, oldest first: partners and staff only (null for auditors); null for the partners of an ended match when the program hides its documents."
   documents: [Document!]
-  "The position of the latest event that changed the match (the profile review prompt recorded after an end changes the partners, not the match)."
+  "The position of the latest event that changed the match (the profile review prompt recorded after an end changes the partners, not the match). A partner reads the latest change they may hear of: the other partner's sessions are private, so they do not move it."
   position: Position!
   "A partner's request that staff end this active match, while it waits (staff end it with endMatch); null otherwise, and for anyone but its partners, staff and auditors."
   endRequest: MatchEndRequest
@@ -8677,7 +8677,7 @@ func (ec *executionContext) _Match_position(ctx context.Context, field graphql.C
 			return ec.fieldContext_Match_position(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
+			return ec.Resolvers.Match().Position(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
@@ -8688,7 +8688,7 @@ func (ec *executionContext) _Match_position(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Match_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Match", field, false, false, "Position")
+	return graphql.NewScalarFieldContext("Match", field, true, true, "Position")
 }
 
 func (ec *executionContext) _Match_endRequest(ctx context.Context, field graphql.CollectedField, obj *model.Match) (ret graphql.Marshaler) {
@@ -19736,10 +19736,11 @@ func (ec *executionContext) _Match(ctx context.Context, sel ast.SelectionSet, ob
 					return ec._Match_documents(ctx, field, obj)
 				})
 		case "position":
-			out.Values[i] = ec._Match_position(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Match_position(ctx, field, obj)
+				})
 		case "endRequest":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

@@ -143,6 +143,9 @@ type Match struct {
 	MentorID uuid.UUID `json:"-"`
 	// EndAsk is a partner's waiting request that staff end the match.
 	EndAsk *EndAsk `json:"-"`
+	// HasSessions is whether any session was logged on the match up to
+	// Position: a partner's position then leaves out the other's.
+	HasSessions bool `json:"-"`
 }
 
 // EndAsk is a partner's request that staff end a match, as stored.
