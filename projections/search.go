@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -402,13 +403,9 @@ func SearchTerms(pr *domain.Profile) []string {
 
 // SearchMentors runs a Find a Mentor search.
 //
-// The sets are combined as dense bitsets of every mentor number, kept
-// between searches, rather than as roaring bitmaps: each set costs a pass
-// over len(docs)/64 words (1,563 for 100,000 mentors) and the search
-// allocates nothing for its sets, whereas intersecting roaring bitmaps
-// allocates the first intersection (about the size of the smallest set)
-// and each set of points scored. What a search allocates is what drives
-// the collector, whose cycles slow every search that runs beside them.
+// The search works in memory kept between searches and allocates nothing
+// for its sets or scores: what a search allocates is what drives the
+// collector, whose cycles slow every search that runs beside them.
 func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 	pl, err := PlanSearch(q)
 	if err != nil {
@@ -420,7 +417,8 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 	ix := p.index
 	sc.size(len(ix.docs))
 	ix.find(sc, pl)
-	top, total := ix.best(sc, pl, p.members[q.Viewer])
+	top := ix.best(sc, pl, p.members[q.Viewer])
+	total := len(sc.ids)
 	// Not deferred: a search that panics may leave scores counted, and
 	// its scratch is dropped rather than handed to the next search.
 	rankScratchPool.Put(sc)
@@ -429,14 +427,20 @@ func (p *Members) SearchMentors(q SearchQuery) (SearchResult, error) {
 
 // rankScratch is the memory one search works in, kept between searches.
 type rankScratch struct {
-	// found is the set of mentors the search matches, by mentor number,
-	// and set and group hold a set being read and a union being built.
+	// found is a set of mentors as a dense bitset of every mentor
+	// number, and set and group hold a set being read and a union being
+	// built.
 	found, set, group []uint64
+	// ids lists the mentors the search matches, by number, in order.
+	ids []uint32
 	// score holds, by mentor number, the points a search has counted so
 	// far; every entry is zero between searches.
 	score []int32
-	key   []byte // a term being looked up
-	terms []pointTerm
+	// levels counts the hits of each score.
+	levels []int
+	key    []byte // a term being looked up
+	sets   []*roaring.Bitmap
+	terms  []pointTerm
 }
 
 var rankScratchPool = sync.Pool{New: func() any { return new(rankScratch) }}
@@ -455,6 +459,17 @@ func (sc *rankScratch) size(n int) {
 	}
 }
 
+// A set is combined with the mentors found so far in one of two ways. As
+// a dense bitset of every mentor number: a pass over len(docs)/64 words
+// (1,563 for 100,000 mentors), after writing the set there, which costs a
+// copy for its dense parts and a step per number for its sparse ones. Or
+// by asking the set about each mentor found so far, a binary search or
+// two each. The second is cheaper once a few dozen mentors are left, which
+// the smallest two or three sets of a search usually leave; listFactor is
+// the words of the bitset one question costs about as much as. (A
+// variable only so that tests can take either way everywhere.)
+var listFactor = 16
+
 // dense writes the set b into dst, a bitset of every mentor number.
 func dense(dst []uint64, b *roaring.Bitmap) {
 	clear(dst)
@@ -463,28 +478,28 @@ func dense(dst []uint64, b *roaring.Bitmap) {
 	b.WriteDenseTo(dst)
 }
 
-// find leaves in sc.found the mentors the plan matches.
+// listed reports whether a list of n mentors is better asked about than
+// combined as a bitset of words words.
+func listed(n, words int) bool { return n*listFactor < words }
+
+// find leaves in sc.ids the mentors the plan matches, in order.
 func (ix *searchIndex) find(sc *rankScratch, pl SearchPlan) {
 	found := sc.found
-	first := true
-	and := func(set []uint64) {
-		if first {
-			copy(found, set)
-			first = false
-			return
-		}
-		for i := range found {
-			found[i] &= set[i]
-		}
-	}
+	sc.ids = sc.ids[:0]
+	// Sets of one term are taken smallest first; unions of several terms
+	// (lists of filter values) are built whole first.
+	sets := sc.sets[:0]
+	unions := false
 	for _, g := range pl.Groups {
 		if len(g) == 1 {
-			if b := ix.lookup(g[0]); b != nil {
-				dense(sc.set, b)
-			} else {
-				clear(sc.set)
+			b := ix.lookup(g[0])
+			if b == nil {
+				// No mentor has the term.
+				clear(found)
+				sc.sets = sets
+				return
 			}
-			and(sc.set)
+			sets = append(sets, b)
 			continue
 		}
 		clear(sc.group)
@@ -496,15 +511,59 @@ func (ix *searchIndex) find(sc *rankScratch, pl SearchPlan) {
 				}
 			}
 		}
-		and(sc.group)
+		if !unions {
+			copy(found, sc.group)
+			unions = true
+			continue
+		}
+		for i := range found {
+			found[i] &= sc.group[i]
+		}
 	}
 	if pl.OnlyAvailable {
-		dense(sc.set, ix.open)
-		and(sc.set)
+		sets = append(sets, ix.open)
 	}
-	if first {
-		dense(found, ix.all)
+	sc.sets = sets
+	slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
+	switch {
+	case unions:
+	case len(sets) == 0:
+		sets = []*roaring.Bitmap{ix.all}
+		fallthrough
+	default:
+		dense(found, sets[0])
+		sets = sets[1:]
 	}
+	for len(sets) > 0 {
+		n := 0
+		for _, w := range found {
+			n += bits.OnesCount64(w)
+		}
+		if listed(n, len(found)) {
+			break
+		}
+		dense(sc.set, sets[0])
+		for i := range found {
+			found[i] &= sc.set[i]
+		}
+		sets = sets[1:]
+	}
+	ids := sc.ids
+	for i, w := range found {
+		for ; w != 0; w &= w - 1 {
+			ids = append(ids, uint32(i<<6|bits.TrailingZeros64(w)))
+		}
+	}
+	for _, b := range sets {
+		kept := ids[:0]
+		for _, d := range ids {
+			if b.Contains(d) {
+				kept = append(kept, d)
+			}
+		}
+		ids = kept
+	}
+	sc.ids = ids
 }
 
 // pointTerm is a term whose mentors score points for the viewer.
@@ -543,23 +602,34 @@ func (ix *searchIndex) pointTerms(sc *rankScratch, viewer *MemberView) bool {
 }
 
 // best returns the plan's first page and one hit more, unordered: the
-// hits of sc.found after the plan's cursor that come first in the search
-// order, scored for the viewer (nil for none). It also counts the hits.
+// hits of sc.ids after the plan's cursor that come first in the search
+// order, scored for the viewer (nil for none).
 //
 // Scores are counted from the postings rather than from each hit's
-// profile: the points of each term that gives some are added to the
-// mentors both in its postings and found. A hit is then read from its
-// view only when its score ties the worst hit kept so far, to compare
-// names.
-func (ix *searchIndex) best(sc *rankScratch, pl SearchPlan, viewer *MemberView) ([]SearchHit, int) {
-	found := sc.found
+// profile: the points of each term that gives some are added to the hits
+// in its postings. A hit is then read from its view only when its score
+// ties the worst hit kept so far, to compare names.
+func (ix *searchIndex) best(sc *rankScratch, pl SearchPlan, viewer *MemberView) []SearchHit {
+	ids := sc.ids
 	byPostings := ix.pointTerms(sc, viewer)
 	counted := byPostings && len(sc.terms) > 0
-	if counted {
+	switch {
+	case !counted:
+	case listed(len(ids), len(sc.found)):
+		for _, pt := range sc.terms {
+			for _, d := range ids {
+				if pt.posts.Contains(d) {
+					sc.score[d] += pt.points
+				}
+			}
+		}
+	default:
+		// sc.found holds the hits and no more when there are this many:
+		// find asks the sets about a list only when it is shorter.
 		for _, pt := range sc.terms {
 			dense(sc.set, pt.posts)
 			for i, w := range sc.set {
-				for w &= found[i]; w != 0; w &= w - 1 {
+				for w &= sc.found[i]; w != 0; w &= w - 1 {
 					sc.score[i<<6|bits.TrailingZeros64(w)] += pt.points
 				}
 			}
@@ -567,27 +637,54 @@ func (ix *searchIndex) best(sc *rankScratch, pl SearchPlan, viewer *MemberView) 
 	}
 	top := topHits{hits: make([]SearchHit, 0, pl.First+1), k: pl.First + 1}
 	after := pl.after
-	total := 0
-	for i, w := range found {
-		total += bits.OnesCount64(w)
-		for ; w != 0; w &= w - 1 {
-			d := i<<6 | bits.TrailingZeros64(w)
-			var score int
-			m := ix.docs[d]
-			switch {
-			case counted:
-				score = int(sc.score[d])
-				sc.score[d] = 0
-			case !byPostings:
-				score = affinity(viewer, m)
-			}
-			if after != nil && (score > after.score || score == after.score && !after.before(SearchHit{Mentor: m, Score: score})) {
-				continue
-			}
-			top.push(SearchHit{Mentor: m, Score: score})
+	least := math.MinInt
+	if counted {
+		least = sc.least(ids, top.k, after)
+	}
+	for _, d := range ids {
+		var score int
+		m := ix.docs[d]
+		switch {
+		case counted:
+			score = int(sc.score[d])
+			sc.score[d] = 0
+		case !byPostings:
+			score = affinity(viewer, m)
+		}
+		if score < least || after != nil && (score > after.score || score == after.score && !after.before(SearchHit{Mentor: m, Score: score})) {
+			continue
+		}
+		top.push(SearchHit{Mentor: m, Score: score})
+	}
+	return top.hits
+}
+
+// least returns the lowest score a hit among ids needs to be one of the k
+// first after the cursor, from the scores counted: below the highest
+// score that k hits reach. A hit of the cursor's own score may come before
+// or after it, so those count for nothing here; hits of a higher score
+// come before it.
+func (sc *rankScratch) least(ids []uint32, k int, after *cursor) int {
+	most := int32(0)
+	for _, pt := range sc.terms {
+		most += pt.points
+	}
+	levels := slices.Grow(sc.levels[:0], int(most)+1)[:most+1]
+	clear(levels)
+	for _, d := range ids {
+		levels[sc.score[d]]++
+	}
+	sc.levels = levels
+	n := 0
+	for s := int(most); s >= 0; s-- {
+		if after != nil && s >= after.score {
+			continue
+		}
+		if n += levels[s]; n >= k {
+			return s
 		}
 	}
-	return top.hits, total
+	return math.MinInt
 }
 
 // page orders the hits, keeps the first page and gives each its cursor;
@@ -601,8 +698,8 @@ func (pl SearchPlan) page(hits []SearchHit, total int) SearchResult {
 	if len(hits) > pl.First {
 		hits, res.HasNextPage = hits[:pl.First], true
 	}
+	encodeCursors(hits)
 	for i := range hits {
-		hits[i].Cursor = encodeCursor(hits[i])
 		hits[i].Mentor = hits[i].Mentor.clone()
 	}
 	res.Hits = hits
@@ -747,11 +844,33 @@ func (c *cursor) before(h SearchHit) bool {
 	return compareHits(SearchHit{Score: c.score, Mentor: &MemberView{ID: c.id, Profile: domain.Profile{Name: c.name}}}, h) < 0
 }
 
-func encodeCursor(h SearchHit) string {
-	b := binary.AppendVarint(nil, int64(h.Score))
+// appendCursor appends the bytes of a hit's cursor, before base64.
+func appendCursor(b []byte, h SearchHit) []byte {
+	b = binary.AppendVarint(b, int64(h.Score))
 	b = append(b, h.Mentor.ID[:]...)
-	b = append(b, h.Mentor.Profile.Name...)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return append(b, h.Mentor.Profile.Name...)
+}
+
+// encodeCursors gives each hit its cursor, its bytes in unpadded URL
+// base64, the cursors of a page sharing one string.
+func encodeCursors(hits []SearchHit) {
+	enc := base64.RawURLEncoding
+	var raw [128]byte
+	size := 0
+	for _, h := range hits {
+		size += enc.EncodedLen(len(appendCursor(raw[:0], h)))
+	}
+	var all strings.Builder
+	all.Grow(size)
+	var out [256]byte
+	for _, h := range hits {
+		all.Write(enc.AppendEncode(out[:0], appendCursor(raw[:0], h)))
+	}
+	s := all.String()
+	for i := range hits {
+		n := enc.EncodedLen(len(appendCursor(raw[:0], hits[i])))
+		hits[i].Cursor, s = s[:n], s[n:]
+	}
 }
 
 func decodeCursor(s string) (*cursor, error) {
