@@ -3,10 +3,14 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"github.com/99designs/gqlgen/graphql"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -71,8 +75,14 @@ func requestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// page slices a list for Relay pagination with offset cursors.
-func page[T any](items []T, first *int, after *string, max int) ([]T, []string, *model.PageInfo, error) {
+// page slices a list for Relay pagination with keyset cursors. key gives
+// each item a string that is unique and sorts as the list is to be read
+// (page sorts by it), led by a letter of the list's kind; a cursor is an
+// item's key, and the page after it starts at the first item whose key
+// sorts after it. An item added before the cursor, or the cursor's own
+// item leaving the list (a pending match accepted), so neither repeats
+// nor skips what comes after, as an offset would.
+func page[T any](items []T, first *int, after *string, max int, key func(T) string) ([]T, []string, *model.PageInfo, error) {
 	n := max
 	if first != nil {
 		if *first < 0 || *first > max {
@@ -80,27 +90,63 @@ func page[T any](items []T, first *int, after *string, max int) ([]T, []string, 
 		}
 		n = *first
 	}
+	keys := make([]string, len(items))
+	order := make([]int, len(items))
+	for i, it := range items {
+		keys[i], order[i] = key(it), i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	start := 0
 	if after != nil && *after != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*after)
-		off, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || off < 0 || off >= len(items)+1 {
+		if err != nil || len(items) > 0 && (len(b) == 0 || b[0] != keys[0][0]) {
 			return nil, nil, nil, badInput("invalid cursor")
 		}
-		start = off + 1
+		k := string(b)
+		start = sort.Search(len(order), func(i int) bool { return keys[order[i]] > k })
 	}
-	start = min(start, len(items))
 	end := min(start+n, len(items))
-	out := items[start:end]
-	cursors := make([]string, len(out))
-	for i := range out {
-		cursors[i] = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start + i)))
+	out := make([]T, 0, end-start)
+	cursors := make([]string, 0, end-start)
+	for _, i := range order[start:end] {
+		out = append(out, items[i])
+		cursors = append(cursors, base64.RawURLEncoding.EncodeToString([]byte(keys[i])))
 	}
 	info := &model.PageInfo{HasNextPage: end < len(items), HasPreviousPage: start > 0}
 	if len(cursors) > 0 {
 		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
 	}
 	return out, cursors, info, nil
+}
+
+// timeKey writes t so that keys sort as times do, or the other way round
+// with newestFirst: seconds from year 1 and nanoseconds, in fixed-width
+// hexadecimal.
+func timeKey(t time.Time, newestFirst bool) string {
+	sec, nsec := uint64(t.Unix())^1<<63, uint32(t.Nanosecond())
+	if newestFirst {
+		sec, nsec = ^sec, ^nsec
+	}
+	return fmt.Sprintf("%016x%08x", sec, nsec)
+}
+
+// The keys of the paged lists: a member's matches newest request first,
+// meeting logs by session date then log time, resources newest first, a
+// match's history by position.
+func matchKey(m *projections.MatchView) string {
+	return "m" + timeKey(m.RequestedAt, true) + m.ID.String()
+}
+
+func sessionKey(s projections.SessionView) string {
+	return "s" + s.Details.Date.String() + timeKey(s.LoggedAt, false) + s.ID.String()
+}
+
+func resourceKey(r projections.ResourceView) string {
+	return "r" + timeKey(r.PublishedAt, true) + r.ID.String()
+}
+
+func historyKey(h projections.HistoryEntry) string {
+	return fmt.Sprintf("h%016x", uint64(h.Position))
 }
 
 func groupOf(g *model.MatchGroup) projections.MatchGroup {

@@ -181,7 +181,7 @@ func (r *Resolver) memberMatches(ctx context.Context, obj *model.Member, group *
 
 // matchConnection pages a member's matches as a must see them.
 func matchConnection(a domain.Actor, all []*projections.MatchView, first *int, after *string) (*model.MatchConnection, error) {
-	items, cursors, info, err := page(all, first, after, maxPage)
+	items, cursors, info, err := page(all, first, after, maxPage, matchKey)
 	if err != nil {
 		return nil, err
 	}

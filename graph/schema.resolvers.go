@@ -727,7 +727,7 @@ func (r *queryResolver) MatchHistory(ctx context.Context, matchID string, first 
 	if err != nil {
 		return nil, err
 	}
-	items, cursors, info, err := page(hist, first, after, maxHistoryPage)
+	items, cursors, info, err := page(hist, first, after, maxHistoryPage, historyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -761,7 +761,7 @@ func (r *queryResolver) MySessions(ctx context.Context, matchID *string, first *
 	if err != nil {
 		return nil, err
 	}
-	items, cursors, info, err := page(all, first, after, maxPage)
+	items, cursors, info, err := page(all, first, after, maxPage, sessionKey)
 	if err != nil {
 		return nil, err
 	}
@@ -806,7 +806,7 @@ func (r *queryResolver) Resources(ctx context.Context, first *int, after *string
 	if err != nil {
 		return nil, err
 	}
-	items, cursors, info, err := page(all, first, after, maxPage)
+	items, cursors, info, err := page(all, first, after, maxPage, resourceKey)
 	if err != nil {
 		return nil, err
 	}
