@@ -54,6 +54,8 @@ func TestRegisterMember(t *testing.T) {
 		{name: "the role must be known", when: reg(menteeID, system, "ADMIN"), err: badInput("role")},
 		{name: "nobody registers as the system", when: reg(menteeID, system, domain.RoleSystem), err: badInput("role")},
 		{name: "the name is required", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Name = "" }), err: badInput("name")},
+		{name: "a name of invisible characters only is no name", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Name = "\u200b\u200b\u2060" }), err: badInput("name")},
+		{name: "a name of Hangul fillers and spaces is no name", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Name = "\u3164 \u3164" }), err: badInput("name")},
 		{name: "the name has a length limit", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Name = repeat("n", 201) }), err: badInput("name")},
 		{name: "the email is required", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Email = "" }), err: badInput("email")},
 		{name: "the email must be an address", when: withReg(selfMentee, func(c *domain.RegisterMember) { c.Email = "ada at example" }), err: badInput("email")},

@@ -64,6 +64,21 @@ func CheckText(field, s string, kind TextKind) error {
 	return nil
 }
 
+// visible reports whether s holds a character that shows: not only
+// spaces, format characters (zero-width spaces and joiners, word joiners)
+// and the blank fillers of Hangul and Braille.
+func visible(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), unicode.Is(unicode.Cf, r):
+		case r == '\u115F', r == '\u1160', r == '\u3164', r == '\uFFA0', r == '\u2800':
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // isTag reports whether r is in the Tags block, invisible characters that
 // only emoji flags of subdivisions legitimately use.
 func isTag(r rune) bool { return r >= 0xE0000 && r <= 0xE007F }
@@ -111,6 +126,10 @@ func cleanText(field, s string, max int, required bool, kind TextKind) (string, 
 			return "", invalid(field, "is required")
 		}
 		return "", nil
+	}
+	if !visible(s) {
+		// A name of zero-width spaces reads as no name at all.
+		return "", invalid(field, "must hold a visible character, not only invisible ones")
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", invalid(field, "must be at most %d characters (got %d)", max, n)
