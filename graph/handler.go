@@ -62,6 +62,8 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv := handler.New(es)
 	maxUpload := r.program().Limits.DocumentSize + 1<<20
 	transports := []graphql.Transport{
+		// graphql-transport-ws, and after it the legacy graphql-ws.
+		newTransportWS(opts),
 		transport.Websocket{
 			Implementation: initGuard{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
 				OriginPatterns: opts.OriginPatterns,

@@ -17,9 +17,11 @@ import (
 // message sent before the connection was initialised.
 const closeUnauthorized = 4401
 
-// initGuard makes a WebSocket that subscribes before connection_init close
-// with 4401 Unauthorized, as graphql-transport-ws says, instead of the
-// generic protocol error gqlgen sends for any unexpected first message.
+// initGuard makes a legacy graphql-ws WebSocket (served by gqlgen's
+// transport; transportWS serves graphql-transport-ws) that starts an
+// operation before connection_init close with 4401 Unauthorized, as
+// graphql-transport-ws does, instead of the generic protocol error gqlgen
+// sends for any unexpected first message.
 type initGuard struct {
 	transport.WebsocketImplementation
 }
