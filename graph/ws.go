@@ -20,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -111,9 +112,8 @@ func (t *transportWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	// sees it whole.
 	c.timer = time.AfterFunc(math.MaxInt64, c.tick)
 	if stop := shutdownOf(r.Context()); stop != nil {
-		c.stopShutdown = context.AfterFunc(stop, c.cancel)
+		c.stopShutdown = context.AfterFunc(stop, c.terminate)
 	}
-	context.AfterFunc(c.ctx, c.terminate)
 	if token := tokenFrom(r.Context()); token != "" && t.auth != nil {
 		// Signed in by the upgrade's Authorization header: that sign-in
 		// is the request's and ends with it, so the connection takes
@@ -138,10 +138,11 @@ type wsConn struct {
 	ws   *websocket.Conn
 	exec graphql.GraphExecutor
 	// ctx is the connection's context, and after connection_init the
-	// signed-in one, under which operations run; only the reading
-	// goroutine sets it.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// signed-in one, under which operations run. It and initialised are
+	// the reading goroutines': one at a time, each started by the last.
+	ctx         context.Context
+	initialised bool
+	cancel      context.CancelFunc
 	// stopShutdown stops waiting for the server's shutdown.
 	stopShutdown func() bool
 	timer        *time.Timer
@@ -251,68 +252,77 @@ func (c *wsConn) write(b []byte) error {
 	return c.ws.Write(context.Background(), websocket.MessageText, b)
 }
 
-// serve reads the client's messages until the connection ends.
+// serve reads the client's next message and handles it, then reads the
+// one after on a new goroutine. An idle connection waits on a goroutine
+// that has done nothing but wait: handling a message (decoding JSON,
+// signing in, validating a document) grows a goroutine's stack, and a
+// grown stack is kept for as long as its goroutine, here the connection,
+// lasts. Starting one for each message costs far less than the stack.
 func (c *wsConn) serve() {
-	initialised := false
-	for {
-		_, data, err := c.ws.Read(context.Background())
-		if err != nil {
-			// The client closed the connection, broke it, or sent a
-			// message over the limit (which the library answered with
-			// 1009); or the connection was shut.
-			c.shut(websocket.StatusNormalClosure, "terminated")
-			return
-		}
-		start := graphql.Now()
-		var m wsMessage
-		if err := json.Unmarshal(data, &m); err != nil {
-			c.shut(closeBadRequest, "the message is not a JSON object")
-			return
-		}
-		switch m.Type {
-		case "connection_init":
-			if initialised {
-				c.shut(closeTooManyInits, "Too many initialisation requests")
-				return
-			}
-			initialised = true
-			if !c.initialise(m.Payload) {
-				return
-			}
-		case "subscribe":
-			if !c.acked.Load() {
-				c.shut(closeUnauthorized, "Unauthorized")
-				return
-			}
-			if m.ID == "" {
-				c.shut(closeBadRequest, "a subscribe message needs an id")
-				return
-			}
-			if !c.subscribe(start, m.ID, m.Payload) {
-				c.shut(closeSubscriberExists, "Subscriber for "+m.ID+" already exists")
-				return
-			}
-		case "complete":
-			if m.ID == "" {
-				c.shut(closeBadRequest, "a complete message needs an id")
-				return
-			}
-			c.mu.Lock()
-			op := c.ops[m.ID]
-			delete(c.ops, m.ID)
-			c.mu.Unlock()
-			if op != nil {
-				op.cancel()
-			}
-		case "ping":
-			_ = c.write(envelope("pong", nil, m.Payload))
-		case "pong":
-			c.unanswered.Store(0)
-		default:
-			c.shut(closeBadRequest, fmt.Sprintf("unknown message type %q", m.Type))
-			return
-		}
+	_, data, err := c.ws.Read(context.Background())
+	if err != nil {
+		// The client closed the connection, broke it, or sent a message
+		// over the limit (which the library answered with 1009); or the
+		// connection was shut.
+		c.shut(websocket.StatusNormalClosure, "terminated")
+		return
 	}
+	if c.handle(data) {
+		go c.serve()
+	}
+}
+
+// handle acts on one message of the client, and returns false when it
+// closed the connection.
+func (c *wsConn) handle(data []byte) bool {
+	start := graphql.Now()
+	var m wsMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.shut(closeBadRequest, "the message is not a JSON object")
+		return false
+	}
+	switch m.Type {
+	case "connection_init":
+		if c.initialised {
+			c.shut(closeTooManyInits, "Too many initialisation requests")
+			return false
+		}
+		c.initialised = true
+		return c.initialise(m.Payload)
+	case "subscribe":
+		if !c.acked.Load() {
+			c.shut(closeUnauthorized, "Unauthorized")
+			return false
+		}
+		if m.ID == "" {
+			c.shut(closeBadRequest, "a subscribe message needs an id")
+			return false
+		}
+		if !c.subscribe(start, m.ID, m.Payload) {
+			c.shut(closeSubscriberExists, "Subscriber for "+m.ID+" already exists")
+			return false
+		}
+	case "complete":
+		if m.ID == "" {
+			c.shut(closeBadRequest, "a complete message needs an id")
+			return false
+		}
+		c.mu.Lock()
+		op := c.ops[m.ID]
+		delete(c.ops, m.ID)
+		c.mu.Unlock()
+		if op != nil {
+			op.cancel()
+		}
+	case "ping":
+		_ = c.write(envelope("pong", nil, m.Payload))
+	case "pong":
+		c.unanswered.Store(0)
+	default:
+		c.shut(closeBadRequest, fmt.Sprintf("unknown message type %q", m.Type))
+		return false
+	}
+	return true
 }
 
 // initialise signs the connection in from connection_init's payload and
@@ -405,8 +415,10 @@ func (c *wsConn) subscribe(start time.Time, id string, payload json.RawMessage) 
 	return true
 }
 
-// run executes an operation and writes its answers: one for a query or a
-// mutation, one per event for a subscription.
+// run prepares an operation and starts it: validating the document and
+// calling the resolvers go deep, so a subscription then waits for its
+// events on a new goroutine, whose stack stays small, while this one's
+// ends.
 func (c *wsConn) run(op *wsOp, params *graphql.RawParams) {
 	ctx := graphql.StartOperationTrace(op.ctx)
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
@@ -422,29 +434,56 @@ func (c *wsConn) run(op *wsOp, params *graphql.RawParams) {
 		return
 	}
 	ctx = graphql.WithOperationContext(ctx, rc)
-	defer func() {
-		if r := recover(); r != nil {
-			err := rc.Recover(ctx, r)
-			var gqlErr *gqlerror.Error
-			if !errors.As(err, &gqlErr) {
-				gqlErr = &gqlerror.Error{}
-				if err != nil {
-					gqlErr.Message = err.Error()
-				}
-			}
-			c.sendErrors(op, gqlerror.List{gqlErr})
-			c.finish(op, false)
-		}
-	}()
+	defer c.recover(op, ctx, rc)
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
-	for {
-		resp := responses(ctx)
-		if resp == nil {
-			break
-		}
-		c.sendResponse(op, resp)
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		go c.stream(op, ctx, rc, responses)
+		return
 	}
-	c.finish(op, true)
+	for c.answer(op, ctx, responses) {
+	}
+}
+
+// stream writes a subscription's next answer, once its event comes, then
+// waits for the one after on a new goroutine, for the reason serve does:
+// executing and encoding an answer grows a stack that an idle
+// subscription would keep.
+func (c *wsConn) stream(op *wsOp, ctx context.Context, rc *graphql.OperationContext, responses graphql.ResponseHandler) {
+	defer c.recover(op, ctx, rc)
+	if c.answer(op, ctx, responses) {
+		go c.stream(op, ctx, rc, responses)
+	}
+}
+
+// answer writes an operation's next answer, or completes it when it has
+// no more and returns false.
+func (c *wsConn) answer(op *wsOp, ctx context.Context, responses graphql.ResponseHandler) bool {
+	resp := responses(ctx)
+	if resp == nil {
+		c.finish(op, true)
+		return false
+	}
+	c.sendResponse(op, resp)
+	return true
+}
+
+// recover answers an operation that panicked with an error, as gqlgen's
+// transport does.
+func (c *wsConn) recover(op *wsOp, ctx context.Context, rc *graphql.OperationContext) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := rc.Recover(ctx, r)
+	var gqlErr *gqlerror.Error
+	if !errors.As(err, &gqlErr) {
+		gqlErr = &gqlerror.Error{}
+		if err != nil {
+			gqlErr.Message = err.Error()
+		}
+	}
+	c.sendErrors(op, gqlerror.List{gqlErr})
+	c.finish(op, false)
 }
 
 // finish forgets op, telling the client it is complete when complete is
