@@ -89,14 +89,13 @@ func (c *guardedConn) SetReadDeadline(t time.Time) error {
 // The buffers a WebSocket keeps for as long as it is open. The server
 // reads and writes through 4 KiB buffers on every connection, and the
 // WebSocket library keeps them after the upgrade: 8 KiB for every idle
-// subscriber, most of what it costs besides its goroutines. What a
-// subscriber sends (pings, pongs, subscribe) is small, and what it is sent
-// is mostly a change of a few hundred bytes. A larger message costs no
-// more writes than with the server's buffers: bufio writes what does not
-// fit straight through, after flushing what it holds.
+// subscriber. What a subscriber sends (pings, pongs, subscribe) is small,
+// and what it is sent is mostly a change of one or two hundred bytes. A
+// message larger than the write buffer costs one write more than one that
+// fits: bufio flushes what it holds and writes the rest straight through.
 const (
 	wsReadBuffer  = 512
-	wsWriteBuffer = 2048
+	wsWriteBuffer = 512
 )
 
 // leanHijack hands the WebSocket library the connection with smaller

@@ -61,6 +61,11 @@ type SubscriberResult struct {
 	// the subscribers keep alive, whatever the process held before and
 	// wherever the collector stood.
 	HeapPerSubscriber float64
+	// ServerCPUPerUpdate is the server's CPU time (user and system, from
+	// /metrics) over the timed updates divided by them: each update's
+	// mutation and its fan-out to every subscriber; 0 when the server
+	// does not report it.
+	ServerCPUPerUpdate time.Duration
 	// Note says what limited the measurement, when anything did.
 	Note string
 }
@@ -160,13 +165,26 @@ func Subscribers(ctx context.Context, fx *Fixture, cfg SubscriberConfig) (Subscr
 		res.Note = strings.TrimPrefix(res.Note+fmt.Sprintf("; the server did not collect its garbage within %s, so the Go heap figure counts garbage", settleTimeout), "; ")
 	}
 
+	cpuBefore, cpuErr := fx.cpuSeconds(ctx)
 	err = timeUpdates(ctx, &res, live, 0, cfg.Updates, cfg.Timeout, func(u int) error {
 		if err := fx.logSession(ctx, &clientState{pair: p, r: newRand(uint64(u + 1))}, false); err != nil {
 			return fmt.Errorf("loadgen: update %d: %w", u+1, err)
 		}
 		return nil
 	})
+	if cpuAfter, err := fx.cpuSeconds(ctx); err == nil && cpuErr == nil && res.Updates > 0 {
+		res.ServerCPUPerUpdate = time.Duration((cpuAfter - cpuBefore) / float64(res.Updates) * float64(time.Second))
+	}
 	return res, err
+}
+
+// cpuSeconds reads the CPU time the server's process has used.
+func (fx *Fixture) cpuSeconds(ctx context.Context) (float64, error) {
+	body, err := fx.target.get(ctx, "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("loadgen: reading the server's CPU time: %w", err)
+	}
+	return metricFloat(body, "process_cpu_seconds_total")
 }
 
 // timeUpdates sends n updates one at a time, the first being update first
@@ -563,6 +581,13 @@ func parseMemory(body []byte) (memory, error) {
 
 // metric finds an unlabelled metric's value in the Prometheus text format.
 func metric(body []byte, name string) (int64, error) {
+	f, err := metricFloat(body, name)
+	return int64(f), err
+}
+
+// metricFloat finds an unlabelled metric's value in the Prometheus text
+// format.
+func metricFloat(body []byte, name string) (float64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -572,7 +597,7 @@ func metric(body []byte, name string) (int64, error) {
 			if err != nil {
 				return 0, fmt.Errorf("loadgen: metric %s: %w", name, err)
 			}
-			return int64(f), nil
+			return f, nil
 		}
 	}
 	return 0, fmt.Errorf("loadgen: the server's /metrics has no %s", name)

@@ -83,6 +83,9 @@ func SubscriberRow(r SubscriberResult) Row {
 		fmt.Sprintf("%d updates, all reached p50 %s p99 %s max %s", r.Updates, ms(r.AllReached.P50), ms(r.AllReached.P99), ms(r.AllReached.Max)),
 		fmt.Sprintf("%.1f KiB RSS per idle subscriber (%s → %s), %.1f KiB live Go heap and stacks", r.BytesPerSubscriber/1024, mib(r.RSSBefore), mib(r.RSSAfter), r.HeapPerSubscriber/1024),
 	}
+	if r.ServerCPUPerUpdate > 0 {
+		notes = append(notes, fmt.Sprintf("server CPU %s per update", ms(r.ServerCPUPerUpdate)))
+	}
 	if r.Failed > 0 || r.Lost > 0 {
 		notes = append(notes, fmt.Sprintf("%d never subscribed, %d deliveries lost", r.Failed, r.Lost))
 	}
