@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
@@ -362,4 +363,51 @@ func TestWebSocketSignedInByHeaderClosesOnSignOut(t *testing.T) {
 	}
 	closedWith(t, ctx, conn, "complete")
 	waitNoSubscribers(t, e)
+}
+
+// Subscriptions over graphql-transport-ws are counted by transport while
+// they stay open, as the executor's metrics count them over any other.
+func TestWebSocketSubscriptionsAreCountedWhileOpen(t *testing.T) {
+	e := newEnv(t)
+	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	reg := prometheus.NewRegistry()
+	e.url = e.serve(graph.HandlerOptions{Metrics: graph.NewMetrics(reg, nil)})
+	active := func() float64 {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "mentorship_graphql_subscriptions_active" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetValue() == "graphql-transport-ws" {
+						return m.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	waitActive := func(want float64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for active() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%v subscriptions active over graphql-transport-ws, want %v", active(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	c := e.dial(tok)
+	c.subscribe("1", `subscription { myMatchUpdates { type } }`, nil)
+	c.subscribe("2", `subscription { myMatchUpdates { type } }`, nil)
+	waitActive(2)
+	c.send(map[string]any{"id": "1", "type": "complete"})
+	waitActive(1)
+	c.conn.CloseNow()
+	waitActive(0)
 }
