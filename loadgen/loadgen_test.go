@@ -59,6 +59,19 @@ func TestMetricReadsTheUnlabelledValue(t *testing.T) {
 	}
 }
 
+// CPU seconds keep their fraction, and the fan-out's row shows them per
+// update.
+func TestServerCPUPerUpdateIsReadAndShown(t *testing.T) {
+	got, err := metricFloat([]byte("process_cpu_seconds_total 12.34\n"), "process_cpu_seconds_total")
+	if err != nil || got != 12.34 {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	row := SubscriberRow(SubscriberResult{Subscribers: 10, Updates: 2, ServerCPUPerUpdate: 1500 * time.Microsecond})
+	if !strings.Contains(row.Note, "server CPU 1.50ms per update") {
+		t.Fatalf("note: %s", row.Note)
+	}
+}
+
 func TestUserErrorsAndGraphQLErrorsFailAnOperation(t *testing.T) {
 	answers := map[string]string{
 		"refused": `{"data":{"requestMatch":{"match":null,"userErrors":[{"code":"PENDING_REQUEST_EXISTS","message":"no"}]}}}`,
