@@ -447,7 +447,10 @@ func (c *wsConn) run(op *wsOp, params *graphql.RawParams) {
 // stream writes a subscription's next answer, once its event comes, then
 // waits for the one after on a new goroutine, for the reason serve does:
 // executing and encoding an answer grows a stack that an idle
-// subscription would keep.
+// subscription would keep. Looping on one goroutine instead kept 8 to
+// 16 KiB per idle subscription of matchUpdated against 4 KiB, but saves
+// growing each new goroutine's stack again, which took about a tenth of
+// the server's CPU in a fan-out of one change to 10,000 subscribers.
 func (c *wsConn) stream(op *wsOp, ctx context.Context, rc *graphql.OperationContext, responses graphql.ResponseHandler) {
 	defer c.recover(op, ctx, rc)
 	if c.answer(op, ctx, responses) {
