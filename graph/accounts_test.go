@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 const registerMentee = `mutation($in: RegisterInput!) { registerMentee(input: $in) { token viewer { role member { name } } userErrors { code field message } } }`
@@ -86,6 +88,11 @@ func TestLogoutRevokesAtOnceIncludingSubscriptions(t *testing.T) {
 		if err := readJSON(ctx, c, &m); err != nil {
 			if ctx.Err() != nil {
 				t.Fatal("the subscription stayed open after logout")
+			}
+			// As a refused connection_init: the client must sign in
+			// again, not reconnect with the same token.
+			if code := websocket.CloseStatus(err); code != 4403 {
+				t.Fatalf("closed with %d after logout, want 4403", code)
 			}
 			return
 		}

@@ -22,6 +22,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/mentorship/mentorship/auth"
+	"github.com/mentorship/mentorship/refusal"
 )
 
 // wsProtocol is the WebSocket subprotocol transportWS speaks.
@@ -126,7 +129,7 @@ func (t *transportWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		}
 		c.ctx = context.WithValue(WithActor(ctx, actor), tokenKey{}, token)
 		c.setRelease(cancel)
-		context.AfterFunc(c.ctx, c.terminate)
+		context.AfterFunc(ctx, func() { c.signInEnded(ctx) })
 	}
 	c.timer.Reset(t.initTimeout)
 	go c.serve()
@@ -192,6 +195,19 @@ func (c *wsConn) releaseAll() {
 // terminate closes a connection whose context ended: the server shuts
 // down or the token it signed in with was revoked.
 func (c *wsConn) terminate() { c.shut(websocket.StatusNormalClosure, "terminated") }
+
+// signInEnded closes a connection whose sign-in ended: with 4403 and why
+// when its token was revoked (signed out, password changed) or expired,
+// as a refused connection_init is closed, so that the client knows to
+// sign in again rather than reconnect with the same token; as terminate
+// does otherwise.
+func (c *wsConn) signInEnded(ctx context.Context) {
+	if r, ok := refusal.As(context.Cause(ctx)); ok && (r.Code == auth.CodeTokenRevoked || r.Code == auth.CodeTokenExpired) {
+		c.shut(closeForbidden, r.Message)
+		return
+	}
+	c.terminate()
+}
 
 // shut closes the connection with code and reason, ends its operations
 // and releases its sign-ins; a negative code drops the connection without
@@ -353,7 +369,7 @@ func (c *wsConn) initialise(raw json.RawMessage) bool {
 				}
 			})
 		}
-		context.AfterFunc(ctx, c.terminate)
+		context.AfterFunc(ctx, func() { c.signInEnded(ctx) })
 		c.ctx = ctx
 	}
 	var ackPayload json.RawMessage

@@ -361,7 +361,11 @@ func TestWebSocketSignedInByHeaderClosesOnSignOut(t *testing.T) {
 	if r := e.ok(tok, `mutation { logout { ok } }`, nil); r.get("logout", "ok") != true {
 		t.Fatalf("logout: %s", r.raw)
 	}
-	closedWith(t, ctx, conn, "complete")
+	// Closed as a refused connection_init is, so that the client signs
+	// in again rather than reconnects with the same token.
+	if code := closedWith(t, ctx, conn, "complete"); code != 4403 {
+		t.Fatalf("closed with %d after sign-out, want 4403", code)
+	}
 	waitNoSubscribers(t, e)
 }
 
