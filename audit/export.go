@@ -7,9 +7,10 @@
 // It covers the log up to the head at the moment it starts.
 //
 // Private session notes never leave through an export: session events
-// carry their date and length only (see exportData). Everything else is
-// exported as stored, with the tamper-evidence hash the store keeps for
-// each event. The hash covers the stored bytes, which an export does not
+// carry their date and length only (see exportData). Other events are
+// exported as auditors see them (domain.AuditView), without members'
+// personal texts, unless Options.Personal is set, and then as stored; each
+// with the tamper-evidence hash the store keeps for it. The hash covers the stored bytes, which an export does not
 // reproduce, so it is for matching an export against the store and against
 // a published head (mentorship verify --head), not for recomputing.
 package audit

@@ -23,6 +23,9 @@ var auditKept = map[string][]string{
 	MatchEnded{}.EventType():        {"matchId", "menteeId", "mentorId", "reason", "requestedBy", "staffId", "at"},
 	MatchEndRequested{}.EventType(): {"matchId", "menteeId", "mentorId", "requestedBy", "reason", "at"},
 	DocumentAdded{}.EventType():     {"matchId", "documentId", "uploaderId", "size", "contentType", "sha256", "version", "at"},
+	DocumentRemoved{}.EventType():   {"matchId", "documentId", "removedBy", "uploaderId", "version", "at"},
+	// A closure request's note is for staff, like a request's message.
+	AccountClosureRequested{}.EventType(): {"memberId", "at"},
 }
 
 // AuditView returns what an auditor may see of an event's stored data, and
