@@ -422,3 +422,46 @@ func TestRefusedUploadCleansUpOnlyItsOwnBytes(t *testing.T) {
 		t.Fatalf("the other document's bytes: %d", code)
 	}
 }
+
+// An erased member's documents are gone with them (the erasure deletes
+// their bytes): their partner and staff see them as removed, not as live
+// versions without a name whose download fails, while the partner's own
+// documents stay.
+func TestDocumentsOfAnErasedMember(t *testing.T) {
+	d := newDocumentsEnv(t, newEnv(t))
+	e := d.env
+	ctx := context.Background()
+	menteeDoc := e.upload(d.menteeTok, d.mid, "my plan.pdf", pdf, true).str("uploadDocument", "document", "id")
+	r := e.upload(d.mentorTok, d.mid, "notes.pdf", append(append([]byte{}, pdf...), 'x'), true)
+	mentorDoc, mentorURL := r.str("uploadDocument", "document", "id"), r.str("uploadDocument", "document", "downloadUrl")
+	if menteeDoc == "" || mentorDoc == "" {
+		t.Fatalf("uploads: %s", r.raw)
+	}
+	if _, err := e.svc.EndMatch(ctx, command.Request{Actor: d.staff}, d.matchID, "GOALS_CONCLUDED", d.mentee.ID, "Goals met"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.EraseMember(ctx, command.Request{Actor: d.staff}, d.mentee.ID, "asked to close the account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runner.WaitForDefault(ctx, res.Position); err != nil {
+		t.Fatal(err)
+	}
+	for who, tok := range map[string]string{"the partner": d.mentorTok, "staff": d.staffTok} {
+		r := e.ok(tok, `query($id: ID!) { match(id: $id) { documents { id removed } } }`, map[string]any{"id": d.mid})
+		docs, _ := r.get("match", "documents").([]any)
+		if len(docs) != 1 || r.str("match", "documents", 0, "id") != mentorDoc || r.get("match", "documents", 0, "removed") != false {
+			t.Errorf("%s lists: %s", who, r.raw)
+		}
+		r = e.ok(tok, `query($id: ID!) { node(id: $id) { ... on Document { name removed downloadUrl } } }`, map[string]any{"id": menteeDoc})
+		if r.get("node", "removed") != true || r.str("node", "name") != "" {
+			t.Errorf("%s sees the erased member's document as: %s", who, r.raw)
+		}
+		if code, _, _ := e.download(tok, r.str("node", "downloadUrl")); code != http.StatusNotFound {
+			t.Errorf("%s downloads the erased member's document: %d", who, code)
+		}
+		if code, _, _ := e.download(tok, mentorURL); code != http.StatusOK {
+			t.Errorf("%s downloads the partner's own document: %d", who, code)
+		}
+	}
+}

@@ -124,7 +124,9 @@ type MemberEraser interface {
 	EraseMember(id uuid.UUID)
 }
 
-// EraseTexts blanks the texts of member id in one of their matches.
+// EraseTexts blanks the texts of member id in one of their matches. The
+// documents they uploaded are removed too: the erasure deletes their
+// bytes, so no partner may be shown them as live versions.
 func EraseTexts(m *MatchView, id uuid.UUID) {
 	if m.MenteeID == id {
 		m.Message = ""
@@ -135,6 +137,7 @@ func EraseTexts(m *MatchView, id uuid.UUID) {
 	for i := range m.Documents {
 		if m.Documents[i].UploaderID == id {
 			m.Documents[i].Name = ""
+			m.Documents[i].Removed = true
 		}
 	}
 }

@@ -11,10 +11,12 @@ import (
 )
 
 // The layouts of the projections' states in snapshots. Change the layout,
-// change the number: older snapshots are then refused and rebuilt.
+// or what the state holds after the same events, change the number: older
+// snapshots are then refused and rebuilt.
 const (
 	membersStateVersion = 4
-	matchesStateVersion = 3
+	// 4: an erased member's documents are removed.
+	matchesStateVersion = 4
 )
 
 func (p *Members) stateVersion() uint32 { return membersStateVersion }

@@ -3476,7 +3476,7 @@ type MentorConnection {
 type Document implements Node {
   "The document version's global ID."
   id: ID!
-  "The file name as uploaded, without folders, at most 255 characters. Uploads with the same name on a match are versions of one document."
+  "The file name as uploaded, without folders, at most 255 characters; empty once the member who uploaded it was erased. Uploads with the same name on a match are versions of one document."
   name: String!
   "1 for the first upload of a name on the match, one more for each later upload of the same name."
   version: Int!
@@ -3490,7 +3490,7 @@ type Document implements Node {
   uploadedBy: Member
   "When it was uploaded."
   uploadedAt: Time!
-  "Whether this version was removed. Match.documents leaves removed versions out; node(id:) and removeDocument still show them, marked."
+  "Whether this version was removed: by a partner, or with the member who uploaded it when that member was erased. Match.documents leaves removed versions out; node(id:) and removeDocument still show them, marked."
   removed: Boolean!
   "Where to download it, a path on this server (/documents/ and the document's ID): GET, with the same Authorization header. It answers an attachment to those who may see the match's documents, 401 without a valid token, and 404 to anyone else and once removed."
   downloadUrl: String!

@@ -173,8 +173,8 @@ func (r *reference) member(ev projections.Event) {
 			m.closureAsked, m.closureNote = time.Time{}, ""
 		}
 		// Their texts in matches and logs go with them: what they wrote
-		// (the request message, their meeting notes, the names of what
-		// they uploaded) and the notes about both partners.
+		// (the request message, their meeting notes, what they uploaded,
+		// whose bytes the erasure deletes) and the notes about both partners.
 		for _, m := range r.matches {
 			if m.mentee != e.MemberID && m.mentor != e.MemberID {
 				continue
@@ -187,7 +187,7 @@ func (r *reference) member(ev projections.Event) {
 			}
 			for i := range m.docs {
 				if m.docs[i].UploaderID == e.MemberID {
-					m.docs[i].Name = ""
+					m.docs[i].Name, m.docs[i].Removed = "", true
 				}
 			}
 		}

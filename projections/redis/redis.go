@@ -119,7 +119,7 @@ type base struct {
 // The keys of the old layout are left for the operator to delete.
 const (
 	membersLayout = 2 // MemberView.ProfileSaved
-	matchesLayout = 2 // MatchView.EndAsk
+	matchesLayout = 3 // an erased member's documents are removed
 )
 
 func (b *base) init(rm *ReadModels, name string, layout int) {
