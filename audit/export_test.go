@@ -142,7 +142,7 @@ func (w *world) expect(f audit.Filter) []eventstore.Position {
 		if len(f.Types) > 0 && !slices.Contains(f.Types, e.typ) {
 			continue
 		}
-		if (!f.From.IsZero() && e.at.Before(f.From)) || (!f.To.IsZero() && !e.at.Before(f.To)) {
+		if (f.From != nil && e.at.Before(*f.From)) || (f.To != nil && !e.at.Before(*f.To)) {
 			continue
 		}
 		out = append(out, e.pos)
@@ -331,7 +331,7 @@ func TestSessionEventsKeepDateAndLengthOnly(t *testing.T) {
 
 func TestFilters(t *testing.T) {
 	w := newWorld(t)
-	day := func(n int) time.Time { return w.start.AddDate(0, 0, n) }
+	day := func(n int) *time.Time { return new(w.start.AddDate(0, 0, n)) }
 	cases := []struct {
 		name   string
 		filter audit.Filter
@@ -383,7 +383,7 @@ func TestQueryParse(t *testing.T) {
 	}
 	want := audit.Filter{
 		Match: id, Member: id, Types: []string{"MatchRequested", "MatchAccepted"},
-		From: time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 5e8, time.UTC),
+		From: new(time.Date(2026, 2, 28, 23, 0, 0, 0, time.UTC)), To: new(time.Date(2026, 4, 1, 0, 0, 0, 5e8, time.UTC)),
 	}
 	if format != audit.CSV || !cmp.Equal(want, f) {
 		t.Fatalf("got %s %+v, want csv %+v", format, f, want)
@@ -472,5 +472,31 @@ func TestExportRefusesAnUnknownFormat(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	if _, err := audit.Export(context.Background(), s, &bytes.Buffer{}, "xml", audit.Filter{}, audit.Options{}); err == nil {
 		t.Fatal("an unknown format was accepted")
+	}
+}
+
+// A bound at the zero time is a bound, not an open end: to the zero time
+// selects nothing, from it everything, and both at once is an empty range.
+func TestZeroTimeBoundsAreBounds(t *testing.T) {
+	w := newWorld(t)
+	const zero = "0001-01-01T00:00:00Z"
+	for _, tc := range []struct {
+		name string
+		q    audit.Query
+		want int
+	}{
+		{"to the zero time", audit.Query{To: zero}, 0},
+		{"from the zero time", audit.Query{From: zero}, len(w.events)},
+	} {
+		_, f, err := tc.q.Parse()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(readRecords(t, exportBytes(t, w.store, audit.NDJSON, f, audit.Options{}))); got != tc.want {
+			t.Errorf("%s: exported %d events, want %d", tc.name, got, tc.want)
+		}
+	}
+	if _, _, err := (audit.Query{From: zero, To: zero}).Parse(); err == nil || !strings.Contains(err.Error(), "must be before") {
+		t.Errorf("an empty range at the zero time: %v", err)
 	}
 }

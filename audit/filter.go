@@ -27,8 +27,9 @@ type Filter struct {
 	// Types keeps the events of these type names.
 	Types []string
 	// From and To keep the events whose occurred-at time t satisfies
-	// From <= t < To; a zero bound is open.
-	From, To time.Time
+	// From <= t < To; a nil bound is open. They are pointers so that a
+	// bound at the zero time is not taken for no bound.
+	From, To *time.Time
 }
 
 // memberFields are the top-level data fields in which events name a member.
@@ -86,7 +87,7 @@ func (q Query) Parse() (Format, Filter, error) {
 	if f.To, err = parseTime("to", q.To); err != nil {
 		return "", f, err
 	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
 		return "", f, fmt.Errorf("from (%s) must be before to (%s)", q.From, q.To)
 	}
 	return format, f, nil
@@ -103,15 +104,16 @@ func parseID(name, s string) (uuid.UUID, error) {
 	return id, nil
 }
 
-func parseTime(name, s string) (time.Time, error) {
+// parseTime reads a bound: nil when s is empty.
+func parseTime(name, s string) (*time.Time, error) {
 	if s == "" {
-		return time.Time{}, nil
+		return nil, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %q is not an RFC 3339 time (such as 2026-01-31T00:00:00Z)", name, s)
+		return nil, fmt.Errorf("%s: %q is not an RFC 3339 time (such as 2026-01-31T00:00:00Z)", name, s)
 	}
-	return t, nil
+	return &t, nil
 }
 
 // matcher is a Filter prepared for testing many events.
@@ -149,10 +151,10 @@ func (m *matcher) match(ev *eventstore.RecordedEvent) bool {
 		return false
 	}
 	at := ev.Metadata.OccurredAt
-	if !m.f.From.IsZero() && at.Before(m.f.From) {
+	if m.f.From != nil && at.Before(*m.f.From) {
 		return false
 	}
-	if !m.f.To.IsZero() && !at.Before(m.f.To) {
+	if m.f.To != nil && !at.Before(*m.f.To) {
 		return false
 	}
 	if m.memberStream != "" && ev.Stream != m.memberStream && !m.names(ev.Data) {

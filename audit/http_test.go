@@ -111,7 +111,7 @@ func TestHandlerServesTheExport(t *testing.T) {
 		{"format=csv&member=" + w.mentee.String(), audit.CSV, audit.Filter{Member: w.mentee}, "text/csv; charset=utf-8", "mentorship-events.csv"},
 		{
 			"match=" + w.match.String() + "&type=SessionLogged&type=SessionEdited,MatchEnded&from=" + url.QueryEscape(w.start.Format(time.RFC3339)),
-			audit.NDJSON, audit.Filter{Match: w.match, Types: []string{"SessionLogged", "SessionEdited", "MatchEnded"}, From: w.start},
+			audit.NDJSON, audit.Filter{Match: w.match, Types: []string{"SessionLogged", "SessionEdited", "MatchEnded"}, From: &w.start},
 			"application/x-ndjson", "mentorship-events.ndjson",
 		},
 	}

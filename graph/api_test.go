@@ -187,6 +187,8 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"position past 2^64", false, `query($m: ID!) { match(id: $m, asOf: {position: "18446744073709551616"}) { id } }`, m, "BAD_USER_INPUT"},
 		{"both a time and a position", false, `query($m: ID!) { match(id: $m, asOf: {position: "1", time: "2026-04-01T00:00:00Z"}) { id } }`, m, "BAD_USER_INPUT"},
 		{"a known match as of position 0, before anything", false, `query($m: ID!) { match(id: $m, asOf: {position: "0"}) { id } }`, m, "null:match"},
+		{"a known match as of the zero time, before anything", false, `query($m: ID!) { match(id: $m, asOf: {time: "0001-01-01T00:00:00Z"}) { id } }`, m, "null:match"},
+		{"a known match as of the zero time in a variable", false, `query($m: ID!, $t: Time) { match(id: $m, asOf: {time: $t}) { id } }`, map[string]any{"m": m["m"], "t": "0001-01-01T00:00:00Z"}, "null:match"},
 		{"time not RFC 3339", false, `query($m: ID!) { match(id: $m, asOf: {time: "yesterday"}) { id } }`, m, "BAD_USER_INPUT"},
 		{"impossible time variable", false, `query($m: ID!, $t: Time) { match(id: $m, asOf: {time: $t}) { id } }`, map[string]any{"m": m["m"], "t": "2026-13-01T00:00:00Z"}, "BAD_USER_INPUT"},
 		{"unknown match by ID", false, `query($id: ID!) { match(id: $id) { id } }`, map[string]any{"id": unknownMatch}, "null:match"},

@@ -699,7 +699,7 @@ func (r *queryResolver) Match(ctx context.Context, id string, asOf *model.AsOfIn
 		// Before the first event of the log nothing existed.
 		return nil, nil
 	}
-	at := projections.AsOf{Time: deref(asOf.Time), Position: deref(asOf.Position)}
+	at := projections.AsOf{Time: asOf.Time, Position: deref(asOf.Position)}
 	m, pos, err := projections.MatchAsOf(ctx, r.Store, uid, at)
 	if err != nil {
 		if err == projections.ErrNotFound {

@@ -75,9 +75,12 @@ func MatchHistory(ctx context.Context, store eventstore.Store, matchID uuid.UUID
 
 // AsOf selects a moment of history: a time (events that occurred at or
 // before it) or a global position (events at or before it). The zero value
-// means now.
+// means now. Time is a pointer so that the zero time, before every event,
+// is not taken for no time at all.
 type AsOf struct {
-	Time     time.Time
+	// Time is nil for no limit in time.
+	Time *time.Time
+	// Position is 0 for no limit in the log.
 	Position eventstore.Position
 }
 
@@ -85,7 +88,7 @@ func (a AsOf) includes(rec eventstore.RecordedEvent) bool {
 	if a.Position != 0 && rec.Position > a.Position {
 		return false
 	}
-	if !a.Time.IsZero() && rec.Metadata.OccurredAt.After(a.Time) {
+	if a.Time != nil && rec.Metadata.OccurredAt.After(*a.Time) {
 		return false
 	}
 	return true

@@ -385,7 +385,7 @@ func TestHistoryHidesPrivateNotesAndReplaysAsOf(t *testing.T) {
 	if hist[0].ActorID != mentee.ID.String() || hist[1].ActorRole != "MENTOR" {
 		t.Fatalf("history actors: %+v %+v", hist[0], hist[1])
 	}
-	m, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: requestedAt.Add(time.Hour)})
+	m, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: new(requestedAt.Add(time.Hour))})
 	if err != nil || m.Status() != domain.StatusPending {
 		t.Fatalf("as of an hour after the request: %v %v", m.Status(), err)
 	}
@@ -397,8 +397,11 @@ func TestHistoryHidesPrivateNotesAndReplaysAsOf(t *testing.T) {
 	if err != nil || m.Status() != domain.StatusActive {
 		t.Fatalf("as of now: %v %v", m.Status(), err)
 	}
-	if _, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: requestedAt.Add(-time.Hour)}); !errors.Is(err, projections.ErrNotFound) {
+	if _, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: new(requestedAt.Add(-time.Hour))}); !errors.Is(err, projections.ErrNotFound) {
 		t.Fatalf("as of before the request: %v", err)
+	}
+	if _, _, err := projections.MatchAsOf(ctx, w.store, id, projections.AsOf{Time: new(time.Time{})}); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("as of the zero time, before every event: %v", err)
 	}
 	if _, err := projections.MatchHistory(ctx, w.store, uuid.New()); !errors.Is(err, projections.ErrNotFound) {
 		t.Fatalf("history of an unknown match: %v", err)

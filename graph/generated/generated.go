@@ -3911,7 +3911,7 @@ input SearchMentorsInput {
 
 "A moment of history: a time, or a global position."
 input AsOfInput {
-  "The match as it stood at this instant. Give time or position, not both (BAD_USER_INPUT)."
+  "The match as it stood at this instant; before the match was requested (the zero time 0001-01-01T00:00:00Z included), null. Give time or position, not both (BAD_USER_INPUT)."
   time: Time
   "The match as it stood after the event at this position (\"0\": before any event, so null)."
   position: Position

@@ -59,7 +59,7 @@ type AddSessionInput struct {
 
 // A moment of history: a time, or a global position.
 type AsOfInput struct {
-	// The match as it stood at this instant. Give time or position, not both (BAD_USER_INPUT).
+	// The match as it stood at this instant; before the match was requested (the zero time 0001-01-01T00:00:00Z included), null. Give time or position, not both (BAD_USER_INPUT).
 	Time *time.Time `json:"time,omitempty"`
 	// The match as it stood after the event at this position ("0": before any event, so null).
 	Position *eventstore.Position `json:"position,omitempty"`
