@@ -54,6 +54,22 @@ var (
 	ErrTokenRevoked       = &refusal.Error{Code: CodeTokenRevoked, Message: "the session has ended; sign in again"}
 )
 
+// The refusals of a password change or reset, under the codes above with
+// messages for the person who is changing or resetting the password: a
+// reset link is no session to sign in again to, and a password change
+// asks for the current password, not for an email.
+var (
+	// ErrWrongCurrentPassword refuses a password change whose current
+	// password is wrong (CodeInvalidCredentials).
+	ErrWrongCurrentPassword = &refusal.Error{Code: CodeInvalidCredentials, Field: "currentPassword", Message: "the current password is wrong"}
+	// ErrResetLinkInvalid refuses a reset token that is malformed,
+	// unknown, used or superseded (CodeTokenInvalid).
+	ErrResetLinkInvalid = &refusal.Error{Code: CodeTokenInvalid, Message: "the reset link is not valid or was already used; ask for a new one"}
+	// ErrResetLinkExpired refuses a reset token past its lifetime
+	// (CodeTokenExpired).
+	ErrResetLinkExpired = &refusal.Error{Code: CodeTokenExpired, Message: "the reset link has expired; ask for a new one"}
+)
+
 // ErrUnavailable marks a failure of a store shared between instances
 // (Redis) that cannot be reached now: nothing of the operation was done,
 // and the same call may succeed in a moment. It is no refusal (no code),

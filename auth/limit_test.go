@@ -104,7 +104,7 @@ func TestWrongCurrentPasswordsCountAsFailedSignIns(t *testing.T) {
 	f.register(t, domain.RoleMentee, "ada@example.org", password)
 	token, _ := f.login(t, domain.RoleMentee, "ada@example.org", password)
 	for i := range 10 {
-		if _, _, err := f.svc.ChangePassword(ctx, token, fmt.Sprintf("guess number %d", i), "the new password", ""); err != auth.ErrInvalidCredentials {
+		if _, _, err := f.svc.ChangePassword(ctx, token, fmt.Sprintf("guess number %d", i), "the new password", ""); err != auth.ErrWrongCurrentPassword {
 			t.Fatalf("guess %d: %v", i+1, err)
 		}
 	}
@@ -129,7 +129,7 @@ func TestWrongCurrentPasswordsCountPerAddress(t *testing.T) {
 		tokens = append(tokens, token)
 	}
 	for i := range 5 {
-		if _, _, err := f.svc.ChangePassword(ctx, tokens[i%2], "a wrong guess here", "the new password", "192.0.2.44"); err != auth.ErrInvalidCredentials {
+		if _, _, err := f.svc.ChangePassword(ctx, tokens[i%2], "a wrong guess here", "the new password", "192.0.2.44"); err != auth.ErrWrongCurrentPassword {
 			t.Fatalf("guess %d: %v", i+1, err)
 		}
 	}

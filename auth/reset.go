@@ -125,15 +125,16 @@ func (s *Service) ResetPassword(ctx context.Context, resetToken, newPassword str
 // account, as a successful sign-in from it would: the link proves the
 // mailbox, so a reset lifts whatever guesses from elsewhere held.
 //
-// It fails with ErrTokenInvalid for a malformed, unknown, used or
-// superseded token, ErrTokenExpired past its lifetime, and ErrWeakPassword
+// It fails with ErrResetLinkInvalid for a malformed, unknown, used or
+// superseded token, ErrResetLinkExpired past its lifetime (which match
+// ErrTokenInvalid and ErrTokenExpired), and ErrWeakPassword
 // (field "newPassword"); a refusal or a failure leaves a token that still
 // worked usable. Once the new password is stored the call succeeds,
 // whatever becomes of ctx.
 func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword, clientAddr string) (domain.Actor, error) {
 	hash, ok := parseToken(resetPrefix, resetToken)
 	if !ok {
-		return domain.Actor{}, ErrTokenInvalid
+		return domain.Actor{}, ErrResetLinkInvalid
 	}
 	if err := CheckPassword("newPassword", newPassword); err != nil {
 		return domain.Actor{}, err
@@ -148,21 +149,21 @@ func (s *Service) ResetPasswordFrom(ctx context.Context, resetToken, newPassword
 	defer cancel()
 	rec, err := s.store.TakeReset(fctx, hash)
 	if errors.Is(err, ErrNotFound) {
-		return domain.Actor{}, ErrTokenInvalid
+		return domain.Actor{}, ErrResetLinkInvalid
 	}
 	if err != nil {
 		return domain.Actor{}, wrapInternal("reset password", err)
 	}
 	if !s.clock.Now().Before(rec.ExpiresAt) {
 		s.restoreReset(fctx, rec)
-		return domain.Actor{}, ErrTokenExpired
+		return domain.Actor{}, ErrResetLinkExpired
 	}
 	release := spare(ctx)
 	cred, err := s.setPassword(fctx, rec.MemberID, rec.Generation, pwHash)
 	if errors.Is(err, ErrTokenRevoked) {
 		// The password changed since the link was sent, which voided it.
 		release()
-		return domain.Actor{}, ErrTokenInvalid
+		return domain.Actor{}, ErrResetLinkInvalid
 	}
 	if err != nil {
 		release()

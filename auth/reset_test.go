@@ -46,8 +46,8 @@ func TestResetEmailLinksToTheFrontendAndResetsOnce(t *testing.T) {
 		t.Errorf("session after a reset: %v, want ErrTokenRevoked", err)
 	}
 	wantEnded(t, live, auth.ErrTokenRevoked)
-	if _, err := f.svc.ResetPassword(ctx, token, "a second new password"); err != auth.ErrTokenInvalid {
-		t.Errorf("second use of a reset token: %v, want ErrTokenInvalid", err)
+	if _, err := f.svc.ResetPassword(ctx, token, "a second new password"); err != auth.ErrResetLinkInvalid {
+		t.Errorf("second use of a reset token: %v, want ErrResetLinkInvalid", err)
 	}
 	if _, _, err := f.svc.Login(ctx, domain.RoleMentor, "grace@example.org", "a second new password", ""); err != auth.ErrInvalidCredentials {
 		t.Errorf("the second use changed the password: %v", err)
@@ -68,8 +68,8 @@ func TestResetTokenExpiresAfterThirtyMinutes(t *testing.T) {
 
 	token = f.requestReset(t, domain.RoleMentee, "ada@example.org")
 	f.clock.Advance(30 * time.Minute)
-	if _, err := f.svc.ResetPassword(ctx, token, "reset a second too late"); err != auth.ErrTokenExpired {
-		t.Errorf("reset 30 minutes after the request: %v, want ErrTokenExpired", err)
+	if _, err := f.svc.ResetPassword(ctx, token, "reset a second too late"); err != auth.ErrResetLinkExpired {
+		t.Errorf("reset 30 minutes after the request: %v, want ErrResetLinkExpired", err)
 	}
 	f.login(t, domain.RoleMentee, "ada@example.org", "reset just in time")
 }
@@ -101,8 +101,8 @@ func TestAResetVoidsTheOtherResetLinks(t *testing.T) {
 	if _, err := f.svc.ResetPassword(ctx, second, "reset with the second link"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.ResetPassword(ctx, first, "reset with the first link"); err != auth.ErrTokenInvalid {
-		t.Errorf("older link after a reset: %v, want ErrTokenInvalid", err)
+	if _, err := f.svc.ResetPassword(ctx, first, "reset with the first link"); err != auth.ErrResetLinkInvalid {
+		t.Errorf("older link after a reset: %v, want ErrResetLinkInvalid", err)
 	}
 }
 

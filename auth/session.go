@@ -291,7 +291,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // context of the calling request itself ends when ctx does, so that the
 // request can answer.
 //
-// A wrong current password returns ErrInvalidCredentials and counts as a
+// A wrong current password returns ErrWrongCurrentPassword and counts as a
 // failed sign-in on the account from clientAddr; a weak new one returns
 // ErrWeakPassword (field "newPassword"). Every refusal changes nothing.
 // Once the new password is stored the call succeeds, whatever becomes of
@@ -324,7 +324,7 @@ func (s *Service) ChangePassword(ctx context.Context, token, currentPassword, ne
 			return "", Session{}, err
 		}
 		log.Info().Msg("password change refused: wrong current password")
-		return "", Session{}, ErrInvalidCredentials
+		return "", Session{}, ErrWrongCurrentPassword
 	}
 	hash, err := s.hash(ctx, newPassword)
 	if err != nil {

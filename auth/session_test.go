@@ -149,7 +149,7 @@ func TestChangePasswordRevokesEveryTokenAndReturnsAFreshOne(t *testing.T) {
 	live1, live2 := f.watch(t, first), f.watch(t, second)
 	resetToken := f.requestReset(t, domain.RoleMentor, "grace@example.org")
 
-	if _, _, err := f.svc.ChangePassword(ctx, first, "not the password", "a brand new password", ""); err != auth.ErrInvalidCredentials {
+	if _, _, err := f.svc.ChangePassword(ctx, first, "not the password", "a brand new password", ""); err != auth.ErrWrongCurrentPassword {
 		t.Fatalf("wrong current password: %v, want ErrInvalidCredentials", err)
 	}
 	_, _, err := f.svc.ChangePassword(ctx, first, password, "too short", "")
@@ -178,8 +178,8 @@ func TestChangePasswordRevokesEveryTokenAndReturnsAFreshOne(t *testing.T) {
 		t.Errorf("fresh token: %+v, %v", actor, err)
 	}
 	f.watch(t, fresh)
-	if _, err := f.svc.ResetPassword(ctx, resetToken, "yet another password"); err != auth.ErrTokenInvalid {
-		t.Errorf("reset link issued before the change: %v, want ErrTokenInvalid", err)
+	if _, err := f.svc.ResetPassword(ctx, resetToken, "yet another password"); err != auth.ErrResetLinkInvalid {
+		t.Errorf("reset link issued before the change: %v, want ErrResetLinkInvalid", err)
 	}
 	if _, _, err := f.svc.Login(ctx, domain.RoleMentor, "grace@example.org", password, ""); err != auth.ErrInvalidCredentials {
 		t.Errorf("old password after the change: %v", err)

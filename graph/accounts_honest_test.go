@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +193,42 @@ func TestChangePasswordOverWebSocketAnswersThenCloses(t *testing.T) {
 				t.Fatal("the connection opened with the old token stayed open")
 			}
 			return
+		}
+	}
+}
+
+// A refused reset or password change says what went wrong to the person
+// making it: a reset link that does not work is named as such (not "sign in
+// first", to someone who cannot), and a wrong current password as the
+// current password (not "the email or password", which was not asked for).
+func TestPasswordRefusalsSayWhatWentWrong(t *testing.T) {
+	e := newEnvWithAccounts(t)
+	tok := e.signUp("Mentee", "Ada Lovelace", "ada@example.org")
+
+	r := e.do(tok, changePassword, map[string]any{"in": map[string]any{"currentPassword": "not the password", "newPassword": "a new password here"}})
+	if r.str("changePassword", "userErrors", 0, "code") != "INVALID_CREDENTIALS" || r.str("changePassword", "userErrors", 0, "message") != "the current password is wrong" {
+		t.Errorf("a wrong current password: %s", r.raw)
+	}
+
+	e.ok("", `mutation { requestPasswordReset(input: {role: MENTEE, email: "ada@example.org"}) { ok } }`, nil)
+	if err := e.accounts.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(e.mailbox, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d emails in the mailbox, want 1", len(files))
+	}
+	msg, _ := os.ReadFile(files[0])
+	m := resetLink.FindSubmatch(msg)
+	if m == nil {
+		t.Fatalf("no reset link in: %s", msg)
+	}
+	reset := `mutation($t: String!) { resetPassword(input: {token: $t, newPassword: "a brand new passphrase"}) { ok } }`
+	e.ok("", reset, map[string]any{"t": string(m[1])})
+	for name, token := range map[string]string{"a used link": string(m[1]), "a malformed link": "not a token"} {
+		r := e.do("", reset, map[string]any{"t": token})
+		if r.code() != "UNAUTHENTICATED" || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "reset link") {
+			t.Errorf("%s: %s", name, r.raw)
 		}
 	}
 }

@@ -237,8 +237,9 @@ func refusalCode(code refusal.Code) string {
 
 // userErrors turns a refusal into the payload's userErrors, or returns the
 // error to be raised: any error that is not a refusal, and a refused token,
-// which is no mistake in the input but a session to start again
-// (UNAUTHENTICATED). A rate-limited refusal's message already says when to
+// which is no mistake in the input but a session to start again or a reset
+// link to ask for again (UNAUTHENTICATED, with the refusal's message, which
+// says which). A rate-limited refusal's message already says when to
 // retry.
 func userErrors(err error) ([]*model.UserError, error) {
 	if err == nil {
@@ -249,7 +250,7 @@ func userErrors(err error) ([]*model.UserError, error) {
 		return nil, err
 	}
 	if refusalCode(ref.Code) == CodeUnauthenticated {
-		return nil, errUnauthenticated
+		return nil, &apiError{CodeUnauthenticated, ref.Message}
 	}
 	return []*model.UserError{userError(ref)}, nil
 }

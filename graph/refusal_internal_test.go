@@ -106,8 +106,9 @@ func TestEveryRefusalCodeMapsToAGraphQLCode(t *testing.T) {
 		}
 		ue, err := userErrors(fmt.Errorf("some operation: %w", ref))
 		if unauthenticated[code] {
-			if !errors.Is(err, errUnauthenticated) || ue != nil {
-				t.Errorf("%s in a payload: %v, %v; want UNAUTHENTICATED raised", name, ue, err)
+			var api *apiError
+			if !errors.As(err, &api) || api.code != CodeUnauthenticated || api.msg != ref.Message || ue != nil {
+				t.Errorf("%s in a payload: %v, %v; want UNAUTHENTICATED raised with its message", name, ue, err)
 			}
 			continue
 		}
