@@ -284,14 +284,18 @@ func TestGuideRefusedRacerIsToldTheTruth(t *testing.T) {
 	}
 }
 
-// A skill rated twice is refused rather than kept as its last rating.
+// A skill rated twice is refused rather than kept as its last rating, and
+// the payload shows the profile as it was, as every refused update does.
 func TestGuideSkillRatedTwiceIsRefused(t *testing.T) {
 	e := newEnv(t)
-	_, tok := e.user(domain.RoleMentee, "Mia Mentee")
+	mentee, tok := e.user(domain.RoleMentee, "Mia Mentee")
 	head := e.head()
-	r := e.do(tok, `mutation { updateProfile(input: {skills: [{skill: "LEADERSHIP", rating: 5}, {skill: "LEADERSHIP", rating: 4}]}) { userErrors { code field } } }`, nil)
+	r := e.do(tok, `mutation { updateProfile(input: {skills: [{skill: "LEADERSHIP", rating: 5}, {skill: "LEADERSHIP", rating: 4}]}) { member { id name skills { skill } } userErrors { code field } } }`, nil)
 	if r.str("updateProfile", "userErrors", 0, "code") != "INVALID_INPUT" || r.str("updateProfile", "userErrors", 0, "field") != "skills" {
 		t.Fatalf("%s", r.raw)
+	}
+	if r.str("updateProfile", "member", "id") != gid(model.KindMember, mentee.ID) || r.str("updateProfile", "member", "name") != "Mia Mentee" {
+		t.Errorf("the refused update does not show the profile as it was: %s", r.raw)
 	}
 	if e.head() != head {
 		t.Fatal("the refused update wrote events")

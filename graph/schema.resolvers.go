@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/mentorship/mentorship/command"
 	"github.com/mentorship/mentorship/domain"
 	"github.com/mentorship/mentorship/eventstore"
 	"github.com/mentorship/mentorship/graph/generated"
@@ -321,17 +322,18 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 			return nil, err
 		}
 	}
-	if err := checkSkills(input.Skills); err != nil {
-		ue, _ := userErrors(err)
-		return &model.UpdateProfilePayload{UserErrors: ue, ClientMutationID: input.ClientMutationID}, nil
+	// A skill rated twice is refused like the command's own refusals, with
+	// the profile as it was.
+	var res command.Result
+	if err = checkSkills(input.Skills); err == nil {
+		// One command: a refused capacity or switch leaves the profile
+		// unsaved. The patch is applied to the profile as stored when it is
+		// decided, so two section edits made at once both take effect.
+		patch := patchOf(input)
+		res, err = r.Commands.SaveProfile(ctx, request(ctx, a, input.ClientMutationID), domain.UpdateProfile{
+			MemberID: id, Patch: &patch, Capacity: input.Capacity, AcceptingRequests: input.AcceptingRequests,
+		})
 	}
-	// One command: a refused capacity or switch leaves the profile unsaved.
-	// The patch is applied to the profile as stored when it is decided, so
-	// two section edits made at once both take effect.
-	patch := patchOf(input)
-	res, err := r.Commands.SaveProfile(ctx, request(ctx, a, input.ClientMutationID), domain.UpdateProfile{
-		MemberID: id, Patch: &patch, Capacity: input.Capacity, AcceptingRequests: input.AcceptingRequests,
-	})
 	ue, err := userErrors(err)
 	if err != nil {
 		return nil, err

@@ -338,6 +338,10 @@ func TestSessionInputRules(t *testing.T) {
 		if r.str("editSession", "userErrors", 0, "code") != "INVALID_INPUT" {
 			t.Errorf("edit %v: %s", v, r.raw)
 		}
+		// A refused edit shows the session as it was, as the schema says.
+		if r.str("editSession", "session", "id") != sid || r.get("editSession", "session", "minutes") != float64(45) || r.get("editSession", "session", "value") != nil {
+			t.Errorf("edit %v does not show the session as it was: %s", v, r.raw)
+		}
 	}
 	if e.head() != before {
 		t.Fatal("refused edits wrote events")

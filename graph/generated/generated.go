@@ -4248,7 +4248,7 @@ input EditSessionInput {
 
 "The answer of a mutation on a meeting log."
 type SessionPayload {
-  "The session as saved; null when refused."
+  "The session as saved (as it was, when an edit is refused); null when no such session was logged, and for anyone but its author."
   session: Session
   "The refusals; empty when saved."
   userErrors: [UserError!]!
@@ -4386,7 +4386,7 @@ input RemoveDocumentInput {
 
 "The answer of a mutation on a document."
 type DocumentPayload {
-  "The document version after the change; null when refused."
+  "The document version after the change (as it was, when refused); null when no such version was recorded, and for anyone who may not see the match's documents."
   document: Document
   "The refusals; empty when done."
   userErrors: [UserError!]!
@@ -4436,7 +4436,7 @@ type Mutation {
   ): AuthPayload!
   "Ends the current session at once, closing its subscriptions: its token no longer works. Needs a signed-in account (UNAUTHENTICATED otherwise)."
   logout: AckPayload!
-  "Changes the password, ends every session of the account (the current one too, and its subscriptions) and answers a new token to use from now on. Needs a signed-in account. userErrors: INVALID_CREDENTIALS (a wrong current password, counted as a failed sign-in), WEAK_PASSWORD (newPassword), RATE_LIMITED."
+  "Changes the password, ends every session of the account (the current one too, and its subscriptions) and answers a new token to use from now on. Needs a signed-in account. userErrors: INVALID_CREDENTIALS (currentPassword: a wrong current password, counted as a failed sign-in), WEAK_PASSWORD (newPassword), RATE_LIMITED."
   changePassword(
     "The current and new passwords."
     input: ChangePasswordInput!
@@ -4446,7 +4446,7 @@ type Mutation {
     "The account to reset."
     input: RequestPasswordResetInput!
   ): AckPayload!
-  "Sets a new password with the emailed token (single use, 30 minutes) and ends every session; then sign in. Needs no sign-in. A malformed, used or expired token is a GraphQL error with UNAUTHENTICATED; userErrors: WEAK_PASSWORD (newPassword)."
+  "Sets a new password with the emailed token (single use, 30 minutes) and ends every session; then sign in. Needs no sign-in. A malformed, used or expired token is a GraphQL error with UNAUTHENTICATED whose message says the reset link is not valid or has expired (ask for a new one); userErrors: WEAK_PASSWORD (newPassword)."
   resetPassword(
     "The token and the new password."
     input: ResetPasswordInput!
@@ -4458,9 +4458,9 @@ type Mutation {
   their own; staff save anyone's with memberId; auditors get FORBIDDEN.
   userErrors: INVALID_INPUT (the field is named, such as contact.phone,
   skills.LEADERSHIP or skills for a skill rated twice), NOT_YOUR_ACCOUNT (a member naming another's memberId),
-  MEMBER_NOT_FOUND, ROLE_HAS_NO_PROFILE (a staff or auditor account),
-  NOT_A_MENTOR (capacity or acceptingRequests on a mentee) and
-  CAPACITY_BELOW_ACTIVE.
+  MEMBER_NOT_FOUND, MEMBER_ERASED (the member was erased), ROLE_HAS_NO_PROFILE
+  (a staff or auditor account), NOT_A_MENTOR (capacity or acceptingRequests
+  on a mentee) and CAPACITY_BELOW_ACTIVE.
   """
   updateProfile(
     "The fields to change."
@@ -4472,7 +4472,9 @@ type Mutation {
   userErrors: PENDING_REQUEST_EXISTS (one pending request at a time),
   ACTIVE_MATCH_LIMIT (one active match by default), MENTOR_NOT_ACCEPTING,
   MENTOR_AT_CAPACITY, NOT_A_MENTOR, MEMBER_NOT_FOUND (mentorId),
-  CANNOT_REQUEST_SELF and INVALID_INPUT (message).
+  MEMBER_ERASED (mentorId: the mentor's account was closed),
+  CANNOT_REQUEST_SELF, INVALID_INPUT (message) and MATCH_EXISTS (the
+  clientMutationId was already used for a request to another mentor).
   """
   requestMatch(
     "The mentor and the message."
@@ -4561,7 +4563,7 @@ type Mutation {
     "The match, the reason, who asked and a staff note."
     input: EndMatchInput!
   ): MatchPayload!
-  "Logs a meeting on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; staff and auditors FORBIDDEN). The log is private to its author. userErrors also: INVALID_INPUT (date, minutes, notes, value), MATCH_NOT_ACTIVE (still pending), TERMINAL_STATE (declined, cancelled or ended), MATCH_NOT_FOUND."
+  "Logs a meeting on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; staff and auditors FORBIDDEN). The log is private to its author. userErrors also: INVALID_INPUT (date, minutes, notes, value), MATCH_NOT_ACTIVE (still pending), TERMINAL_STATE (declined, cancelled or ended), MATCH_NOT_FOUND, SESSION_EXISTS (the clientMutationId was already used for a session with other details)."
   addSession(
     "The meeting."
     input: AddSessionInput!
@@ -4576,7 +4578,7 @@ type Mutation {
     "The session and its new details."
     input: EditSessionInput!
   ): SessionPayload!
-  "Shares a document on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; a pending match, MATCH_NOT_ACTIVE; an ended match, TERMINAL_STATE; staff and auditors FORBIDDEN). A file with a name the match already has becomes its next version. userErrors also: INVALID_INPUT on file (empty, over 20 MiB, of a type the program does not accept, or a bad name) and MATCH_NOT_FOUND. The request needs the Apollo-Require-Preflight or GraphQL-Preflight header (BAD_USER_INPUT without)."
+  "Shares a document on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; a pending match, MATCH_NOT_ACTIVE; an ended match, TERMINAL_STATE; staff and auditors FORBIDDEN). A file with a name the match already has becomes its next version. userErrors also: INVALID_INPUT on file (empty, over 20 MiB, of a type the program does not accept, or a bad name), MATCH_NOT_FOUND and DOCUMENT_EXISTS (the clientMutationId was already used for an upload of other bytes or another name). The request needs the Apollo-Require-Preflight or GraphQL-Preflight header (BAD_USER_INPUT without)."
   uploadDocument(
     "The match and the file."
     input: UploadDocumentInput!

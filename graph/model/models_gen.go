@@ -189,7 +189,7 @@ type DeclineMatchInput struct {
 
 // The answer of a mutation on a document.
 type DocumentPayload struct {
-	// The document version after the change; null when refused.
+	// The document version after the change (as it was, when refused); null when no such version was recorded, and for anyone who may not see the match's documents.
 	Document *Document `json:"document,omitempty"`
 	// The refusals; empty when done.
 	UserErrors []*UserError `json:"userErrors"`
@@ -907,7 +907,7 @@ type SessionEdge struct {
 
 // The answer of a mutation on a meeting log.
 type SessionPayload struct {
-	// The session as saved; null when refused.
+	// The session as saved (as it was, when an edit is refused); null when no such session was logged, and for anyone but its author.
 	Session *Session `json:"session,omitempty"`
 	// The refusals; empty when saved.
 	UserErrors []*UserError `json:"userErrors"`
