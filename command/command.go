@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -50,6 +51,8 @@ type cachedState struct {
 	rev   eventstore.Revision
 	// pos is the global position of the event at rev.
 	pos eventstore.Position
+	// marks has one entry per event of the stream.
+	marks *markChunk
 }
 
 // Options tune a Service.
@@ -103,11 +106,27 @@ type Request struct {
 	// CorrelationID ties together everything one request caused; the
 	// command ID when empty.
 	CorrelationID string
+	// Input fingerprints what was asked, for a CommandID that the client
+	// chose: the same CommandID sent again with the same Input is a retry
+	// and is applied once, on whichever stream it wrote, however much has
+	// happened on the stream since; with another Input it is refused with
+	// CodeCommandIDReused. Empty leaves retries to the decisions
+	// themselves, as for command IDs that only the server makes.
+	Input string
+	// generated is true when CommandID was made up by normalized.
+	generated bool
 }
+
+// CodeCommandIDReused reports a command ID (the client's mutation ID)
+// sent again with a different request than the one it first named on the
+// same record. Nothing is changed: taking it as a retry would silently
+// drop the new request, and applying it would break "applied once".
+const CodeCommandIDReused refusal.Code = "CLIENT_MUTATION_ID_REUSED"
 
 func (r Request) normalized() Request {
 	if r.CommandID == "" {
 		r.CommandID = uuid.NewString()
+		r.generated = true
 	}
 	if r.CorrelationID == "" {
 		r.CorrelationID = r.CommandID
@@ -135,11 +154,110 @@ type step struct {
 	req   Request
 	name  string // which step of the command, e.g. "reserve"
 	cause string // the ID of the command or event that caused this step
+	// opens is true for a step that the command itself causes as its
+	// first write to a stream: finding events of the same command ID but
+	// another input there means the client reused its ID.
+	opens bool
+	// ownRetries is true for a step whose decision recognises its own
+	// retries completely: it records an entity under an ID derived from
+	// the command ID and, finding the entity, accepts the same contents
+	// and refuses others. The step is decided again rather than taken as
+	// done, so that a retry with other contents meets the decision's own
+	// refusal (a document's bytes are not known before the upload).
+	ownRetries bool
 }
 
 func (st step) eventID(stream string, i int) uuid.UUID {
+	if st.req.Input != "" {
+		return domain.EventID("command", st.req.CommandID, st.name, stream, strconv.Itoa(i), st.req.Input)
+	}
 	return domain.EventID("command", st.req.CommandID, st.name, stream, strconv.Itoa(i))
 }
+
+// replayed tells whether the stream already holds this step's events,
+// written by an earlier run of the same command, however long ago: the
+// step is then done, and deciding it again would apply it twice (an edit
+// replayed after a newer edit would undo the newer one). It refuses a
+// step that opens a command whose ID, with another input, already wrote
+// to the stream.
+func (st step) replayed(stream string, marks *markChunk) (bool, error) {
+	if st.ownRetries || st.req.generated {
+		// A command ID made up for this run names no earlier one.
+		return false, nil
+	}
+	id := st.eventID(stream, 0)
+	for c := marks; c != nil; c = c.prev {
+		for i := range c.marks {
+			if c.marks[i].id == id {
+				return true, nil
+			}
+		}
+	}
+	if !st.opens || st.req.Input == "" {
+		return false, nil
+	}
+	cause := causeHash(st.cause)
+	for c := marks; c != nil; c = c.prev {
+		for i := range c.marks {
+			if c.marks[i].cause == cause {
+				return false, &refusal.Error{Code: CodeCommandIDReused, Field: "clientMutationId",
+					Message: "this clientMutationId was already used for a different request; send a new one for a new request"}
+			}
+		}
+	}
+	return false, nil
+}
+
+// mark is what a stream's event tells about the command that wrote it:
+// its ID, and a hash of its causation ID (the command ID, for the events
+// of a command's first step).
+type mark struct {
+	id    uuid.UUID
+	cause uint64
+}
+
+// markChunk holds the marks of some of a stream's events, and links to
+// the chunk of the events before them. Chunks are never changed once
+// made, so that commands running at once may share them; a stream's
+// newer events add a chunk instead of copying the marks, and a chain
+// grown long is flattened into one chunk, so that extending costs the new
+// events and, now and then, one copy.
+type markChunk struct {
+	marks []mark
+	prev  *markChunk
+	depth int // chunks in the chain, this one included
+	total int // marks in the chain
+}
+
+// maxMarkChain is how many chunks a chain grows to before it is flattened.
+const maxMarkChain = 32
+
+// extend returns the chain c followed by fresh, which it keeps.
+func (c *markChunk) extend(fresh []mark) *markChunk {
+	if len(fresh) == 0 {
+		return c
+	}
+	if c == nil {
+		return &markChunk{marks: fresh, depth: 1, total: len(fresh)}
+	}
+	if c.depth < maxMarkChain {
+		return &markChunk{marks: fresh, prev: c, depth: c.depth + 1, total: c.total + len(fresh)}
+	}
+	// Lookups treat the marks as a set, so the order may change.
+	all := make([]mark, 0, c.total+len(fresh))
+	all = append(all, fresh...)
+	for ; c != nil; c = c.prev {
+		all = append(all, c.marks...)
+	}
+	return &markChunk{marks: all, depth: 1, total: len(all)}
+}
+
+var causeSeed = maphash.MakeSeed()
+
+// causeHash hashes a causation ID for marks. A collision of two 64-bit
+// hashes within one stream is too unlikely to matter; it would refuse a
+// request as a reused ID.
+func causeHash(cause string) uint64 { return maphash.String(causeSeed, cause) }
 
 // aggregate is how to rebuild one kind of stream's state.
 type aggregate[S any] struct {
@@ -156,7 +274,24 @@ var (
 // zero state and exists false. With a cached state it reads only the events
 // after the cached revision.
 func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream string) (S, eventstore.Revision, bool, error) {
+	l, err := loadMarked(ctx, s, agg, stream)
+	return l.state, l.rev, l.exists, err
+}
+
+// loaded is a stream folded by loadMarked.
+type loaded[S any] struct {
+	state  S
+	rev    eventstore.Revision
+	pos    eventstore.Position
+	exists bool
+	marks  *markChunk
+}
+
+// loadMarked is load that also answers the global position of the
+// stream's last event and the marks of all its events.
+func loadMarked[S any](ctx context.Context, s *Service, agg aggregate[S], stream string) (loaded[S], error) {
 	var state S
+	var marks *markChunk
 	opts := eventstore.ReadStreamOptions{}
 	var rev eventstore.Revision
 	var pos eventstore.Position
@@ -165,6 +300,7 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 		if c, ok := s.states.Get(stream); ok {
 			if st, ok := c.state.(S); ok {
 				state, rev, pos, cached = st, c.rev, c.pos, true
+				marks = c.marks
 				opts.From = c.rev + 1
 			}
 		}
@@ -172,30 +308,33 @@ func load[S any](ctx context.Context, s *Service, agg aggregate[S], stream strin
 	recs, err := s.store.ReadStream(ctx, stream, opts)
 	switch {
 	case errors.Is(err, eventstore.ErrStreamNotFound) && !cached:
-		return state, 0, false, nil
+		return loaded[S]{state: state}, nil
 	case errors.Is(err, eventstore.ErrStreamNotFound):
 		// Reading past a stream's end: nothing new since the cache.
 		noteSeen(ctx, pos)
-		return state, rev, true, nil
+		return loaded[S]{state: state, rev: rev, pos: pos, exists: true, marks: marks}, nil
 	case err != nil:
-		return state, 0, false, fmt.Errorf("load %s: %w", stream, err)
+		return loaded[S]{state: state}, fmt.Errorf("load %s: %w", stream, err)
 	}
+	fresh := make([]mark, 0, len(recs))
 	for _, rec := range recs {
 		ev, err := decode(rec.Type, rec.SchemaVersion, rec.Data)
 		if err != nil {
-			return state, 0, false, fmt.Errorf("load %s: revision %d: %w", stream, rec.Revision, err)
+			return loaded[S]{state: state}, fmt.Errorf("load %s: revision %d: %w", stream, rec.Revision, err)
 		}
 		state = agg.evolve(state, ev)
 		rev, pos = rec.Revision, rec.Position
+		fresh = append(fresh, mark{id: rec.ID, cause: causeHash(rec.Metadata.CausationID)})
 	}
+	marks = marks.extend(fresh)
 	if len(recs) == 0 && !cached {
-		return state, 0, false, nil
+		return loaded[S]{state: state}, nil
 	}
 	if s.states != nil && len(recs) > 0 {
-		s.states.Add(stream, cachedState{state: state, rev: rev, pos: pos})
+		s.states.Add(stream, cachedState{state: state, rev: rev, pos: pos, marks: marks})
 	}
 	noteSeen(ctx, pos)
-	return state, rev, true, nil
+	return loaded[S]{state: state, rev: rev, pos: pos, exists: true, marks: marks}, nil
 }
 
 // decode decodes a stored event with the fast decoder the read models use,
@@ -227,10 +366,19 @@ func update[S any](ctx context.Context, s *Service, agg aggregate[S], stream str
 	}()
 	for attempt := 0; ; attempt++ {
 		span.SetAttributes(attribute.Int("mentorship.attempts", attempt+1))
-		state, rev, exists, err := load(ctx, s, agg, stream)
+		l, err := loadMarked(ctx, s, agg, stream)
 		if err != nil {
 			return 0, err
 		}
+		if done, err := st.replayed(stream, l.marks); done || err != nil {
+			// A retry answers as the first run did, with the stream as
+			// it is now; nothing is decided or written again.
+			if err != nil {
+				return 0, err
+			}
+			return l.pos, nil
+		}
+		state, rev, exists := l.state, l.rev, l.exists
 		evs, err := decide(state)
 		if err != nil || len(evs) == 0 {
 			return 0, err
@@ -292,5 +440,5 @@ func (s *Service) envelope(st step, stream string, evs []domain.Event) ([]events
 
 // first returns the first step of a command, caused by the command itself.
 func first(req Request, name string) step {
-	return step{req: req, name: name, cause: req.CommandID}
+	return step{req: req, name: name, cause: req.CommandID, opens: true}
 }

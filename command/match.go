@@ -149,7 +149,12 @@ func (s *Service) EditSession(ctx context.Context, req Request, matchID, session
 func (s *Service) AddDocument(ctx context.Context, req Request, cmd domain.AddDocument) (Result, error) {
 	req = req.normalized()
 	cmd.Actor, cmd.At = req.Actor, s.clock.Now()
-	return s.onMatch(ctx, req, "document", cmd.MatchID, cmd)
+	// The document ID is derived from the command ID, and the match
+	// refuses the same ID with other bytes (DOCUMENT_EXISTS).
+	st := first(req, "document")
+	st.ownRetries = true
+	pos, err := s.decideOnMatchAs(ctx, st, cmd.MatchID, cmd)
+	return Result{Position: pos}, err
 }
 
 // RemoveDocument removes one version of a match's document.
@@ -172,7 +177,12 @@ func (s *Service) onMatch(ctx context.Context, req Request, name string, matchID
 
 // decideOnMatch decides a command on the match stream, as step name of req.
 func (s *Service) decideOnMatch(ctx context.Context, req Request, name string, matchID uuid.UUID, cmd domain.MatchCommand) (eventstore.Position, error) {
-	return update(ctx, s, matchAgg, domain.MatchStream(matchID), first(req, name), func(m domain.Match) ([]domain.Event, error) {
+	return s.decideOnMatchAs(ctx, first(req, name), matchID, cmd)
+}
+
+// decideOnMatchAs decides a command on the match stream as step st.
+func (s *Service) decideOnMatchAs(ctx context.Context, st step, matchID uuid.UUID, cmd domain.MatchCommand) (eventstore.Position, error) {
+	return update(ctx, s, matchAgg, domain.MatchStream(matchID), st, func(m domain.Match) ([]domain.Event, error) {
 		return domain.DecideMatch(s.program, m, cmd)
 	})
 }

@@ -50,6 +50,7 @@ func request(ctx context.Context, a domain.Actor, clientMutationID *string) comm
 		// The client's ID is scoped to the actor, so that two members
 		// cannot collide.
 		req.CommandID = a.ID.String() + ":" + *clientMutationID
+		req.Input = inputFingerprint(ctx)
 	}
 	return req
 }
