@@ -91,6 +91,7 @@ func NewHandler(r *Resolver, opts HandlerOptions) http.Handler {
 	srv.Use(newLimiter(limits, es.Schema(), opts.Production))
 	srv.Use(inlineDefer{})
 	srv.Use(strictVariables{schema: es.Schema(), docs: docs})
+	srv.Use(mutationCheck{schema: es.Schema()})
 	if opts.ReadOnly {
 		srv.Use(readOnly{})
 	}
