@@ -3070,7 +3070,15 @@ PENDING_REQUEST_EXISTS); other failures are GraphQL errors with
 extensions.code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND,
 INTERNAL, and CONFLICT, UNAVAILABLE or RATE_LIMITED when the client should try
 again later). Every mutation answers only after the read models have applied
-its events, so the next query sees the change.
+its events, so the next query sees the change. So that a change once made is
+not answered as an error, a mutation operation whose arguments (the payload's
+selections included) hold a malformed ID, an ID of another kind, a page over
+its limit or a malformed cursor is refused whole with BAD_USER_INPUT before
+anything runs; one operation runs one kind of mutation (aliases of it
+included), and once one alias fails with an error the aliases after it are not
+run (UNAVAILABLE). A retry with the same clientMutationId is applied once,
+and the same clientMutationId with another input is refused with
+CLIENT_MUTATION_ID_REUSED.
 
 Signing in: send the token of an AuthPayload as Authorization: Bearer <token>
 (over WebSocket, in the connection_init payload). A token that is invalid,
@@ -3773,7 +3781,7 @@ type ClosureRequest {
 input RequestAccountClosureInput {
   "A note for staff, at most 1000 characters; line breaks allowed."
   note: String
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -3783,7 +3791,7 @@ input EraseMemberInput {
   memberId: ID!
   "Why, at most 200 characters, kept in the audit record: do not quote the member's personal data."
   reason: String!
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4136,7 +4144,7 @@ input UpdateProfileInput {
   capacity: Int
   "Mentors only: whether to accept new requests; leave out to keep it."
   acceptingRequests: Boolean
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4174,7 +4182,7 @@ type MatchPayload {
 input MatchInput {
   "The match's global ID."
   matchId: ID!
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4186,7 +4194,7 @@ input DeclineMatchInput {
   reason: String
   "A message to the mentee, at most 1000 characters; line breaks allowed."
   message: String
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4196,7 +4204,7 @@ input NudgeMentorInput {
   matchId: ID!
   "A staff note for the record, at most 2000 characters; line breaks allowed."
   note: String
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4210,7 +4218,7 @@ input EndMatchInput {
   requestedBy: ID!
   "A staff note for the record: required, at most 2000 characters; line breaks allowed."
   note: String!
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4242,7 +4250,7 @@ input EditSessionInput {
   notes: String
   "The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused)."
   value: Int
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 
@@ -4680,7 +4688,7 @@ input RequestMatchEndInput {
   reason: String!
   "A note for staff, at most 1000 characters; line breaks allowed."
   note: String
-  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once."
+  "Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED."
   clientMutationId: String
 }
 `, BuiltIn: false},

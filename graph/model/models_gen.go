@@ -183,7 +183,7 @@ type DeclineMatchInput struct {
 	Reason *string `json:"reason,omitempty"`
 	// A message to the mentee, at most 1000 characters; line breaks allowed.
 	Message *string `json:"message,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -209,7 +209,7 @@ type EditSessionInput struct {
 	Notes *string `json:"notes,omitempty"`
 	// The perceived value of the meeting, 1 to 5; leave it out when not rated (0 is refused).
 	Value *int `json:"value,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -247,7 +247,7 @@ type EndMatchInput struct {
 	RequestedBy string `json:"requestedBy"`
 	// A staff note for the record: required, at most 2000 characters; line breaks allowed.
 	Note string `json:"note"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -257,7 +257,7 @@ type EraseMemberInput struct {
 	MemberID string `json:"memberId"`
 	// Why, at most 200 characters, kept in the audit record: do not quote the member's personal data.
 	Reason string `json:"reason"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -359,7 +359,7 @@ type MatchEventEdge struct {
 type MatchInput struct {
 	// The match's global ID.
 	MatchID string `json:"matchId"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -489,7 +489,7 @@ type NudgeMentorInput struct {
 	MatchID string `json:"matchId"`
 	// A staff note for the record, at most 2000 characters; line breaks allowed.
 	Note *string `json:"note,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -754,7 +754,7 @@ type ReportMonth struct {
 type RequestAccountClosureInput struct {
 	// A note for staff, at most 1000 characters; line breaks allowed.
 	Note *string `json:"note,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -766,7 +766,7 @@ type RequestMatchEndInput struct {
 	Reason string `json:"reason"`
 	// A note for staff, at most 1000 characters; line breaks allowed.
 	Note *string `json:"note,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
@@ -1003,7 +1003,7 @@ type UpdateProfileInput struct {
 	Capacity *int `json:"capacity,omitempty"`
 	// Mentors only: whether to accept new requests; leave out to keep it.
 	AcceptingRequests *bool `json:"acceptingRequests,omitempty"`
-	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once.
+	// Any string, returned as is; the same request sent again with the same clientMutationId is applied once, answering the record as it is now; another request under it is refused with CLIENT_MUTATION_ID_REUSED.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
 }
 
