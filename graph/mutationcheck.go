@@ -56,10 +56,11 @@ var idKinds = map[string]string{
 	"requestedBy": model.KindMember,
 }
 
-// offsetCursors are the lists whose `after` is an offset cursor (the
-// others have cursors of their own, which their resolvers read).
-var offsetCursors = map[string]bool{
-	"matches": true, "myMatches": true, "matchHistory": true, "mySessions": true, "resources": true,
+// keysetCursors are the lists paged by page (access.go), whose `after` is
+// a key led by the letter of the list's kind (the others have cursors of
+// their own, which their resolvers read).
+var keysetCursors = map[string]byte{
+	"matches": 'm', "myMatches": 'm', "matchHistory": 'h', "mySessions": 's', "resources": 'r',
 }
 
 // MutateOperationContext refuses a mutation operation that combines
@@ -228,14 +229,13 @@ func (w checkWalk) argument(f *ast.Field, name string, typ *ast.Type, v any) (st
 			return fmt.Sprintf("first must be between 0 and %d", most), name
 		}
 		return "", ""
-	case name == "after" && offsetCursors[f.Name]:
+	case name == "after" && keysetCursors[f.Name] != 0:
 		s, _ := v.(string)
 		if s == "" {
 			return "", ""
 		}
 		b, err := base64.RawURLEncoding.DecodeString(s)
-		off, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || off < 0 {
+		if err != nil || len(b) == 0 || b[0] != keysetCursors[f.Name] {
 			return "invalid cursor", name
 		}
 		return "", ""

@@ -63,6 +63,12 @@ func TestMutationRefusedBeforeAnythingChanges(t *testing.T) {
 		{"a cursor that is not one", staffTok,
 			`mutation($x: ID!) { nudgeMentor(input: {matchId: $x}) { match { mentee { matches(after: "zz!") { totalCount } } } } }`,
 			map[string]any{"x": pending}, "invalid cursor", ""},
+		{"an offset cursor", staffTok,
+			`mutation($x: ID!) { nudgeMentor(input: {matchId: $x}) { match { mentee { matches(after: "MQ") { totalCount } } } } }`,
+			map[string]any{"x": pending}, "invalid cursor", ""},
+		{"a cursor of another list", staffTok,
+			`mutation($x: ID!) { nudgeMentor(input: {matchId: $x}) { match { mentee { matches(after: "cjA") { totalCount } } } } }`,
+			map[string]any{"x": pending}, "invalid cursor", ""},
 	}
 	for _, c := range cases {
 		before := e.head()
