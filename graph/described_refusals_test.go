@@ -46,11 +46,11 @@ func TestAnsweredRefusalsAreDescribed(t *testing.T) {
 
 	add := `mutation($m: ID!, $min: Int) { addSession(input: {matchId: $m, date: "` + e.clock.Now().Format("2006-01-02") + `", minutes: $min, clientMutationId: "log-1"}) { session { id } userErrors { code } } }`
 	e.ok(menteeTok, add, map[string]any{"m": matchID, "min": 30})
-	note("addSession", "SESSION_EXISTS", e.do(menteeTok, add, map[string]any{"m": matchID, "min": 60}))
+	note("addSession", "CLIENT_MUTATION_ID_REUSED", e.do(menteeTok, add, map[string]any{"m": matchID, "min": 60}))
 
 	request := `mutation($m: ID!) { requestMatch(input: {mentorId: $m, clientMutationId: "ask-1"}) { match { id } userErrors { code } } }`
 	e.ok(otherMenteeTok, request, map[string]any{"m": gid(model.KindMember, mentorA.ID)})
-	note("requestMatch", "MATCH_EXISTS", e.do(otherMenteeTok, request, map[string]any{"m": gid(model.KindMember, mentorB.ID)}))
+	note("requestMatch", "CLIENT_MUTATION_ID_REUSED", e.do(otherMenteeTok, request, map[string]any{"m": gid(model.KindMember, mentorB.ID)}))
 
 	e.ok(staffTok, eraseQuery, map[string]any{"id": gid(model.KindMember, erased.ID), "reason": "asked to close the account"})
 	note("updateProfile", "MEMBER_ERASED", e.do(staffTok, `mutation($id: ID!) { updateProfile(input: {memberId: $id, biography: "x"}) { member { id } userErrors { code } } }`,

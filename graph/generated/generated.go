@@ -4481,8 +4481,9 @@ type Mutation {
   ACTIVE_MATCH_LIMIT (one active match by default), MENTOR_NOT_ACCEPTING,
   MENTOR_AT_CAPACITY, NOT_A_MENTOR, MEMBER_NOT_FOUND (mentorId),
   MEMBER_ERASED (mentorId: the mentor's account was closed),
-  CANNOT_REQUEST_SELF, INVALID_INPUT (message) and MATCH_EXISTS (the
-  clientMutationId was already used for a request to another mentor).
+  CANNOT_REQUEST_SELF, INVALID_INPUT (message) and
+  CLIENT_MUTATION_ID_REUSED (the clientMutationId was already used for a
+  request to another mentor).
   """
   requestMatch(
     "The mentor and the message."
@@ -4571,7 +4572,7 @@ type Mutation {
     "The match, the reason, who asked and a staff note."
     input: EndMatchInput!
   ): MatchPayload!
-  "Logs a meeting on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; staff and auditors FORBIDDEN). The log is private to its author. userErrors also: INVALID_INPUT (date, minutes, notes, value), MATCH_NOT_ACTIVE (still pending), TERMINAL_STATE (declined, cancelled or ended), MATCH_NOT_FOUND, SESSION_EXISTS (the clientMutationId was already used for a session with other details)."
+  "Logs a meeting on an active match: its partners only (other mentees and mentors get NOT_A_PARTNER; staff and auditors FORBIDDEN). The log is private to its author. userErrors also: INVALID_INPUT (date, minutes, notes, value), MATCH_NOT_ACTIVE (still pending), TERMINAL_STATE (declined, cancelled or ended), MATCH_NOT_FOUND, CLIENT_MUTATION_ID_REUSED (the clientMutationId was already used for a session with other details)."
   addSession(
     "The meeting."
     input: AddSessionInput!
