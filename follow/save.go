@@ -33,8 +33,10 @@ type Saved struct {
 	// Where names where the state is kept (a file's path).
 	Where string
 	Bytes int64
-	// Locked is how long the follower's state was held still while it
-	// was encoded (saving only); queries go on meanwhile, events wait.
+	// Locked is how long the follower's state was held still to be
+	// saved (saving only): events, and queries, wait that long. A
+	// follower that captures its state and encodes the capture without
+	// its lock holds it still only for the capture.
 	Locked time.Duration
 	Took   time.Duration
 }

@@ -109,7 +109,7 @@ func snapshotsFor(b *testing.B, dir string, w workload) string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("snapshot of %s: %d bytes, encoded under the read lock in %v, written in %v", p.Name(), info.Bytes, info.Locked, info.Took)
+		b.Logf("snapshot of %s: %d bytes, captured under the lock in %v, written in %v", p.Name(), info.Bytes, info.Locked, info.Took)
 	}
 	return snaps
 }

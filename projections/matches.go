@@ -63,6 +63,11 @@ type DocumentView struct {
 func (m *MatchView) clone() *MatchView {
 	c := *m
 	c.Documents = slices.Clone(m.Documents)
+	if m.EndAsk != nil {
+		// Erasing a member blanks the note in place.
+		ask := *m.EndAsk
+		c.EndAsk = &ask
+	}
 	return &c
 }
 
@@ -98,6 +103,9 @@ type Matches struct {
 	sessions  map[uuid.UUID]*SessionView
 	byAuthor  map[uuid.UUID][]uuid.UUID // session IDs per author
 	resources map[uuid.UUID]*ResourceView
+	// cow keeps the matches and sessions a save captured as they were
+	// while it encodes them (see freeze).
+	cow matchesCOW
 }
 
 var _ Projection = (*Matches)(nil)
@@ -121,23 +129,42 @@ func (p *Matches) Apply(events []Event) error {
 }
 
 // matchesTable is the in-memory table the shared evolution edits in place
-// (queries hand out copies).
+// (queries hand out copies), except for the matches and sessions a save
+// in progress captured, which are copied first.
 type matchesTable struct{ p *Matches }
 
-func (t matchesTable) Match(id uuid.UUID) *MatchView { return t.p.matches[id] }
+func (t matchesTable) Match(id uuid.UUID) *MatchView {
+	m := t.p.matches[id]
+	if m != nil && t.p.cow.saves > 0 {
+		m = t.p.writableMatch(m)
+	}
+	return m
+}
 
 func (t matchesTable) InsertMatch(m *MatchView) {
 	t.p.matches[m.ID] = m
+	if t.p.cow.saves > 0 {
+		t.p.cow.matches[m.ID] = struct{}{}
+	}
 	t.p.byMember[m.MenteeID] = append(t.p.byMember[m.MenteeID], m.ID)
 	if m.MentorID != m.MenteeID {
 		t.p.byMember[m.MentorID] = append(t.p.byMember[m.MentorID], m.ID)
 	}
 }
 
-func (t matchesTable) Session(id uuid.UUID) *SessionView { return t.p.sessions[id] }
+func (t matchesTable) Session(id uuid.UUID) *SessionView {
+	s := t.p.sessions[id]
+	if s != nil && t.p.cow.saves > 0 {
+		s = t.p.writableSession(s)
+	}
+	return s
+}
 
 func (t matchesTable) InsertSession(s *SessionView) {
 	t.p.sessions[s.ID] = s
+	if t.p.cow.saves > 0 {
+		t.p.cow.sessions[s.ID] = struct{}{}
+	}
 	t.p.byAuthor[s.AuthorID] = append(t.p.byAuthor[s.AuthorID], s.ID)
 }
 
@@ -146,12 +173,12 @@ func (t matchesTable) Resource(id uuid.UUID) *ResourceView { return t.p.resource
 // EraseMember implements MemberEraser.
 func (t matchesTable) EraseMember(id uuid.UUID) {
 	for _, mid := range t.p.byMember[id] {
-		if m := t.p.matches[mid]; m != nil {
+		if m := t.Match(mid); m != nil {
 			EraseTexts(m, id)
 		}
 	}
 	for _, sid := range t.p.byAuthor[id] {
-		if s := t.p.sessions[sid]; s != nil {
+		if s := t.Session(sid); s != nil {
 			s.Details.Notes = ""
 		}
 	}

@@ -84,6 +84,9 @@ type Members struct {
 	checkpoint
 	members map[uuid.UUID]*MemberView
 	index   *searchIndex
+	// cow keeps the views and postings a save captured as they were
+	// while it encodes them (see freeze).
+	cow membersCOW
 }
 
 var _ Projection = (*Members)(nil)
@@ -103,15 +106,26 @@ func (p *Members) Apply(events []Event) error {
 }
 
 // membersTable is the in-memory table the shared evolution edits: views
-// are edited in place (queries hand out copies) and the search index
-// follows every change.
+// are edited in place (queries hand out copies), except those a save in
+// progress captured, which are copied first, and the search index follows
+// every change.
 type membersTable struct{ p *Members }
 
-func (t membersTable) Get(id uuid.UUID) *MemberView { return t.p.members[id] }
+func (t membersTable) Get(id uuid.UUID) *MemberView {
+	m := t.p.members[id]
+	if m != nil && t.p.cow.saves > 0 {
+		m = t.p.writable(m)
+	}
+	return m
+}
 
 func (t membersTable) Insert(m *MemberView) {
 	t.p.members[m.ID] = m
+	if t.p.cow.saves > 0 {
+		t.p.cow.views[m.ID] = struct{}{}
+	}
 	if m.Role == domain.RoleMentor {
+		t.p.copyPostings(&m.Profile)
 		t.p.index.add(m)
 	}
 }
@@ -121,6 +135,8 @@ func (t membersTable) Reindex(m *MemberView, old *domain.Profile) {
 		return
 	}
 	if old != nil {
+		t.p.copyPostings(old)
+		t.p.copyPostings(&m.Profile)
 		t.p.index.reprofile(m, old)
 	}
 	t.p.index.setOpen(m)

@@ -18,14 +18,12 @@ var _ snapshotter = (*Reports)(nil)
 
 func (p *Reports) stateVersion() uint32 { return reportsStateVersion }
 
-// encodeState writes the time zone first: months counted in another zone
-// are refused on load and rebuilt.
-func (p *Reports) encodeState(e *snapEncoder) eventstore.Position {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+// encode writes the time zone first: months counted in another zone are
+// refused on load and rebuilt.
+func (p *frozenReports) encode(e *snapEncoder) {
 	e.u64(uint64(p.pos))
 	e.uuid(p.last)
-	e.str(p.loc.String())
+	e.str(p.zone)
 	e.uvarint(uint64(len(p.dims)))
 	for _, d := range p.dims {
 		e.str(d.discipline)
@@ -68,7 +66,6 @@ func (p *Reports) encodeState(e *snapEncoder) eventstore.Position {
 		}
 		e.check()
 	}
-	return p.pos
 }
 
 func encodeCounts(e *snapEncoder, m map[string]int) {

@@ -17,18 +17,14 @@ import (
 // encodeIndex writes the index: the mentors by number, then each term
 // with its postings, by term number, then the sets of every mentor and of
 // the open ones.
-func encodeIndex(e *snapEncoder, ix *searchIndex) {
+func encodeIndex(e *snapEncoder, ix *frozenIndex) {
 	e.uvarint(uint64(len(ix.docs)))
-	for _, m := range ix.docs {
-		e.uuid(m.ID)
-	}
-	names := make([]string, len(ix.posts))
-	for term, t := range ix.terms {
-		names[t] = term
+	for _, id := range ix.docs {
+		e.uuid(id)
 	}
 	e.uvarint(uint64(len(ix.posts)))
 	for t, b := range ix.posts {
-		e.str(names[t])
+		e.str(ix.names[t])
 		encodeBitmap(e, b)
 	}
 	encodeBitmap(e, ix.all)

@@ -61,9 +61,9 @@ type SnapshotInfo struct {
 	Path       string
 	Position   eventstore.Position
 	Bytes      int64
-	// Locked is how long the projection's read lock was held while its
-	// state was encoded (saving only); queries go on meanwhile, events
-	// wait.
+	// Locked is how long the projection's lock was held to capture its
+	// state (saving only): events and queries wait that long. Encoding
+	// and writing the capture take the rest of Took, without the lock.
 	Locked time.Duration
 	Took   time.Duration
 }
@@ -73,11 +73,28 @@ type snapshotter interface {
 	Projection
 	// stateVersion numbers the layout of the projection's state.
 	stateVersion() uint32
-	// encodeState writes the checkpoint (position and event ID) and the
-	// state under the projection's read lock, and returns the position.
-	encodeState(e *snapEncoder) eventstore.Position
+	// freeze captures the state and its checkpoint under the
+	// projection's lock, as briefly as it can: mostly pointers to what
+	// events do not change in place, while the projection copies what an
+	// event would change before changing it, until the capture is
+	// released.
+	freeze() frozenState
 	// decodeState replaces the state and checkpoint with those read.
 	decodeState(d *snapDecoder, pos eventstore.Position, last uuid.UUID) error
+}
+
+// frozenState is a projection's state as captured by freeze, which stays
+// as it was while events are applied.
+type frozenState interface {
+	// position is the checkpoint the state is at.
+	position() eventstore.Position
+	// encode writes the checkpoint (position and event ID) and the state.
+	// It takes no lock of the projection's.
+	encode(e *snapEncoder)
+	// release tells the projection the capture is no longer read, so
+	// that its events stop copying what they change. It must be called
+	// once, after encode.
+	release()
 }
 
 var (
@@ -113,18 +130,8 @@ func SaveSnapshot(dir string, p Projection) (SnapshotInfo, error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	e := &snapEncoder{w: f, b: make([]byte, 0, snapBuffer+4096)}
-	e.raw([]byte(snapshotMagic))
-	e.u32(snapshotFormat)
-	e.str(p.Name())
-	e.u32(sp.stateVersion())
-	locked := time.Now()
-	info.Position = sp.encodeState(e)
-	info.Locked = time.Since(locked)
-	e.flush()
-	e.b = binary.BigEndian.AppendUint32(e.b, e.crc)
-	e.b = append(e.b, snapshotTail...)
-	e.write()
+	e := newSnapEncoder(f)
+	info.Position, info.Locked = encodeSnapshot(e, sp)
 	if e.err != nil {
 		return info, fmt.Errorf("save snapshot %s: %w", p.Name(), e.err)
 	}
@@ -147,6 +154,29 @@ func SaveSnapshot(dir string, p Projection) (SnapshotInfo, error) {
 	}
 	info.Took = time.Since(started)
 	return info, nil
+}
+
+// encodeSnapshot writes a whole snapshot of sp to e: it freezes the state,
+// which holds the projection's lock for the time it returns as locked, and
+// encodes the frozen state without the lock, so that events go on being
+// applied while it is written.
+func encodeSnapshot(e *snapEncoder, sp snapshotter) (pos eventstore.Position, locked time.Duration) {
+	e.raw([]byte(snapshotMagic))
+	e.u32(snapshotFormat)
+	e.str(sp.Name())
+	e.u32(sp.stateVersion())
+	start := time.Now()
+	fr := sp.freeze()
+	locked = time.Since(start)
+	func() {
+		defer fr.release()
+		fr.encode(e)
+	}()
+	e.flush()
+	e.b = binary.BigEndian.AppendUint32(e.b, e.crc)
+	e.b = append(e.b, snapshotTail...)
+	e.write()
+	return fr.position(), locked
 }
 
 // LoadSnapshot loads a projection's snapshot from dir into p, which must
@@ -245,6 +275,12 @@ type snapEncoder struct {
 	n    int64
 	err  error
 	syms map[string]uint64 // values written with sym, by number
+	// limit is how much is buffered before it is written (snapBuffer).
+	limit int
+}
+
+func newSnapEncoder(w io.Writer) *snapEncoder {
+	return &snapEncoder{w: w, b: make([]byte, 0, snapBuffer+4096), limit: snapBuffer}
 }
 
 func (e *snapEncoder) flush() {
@@ -262,7 +298,7 @@ func (e *snapEncoder) write() {
 }
 
 func (e *snapEncoder) check() {
-	if len(e.b) >= snapBuffer {
+	if len(e.b) >= e.limit {
 		e.flush()
 	}
 }

@@ -21,13 +21,11 @@ const (
 
 func (p *Members) stateVersion() uint32 { return membersStateVersion }
 
-func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	e.u64(uint64(p.pos))
-	e.uuid(p.last)
-	e.uvarint(uint64(len(p.members)))
-	for _, m := range p.members {
+func (f *frozenMembers) encode(e *snapEncoder) {
+	e.u64(uint64(f.pos))
+	e.uuid(f.last)
+	e.uvarint(uint64(len(f.views)))
+	for _, m := range f.views {
 		e.uuid(m.ID)
 		e.sym(string(m.Role))
 		e.str(m.Email)
@@ -46,8 +44,7 @@ func (p *Members) encodeState(e *snapEncoder) eventstore.Position {
 		e.str(m.ClosureNote)
 		e.time(m.ErasedAt)
 	}
-	encodeIndex(e, p.index)
-	return p.pos
+	encodeIndex(e, &f.index)
 }
 
 func encodeProfile(e *snapEncoder, pr *domain.Profile) {
@@ -167,13 +164,11 @@ func (p *Members) decodeState(d *snapDecoder, pos eventstore.Position, last uuid
 
 func (p *Matches) stateVersion() uint32 { return matchesStateVersion }
 
-func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	e.u64(uint64(p.pos))
-	e.uuid(p.last)
-	e.uvarint(uint64(len(p.matches)))
-	for _, m := range p.matches {
+func (f *frozenMatches) encode(e *snapEncoder) {
+	e.u64(uint64(f.pos))
+	e.uuid(f.last)
+	e.uvarint(uint64(len(f.matches)))
+	for _, m := range f.matches {
 		e.uuid(m.ID)
 		e.uuid(m.MenteeID)
 		e.uuid(m.MentorID)
@@ -218,9 +213,9 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		}
 		e.u64(uint64(m.Position))
 	}
-	encodeLists(e, p.byMember)
-	e.uvarint(uint64(len(p.sessions)))
-	for _, s := range p.sessions {
+	encodeLists(e, f.byMember)
+	e.uvarint(uint64(len(f.sessions)))
+	for _, s := range f.sessions {
 		e.uuid(s.ID)
 		e.uuid(s.MatchID)
 		e.uuid(s.AuthorID)
@@ -232,9 +227,10 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.time(s.EditedAt)
 		e.varint(int64(s.Revisions))
 	}
-	encodeLists(e, p.byAuthor)
-	e.uvarint(uint64(len(p.resources)))
-	for _, r := range p.resources {
+	encodeLists(e, f.byAuthor)
+	e.uvarint(uint64(len(f.resources)))
+	for i := range f.resources {
+		r := &f.resources[i]
 		e.uuid(r.ID)
 		e.str(r.Title)
 		e.str(r.Description)
@@ -244,15 +240,14 @@ func (p *Matches) encodeState(e *snapEncoder) eventstore.Position {
 		e.time(r.PublishedAt)
 		e.bool(r.Retired)
 	}
-	return p.pos
 }
 
-func encodeLists(e *snapEncoder, lists map[uuid.UUID][]uuid.UUID) {
+func encodeLists(e *snapEncoder, lists []frozenList) {
 	e.uvarint(uint64(len(lists)))
-	for k, l := range lists {
-		e.uuid(k)
-		e.uvarint(uint64(len(l)))
-		for _, id := range l {
+	for _, l := range lists {
+		e.uuid(l.key)
+		e.uvarint(uint64(len(l.ids)))
+		for _, id := range l.ids {
 			e.uuid(id)
 		}
 		e.check()

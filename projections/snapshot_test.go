@@ -445,3 +445,323 @@ func TestLoadedSearchIndexAnswersAsRebuilt(t *testing.T) {
 		})
 	}
 }
+
+// historyOf returns the decoded events of a store's whole log.
+func historyOf(t *testing.T, store eventstore.Store) []projections.Event {
+	t.Helper()
+	recs, err := store.ReadAll(context.Background(), eventstore.Start, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make([]projections.Event, len(recs))
+	for i, rec := range recs {
+		if events[i], err = follow.Decode(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return events
+}
+
+// savedKinds are fresh read models of every kind that is saved.
+func savedKinds() []projections.Projection {
+	return []projections.Projection{projections.NewMembers(), projections.NewMatches(), projections.NewReports(time.UTC)}
+}
+
+// rebuiltTo rebuilds a fresh read model like p from the log up to pos.
+func rebuiltTo(t *testing.T, store eventstore.Store, p projections.Projection, pos eventstore.Position) projections.Projection {
+	t.Helper()
+	var fresh projections.Projection
+	switch p.(type) {
+	case *projections.Members:
+		fresh = projections.NewMembers()
+	case *projections.Matches:
+		fresh = projections.NewMatches()
+	case *projections.Reports:
+		fresh = projections.NewReports(time.UTC)
+	default:
+		t.Fatalf("no fresh read model like %s", p.Name())
+	}
+	if pos == eventstore.Start {
+		return fresh
+	}
+	if _, err := follow.Rebuild(context.Background(), store, pos, nil, fresh); err != nil {
+		t.Fatal(err)
+	}
+	return fresh
+}
+
+// checkSnapshot loads p's snapshot from dir into a fresh model and checks
+// that it holds exactly the state a rebuild gives at its checkpoint.
+func checkSnapshot(t *testing.T, store eventstore.Store, dir string, p projections.Projection) {
+	t.Helper()
+	loaded := rebuiltTo(t, store, p, eventstore.Start)
+	info, err := projections.LoadSnapshot(store, dir, loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := projections.DiffState(rebuiltTo(t, store, p, info.Position), loaded); diff != "" {
+		t.Fatalf("%s snapshot at %d differs from the state rebuilt to there (-rebuilt +loaded):\n%s", p.Name(), info.Position, diff)
+	}
+}
+
+// Snapshots saved while events are applied, one save often overlapping
+// the next, each hold exactly the state at their checkpoint, and the
+// live models, which copied what the saves held before changing it, end
+// as a full rebuild.
+func TestSnapshotsSavedWhileApplyingHoldTheirCheckpointsState(t *testing.T) {
+	w := widerWorld(t, 21, 1500)
+	events := historyOf(t, w.store)
+	live := savedKinds()
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		r := rand.New(rand.NewPCG(3, 4))
+		for i := 0; i < len(events); {
+			n := min(1+r.IntN(4), len(events)-i)
+			for _, p := range live {
+				_ = p.Apply(events[i : i+n])
+			}
+			i += n
+			// Let the savers in between batches.
+			time.Sleep(20 * time.Microsecond)
+		}
+	}()
+	var (
+		mu   sync.Mutex
+		dirs []string
+		wg   sync.WaitGroup
+	)
+	// Two savers, so that saves of one model overlap.
+	for range 2 {
+		wg.Go(func() {
+			for done := false; !done; {
+				select {
+				case <-applied:
+					done = true
+				default:
+				}
+				dir := t.TempDir()
+				for _, p := range live {
+					if _, err := projections.SaveSnapshot(dir, p); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				mu.Lock()
+				dirs = append(dirs, dir)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d events, %d saves of each model", len(events), len(dirs))
+	for _, dir := range dirs {
+		for _, p := range live {
+			checkSnapshot(t, w.store, dir, p)
+		}
+	}
+	head, err := w.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range live {
+		if diff := projections.DiffState(rebuiltTo(t, w.store, p, head), p); diff != "" {
+			t.Fatalf("live %s differs from a full rebuild (-rebuilt +live):\n%s", p.Name(), diff)
+		}
+	}
+	if !projections.IndexHoldsLiveViews(live[0].(*projections.Members)) {
+		t.Fatal("the search index holds views the members map replaced")
+	}
+}
+
+// gateWriter passes the snapshot's header through (pass bytes) and holds
+// the first write of anything after it until opened, so that a save stops
+// in the middle of encoding the state.
+type gateWriter struct {
+	buf     []byte
+	pass    int
+	held    chan struct{} // closed when a write is held
+	open    chan struct{} // closed to let it go on
+	heldOne sync.Once
+}
+
+func (g *gateWriter) Write(b []byte) (int, error) {
+	if len(g.buf)+len(b) > g.pass {
+		g.heldOne.Do(func() { close(g.held) })
+		<-g.open
+	}
+	g.buf = append(g.buf, b...)
+	return len(b), nil
+}
+
+// Events are applied while a save encodes the state: a save holds the
+// model's lock only to capture the state, never while encoding or
+// writing it, and what it writes is the state it captured.
+func TestSavingDoesNotHoldEvents(t *testing.T) {
+	w := widerWorld(t, 22, 1000)
+	events := historyOf(t, w.store)
+	for i, p := range append(append(savedKinds(), savedKinds()...), savedKinds()...) {
+		// The save begins at a quarter, half or three quarters of the log.
+		half := len(events) * (1 + i/3) / 4
+		t.Run(fmt.Sprint(p.Name(), " at ", half), func(t *testing.T) {
+			_ = p.Apply(events[:half])
+			// The magic, the format, the name and the state's version.
+			header := 8 + 4 + 1 + len(p.Name()) + 4
+			gate := &gateWriter{pass: header, held: make(chan struct{}), open: make(chan struct{})}
+			type saved struct {
+				pos eventstore.Position
+				err error
+			}
+			done := make(chan saved, 1)
+			go func() {
+				// Writing after every byte buffered holds the save
+				// at its first write of the state.
+				pos, err := projections.EncodeSnapshotTo(gate, p, 1)
+				done <- saved{pos, err}
+			}()
+			select {
+			case <-gate.held:
+			case s := <-done:
+				t.Fatalf("the save ended without writing its state: %v", s.err)
+			}
+			rest := make(chan struct{})
+			go func() { _ = p.Apply(events[half:]); close(rest) }()
+			select {
+			case <-rest:
+			case <-time.After(20 * time.Second):
+				close(gate.open)
+				t.Fatal("applying events waited for a save that was writing its state")
+			}
+			close(gate.open)
+			s := <-done
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			if s.pos != events[half-1].Position {
+				t.Fatalf("saved at %d, not at %d where the save began", s.pos, events[half-1].Position)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(projections.SnapshotPath(dir, p), gate.buf, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			checkSnapshot(t, w.store, dir, p)
+			if diff := projections.DiffState(rebuiltTo(t, w.store, p, events[len(events)-1].Position), p); diff != "" {
+				t.Fatalf("the live model differs from a full rebuild (-rebuilt +live):\n%s", diff)
+			}
+		})
+	}
+}
+
+// widerWorld runs a random history that, beside randomStep's commands,
+// edits what events change in place: profiles (and so the search index's
+// postings), meeting logs, documents, end requests, resources, and
+// erasures. It checks that each kind happened.
+func widerWorld(t *testing.T, seed uint64, steps int) *world {
+	t.Helper()
+	w, r := randomWorld(t, seed, 0)
+	ctx := context.Background()
+	words := []string{"tunnels", "geotechnical", "mining", "water", "engineer", "bridges", "safety", "planning", "roads", "dams"}
+	var sessions [][2]uuid.UUID // match, session
+	var docs [][2]uuid.UUID     // match, document
+	var resources []uuid.UUID
+	partner := func(m uuid.UUID) domain.Actor {
+		mv, _ := w.svc.Match(ctx, m)
+		if r.IntN(2) == 0 {
+			return domain.Actor{ID: mv.MentorID(), Role: domain.RoleMentor}
+		}
+		return domain.Actor{ID: mv.MenteeID(), Role: domain.RoleMentee}
+	}
+	for i := range steps {
+		now := w.clock.Now()
+		switch n := r.IntN(20); {
+		case n < 3:
+			m := w.mentors[r.IntN(len(w.mentors))]
+			bio := ""
+			for range 2 + r.IntN(4) {
+				bio += words[r.IntN(len(words))] + " "
+			}
+			_, _ = w.svc.UpdateProfile(ctx, commandRequest(m), m.ID, domain.Profile{
+				Name: fmt.Sprint("Mentor ", i), Discipline: []string{"CIVIL", "MINING", "GEOLOGICAL"}[r.IntN(3)],
+				Biography: bio, Languages: []string{"en", "fr"}[r.IntN(2):],
+				Skills: map[string]int{"COMMUNICATION": 1 + r.IntN(5)},
+			})
+		case n < 5 && len(w.matches) > 0:
+			m := w.matches[r.IntN(len(w.matches))]
+			id := uuid.New()
+			if _, err := w.svc.LogSession(ctx, commandRequest(partner(m)), m, id, domain.SessionDetails{Date: w.svc.Program().Today(now), Minutes: 30, Notes: "notes"}); err == nil {
+				sessions = append(sessions, [2]uuid.UUID{m, id})
+			}
+		case n < 6 && len(sessions) > 0:
+			s := sessions[r.IntN(len(sessions))]
+			mv, _ := w.svc.Match(ctx, s[0])
+			for _, a := range []domain.Actor{{ID: mv.MentorID(), Role: domain.RoleMentor}, {ID: mv.MenteeID(), Role: domain.RoleMentee}} {
+				_, _ = w.svc.EditSession(ctx, commandRequest(a), s[0], s[1], domain.SessionDetails{Date: w.svc.Program().Today(now), Minutes: 15 * (1 + r.IntN(4)), Notes: "edited"})
+			}
+		case n < 7 && len(w.matches) > 0:
+			m := w.matches[r.IntN(len(w.matches))]
+			id := uuid.New()
+			if _, err := w.svc.AddDocument(ctx, commandRequest(partner(m)), domain.AddDocument{MatchID: m, DocumentID: id, Name: "plan.pdf",
+				Size: 100, ContentType: "application/pdf", SHA256: fmt.Sprintf("%064x", i), At: now}); err == nil {
+				docs = append(docs, [2]uuid.UUID{m, id})
+			}
+		case n < 8 && len(docs) > 0:
+			d := docs[r.IntN(len(docs))]
+			_, _ = w.svc.RemoveDocument(ctx, commandRequest(partner(d[0])), d[0], d[1])
+		case n < 9 && len(w.matches) > 0:
+			m := w.matches[r.IntN(len(w.matches))]
+			_, _ = w.svc.RequestMatchEnd(ctx, commandRequest(partner(m)), m, "GOALS_CONCLUDED", "please end it")
+		case n < 10:
+			id, _, err := w.svc.PublishResource(ctx, commandRequest(w.staff), domain.PublishResource{Title: fmt.Sprint("Guide ", i),
+				URL: "https://example.org/guide", Audience: domain.Audience("BOTH"), At: now})
+			if err == nil {
+				resources = append(resources, id)
+			}
+			if len(resources) > 0 && r.IntN(2) == 0 {
+				_, _ = w.svc.RetireResource(ctx, commandRequest(w.staff), resources[r.IntN(len(resources))])
+			}
+		case n < 11 && r.IntN(8) == 0:
+			var a domain.Actor
+			if r.IntN(2) == 0 {
+				a = w.mentors[r.IntN(len(w.mentors))]
+			} else {
+				a = w.mentees[r.IntN(len(w.mentees))]
+			}
+			_, _ = w.svc.EraseMember(ctx, commandRequest(w.staff), a.ID, "asked to be forgotten")
+		default:
+			w.randomStep(t, r)
+		}
+		w.clock.Advance(time.Duration(r.IntN(24)) * time.Hour)
+	}
+	seen := map[string]bool{}
+	for _, ev := range historyOf(t, w.store) {
+		seen[fmt.Sprintf("%T", ev.Data)] = true
+	}
+	for _, e := range []domain.Event{domain.ProfileUpdated{}, domain.SessionEdited{}, domain.DocumentAdded{}, domain.DocumentRemoved{},
+		domain.MatchEndRequested{}, domain.ResourceRetired{}, domain.MemberErased{}} {
+		if !seen[fmt.Sprintf("%T", e)] {
+			t.Fatalf("the history has no %T", e)
+		}
+	}
+	return w
+}
+
+// A match handed out by a query, or held by a save, keeps the partner's
+// note of its end request when the partner is erased afterwards: the live
+// model blanks its own copy only.
+func TestErasureLeavesCopiesOfEndRequestsAlone(t *testing.T) {
+	matches := projections.NewMatches()
+	match, mentee, mentor := uuid.New(), uuid.New(), uuid.New()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	events := []projections.Event{
+		{Position: 1, ID: uuid.New(), Data: domain.MatchRequested{MatchID: match, MenteeID: mentee, MentorID: mentor, At: at}},
+		{Position: 2, ID: uuid.New(), Data: domain.MatchEndRequested{MatchID: match, MenteeID: mentee, MentorID: mentor, RequestedBy: mentee, Reason: "GOALS_CONCLUDED", Note: "thanks", At: at}},
+		{Position: 3, ID: uuid.New(), Data: domain.MemberErased{MemberID: mentee, Role: domain.RoleMentee}},
+	}
+	_ = matches.Apply(events[:2])
+	before, _, _ := matches.Match(match)
+	_ = matches.Apply(events[2:])
+	after, _, _ := matches.Match(match)
+	if before.EndAsk.Note != "thanks" || after.EndAsk.Note != "" {
+		t.Fatalf("note before the erasure %q, after %q", before.EndAsk.Note, after.EndAsk.Note)
+	}
+}
