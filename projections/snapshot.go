@@ -130,7 +130,7 @@ func SaveSnapshot(dir string, p Projection) (SnapshotInfo, error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	e := newSnapEncoder(f)
+	e := newSnapEncoder(&syncingWriter{f: f})
 	info.Position, info.Locked = encodeSnapshot(e, sp)
 	if e.err != nil {
 		return info, fmt.Errorf("save snapshot %s: %w", p.Name(), e.err)
@@ -154,6 +154,30 @@ func SaveSnapshot(dir string, p Projection) (SnapshotInfo, error) {
 	}
 	info.Took = time.Since(started)
 	return info, nil
+}
+
+// snapSyncEvery is how much of a snapshot is written between two syncs.
+// Syncing only once at the end leaves the whole file (tens of megabytes)
+// to the disk at once, and the event store's own syncs, which every
+// mutation waits for, queue behind it: on a test machine's disk the
+// longest such sync took about 30 ms with one sync at the end of a 75 MB
+// file and about 11 ms with a sync every 8 MB.
+const snapSyncEvery = 8 << 20
+
+// syncingWriter writes a snapshot file, syncing it every snapSyncEvery
+// bytes.
+type syncingWriter struct {
+	f        *os.File
+	unsynced int
+}
+
+func (w *syncingWriter) Write(b []byte) (int, error) {
+	n, err := w.f.Write(b)
+	if w.unsynced += n; err == nil && w.unsynced >= snapSyncEvery {
+		w.unsynced = 0
+		err = w.f.Sync()
+	}
+	return n, err
 }
 
 // encodeSnapshot writes a whole snapshot of sp to e: it freezes the state,
