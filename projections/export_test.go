@@ -103,3 +103,9 @@ func IndexHoldsLiveViews(p *Members) bool {
 	}
 	return true
 }
+
+// Freeze captures p's state as a save does and returns the function that
+// releases the capture.
+func Freeze(p Projection) (release func()) {
+	return p.(snapshotter).freeze().release
+}

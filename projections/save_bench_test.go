@@ -1,8 +1,10 @@
 package projections_test
 
 import (
+	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,5 +110,36 @@ func BenchmarkApplyWhileSaving(b *testing.B) {
 			b.ReportMetric(float64(locked[p.Name()])/1e6, p.Name()+"-locked-ms")
 			b.ReportMetric(float64(took[p.Name()])/1e6, p.Name()+"-took-ms")
 		}
+	}
+}
+
+// threadCPU is the CPU time the calling thread used so far.
+func threadCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFreeze measures what a save holds each read model of the load
+// benchmark's program still for: capturing its state, and releasing the
+// capture. It reports the thread's CPU time per capture beside the wall
+// time, which a loaded machine inflates.
+func BenchmarkFreeze(b *testing.B) {
+	events := generatedEvents(b, saveLoad)
+	for _, p := range []projections.Projection{projections.NewMembers(), projections.NewMatches(), projections.NewReports(time.UTC)} {
+		if err := p.Apply(events); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(p.Name(), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu := threadCPU(b)
+			for b.Loop() {
+				projections.Freeze(p)()
+			}
+			b.ReportMetric(float64(threadCPU(b)-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
 	}
 }
