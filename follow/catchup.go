@@ -34,7 +34,12 @@ type chunk struct {
 //
 // It returns the last position handed to apply. A *DecodeError stops it
 // after the events before the bad one were applied.
-func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore.Position, apply func([]Event) error) (eventstore.Position, error) {
+//
+// Each batch is taken from slabs and handed to apply, which must give it
+// back (put) once nothing reads it any more, so that a catch-up of a
+// million events fills the same few batches over and over rather than
+// allocating one per chunk.
+func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore.Position, slabs *slabs, apply func([]Event) error) (eventstore.Position, error) {
 	if from >= until {
 		return from, nil
 	}
@@ -56,7 +61,7 @@ func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore
 	for range workers {
 		wg.Go(func() {
 			for c := range jobs {
-				c.fill(ctx, store, until)
+				c.fill(ctx, store, until, slabs)
 				close(c.done)
 			}
 		})
@@ -71,13 +76,18 @@ func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore
 	last := from
 	for c := range ordered {
 		<-c.done
-		if len(c.events) > 0 {
+		if len(c.events) == 0 {
+			slabs.put(c.events)
+		} else {
+			// Once handed to apply, the events may be applied and their
+			// slice filled again at any time: read them before.
+			end := c.events[len(c.events)-1].Position
 			if err := apply(c.events); err != nil {
 				cancel()
 				drain(ordered)
 				return last, err
 			}
-			last = c.events[len(c.events)-1].Position
+			last = end
 		}
 		if c.err != nil {
 			cancel()
@@ -91,6 +101,34 @@ func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore
 func drain(ordered <-chan *chunk) {
 	for c := range ordered {
 		<-c.done
+	}
+}
+
+// slabs are the event slices of a catch-up that passed every follower,
+// kept to be filled again. A slice handed back may still hold the events
+// it last carried past its length; they are overwritten when it is filled
+// again, and dropped with the slabs when the catch-up ends.
+type slabs struct{ free chan []Event }
+
+func newSlabs() *slabs { return &slabs{free: make(chan []Event, 16)} }
+
+// get returns an empty slice with room for n events.
+func (s *slabs) get(n int) []Event {
+	select {
+	case b := <-s.free:
+		if cap(b) >= n {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]Event, 0, max(n, chunkSize))
+}
+
+// put keeps a slice for a later get, unless enough are kept already.
+func (s *slabs) put(b []Event) {
+	select {
+	case s.free <- b:
+	default:
 	}
 }
 
@@ -137,7 +175,7 @@ func dispatch(ctx context.Context, store eventstore.Store, first []eventstore.Re
 }
 
 // fill reads (unless the chunk came with its events) and decodes a chunk.
-func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position) {
+func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position, slabs *slabs) {
 	if c.err != nil {
 		return
 	}
@@ -164,7 +202,7 @@ func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventsto
 		}
 	}
 	c.recs = nil
-	c.events = make([]Event, 0, len(recs))
+	c.events = slabs.get(len(recs))
 	for i := range recs {
 		if recs[i].Position > c.hi || recs[i].Position > until {
 			break
@@ -191,9 +229,10 @@ type stages struct {
 }
 
 // startStages starts one goroutine per follower; apply(i, batch) applies
-// a batch to follower i, and after runs once the last one applied it.
-// After the first error, batches are dropped and the error reported.
-func startStages(n int, apply func(i int, batch []Event) error, after func([]Event)) *stages {
+// a batch to follower i, and after runs once the last one applied it;
+// the batch then goes back to slabs. After the first error, batches are
+// dropped and the error reported.
+func startStages(n int, slabs *slabs, apply func(i int, batch []Event) error, after func([]Event)) *stages {
 	s := &stages{in: make(chan []Event, 2), done: make(chan struct{})}
 	in := s.in
 	for i := range n {
@@ -217,6 +256,7 @@ func startStages(n int, apply func(i int, batch []Event) error, after func([]Eve
 			if s.failed() == nil && after != nil {
 				after(batch)
 			}
+			slabs.put(batch)
 		}
 	}(in)
 	return s
