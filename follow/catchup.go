@@ -60,8 +60,9 @@ func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			in := newInterner()
 			for c := range jobs {
-				c.fill(ctx, store, until, slabs)
+				c.fill(ctx, store, until, slabs, in)
 				close(c.done)
 			}
 		})
@@ -175,7 +176,7 @@ func dispatch(ctx context.Context, store eventstore.Store, first []eventstore.Re
 }
 
 // fill reads (unless the chunk came with its events) and decodes a chunk.
-func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position, slabs *slabs) {
+func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position, slabs *slabs, in *interner) {
 	if c.err != nil {
 		return
 	}
@@ -207,7 +208,7 @@ func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventsto
 		if recs[i].Position > c.hi || recs[i].Position > until {
 			break
 		}
-		ev, err := Decode(recs[i])
+		ev, err := decode(recs[i], in)
 		if err != nil {
 			c.err = &DecodeError{Position: recs[i].Position, Err: err}
 			return

@@ -1,6 +1,7 @@
 package follow
 
 import (
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"time"
@@ -196,12 +197,18 @@ func build(zero domain.Event, f *fields) domain.Event {
 // reports false when the caller must use domain.Decode. Decode tries it
 // first; it is exported so that tests can check it against domain.Decode.
 func FastDecode(typ string, version int, data []byte) (domain.Event, bool) {
+	return fastDecode(typ, version, data, nil)
+}
+
+// fastDecode is FastDecode reading the values of enumerations and short
+// lists through in (when not nil).
+func fastDecode(typ string, version int, data []byte, in *interner) (domain.Event, bool) {
 	t, ok := fastTypes[typ]
 	if !ok || version != domain.SchemaVersion {
 		return nil, false
 	}
 	var f fields
-	r := jsonReader{b: data}
+	r := jsonReader{b: data, in: in}
 	first := true
 	if !r.open() {
 		return nil, false
@@ -328,7 +335,7 @@ func (r *jsonReader) eventValue(f *fields, bit uint64) {
 	case kMessage:
 		f.message = r.str()
 	case kReason:
-		f.reason = r.str()
+		f.reason = r.word()
 	case kNote:
 		f.note = r.str()
 	case kName:
@@ -336,9 +343,9 @@ func (r *jsonReader) eventValue(f *fields, bit uint64) {
 	case kEmail:
 		f.email = r.str()
 	case kRole:
-		f.role = r.str()
+		f.role = r.word()
 	case kContentType:
-		f.contentType = r.str()
+		f.contentType = r.word()
 	case kSHA256:
 		f.sha256 = r.str()
 	case kTitle:
@@ -350,7 +357,7 @@ func (r *jsonReader) eventValue(f *fields, bit uint64) {
 	case kText:
 		f.text = r.str()
 	case kAudience:
-		f.audience = r.str()
+		f.audience = r.word()
 	case kCapacity:
 		f.capacity = r.int()
 	case kVersion:
@@ -411,13 +418,13 @@ func (r *jsonReader) profile() domain.Profile {
 			p.Name = r.str()
 		case "designation":
 			bit = 1 << 1
-			p.Designation = r.str()
+			p.Designation = r.word()
 		case "discipline":
 			bit = 1 << 2
-			p.Discipline = r.str()
+			p.Discipline = r.word()
 		case "industry":
 			bit = 1 << 3
-			p.Industry = r.str()
+			p.Industry = r.word()
 		case "location":
 			bit = 1 << 4
 			p.Location = r.location()
@@ -460,10 +467,10 @@ func (r *jsonReader) location() domain.Location {
 		switch string(r.key) {
 		case "city":
 			bit = 1
-			l.City = r.str()
+			l.City = r.word()
 		case "province":
 			bit = 2
-			l.Province = r.str()
+			l.Province = r.word()
 		}
 		r.once(&seen, bit)
 	}
@@ -485,7 +492,7 @@ func (r *jsonReader) preferences() domain.Preferences {
 			p.MeetingFormats = r.strings()
 		case "meetingFrequency":
 			bit = 2
-			p.MeetingFrequency = r.str()
+			p.MeetingFrequency = r.word()
 		case "partner":
 			bit = 4
 			p.Partner = r.partner()
@@ -547,7 +554,7 @@ func (r *jsonReader) contact() domain.Contact {
 			c.Phone = r.str()
 		case "preferredMethod":
 			bit = 4
-			c.PreferredMethod = domain.ContactMethod(r.str())
+			c.PreferredMethod = domain.ContactMethod(r.word())
 		}
 		r.once(&seen, bit)
 	}
@@ -561,6 +568,7 @@ type jsonReader struct {
 	i   int
 	bad bool
 	key []byte
+	in  *interner
 }
 
 func (r *jsonReader) fail() { r.bad = true; r.i = len(r.b) }
@@ -654,6 +662,22 @@ func (r *jsonReader) raw() ([]byte, bool) {
 	}
 	start := r.i
 	ascii := true
+	// Skip eight bytes at a time while none of them ends the string, starts
+	// an escape or is a control character: texts are long and plain.
+	for r.i+8 <= len(r.b) {
+		w := binary.LittleEndian.Uint64(r.b[r.i:])
+		if plain(w) {
+			r.i += 8
+			continue
+		}
+		if w&highBits != 0 && plain(w&^highBits|w&highBits>>1) {
+			// Only bytes of a multi-byte character: checked below.
+			ascii = false
+			r.i += 8
+			continue
+		}
+		break
+	}
 	for r.i < len(r.b) {
 		c := r.b[r.i]
 		switch {
@@ -680,6 +704,23 @@ func (r *jsonReader) raw() ([]byte, bool) {
 	return nil, false
 }
 
+// Masks for reading eight bytes of a string at once.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// plain reports whether the eight bytes in w (little-endian) are all
+// printable ASCII other than '"' and '\\': none of them needs a look of
+// its own. A byte b is below n when b-n borrows, which sets its high bit
+// where b's own high bit is clear; a byte equals c when b^c is below 1.
+func plain(w uint64) bool {
+	quote := w ^ ('"' * lowBits)
+	backslash := w ^ ('\\' * lowBits)
+	special := (w - 0x20*lowBits) | (quote - lowBits) | (backslash - lowBits)
+	return (special|w)&highBits == 0
+}
+
 func (r *jsonReader) str() string {
 	if r.bad {
 		return ""
@@ -691,6 +732,54 @@ func (r *jsonReader) str() string {
 		return ""
 	}
 	return r.escaped()
+}
+
+// word reads a string that is one of few values over a log (a role, a
+// discipline, a language, a skill), through the reader's interner.
+func (r *jsonReader) word() string {
+	if r.bad {
+		return ""
+	}
+	if s, ok := r.raw(); ok {
+		return r.in.intern(s)
+	}
+	if r.bad {
+		return ""
+	}
+	return r.escaped()
+}
+
+// interner hands out one copy of each short string it is given, so that
+// decoding a log allocates the few hundred values of its enumerations and
+// facets (roles, disciplines, provinces, languages, skills) once rather
+// than once per event, and the read models built from it hold one copy of
+// each. It is not safe for concurrent use: each decoding goroutine has its
+// own. A nil interner copies every string.
+type interner struct{ strs map[string]string }
+
+// Strings longer than internMaxLen are copied, not interned: they are
+// texts rather than values from a list. An interner keeps at most
+// internMaxStrings strings, so that a log of many distinct short values
+// does not grow it without bound; past that it copies the new ones.
+const (
+	internMaxLen     = 48
+	internMaxStrings = 1 << 14
+)
+
+func newInterner() *interner { return &interner{strs: make(map[string]string, 1024)} }
+
+func (in *interner) intern(b []byte) string {
+	if in == nil || len(b) > internMaxLen {
+		return string(b)
+	}
+	if s, ok := in.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.strs) < internMaxStrings {
+		in.strs[s] = s
+	}
+	return s
 }
 
 // escaped reads a string with escapes, from just after its opening quote.
@@ -883,7 +972,7 @@ func (r *jsonReader) strings() []string {
 		return out
 	}
 	for !r.bad {
-		out = append(out, r.str())
+		out = append(out, r.word())
 		r.space()
 		if r.i < len(r.b) && r.b[r.i] == ']' {
 			r.i++
@@ -905,7 +994,7 @@ func (r *jsonReader) ratings() map[string]int {
 			r.fail()
 			return nil
 		}
-		k := string(r.key)
+		k := r.in.intern(r.key)
 		out[k] = r.int()
 	}
 	return out

@@ -1,7 +1,11 @@
 package follow
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +114,117 @@ func TestFastDecodeReadsEveryFieldOfTheDomainsEvents(t *testing.T) {
 	}
 	if fast < len(domain.EventTypes())/2 {
 		t.Fatalf("the fast decoder makes %d of %d event types", fast, len(domain.EventTypes()))
+	}
+}
+
+// plainByBytes is plain read one byte at a time.
+func plainByBytes(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// plain, which reads eight bytes at once, agrees with reading them one by
+// one: for every byte value at every place among plain bytes, for every
+// two bytes at two places, and on random words.
+func TestPlainAgreesWithReadingByteByByte(t *testing.T) {
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := plain(binary.LittleEndian.Uint64(b)), plainByBytes(b); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+		}
+	}
+	b := []byte("abcdefgh")
+	for at := range 8 {
+		for v := range 256 {
+			copy(b, "abcdefgh")
+			b[at] = byte(v)
+			check(b)
+		}
+	}
+	for at := range 8 {
+		for at2 := range 8 {
+			for v := range 256 {
+				for _, v2 := range []byte{0, 0x1f, 0x20, '!', '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xc3, 0xff} {
+					copy(b, "abcdefgh")
+					b[at], b[at2] = byte(v), v2
+					check(b)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		binary.LittleEndian.PutUint64(b, r.Uint64())
+		check(b)
+	}
+}
+
+// An event read through an interner, the way a catch-up decodes, equals
+// the event read without one, also when its values were interned from an
+// earlier event; texts longer than the interner takes are copied.
+func TestInternedDecodeEqualsPlainDecode(t *testing.T) {
+	in := newInterner()
+	for round := range 2 {
+		for _, typ := range domain.EventTypes() {
+			if !builds(typ) {
+				continue
+			}
+			zero, _ := domain.ZeroEvent(typ)
+			v := reflect.New(reflect.TypeOf(zero)).Elem()
+			setEvery(t, v, typ)
+			enc, err := domain.Encode(v.Interface().(domain.Event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, ok := FastDecode(enc.Type, enc.SchemaVersion, enc.Data)
+			got, ok2 := fastDecode(enc.Type, enc.SchemaVersion, enc.Data, in)
+			if !ok || !ok2 || !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, %s: interned %#v (%v), plain %#v (%v)", round, typ, got, ok2, want, ok)
+			}
+		}
+	}
+	short := domain.ProfileUpdated{MemberID: uuid.New(), Profile: domain.Profile{Name: "Ada", Discipline: "CIVIL",
+		Languages: []string{"en", "fr"}, Skills: map[string]int{"COMMUNICATION": 3}, Location: domain.Location{City: "Sudbury", Province: "ON"}}}
+	enc, err := domain.Encode(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, ok := fastDecode(enc.Type, enc.SchemaVersion, enc.Data, in)
+		if !ok || !reflect.DeepEqual(got, short) {
+			t.Fatalf("interned %#v (%v), want %#v", got, ok, short)
+		}
+	}
+	for _, s := range []string{"CIVIL", "en", "fr", "COMMUNICATION", "Sudbury", "ON"} {
+		if in.strs[s] != s {
+			t.Errorf("%q was not interned", s)
+		}
+	}
+	long := strings.Repeat("x", internMaxLen+1)
+	if in.intern([]byte(long)) != long || len(in.strs[long]) != 0 {
+		t.Errorf("a text longer than %d bytes was interned", internMaxLen)
+	}
+	var none *interner
+	if none.intern([]byte("CIVIL")) != "CIVIL" {
+		t.Error("a nil interner does not copy")
+	}
+}
+
+// An interner stops taking strings once it holds internMaxStrings, and
+// still returns each string it is given.
+func TestInternerIsBounded(t *testing.T) {
+	in := newInterner()
+	for i := range internMaxStrings + 100 {
+		s := strconv.Itoa(i)
+		if got := in.intern([]byte(s)); got != s {
+			t.Fatalf("intern(%q) = %q", s, got)
+		}
+	}
+	if len(in.strs) != internMaxStrings {
+		t.Fatalf("the interner holds %d strings, want %d", len(in.strs), internMaxStrings)
 	}
 }

@@ -38,8 +38,14 @@ type Event struct {
 // Decode turns a stored event into an Event. Unknown types decode with nil
 // Data; a known type that fails to decode is an error.
 func Decode(rec eventstore.RecordedEvent) (Event, error) {
+	return decode(rec, nil)
+}
+
+// decode is Decode with the interner of the goroutine decoding (nil for
+// none).
+func decode(rec eventstore.RecordedEvent, in *interner) (Event, error) {
 	ev := Event{Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Revision: rec.Revision, Type: rec.Type, Meta: rec.Metadata}
-	if data, ok := FastDecode(rec.Type, rec.SchemaVersion, rec.Data); ok {
+	if data, ok := fastDecode(rec.Type, rec.SchemaVersion, rec.Data, in); ok {
 		ev.Data = data
 		return ev, nil
 	}
