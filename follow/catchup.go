@@ -60,9 +60,9 @@ func catchUp(ctx context.Context, store eventstore.Store, from, until eventstore
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			in := newInterner()
+			w := &worker{in: newInterner()}
 			for c := range jobs {
-				c.fill(ctx, store, until, slabs, in)
+				c.fill(ctx, store, until, slabs, w)
 				close(c.done)
 			}
 		})
@@ -175,15 +175,27 @@ func dispatch(ctx context.Context, store eventstore.Store, first []eventstore.Re
 	}
 }
 
+// worker is what a goroutine reading and decoding chunks keeps from one
+// chunk to the next: its interner, and the memory it reads records into
+// when the store can read into memory it is given.
+type worker struct {
+	in  *interner
+	buf eventstore.ReadBuffer
+}
+
 // fill reads (unless the chunk came with its events) and decodes a chunk.
-func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position, slabs *slabs, in *interner) {
+func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventstore.Position, slabs *slabs, w *worker) {
 	if c.err != nil {
 		return
 	}
 	recs := c.recs
 	if recs == nil {
 		var err error
-		recs, err = store.ReadAll(ctx, c.lo, int(c.hi-c.lo))
+		if br, ok := store.(eventstore.BufferedReader); ok {
+			recs, err = br.ReadAllInto(ctx, c.lo, int(c.hi-c.lo), &w.buf)
+		} else {
+			recs, err = store.ReadAll(ctx, c.lo, int(c.hi-c.lo))
+		}
 		if err != nil {
 			c.err = err
 			return
@@ -208,7 +220,7 @@ func (c *chunk) fill(ctx context.Context, store eventstore.Store, until eventsto
 		if recs[i].Position > c.hi || recs[i].Position > until {
 			break
 		}
-		ev, err := decode(recs[i], in)
+		ev, err := decode(recs[i], w.in)
 		if err != nil {
 			c.err = &DecodeError{Position: recs[i].Position, Err: err}
 			return

@@ -102,6 +102,13 @@ func recordParts(raw []byte) (body, hash []byte, err error) {
 // raw may point into the memory-mapped file, which is only valid inside the
 // read transaction.
 func decodeRecord(raw []byte) (eventstore.RecordedEvent, error) {
+	return decodeRecordInto(raw, nil)
+}
+
+// decodeRecordInto is decodeRecord with the event's data and hash copied to
+// the end of *arena, when arena is not nil, rather than to memory of their
+// own.
+func decodeRecordInto(raw []byte, arena *[]byte) (eventstore.RecordedEvent, error) {
 	var ev eventstore.RecordedEvent
 	body, hash, err := recordParts(raw)
 	if err != nil {
@@ -146,9 +153,16 @@ func decodeRecord(raw []byte) (eventstore.RecordedEvent, error) {
 	if len(d.b) != 0 {
 		return ev, errors.New("record has trailing bytes")
 	}
-	buf := make([]byte, len(data)+len(hash))
-	copy(buf, data)
-	copy(buf[len(data):], hash)
+	var buf []byte
+	if arena == nil {
+		buf = make([]byte, len(data)+len(hash))
+		copy(buf, data)
+		copy(buf[len(data):], hash)
+	} else {
+		at := len(*arena)
+		*arena = append(append(*arena, data...), hash...)
+		buf = (*arena)[at:len(*arena):len(*arena)]
+	}
 	if len(data) > 0 {
 		ev.Data = buf[:len(data):len(data)]
 	}

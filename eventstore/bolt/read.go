@@ -167,6 +167,16 @@ func step(c *bbolt.Cursor, d eventstore.Direction) ([]byte, []byte) {
 
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	return s.readAll(ctx, from, limit, nil)
+}
+
+// ReadAllInto implements eventstore.BufferedReader.
+func (s *Store) ReadAllInto(ctx context.Context, from eventstore.Position, limit int, buf *eventstore.ReadBuffer) ([]eventstore.RecordedEvent, error) {
+	return s.readAll(ctx, from, limit, buf)
+}
+
+// readAll reads as ReadAll does, into buf when it is not nil.
+func (s *Store) readAll(ctx context.Context, from eventstore.Position, limit int, buf *eventstore.ReadBuffer) ([]eventstore.RecordedEvent, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
@@ -178,7 +188,15 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 	if from >= end {
 		return nil, ctx.Err()
 	}
-	out := make([]eventstore.RecordedEvent, 0, min(limit, int(end-from)))
+	var out []eventstore.RecordedEvent
+	var arena *[]byte
+	if buf != nil {
+		out, arena = buf.Events[:0], &buf.Bytes
+		*arena = (*arena)[:0]
+		defer func() { buf.Events = out[:0] }()
+	} else {
+		out = make([]eventstore.RecordedEvent, 0, min(limit, int(end-from)))
+	}
 	if from < snap.base {
 		err := s.view(func(tx *bbolt.Tx) error {
 			c := tx.Bucket(bucketEvents).Cursor()
@@ -197,7 +215,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 						}
 						return false
 					}
-					ev, err := decodeRecord(raw)
+					ev, err := decodeRecordInto(raw, arena)
 					if err != nil {
 						bad = fmt.Errorf("%w: position %d: %v", eventstore.ErrCorrupt, pos, err)
 						return false
