@@ -380,18 +380,6 @@ func (e *snapEncoder) symList(l []string) {
 	}
 }
 
-// strs writes a list, keeping nil and empty apart.
-func (e *snapEncoder) strs(l []string) {
-	if l == nil {
-		e.uvarint(0)
-		return
-	}
-	e.uvarint(uint64(len(l)) + 1)
-	for _, s := range l {
-		e.str(s)
-	}
-}
-
 // time writes a time exactly: UTC times (all the domain records) as
 // seconds and nanoseconds, others with their offset.
 func (e *snapEncoder) time(t time.Time) {
@@ -590,18 +578,6 @@ func (d *snapDecoder) copyStr(b []byte) string {
 	start := len(d.slab)
 	d.slab = append(d.slab, b...)
 	return unsafe.String(&d.slab[start], len(b))
-}
-
-func (d *snapDecoder) strList() []string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n-1)
-	for i := range out {
-		out[i] = d.str()
-	}
-	return out
 }
 
 func (d *snapDecoder) time() time.Time {

@@ -183,7 +183,7 @@ func redisPart(ctx context.Context, c config, work string, stdout io.Writer) ([]
 	rc := redis.NewClient(opts)
 	defer rc.Close()
 	if err := rc.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("Redis at %s: %w", c.redisURL, err)
+		return nil, fmt.Errorf("reaching Redis at %s: %w", c.redisURL, err)
 	}
 	prefix := fmt.Sprintf("benchserve-%d-%d", os.Getpid(), time.Now().UnixNano())
 	defer dropPrefix(context.WithoutCancel(ctx), rc, prefix)

@@ -159,7 +159,7 @@ func TestSequential(t *testing.T) {
 		{`{ things { __typename ... on Location { city } } }`, true},
 		{`{ things { ... on Mentor { partner { id } } } }`, false},
 	} {
-		doc, errs := gqlparser.LoadQuery(s, c.query)
+		doc, errs := gqlparser.LoadQueryWithRules(s, c.query, nil)
 		if errs != nil {
 			t.Fatalf("%s: %v", c.query, errs)
 		}
@@ -174,7 +174,7 @@ func TestSequential(t *testing.T) {
 // a type the table does not know.
 func TestSequentialUnknownType(t *testing.T) {
 	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
-	doc, errs := gqlparser.LoadQuery(s, `{ mentors { id location { city } } }`)
+	doc, errs := gqlparser.LoadQueryWithRules(s, `{ mentors { id location { city } } }`, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -193,7 +193,7 @@ func TestSequentialUnknownType(t *testing.T) {
 // next.
 func TestMarshalWaitsTogether(t *testing.T) {
 	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
-	doc, errs := gqlparser.LoadQuery(s, `{ mentors { id partner { id } } }`)
+	doc, errs := gqlparser.LoadQueryWithRules(s, `{ mentors { id partner { id } } }`, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
