@@ -63,6 +63,11 @@ var keysetCursors = map[string]byte{
 	"matches": 'm', "myMatches": 'm', "matchHistory": 'h', "mySessions": 's', "resources": 'r',
 }
 
+// endsSessions are the mutations that revoke the account's sessions: a
+// second alias of one would run signed out, fail, and null the answer
+// that carries the first one's new token.
+var endsSessions = map[string]bool{"changePassword": true, "resetPassword": true}
+
 // MutateOperationContext refuses a mutation operation that combines
 // different mutations or holds an argument its resolver would refuse.
 func (c mutationCheck) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
@@ -79,6 +84,13 @@ func (c mutationCheck) MutateOperationContext(_ context.Context, oc *graphql.Ope
 		if first == "" {
 			first = f.Name
 			continue
+		}
+		if f.Name == first && endsSessions[f.Name] {
+			return &gqlerror.Error{
+				Message:    fmt.Sprintf("%s ends every session of the account, the one this operation runs in included, so an operation may run it once", f.Name),
+				Path:       ast.Path{ast.PathName(f.Alias)},
+				Extensions: map[string]any{"code": CodeBadUserInput},
+			}
 		}
 		if f.Name != first {
 			return &gqlerror.Error{
@@ -273,6 +285,9 @@ func (w checkWalk) value(name, where string, typ *ast.Type, v any) (string, stri
 			return err.Error(), where
 		}
 		return "", ""
+	}
+	if msg := scalarError(typ.NamedType, v); msg != "" {
+		return msg, where
 	}
 	def := w.schema.Types[typ.NamedType]
 	if def == nil || def.Kind != ast.InputObject {

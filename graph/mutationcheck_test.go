@@ -137,3 +137,44 @@ func TestMutationFieldsAfterAFailureDoNotRun(t *testing.T) {
 		t.Fatalf("the next operation: %s", r.raw)
 	}
 }
+
+// A malformed value of the schema's own scalars (a Date) in a later alias
+// refuses the operation whole, as a malformed ID does, instead of failing
+// that alias after the earlier ones made their change; and a mutation
+// that ends the account's sessions runs once per operation, since a
+// second alias would run signed out and null the first one's new token.
+func TestMalformedScalarsAndSessionEndingAliasesAreRefusedWhole(t *testing.T) {
+	e := newEnv(t)
+	_, _, menteeTok, _, matchID := newActiveMatch(t, e)
+	today := e.clock.Now().Format("2006-01-02")
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"a literal", `mutation($m: ID!) { a: addSession(input: {matchId: $m, date: "` + today + `", minutes: 25}) { session { id } } b: addSession(input: {matchId: $m, date: "2026-13-45", minutes: 26}) { session { id } } }`, map[string]any{"m": matchID}},
+		{"a variable", `mutation($m: ID!, $d: Date!) { a: addSession(input: {matchId: $m, date: "` + today + `", minutes: 25}) { session { id } } b: addSession(input: {matchId: $m, date: $d, minutes: 26}) { session { id } } }`, map[string]any{"m": matchID, "d": "2026-02-30"}},
+		{"an input variable", `mutation($m: ID!, $in: AddSessionInput!) { a: addSession(input: {matchId: $m, date: "` + today + `", minutes: 25}) { session { id } } b: addSession(input: $in) { session { id } } }`, map[string]any{"m": matchID, "in": map[string]any{"matchId": matchID, "date": "yesterday"}}},
+	} {
+		before := e.head()
+		r := e.do(menteeTok, c.query, c.vars)
+		if len(r.Errors) != 1 || r.Data != nil {
+			t.Errorf("%s: %s", c.name, r.raw)
+		}
+		if code := r.code(); code != "BAD_USER_INPUT" && code != graph.CodeValidationFailed {
+			t.Errorf("%s: code %s: %s", c.name, code, r.raw)
+		}
+		if e.head() != before {
+			t.Errorf("%s: refused, yet %d events were written", c.name, e.head()-before)
+		}
+	}
+
+	a := newEnvWithAccounts(t)
+	tok := a.signUp("Mentee", "Ada Lovelace", "ada@example.org")
+	r := a.do(tok, `mutation { a: changePassword(input: {currentPassword: "`+password+`", newPassword: "a second passphrase"}) { token } b: changePassword(input: {currentPassword: "a second passphrase", newPassword: "a third passphrase"}) { token } }`, nil)
+	if r.code() != "BAD_USER_INPUT" || !strings.Contains(string(r.raw), "may run it once") {
+		t.Fatalf("two changePassword aliases: %s", r.raw)
+	}
+	if r := a.do(tok, `{ viewer { role } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("the refused operation ended the session: %s", r.raw)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/mentorship/mentorship/graph/model"
 )
 
 // strictVariables holds an operation's variables to GraphQL's input
@@ -61,10 +63,14 @@ func (s strictVariables) MutateOperationParameters(ctx context.Context, p *graph
 			continue
 		}
 		path := ast.Path{ast.PathName("variable"), ast.PathName(def.Variable)}
-		nv, msg := s.check(def.Type, v, &path)
+		nv, msg, userInput := s.check(def.Type, v, &path)
 		if msg != "" {
 			err := gqlerror.ErrorPathf(path, "%s", msg)
-			errcode.Set(err, errcode.ValidationFailed)
+			if userInput {
+				err.Extensions = map[string]any{"code": CodeBadUserInput}
+			} else {
+				errcode.Set(err, errcode.ValidationFailed)
+			}
 			return err
 		}
 		p.Variables[def.Variable] = nv
@@ -75,9 +81,9 @@ func (s strictVariables) MutateOperationParameters(ctx context.Context, p *graph
 // check returns v as it stands for a value of t, or why it is not one;
 // path is extended to the part of v at fault. Lists and input objects are
 // checked in place.
-func (s strictVariables) check(t *ast.Type, v any, path *ast.Path) (any, string) {
+func (s strictVariables) check(t *ast.Type, v any, path *ast.Path) (any, string, bool) {
 	if v == nil {
-		return v, "" // gqlparser refuses a null where the type says non-null
+		return v, "", false // gqlparser refuses a null where the type says non-null
 	}
 	if t.Elem != nil {
 		list, ok := v.([]any)
@@ -87,29 +93,29 @@ func (s strictVariables) check(t *ast.Type, v any, path *ast.Path) (any, string)
 		}
 		for i, e := range list {
 			*path = append(*path, ast.PathIndex(i))
-			ne, msg := s.check(t.Elem, e, path)
+			ne, msg, user := s.check(t.Elem, e, path)
 			if msg != "" {
-				return v, msg
+				return v, msg, user
 			}
 			list[i] = ne
 			*path = (*path)[:len(*path)-1]
 		}
-		return v, ""
+		return v, "", false
 	}
 	def := s.schema.Types[t.NamedType]
 	if def == nil {
-		return v, "" // gqlparser reports an unknown type
+		return v, "", false // gqlparser reports an unknown type
 	}
 	switch def.Kind {
 	case ast.Enum:
 		str, ok := v.(string)
 		if !ok || def.EnumValues.ForName(str) == nil {
-			return v, fmt.Sprintf("%s is not a %s: expected one of %s", describe(v), def.Name, enumNames(def))
+			return v, fmt.Sprintf("%s is not a %s: expected one of %s", describe(v), def.Name, enumNames(def)), false
 		}
 	case ast.InputObject:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return v, "" // gqlparser refuses it
+			return v, "", false // gqlparser refuses it
 		}
 		for _, f := range def.Fields {
 			fv, ok := m[f.Name]
@@ -117,9 +123,9 @@ func (s strictVariables) check(t *ast.Type, v any, path *ast.Path) (any, string)
 				continue
 			}
 			*path = append(*path, ast.PathName(f.Name))
-			nv, msg := s.check(f.Type, fv, path)
+			nv, msg, user := s.check(f.Type, fv, path)
 			if msg != "" {
-				return v, msg
+				return v, msg, user
 			}
 			m[f.Name] = nv
 			*path = (*path)[:len(*path)-1]
@@ -129,32 +135,38 @@ func (s strictVariables) check(t *ast.Type, v any, path *ast.Path) (any, string)
 		case "Int":
 			n, ok := int32Value(v)
 			if !ok {
-				return v, fmt.Sprintf("%s is not an Int: expected a whole number from %d to %d", describe(v), math.MinInt32, math.MaxInt32)
+				return v, fmt.Sprintf("%s is not an Int: expected a whole number from %d to %d", describe(v), math.MinInt32, math.MaxInt32), false
 			}
-			return json.Number(strconv.FormatInt(n, 10)), ""
+			return json.Number(strconv.FormatInt(n, 10)), "", false
 		case "Float":
 			if !isNumber(v) {
-				return v, fmt.Sprintf("%s is not a Float: expected a number", describe(v))
+				return v, fmt.Sprintf("%s is not a Float: expected a number", describe(v)), false
 			}
 		case "String":
 			if _, ok := v.(string); !ok {
-				return v, fmt.Sprintf("%s is not a String: expected a string", describe(v))
+				return v, fmt.Sprintf("%s is not a String: expected a string", describe(v)), false
 			}
 		case "Boolean":
 			if _, ok := v.(bool); !ok {
-				return v, fmt.Sprintf("%s is not a Boolean: expected true or false", describe(v))
+				return v, fmt.Sprintf("%s is not a Boolean: expected true or false", describe(v)), false
 			}
 		case "ID":
 			if _, ok := v.(string); !ok {
 				n, whole := int32Value(v)
 				if !whole {
-					return v, fmt.Sprintf("%s is not an ID: expected a string", describe(v))
+					return v, fmt.Sprintf("%s is not an ID: expected a string", describe(v)), false
 				}
-				return json.Number(strconv.FormatInt(n, 10)), ""
+				return json.Number(strconv.FormatInt(n, 10)), "", false
+			}
+		default:
+			// As its resolvers answered it before this check: the
+			// client's input, BAD_USER_INPUT.
+			if msg := scalarError(def.Name, v); msg != "" {
+				return v, fmt.Sprintf("%s is not a %s: %s", describe(v), def.Name, msg), true
 			}
 		}
 	}
-	return v, ""
+	return v, "", false
 }
 
 // int32Value reads a whole number within 32 bits, as JSON gives it.
@@ -229,4 +241,24 @@ func enumNames(def *ast.Definition) string {
 		names[i] = e.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// scalarError says why v is not a value of the schema's own scalar named
+// (a Date, a Time, a Position), read as its resolvers read it, or "".
+// Checked before anything runs, a malformed one refuses the operation
+// whole instead of failing its field after earlier ones ran.
+func scalarError(name string, v any) string {
+	var err error
+	switch name {
+	case "Date":
+		_, err = model.UnmarshalDate(v)
+	case "Time":
+		_, err = graphql.UnmarshalTime(v)
+	case "Position":
+		_, err = model.UnmarshalPosition(v)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
 }
