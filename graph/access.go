@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/99designs/gqlgen/graphql"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -100,7 +101,7 @@ func page[T any](items []T, first *int, after *string, max int, key func(T) stri
 	start := 0
 	if after != nil && *after != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*after)
-		if err != nil || len(items) > 0 && (len(b) == 0 || b[0] != keys[0][0]) {
+		if err != nil || !validCursorKey(string(b)) || len(items) > 0 && b[0] != keys[0][0] {
 			return nil, nil, nil, badInput("invalid cursor")
 		}
 		k := string(b)
@@ -129,6 +130,27 @@ func timeKey(t time.Time, newestFirst bool) string {
 		sec, nsec = ^sec, ^nsec
 	}
 	return fmt.Sprintf("%016x%08x", sec, nsec)
+}
+
+// cursorKeys are the shapes of the keys below, by their leading letter.
+var cursorKeys = map[byte]*regexp.Regexp{
+	'm': regexp.MustCompile(`^m[0-9a-f]{24}` + uuidPattern + `$`),
+	's': regexp.MustCompile(`^s[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9a-f]{24}` + uuidPattern + `$`),
+	'r': regexp.MustCompile(`^r[0-9a-f]{24}` + uuidPattern + `$`),
+	'h': regexp.MustCompile(`^h[0-9a-f]{16}$`),
+}
+
+const uuidPattern = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
+
+// validCursorKey reports whether k is a key of one of the paged lists, as
+// page writes them: a cursor the server never gave is refused rather than
+// read as a place in the list.
+func validCursorKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	re := cursorKeys[k[0]]
+	return re != nil && re.MatchString(k)
 }
 
 // The keys of the paged lists: a member's matches newest request first,

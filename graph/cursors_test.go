@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
@@ -76,9 +77,13 @@ func TestCursorsHoldWhileTheListChanges(t *testing.T) {
 	if third, _, _ := list(cursor); fmt.Sprint(third) != fmt.Sprint([]string{gidOf(1), gidOf(0)}) {
 		t.Fatalf("after the cursor's match left the list, the next page is %v, want 1 and 0", third)
 	}
-	// A cursor of another list, or an offset, is refused.
-	r := e.do(mentorTok, q, map[string]any{"after": "MQ"})
-	if r.code() != "BAD_USER_INPUT" {
-		t.Fatalf("an offset cursor: %s", r.raw)
+	// A cursor of another list, an offset, or a key of the right kind the
+	// server never wrote is refused.
+	for _, bad := range []string{"MQ", "cjA", b64("m"), b64("mzzzz"), b64(cursor[:10]), b64("h-5")} {
+		if r := e.do(mentorTok, q, map[string]any{"after": bad}); r.code() != "BAD_USER_INPUT" {
+			t.Fatalf("cursor %q: %s", bad, r.raw)
+		}
 	}
 }
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

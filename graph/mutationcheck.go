@@ -247,7 +247,7 @@ func (w checkWalk) argument(f *ast.Field, name string, typ *ast.Type, v any) (st
 			return "", ""
 		}
 		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || len(b) == 0 || b[0] != keysetCursors[f.Name] {
+		if err != nil || !validCursorKey(string(b)) || b[0] != keysetCursors[f.Name] {
 			return "invalid cursor", name
 		}
 		return "", ""
