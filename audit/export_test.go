@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -391,6 +392,12 @@ func TestQueryParse(t *testing.T) {
 	if format, f, err := (audit.Query{}).Parse(); err != nil || format != audit.NDJSON || !cmp.Equal(f, audit.Filter{}) {
 		t.Fatalf("empty query: %s %+v %v", format, f, err)
 	}
+	// A match's or member's ID as the API gives it out reads as its UUID.
+	m, mem := uuid.New(), uuid.New()
+	q := audit.Query{Match: base64.RawURLEncoding.EncodeToString([]byte("Match:" + m.String())), Member: base64.RawURLEncoding.EncodeToString([]byte("Member:" + mem.String()))}
+	if _, f, err := q.Parse(); err != nil || f.Match != m || f.Member != mem {
+		t.Fatalf("API IDs: %+v %v", f, err)
+	}
 
 	bad := []struct {
 		name string
@@ -399,6 +406,7 @@ func TestQueryParse(t *testing.T) {
 	}{
 		{"format", audit.Query{Format: "xml"}, "ndjson or csv"},
 		{"match", audit.Query{Match: "42"}, "match: \"42\" is not an ID"},
+		{"a member's API ID as a match", audit.Query{Match: base64.RawURLEncoding.EncodeToString([]byte("Member:" + uuid.New().String()))}, "match:"},
 		{"nil member", audit.Query{Member: uuid.Nil.String()}, "member:"},
 		{"type", audit.Query{Types: []string{"MatchRequested,SessionDeleted"}}, "unknown event type \"SessionDeleted\""},
 		{"from", audit.Query{From: "2026-03-01"}, "from: \"2026-03-01\" is not an RFC 3339 time"},

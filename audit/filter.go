@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -93,15 +94,35 @@ func (q Query) Parse() (Format, Filter, error) {
 	return format, f, nil
 }
 
+// parseID reads a match's or member's ID as the log stores it (a UUID)
+// or as the GraphQL API gives it out (a global ID of the kind named: a
+// Match or a Member).
 func parseID(name, s string) (uuid.UUID, error) {
 	if s == "" {
 		return uuid.Nil, nil
 	}
 	id, err := uuid.Parse(s)
+	if err != nil {
+		id, err = globalID(name, s)
+	}
 	if err != nil || id == uuid.Nil {
-		return uuid.Nil, fmt.Errorf("%s: %q is not an ID (a UUID such as 0b5d3a4c-7f57-4a53-9a0e-2f0d8f3a1c11)", name, s)
+		return uuid.Nil, fmt.Errorf("%s: %q is not an ID (a UUID such as 0b5d3a4c-7f57-4a53-9a0e-2f0d8f3a1c11, or the %s's ID in the API)", name, s, name)
 	}
 	return id, nil
+}
+
+// globalID reads a GraphQL global ID, base64url of "Kind:UUID", of the
+// kind the parameter name says.
+func globalID(name, s string) (uuid.UUID, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	kind, raw, ok := strings.Cut(string(b), ":")
+	if !ok || !strings.EqualFold(kind, name) {
+		return uuid.Nil, fmt.Errorf("not a %s ID", name)
+	}
+	return uuid.Parse(raw)
 }
 
 // parseTime reads a bound: nil when s is empty.
